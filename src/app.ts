@@ -1,0 +1,169 @@
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config/schema.js';
+import { buildServer } from './http/server.js';
+import { ConsoleNotifier } from './notifiers/console.js';
+import { Formatter } from './notifiers/format.js';
+import { IrcNotifier } from './notifiers/irc/notifier.js';
+import { SendQueue } from './notifiers/irc/sendQueue.js';
+import { IrcSupervisor, type ClientFactory } from './notifiers/irc/supervisor.js';
+import type { Notifier } from './notifiers/notifier.js';
+import type { Logger } from './observability/logger.js';
+import { createMetrics, liveGauge, liveLabelledGauge, type Metrics } from './observability/metrics.js';
+import { RepeatFilter } from './policy/repeat.js';
+import { destinationsOf } from './policy/routing.js';
+import { Dispatcher } from './relay/dispatcher.js';
+import { groupMessageOf } from './relay/message.js';
+import type { GroupNotification } from './sources/alertmanager.js';
+import { AlertStore } from './store/alerts.js';
+import { openDb, type Db } from './store/db.js';
+import { Outbox } from './store/outbox.js';
+import type { Clock } from './util/clock.js';
+import { sleep } from './util/clock.js';
+import { TokenBucket } from './util/tokenBucket.js';
+
+/** What the app is assembled from; tests pass their own clock, logger or IRC client factory. */
+export interface AppContext {
+  config: Config;
+  clock: Clock;
+  log: Logger;
+  ircClientFactory?: ClientFactory;
+}
+
+/** A running Lifeline. */
+export interface App {
+  readonly db: Db;
+  readonly http: FastifyInstance;
+  readonly irc: IrcSupervisor | undefined;
+  readonly outbox: Outbox;
+  readonly alerts: AlertStore;
+  readonly metrics: Metrics;
+  /** The port the HTTP server listens on (useful with port 0). */
+  port(): number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Wires the pipeline, top to bottom:
+ *
+ *   webhook (sources) ──► alert store ──► policy (routes, repeat filter) ──► outbox
+ *   outbox ──► dispatcher (retry, digest) ──► notifiers (irc, console)
+ *
+ * The first half runs in one SQLite transaction per webhook; only after it commits does the
+ * webhook answer 200. The second half runs on its own, per destination.
+ */
+export async function startApp(ctx: AppContext): Promise<App> {
+  const { config, clock, log } = ctx;
+  const db = openDb(config.store.path);
+  const alerts = new AlertStore(db);
+  const outbox = new Outbox(db, config.outbox.max_pending);
+  const repeats = new RepeatFilter(db, config.format.reminder_interval);
+  const metrics = createMetrics();
+  const formatter = new Formatter(config.format, config.outbox.digest_max_names);
+
+  const notifiers: Notifier[] = [new ConsoleNotifier(log, clock.now())];
+  let irc: IrcSupervisor | undefined;
+  let queue: SendQueue | undefined;
+  if (config.irc) {
+    irc = new IrcSupervisor(config.irc, clock, log, ctx.ircClientFactory);
+    const sup = irc;
+    queue = new SendQueue(clock, new TokenBucket(clock, config.irc.flood.burst, config.irc.flood.lines_per_second), (line) => sup.write(line));
+    const q = queue;
+    // Canaries go first in the queue, but still take a flood-control token.
+    irc.canarySender = (line) => void q.push(line, true).catch(() => undefined);
+    notifiers.push(new IrcNotifier(irc, queue));
+  }
+
+  const dispatcher = new Dispatcher(outbox, notifiers, formatter, config.outbox, clock, log, {
+    delivered: (destination, kind, lines) => {
+      metrics.deliveries.inc({ destination, kind });
+      metrics.deliveredLines.inc({ destination }, lines);
+    },
+    failed: (destination, retryable) => metrics.deliveryFailures.inc({ destination, retryable: String(retryable) }),
+  });
+
+  const routes = new Map(config.routes.map((r) => [r.name, destinationsOf(r)]));
+  const storeNotification = db.transaction((route: string, n: GroupNotification, now: number) => {
+    alerts.record(route, n, now);
+    const msg = groupMessageOf(n);
+    const queued: string[] = [];
+    for (const dest of routes.get(route) ?? []) {
+      if (!repeats.admit(dest, msg, now)) continue;
+      outbox.enqueue(dest, msg, now);
+      queued.push(dest);
+    }
+    return queued;
+  });
+
+  const ingest = (route: string, n: GroupNotification): { alerts: number; queued: number } => {
+    const queued = storeNotification(route, n, clock.now());
+    for (const a of n.alerts) metrics.alertsReceived.inc({ status: a.status });
+    for (const d of queued) dispatcher.poke(d);
+    return { alerts: n.alerts.length, queued: queued.length };
+  };
+
+  if (irc) {
+    const sup = irc;
+    const s = (): IrcSupervisor['state'] => sup.state;
+    liveGauge(metrics.registry, 'lifeline_irc_connected', '1 while registered with the IRC server or bouncer.', () => (s().link === 'registered' ? 1 : 0));
+    liveGauge(metrics.registry, 'lifeline_irc_upstream_connected', '1 when the bouncer is on its IRC network, 0 when not, -1 when unknown.', () =>
+      s().upstream === 'up' ? 1 : s().upstream === 'down' ? 0 : -1,
+    );
+    liveGauge(metrics.registry, 'lifeline_irc_canary_ok', '1 when the last canary came back.', () => (s().canary.failing ? 0 : 1));
+    liveGauge(metrics.registry, 'lifeline_irc_connect_attempts', 'Connection attempts since start.', () => s().attempts);
+    liveGauge(metrics.registry, 'lifeline_irc_send_queue_depth', 'Lines waiting for flood control.', () => queue?.depth ?? 0);
+  }
+  liveGauge(metrics.registry, 'lifeline_outbox_pending', 'Messages waiting in the outbox, all destinations.', () => outbox.pendingCount());
+  liveLabelledGauge(metrics.registry, 'lifeline_alerts', 'Stored alerts by state.', 'state', () => ({ ...alerts.countByStatus() }));
+
+  const http = buildServer({
+    config,
+    log,
+    metrics,
+    ingest,
+    ready: () => {
+      let storeOk = true;
+      try {
+        db.prepare('SELECT 1').get();
+      } catch {
+        storeOk = false;
+      }
+      return { ready: storeOk, checks: { store: storeOk ? 'ok' : 'unavailable', config: 'loaded', irc: irc ? irc.state.link : 'not configured' } };
+    },
+    status: () => ({
+      irc: irc ? irc.state : null,
+      outbox: { pending: outbox.pendingCount() },
+      alerts: alerts.countByStatus(),
+    }),
+  });
+  await http.listen({ host: config.http.host, port: config.http.port });
+  log.info({ event: 'listening', host: config.http.host, port: (http.server.address() as AddressInfo).port }, 'HTTP server listening');
+
+  irc?.start();
+  dispatcher.start();
+
+  let stopping: Promise<void> | undefined;
+  return {
+    db,
+    http,
+    irc,
+    outbox,
+    alerts,
+    metrics,
+    port: () => (http.server.address() as AddressInfo).port,
+    stop: () => {
+      stopping ??= (async () => {
+        log.info({ event: 'shutdown' }, 'shutting down: no new webhooks, flushing the outbox');
+        await http.close();
+        // Flush: give ready destinations a bounded moment to drain.
+        for (let i = 0; i < 30 && outbox.pendingCount() > 0 && irc?.state.link === 'registered'; i++) await sleep(clock, 100);
+        await dispatcher.stop();
+        queue?.failAll('shutting down');
+        await irc?.stop();
+        db.close();
+        log.info({ event: 'stopped' }, 'stopped');
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,158 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { ErrorCodes, LifelineError } from '../errors.js';
+import { configSchema, type Config } from './schema.js';
+import { SECRET_KEYS } from './secret.js';
+
+/** One problem found in a config file: where, what is wrong, and what to do. */
+export interface ConfigProblem {
+  path: string;
+  message: string;
+}
+
+/** Raised when the config cannot be used; `problems` lists every issue at once. */
+export class ConfigError extends LifelineError {
+  readonly problems: readonly ConfigProblem[];
+  constructor(file: string, problems: ConfigProblem[]) {
+    const lines = problems.map((p) => `  - ${p.path}: ${p.message}`);
+    super(ErrorCodes.CONFIG, `${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'} in the configuration:\n${lines.join('\n')}`);
+    this.problems = problems;
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Loads, resolves and validates a config file into a deeply frozen object. The environment is
+ * injected so tests can pass their own. Relative paths inside the file are resolved against the
+ * file's folder.
+ */
+export function loadConfig(file: string, env: Env = process.env): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new LifelineError(
+      ErrorCodes.CONFIG_READ,
+      `cannot read config file ${file} (${code ?? String(err)}); pass an existing file with --config FILE`,
+    );
+  }
+  return parseConfig(text, file, env);
+}
+
+/** Like loadConfig, from text already in memory. `file` names the source in messages. */
+export function parseConfig(text: string, file: string, env: Env = process.env): Config {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      file,
+      doc.errors.map((e) => ({ path: `line ${e.linePos?.[0]?.line ?? '?'}`, message: `YAML syntax: ${e.message.split('\n')[0]}` })),
+    );
+  }
+  const raw: unknown = doc.toJS() ?? {};
+  const problems: ConfigProblem[] = [];
+  const baseDir = dirname(resolve(file));
+  const resolved = resolveTree(raw, [], env, baseDir, problems);
+  if (problems.length > 0) throw new ConfigError(file, problems);
+
+  const result = configSchema.safeParse(resolved);
+  if (!result.success) {
+    throw new ConfigError(file, result.error.issues.flatMap(describeIssue));
+  }
+  const cfg = result.data;
+  cfg.store.path = resolve(baseDir, cfg.store.path);
+  return deepFreeze(cfg);
+}
+
+/** Formats a key path as the user writes it: irc.channels[0].name */
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else out += out ? `.${String(p)}` : String(p);
+  }
+  return out || '(top level)';
+}
+
+function describeIssue(issue: z.core.$ZodIssue): ConfigProblem[] {
+  const where = formatPath(issue.path);
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return issue.keys.map((k) => ({
+        path: formatPath([...issue.path, k]),
+        message: 'unknown key; check its spelling or remove it (config/lifeline.schema.json lists every key)',
+      }));
+    case 'invalid_type':
+      if (issue.input === undefined) return [{ path: where, message: `is required (expected ${issue.expected})` }];
+      return [{ path: where, message: `expected ${issue.expected}, got ${typeName(issue.input)}` }];
+    case 'invalid_value':
+      return [{ path: where, message: `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}` }];
+    case 'invalid_union': {
+      const note = (issue as { note?: string }).note;
+      return [{ path: where, message: note === 'No matching discriminator' ? `${issue.message}; see the schema for the allowed values` : issue.message }];
+    }
+    default:
+      return [{ path: where, message: issue.message }];
+  }
+}
+
+function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+/**
+ * Expands ${VAR} and ${VAR:-default} in string values, and replaces `<secret>_file: PATH` with the
+ * file's content (trailing newline removed), as Docker secrets are mounted. Expansion runs on
+ * parsed values, never on the YAML text, so a variable's content cannot change the structure.
+ */
+function resolveTree(node: unknown, path: PropertyKey[], env: Env, baseDir: string, problems: ConfigProblem[]): unknown {
+  if (typeof node === 'string') return expandEnv(node, path, env, problems);
+  if (Array.isArray(node)) return node.map((v, i) => resolveTree(v, [...path, i], env, baseDir, problems));
+  if (node === null || typeof node !== 'object') return node;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(node)) {
+    const base = key.endsWith('_file') ? key.slice(0, -'_file'.length) : undefined;
+    if (base !== undefined && SECRET_KEYS.has(base)) {
+      if (Object.hasOwn(node, base)) {
+        problems.push({ path: formatPath([...path, key]), message: `set either ${base} or ${key}, not both` });
+        continue;
+      }
+      const filePath = expandEnv(String(value), [...path, key], env, problems);
+      try {
+        out[base] = readFileSync(resolve(baseDir, filePath), 'utf8').replace(/\r?\n$/, '');
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code ?? String(err);
+        problems.push({ path: formatPath([...path, key]), message: `cannot read secret file ${filePath} (${code}); mount the secret or fix the path` });
+      }
+      continue;
+    }
+    out[key] = resolveTree(value, [...path, key], env, baseDir, problems);
+  }
+  return out;
+}
+
+function expandEnv(value: string, path: PropertyKey[], env: Env, problems: ConfigProblem[]): string {
+  return value.replace(ENV_REF, (_m, name: string, fallback: string | undefined) => {
+    const v = env[name];
+    if (v !== undefined && v !== '') return v;
+    if (fallback !== undefined) return fallback;
+    problems.push({ path: formatPath(path), message: `environment variable ${name} is not set; export it or use \${${name}:-default}` });
+    return '';
+  });
+}
+
+function deepFreeze<T>(obj: T): T {
+  if (obj && typeof obj === 'object' && !Object.isFrozen(obj) && !(obj instanceof Map)) {
+    for (const v of Object.values(obj)) deepFreeze(v);
+    Object.freeze(obj);
+  }
+  return obj;
+}

@@ -1,0 +1,202 @@
+import { z } from 'zod';
+import { DURATION_PATTERN, parseDuration } from './duration.js';
+import { Secret } from './secret.js';
+
+/*
+ * The configuration schema: the single source of truth for validation, for the TypeScript type
+ * of the loaded config, and for the JSON Schema shipped in config/lifeline.schema.json.
+ * Objects are strict: an unknown key is an error, because a typo must never silently turn
+ * a page off. Nested objects use `prefault` so their own defaults apply when they are omitted.
+ */
+
+const duration = z
+  .string()
+  .regex(new RegExp(DURATION_PATTERN), { message: 'expected a duration such as "250ms", "45s", "5m", "4h" or "1d"' })
+  .transform((s) => parseDuration(s) as number);
+
+const secret = z.string().min(1, { message: 'must not be empty' }).transform((s) => new Secret(s));
+
+const port = z.number().int().min(1).max(65535);
+
+const channelName = z
+  .string()
+  .regex(/^[#&!+][^\s,\x07\x00-\x1f]{1,199}$/, {
+    message: 'expected an IRC channel name such as "#alerts" (starts with #, no spaces or commas)',
+  });
+
+const nick = z
+  .string()
+  .regex(/^[A-Za-z[\]\\`_^{|}][A-Za-z0-9[\]\\`_^{|}-]{0,29}$/, {
+    message: 'expected an IRC nickname: a letter or one of []\\`_^{|} then letters, digits or those, at most 30',
+  });
+
+const logSchema = z.strictObject({
+  level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+});
+
+const authSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('none') }),
+  z.strictObject({ type: z.literal('bearer'), token: secret }),
+  z.strictObject({ type: z.literal('basic'), username: z.string().min(1), password: secret }),
+]);
+
+const httpSchema = z.strictObject({
+  host: z.string().default('0.0.0.0'),
+  port: port.default(9095),
+  /** Largest accepted webhook body in bytes; larger ones get 413 without being read. */
+  body_limit: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  auth: authSchema.prefault({ type: 'none' }),
+});
+
+const storeSchema = z.strictObject({
+  path: z.string().min(1).default('./data/lifeline.db'),
+});
+
+const saslSchema = z.discriminatedUnion('mechanism', [
+  z.strictObject({ mechanism: z.literal('PLAIN'), account: z.string().min(1), password: secret }),
+  z.strictObject({ mechanism: z.literal('EXTERNAL') }),
+]);
+
+const ircChannelSchema = z.strictObject({
+  name: channelName,
+  key: secret.optional(),
+});
+
+const ircSchema = z.strictObject({
+  host: z.string().min(1),
+  port: port.default(6697),
+  tls: z.boolean().default(true),
+  /** Verify the server certificate. Turn off only for a self-signed bouncer you cannot fix. */
+  tls_verify: z.boolean().default(true),
+  ca_file: z.string().optional(),
+  client_cert_file: z.string().optional(),
+  client_key_file: z.string().optional(),
+  nick: nick,
+  username: z.string().regex(/^[^\s@:]{1,64}$/).optional(),
+  realname: z.string().max(200).default('Lifeline alert relay'),
+  /** Server password (PASS). For ZNC: "user/network:password". */
+  password: secret.optional(),
+  sasl: saslSchema.optional(),
+  /** What sits at host:port. "znc" enables ZNC-specific upstream tracking. */
+  bouncer: z.enum(['znc', 'soju', 'none']).default('none'),
+  channels: z.array(ircChannelSchema).min(1),
+  ping_interval: duration.prefault('45s'),
+  ping_timeout: duration.prefault('45s'),
+  register_timeout: duration.prefault('30s'),
+  reconnect: z
+    .strictObject({
+      initial_delay: duration.prefault('1s'),
+      max_delay: duration.prefault('1m'),
+    })
+    .prefault({}),
+  canary: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      interval: duration.prefault('2m'),
+      timeout: duration.prefault('30s'),
+    })
+    .prefault({}),
+  flood: z
+    .strictObject({
+      /** Lines that may go at once. */
+      burst: z.number().int().min(1).max(50).default(5),
+      /** Sustained lines per second after the burst. */
+      lines_per_second: z.number().positive().max(20).default(1),
+    })
+    .prefault({}),
+  rejoin_delay: duration.prefault('5s'),
+});
+
+const routeSchema = z.strictObject({
+  /** Route name; the webhook for it is POST /api/v1/alertmanager/<name> ("default" also at /api/v1/alertmanager). */
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, { message: 'expected lower-case letters, digits, "-" or "_"' }),
+  irc_channels: z.array(channelName).default([]),
+  console: z.boolean().default(false),
+});
+
+const formatSchema = z.strictObject({
+  /** Per-alert lines after the group line; the rest is summarised as "…and N more". */
+  max_alert_lines: z.number().int().min(0).max(50).default(5),
+  /** mIRC colour codes for status and severity. */
+  colors: z.boolean().default(true),
+  /** Re-post an unchanged group only after this long (Alertmanager repeats every repeat_interval). */
+  reminder_interval: duration.prefault('4h'),
+  templates: z
+    .strictObject({
+      group: z.string().default('[{status}{count}] {severity} {alertname} {labels}'),
+      alert: z.string().default('  {status_mark} {alertname} {instance} {summary}'),
+    })
+    .prefault({}),
+});
+
+const outboxSchema = z.strictObject({
+  /** Pending messages per destination kept on disk while it is unreachable; older ones are folded. */
+  max_pending: z.number().int().min(10).max(1_000_000).default(10_000),
+  /** At most this many pending messages are replayed one by one; more become one digest. */
+  replay_max: z.number().int().min(0).max(100).default(3),
+  /** Pending messages older than this are never replayed, only digested. */
+  stale_after: duration.prefault('2m'),
+  /** Entries in a digest's "still firing" list. */
+  digest_max_names: z.number().int().min(1).max(100).default(10),
+});
+
+/** The root schema. */
+export const configSchema = z
+  .strictObject({
+    log: logSchema.prefault({}),
+    http: httpSchema.prefault({}),
+    store: storeSchema.prefault({}),
+    irc: ircSchema.optional(),
+    routes: z.array(routeSchema).min(1).default([{ name: 'default', irc_channels: [], console: true }]),
+    format: formatSchema.prefault({}),
+    outbox: outboxSchema.prefault({}),
+  })
+  .superRefine((cfg, ctx) => {
+    const seen = new Set<string>();
+    cfg.routes.forEach((r, i) => {
+      if (seen.has(r.name)) {
+        ctx.addIssue({ code: 'custom', path: ['routes', i, 'name'], message: `route "${r.name}" is defined twice; names must be unique` });
+      }
+      seen.add(r.name);
+      if (r.irc_channels.length === 0 && !r.console) {
+        ctx.addIssue({ code: 'custom', path: ['routes', i], message: 'route delivers nowhere: add irc_channels or set console: true' });
+      }
+      const joined = new Set((cfg.irc?.channels ?? []).map((c) => c.name.toLowerCase()));
+      r.irc_channels.forEach((ch, j) => {
+        if (!cfg.irc) {
+          ctx.addIssue({ code: 'custom', path: ['routes', i, 'irc_channels', j], message: `channel ${ch} needs an "irc" section to connect with` });
+        } else if (!joined.has(ch.toLowerCase())) {
+          ctx.addIssue({ code: 'custom', path: ['routes', i, 'irc_channels', j], message: `channel ${ch} is not in irc.channels; add it there so Lifeline joins it` });
+        }
+      });
+    });
+    if (cfg.irc) {
+      const irc = cfg.irc;
+      if ((irc.client_cert_file === undefined) !== (irc.client_key_file === undefined)) {
+        ctx.addIssue({ code: 'custom', path: ['irc', 'client_cert_file'], message: 'client_cert_file and client_key_file go together: set both or neither' });
+      }
+      if (irc.sasl?.mechanism === 'EXTERNAL' && irc.client_cert_file === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['irc', 'sasl', 'mechanism'], message: 'SASL EXTERNAL authenticates with a client certificate: set irc.client_cert_file and irc.client_key_file' });
+      }
+      if (irc.reconnect.max_delay < irc.reconnect.initial_delay) {
+        ctx.addIssue({ code: 'custom', path: ['irc', 'reconnect', 'max_delay'], message: 'must be at least reconnect.initial_delay' });
+      }
+    }
+  });
+
+/** The validated configuration (deeply frozen once loaded). */
+export type Config = z.output<typeof configSchema>;
+/** IRC section of the configuration. */
+export type IrcConfig = NonNullable<Config['irc']>;
+/** One route. */
+export type RouteConfig = Config['routes'][number];
+/** Message formatting options. */
+export type FormatConfig = Config['format'];
+/** Outbox options. */
+export type OutboxConfig = Config['outbox'];
+
+/** JSON Schema (draft 2020-12) of the config file, for editors. */
+export function configJsonSchema(): unknown {
+  const schema = z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return { $id: 'https://lifeline.invalid/lifeline.schema.json', title: 'Lifeline configuration', ...schema };
+}

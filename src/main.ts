@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+import { writeSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { startApp } from './app.js';
+import { loadConfig } from './config/load.js';
+import { configJsonSchema } from './config/schema.js';
+import { LifelineError, describeError } from './errors.js';
+import { createLogger } from './observability/logger.js';
+import { systemClock } from './util/clock.js';
+
+const USAGE = `Usage:
+  lifeline run --config FILE           run the relay
+  lifeline check-config --config FILE  validate a config file and exit (non-zero on problems)
+  lifeline schema                      print the JSON Schema of the config file
+`;
+
+/** Entry point: parses the command line, returns the exit code (or never returns for `run`). */
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } } });
+  } catch (err) {
+    process.stderr.write(`lifeline: ${describeError(err)}\n${USAGE}`);
+    return 2;
+  }
+  const [command] = parsed.positionals;
+  if (parsed.values.help || command === undefined) {
+    process.stdout.write(USAGE);
+    return command === undefined && !parsed.values.help ? 2 : 0;
+  }
+  if (command === 'schema') {
+    process.stdout.write(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
+    return 0;
+  }
+  if (command !== 'run' && command !== 'check-config') {
+    process.stderr.write(`lifeline: unknown command "${command}"\n${USAGE}`);
+    return 2;
+  }
+  const file = parsed.values.config ?? env['LIFELINE_CONFIG'];
+  if (!file) {
+    process.stderr.write(`lifeline: --config FILE is required (or set LIFELINE_CONFIG)\n${USAGE}`);
+    return 2;
+  }
+  const config = loadConfig(file, env);
+  if (command === 'check-config') {
+    process.stdout.write(`${file}: configuration is valid\n`);
+    return 0;
+  }
+  const log = createLogger(config.log.level);
+  const app = await startApp({ config, clock: systemClock(), log });
+  await new Promise<void>((resolve) => {
+    const onSignal = (sig: NodeJS.Signals): void => {
+      log.info({ event: 'signal', signal: sig }, `received ${sig}`);
+      resolve();
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  });
+  await app.stop();
+  log.flush();
+  return 0;
+}
+
+// Known failures print their message (which says what to do), never a stack trace.
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof LifelineError) writeSync(2, `lifeline: ${err.message}\n`);
+    else writeSync(2, `lifeline: unexpected error: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

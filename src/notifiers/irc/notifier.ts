@@ -1,0 +1,70 @@
+import { EventEmitter } from 'node:events';
+import { NotifyError } from '../../errors.js';
+import type { Availability, Delivery, Notifier } from '../notifier.js';
+import { cleanLine } from '../text.js';
+import type { SendQueue } from './sendQueue.js';
+import { splitUtf8, textBudget } from './split.js';
+import { pathHealthy, type IrcState } from './state.js';
+import type { IrcSupervisor } from './supervisor.js';
+
+const PREFIX = 'irc:';
+
+/**
+ * Delivers to IRC channels through the supervisor's link and the send queue. A destination is
+ * ready when the link is registered, the channel is joined and the bouncer is on its network;
+ * until then the outbox keeps the messages on disk.
+ */
+export class IrcNotifier implements Notifier {
+  readonly kind = 'irc';
+  private readonly events = new EventEmitter();
+
+  constructor(
+    private readonly supervisor: IrcSupervisor,
+    private readonly queue: SendQueue,
+  ) {
+    let last = '';
+    supervisor.on('state', (s: IrcState) => {
+      const key = `${s.link}|${s.upstream}|${s.canary.failing}|${s.joined.join(',')}`;
+      if (key !== last) {
+        last = key;
+        if (s.link !== 'registered') queue.failAll(`IRC link is ${s.link}`);
+        this.events.emit('ready');
+      }
+    });
+  }
+
+  handles(destination: string): boolean {
+    return destination.startsWith(PREFIX);
+  }
+
+  ready(destination: string): boolean {
+    return pathHealthy(this.supervisor.state, destination.slice(PREFIX.length));
+  }
+
+  availability(): Availability {
+    const s = this.supervisor.state;
+    return { readySinceMs: s.connectedSinceMs, lastOutage: s.lastOutage };
+  }
+
+  prepare(destination: string, lines: readonly string[]): string[] {
+    const target = destination.slice(PREFIX.length);
+    const budget = textBudget(this.supervisor.state.nick, target, this.supervisor.lineLimit());
+    return lines.flatMap((l) => splitUtf8(cleanLine(l), budget)).filter((l) => l.length > 0);
+  }
+
+  async send(d: Delivery, signal: AbortSignal): Promise<void> {
+    const target = d.destination.slice(PREFIX.length);
+    for (let i = d.startAt; i < d.lines.length; i++) {
+      if (signal.aborted) throw new NotifyError('delivery aborted', { retryable: true });
+      if (!this.ready(d.destination)) throw new NotifyError(`IRC path to ${target} is not ready`, { retryable: true });
+      // cleanLine again: lines may come from the store, written by an older version.
+      await this.queue.push(`PRIVMSG ${target} :${cleanLine(d.lines[i] as string)}`);
+      d.onProgress(i + 1);
+    }
+  }
+
+  onReadyChange(listener: () => void): () => void {
+    this.events.on('ready', listener);
+    return () => this.events.off('ready', listener);
+  }
+}

@@ -1,0 +1,45 @@
+/** Connection to the IRC server or bouncer. */
+export type LinkState = 'connecting' | 'registered' | 'disconnected' | 'stopped';
+
+/**
+ * Whether the far end is on its IRC network. Directly connected servers are "up" while the link
+ * is registered; a bouncer can accept us while being disconnected upstream.
+ */
+export type UpstreamState = 'up' | 'down' | 'unknown';
+
+/** Everything the rest of Lifeline may know about the IRC path, as one immutable snapshot. */
+export interface IrcState {
+  link: LinkState;
+  /** When the current registration happened. */
+  connectedSinceMs: number | undefined;
+  /** When the link was last lost (unset while registered). */
+  disconnectedSinceMs: number | undefined;
+  lastError: string | undefined;
+  upstream: UpstreamState;
+  upstreamSinceMs: number | undefined;
+  canary: {
+    /** Last time a canary came back. */
+    lastOkMs: number | undefined;
+    /** Round trip of the last canary that came back. */
+    lastRttMs: number | undefined;
+    /** True when the last canary did not come back in time. */
+    failing: boolean;
+  };
+  /** Channels we are in now. */
+  joined: readonly string[];
+  nick: string;
+  /** The last period the link was down, set when it registers again. */
+  lastOutage: { fromMs: number; toMs: number } | undefined;
+  /** Connection attempts since the process started. */
+  attempts: number;
+}
+
+/**
+ * Whether the IRC path can carry a message to people right now: registered, joined, the
+ * bouncer connected upstream, and the last canary not lost.
+ */
+export function pathHealthy(s: IrcState, channel?: string): boolean {
+  if (s.link !== 'registered' || s.upstream === 'down' || s.canary.failing) return false;
+  if (channel !== undefined) return s.joined.includes(channel.toLowerCase());
+  return true;
+}

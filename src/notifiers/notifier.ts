@@ -1,0 +1,37 @@
+/** One delivery of an outbox entry to a notifier: wire-ready lines, resumable. */
+export interface Delivery {
+  destination: string;
+  lines: readonly string[];
+  /** Lines already delivered by an earlier attempt (possibly before a restart). */
+  startAt: number;
+  /** Called after each line is handed to the transport, with the count delivered so far. */
+  onProgress(linesSent: number): void;
+}
+
+/** When a destination became reachable, and the last period it was not. */
+export interface Availability {
+  readySinceMs: number | undefined;
+  lastOutage: { fromMs: number; toMs: number } | undefined;
+}
+
+/**
+ * A way to reach people: IRC, console, later email and SMS. One small interface; the outbox
+ * dispatcher owns retries and backoff, notifiers only say whether a failure is retryable
+ * (by throwing NotifyError).
+ */
+export interface Notifier {
+  /** Short name for logs and metrics. */
+  readonly kind: string;
+  /** Whether this notifier delivers to `destination` (e.g. "irc:#alerts"). */
+  handles(destination: string): boolean;
+  /** Whether a delivery to `destination` can be attempted now. */
+  ready(destination: string): boolean;
+  /** Reachability history of a destination, for digests after an outage. */
+  availability(destination: string): Availability;
+  /** Turns rendered message lines into wire lines (sanitised, split to the protocol's limit). */
+  prepare(destination: string, lines: readonly string[]): string[];
+  /** Delivers; throws NotifyError on failure. */
+  send(delivery: Delivery, signal: AbortSignal): Promise<void>;
+  /** Subscribes to "readiness may have changed"; returns the unsubscribe function. */
+  onReadyChange(listener: () => void): () => void;
+}

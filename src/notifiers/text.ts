@@ -1,0 +1,37 @@
+/**
+ * Text hygiene shared by every notifier.
+ *
+ * `cleanValue` is for untrusted text (label values, annotations): it removes every control
+ * character, including IRC formatting codes, so alert data can neither break a line nor fake
+ * Lifeline's own formatting. `cleanLine` is the last gate before the IRC wire: CR, LF and NUL
+ * would end or corrupt the IRC command and let a label inject commands (`\r\nQUIT :x`), so they
+ * can never pass; other C0 controls pass only if they are the formatting codes we emit ourselves.
+ */
+
+// C0 controls, DEL, C1 controls, and the Unicode line/paragraph separators.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+const LINE_BREAKS = /[\r\n\u2028\u2029\u0085]+/g;
+
+/** Makes untrusted text safe to embed in one message line. Line breaks become a space. */
+export function cleanValue(text: string, maxChars = 400): string {
+  const flat = text.replace(LINE_BREAKS, ' ').replace(CONTROL, '').replace(/\s{2,}/g, ' ').trim();
+  return flat.length > maxChars ? `${flat.slice(0, maxChars - 1)}…` : flat;
+}
+
+/** IRC formatting codes Lifeline itself emits: bold, colour, reset. */
+const FORMAT_CODES = new Set([0x02, 0x03, 0x0f]);
+
+/** Final gate before the wire: removes CR, LF, NUL and every control character but our formatting codes. */
+export function cleanLine(line: string): string {
+  let out = '';
+  for (const ch of line) {
+    const c = ch.codePointAt(0) as number;
+    if (c === 0x0d || c === 0x0a || c === 0x00) {
+      out += ' ';
+      continue;
+    }
+    if ((c < 0x20 && !FORMAT_CODES.has(c)) || c === 0x7f || c === 0x2028 || c === 0x2029) continue;
+    out += ch;
+  }
+  return out;
+}

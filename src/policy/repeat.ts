@@ -1,0 +1,44 @@
+import { createHash } from 'node:crypto';
+import type { Db } from '../store/db.js';
+import type { GroupMessage } from '../relay/message.js';
+
+/**
+ * Holds back unchanged repeats. Alertmanager re-sends a group every `repeat_interval` (and on
+ * every `group_interval` when anything changed), always with the whole group. A repeat whose set
+ * of (fingerprint, status) is the same as what we last queued for that destination is dropped,
+ * unless `reminderMs` has passed since, so the channel gets a reminder rather than a copy per hour.
+ */
+export class RepeatFilter {
+  private readonly get;
+  private readonly put;
+  constructor(
+    db: Db,
+    private readonly reminderMs: number,
+  ) {
+    this.get = db.prepare<[string, string], { signature: string; queued_ms: number }>(
+      'SELECT signature, queued_ms FROM group_state WHERE destination = ? AND group_key = ?',
+    );
+    this.put = db.prepare(
+      `INSERT INTO group_state (destination, group_key, signature, queued_ms) VALUES (?, ?, ?, ?)
+       ON CONFLICT (destination, group_key) DO UPDATE SET signature = excluded.signature, queued_ms = excluded.queued_ms`,
+    );
+  }
+
+  /** Whether to queue `msg` for `destination` now; records the decision when it says yes. */
+  admit(destination: string, msg: GroupMessage, now: number): boolean {
+    const sig = signature(msg);
+    const prev = this.get.get(destination, msg.groupKey);
+    if (prev && prev.signature === sig && now - prev.queued_ms < this.reminderMs) return false;
+    this.put.run(destination, msg.groupKey, sig, now);
+    return true;
+  }
+}
+
+/** A digest of the group's alert states, independent of their order. */
+export function signature(msg: GroupMessage): string {
+  const h = createHash('sha256');
+  h.update(msg.status);
+  for (const s of msg.alerts.map((a) => `${a.fp}:${a.status}`).sort()) h.update(`\n${s}`);
+  h.update(`\n+${msg.truncated}`);
+  return h.digest('hex');
+}

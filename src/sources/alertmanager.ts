@@ -1,0 +1,118 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+
+/*
+ * Alertmanager's webhook payload, version 4 (the only version Alertmanager has ever sent from its
+ * webhook receiver). Alertmanager sends the whole group on every notification: all alerts that are
+ * firing plus those resolved since the last one, at most `max_alerts` of them, and reports the rest
+ * in `truncatedAlerts`. Unknown fields are tolerated (newer Alertmanagers may add some); the types
+ * of known fields are not.
+ */
+
+const labelSet = z.record(z.string(), z.string({ message: 'label and annotation values must be strings' }));
+
+const alertSchema = z.object({
+  status: z.enum(['firing', 'resolved']),
+  labels: labelSet,
+  annotations: labelSet.default({}),
+  startsAt: z.string().default(''),
+  endsAt: z.string().default(''),
+  generatorURL: z.string().default(''),
+  fingerprint: z.string().max(128).optional(),
+});
+
+const payloadSchema = z.object({
+  version: z.literal('4', { message: 'only webhook payload version "4" is supported' }),
+  groupKey: z.string(),
+  truncatedAlerts: z.number().int().min(0).default(0),
+  status: z.enum(['firing', 'resolved']),
+  receiver: z.string().default(''),
+  groupLabels: labelSet.default({}),
+  commonLabels: labelSet.default({}),
+  commonAnnotations: labelSet.default({}),
+  externalURL: z.string().default(''),
+  alerts: z.array(alertSchema),
+});
+
+/** One alert as received. */
+export interface ReceivedAlert {
+  fingerprint: string;
+  status: 'firing' | 'resolved';
+  labels: Readonly<Record<string, string>>;
+  annotations: Readonly<Record<string, string>>;
+  startsAt: string;
+  endsAt: string;
+  generatorURL: string;
+}
+
+/** One webhook notification: a group of alerts. */
+export interface GroupNotification {
+  groupKey: string;
+  status: 'firing' | 'resolved';
+  receiver: string;
+  groupLabels: Readonly<Record<string, string>>;
+  commonLabels: Readonly<Record<string, string>>;
+  commonAnnotations: Readonly<Record<string, string>>;
+  externalURL: string;
+  truncatedAlerts: number;
+  alerts: readonly ReceivedAlert[];
+}
+
+/** Result of parsing a webhook body. */
+export type ParseResult = { ok: true; value: GroupNotification } | { ok: false; reason: string };
+
+/**
+ * Validates a decoded JSON value as a version 4 webhook payload. On failure, `reason` names the
+ * first offending field so the sender's operator can see what is wrong.
+ */
+export function parseWebhookPayload(body: unknown): ParseResult {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    return { ok: false, reason: 'body must be a JSON object (Alertmanager webhook payload version 4)' };
+  }
+  const r = payloadSchema.safeParse(body);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const path = issue ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : '';
+    const more = r.error.issues.length > 1 ? ` (and ${r.error.issues.length - 1} more problems)` : '';
+    return { ok: false, reason: `invalid payload at ${path || 'top level'}: ${issue?.message ?? 'invalid'}${more}` };
+  }
+  const p = r.data;
+  return {
+    ok: true,
+    value: {
+      groupKey: p.groupKey,
+      status: p.status,
+      receiver: p.receiver,
+      groupLabels: p.groupLabels,
+      commonLabels: p.commonLabels,
+      commonAnnotations: p.commonAnnotations,
+      externalURL: p.externalURL,
+      truncatedAlerts: p.truncatedAlerts,
+      alerts: p.alerts.map((a) => ({
+        fingerprint: a.fingerprint && a.fingerprint.length > 0 ? a.fingerprint : labelFingerprint(a.labels),
+        status: a.status,
+        labels: a.labels,
+        annotations: a.annotations,
+        startsAt: a.startsAt,
+        endsAt: a.endsAt,
+        generatorURL: a.generatorURL,
+      })),
+    },
+  };
+}
+
+/**
+ * A stable fingerprint from a label set, for senders that omit `fingerprint` (older Alertmanagers,
+ * hand-written payloads). Alertmanager's own is FNV-64a over sorted labels; ours only needs to be
+ * stable, so it is a SHA-256 prefix over the same sorted pairs.
+ */
+export function labelFingerprint(labels: Readonly<Record<string, string>>): string {
+  const h = createHash('sha256');
+  for (const k of Object.keys(labels).sort()) {
+    h.update(k);
+    h.update('\xff');
+    h.update(labels[k] as string);
+    h.update('\xff');
+  }
+  return h.digest('hex').slice(0, 16);
+}

@@ -1,0 +1,115 @@
+import type { GroupNotification } from '../sources/alertmanager.js';
+import type { Db } from './db.js';
+
+/** A change of an alert's state recorded while storing a notification. */
+export interface AlertChange {
+  fingerprint: string;
+  from: 'firing' | 'resolved' | 'new';
+  to: 'firing' | 'resolved';
+}
+
+/** Counts of stored alerts by status, for metrics and /readyz. */
+export interface AlertCounts {
+  firing: number;
+  resolved: number;
+}
+
+/** A stored alert, as the rest of the program sees it. */
+export interface StoredAlert {
+  fingerprint: string;
+  status: 'firing' | 'resolved';
+  alertname: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  startsAt: string;
+  updatedMs: number;
+}
+
+/**
+ * The alert store: received alerts, their state changes and the receipts of the webhooks that
+ * carried them. Call `record` inside the caller's transaction so that storing the alerts and
+ * queueing their messages commit together.
+ */
+export class AlertStore {
+  private readonly getStatus;
+  private readonly upsert;
+  private readonly insertEvent;
+  private readonly insertReceipt;
+  private readonly counts;
+  private readonly firing;
+  private readonly receiptCount;
+
+  constructor(private readonly db: Db) {
+    this.getStatus = db.prepare<[string], { status: 'firing' | 'resolved' }>('SELECT status FROM alerts WHERE fingerprint = ?');
+    this.upsert = db.prepare(`
+      INSERT INTO alerts (fingerprint, status, alertname, labels, annotations, starts_at, ends_at, generator_url, first_seen_ms, updated_ms)
+      VALUES (@fingerprint, @status, @alertname, @labels, @annotations, @startsAt, @endsAt, @generatorURL, @now, @now)
+      ON CONFLICT (fingerprint) DO UPDATE SET
+        status = excluded.status, alertname = excluded.alertname, labels = excluded.labels,
+        annotations = excluded.annotations, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
+        generator_url = excluded.generator_url, updated_ms = excluded.updated_ms`);
+    this.insertEvent = db.prepare('INSERT INTO alert_events (fingerprint, status, at_ms, receipt_id) VALUES (?, ?, ?, ?)');
+    this.insertReceipt = db.prepare(
+      'INSERT INTO receipts (received_ms, route, group_key, status, alert_count, truncated) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    this.counts = db.prepare<[], { status: string; n: number }>('SELECT status, COUNT(*) AS n FROM alerts GROUP BY status');
+    this.firing = db.prepare<[number], Record<string, string | number>>(
+      "SELECT fingerprint, status, alertname, labels, annotations, starts_at, updated_ms FROM alerts WHERE status = 'firing' ORDER BY updated_ms DESC LIMIT ?",
+    );
+    this.receiptCount = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM receipts');
+  }
+
+  /** Stores a notification's alerts and returns the state changes it caused. */
+  record(route: string, n: GroupNotification, now: number): { receiptId: number; changes: AlertChange[] } {
+    const receiptId = Number(
+      this.insertReceipt.run(now, route, n.groupKey, n.status, n.alerts.length, n.truncatedAlerts).lastInsertRowid,
+    );
+    const changes: AlertChange[] = [];
+    for (const a of n.alerts) {
+      const before = this.getStatus.get(a.fingerprint)?.status;
+      this.upsert.run({
+        fingerprint: a.fingerprint,
+        status: a.status,
+        alertname: a.labels['alertname'] ?? '',
+        labels: JSON.stringify(a.labels),
+        annotations: JSON.stringify(a.annotations),
+        startsAt: a.startsAt,
+        endsAt: a.endsAt,
+        generatorURL: a.generatorURL,
+        now,
+      });
+      if (before !== a.status) {
+        this.insertEvent.run(a.fingerprint, a.status, now, receiptId);
+        changes.push({ fingerprint: a.fingerprint, from: before ?? 'new', to: a.status });
+      }
+    }
+    return { receiptId, changes };
+  }
+
+  /** Alerts by status. */
+  countByStatus(): AlertCounts {
+    const out: AlertCounts = { firing: 0, resolved: 0 };
+    for (const r of this.counts.all()) {
+      if (r.status === 'firing' || r.status === 'resolved') out[r.status] = r.n;
+    }
+    return out;
+  }
+
+  /** The most recently updated firing alerts. */
+  listFiring(limit: number): StoredAlert[] {
+    return this.firing.all(limit).map((r) => ({
+      fingerprint: String(r['fingerprint']),
+      status: 'firing',
+      alertname: String(r['alertname']),
+      labels: JSON.parse(String(r['labels'])) as Record<string, string>,
+      annotations: JSON.parse(String(r['annotations'])) as Record<string, string>,
+      startsAt: String(r['starts_at']),
+      updatedMs: Number(r['updated_ms']),
+    }));
+  }
+
+  /** Number of webhooks accepted so far. */
+  receipts(): number {
+    return this.receiptCount.get()?.n ?? 0;
+  }
+}
