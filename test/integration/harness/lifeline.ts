@@ -1,0 +1,67 @@
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { startApp, type App } from '../../../src/app.js';
+import { parseConfig } from '../../../src/config/load.js';
+import { silentLogger, createLogger } from '../../../src/observability/logger.js';
+import { systemClock } from '../../../src/util/clock.js';
+import { freePort, startServer, waitForPort, type ServerProcess } from './procs.js';
+
+/** Options for a test config. */
+export interface TestConfigOptions {
+  httpPort: number;
+  dbPath: string;
+  irc?: { port: number; password?: string; bouncer?: 'znc' | 'none'; nick?: string; extra?: string };
+  auth?: string;
+  extra?: string;
+}
+
+/** A Lifeline config for tests: loopback only, short timers. */
+export function testConfigYaml(o: TestConfigOptions): string {
+  const irc = o.irc
+    ? `irc:
+  host: 127.0.0.1
+  port: ${o.irc.port}
+  tls: false
+  nick: ${o.irc.nick ?? 'lifeline'}
+  bouncer: ${o.irc.bouncer ?? 'znc'}
+${o.irc.password ? `  password: "${o.irc.password}"\n` : ''}  channels:
+    - name: "#alerts"
+  reconnect:
+    initial_delay: 200ms
+    max_delay: 2s
+${o.irc.extra ?? ''}
+`
+    : '';
+  return `log:
+  level: ${process.env['LIFELINE_TEST_LOG'] ?? 'warn'}
+http:
+  host: 127.0.0.1
+  port: ${o.httpPort}
+${o.auth ?? ''}
+store:
+  path: ${o.dbPath}
+${irc}routes:
+  - name: default
+${o.irc ? '    irc_channels: ["#alerts"]' : '    console: true'}
+${o.extra ?? ''}
+`;
+}
+
+/** Starts Lifeline in this process with the real clock and real irc-framework. */
+export async function startInProcess(yaml: string, env: Record<string, string> = {}): Promise<App> {
+  const config = parseConfig(yaml, 'test-config.yaml', env);
+  const log = process.env['LIFELINE_TEST_LOG'] ? createLogger(process.env['LIFELINE_TEST_LOG']) : silentLogger();
+  return startApp({ config, clock: systemClock(), log });
+}
+
+/** Lifeline as its own process (the built CLI), for kill tests. */
+export async function startProcess(dir: string, yaml: string, httpPort: number): Promise<ServerProcess> {
+  const file = join(dir, 'lifeline.yaml');
+  writeFileSync(file, yaml);
+  const main = resolve(process.cwd(), 'dist/src/main.js');
+  const p = startServer('lifeline', process.execPath, [main, 'run', '--config', file], {}, false);
+  await waitForPort(httpPort, 15_000, p);
+  return p;
+}
+
+export { freePort };

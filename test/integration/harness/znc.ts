@@ -1,0 +1,88 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort, giveToServerUser, startServer, tempDir, waitForPort, type ServerProcess } from './procs.js';
+
+/**
+ * Debian's ZNC 1.8 on loopback, as an unprivileged user (as root it waits 30 s before starting).
+ * `Version` is required in znc.conf; clients log in with PASS "user/network:password".
+ * ConnectDelay/ServerThrottle are lowered so it reconnects upstream within a second or two.
+ */
+export class Znc {
+  proc: ServerProcess | undefined;
+  readonly user = 'lifeline';
+  readonly network = 'test';
+  readonly password = randomBytes(8).toString('hex');
+  private constructor(
+    readonly port: number,
+    private readonly dir: string,
+    private readonly removeDir: () => void,
+  ) {}
+
+  /** PASS value for Lifeline's config. */
+  get loginPassword(): string {
+    return `${this.user}/${this.network}:${this.password}`;
+  }
+
+  static async start(upstreamPort: number, channels: string[] = ['#alerts']): Promise<Znc> {
+    const port = await freePort();
+    const { dir, remove } = tempDir('znc');
+    const z = new Znc(port, dir, remove);
+    const salt = randomBytes(8).toString('hex');
+    const hash = createHash('sha256').update(z.password + salt).digest('hex');
+    mkdirSync(join(dir, 'configs'));
+    writeFileSync(
+      join(dir, 'configs', 'znc.conf'),
+      [
+        'Version = 1.8.2',
+        'ConnectDelay = 1',
+        'ServerThrottle = 1',
+        '<Listener l>',
+        `  Port = ${port}`,
+        '  IPv4 = true',
+        '  IPv6 = false',
+        '  SSL = false',
+        '  Host = 127.0.0.1',
+        '</Listener>',
+        `<User ${z.user}>`,
+        '  <Pass password>',
+        '    Method = sha256',
+        `    Hash = ${hash}`,
+        `    Salt = ${salt}`,
+        '  </Pass>',
+        '  Nick = lifeline',
+        '  AltNick = lifeline_',
+        '  Ident = lifeline',
+        '  RealName = Lifeline',
+        '  MultiClients = true',
+        `  <Network ${z.network}>`,
+        `    Server = 127.0.0.1 ${upstreamPort}`,
+        '    FloodRate = 20.0',
+        '    FloodBurst = 40',
+        ...channels.flatMap((c) => [`    <Chan ${c}>`, '    </Chan>']),
+        '  </Network>',
+        '</User>',
+        '',
+      ].join('\n'),
+    );
+    giveToServerUser(join(dir, 'configs'));
+    giveToServerUser(join(dir, 'configs', 'znc.conf'));
+    await z.restart();
+    return z;
+  }
+
+  async restart(): Promise<void> {
+    if (this.proc?.running) await this.proc.stop();
+    this.proc = startServer('znc', '/usr/bin/znc', ['--foreground', '--datadir', this.dir], { HOME: this.dir });
+    await waitForPort(this.port, 20_000, this.proc);
+  }
+
+  async kill(): Promise<void> {
+    await this.proc?.kill();
+  }
+
+  async destroy(): Promise<void> {
+    await this.proc?.stop();
+    this.removeDir();
+  }
+}

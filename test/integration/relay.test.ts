@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { App } from '../../src/app.js';
+import { IrcPeer, plain } from './harness/ircPeer.js';
+import { freePort, startInProcess, testConfigYaml } from './harness/lifeline.js';
+import { Ngircd } from './harness/ngircd.js';
+import { tempDir, waitFor } from './harness/procs.js';
+import { Znc } from './harness/znc.js';
+
+const fixture = JSON.parse(readFileSync('test/fixtures/alertmanager-firing.json', 'utf8')) as Record<string, unknown>;
+
+async function post(port: number, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  const res = await fetch(`http://127.0.0.1:${port}/api/v1/alertmanager`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.text() };
+}
+
+describe('relay through ZNC and ngircd (integration)', function () {
+  this.timeout(60_000);
+  let ircd: Ngircd;
+  let znc: Znc;
+  let app: App;
+  let peer: IrcPeer;
+  let tmp: ReturnType<typeof tempDir>;
+  let httpPort: number;
+
+  before(async () => {
+    tmp = tempDir('relay');
+    ircd = await Ngircd.start();
+    znc = await Znc.start(ircd.port);
+    httpPort = await freePort();
+    peer = await IrcPeer.connect(ircd.port, 'watcher');
+    app = await startInProcess(testConfigYaml({ httpPort, dbPath: join(tmp.dir, 'l.db'), irc: { port: znc.port, password: znc.loginPassword } }));
+    await waitFor('Lifeline healthy on IRC', () => app.irc?.state.link === 'registered' && app.irc.state.joined.includes('#alerts') && app.irc.state.upstream === 'up', 20_000);
+  });
+
+  after(async () => {
+    peer?.close();
+    await app?.stop();
+    await znc?.destroy();
+    await ircd?.destroy();
+    tmp?.remove();
+  });
+
+  it('posts a firing group to the channel as another client sees it', async () => {
+    const r = await post(httpPort, fixture);
+    assert.equal(r.status, 200);
+    const seen = await waitFor('the group line', () => peer.from('lifeline').find((m) => plain(m.text).includes('HostOutOfMemory')));
+    assert.equal(seen.target, '#alerts');
+    assert.match(plain(seen.text), /^\[FIRING:1\] critical HostOutOfMemory job=node$/);
+    const detail = await waitFor('the alert line', () => peer.from('lifeline').find((m) => plain(m.text).includes('bouncer-1:9100')));
+    assert.match(plain(detail.text), /FIRING HostOutOfMemory bouncer-1:9100 bouncer-1 has less than 5% memory available/);
+  });
+
+  it('does not repeat an unchanged group, but posts a change', async () => {
+    const before = peer.from('lifeline').length;
+    assert.equal((await post(httpPort, fixture)).status, 200);
+    const resolved = structuredClone(fixture) as { status: string; alerts: Array<{ status: string }> };
+    resolved.status = 'resolved';
+    resolved.alerts[0]!.status = 'resolved';
+    assert.equal((await post(httpPort, resolved)).status, 200);
+    const line = await waitFor('the resolved line', () => peer.from('lifeline').slice(before).find((m) => plain(m.text).startsWith('[RESOLVED')));
+    assert.match(plain(line.text), /^\[RESOLVED:1\] critical HostOutOfMemory/);
+    // The unchanged repeat posted first produced nothing: the first new line is the resolved one.
+    assert.equal(plain(peer.from('lifeline')[before]!.text), plain(line.text));
+  });
+
+  it('keeps label text from injecting IRC commands', async () => {
+    const evil = structuredClone(fixture) as { groupKey: string; commonLabels: Record<string, string>; alerts: Array<{ labels: Record<string, string>; annotations: Record<string, string>; fingerprint: string }> };
+    evil.groupKey = 'evil';
+    evil.commonLabels['job'] = 'x\r\nQUIT :pwned';
+    evil.alerts[0]!.labels['instance'] = 'host\r\nPRIVMSG #alerts :fake\u0000';
+    evil.alerts[0]!.annotations['summary'] = 'line1\nJOIN #other';
+    evil.alerts[0]!.fingerprint = 'evil0000';
+    assert.equal((await post(httpPort, evil)).status, 200);
+    const head = await waitFor('the evil group line', () => peer.from('lifeline').find((m) => m.text.includes('QUIT :pwned')));
+    assert.match(plain(head.text), /job=x QUIT :pwned$/);
+    const detail = await waitFor('the evil alert line', () => peer.from('lifeline').find((m) => m.text.includes('fake')));
+    assert.match(plain(detail.text), /host PRIVMSG #alerts :fake line1 JOIN #other$/);
+    // Lifeline is still in the channel and nobody saw a forged message or a QUIT.
+    assert.ok(!peer.lines.some((l) => /QUIT/.test(l.split(' ')[1] ?? '')), 'no QUIT reached the peer');
+    assert.equal(peer.messages.filter((m) => m.text === 'fake').length, 0);
+    assert.equal(app.irc?.state.link, 'registered');
+  });
+
+  it('splits a long summary at the line limit without breaking UTF-8', async () => {
+    const long = structuredClone(fixture) as { groupKey: string; alerts: Array<{ annotations: Record<string, string>; fingerprint: string }> };
+    long.groupKey = 'long';
+    long.alerts[0]!.fingerprint = 'long0000';
+    long.alerts[0]!.annotations['summary'] = 'Ünïcødé ✓ '.repeat(38); // ~380 chars, many multi-byte
+    assert.equal((await post(httpPort, long)).status, 200);
+    const parts = await waitFor('two pieces', () => {
+      const p = peer.from('lifeline').filter((m) => m.text.includes('Ünïcødé'));
+      return p.length >= 2 ? p : undefined;
+    });
+    for (const p of parts) {
+      assert.ok(Buffer.byteLength(p.raw) + 2 <= 512, `line of ${Buffer.byteLength(p.raw)} bytes`);
+      assert.ok(!p.text.includes('\uFFFD'), 'no broken code point');
+    }
+  });
+});
