@@ -58,7 +58,7 @@ export function parseConfig(text: string, file: string, env: Env = process.env):
   const resolved = resolveTree(raw, [], env, baseDir, problems);
   if (problems.length > 0) throw new ConfigError(file, problems);
 
-  const result = configSchema.safeParse(resolved);
+  const result = configSchema.safeParse(resolved, { reportInput: true });
   if (!result.success) {
     throw new ConfigError(file, result.error.issues.flatMap(describeIssue));
   }

@@ -70,7 +70,7 @@ export class Formatter {
     const shown = ordered.slice(0, this.cfg.max_alert_lines);
     for (const a of shown) lines.push(this.alert(a));
     const hidden = ordered.length - shown.length + msg.truncated;
-    if (hidden > 0 && ordered.length > 0) lines.push(`  …and ${hidden} more`);
+    if (hidden > 0 && this.cfg.max_alert_lines > 0) lines.push(`  …and ${hidden} more`);
     return lines;
   }
 

@@ -7,6 +7,7 @@ import { freePort, startInProcess, testConfigYaml } from './harness/lifeline.js'
 import { Ngircd } from './harness/ngircd.js';
 import { tempDir, waitFor } from './harness/procs.js';
 import { Znc } from './harness/znc.js';
+import { Alertmanager } from './harness/alertmanager.js';
 
 const fixture = JSON.parse(readFileSync('test/fixtures/alertmanager-firing.json', 'utf8')) as Record<string, unknown>;
 
@@ -100,6 +101,20 @@ describe('relay through ZNC and ngircd (integration)', function () {
     for (const p of parts) {
       assert.ok(Buffer.byteLength(p.raw) + 2 <= 512, `line of ${Buffer.byteLength(p.raw)} bytes`);
       assert.ok(!p.text.includes('\uFFFD'), 'no broken code point');
+    }
+  });
+
+  it('relays what the real Alertmanager sends, fired and resolved', async () => {
+    const am = await Alertmanager.start(`http://127.0.0.1:${httpPort}/api/v1/alertmanager`);
+    try {
+      await am.post([{ labels: { alertname: 'ScrapeTargetDown', severity: 'warning', instance: 'vpn-portal:9100' }, annotations: { summary: 'target down' } }]);
+      const fired = await waitFor('the Alertmanager group', () => peer.from('lifeline').find((m) => plain(m.text).includes('ScrapeTargetDown') && plain(m.text).startsWith('[FIRING')), 20_000);
+      assert.match(plain(fired.text), /^\[FIRING:1\] warning ScrapeTargetDown instance=vpn-portal:9100$/);
+      await am.post([{ labels: { alertname: 'ScrapeTargetDown', severity: 'warning', instance: 'vpn-portal:9100' }, endsAt: new Date(Date.now() - 1000).toISOString() }]);
+      const resolved = await waitFor('the resolved group', () => peer.from('lifeline').find((m) => plain(m.text).startsWith('[RESOLVED') && plain(m.text).includes('ScrapeTargetDown')), 20_000);
+      assert.match(plain(resolved.text), /^\[RESOLVED:1\] warning ScrapeTargetDown/);
+    } finally {
+      await am.destroy();
     }
   });
 });

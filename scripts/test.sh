@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone on Debian with Node >= 20.19:
+#   1. installs the Debian servers the integration tests run (ngircd, znc, prometheus-alertmanager)
+#      when they are missing (needs root or sudo);
+#   2. installs the npm packages (npm ci) when node_modules is missing or stale;
+#   3. builds, then runs the unit tests and the integration tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v ngircd >/dev/null 2>&1 || [ -x /usr/sbin/ngircd ] || need+=(ngircd)
+command -v znc >/dev/null 2>&1 || need+=(znc)
+command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
+command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "test.sh: installing Debian packages: ${need[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "test.sh: installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund
+fi
+
+npm run build
+npm run test:unit
+npm run test:integration

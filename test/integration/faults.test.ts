@@ -1,0 +1,182 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { App } from '../../src/app.js';
+import { IrcPeer, plain } from './harness/ircPeer.js';
+import { freePort, startInProcess, startProcess, testConfigYaml } from './harness/lifeline.js';
+import { Ngircd } from './harness/ngircd.js';
+import { tempDir, waitFor, type ServerProcess } from './harness/procs.js';
+import { Znc } from './harness/znc.js';
+
+function payload(name: string, i = 0): unknown {
+  return {
+    version: '4',
+    groupKey: `{}:{alertname="${name}"}`,
+    status: 'firing',
+    receiver: 'lifeline',
+    groupLabels: { alertname: name },
+    commonLabels: { alertname: name, severity: 'critical' },
+    commonAnnotations: {},
+    externalURL: 'http://am',
+    truncatedAlerts: 0,
+    alerts: [{ status: 'firing', labels: { alertname: name, severity: 'critical', instance: `host-${i}` }, annotations: { summary: `alert ${name}` }, startsAt: '2026-11-23T00:00:00Z', endsAt: '0001-01-01T00:00:00Z', generatorURL: '', fingerprint: `fp-${name}` }],
+  };
+}
+
+async function post(port: number, body: unknown): Promise<number> {
+  const res = await fetch(`http://127.0.0.1:${port}/api/v1/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+/** Fast timers so faults show within seconds: dead link after 2 s + 2 s, canary every 2 s. */
+const FAST = `  ping_interval: 2s
+  ping_timeout: 2s
+  canary:
+    interval: 2s
+    timeout: 2s
+`;
+
+describe('IRC faults (integration)', function () {
+  this.timeout(90_000);
+  let ircd: Ngircd;
+  let znc: Znc;
+  let app: App;
+  let peer: IrcPeer | undefined;
+  let tmp: ReturnType<typeof tempDir>;
+  let httpPort: number;
+
+  beforeEach(async () => {
+    tmp = tempDir('faults');
+    ircd = await Ngircd.start();
+    znc = await Znc.start(ircd.port);
+    httpPort = await freePort();
+    app = await startInProcess(testConfigYaml({ httpPort, dbPath: join(tmp.dir, 'l.db'), irc: { port: znc.port, password: znc.loginPassword, extra: FAST } }));
+    await waitFor('Lifeline on IRC', () => app.irc?.state.link === 'registered' && app.irc.state.upstream === 'up' && app.irc.state.joined.includes('#alerts'), 20_000);
+  });
+
+  afterEach(async () => {
+    peer?.close();
+    peer = undefined;
+    await app?.stop();
+    await znc?.destroy();
+    await ircd?.destroy();
+    tmp?.remove();
+  });
+
+  it('notices ZNC dying, keeps alerts on disk, and posts one digest when ZNC is back', async () => {
+    await znc.kill();
+    await waitFor('link down', () => app.irc?.state.link !== 'registered', 5_000);
+    const st = app.irc!.state;
+    assert.ok(st.disconnectedSinceMs !== undefined, 'disconnected-since is set');
+    assert.ok(st.lastError, 'last error is set');
+    for (let i = 0; i < 5; i++) assert.equal(await post(httpPort, payload(`Down${i}`, i)), 200);
+    assert.equal(app.outbox.pendingCount('irc:#alerts'), 5);
+    peer = await IrcPeer.connect(ircd.port, 'watcher');
+    await znc.restart();
+    await waitFor('link back', () => app.irc?.state.link === 'registered', 15_000);
+    const digest = await waitFor('digest', () => peer!.from('lifeline').find((m) => plain(m.text).startsWith('DIGEST')), 15_000);
+    assert.match(plain(digest.text), /^DIGEST while disconnected \d+s: 5 fired, 0 resolved, 5 still firing$/);
+    const names = await waitFor('still-firing line', () => peer!.from('lifeline').find((m) => plain(m.text).includes('still firing:')), 5_000);
+    for (let i = 0; i < 5; i++) assert.ok(plain(names.text).includes(`Down${i} host-${i}`));
+    // No replay flood: none of the five groups was posted on its own.
+    assert.equal(peer.from('lifeline').filter((m) => plain(m.text).startsWith('[FIRING')).length, 0);
+    assert.equal(app.outbox.pendingCount(), 0);
+  });
+
+  it('detects the bouncer losing its IRC network, and its return', async () => {
+    await ircd.stop();
+    await waitFor('upstream down', () => app.irc?.state.upstream === 'down', 10_000);
+    assert.equal(app.irc?.state.link, 'registered', 'still connected to the bouncer itself');
+    await ircd.restart();
+    await waitFor('upstream up', () => app.irc?.state.upstream === 'up', 20_000);
+    await waitFor('canary passes again', () => app.irc?.state.canary.failing === false && app.irc.state.joined.includes('#alerts'), 20_000);
+  });
+
+  it('finds a frozen bouncer (SIGSTOP) within ping interval + timeout', async () => {
+    const frozenAt = Date.now();
+    znc.proc!.signal('SIGSTOP');
+    try {
+      await waitFor('dead link', () => app.irc?.state.link !== 'registered', 10_000, 20);
+      const took = Date.now() - frozenAt;
+      assert.ok(took <= 4_000 + 1_000, `found after ${took} ms (bound 4 s + 1 s slack)`);
+      assert.match(app.irc!.state.lastError ?? '', /ping timeout|canary/);
+    } finally {
+      znc.proc!.signal('SIGCONT');
+    }
+    await waitFor('reconnected after thaw', () => app.irc?.state.link === 'registered', 15_000);
+  });
+});
+
+describe('SIGKILL during a webhook burst (integration)', function () {
+  this.timeout(120_000);
+  let ircd: Ngircd;
+  let znc: Znc;
+  let tmp: ReturnType<typeof tempDir>;
+  let proc: ServerProcess | undefined;
+
+  before(async () => {
+    tmp = tempDir('kill');
+    ircd = await Ngircd.start();
+    znc = await Znc.start(ircd.port);
+  });
+  after(async () => {
+    await proc?.stop();
+    await znc?.destroy();
+    await ircd?.destroy();
+    tmp?.remove();
+  });
+
+  it('keeps every alert answered 200 and posts each to IRC exactly once', async () => {
+    const httpPort = await freePort();
+    const dbPath = join(tmp.dir, 'kill.db');
+    const yaml = testConfigYaml({
+      httpPort,
+      dbPath,
+      irc: { port: znc.port, password: znc.loginPassword, extra: '  flood:\n    burst: 5\n    lines_per_second: 3\n' },
+      extra: 'outbox:\n  replay_max: 100\n  stale_after: 10m\nformat:\n  colors: false\n  max_alert_lines: 0\n',
+    });
+    const peer = await IrcPeer.connect(ircd.port, 'watcher');
+    try {
+      proc = await startProcess(tmp.dir, yaml, httpPort);
+      const accepted: string[] = [];
+      let killed = false;
+      // 10 in flight at a time; SIGKILL lands in the middle of the burst.
+      const names = Array.from({ length: 40 }, (_, i) => `Burst${String(i).padStart(2, '0')}`);
+      const workers = Array.from({ length: 10 }, async (_, w) => {
+        for (let i = w; i < names.length; i += 10) {
+          if (i === 20 && !killed) {
+            killed = true;
+            proc!.child.kill('SIGKILL');
+          }
+          try {
+            if ((await post(httpPort, payload(names[i] as string, i))) === 200) accepted.push(names[i] as string);
+          } catch {
+            // connection refused or reset after the kill: not answered 200, so Alertmanager would retry
+          }
+        }
+      });
+      await Promise.all(workers);
+      await proc.waitExit();
+      assert.ok(accepted.length > 0 && accepted.length < names.length, `accepted ${accepted.length} before/around the kill`);
+
+      const db = new Database(dbPath, { readonly: true });
+      const stored = new Set((db.prepare('SELECT alertname FROM alerts').all() as Array<{ alertname: string }>).map((r) => r.alertname));
+      db.close();
+      for (const n of accepted) assert.ok(stored.has(n), `${n} was answered 200 and is stored`);
+
+      proc = await startProcess(tmp.dir, yaml, httpPort);
+      await waitFor('every accepted alert in the channel', () => accepted.every((n) => peer.from('lifeline').some((m) => m.text.endsWith(` ${n}`))), 60_000, 100).catch((err: Error) => {
+        const missing = accepted.filter((n) => !peer.from('lifeline').some((m) => m.text.endsWith(` ${n}`)));
+        throw new Error(`${err.message}; missing ${missing.join(',')}; seen ${peer.from('lifeline').map((m) => `${m.atMs % 100000}:${m.text}`).join(' | ')}; Lifeline said: ${proc?.output.join('').slice(-3000)}`);
+      });
+      await new Promise((r) => setTimeout(r, 1500)); // anything duplicated would show by now
+      for (const n of accepted) {
+        const heads = peer.from('lifeline').filter((m) => m.text.startsWith('[FIRING') && m.text.endsWith(` ${n}`));
+        assert.equal(heads.length, 1, `${n} posted ${heads.length} times`);
+      }
+    } finally {
+      peer.close();
+    }
+  });
+});

@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inspect } from 'node:util';
+import { ConfigError, loadConfig, parseConfig } from '../../../src/config/load.js';
+import { configJsonSchema } from '../../../src/config/schema.js';
+import { LifelineError } from '../../../src/errors.js';
+
+function problems(yaml: string, env: Record<string, string> = {}): string[] {
+  try {
+    parseConfig(yaml, 'bad.yaml', env);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
+    return err.problems.map((p) => `${p.path}: ${p.message}`);
+  }
+  assert.fail('config was accepted');
+}
+
+const IRC = `irc:
+  host: bouncer.example
+  nick: lifeline
+  channels:
+    - name: "#alerts"
+`;
+
+describe('config loading', () => {
+  it('gives working defaults for an empty file', () => {
+    const c = parseConfig('', 'empty.yaml', {});
+    assert.equal(c.http.port, 9095);
+    assert.equal(c.http.body_limit, 1024 * 1024);
+    assert.equal(c.routes[0]?.console, true);
+    assert.equal(c.irc, undefined);
+  });
+
+  it('fills IRC defaults: TLS verified, dead link found within 90 s', () => {
+    const c = parseConfig(IRC, 'c.yaml', {});
+    assert.equal(c.irc?.tls, true);
+    assert.equal(c.irc?.tls_verify, true);
+    assert.ok((c.irc?.ping_interval ?? 0) + (c.irc?.ping_timeout ?? 0) <= 90_000);
+    assert.equal(c.irc?.flood.burst, 5);
+  });
+
+  it('returns a deeply frozen object', () => {
+    const c = parseConfig(IRC, 'c.yaml', {});
+    assert.ok(Object.isFrozen(c) && Object.isFrozen(c.irc) && Object.isFrozen(c.irc?.channels));
+    assert.throws(() => {
+      (c.http as { port: number }).port = 1;
+    }, TypeError);
+  });
+
+  it('rejects unknown keys, naming the path', () => {
+    const p = problems(`${IRC}  chanels: []\nhttp:\n  prot: 80\n`);
+    assert.ok(p.some((l) => l.startsWith('irc.chanels: unknown key')), p.join('\n'));
+    assert.ok(p.some((l) => l.startsWith('http.prot: unknown key')), p.join('\n'));
+  });
+
+  it('reports every problem at once with what is expected', () => {
+    const p = problems('http:\n  port: "eighty"\nirc:\n  host: x\n  channels: [{ name: "alerts" }]\n  ping_interval: 10 seconds\n');
+    assert.ok(p.some((l) => l.startsWith('http.port: expected number')), p.join('\n'));
+    assert.ok(p.some((l) => l.startsWith('irc.nick: is required')), p.join('\n'));
+    assert.ok(p.some((l) => l.startsWith('irc.channels[0].name: expected an IRC channel name')), p.join('\n'));
+    assert.ok(p.some((l) => l.startsWith('irc.ping_interval: expected a duration')), p.join('\n'));
+  });
+
+  it('checks routes against the channels Lifeline joins', () => {
+    const p = problems(`${IRC}routes:\n  - name: default\n    irc_channels: ["#other"]\n`);
+    assert.ok(p.some((l) => l.includes('routes[0].irc_channels[0]') && l.includes('not in irc.channels')), p.join('\n'));
+  });
+
+  it('expands ${VAR} and ${VAR:-default} from the injected environment', () => {
+    const c = parseConfig(`${IRC}  password: "u/n:\${ZNC_PASS}"\nhttp:\n  host: \${HOST:-127.0.0.1}\n`, 'c.yaml', { ZNC_PASS: 's3cret' });
+    assert.equal(c.irc?.password?.reveal(), 'u/n:s3cret');
+    assert.equal(c.http.host, '127.0.0.1');
+  });
+
+  it('names a missing environment variable and the key that needs it', () => {
+    const p = problems(`${IRC}  password: "\${ZNC_PASS}"\n`);
+    assert.deepEqual(p, ['irc.password: environment variable ZNC_PASS is not set; export it or use ${ZNC_PASS:-default}']);
+  });
+
+  it('reads secrets from *_file (Docker secrets) and never prints them', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lifeline-cfg-'));
+    writeFileSync(join(dir, 'token'), 'tok-123\n');
+    writeFileSync(join(dir, 'c.yaml'), 'http:\n  auth:\n    type: bearer\n    token_file: token\n');
+    const c = loadConfig(join(dir, 'c.yaml'), {});
+    assert.equal(c.http.auth.type === 'bearer' && c.http.auth.token.reveal(), 'tok-123');
+    const shown = `${JSON.stringify(c)} ${inspect(c, { depth: 10 })} ${String(c.http.auth.type === 'bearer' ? c.http.auth.token : '')}`;
+    assert.ok(!shown.includes('tok-123'), shown);
+  });
+
+  it('refuses both a secret and its _file', () => {
+    const p = problems('http:\n  auth:\n    type: bearer\n    token: a\n    token_file: /x\n');
+    assert.ok(p.some((l) => l.includes('set either token or token_file, not both')), p.join('\n'));
+  });
+
+  it('reports YAML syntax errors with a line number', () => {
+    const p = problems('http:\n  port: [1, 2\n');
+    assert.match(p[0] as string, /^line \d+: YAML syntax/);
+  });
+
+  it('says which file is missing, without a stack', () => {
+    assert.throws(() => loadConfig('/nonexistent/lifeline.yaml', {}), (err: unknown) => err instanceof LifelineError && /cannot read config file \/nonexistent\/lifeline.yaml \(ENOENT\)/.test(err.message));
+  });
+
+  it('exports a JSON Schema that forbids unknown keys', () => {
+    const s = configJsonSchema() as { properties: Record<string, unknown>; additionalProperties: boolean };
+    assert.ok(s.properties['irc'] && s.properties['http']);
+    assert.equal(s.additionalProperties, false);
+  });
+});

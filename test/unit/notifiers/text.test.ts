@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { cleanLine, cleanValue } from '../../../src/notifiers/text.js';
+import { splitUtf8, textBudget } from '../../../src/notifiers/irc/split.js';
+
+describe('cleanValue (untrusted text)', () => {
+  it('turns line breaks into spaces so nothing can start a new IRC command', () => {
+    assert.equal(cleanValue('x\r\nQUIT :bye'), 'x QUIT :bye');
+    assert.equal(cleanValue('a\u2028b\u2029c\u0085d'), 'a b c d');
+  });
+  it('removes NUL, other controls and IRC formatting codes', () => {
+    assert.equal(cleanValue('a\u0000b\u0003' + '04red\u0002\u000f\u007f\u009bz'), 'ab04redz');
+  });
+  it('caps the length with an ellipsis', () => {
+    assert.equal(cleanValue('x'.repeat(50), 10), `${'x'.repeat(9)}…`);
+  });
+});
+
+describe('cleanLine (last gate before the wire)', () => {
+  it('never lets CR, LF or NUL through', () => {
+    const out = cleanLine('a\rb\nc\u0000d\u0001e');
+    assert.ok(!/[\r\n\0\u0001]/.test(out));
+    assert.equal(out, 'a b c de');
+  });
+  it('keeps the formatting codes Lifeline emits', () => {
+    assert.equal(cleanLine('\u0002\u000304FIRING\u000f'), '\u0002\u000304FIRING\u000f');
+  });
+});
+
+describe('splitUtf8', () => {
+  it('returns short text unchanged', () => {
+    assert.deepEqual(splitUtf8('hello', 100), ['hello']);
+    assert.deepEqual(splitUtf8('', 100), ['']);
+  });
+  it('never cuts a code point and respects the byte budget', () => {
+    const text = '✓é😀a'.repeat(100);
+    const parts = splitUtf8(text, 37);
+    for (const p of parts) {
+      assert.ok(Buffer.byteLength(p) <= 37);
+      assert.ok(!Buffer.from(p).toString().includes('\uFFFD'));
+      assert.equal(Buffer.from(p, 'utf8').toString('utf8'), p);
+    }
+    assert.equal(parts.join(''), text);
+  });
+  it('prefers a space near the end of a piece', () => {
+    const parts = splitUtf8('aaaa bbbb cccc dddd', 12);
+    assert.deepEqual(parts, ['aaaa bbbb', 'cccc dddd']);
+  });
+});
+
+describe('textBudget', () => {
+  it('leaves room for the relayed prefix within 512 bytes', () => {
+    const budget = textBudget('lifeline', '#alerts');
+    const worst = `:lifeline!${'u'.repeat(10)}@${'h'.repeat(63)} PRIVMSG #alerts :${'x'.repeat(budget)}\r\n`;
+    assert.ok(Buffer.byteLength(worst) <= 512);
+    assert.ok(budget > 350);
+  });
+  it('uses a larger LINELEN when the server announces one', () => {
+    assert.ok(textBudget('lifeline', '#alerts', 1024) > textBudget('lifeline', '#alerts'));
+  });
+});
