@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { parseConfig } from '../../../src/config/load.js';
+import { NotifyError } from '../../../src/errors.js';
+import { Formatter } from '../../../src/notifiers/format.js';
+import type { Availability, Delivery, Notifier } from '../../../src/notifiers/notifier.js';
+import { silentLogger } from '../../../src/observability/logger.js';
+import { Dispatcher } from '../../../src/relay/dispatcher.js';
+import type { GroupMessage } from '../../../src/relay/message.js';
+import { openDb } from '../../../src/store/db.js';
+import { Outbox } from '../../../src/store/outbox.js';
+import { FakeClock } from '../fakeClock.js';
+
+/** A notifier that records lines, can be switched off, and can fail after N lines. */
+class RecordingNotifier implements Notifier {
+  readonly kind = 'test';
+  readonly lines: string[] = [];
+  isReady = true;
+  failAfter: number | undefined;
+  outage: Availability['lastOutage'];
+  private ev = new EventEmitter();
+  handles(d: string): boolean {
+    return d.startsWith('test:');
+  }
+  ready(): boolean {
+    return this.isReady;
+  }
+  availability(): Availability {
+    return { readySinceMs: 0, lastOutage: this.outage };
+  }
+  prepare(_d: string, lines: readonly string[]): string[] {
+    return [...lines];
+  }
+  async send(d: Delivery): Promise<void> {
+    for (let i = d.startAt; i < d.lines.length; i++) {
+      if (this.failAfter !== undefined && this.lines.length >= this.failAfter) {
+        this.failAfter = undefined;
+        throw new NotifyError('link dropped', { retryable: true });
+      }
+      this.lines.push(d.lines[i] as string);
+      d.onProgress(i + 1);
+    }
+  }
+  setReady(r: boolean): void {
+    this.isReady = r;
+    this.ev.emit('ready');
+  }
+  onReadyChange(l: () => void): () => void {
+    this.ev.on('ready', l);
+    return () => this.ev.off('ready', l);
+  }
+}
+
+function group(name: string, n = 1): GroupMessage {
+  return {
+    kind: 'group',
+    groupKey: name,
+    status: 'firing',
+    commonLabels: { alertname: name },
+    truncated: 0,
+    alerts: Array.from({ length: n }, (_, i) => ({ fp: `${name}-${i}`, status: 'firing' as const, name, instance: `h${i}`, severity: 'critical', summary: '' })),
+  };
+}
+
+/** Lets pending promise callbacks run (the dispatcher is async; the clock is fake). */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+}
+
+describe('Dispatcher', () => {
+  const config = parseConfig('format:\n  colors: false\n  max_alert_lines: 0\noutbox:\n  replay_max: 3\n  stale_after: 2m\n', 't.yaml', {});
+  let clock: FakeClock;
+  let outbox: Outbox;
+  let notifier: RecordingNotifier;
+  let dispatcher: Dispatcher;
+
+  beforeEach(() => {
+    clock = new FakeClock();
+    outbox = new Outbox(openDb(':memory:'), 100);
+    notifier = new RecordingNotifier();
+    dispatcher = new Dispatcher(outbox, [notifier], new Formatter(config.format), config.outbox, clock, silentLogger());
+  });
+  afterEach(async () => {
+    await dispatcher.stop();
+  });
+
+  it('delivers a few fresh messages one by one, in order', async () => {
+    for (const n of ['A', 'B']) outbox.enqueue('test:x', group(n), clock.now());
+    dispatcher.poke('test:x');
+    await settle();
+    assert.deepEqual(notifier.lines, ['[FIRING:1] critical A', '[FIRING:1] critical B']);
+    assert.equal(outbox.pendingCount(), 0);
+  });
+
+  it('folds a backlog built up while the destination was away into one digest', async () => {
+    notifier.isReady = false;
+    for (const n of ['A', 'B', 'C', 'D', 'E']) {
+      outbox.enqueue('test:x', group(n), clock.now());
+      dispatcher.poke('test:x');
+    }
+    await settle();
+    assert.deepEqual(notifier.lines, []);
+    clock.advance(12 * 60_000);
+    notifier.outage = { fromMs: clock.now() - 12 * 60_000, toMs: clock.now() };
+    notifier.setReady(true);
+    await settle();
+    assert.deepEqual(notifier.lines, ['DIGEST while disconnected 12 min: 5 fired, 0 resolved, 5 still firing', '  still firing: A h0, B h0, C h0, D h0, E h0']);
+    assert.equal(outbox.pendingCount(), 0);
+  });
+
+  it('never replays a stale message on its own', async () => {
+    notifier.isReady = false;
+    outbox.enqueue('test:x', group('Old'), clock.now());
+    dispatcher.poke('test:x');
+    clock.advance(3 * 60_000);
+    notifier.setReady(true);
+    await settle();
+    assert.match(notifier.lines[0] as string, /^DIGEST .*1 fired/);
+  });
+
+  it('resumes an interrupted delivery at the next line, without repeating lines', async () => {
+    const c2 = parseConfig('format:\n  colors: false\n  max_alert_lines: 5\n', 't.yaml', {});
+    await dispatcher.stop();
+    dispatcher = new Dispatcher(outbox, [notifier], new Formatter(c2.format), c2.outbox, clock, silentLogger());
+    notifier.failAfter = 2;
+    outbox.enqueue('test:x', group('Multi', 4), clock.now());
+    dispatcher.poke('test:x');
+    await settle();
+    assert.equal(notifier.lines.length, 2);
+    clock.advance(60_000); // past the retry backoff
+    await settle();
+    assert.deepEqual(notifier.lines, ['[FIRING:4] critical Multi', '  FIRING Multi h0', '  FIRING Multi h1', '  FIRING Multi h2', '  FIRING Multi h3']);
+  });
+
+  it('resumes after a restart from the progress stored on disk', async () => {
+    const id = outbox.enqueue('test:x', group('Restart', 3), clock.now());
+    outbox.fixLines(id, ['l1', 'l2', 'l3']);
+    outbox.recordProgress(id, 2);
+    dispatcher.start();
+    await settle();
+    assert.deepEqual(notifier.lines, ['l3']);
+    assert.equal(outbox.get(id)?.state, 'sent');
+  });
+});
