@@ -6,7 +6,8 @@ import { freePort, giveToServerUser, startServer, tempDir, waitForPort, type Ser
 /**
  * Debian's ZNC 1.8 on loopback, as an unprivileged user (as root it waits 30 s before starting).
  * `Version` is required in znc.conf; clients log in with PASS "user/network:password".
- * ConnectDelay/ServerThrottle are lowered so it reconnects upstream within a second or two.
+ * ConnectDelay/ServerThrottle are lowered so it reconnects upstream within a second or two, and
+ * FloodRate/FloodBurst are set to about what ngircd lets through.
  */
 export class Znc {
   proc: ServerProcess | undefined;
@@ -57,8 +58,10 @@ export class Znc {
         '  MultiClients = true',
         `  <Network ${z.network}>`,
         `    Server = 127.0.0.1 ${upstreamPort}`,
-        '    FloodRate = 20.0',
-        '    FloodBurst = 40',
+        // ZNC's FloodRate is in seconds per line (its default 1.00 is one line a second);
+        // ngircd itself lets a client through at about three lines a second.
+        '    FloodRate = 0.30',
+        '    FloodBurst = 10',
         ...channels.flatMap((c) => [`    <Chan ${c}>`, '    </Chan>']),
         '  </Network>',
         '</User>',
