@@ -1,7 +1,6 @@
-import type { AddressInfo } from 'node:net';
-import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.js';
-import { buildServer } from './http/server.js';
+import { ErrorCodes, LifelineError, describeError } from './errors.js';
+import { startHttpServer, type HttpServer } from './http/server.js';
 import { ConsoleNotifier } from './notifiers/console.js';
 import { Formatter } from './notifiers/format.js';
 import { IrcNotifier } from './notifiers/irc/notifier.js';
@@ -33,7 +32,7 @@ export interface AppContext {
 /** A running Lifeline. */
 export interface App {
   readonly db: Db;
-  readonly http: FastifyInstance;
+  readonly http: HttpServer;
   readonly irc: IrcSupervisor | undefined;
   readonly outbox: Outbox;
   readonly alerts: AlertStore;
@@ -116,7 +115,11 @@ export async function startApp(ctx: AppContext): Promise<App> {
   liveGauge(metrics.registry, 'lifeline_outbox_pending', 'Messages waiting in the outbox, all destinations.', () => outbox.pendingCount());
   liveLabelledGauge(metrics.registry, 'lifeline_alerts', 'Stored alerts by state.', 'state', () => ({ ...alerts.countByStatus() }));
 
-  const http = buildServer({
+  // IRC first: registering takes network round trips, listening does not.
+  irc?.start();
+  let http: HttpServer;
+  try {
+    http = await startHttpServer({
     config,
     log,
     metrics,
@@ -136,10 +139,13 @@ export async function startApp(ctx: AppContext): Promise<App> {
       alerts: alerts.countByStatus(),
     }),
   });
-  await http.listen({ host: config.http.host, port: config.http.port });
-  log.info({ event: 'listening', host: config.http.host, port: (http.server.address() as AddressInfo).port }, 'HTTP server listening');
+  } catch (err) {
+    await irc?.stop();
+    db.close();
+    throw new LifelineError(ErrorCodes.LISTEN, `cannot listen on ${config.http.host}:${config.http.port} (${describeError(err)}); free the port or change http.host/http.port`, { cause: err });
+  }
+  log.info({ event: 'listening', host: config.http.host, port: http.port() }, 'HTTP server listening');
 
-  irc?.start();
   dispatcher.start();
 
   let stopping: Promise<void> | undefined;
@@ -150,7 +156,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
     outbox,
     alerts,
     metrics,
-    port: () => (http.server.address() as AddressInfo).port,
+    port: () => http.port(),
     stop: () => {
       stopping ??= (async () => {
         log.info({ event: 'shutdown' }, 'shutting down: no new webhooks, flushing the outbox');

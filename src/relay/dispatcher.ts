@@ -177,6 +177,7 @@ export class Dispatcher {
       signal,
     );
     this.outbox.markSent(entry.id, this.clock.now());
+    this.log.info({ event: 'delivered', destination: entry.destination, entry: entry.id, kind: entry.message.kind, lines: lines.length - entry.linesSent, queued_ms: this.clock.now() - entry.createdMs }, 'delivered');
     this.observer?.delivered(entry.destination, entry.message.kind, lines.length - entry.linesSent);
   }
 }

@@ -78,6 +78,28 @@ describe('webhook HTTP input (integration)', function () {
     assert.match(answer, /http\.body_limit/);
   });
 
+  it('answers 413 while streaming a chunked body that grows past the limit', async () => {
+    const chunk = Buffer.alloc(16 * 1024, 0x20);
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent >= 1024 * 1024) return controller.close(); // bounded: 1 MiB at most
+        sent += chunk.length;
+        controller.enqueue(chunk);
+      },
+    });
+    const res = await fetch(`http://127.0.0.1:${port}/api/v1/alertmanager`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+      body,
+      duplex: 'half',
+    } as RequestInit).catch((err: unknown) => err as Error);
+    assert.ok(!(res instanceof Error), `request failed: ${String(res)}`);
+    assert.equal(res.status, 413);
+    assert.match(String(((await res.json()) as { reason: string }).reason), /body_limit/);
+    assert.equal((await post(fixture)).status, 200, 'still serving');
+  });
+
   it('answers 400 with the reason for invalid JSON, an empty body, or a wrong version', async () => {
     const bad = await post('{"version": "4",');
     assert.equal(bad.status, 400);

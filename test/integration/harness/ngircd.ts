@@ -11,7 +11,11 @@ export class Ngircd {
     private readonly removeDir: () => void,
   ) {}
 
-  static async start(channels: string[] = ['#alerts']): Promise<Ngircd> {
+  /**
+   * Starts ngircd with pre-defined channels (optionally with a key) and, when `oper` is given, an
+   * IRC operator allowed to change channel modes (to give itself +o and KICK in tests).
+   */
+  static async start(channels: Array<string | { name: string; key: string }> = ['#alerts'], oper?: { name: string; password: string }): Promise<Ngircd> {
     const port = await freePort();
     const { dir, remove } = tempDir('ngircd');
     const conf = join(dir, 'ngircd.conf');
@@ -34,7 +38,11 @@ export class Ngircd {
         'PAM = no',
         'Ident = no',
         'DNS = no',
-        ...channels.flatMap((c) => ['[Channel]', `Name = ${c}`, 'Modes = +n']),
+        'OperCanUseMode = yes',
+        ...(oper ? ['[Operator]', `Name = ${oper.name}`, `Password = ${oper.password}`] : []),
+        ...channels.flatMap((c) =>
+          typeof c === 'string' ? ['[Channel]', `Name = ${c}`, 'Modes = +n'] : ['[Channel]', `Name = ${c.name}`, 'Modes = +nk', `Key = ${c.key}`],
+        ),
         '',
       ].join('\n'),
     );

@@ -25,7 +25,8 @@ export class Znc {
     return `${this.user}/${this.network}:${this.password}`;
   }
 
-  static async start(upstreamPort: number, channels: string[] = ['#alerts']): Promise<Znc> {
+  /** Starts ZNC; with `tls`, its listener speaks TLS with that certificate (PEM key + cert). */
+  static async start(upstreamPort: number, channels: string[] = ['#alerts'], tls?: { keyPem: string; certPem: string }): Promise<Znc> {
     const port = await freePort();
     const { dir, remove } = tempDir('znc');
     const z = new Znc(port, dir, remove);
@@ -42,7 +43,7 @@ export class Znc {
         `  Port = ${port}`,
         '  IPv4 = true',
         '  IPv6 = false',
-        '  SSL = false',
+        `  SSL = ${tls ? 'true' : 'false'}`,
         '  Host = 127.0.0.1',
         '</Listener>',
         `<User ${z.user}>`,
@@ -68,6 +69,11 @@ export class Znc {
         '',
       ].join('\n'),
     );
+    if (tls) {
+      // ZNC reads its listener certificate from <datadir>/znc.pem: key and certificate together.
+      writeFileSync(join(dir, 'znc.pem'), `${tls.keyPem}${tls.certPem}`, { mode: 0o600 });
+      giveToServerUser(join(dir, 'znc.pem'));
+    }
     giveToServerUser(join(dir, 'configs'));
     giveToServerUser(join(dir, 'configs', 'znc.conf'));
     await z.restart();
