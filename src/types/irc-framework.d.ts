@@ -14,8 +14,8 @@ declare module 'irc-framework' {
     password?: string;
     tls?: boolean;
     rejectUnauthorized?: boolean;
-    ca?: string | Buffer;
-    client_certificate?: { private_key: string; certificate: string };
+    /** A transport class; Lifeline passes its own for TLS (see notifiers/irc/transport.ts). */
+    transport?: new (options: unknown) => unknown;
     /** An object with account/password enables SASL PLAIN; an empty object disables SASL. */
     account?: { account?: string; password?: string };
     sasl_mechanism?: 'PLAIN' | 'EXTERNAL';

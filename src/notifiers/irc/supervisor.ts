@@ -7,6 +7,7 @@ import type { Logger } from '../../observability/logger.js';
 import { backoffDelay } from '../../util/backoff.js';
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import { DEFAULT_LINE_LIMIT } from './split.js';
+import { tlsTransport } from './transport.js';
 import type { IrcState, UpstreamState } from './state.js';
 import { zncUpstreamHint } from './znc.js';
 
@@ -169,9 +170,13 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
       account: {},
     };
     if (c.password) opts.password = c.password.reveal();
-    if (c.ca_file) opts.ca = readFileSync(c.ca_file);
-    if (c.client_cert_file && c.client_key_file) {
-      opts.client_certificate = { certificate: readFileSync(c.client_cert_file, 'utf8'), private_key: readFileSync(c.client_key_file, 'utf8') };
+    if (c.tls) {
+      opts.transport = tlsTransport({
+        rejectUnauthorized: c.tls_verify,
+        ca: c.ca_file ? readFileSync(c.ca_file) : undefined,
+        cert: c.client_cert_file ? readFileSync(c.client_cert_file, 'utf8') : undefined,
+        key: c.client_key_file ? readFileSync(c.client_key_file, 'utf8') : undefined,
+      });
     }
     if (c.sasl?.mechanism === 'PLAIN') {
       opts.account = { account: c.sasl.account, password: c.sasl.password.reveal() };
@@ -206,7 +211,8 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
         if (this.client === client) fn(...a);
       };
     client.on('raw', mine((e: RawEvent) => this.onRaw(e)));
-    client.on('registered', mine(() => this.onRegistered()));
+    // The nick comes from the event: irc-framework updates client.user.nick only after emitting it.
+    client.on('registered', mine((e: { nick: string }) => this.onRegistered(e.nick)));
     client.on('socket close', mine((err: unknown) => this.onDisconnect(err ? `connection closed: ${String((err as Error).message ?? err)}` : 'connection closed by server')));
     client.on('irc error', mine((e: { error: string; reason?: string }) => this.update({ lastError: `server error: ${e.error}${e.reason ? ` (${e.reason})` : ''}` })));
     client.on('sasl failed', mine((e: { reason: string }) => this.update({ lastError: `SASL authentication failed (${e.reason}); check irc.sasl` })));
@@ -252,8 +258,12 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
     }
   }
 
-  private onRegistered(): void {
+  private onRegistered(nick: string): void {
     const now = this.clock.now();
+    if (this.s.link === 'registered') {
+      // ZNC replays the network's 001 when it gets back upstream: the link itself never dropped.
+      return;
+    }
     this.clearTimer('register');
     this.lastRxMs = now;
     const from = this.s.disconnectedSinceMs;
@@ -263,7 +273,7 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
       disconnectedSinceMs: undefined,
       lastOutage: from !== undefined ? { fromMs: from, toMs: now } : this.s.lastOutage,
       lastError: undefined,
-      nick: this.client?.user.nick ?? this.cfg.nick,
+      nick,
     });
     if (this.cfg.bouncer === 'none') this.setUpstream('up', 'registered with the server');
     this.log.info({ event: 'irc_registered', nick: this.s.nick }, 'registered with IRC');
@@ -305,20 +315,20 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
   }
 
   private onJoin(e: { nick: string; channel: string }): void {
-    if (e.nick !== this.client?.user.nick) return;
+    if (e.nick !== this.s.nick) return;
     this.joined.add(e.channel.toLowerCase());
     this.update({ joined: [...this.joined] });
     this.log.info({ event: 'irc_joined', channel: e.channel }, 'joined channel');
   }
 
   private onLeave(nick: string, channel: string): void {
-    if (nick !== this.client?.user.nick) return;
+    if (nick !== this.s.nick) return;
     this.joined.delete(channel.toLowerCase());
     this.update({ joined: [...this.joined] });
   }
 
   private onKick(e: { kicked: string; channel: string; nick: string; message: string }): void {
-    if (e.kicked !== this.client?.user.nick) return;
+    if (e.kicked !== this.s.nick) return;
     this.onLeave(e.kicked, e.channel);
     this.log.warn({ event: 'irc_kicked', channel: e.channel, by: e.nick }, 'kicked; rejoining');
     const ch = this.cfg.channels.find((c) => c.name.toLowerCase() === e.channel.toLowerCase());
@@ -326,7 +336,7 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
   }
 
   private onMessage(e: MessageEvent): void {
-    const own = this.client?.user.nick;
+    const own = this.s.nick;
     if (this.canaryToken && e.nick === own && e.message === this.canaryToken) {
       const now = this.clock.now();
       this.canaryToken = undefined;
@@ -373,7 +383,7 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
    */
   private sendCanary(): void {
     if (this.s.link !== 'registered') return;
-    const own = this.client?.user.nick ?? this.s.nick;
+    const own = this.s.nick;
     this.canaryToken = `lifeline-canary ${randomBytes(6).toString('hex')}`;
     this.canarySentMs = this.clock.now();
     const line = `PRIVMSG ${own} :${this.canaryToken}`;

@@ -13,9 +13,10 @@ export class Ngircd {
 
   /**
    * Starts ngircd with pre-defined channels (optionally with a key) and, when `oper` is given, an
-   * IRC operator allowed to change channel modes (to give itself +o and KICK in tests).
+   * IRC operator allowed to change channel modes (to give itself +o and KICK in tests). Writes the
+   * config and picks the port; `restart` starts the daemon.
    */
-  static async start(channels: Array<string | { name: string; key: string }> = ['#alerts'], oper?: { name: string; password: string }): Promise<Ngircd> {
+  static async create(channels: Array<string | { name: string; key: string }> = ['#alerts'], oper?: { name: string; password: string }): Promise<Ngircd> {
     const port = await freePort();
     const { dir, remove } = tempDir('ngircd');
     const conf = join(dir, 'ngircd.conf');
@@ -47,7 +48,12 @@ export class Ngircd {
       ].join('\n'),
     );
     giveToServerUser(conf);
-    const n = new Ngircd(port, dir, remove);
+    return new Ngircd(port, dir, remove);
+  }
+
+  /** Like create, then starts the daemon. */
+  static async start(channels: Array<string | { name: string; key: string }> = ['#alerts'], oper?: { name: string; password: string }): Promise<Ngircd> {
+    const n = await Ngircd.create(channels, oper);
     await n.restart();
     return n;
   }

@@ -27,7 +27,11 @@ export class Znc {
 
   /** Starts ZNC; with `tls`, its listener speaks TLS with that certificate (PEM key + cert). */
   static async start(upstreamPort: number, channels: string[] = ['#alerts'], tls?: { keyPem: string; certPem: string }): Promise<Znc> {
-    const port = await freePort();
+    return Znc.startOnPort(await freePort(), upstreamPort, channels, tls);
+  }
+
+  /** Like start, on a given port. */
+  static async startOnPort(port: number, upstreamPort: number, channels: string[] = ['#alerts'], tls?: { keyPem: string; certPem: string }): Promise<Znc> {
     const { dir, remove } = tempDir('znc');
     const z = new Znc(port, dir, remove);
     const salt = randomBytes(8).toString('hex');
