@@ -16,6 +16,7 @@ import { freePort, startProcess, testConfigYaml } from '../test/integration/harn
 import { Ngircd } from '../test/integration/harness/ngircd.js';
 import { tempDir, waitFor, type ServerProcess } from '../test/integration/harness/procs.js';
 import { Znc } from '../test/integration/harness/znc.js';
+import { groupPayload, postWebhook as post } from '../test/integration/harness/webhook.js';
 
 function percentile(sorted: number[], p: number): number {
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
@@ -25,35 +26,6 @@ function percentile(sorted: number[], p: number): number {
 function rssMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
-}
-
-function group(name: string, alerts: number, tag: string): unknown {
-  return {
-    version: '4',
-    groupKey: `{}:{alertname="${name}"}`,
-    status: 'firing',
-    receiver: 'lifeline',
-    groupLabels: { alertname: name },
-    commonLabels: { alertname: name, severity: 'critical' },
-    commonAnnotations: {},
-    externalURL: 'http://am',
-    truncatedAlerts: 0,
-    alerts: Array.from({ length: alerts }, (_, i) => ({
-      status: 'firing',
-      labels: { alertname: name, severity: 'critical', instance: `host-${i}` },
-      annotations: { summary: `${tag} ${i}` },
-      startsAt: '2026-11-23T00:00:00Z',
-      endsAt: '0001-01-01T00:00:00Z',
-      generatorURL: '',
-      fingerprint: `${name}-${i}`,
-    })),
-  };
-}
-
-async function post(port: number, body: unknown): Promise<number> {
-  const res = await fetch(`http://127.0.0.1:${port}/api/v1/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  await res.arrayBuffer();
-  return res.status;
 }
 
 interface Setup {
@@ -126,7 +98,7 @@ async function benchLatency(): Promise<Record<string, number>> {
     for (let i = 0; i < 100; i++) {
       const name = `Latency${String(i).padStart(3, '0')}`;
       const t0 = performance.now();
-      const status = await post(l.port, group(name, 1, 'lat'));
+      const status = await post(l.port, groupPayload(name, 1));
       if (status !== 200) throw new Error(`webhook answered ${status}`);
       await waitFor(name, () => s.peer.messages.find((m) => m.text.endsWith(` ${name}`)), 10_000, 1);
       samples.push(performance.now() - t0);
@@ -153,7 +125,7 @@ async function benchStorm(): Promise<Record<string, number>> {
     const workers = Array.from({ length: 20 }, async () => {
       while (next < 200) {
         const i = next++;
-        if ((await post(l.port, group(`Storm${String(i).padStart(3, '0')}`, 50, 'storm'))) === 200) ok++;
+        if ((await post(l.port, groupPayload(`Storm${String(i).padStart(3, '0')}`, 50))) === 200) ok++;
       }
     });
     await Promise.all(workers);

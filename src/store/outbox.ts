@@ -130,9 +130,10 @@ export class Outbox {
   foldEntries(destination: string, entries: readonly OutboxEntry[], now: number): OutboxEntry {
     return this.db.transaction(() => {
       const summary = fold(entries.map((e) => ({ createdMs: e.createdMs, message: e.message })));
-      const id = Number(this.insert.run(destination, 'summary', null, JSON.stringify(summary), summary.sinceMs || now).lastInsertRowid);
+      const createdMs = entries.length > 0 ? summary.sinceMs : now;
+      const id = Number(this.insert.run(destination, 'summary', null, JSON.stringify(summary), createdMs).lastInsertRowid);
       for (const e of entries) this.markFolded.run(now, id, e.id);
-      return { id, destination, createdMs: summary.sinceMs || now, message: summary, lines: null, linesSent: 0 };
+      return { id, destination, createdMs, message: summary, lines: null, linesSent: 0 };
     })();
   }
 }

@@ -7,27 +7,7 @@ import { freePort, startInProcess, startProcess, testConfigYaml } from './harnes
 import { Ngircd } from './harness/ngircd.js';
 import { tempDir, waitFor, type ServerProcess } from './harness/procs.js';
 import { Znc } from './harness/znc.js';
-
-function payload(name: string, i = 0): unknown {
-  return {
-    version: '4',
-    groupKey: `{}:{alertname="${name}"}`,
-    status: 'firing',
-    receiver: 'lifeline',
-    groupLabels: { alertname: name },
-    commonLabels: { alertname: name, severity: 'critical' },
-    commonAnnotations: {},
-    externalURL: 'http://am',
-    truncatedAlerts: 0,
-    alerts: [{ status: 'firing', labels: { alertname: name, severity: 'critical', instance: `host-${i}` }, annotations: { summary: `alert ${name}` }, startsAt: '2026-11-23T00:00:00Z', endsAt: '0001-01-01T00:00:00Z', generatorURL: '', fingerprint: `fp-${name}` }],
-  };
-}
-
-async function post(port: number, body: unknown): Promise<number> {
-  const res = await fetch(`http://127.0.0.1:${port}/api/v1/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  await res.arrayBuffer();
-  return res.status;
-}
+import { groupPayload, postWebhook as post } from './harness/webhook.js';
 
 /** Fast timers so faults show within seconds: dead link after 2 s + 2 s, canary every 2 s. */
 const FAST = `  ping_interval: 2s
@@ -70,7 +50,7 @@ describe('IRC faults (integration)', function () {
     const st = app.irc!.state;
     assert.ok(st.disconnectedSinceMs !== undefined, 'disconnected-since is set');
     assert.ok(st.lastError, 'last error is set');
-    for (let i = 0; i < 5; i++) assert.equal(await post(httpPort, payload(`Down${i}`, i)), 200);
+    for (let i = 0; i < 5; i++) assert.equal(await post(httpPort, groupPayload(`Down${i}`, 1, i)), 200);
     assert.equal(app.outbox.pendingCount('irc:#alerts'), 5);
     peer = await IrcPeer.connect(ircd.port, 'watcher');
     await znc.restart();
@@ -150,7 +130,7 @@ describe('SIGKILL during a webhook burst (integration)', function () {
             proc!.child.kill('SIGKILL');
           }
           try {
-            if ((await post(httpPort, payload(names[i] as string, i))) === 200) accepted.push(names[i] as string);
+            if ((await post(httpPort, groupPayload(names[i] as string, 1, i))) === 200) accepted.push(names[i] as string);
           } catch {
             // connection refused or reset after the kill: not answered 200, so Alertmanager would retry
           }

@@ -8,17 +8,9 @@ import { Ngircd } from './harness/ngircd.js';
 import { tempDir, waitFor } from './harness/procs.js';
 import { Znc } from './harness/znc.js';
 import { Alertmanager } from './harness/alertmanager.js';
+import { postWebhook } from './harness/webhook.js';
 
 const fixture = JSON.parse(readFileSync('test/fixtures/alertmanager-firing.json', 'utf8')) as Record<string, unknown>;
-
-async function post(port: number, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
-  const res = await fetch(`http://127.0.0.1:${port}/api/v1/alertmanager`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  return { status: res.status, body: await res.text() };
-}
 
 describe('relay through ZNC and ngircd (integration)', function () {
   this.timeout(60_000);
@@ -48,8 +40,7 @@ describe('relay through ZNC and ngircd (integration)', function () {
   });
 
   it('posts a firing group to the channel as another client sees it', async () => {
-    const r = await post(httpPort, fixture);
-    assert.equal(r.status, 200);
+    assert.equal(await postWebhook(httpPort, fixture), 200);
     const seen = await waitFor('the group line', () => peer.from('lifeline').find((m) => plain(m.text).includes('HostOutOfMemory')));
     assert.equal(seen.target, '#alerts');
     assert.match(plain(seen.text), /^\[FIRING:1\] critical HostOutOfMemory job=node$/);
@@ -59,11 +50,11 @@ describe('relay through ZNC and ngircd (integration)', function () {
 
   it('does not repeat an unchanged group, but posts a change', async () => {
     const before = peer.from('lifeline').length;
-    assert.equal((await post(httpPort, fixture)).status, 200);
+    assert.equal(await postWebhook(httpPort, fixture), 200);
     const resolved = structuredClone(fixture) as { status: string; alerts: Array<{ status: string }> };
     resolved.status = 'resolved';
     resolved.alerts[0]!.status = 'resolved';
-    assert.equal((await post(httpPort, resolved)).status, 200);
+    assert.equal(await postWebhook(httpPort, resolved), 200);
     const line = await waitFor('the resolved line', () => peer.from('lifeline').slice(before).find((m) => plain(m.text).startsWith('[RESOLVED')));
     assert.match(plain(line.text), /^\[RESOLVED:1\] critical HostOutOfMemory/);
     // The unchanged repeat posted first produced nothing: the first new line is the resolved one.
@@ -77,7 +68,7 @@ describe('relay through ZNC and ngircd (integration)', function () {
     evil.alerts[0]!.labels['instance'] = 'host\r\nPRIVMSG #alerts :fake\u0000';
     evil.alerts[0]!.annotations['summary'] = 'line1\nJOIN #other';
     evil.alerts[0]!.fingerprint = 'evil0000';
-    assert.equal((await post(httpPort, evil)).status, 200);
+    assert.equal(await postWebhook(httpPort, evil), 200);
     const head = await waitFor('the evil group line', () => peer.from('lifeline').find((m) => m.text.includes('QUIT :pwned')));
     assert.match(plain(head.text), /job=x QUIT :pwned$/);
     const detail = await waitFor('the evil alert line', () => peer.from('lifeline').find((m) => m.text.includes('fake')));
@@ -93,7 +84,7 @@ describe('relay through ZNC and ngircd (integration)', function () {
     long.groupKey = 'long';
     long.alerts[0]!.fingerprint = 'long0000';
     long.alerts[0]!.annotations['summary'] = 'Ünïcødé ✓ '.repeat(38); // ~380 chars, many multi-byte
-    assert.equal((await post(httpPort, long)).status, 200);
+    assert.equal(await postWebhook(httpPort, long), 200);
     const parts = await waitFor('two pieces', () => {
       const p = peer.from('lifeline').filter((m) => m.text.includes('Ünïcødé'));
       return p.length >= 2 ? p : undefined;
