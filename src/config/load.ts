@@ -56,12 +56,14 @@ export function parseConfig(text: string, file: string, env: Env = process.env):
   const problems: ConfigProblem[] = [];
   const baseDir = dirname(resolve(file));
   const resolved = resolveTree(raw, [], env, baseDir, problems);
-  if (problems.length > 0) throw new ConfigError(file, problems);
-
+  // Validate even when variables or secret files are missing, so every problem shows at once;
+  // a key whose value could not be resolved reports only that.
   const result = configSchema.safeParse(resolved, { reportInput: true });
   if (!result.success) {
-    throw new ConfigError(file, result.error.issues.flatMap(describeIssue));
+    const unresolved = new Set(problems.map((p) => p.path));
+    problems.push(...result.error.issues.flatMap(describeIssue).filter((p) => !unresolved.has(p.path)));
   }
+  if (problems.length > 0 || !result.success) throw new ConfigError(file, problems);
   const cfg = result.data;
   cfg.store.path = resolve(baseDir, cfg.store.path);
   return deepFreeze(cfg);
@@ -106,6 +108,9 @@ function typeName(v: unknown): string {
   return `${typeof v} ${JSON.stringify(v)}`;
 }
 
+/** Placeholder for a secret whose file could not be read (already reported). */
+const UNRESOLVED = '<unresolved secret>';
+
 const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
 /**
@@ -131,6 +136,8 @@ function resolveTree(node: unknown, path: PropertyKey[], env: Env, baseDir: stri
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code ?? String(err);
         problems.push({ path: formatPath([...path, key]), message: `cannot read secret file ${filePath} (${code}); mount the secret or fix the path` });
+        // Stand-in so validation does not also report the secret itself as missing.
+        out[base] = UNRESOLVED;
       }
       continue;
     }

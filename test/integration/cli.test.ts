@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from './harness/procs.js';
+
+const MAIN = join(process.cwd(), 'dist/src/main.js');
+
+function run(args: string[], env: Record<string, string> = {}): { code: number | null; out: string; err: string } {
+  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '', ...env }, timeout: 20_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('lifeline CLI', function () {
+  this.timeout(30_000);
+  let tmp: ReturnType<typeof tempDir>;
+  before(() => {
+    tmp = tempDir('cli');
+  });
+  after(() => tmp.remove());
+
+  it('check-config accepts the shipped configs', () => {
+    const r = run(['check-config', '--config', 'config/lifeline.yaml']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /configuration is valid/);
+    const secret = join(tmp.dir, 'token');
+    writeFileSync(secret, 'x');
+    const example = readFileSync('config/example-znc.yaml', 'utf8').replaceAll('/run/secrets/lifeline_webhook_token', secret).replaceAll('/run/secrets/ops_private_key', secret);
+    writeFileSync(join(tmp.dir, 'example.yaml'), example);
+    const e = run(['check-config', '--config', join(tmp.dir, 'example.yaml')], { ZNC_PASSWORD: 'pw' });
+    assert.equal(e.code, 0, e.err);
+  });
+
+  it('check-config lists every problem with its key path, exits 1, and prints no stack trace', () => {
+    const file = join(tmp.dir, 'bad.yaml');
+    writeFileSync(file, 'http:\n  prot: 9095\nirc:\n  host: znc\n  nick: "9bad nick"\n  channels: []\n  password: ${ZNC_PASSWORD}\n');
+    const r = run(['check-config', '--config', file]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /4 problems in the configuration/);
+    assert.match(r.err, /- http\.prot: unknown key/);
+    assert.match(r.err, /- irc\.nick: expected an IRC nickname/);
+    assert.match(r.err, /- irc\.channels: /);
+    assert.match(r.err, /- irc\.password: environment variable ZNC_PASSWORD is not set/);
+    assert.doesNotMatch(r.err, /\n\s+at /, 'no stack trace');
+  });
+
+  it('run refuses a bad config the same way', () => {
+    const file = join(tmp.dir, 'bad2.yaml');
+    writeFileSync(file, 'routes: []\n');
+    const r = run(['run', '--config', file]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /routes: /);
+    assert.doesNotMatch(r.err, /\n\s+at /);
+  });
+
+  it('says what to do about a missing file or a busy port', () => {
+    const r = run(['run', '--config', join(tmp.dir, 'missing.yaml')]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /cannot read config file .*missing\.yaml \(ENOENT\); pass an existing file/);
+  });
+
+  it('prints usage for no or unknown commands', () => {
+    const r = run([]);
+    assert.equal(r.code, 2);
+    assert.match(r.out, /lifeline run --config FILE/);
+    assert.equal(run(['frobnicate']).code, 2);
+  });
+
+  it('ships a JSON Schema identical to the one the validator generates', () => {
+    const r = run(['schema']);
+    assert.equal(r.code, 0);
+    assert.deepEqual(JSON.parse(r.out), JSON.parse(readFileSync('config/lifeline.schema.json', 'utf8')), 'run `npm run schema` and commit config/lifeline.schema.json');
+  });
+});
