@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { DURATION_PATTERN, parseDuration } from './duration.js';
-import { Secret } from './secret.js';
+import { commandsSchema, dailyNoteSchema, emailSchema, escalationSchema, maintenanceSchema, oncallSchema, personSchema, smsSchema } from './escalationSchema.js';
+import { duration, port, secret } from './schemaParts.js';
 
 /*
  * The configuration schema: the single source of truth for validation, for the TypeScript type
@@ -8,15 +8,6 @@ import { Secret } from './secret.js';
  * Objects are strict: an unknown key is an error, because a typo must never silently turn
  * a page off. Nested objects use `prefault` so their own defaults apply when they are omitted.
  */
-
-const duration = z
-  .string()
-  .regex(new RegExp(DURATION_PATTERN), { message: 'expected a duration such as "250ms", "45s", "5m", "4h" or "1d"' })
-  .transform((s) => parseDuration(s) as number);
-
-const secret = z.string().min(1, { message: 'must not be empty' }).transform((s) => new Secret(s));
-
-const port = z.number().int().min(1).max(65535);
 
 const channelName = z
   .string()
@@ -140,9 +131,7 @@ const outboxSchema = z.strictObject({
   digest_max_names: z.number().int().min(1).max(100).default(10),
 });
 
-/** The root schema. */
-export const configSchema = z
-  .strictObject({
+const rootShape = z.strictObject({
     log: logSchema.prefault({}),
     http: httpSchema.prefault({}),
     store: storeSchema.prefault({}),
@@ -150,8 +139,18 @@ export const configSchema = z
     routes: z.array(routeSchema).min(1).default([{ name: 'default', irc_channels: [], console: true }]),
     format: formatSchema.prefault({}),
     outbox: outboxSchema.prefault({}),
-  })
-  .superRefine((cfg, ctx) => {
+    people: z.array(personSchema).default([]),
+    oncall: oncallSchema,
+    email: emailSchema.optional(),
+    sms: smsSchema.optional(),
+    escalation: escalationSchema,
+    commands: commandsSchema,
+    maintenance: z.array(maintenanceSchema).default([]),
+    daily_note: dailyNoteSchema.optional(),
+  });
+
+/** The root schema. */
+export const configSchema = rootShape.superRefine((cfg, ctx) => {
     const seen = new Set<string>();
     cfg.routes.forEach((r, i) => {
       if (seen.has(r.name)) {
@@ -170,6 +169,7 @@ export const configSchema = z
         }
       });
     });
+    checkPeople(cfg, ctx);
     if (cfg.irc) {
       const irc = cfg.irc;
       if ((irc.client_cert_file === undefined) !== (irc.client_key_file === undefined)) {
@@ -183,6 +183,43 @@ export const configSchema = z
       }
     }
   });
+
+type Ctx = z.core.$RefinementCtx<unknown>;
+
+/** Cross-checks between people, schedule, channels and policies. */
+function checkPeople(cfg: z.output<typeof rootShape>, ctx: Ctx): void {
+  const people = new Map(cfg.people.map((p) => [p.name, p]));
+  const issue = (path: PropertyKey[], message: string): void => ctx.addIssue({ code: 'custom', path, message, input: undefined });
+  if (people.size !== cfg.people.length) issue(['people'], 'person names must be unique');
+  cfg.oncall.rotations.forEach((r, i) =>
+    r.people.forEach((n, j) => {
+      if (!people.has(n)) issue(['oncall', 'rotations', i, 'people', j], `no person "${n}" in people`);
+    }),
+  );
+  cfg.oncall.overrides.forEach((o, i) => {
+    if (!people.has(o.person)) issue(['oncall', 'overrides', i, 'person'], `no person "${o.person}" in people`);
+    if (o.rotation !== undefined && !cfg.oncall.rotations.some((r) => r.name === o.rotation)) issue(['oncall', 'overrides', i, 'rotation'], `no rotation "${o.rotation}"`);
+  });
+  cfg.escalation.policies.forEach((pol, i) =>
+    pol.steps.forEach((st, j) => {
+      const where = ['escalation', 'policies', i, 'steps', j];
+      if (st.to !== 'oncall' && !people.has(st.to)) issue([...where, 'to'], `no person "${st.to}" in people`);
+      if (st.notify.includes('email') && !cfg.email) issue([...where, 'notify'], 'pages by email need an "email" section (SMTP server)');
+      if (st.notify.includes('sms') && !cfg.sms) issue([...where, 'notify'], 'pages by SMS need an "sms" section (Twilio account)');
+    }),
+  );
+  const paging = cfg.email !== undefined || cfg.sms !== undefined;
+  if (paging && cfg.oncall.rotations.length === 0) issue(['oncall', 'rotations'], 'email/SMS paging is configured but nobody is on call: add a rotation');
+  cfg.people.forEach((p, i) => {
+    if (cfg.email && !p.email) issue(['people', i, 'email'], `${p.name} has no email address; pages by email would not reach them`);
+    if (cfg.sms && !p.phone) issue(['people', i, 'phone'], `${p.name} has no phone number; pages by SMS would not reach them`);
+  });
+  cfg.maintenance.forEach((m, i) => {
+    const oneOff = m.from !== undefined && m.to !== undefined;
+    const recurring = m.cron !== undefined && m.duration !== undefined;
+    if (oneOff === recurring) issue(['maintenance', i], 'give either from and to (one-off) or cron and duration (recurring)');
+  });
+}
 
 /** The validated configuration (deeply frozen once loaded). */
 export type Config = z.output<typeof configSchema>;
