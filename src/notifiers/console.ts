@@ -28,7 +28,7 @@ export class ConsoleNotifier implements Notifier {
     // Strip IRC formatting codes: a terminal shows them as garbage.
     return lines.map((l) => cleanLine(l).replace(/\x03\d{0,2}(,\d{1,2})?|[\x02\x0f]/g, ''));
   }
-  async send(d: Delivery): Promise<void> {
+  async send(d: Delivery, _signal?: AbortSignal): Promise<void> {
     for (let i = d.startAt; i < d.lines.length; i++) {
       this.log.info({ event: 'console_notification', destination: d.destination, line: i + 1, of: d.lines.length }, d.lines[i] as string);
       d.onProgress(i + 1);

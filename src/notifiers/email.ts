@@ -56,7 +56,7 @@ export class EmailNotifier implements Notifier {
     return lines.map((l) => l.replace(/\x03\d{0,2}(,\d{1,2})?|[\x02\x0f]/g, ''));
   }
 
-  async send(d: Delivery): Promise<void> {
+  async send(d: Delivery, _signal?: AbortSignal): Promise<void> {
     const [subject = 'Lifeline', ...body] = d.lines;
     const text = body.join('\n');
     try {

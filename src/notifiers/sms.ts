@@ -77,7 +77,7 @@ export class SmsNotifier implements Notifier {
     return [fitSms(lines.map((l) => l.replace(/\x03\d{0,2}(,\d{1,2})?|[\x02\x0f]/g, '')).join(' | '))];
   }
 
-  async send(d: Delivery): Promise<void> {
+  async send(d: Delivery, _signal?: AbortSignal): Promise<void> {
     const to = d.destination.slice(PREFIX.length);
     const params: Record<string, string> = { to, body: d.lines.join(' ') };
     if (this.cfg.from.startsWith('MG')) params['messagingServiceSid'] = this.cfg.from;
