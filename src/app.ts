@@ -3,7 +3,13 @@ import { ErrorCodes, LifelineError, describeError } from './errors.js';
 import { startHttpServer, type HttpServer } from './http/server.js';
 import { ConsoleNotifier } from './notifiers/console.js';
 import { Formatter } from './notifiers/format.js';
+import { ChannelHealth } from './escalation/health.js';
+import { EscalationEngine } from './escalation/engine.js';
+import { EmailNotifier } from './notifiers/email.js';
 import { IrcNotifier } from './notifiers/irc/notifier.js';
+import { pathHealthy, type IrcState } from './notifiers/irc/state.js';
+import { SmsNotifier } from './notifiers/sms.js';
+import { OnCallSchedule } from './people/oncall.js';
 import { SendQueue } from './notifiers/irc/sendQueue.js';
 import { IrcSupervisor, type ClientFactory } from './notifiers/irc/supervisor.js';
 import type { Notifier } from './notifiers/notifier.js';
@@ -37,6 +43,7 @@ export interface App {
   readonly outbox: Outbox;
   readonly alerts: AlertStore;
   readonly metrics: Metrics;
+  readonly escalation: EscalationEngine;
   /** The port the HTTP server listens on (useful with port 0). */
   port(): number;
   stop(): Promise<void>;
@@ -72,18 +79,44 @@ export async function startApp(ctx: AppContext): Promise<App> {
     irc.canarySender = (line) => void q.push(line, true).catch(() => undefined);
     notifiers.push(new IrcNotifier(irc, queue));
   }
+  const email = config.email ? new EmailNotifier(config.email) : undefined;
+  if (email) notifiers.push(email);
+  if (config.sms) notifiers.push(new SmsNotifier(config.sms, clock));
+  const health = new ChannelHealth();
+  const kindOf = (destination: string): string => destination.split(':', 1)[0] as string;
 
   const dispatcher = new Dispatcher(outbox, notifiers, formatter, config.outbox, clock, log, {
     delivered: (destination, kind, lines) => {
       metrics.deliveries.inc({ destination, kind });
       metrics.deliveredLines.inc({ destination }, lines);
+      health.delivered(kindOf(destination));
     },
-    failed: (destination, retryable) => metrics.deliveryFailures.inc({ destination, retryable: String(retryable) }),
+    failed: (destination, retryable) => {
+      metrics.deliveryFailures.inc({ destination, retryable: String(retryable) });
+      health.failed(kindOf(destination));
+    },
+  });
+
+  const escalation = new EscalationEngine({
+    config,
+    db,
+    outbox,
+    schedule: new OnCallSchedule(config),
+    clock,
+    log,
+    health,
+    poke: (d) => dispatcher.poke(d),
+    ircHealthy: () => (irc ? pathHealthy(irc.state) : true),
   });
 
   const routes = new Map(config.routes.map((r) => [r.name, destinationsOf(r)]));
   const storeNotification = db.transaction((route: string, n: GroupNotification, now: number) => {
-    alerts.record(route, n, now);
+    const { changes } = alerts.record(route, n, now);
+    const byFp = new Map(n.alerts.map((a) => [a.fingerprint, a]));
+    for (const c of changes) {
+      const a = byFp.get(c.fingerprint);
+      if (a) escalation.onAlert({ fingerprint: a.fingerprint, status: a.status, labels: a.labels, summary: a.annotations['summary'] ?? '' }, now);
+    }
     const msg = groupMessageOf(n);
     const queued: string[] = [];
     for (const dest of routes.get(route) ?? []) {
@@ -98,6 +131,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
     const queued = storeNotification(route, n, clock.now());
     for (const a of n.alerts) metrics.alertsReceived.inc({ status: a.status });
     for (const d of queued) dispatcher.poke(d);
+    escalation.kick();
     return { alerts: n.alerts.length, queued: queued.length };
   };
 
@@ -147,6 +181,13 @@ export async function startApp(ctx: AppContext): Promise<App> {
   log.info({ event: 'listening', host: config.http.host, port: http.port() }, 'HTTP server listening');
 
   dispatcher.start();
+  escalation.start();
+  if (irc) {
+    const describePath = (st: IrcState): string =>
+      st.link !== 'registered' ? `not connected to the bouncer (${st.lastError ?? st.link})` : st.upstream === 'down' ? 'the bouncer lost its IRC network' : st.canary.failing ? 'the canary message did not come back' : 'not in the channel';
+    irc.on('state', (st) => escalation.ircPath(pathHealthy(st), describePath(st)));
+    escalation.ircPath(pathHealthy(irc.state), describePath(irc.state));
+  }
 
   let stopping: Promise<void> | undefined;
   return {
@@ -156,6 +197,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
     outbox,
     alerts,
     metrics,
+    escalation,
     port: () => http.port(),
     stop: () => {
       stopping ??= (async () => {
@@ -163,9 +205,11 @@ export async function startApp(ctx: AppContext): Promise<App> {
         await http.close();
         // Flush: give ready destinations a bounded moment to drain.
         for (let i = 0; i < 30 && outbox.pendingCount() > 0 && irc?.state.link === 'registered'; i++) await sleep(clock, 100);
+        escalation.stop();
         await dispatcher.stop();
         queue?.failAll('shutting down');
         await irc?.stop();
+        email?.close();
         db.close();
         log.info({ event: 'stopped' }, 'stopped');
       })();

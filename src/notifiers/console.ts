@@ -9,6 +9,7 @@ import { cleanLine } from './text.js';
  * service, and is a last-resort channel for operators who read the container's logs.
  */
 export class ConsoleNotifier implements Notifier {
+  readonly digestsBacklog = true;
   readonly kind = 'console';
   private readonly events = new EventEmitter();
   constructor(

@@ -24,6 +24,7 @@ export function emailDestination(address: string): string {
  * SMTP facts: 4xx replies are temporary (try again), 5xx permanent; 535 is failed authentication.
  */
 export class EmailNotifier implements Notifier {
+  readonly digestsBacklog = false;
   readonly kind = 'email';
   private readonly transporter: Transporter;
   private readonly events = new EventEmitter();

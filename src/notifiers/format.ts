@@ -33,6 +33,8 @@ export class Formatter {
         return this.summary(msg, ctx);
       case 'text':
         return [cleanValue(msg.text, 2000)];
+      case 'page':
+        return [msg.subject, ...msg.body];
     }
   }
 

@@ -22,6 +22,11 @@ export interface Availability {
 export interface Notifier {
   /** Short name for logs and metrics. */
   readonly kind: string;
+  /**
+   * Whether a backlog for one destination is folded into a digest (IRC: a channel wants a summary,
+   * not a flood). Pages by email and SMS are already bundled per person and are never folded.
+   */
+  readonly digestsBacklog: boolean;
   /** Whether this notifier delivers to `destination` (e.g. "irc:#alerts"). */
   handles(destination: string): boolean;
   /** Whether a delivery to `destination` can be attempted now. */

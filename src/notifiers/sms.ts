@@ -44,6 +44,7 @@ const require = createRequire(import.meta.url);
  * cannot fix those.
  */
 export class SmsNotifier implements Notifier {
+  readonly digestsBacklog = false;
   readonly kind = 'sms';
   private readonly client: TwilioClient;
   private readonly http: TwilioRequestClient;

@@ -137,6 +137,7 @@ export class Dispatcher {
     const first = head[0];
     if (!first) return undefined;
     if (first.lines !== null && first.linesSent > 0) return first; // resume a delivery in progress
+    if (!notifier.digestsBacklog) return first;
     const now = this.clock.now();
     const stale = now - first.createdMs > this.cfg.stale_after;
     const backlog = head.length > this.cfg.replay_max;

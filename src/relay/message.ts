@@ -51,8 +51,15 @@ export interface TextMessage {
   text: string;
 }
 
+/** A page to one person by email or SMS: a subject line and body lines (bundled pages included). */
+export interface PageMessage {
+  kind: 'page';
+  subject: string;
+  body: string[];
+}
+
 /** Anything the outbox holds. */
-export type OutboxMessage = GroupMessage | SummaryMessage | TextMessage;
+export type OutboxMessage = GroupMessage | SummaryMessage | TextMessage | PageMessage;
 
 /** Most alerts a summary keeps individually. */
 export const MAX_SUMMARY_ALERTS = 2000;

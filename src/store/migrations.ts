@@ -53,7 +53,7 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TABLE outbox (
         id          INTEGER PRIMARY KEY,
         destination TEXT NOT NULL,
-        kind        TEXT NOT NULL CHECK (kind IN ('group', 'summary', 'text')),
+        kind        TEXT NOT NULL CHECK (kind IN ('group', 'summary', 'text', 'page')),
         group_key   TEXT,
         payload     TEXT NOT NULL,
         created_ms  INTEGER NOT NULL,
@@ -72,6 +72,59 @@ export const MIGRATIONS: readonly Migration[] = [
         signature    TEXT NOT NULL,
         queued_ms    INTEGER NOT NULL,
         PRIMARY KEY (destination, group_key)
+      );
+    `,
+  },
+  {
+    version: 2,
+    name: 'incidents, pages, silences',
+    sql: `
+      -- One incident per alert firing episode (or per monitoring-path outage): the unit that is
+      -- escalated, acknowledged and resolved. ack_code is what people type: !ack 7KQ2.
+      CREATE TABLE incidents (
+        id          INTEGER PRIMARY KEY,
+        kind        TEXT NOT NULL CHECK (kind IN ('alert', 'path')),
+        fingerprint TEXT,
+        title       TEXT NOT NULL,
+        severity    TEXT NOT NULL,
+        labels      TEXT NOT NULL,
+        policy      TEXT NOT NULL,
+        state       TEXT NOT NULL CHECK (state IN ('open', 'acked', 'resolved')),
+        ack_code    TEXT NOT NULL UNIQUE,
+        opened_ms   INTEGER NOT NULL,
+        acked_ms    INTEGER,
+        acked_by    TEXT,
+        resolved_ms INTEGER,
+        next_step   INTEGER NOT NULL DEFAULT 0,
+        next_due_ms INTEGER
+      );
+      CREATE INDEX incidents_due ON incidents (state, next_due_ms);
+      CREATE UNIQUE INDEX incidents_live_fp ON incidents (kind, COALESCE(fingerprint, '')) WHERE state != 'resolved';
+
+      -- Every page decided by escalation, unique per (incident, step, channel, person): a restart
+      -- never pages the same step twice, and never skips one (undone steps stay due).
+      -- outbox_id is set when the page is bundled into an outbox message for that person.
+      CREATE TABLE pages (
+        id            INTEGER PRIMARY KEY,
+        incident_id   INTEGER NOT NULL REFERENCES incidents (id),
+        step          TEXT NOT NULL,
+        channel       TEXT NOT NULL CHECK (channel IN ('email', 'sms')),
+        person        TEXT NOT NULL,
+        created_ms    INTEGER NOT NULL,
+        not_before_ms INTEGER NOT NULL,
+        text          TEXT NOT NULL,
+        outbox_id     INTEGER,
+        UNIQUE (incident_id, step, channel, person)
+      );
+      CREATE INDEX pages_unsent ON pages (channel, person, outbox_id);
+
+      -- Silences set from IRC: label matchers with an expiry.
+      CREATE TABLE silences (
+        id         INTEGER PRIMARY KEY,
+        matchers   TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        expires_ms INTEGER NOT NULL
       );
     `,
   },

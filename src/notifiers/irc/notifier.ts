@@ -15,6 +15,7 @@ const PREFIX = 'irc:';
  * until then the outbox keeps the messages on disk.
  */
 export class IrcNotifier implements Notifier {
+  readonly digestsBacklog = true;
   readonly kind = 'irc';
   private readonly events = new EventEmitter();
 

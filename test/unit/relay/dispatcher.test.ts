@@ -14,6 +14,7 @@ import { FakeClock } from '../fakeClock.js';
 /** A notifier that records lines, can be switched off, and can fail after N lines. */
 class RecordingNotifier implements Notifier {
   readonly kind = 'test';
+  readonly digestsBacklog = true;
   readonly lines: string[] = [];
   isReady = true;
   failAfter: number | undefined;

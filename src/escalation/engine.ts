@@ -1,0 +1,410 @@
+import type { Config } from '../config/schema.js';
+import { formatDuration } from '../config/duration.js';
+import { emailDestination } from '../notifiers/email.js';
+import { smsDestination } from '../notifiers/sms.js';
+import type { Logger } from '../observability/logger.js';
+import { inQuietHours, quietHoursEnd, type OnCallSchedule, type Person } from '../people/oncall.js';
+import type { Db } from '../store/db.js';
+import type { Outbox } from '../store/outbox.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
+import type { ChannelHealth } from './health.js';
+import { IncidentStore, type Incident, type PageRow } from './incidents.js';
+import { effectivePolicies, type Policy } from './policies.js';
+
+/** Severities that always page, quiet hours or not. */
+const CRITICAL = new Set(['critical', 'page']);
+
+/** What a page says: a subject line (sorts well on a phone) and body lines. */
+export interface PageText {
+  subject: string;
+  body: string[];
+}
+
+/**
+ * One message for several pages. Email gets every page in full; SMS (two segments at most) gets
+ * each page's subject, most urgent first, so every ack code survives the length limit.
+ */
+export function bundleText(texts: readonly PageText[], channel: 'email' | 'sms'): PageText {
+  if (texts.length === 1) {
+    const t = texts[0] as PageText;
+    return channel === 'sms' ? { subject: t.subject, body: t.body.slice(0, 1) } : t;
+  }
+  const subject = `${texts.length} pages: ${(texts[0] as PageText).subject}`;
+  if (channel === 'sms') return { subject: `Lifeline ${texts.length} pages`, body: texts.map((t) => t.subject) };
+  return { subject, body: texts.flatMap((t) => ['', t.subject, ...t.body.map((b) => `  ${b}`)]) };
+}
+
+/** What the engine needs. */
+export interface EngineDeps {
+  config: Config;
+  db: Db;
+  outbox: Outbox;
+  schedule: OnCallSchedule;
+  clock: Clock;
+  log: Logger;
+  health: ChannelHealth;
+  /** Wakes the dispatcher for a destination. */
+  poke(destination: string): void;
+  /** Whether the IRC path can carry messages now (the monitoring-path rule watches this). */
+  ircHealthy(): boolean;
+}
+
+/** Result of an acknowledgement command. */
+export type AckResult = { ok: true; incident: Incident } | { ok: false; reason: string };
+
+/**
+ * The escalation engine: opens incidents for paging alerts, runs their policy steps on time,
+ * bundles pages per person, keeps SMS budgets, and applies the monitoring-path rule. All state is
+ * in the database (incidents, pages, outbox), so a restart resumes exactly where it stopped.
+ */
+export class EscalationEngine {
+  readonly incidents: IncidentStore;
+  private readonly policies: Policy[];
+  private readonly channels: Array<'email' | 'sms'>;
+  private timer: TimerHandle | undefined;
+  private pathTimer: TimerHandle | undefined;
+  private pathDownSinceMs: number | undefined;
+  private pathReason = '';
+  private stopped = false;
+
+  constructor(private readonly d: EngineDeps) {
+    this.incidents = new IncidentStore(d.db);
+    this.policies = effectivePolicies(d.config);
+    this.channels = [...(d.config.email ? (['email'] as const) : []), ...(d.config.sms ? (['sms'] as const) : [])];
+    d.health.onChange((kind, healthy) => {
+      if (!healthy) this.failOver(kind as 'email' | 'sms');
+    });
+  }
+
+  /** Whether any paging channel is configured. */
+  get enabled(): boolean {
+    return this.channels.length > 0;
+  }
+
+  // ---------------------------------------------------------------- incidents from alerts
+
+  /**
+   * Called inside the webhook's transaction for alerts that started or stopped firing, so that
+   * an accepted alert's incident is as durable as the alert.
+   */
+  onAlert(a: { fingerprint: string; status: 'firing' | 'resolved'; labels: Readonly<Record<string, string>>; summary: string }, nowMs: number): void {
+    if (!this.enabled) return;
+    if (a.status === 'resolved') {
+      const live = this.incidents.live('alert', a.fingerprint);
+      if (live) this.resolve(live, nowMs, `RESOLVED ${live.title}`);
+      return;
+    }
+    const severity = a.labels['severity'] ?? '';
+    if (!this.d.config.escalation.page_severities.includes(severity)) return;
+    const policy = this.policies.find((p) => p.matches(a.labels));
+    if (!policy) return;
+    const first = policy.step(0);
+    const title = [a.labels['alertname'] ?? 'alert', a.labels['instance'] ?? ''].filter(Boolean).join(' ');
+    const inc = this.incidents.open({ kind: 'alert', fingerprint: a.fingerprint, title, severity, labels: { ...a.labels, summary: a.summary }, policy: policy.name, nowMs, firstDueMs: first ? nowMs + first.afterMs : null });
+    if (!inc) return;
+    this.d.log.info({ event: 'incident_opened', incident: inc.id, code: inc.ackCode, title, policy: policy.name }, 'incident opened');
+    // The monitoring-path rule: while IRC cannot carry the news, page out of band at once.
+    if (this.pathDownSinceMs !== undefined && this.incidents.live('path', null)) this.pageOutOfBand(inc, nowMs);
+  }
+
+  private resolve(inc: Incident, nowMs: number, subject: string): void {
+    this.incidents.resolve(inc.id, nowMs);
+    this.incidents.dropUnsent(inc.id);
+    // Resolved notices go to whoever was paged, on the channels they were paged on.
+    for (const r of this.incidents.pagedRecipients(inc.id)) {
+      this.incidents.addPage({ incidentId: inc.id, step: 'resolved', channel: r.channel, person: r.person, nowMs, notBeforeMs: nowMs, text: JSON.stringify({ subject, body: [`${inc.title} resolved after ${formatDuration(nowMs - inc.openedMs)}.`] } satisfies PageText) });
+    }
+    this.d.log.info({ event: 'incident_resolved', incident: inc.id, code: inc.ackCode }, 'incident resolved');
+  }
+
+  // ---------------------------------------------------------------- acknowledgements
+
+  /** Acknowledges by code; stops escalation (until `ack_timeout`, when set). */
+  ack(code: string, by: string): AckResult {
+    return this.d.db.transaction((): AckResult => {
+      const inc = this.incidents.byCode(code);
+      if (!inc) return { ok: false, reason: `no incident with id ${code.toUpperCase()}` };
+      if (inc.state === 'resolved') return { ok: false, reason: `${inc.ackCode} is already resolved` };
+      if (inc.state === 'acked') return { ok: false, reason: `${inc.ackCode} was already acknowledged by ${inc.ackedBy ?? 'someone'}` };
+      const now = this.d.clock.now();
+      const t = this.d.config.escalation.ack_timeout;
+      this.incidents.ack(inc.id, by, now, t > 0 ? now + t : null);
+      this.incidents.dropUnsent(inc.id);
+      this.d.log.info({ event: 'incident_acked', incident: inc.id, code: inc.ackCode, by }, 'incident acknowledged');
+      return { ok: true, incident: this.incidents.get(inc.id) as Incident };
+    })();
+  }
+
+  /** Takes an acknowledgement back; escalation resumes at once. */
+  unack(code: string, by: string): AckResult {
+    const inc = this.incidents.byCode(code);
+    if (!inc) return { ok: false, reason: `no incident with id ${code.toUpperCase()}` };
+    if (inc.state !== 'acked') return { ok: false, reason: `${inc.ackCode} is not acknowledged` };
+    this.incidents.unack(inc.id, this.d.clock.now());
+    this.d.log.info({ event: 'incident_unacked', incident: inc.id, code: inc.ackCode, by }, 'acknowledgement taken back');
+    this.kick();
+    return { ok: true, incident: this.incidents.get(inc.id) as Incident };
+  }
+
+  // ---------------------------------------------------------------- the clock
+
+  /** Starts the timer loop (after a restart, overdue steps run at once). */
+  start(): void {
+    this.stopped = false;
+    this.kick();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.d.clock.clearTimeout(this.timer);
+    this.d.clock.clearTimeout(this.pathTimer);
+  }
+
+  /** Runs due work now and re-arms the timer for the next due time. */
+  kick(): void {
+    if (this.stopped) return;
+    this.d.clock.clearTimeout(this.timer);
+    let next: number | undefined;
+    try {
+      next = this.tick();
+    } catch (err) {
+      this.d.log.error({ event: 'escalation_error', err: String(err) }, 'escalation tick failed; retrying in 5 s');
+      next = this.d.clock.now() + 5_000;
+    }
+    if (next !== undefined) this.timer = this.d.clock.setTimeout(() => this.kick(), Math.max(0, next - this.d.clock.now()));
+  }
+
+  /** One pass: due steps, then bundles. Returns when to run again. */
+  tick(): number | undefined {
+    const now = this.d.clock.now();
+    this.d.db.transaction(() => {
+      for (const inc of this.incidents.due(now)) this.runDue(inc, now);
+    })();
+    const wake = this.flush(now, false);
+    const due = this.incidents.nextDue();
+    return [wake, due].filter((t): t is number => t !== undefined).reduce<number | undefined>((a, b) => (a === undefined ? b : Math.min(a, b)), undefined);
+  }
+
+  private runDue(inc: Incident, now: number): void {
+    if (inc.state === 'acked') {
+      // The acknowledgement lapsed: page again from the step it had reached.
+      this.incidents.relapse(inc.id);
+      this.d.log.info({ event: 'ack_lapsed', incident: inc.id, code: inc.ackCode }, 'acknowledgement timed out; paging again');
+    }
+    const policy = this.policies.find((p) => p.name === inc.policy);
+    const step = policy?.step(inc.nextStep);
+    if (!policy || !step) {
+      this.incidents.setSchedule(inc.id, inc.nextStep, null);
+      return;
+    }
+    const people = this.recipients(step.to, now);
+    for (const person of people) {
+      for (const channel of this.route(step.notify, person)) {
+        this.incidents.addPage({ incidentId: inc.id, step: String(inc.nextStep), channel, person: person.name, nowMs: now, notBeforeMs: this.notBefore(person, inc.severity, now), text: JSON.stringify(this.alertText(inc)) });
+      }
+    }
+    const following = policy.step(inc.nextStep + 1);
+    this.incidents.setSchedule(inc.id, inc.nextStep + 1, following ? Math.max(now, inc.openedMs + following.afterMs) : null);
+  }
+
+  private recipients(to: string, now: number): Person[] {
+    if (to === 'oncall') {
+      const p = this.d.schedule.primary(now);
+      if (!p) this.d.log.error({ event: 'nobody_on_call' }, 'nobody is on call: check oncall.rotations');
+      return p ? [p] : [];
+    }
+    const p = this.d.schedule.person(to);
+    return p ? [p] : [];
+  }
+
+  /** Channels to use: the step's, with an unhealthy one replaced by the other configured channel. */
+  private route(want: ReadonlyArray<'email' | 'sms'>, person: Person): Array<'email' | 'sms'> {
+    const out = new Set<'email' | 'sms'>();
+    for (const ch of want) {
+      if (!this.channels.includes(ch)) continue;
+      const alt = ch === 'email' ? 'sms' : 'email';
+      if (!this.d.health.healthy(ch) && this.channels.includes(alt)) out.add(alt);
+      else out.add(ch);
+    }
+    return [...out].filter((ch) => (ch === 'email' ? person.email : person.phone));
+  }
+
+  private notBefore(person: Person, severity: string, now: number): number {
+    return CRITICAL.has(severity) || !inQuietHours(person, now) ? now : quietHoursEnd(person, now);
+  }
+
+  private alertText(inc: Incident): PageText {
+    const sev = inc.severity.toUpperCase();
+    const summary = inc.labels['summary'] ?? '';
+    return {
+      subject: `[${sev}] ${inc.title} - ack ${inc.ackCode}`,
+      body: [
+        `${inc.title} is firing${summary ? `: ${summary}` : ''}.`,
+        `Since ${new Date(inc.openedMs).toISOString()} (${inc.severity}).`,
+        `Acknowledge: "!ack ${inc.ackCode}" in IRC, or reply "ACK ${inc.ackCode}" to the SMS.`,
+      ],
+    };
+  }
+
+  // ---------------------------------------------------------------- bundling and budgets
+
+  /**
+   * Gives unsent pages to the outbox, one message per (person, channel): the first page goes at
+   * once, later ones within `bundle_window` wait and go together. SMS beyond the person's budget
+   * go by email, with one SMS saying so. `force` sends everything now (the path-down notice).
+   * Returns when bundles are next due.
+   */
+  flush(now: number, force: boolean): number | undefined {
+    const window = this.d.config.escalation.bundle_window;
+    let wake: number | undefined;
+    const groups = new Map<string, PageRow[]>();
+    for (const p of this.incidents.unsentPages()) {
+      if (p.notBeforeMs > now) {
+        wake = Math.min(wake ?? p.notBeforeMs, p.notBeforeMs);
+        continue;
+      }
+      const k = `${p.channel}\u0000${p.person}`;
+      groups.set(k, [...(groups.get(k) ?? []), p]);
+    }
+    for (const rows of groups.values()) {
+      const { channel, person: name } = rows[0] as PageRow;
+      const person = this.d.schedule.person(name);
+      if (!person) continue;
+      const last = this.incidents.lastSentMs(channel, name);
+      const urgent = force || rows.some((r) => r.step === 'path' || r.step === 'restored');
+      if (!urgent && last !== undefined && now < last + window) {
+        wake = Math.min(wake ?? last + window, last + window);
+        continue;
+      }
+      this.d.db.transaction(() => this.sendBundle(channel, person, rows, now))();
+    }
+    return wake;
+  }
+
+  private sendBundle(channel: 'email' | 'sms', person: Person, rows: PageRow[], now: number): void {
+    let ch = channel;
+    if (ch === 'sms' && person.phone && this.overBudget(person.phone, now)) {
+      this.budgetNotice(person, now);
+      if (this.channels.includes('email') && person.email) ch = 'email';
+      else {
+        this.d.log.warn({ event: 'sms_budget_reached', person: person.name }, 'SMS budget reached and no email to fall back to; pages held');
+        return;
+      }
+    }
+    const msg = bundleText(rows.map((r) => JSON.parse(r.text) as PageText), ch);
+    const dest = ch === 'email' ? emailDestination(person.email as string) : smsDestination(person.phone as string);
+    const id = this.d.outbox.enqueue(dest, { kind: 'page', subject: msg.subject, body: msg.body }, now);
+    this.incidents.markPagesSent(rows.map((r) => r.id), id);
+    this.d.log.info({ event: 'paged', person: person.name, channel: ch, pages: rows.length, outbox: id }, 'page queued');
+    this.d.poke(dest);
+  }
+
+  private overBudget(phone: string, now: number): boolean {
+    const s = this.d.config.sms;
+    if (!s) return false;
+    const dest = smsDestination(phone);
+    return this.incidents.countSentSince(dest, now - 3_600_000) >= s.max_per_hour || this.incidents.countSentSince(dest, now - 86_400_000) >= s.max_per_day;
+  }
+
+  /** One SMS per hour telling the person that pages now come by email (a text message: not counted). */
+  private budgetNotice(person: Person, now: number): void {
+    const dest = smsDestination(person.phone as string);
+    const recent = this.d.db.prepare("SELECT 1 FROM outbox WHERE destination = ? AND kind = 'text' AND created_ms >= ? AND payload LIKE '%SMS budget reached%'").get(dest, now - 3_600_000);
+    if (recent) return;
+    const s = this.d.config.sms as NonNullable<Config['sms']>;
+    const id = this.d.outbox.enqueue(dest, { kind: 'text', text: `Lifeline: SMS budget reached (${s.max_per_hour}/h, ${s.max_per_day}/day); further pages come by email.` }, now);
+    this.d.log.warn({ event: 'sms_budget_reached', person: person.name, outbox: id }, 'SMS budget reached; paging by email');
+    this.d.poke(dest);
+  }
+
+  /** A channel turned unhealthy: pages stuck on it are sent again on the other channel. */
+  private failOver(kind: 'email' | 'sms'): void {
+    const alt = kind === 'email' ? 'sms' : 'email';
+    if (!this.channels.includes(alt)) return;
+    const now = this.d.clock.now();
+    const stuck = this.d.db
+      .prepare(`SELECT p.* FROM pages p JOIN outbox o ON o.id = p.outbox_id WHERE p.channel = ? AND o.state = 'pending'`)
+      .all(kind) as Array<{ incident_id: number; step: string; person: string; text: string }>;
+    this.d.db.transaction(() => {
+      for (const r of stuck) {
+        this.incidents.addPage({ incidentId: r.incident_id, step: `${r.step}:fallback`, channel: alt, person: r.person, nowMs: now, notBeforeMs: now, text: r.text });
+      }
+    })();
+    this.d.log.warn({ event: 'channel_unhealthy', channel: kind, rerouted: stuck.length, to: alt }, `${kind} keeps failing; paging by ${alt}`);
+    this.flush(now, true);
+  }
+
+  // ---------------------------------------------------------------- the monitoring-path rule
+
+  /**
+   * Feeds the IRC path state. Unhealthy for longer than `path_grace` opens the "IRC alert path
+   * down" incident, paged by email and SMS only (never through the path it is about), together with
+   * every open paging alert nobody could acknowledge in IRC; recovery sends "path restored".
+   */
+  ircPath(healthy: boolean, reason: string): void {
+    if (!this.enabled) return;
+    const now = this.d.clock.now();
+    if (healthy) {
+      this.d.clock.clearTimeout(this.pathTimer);
+      this.pathTimer = undefined;
+      const down = this.pathDownSinceMs;
+      this.pathDownSinceMs = undefined;
+      const inc = this.incidents.live('path', null);
+      if (inc) {
+        this.d.db.transaction(() => {
+          this.incidents.resolve(inc.id, now);
+          for (const r of this.incidents.pagedRecipients(inc.id)) {
+            this.incidents.addPage({ incidentId: inc.id, step: 'restored', channel: r.channel, person: r.person, nowMs: now, notBeforeMs: now, text: JSON.stringify({ subject: `Lifeline: IRC alert path restored (${inc.ackCode})`, body: [`IRC can carry alerts again after ${formatDuration(now - (down ?? inc.openedMs))}; a digest was posted in the channel.`] } satisfies PageText) });
+          }
+        })();
+        this.d.log.info({ event: 'irc_path_restored', incident: inc.id }, 'IRC alert path restored');
+        this.flush(now, true);
+      }
+      return;
+    }
+    this.pathReason = reason;
+    if (this.pathDownSinceMs !== undefined) return;
+    this.pathDownSinceMs = now;
+    this.pathTimer = this.d.clock.setTimeout(() => this.pathDown(), this.d.config.escalation.path_grace);
+  }
+
+  private pathDown(): void {
+    if (this.pathDownSinceMs === undefined || this.d.ircHealthy()) return;
+    const now = this.d.clock.now();
+    const since = this.pathDownSinceMs;
+    this.d.db.transaction(() => {
+      const inc = this.incidents.open({ kind: 'path', fingerprint: null, title: 'IRC alert path down', severity: 'critical', labels: { reason: this.pathReason }, policy: 'path', nowMs: since, firstDueMs: null });
+      if (!inc) return;
+      const person = this.d.schedule.primary(now);
+      if (!person) return;
+      for (const channel of this.channels) {
+        if (channel === 'email' ? !person.email : !person.phone) continue;
+        this.incidents.addPage({
+          incidentId: inc.id,
+          step: 'path',
+          channel,
+          person: person.name,
+          nowMs: now,
+          notBeforeMs: now,
+          text: JSON.stringify({
+            subject: `[CRITICAL] Lifeline: IRC alert path down - ack ${inc.ackCode}`,
+            body: [`IRC cannot carry alerts since ${new Date(since).toISOString()} (${formatDuration(now - since)}): ${this.pathReason}.`, 'Alerts are paged by email and SMS until it is back.', `Acknowledge: reply "ACK ${inc.ackCode}".`],
+          } satisfies PageText),
+        });
+      }
+      for (const a of this.incidents.unresolved().filter((i) => i.kind === 'alert' && i.state === 'open')) this.pageOutOfBand(a, now);
+      this.d.log.error({ event: 'irc_path_down', incident: inc.id, reason: this.pathReason, since_ms: now - since }, 'IRC alert path down: paging out of band');
+    })();
+    this.flush(now, true);
+    this.kick();
+  }
+
+  /** Pages an alert incident by every configured channel to on-call at once (bundled per person). */
+  private pageOutOfBand(inc: Incident, now: number): void {
+    const person = this.d.schedule.primary(now);
+    if (!person) return;
+    for (const channel of this.route(this.channels, person)) {
+      this.incidents.addPage({ incidentId: inc.id, step: 'oob', channel, person: person.name, nowMs: now, notBeforeMs: this.notBefore(person, inc.severity, now), text: JSON.stringify(this.alertText(inc)) });
+    }
+  }
+}

@@ -1,0 +1,198 @@
+import { randomInt } from 'node:crypto';
+import type { Db } from '../store/db.js';
+
+/** An incident: what escalation pages about, acknowledges and resolves. */
+export interface Incident {
+  id: number;
+  kind: 'alert' | 'path';
+  fingerprint: string | null;
+  title: string;
+  severity: string;
+  labels: Record<string, string>;
+  policy: string;
+  state: 'open' | 'acked' | 'resolved';
+  ackCode: string;
+  openedMs: number;
+  ackedMs: number | null;
+  ackedBy: string | null;
+  resolvedMs: number | null;
+  nextStep: number;
+  nextDueMs: number | null;
+}
+
+/** A page waiting to be bundled and sent, or already given to the outbox. */
+export interface PageRow {
+  id: number;
+  incidentId: number;
+  step: string;
+  channel: 'email' | 'sms';
+  person: string;
+  createdMs: number;
+  notBeforeMs: number;
+  text: string;
+  outboxId: number | null;
+}
+
+// Unambiguous characters for ack codes (no 0/O, 1/I/L).
+const CODE_ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
+
+function toIncident(r: Record<string, unknown>): Incident {
+  return {
+    id: Number(r['id']),
+    kind: r['kind'] as Incident['kind'],
+    fingerprint: (r['fingerprint'] as string | null) ?? null,
+    title: String(r['title']),
+    severity: String(r['severity']),
+    labels: JSON.parse(String(r['labels'])) as Record<string, string>,
+    policy: String(r['policy']),
+    state: r['state'] as Incident['state'],
+    ackCode: String(r['ack_code']),
+    openedMs: Number(r['opened_ms']),
+    ackedMs: r['acked_ms'] === null ? null : Number(r['acked_ms']),
+    ackedBy: (r['acked_by'] as string | null) ?? null,
+    resolvedMs: r['resolved_ms'] === null ? null : Number(r['resolved_ms']),
+    nextStep: Number(r['next_step']),
+    nextDueMs: r['next_due_ms'] === null ? null : Number(r['next_due_ms']),
+  };
+}
+
+function toPage(r: Record<string, unknown>): PageRow {
+  return {
+    id: Number(r['id']),
+    incidentId: Number(r['incident_id']),
+    step: String(r['step']),
+    channel: r['channel'] as PageRow['channel'],
+    person: String(r['person']),
+    createdMs: Number(r['created_ms']),
+    notBeforeMs: Number(r['not_before_ms']),
+    text: String(r['text']),
+    outboxId: r['outbox_id'] === null ? null : Number(r['outbox_id']),
+  };
+}
+
+/** Incidents and pages in the database. Every method is synchronous and safe inside a transaction. */
+export class IncidentStore {
+  constructor(private readonly db: Db) {}
+
+  /** Opens an incident unless one is already live for the same kind and fingerprint. */
+  open(i: { kind: Incident['kind']; fingerprint: string | null; title: string; severity: string; labels: Record<string, string>; policy: string; nowMs: number; firstDueMs: number | null }): Incident | undefined {
+    const live = this.db
+      .prepare("SELECT * FROM incidents WHERE kind = ? AND COALESCE(fingerprint, '') = COALESCE(?, '') AND state != 'resolved'")
+      .get(i.kind, i.fingerprint) as Record<string, unknown> | undefined;
+    if (live) return undefined;
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const code = Array.from({ length: 4 }, () => CODE_ALPHABET[randomInt(CODE_ALPHABET.length)]).join('');
+      if (this.db.prepare('SELECT 1 FROM incidents WHERE ack_code = ?').get(code)) continue;
+      const id = Number(
+        this.db
+          .prepare("INSERT INTO incidents (kind, fingerprint, title, severity, labels, policy, state, ack_code, opened_ms, next_step, next_due_ms) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, 0, ?)")
+          .run(i.kind, i.fingerprint, i.title, i.severity, JSON.stringify(i.labels), i.policy, code, i.nowMs, i.firstDueMs).lastInsertRowid,
+      );
+      return this.get(id);
+    }
+    throw new Error('could not find a free ack code');
+  }
+
+  get(id: number): Incident | undefined {
+    const r = this.db.prepare('SELECT * FROM incidents WHERE id = ?').get(id) as Record<string, unknown> | undefined;
+    return r ? toIncident(r) : undefined;
+  }
+
+  /** An incident by its ack code (case-insensitive). */
+  byCode(code: string): Incident | undefined {
+    const r = this.db.prepare('SELECT * FROM incidents WHERE ack_code = ?').get(code.toUpperCase()) as Record<string, unknown> | undefined;
+    return r ? toIncident(r) : undefined;
+  }
+
+  /** The live (not resolved) incident of a kind and fingerprint. */
+  live(kind: Incident['kind'], fingerprint: string | null): Incident | undefined {
+    const r = this.db.prepare("SELECT * FROM incidents WHERE kind = ? AND COALESCE(fingerprint, '') = COALESCE(?, '') AND state != 'resolved'").get(kind, fingerprint) as Record<string, unknown> | undefined;
+    return r ? toIncident(r) : undefined;
+  }
+
+  /** Incidents not resolved, newest first. */
+  unresolved(limit = 1000): Incident[] {
+    return (this.db.prepare("SELECT * FROM incidents WHERE state != 'resolved' ORDER BY opened_ms DESC LIMIT ?").all(limit) as Record<string, unknown>[]).map(toIncident);
+  }
+
+  /** Incidents whose next step is due. */
+  due(nowMs: number): Incident[] {
+    return (this.db.prepare("SELECT * FROM incidents WHERE state != 'resolved' AND next_due_ms IS NOT NULL AND next_due_ms <= ? ORDER BY next_due_ms").all(nowMs) as Record<string, unknown>[]).map(toIncident);
+  }
+
+  /** Earliest due time of any unresolved incident. */
+  nextDue(): number | undefined {
+    const r = this.db.prepare("SELECT MIN(next_due_ms) AS t FROM incidents WHERE state != 'resolved' AND next_due_ms IS NOT NULL").get() as { t: number | null };
+    return r.t ?? undefined;
+  }
+
+  setSchedule(id: number, nextStep: number, nextDueMs: number | null): void {
+    this.db.prepare('UPDATE incidents SET next_step = ?, next_due_ms = ? WHERE id = ?').run(nextStep, nextDueMs, id);
+  }
+
+  ack(id: number, by: string, nowMs: number, relapseMs: number | null): void {
+    this.db.prepare("UPDATE incidents SET state = 'acked', acked_ms = ?, acked_by = ?, next_due_ms = ? WHERE id = ?").run(nowMs, by, relapseMs, id);
+  }
+
+  unack(id: number, nowMs: number): void {
+    this.db.prepare("UPDATE incidents SET state = 'open', acked_ms = NULL, acked_by = NULL, next_due_ms = ? WHERE id = ?").run(nowMs, id);
+  }
+
+  /** Re-opens an incident whose acknowledgement lapsed. */
+  relapse(id: number): void {
+    this.db.prepare("UPDATE incidents SET state = 'open', acked_ms = NULL, acked_by = NULL WHERE id = ?").run(id);
+  }
+
+  resolve(id: number, nowMs: number): void {
+    this.db.prepare("UPDATE incidents SET state = 'resolved', resolved_ms = ?, next_due_ms = NULL WHERE id = ?").run(nowMs, id);
+  }
+
+  /** Records a page; false when that (incident, step, channel, person) was already paged. */
+  addPage(p: { incidentId: number; step: string; channel: PageRow['channel']; person: string; nowMs: number; notBeforeMs: number; text: string }): boolean {
+    const r = this.db
+      .prepare('INSERT OR IGNORE INTO pages (incident_id, step, channel, person, created_ms, not_before_ms, text) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(p.incidentId, p.step, p.channel, p.person, p.nowMs, p.notBeforeMs, p.text);
+    return r.changes > 0;
+  }
+
+  /** Pages not yet given to the outbox, oldest first. */
+  unsentPages(): PageRow[] {
+    return (this.db.prepare('SELECT * FROM pages WHERE outbox_id IS NULL ORDER BY id').all() as Record<string, unknown>[]).map(toPage);
+  }
+
+  markPagesSent(ids: readonly number[], outboxId: number): void {
+    const st = this.db.prepare('UPDATE pages SET outbox_id = ? WHERE id = ?');
+    for (const id of ids) st.run(outboxId, id);
+  }
+
+  /** Drops pages not yet sent for an incident (it was acknowledged or resolved meanwhile). */
+  dropUnsent(incidentId: number, exceptSteps: readonly string[] = []): void {
+    const rows = this.db.prepare('SELECT id, step FROM pages WHERE incident_id = ? AND outbox_id IS NULL').all(incidentId) as Array<{ id: number; step: string }>;
+    const del = this.db.prepare('DELETE FROM pages WHERE id = ?');
+    for (const r of rows) if (!exceptSteps.includes(r.step)) del.run(r.id);
+  }
+
+  /** (channel, person) pairs that were sent a page about an incident. */
+  pagedRecipients(incidentId: number): Array<{ channel: PageRow['channel']; person: string }> {
+    return this.db.prepare('SELECT DISTINCT channel, person FROM pages WHERE incident_id = ? AND outbox_id IS NOT NULL').all(incidentId) as Array<{ channel: PageRow['channel']; person: string }>;
+  }
+
+  /** When the last bundle went to (channel, person), from the outbox. */
+  lastSentMs(channel: PageRow['channel'], person: string): number | undefined {
+    const r = this.db.prepare('SELECT MAX(o.created_ms) AS t FROM pages p JOIN outbox o ON o.id = p.outbox_id WHERE p.channel = ? AND p.person = ?').get(channel, person) as { t: number | null };
+    return r.t ?? undefined;
+  }
+
+  /** Outbox messages sent to a destination since a time (SMS budgets; survives restarts). */
+  countSentSince(destination: string, sinceMs: number): number {
+    return (this.db.prepare("SELECT COUNT(*) AS n FROM outbox WHERE destination = ? AND created_ms >= ? AND kind = 'page'").get(destination, sinceMs) as { n: number }).n;
+  }
+
+  /** The most recent incident paged to a person by SMS (for a bare "ACK" reply). */
+  lastPagedBySms(person: string): Incident | undefined {
+    const r = this.db
+      .prepare("SELECT i.* FROM pages p JOIN incidents i ON i.id = p.incident_id WHERE p.channel = 'sms' AND p.person = ? AND p.outbox_id IS NOT NULL ORDER BY p.id DESC LIMIT 1")
+      .get(person) as Record<string, unknown> | undefined;
+    return r ? toIncident(r) : undefined;
+  }
+}

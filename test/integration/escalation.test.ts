@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import type { App } from '../../src/app.js';
+import { selfSignedCert } from './harness/certs.js';
+import { IrcPeer, plain } from './harness/ircPeer.js';
+import { freePort, startInProcess, testConfigYaml } from './harness/lifeline.js';
+import { Ngircd } from './harness/ngircd.js';
+import { tempDir, waitFor } from './harness/procs.js';
+import { SmtpSink } from './harness/smtpSink.js';
+import { TwilioStandIn } from './harness/twilioStandIn.js';
+import { groupPayload, postWebhook } from './harness/webhook.js';
+import { Znc } from './harness/znc.js';
+
+/** Config for paging alice by email and SMS, with a short grace for the monitoring-path rule. */
+export function pagingYaml(o: { smtpPort: number; caFile: string; twilio: TwilioStandIn; grace?: string; extra?: string }): string {
+  return `people:
+  - { name: alice, email: alice@example.org, phone: "+4915112345678" }
+oncall:
+  rotations:
+    - { name: primary, people: [alice], start: "2026-01-05" }
+email:
+  host: 127.0.0.1
+  port: ${o.smtpPort}
+  username: lifeline
+  password: smtp-secret
+  from: "Lifeline <lifeline@example.org>"
+  ca_file: ${o.caFile}
+  timeout: 5s
+sms:
+  account_sid: ${o.twilio.accountSid}
+  auth_token: ${o.twilio.authToken}
+  from: "+15005550006"
+  api_base_url: ${o.twilio.url}
+escalation:
+  path_grace: ${o.grace ?? '2s'}
+${o.extra ?? ''}`;
+}
+
+describe('the monitoring-path rule, end to end (integration)', function () {
+  this.timeout(90_000);
+  let tmp: ReturnType<typeof tempDir>;
+  let ircd: Ngircd;
+  let znc: Znc;
+  let smtp: SmtpSink;
+  let twilio: TwilioStandIn;
+  let app: App;
+  let peer: IrcPeer;
+  let httpPort: number;
+
+  before(async () => {
+    tmp = tempDir('path');
+    const cert = selfSignedCert(tmp.dir);
+    smtp = await SmtpSink.start(cert);
+    twilio = await TwilioStandIn.start();
+    ircd = await Ngircd.start();
+    znc = await Znc.start(ircd.port);
+    peer = await IrcPeer.connect(ircd.port, 'watcher');
+    httpPort = await freePort();
+    const yaml = testConfigYaml({ httpPort, dbPath: join(tmp.dir, 'p.db'), irc: { port: znc.port, password: znc.loginPassword, extra: '  ping_interval: 2s\n  ping_timeout: 2s\n' }, extra: pagingYaml({ smtpPort: smtp.port, caFile: cert.certFile, twilio }) });
+    app = await startInProcess(yaml);
+    await waitFor('Lifeline healthy on IRC', () => app.irc?.state.link === 'registered' && app.irc.state.joined.includes('#alerts') && app.irc.state.upstream === 'up', 20_000);
+  });
+  after(async () => {
+    peer?.close();
+    await app?.stop();
+    await znc?.destroy();
+    await ircd?.destroy();
+    await smtp?.stop();
+    await twilio?.stop();
+    tmp?.remove();
+  });
+
+  it('pages on-call exactly once by email and SMS when ZNC dies, with the waiting alerts; then restores', async () => {
+    assert.equal(await postWebhook(httpPort, groupPayload('VpnAllNodesDown', 1)), 200);
+    await waitFor('the alert in IRC', () => peer.from('lifeline').find((m) => plain(m.text).includes('VpnAllNodesDown')), 10_000);
+    const incident = app.escalation.incidents.live('alert', 'VpnAllNodesDown-0');
+    assert.ok(incident, 'an incident is open for the critical alert');
+    assert.equal(smtp.received.length + twilio.received.length, 0, 'nothing paged yet: IRC carried it');
+
+    const killedAt = Date.now();
+    await znc.kill();
+    await waitFor('an email', () => smtp.received.length >= 1, 20_000);
+    await waitFor('an SMS', () => twilio.received.length >= 1, 20_000);
+    const tookMs = Math.max(smtp.received.length ? Date.now() : 0, 0) - killedAt;
+    assert.ok(tookMs < 2_000 + 5_000, `paged ${tookMs} ms after the kill (grace 2 s)`);
+    await new Promise((r) => setTimeout(r, 1500)); // anything more would show by now
+    assert.equal(smtp.received.length, 1, 'exactly one email');
+    assert.equal(twilio.received.length, 1, 'exactly one SMS');
+    const mail = smtp.received[0]!;
+    assert.deepEqual(mail.envelopeTo, ['alice@example.org']);
+    assert.match(mail.mail.subject ?? '', /IRC alert path down/);
+    assert.match(mail.mail.text ?? '', /not connected to the bouncer/);
+    assert.match(mail.mail.text ?? '', /VpnAllNodesDown host-0/, 'the waiting alert is bundled in');
+    assert.match(mail.mail.text ?? '', new RegExp(`ack ${incident.ackCode}`, 'i'));
+    const sms = twilio.received[0]!;
+    assert.equal(sms.to, '+4915112345678');
+    assert.match(sms.body, /IRC alert path down/);
+    assert.match(sms.body, /VpnAllNodesDown/);
+
+    await znc.restart();
+    await waitFor('restored email', () => smtp.received.some((m) => /restored/.test(m.mail.subject ?? '')), 30_000);
+    await waitFor('restored SMS', () => twilio.received.some((m) => /restored/.test(m.body)), 10_000);
+    await waitFor('digest in IRC', () => peer.from('lifeline').find((m) => plain(m.text).startsWith('DIGEST') || plain(m.text).startsWith('[FIRING')), 20_000);
+    assert.equal(app.escalation.incidents.live('path', null), undefined, 'path incident resolved');
+  });
+});
