@@ -1,0 +1,215 @@
+import assert from 'node:assert/strict';
+import { DateTime } from 'luxon';
+import { parseConfig } from '../../../src/config/load.js';
+import { EscalationEngine } from '../../../src/escalation/engine.js';
+import { ChannelHealth } from '../../../src/escalation/health.js';
+import { silentLogger } from '../../../src/observability/logger.js';
+import { OnCallSchedule } from '../../../src/people/oncall.js';
+import type { PageMessage, TextMessage } from '../../../src/relay/message.js';
+import { openDb, type Db } from '../../../src/store/db.js';
+import { Outbox } from '../../../src/store/outbox.js';
+import { FakeClock } from '../fakeClock.js';
+
+const SID = `AC${'0'.repeat(32)}`;
+function yaml(extra = '', budget = 'max_per_hour: 20, max_per_day: 100'): string {
+  return `people:
+  - { name: alice, email: alice@example.org, phone: "+4915112345678", time_zone: Europe/Berlin, quiet_hours: { from: "22:00", to: "07:00" } }
+  - { name: bob, email: bob@example.org, phone: "+4915187654321" }
+oncall:
+  rotations:
+    - { name: primary, people: [alice, bob], start: "2026-11-23", handover_time: "00:00", time_zone: Europe/Berlin }
+email: { host: smtp.example.org, from: lifeline@example.org }
+sms: { account_sid: ${SID}, auth_token: t, from: "+15005550006", ${budget} }
+${extra}`;
+}
+
+interface Rig {
+  clock: FakeClock;
+  db: Db;
+  outbox: Outbox;
+  engine: EscalationEngine;
+  health: ChannelHealth;
+  sent(): Array<{ dest: string; subject: string; body: string[]; atMin: number }>;
+  fire(name: string, severity?: string): void;
+  resolve(name: string): void;
+  /** Sets the IRC path health as the supervisor would, and tells the engine. */
+  irc(healthy: boolean, reason?: string): void;
+}
+
+function rig(extra = '', startIso = '2026-11-23T12:00', budget?: string): Rig {
+  const config = parseConfig(yaml(extra, budget), 't.yaml', {});
+  const clock = new FakeClock(DateTime.fromISO(startIso, { zone: 'Europe/Berlin' }).toMillis());
+  const t0 = clock.now();
+  const db = openDb(':memory:');
+  const outbox = new Outbox(db, 1000);
+  const health = new ChannelHealth();
+  let irc = true;
+  const engine = new EscalationEngine({ config, db, outbox, schedule: new OnCallSchedule(config), clock, log: silentLogger(), health, poke: () => undefined, ircHealthy: () => irc });
+  engine.start();
+  const alert = (name: string, status: 'firing' | 'resolved', severity = 'critical'): void => {
+    db.transaction(() => engine.onAlert({ fingerprint: name, status, labels: { alertname: name, severity, instance: 'h1' }, summary: `${name} summary` }, clock.now()))();
+    engine.kick();
+  };
+  return {
+    clock,
+    db,
+    outbox,
+    engine,
+    health,
+    sent: () =>
+      [...outbox.pending('email:alice@example.org'), ...outbox.pending('sms:+4915112345678'), ...outbox.pending('email:bob@example.org'), ...outbox.pending('sms:+4915187654321')]
+        .sort((a, b) => a.id - b.id)
+        .map((e) => {
+          const m = e.message as PageMessage | TextMessage;
+          return { dest: e.destination, subject: m.kind === 'page' ? m.subject : m.text, body: m.kind === 'page' ? m.body : [], atMin: Math.round((e.createdMs - t0) / 60_000) };
+        }),
+    fire: (n, sev) => alert(n, 'firing', sev),
+    resolve: (n) => alert(n, 'resolved'),
+    irc: (healthy, reason = 'not connected to the bouncer') => {
+      irc = healthy;
+      engine.ircPath(healthy, reason);
+    },
+  };
+}
+
+const MIN = 60_000;
+
+describe('EscalationEngine (fake clock)', () => {
+  it('default policy: email at 5 min, SMS at 10 min, SMS every 30 min up to 6 times', () => {
+    const r = rig();
+    r.fire('HostDown');
+    r.clock.advance(4 * MIN + 59_000);
+    assert.equal(r.sent().length, 0);
+    r.clock.advance(1_000);
+    assert.deepEqual(r.sent().map((s) => `${s.dest}@${s.atMin}`), ['email:alice@example.org@5']);
+    r.clock.advance(5 * MIN);
+    r.clock.advance(6 * 30 * MIN + 10 * MIN);
+    assert.deepEqual(r.sent().map((s) => `${s.dest.split(':')[0]}@${s.atMin}`), ['email@5', 'sms@10', 'sms@40', 'sms@70', 'sms@100', 'sms@130', 'sms@160', 'sms@190']);
+    assert.match(r.sent()[0]!.subject, /^\[CRITICAL\] HostDown h1 - ack [2-9A-Z]{4}$/);
+    assert.ok(r.sent()[0]!.body.some((l) => l.includes('!ack')), 'the page says how to acknowledge');
+  });
+
+  it('acknowledgement stops escalation; an unknown or repeated ack is refused', () => {
+    const r = rig();
+    r.fire('HostDown');
+    r.clock.advance(6 * MIN);
+    const code = r.engine.incidents.live('alert', 'HostDown')!.ackCode;
+    assert.deepEqual(r.engine.ack('ZZZZ', 'alice'), { ok: false, reason: 'no incident with id ZZZZ' });
+    const ok = r.engine.ack(code.toLowerCase(), 'alice');
+    assert.ok(ok.ok);
+    assert.equal(r.engine.ack(code, 'bob').ok, false);
+    r.clock.advance(5 * 60 * MIN);
+    assert.equal(r.sent().length, 1, 'only the email before the ack');
+  });
+
+  it('an acknowledgement can time out and re-page', () => {
+    const r = rig('escalation:\n  ack_timeout: 30m\n');
+    r.fire('HostDown');
+    r.clock.advance(6 * MIN);
+    assert.ok(r.engine.ack(r.engine.incidents.live('alert', 'HostDown')!.ackCode, 'alice').ok);
+    r.clock.advance(29 * MIN);
+    assert.equal(r.sent().length, 1);
+    r.clock.advance(1 * MIN);
+    assert.deepEqual(r.sent().map((s) => `${s.dest.split(':')[0]}@${s.atMin}`), ['email@5', 'sms@36']);
+  });
+
+  it('resolved notices go to the channels that were paged', () => {
+    const r = rig();
+    r.fire('HostDown');
+    r.clock.advance(11 * MIN);
+    r.resolve('HostDown');
+    r.clock.advance(3 * MIN);
+    const notices = r.sent().filter((s) => s.subject.startsWith('RESOLVED'));
+    assert.deepEqual(notices.map((s) => s.dest.split(':')[0]).sort(), ['email', 'sms']);
+    r.clock.advance(60 * MIN);
+    assert.equal(r.sent().filter((s) => !s.subject.startsWith('RESOLVED')).length, 2, 'no more pages after resolve');
+  });
+
+  it('bundles pages to one person within the window, and never pages a fingerprint twice per step', () => {
+    const r = rig();
+    r.fire('A');
+    r.clock.advance(5 * MIN); // A's email goes at once: the first page
+    r.fire('B');
+    r.fire('C');
+    r.fire('A'); // repeat: same incident, nothing new
+    r.clock.advance(5 * MIN); // B's and C's emails fall due together at 10 min: one bundle
+    const emails = r.sent().filter((s) => s.dest.startsWith('email'));
+    assert.equal(emails.length, 2);
+    assert.match(emails[1]!.subject, /^2 pages: /);
+    assert.equal(r.engine.incidents.unresolved().length, 3);
+  });
+
+  it('holds non-critical pages during quiet hours, never critical ones', () => {
+    const r = rig('', '2026-11-23T21:50');
+    r.fire('DiskFilling', 'warning');
+    r.fire('HostDown', 'critical');
+    r.clock.advance(6 * MIN); // 21:56: emails for both due at 21:55
+    r.clock.advance(10 * MIN); // 22:06: in quiet hours
+    const subjects = (): string[] => r.sent().flatMap((s) => [s.subject, ...s.body]);
+    assert.ok(subjects().some((l) => l.includes('HostDown')));
+    const smsBefore = r.sent().filter((s) => s.dest.startsWith('sms') && [s.subject, ...s.body].some((l) => l.includes('DiskFilling'))).length;
+    assert.equal(smsBefore, 0, 'the warning SMS waits for the end of quiet hours');
+    r.clock.advance(9 * 60 * MIN); // past 07:00
+    assert.ok(r.sent().some((s) => s.dest.startsWith('sms') && [s.subject, ...s.body].some((l) => l.includes('DiskFilling'))));
+  });
+
+  it('keeps an SMS budget per person: past it, pages go by email and one SMS says so', () => {
+    const r = rig('escalation:\n  bundle_window: 1s\n  policies:\n    - { name: sms, steps: [{ after: 0s, notify: [sms] }] }\n', undefined, 'max_per_hour: 3, max_per_day: 5');
+    for (let i = 0; i < 6; i++) {
+      r.fire(`Alert${i}`);
+      r.clock.advance(2_000);
+    }
+    const sms = r.sent().filter((s) => s.dest.startsWith('sms'));
+    assert.equal(sms.filter((s) => !s.subject.includes('budget')).length, 3, 'three pages by SMS (max_per_hour: 3)');
+    assert.equal(sms.filter((s) => s.subject.includes('budget')).length, 1, 'one budget notice');
+    assert.equal(r.sent().filter((s) => s.dest.startsWith('email')).length, 3, 'the rest by email');
+  });
+
+  it('moves to SMS when email keeps failing', () => {
+    const r = rig();
+    r.fire('HostDown');
+    r.clock.advance(5 * MIN);
+    assert.equal(r.sent().length, 1);
+    for (let i = 0; i < 3; i++) r.health.failed('email');
+    assert.deepEqual(r.sent().map((s) => s.dest.split(':')[0]), ['email', 'sms'], 'the stuck email page went by SMS at once');
+  });
+
+  it('resumes after a restart without repeating or skipping steps', () => {
+    const r = rig();
+    r.fire('HostDown');
+    r.clock.advance(5 * MIN);
+    r.engine.stop();
+    r.clock.advance(30 * MIN); // down for half an hour: the 10-min step is overdue
+    const config = parseConfig(yaml(), 't.yaml', {});
+    const again = new EscalationEngine({ config, db: r.db, outbox: r.outbox, schedule: new OnCallSchedule(config), clock: r.clock, log: silentLogger(), health: new ChannelHealth(), poke: () => undefined, ircHealthy: () => true });
+    again.start();
+    assert.deepEqual(r.sent().map((s) => `${s.dest.split(':')[0]}@${s.atMin}`), ['email@5', 'sms@35']);
+  });
+
+  it('pages the path-down incident once, with the waiting alerts, only after the grace period', () => {
+    const r = rig('escalation:\n  path_grace: 2m\n');
+    r.fire('HostDown');
+    r.irc(false);
+    r.clock.advance(119_000);
+    assert.equal(r.sent().length, 0);
+    r.clock.advance(1_000);
+    const first = r.sent();
+    assert.deepEqual(first.map((s) => s.dest.split(':')[0]).sort(), ['email', 'sms']);
+    assert.ok(first.every((s) => [s.subject, ...s.body].join(' ').includes('IRC alert path down') && [s.subject, ...s.body].join(' ').includes('HostDown')));
+    r.irc(false, 'still down');
+    r.clock.advance(1_000);
+    assert.equal(r.sent().length, 2, 'no second notice');
+    r.irc(true);
+    r.clock.advance(1_000);
+    assert.deepEqual(r.sent().slice(2).map((s) => s.subject.includes('restored')), [true, true]);
+  });
+
+  it('a short blip under the grace period pages nobody', () => {
+    const r = rig('escalation:\n  path_grace: 2m\n');
+    r.irc(false, 'blip');
+    r.clock.advance(60_000);
+    r.irc(true);
+    r.clock.advance(10 * MIN);
+    assert.equal(r.sent().length, 0);
+  });
+});
