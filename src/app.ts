@@ -15,11 +15,15 @@ import { IrcSupervisor, type ClientFactory } from './notifiers/irc/supervisor.js
 import type { Notifier } from './notifiers/notifier.js';
 import type { Logger } from './observability/logger.js';
 import { createMetrics, liveGauge, liveLabelledGauge, type Metrics } from './observability/metrics.js';
+import { MaintenanceWindows } from './policy/maintenance.js';
 import { RepeatFilter } from './policy/repeat.js';
+import { SilenceStore } from './policy/silences.js';
+import { CommandHandler, commandMessage } from './notifiers/irc/commands.js';
 import { destinationsOf } from './policy/routing.js';
 import { Dispatcher } from './relay/dispatcher.js';
 import { groupMessageOf } from './relay/message.js';
 import type { GroupNotification } from './sources/alertmanager.js';
+import { makeTwilioInbound } from './sources/twilioInbound.js';
 import { AlertStore } from './store/alerts.js';
 import { openDb, type Db } from './store/db.js';
 import { Outbox } from './store/outbox.js';
@@ -70,6 +74,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
   const notifiers: Notifier[] = [new ConsoleNotifier(log, clock.now())];
   let irc: IrcSupervisor | undefined;
   let queue: SendQueue | undefined;
+  let ircNotifier: IrcNotifier | undefined;
   if (config.irc) {
     irc = new IrcSupervisor(config.irc, clock, log, ctx.ircClientFactory);
     const sup = irc;
@@ -77,7 +82,8 @@ export async function startApp(ctx: AppContext): Promise<App> {
     const q = queue;
     // Canaries go first in the queue, but still take a flood-control token.
     irc.canarySender = (line) => void q.push(line, true).catch(() => undefined);
-    notifiers.push(new IrcNotifier(irc, queue));
+    ircNotifier = new IrcNotifier(irc, queue);
+    notifiers.push(ircNotifier);
   }
   const email = config.email ? new EmailNotifier(config.email) : undefined;
   if (email) notifiers.push(email);
@@ -97,11 +103,14 @@ export async function startApp(ctx: AppContext): Promise<App> {
     },
   });
 
+  const silences = new SilenceStore(db);
+  const maintenance = new MaintenanceWindows(config.maintenance);
+  const schedule = new OnCallSchedule(config);
   const escalation = new EscalationEngine({
     config,
     db,
     outbox,
-    schedule: new OnCallSchedule(config),
+    schedule,
     clock,
     log,
     health,
@@ -110,8 +119,12 @@ export async function startApp(ctx: AppContext): Promise<App> {
   });
 
   const routes = new Map(config.routes.map((r) => [r.name, destinationsOf(r)]));
-  const storeNotification = db.transaction((route: string, n: GroupNotification, now: number) => {
-    const { changes } = alerts.record(route, n, now);
+  const storeNotification = db.transaction((route: string, received: GroupNotification, now: number) => {
+    // Every alert is recorded; silenced ones and those in a maintenance window go no further.
+    const { changes } = alerts.record(route, received, now);
+    const silenced = silences.predicate(now);
+    const n = { ...received, alerts: received.alerts.filter((a) => !silenced(a.labels) && maintenance.covering(a.labels, now) === undefined) };
+    if (n.alerts.length === 0) return [];
     const byFp = new Map(n.alerts.map((a) => [a.fingerprint, a]));
     for (const c of changes) {
       const a = byFp.get(c.fingerprint);
@@ -158,6 +171,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
     log,
     metrics,
     ingest,
+    smsInbound: makeTwilioInbound({ config, engine: escalation, schedule, log }),
     ready: () => {
       let storeOk = true;
       try {
@@ -186,6 +200,15 @@ export async function startApp(ctx: AppContext): Promise<App> {
     const describePath = (st: IrcState): string =>
       st.link !== 'registered' ? `not connected to the bouncer (${st.lastError ?? st.link})` : st.upstream === 'down' ? 'the bouncer lost its IRC network' : st.canary.failing ? 'the canary message did not come back' : 'not in the channel';
     irc.on('state', (st) => escalation.ircPath(pathHealthy(st), describePath(st)));
+    const notifier = ircNotifier as IrcNotifier;
+    const commands = new CommandHandler({ config, clock, engine: escalation, schedule, alerts, outbox, silences, ircState: () => irc.state, say: (t, text, notice) => notifier.say(t, text, notice) });
+    irc.on('message', (e) => {
+      try {
+        commands.handle(commandMessage(e));
+      } catch (err) {
+        log.error({ event: 'command_failed', err: describeError(err) }, 'IRC command failed');
+      }
+    });
     escalation.ircPath(pathHealthy(irc.state), describePath(irc.state));
   }
 

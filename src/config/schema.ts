@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { commandsSchema, dailyNoteSchema, emailSchema, escalationSchema, maintenanceSchema, oncallSchema, personSchema, smsSchema } from './escalationSchema.js';
 import { duration, port, secret } from './schemaParts.js';
+import { cronProblem } from '../policy/maintenance.js';
 
 /*
  * The configuration schema: the single source of truth for validation, for the TypeScript type
@@ -218,6 +219,8 @@ function checkPeople(cfg: z.output<typeof rootShape>, ctx: Ctx): void {
     const oneOff = m.from !== undefined && m.to !== undefined;
     const recurring = m.cron !== undefined && m.duration !== undefined;
     if (oneOff === recurring) issue(['maintenance', i], 'give either from and to (one-off) or cron and duration (recurring)');
+    const bad = m.cron !== undefined ? cronProblem(m.cron) : undefined;
+    if (bad) issue(['maintenance', i, 'cron'], bad);
   });
 }
 

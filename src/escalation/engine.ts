@@ -154,6 +154,7 @@ export class EscalationEngine {
     this.kick();
   }
 
+  /** Stops timers; after this, state changes are ignored (the store is about to close). */
   stop(): void {
     this.stopped = true;
     this.d.clock.clearTimeout(this.timer);
@@ -342,7 +343,7 @@ export class EscalationEngine {
    * every open paging alert nobody could acknowledge in IRC; recovery sends "path restored".
    */
   ircPath(healthy: boolean, reason: string): void {
-    if (!this.enabled) return;
+    if (!this.enabled || this.stopped) return;
     const now = this.d.clock.now();
     if (healthy) {
       this.d.clock.clearTimeout(this.pathTimer);
@@ -369,7 +370,7 @@ export class EscalationEngine {
   }
 
   private pathDown(): void {
-    if (this.pathDownSinceMs === undefined || this.d.ircHealthy()) return;
+    if (this.stopped || this.pathDownSinceMs === undefined || this.d.ircHealthy()) return;
     const now = this.d.clock.now();
     const since = this.pathDownSinceMs;
     this.d.db.transaction(() => {

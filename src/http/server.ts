@@ -21,6 +21,8 @@ export interface HttpDeps {
   /** Stores a notification durably; throws when it cannot (the webhook then answers 503). */
   ingest(route: string, n: GroupNotification): { alerts: number; queued: number };
   ready(): { ready: boolean; checks: Record<string, unknown> };
+  /** Twilio's inbound SMS webhook; undefined when sms.inbound_url is not configured. */
+  smsInbound?: (form: Record<string, string>, signature: string | undefined) => { status: number; body: string };
   status(): unknown;
 }
 
@@ -151,8 +153,25 @@ export async function startHttpServer(deps: HttpDeps): Promise<HttpServer> {
     }
   };
 
+  const twilioInbound = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const inbound = deps.smsInbound;
+    if (!inbound) return reject(res, 404, 'not_configured', 'inbound SMS is off: set sms.inbound_url');
+    if (req.method !== 'POST') return reject(res, 405, 'method_not_allowed', 'Twilio POSTs here', { allow: 'POST' });
+    if (!/^application\/x-www-form-urlencoded\b/i.test(req.headers['content-type'] ?? '')) return reject(res, 415, 'unsupported_media_type', 'Twilio sends application/x-www-form-urlencoded');
+    // Twilio's inbound parameters are small; 64 KiB is far above any real request.
+    const body = await readBody(req, res, 64 * 1024, () => reject(res, 413, 'payload_too_large', 'inbound SMS request larger than 64 KiB', { connection: 'close' }));
+    if (body === undefined) return;
+    const form = Object.fromEntries(new URLSearchParams(body.toString('utf8')));
+    const sig = req.headers['x-twilio-signature'];
+    const r = inbound(form, Array.isArray(sig) ? sig[0] : sig);
+    if (r.status !== 200) return reject(res, r.status, 'forbidden', r.body);
+    res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8', 'content-length': Buffer.byteLength(r.body) });
+    res.end(r.body);
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0] as string;
+    if (path === '/api/v1/twilio/inbound') return twilioInbound(req, res);
     if (path === WEBHOOK || path === `${WEBHOOK}/`) return webhook('default', req, res);
     if (path.startsWith(`${WEBHOOK}/`)) return webhook(decodeURIComponent(path.slice(WEBHOOK.length + 1)), req, res);
     if (req.method !== 'GET' && req.method !== 'HEAD') return reject(res, 405, 'method_not_allowed', 'use GET', { allow: 'GET, HEAD' });

@@ -64,6 +64,17 @@ export class IrcNotifier implements Notifier {
     }
   }
 
+  /**
+   * Replies to a command right away (not through the outbox: an answer is only useful now).
+   * Untrusted text is cleaned and split like any other line.
+   */
+  say(target: string, text: string, notice = false): void {
+    const budget = textBudget(this.supervisor.state.nick, target, this.supervisor.lineLimit());
+    for (const piece of splitUtf8(cleanLine(text), budget)) {
+      if (piece) this.queue.push(`${notice ? 'NOTICE' : 'PRIVMSG'} ${target} :${piece}`).catch(() => undefined);
+    }
+  }
+
   onReadyChange(listener: () => void): () => void {
     this.events.on('ready', listener);
     return () => this.events.off('ready', listener);

@@ -1,0 +1,61 @@
+import cronParser from 'cron-parser';
+import { DateTime } from 'luxon';
+import type { Config } from '../config/schema.js';
+import { compileMatchers } from './matchers.js';
+
+type WindowConfig = Config['maintenance'][number];
+
+/** A maintenance window ready to test against a time. */
+interface Window {
+  name: string;
+  matches: (labels: Readonly<Record<string, string>>) => boolean;
+  activeAt: (nowMs: number) => boolean;
+}
+
+/**
+ * Maintenance windows from the config: one-off (from/to) or recurring (a cron expression for the
+ * start, in a time zone, plus a duration). Alerts matching an active window are kept but neither
+ * posted nor paged.
+ */
+export class MaintenanceWindows {
+  private readonly windows: Window[];
+  constructor(cfg: readonly WindowConfig[]) {
+    this.windows = cfg.map((w) => ({ name: w.name, matches: compileMatchers(w.match), activeAt: activeTest(w) }));
+  }
+
+  /** The name of an active window covering these labels, if any. */
+  covering(labels: Readonly<Record<string, string>>, nowMs: number): string | undefined {
+    return this.windows.find((w) => w.activeAt(nowMs) && w.matches(labels))?.name;
+  }
+
+  /** Names of windows active now. */
+  activeNames(nowMs: number): string[] {
+    return this.windows.filter((w) => w.activeAt(nowMs)).map((w) => w.name);
+  }
+}
+
+function activeTest(w: WindowConfig): (nowMs: number) => boolean {
+  if (w.from !== undefined && w.to !== undefined) {
+    const from = DateTime.fromISO(w.from, { zone: w.time_zone }).toMillis();
+    const to = DateTime.fromISO(w.to, { zone: w.time_zone }).toMillis();
+    return (now) => now >= from && now < to;
+  }
+  const cron = w.cron as string;
+  const length = w.duration as number;
+  return (now) => {
+    // The latest start at or before now; the window is active if it has not run its length yet.
+    const it = cronParser.parseExpression(cron, { currentDate: new Date(now + 1), tz: w.time_zone });
+    const start = it.prev().getTime();
+    return now - start < length;
+  };
+}
+
+/** Checks a cron expression, for config validation. Returns an error text or undefined. */
+export function cronProblem(expr: string): string | undefined {
+  try {
+    cronParser.parseExpression(expr);
+    return undefined;
+  } catch (err) {
+    return `not a valid cron expression (${(err as Error).message})`;
+  }
+}

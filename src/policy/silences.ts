@@ -1,0 +1,40 @@
+import type { Db } from '../store/db.js';
+import { compileMatchers } from './matchers.js';
+
+/** A silence set from IRC. */
+export interface Silence {
+  id: number;
+  matchers: Record<string, string>;
+  createdBy: string;
+  createdMs: number;
+  expiresMs: number;
+}
+
+/**
+ * Silences: label matchers with an expiry, stored in the database. A silenced alert is kept in the
+ * alert store but neither posted to IRC nor paged.
+ */
+export class SilenceStore {
+  constructor(private readonly db: Db) {}
+
+  add(matchers: Record<string, string>, by: string, nowMs: number, expiresMs: number): Silence {
+    const id = Number(this.db.prepare('INSERT INTO silences (matchers, created_by, created_ms, expires_ms) VALUES (?, ?, ?, ?)').run(JSON.stringify(matchers), by, nowMs, expiresMs).lastInsertRowid);
+    return { id, matchers, createdBy: by, createdMs: nowMs, expiresMs };
+  }
+
+  active(nowMs: number): Silence[] {
+    return (this.db.prepare('SELECT * FROM silences WHERE expires_ms > ? ORDER BY id').all(nowMs) as Array<Record<string, unknown>>).map((r) => ({
+      id: Number(r['id']),
+      matchers: JSON.parse(String(r['matchers'])) as Record<string, string>,
+      createdBy: String(r['created_by']),
+      createdMs: Number(r['created_ms']),
+      expiresMs: Number(r['expires_ms']),
+    }));
+  }
+
+  /** A predicate for "silenced now", compiled once for a batch of alerts. */
+  predicate(nowMs: number): (labels: Readonly<Record<string, string>>) => boolean {
+    const tests = this.active(nowMs).map((s) => compileMatchers(s.matchers));
+    return (labels) => tests.some((t) => t(labels));
+  }
+}
