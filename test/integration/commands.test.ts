@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { join } from 'node:path';
+import type { App } from '../../src/app.js';
+import { IrcPeer, plain } from './harness/ircPeer.js';
+import { freePort, startInProcess, testConfigYaml } from './harness/lifeline.js';
+import { Ngircd } from './harness/ngircd.js';
+import { tempDir, waitFor } from './harness/procs.js';
+import { TwilioStandIn } from './harness/twilioStandIn.js';
+import { groupPayload, postWebhook } from './harness/webhook.js';
+
+const INBOUND_URL = 'https://lifeline.example.org/api/v1/twilio/inbound';
+
+/** Signs like Twilio: base64 HMAC-SHA1 over the URL followed by each parameter name+value, sorted by name. */
+function twilioSignature(token: string, url: string, params: Record<string, string>): string {
+  const data = url + Object.keys(params).sort().map((k) => k + params[k]).join('');
+  return createHmac('sha1', token).update(Buffer.from(data, 'utf8')).digest('base64');
+}
+
+describe('commands from IRC and SMS (integration)', function () {
+  this.timeout(60_000);
+  let tmp: ReturnType<typeof tempDir>;
+  let ircd: Ngircd;
+  let twilio: TwilioStandIn;
+  let app: App;
+  let alice: IrcPeer;
+  let mallory: IrcPeer;
+  let httpPort: number;
+
+  before(async () => {
+    tmp = tempDir('cmd');
+    ircd = await Ngircd.start();
+    twilio = await TwilioStandIn.start();
+    httpPort = await freePort();
+    const extra = `people:
+  - { name: alice, phone: "+4915112345678" }
+oncall:
+  rotations:
+    - { name: primary, people: [alice], start: "2026-01-05" }
+sms:
+  account_sid: ${twilio.accountSid}
+  auth_token: ${twilio.authToken}
+  from: "+15005550006"
+  api_base_url: ${twilio.url}
+  inbound_url: ${INBOUND_URL}
+escalation:
+  bundle_window: 1s
+  policies:
+    - { name: now, steps: [{ after: 0s, notify: [sms] }] }
+commands:
+  allowed: ["nick:alice"]
+`;
+    app = await startInProcess(testConfigYaml({ httpPort, dbPath: join(tmp.dir, 'c.db'), irc: { port: ircd.port, bouncer: 'none' }, extra }));
+    await waitFor('joined', () => app.irc?.state.joined.includes('#alerts'), 15_000);
+    alice = await IrcPeer.connect(ircd.port, 'alice');
+    mallory = await IrcPeer.connect(ircd.port, 'mallory');
+  });
+  after(async () => {
+    alice?.close();
+    mallory?.close();
+    await app?.stop();
+    await ircd?.destroy();
+    await twilio?.stop();
+    tmp?.remove();
+  });
+
+  async function reply(peer: IrcPeer, line: string, match: RegExp): Promise<string> {
+    const start = peer.lines.length;
+    peer.send(line);
+    const found = await waitFor(`a reply matching ${match}`, () => peer.lines.slice(start).map((l) => /^:lifeline!\S+ (?:PRIVMSG|NOTICE) \S+ :(.*)$/.exec(l)?.[1]).find((t) => t !== undefined && match.test(plain(t))), 10_000);
+    return plain(found);
+  }
+
+  async function fire(name: string): Promise<string> {
+    assert.equal(await postWebhook(httpPort, groupPayload(name, 1)), 200);
+    const inc = await waitFor('incident', () => app.escalation.incidents.live('alert', `${name}-0`), 5_000);
+    return inc.ackCode;
+  }
+
+  it('answers !oncall, !alerts, !status and !help to anyone', async () => {
+    assert.match(await reply(mallory, 'PRIVMSG #alerts :!oncall', /^primary:/), /^primary: alice until \d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
+    await fire('CmdAlerts');
+    assert.match(await reply(mallory, 'PRIVMSG #alerts :!alerts', /OPEN/), /^ {2}[2-9A-Z]{4} OPEN \[critical\] CmdAlerts host-0$/);
+    assert.match(await reply(mallory, 'PRIVMSG #alerts :!status', /^IRC /), /^IRC up \S+, upstream up, canary ok; outbox \d+ pending; incidents \d+ open, \d+ acked$/);
+    assert.match(await reply(mallory, 'PRIVMSG lifeline :!help', /!ack ID/), /!ack ID/);
+  });
+
+  it('lets an allowed nick acknowledge, and refuses others politely without changing anything', async () => {
+    const code = await fire('CmdAck');
+    assert.match(await reply(mallory, `PRIVMSG #alerts :!ack ${code}`, /sorry/), /^sorry mallory, you may not change incidents here/);
+    assert.equal(app.escalation.incidents.byCode(code)?.state, 'open');
+    assert.equal(await reply(alice, `PRIVMSG #alerts :!ack ${code}`, /acknowledged/), `${code} acknowledged by alice: CmdAck host-0`);
+    assert.equal(app.escalation.incidents.byCode(code)?.state, 'acked');
+    assert.match(await reply(alice, `PRIVMSG #alerts :!ack ${code}`, /already/), /already acknowledged by alice/);
+    assert.match(await reply(alice, `PRIVMSG #alerts :!unack ${code}`, /unacknowledged/), /paging resumes/);
+    assert.equal(app.escalation.incidents.byCode(code)?.state, 'open');
+  });
+
+  it('refuses malformed commands and unknown ids clearly', async () => {
+    assert.equal(await reply(alice, 'PRIVMSG #alerts :!ack ZZZZ', /no incident/), 'no incident with id ZZZZ');
+    assert.match(await reply(alice, 'PRIVMSG #alerts :!ack', /usage/), /^usage: !ack ID/);
+    assert.match(await reply(alice, 'PRIVMSG #alerts :!silence alertname=X', /usage/), /^usage: !silence/);
+    assert.match(await reply(alice, 'PRIVMSG #alerts :!silence bad 1h', /not a matcher/), /"bad" is not a matcher/);
+    assert.match(await reply(alice, 'PRIVMSG #alerts :!frobnicate \u0002x', /unknown command/), /^unknown command "frobnicate"; try !help$/);
+  });
+
+  it('a silence keeps matching alerts out of IRC and paging, but keeps the record', async () => {
+    assert.match(await reply(alice, 'PRIVMSG #alerts :!silence alertname=Silenced 1h', /silence #/), /^silence #\d+ set by alice for 1 h: alertname=Silenced$/);
+    assert.equal(await postWebhook(httpPort, groupPayload('Silenced', 1)), 200);
+    assert.equal(await postWebhook(httpPort, groupPayload('AfterSilence', 1)), 200);
+    await waitFor('the unsilenced alert', () => alice.from('lifeline').find((m) => plain(m.text).includes('AfterSilence')), 10_000);
+    assert.equal(alice.from('lifeline').filter((m) => plain(m.text).includes('Silenced ')).length, 0, 'silenced alert not posted');
+    assert.equal(app.escalation.incidents.live('alert', 'Silenced-0'), undefined, 'not paged');
+    const row = app.db.prepare("SELECT status FROM alerts WHERE fingerprint = 'Silenced-0'").get() as { status: string } | undefined;
+    assert.equal(row?.status, 'firing', 'the alert record is kept');
+  });
+
+  async function inbound(params: Record<string, string>, signature?: string): Promise<{ status: number; body: string }> {
+    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+    if (signature !== undefined) headers['x-twilio-signature'] = signature;
+    const res = await fetch(`http://127.0.0.1:${httpPort}/api/v1/twilio/inbound`, { method: 'POST', headers, body: new URLSearchParams(params).toString() });
+    return { status: res.status, body: await res.text() };
+  }
+
+  it('acknowledges "ACK ID" by SMS when the request is signed by Twilio', async () => {
+    const code = await fire('SmsAck');
+    await waitFor('the SMS page', () => twilio.received.some((m) => m.body.includes(code)), 10_000);
+    const params = { From: '+4915112345678', To: '+15005550006', Body: `ack ${code.toLowerCase()}`, MessageSid: `SM${'1'.repeat(32)}`, AccountSid: twilio.accountSid };
+    const r = await inbound(params, twilioSignature(twilio.authToken, INBOUND_URL, params));
+    assert.equal(r.status, 200);
+    assert.match(r.body, new RegExp(`<Response><Message>Lifeline: ${code} acknowledged: SmsAck host-0</Message></Response>`));
+    assert.equal(app.escalation.incidents.byCode(code)?.state, 'acked');
+    assert.equal(app.escalation.incidents.byCode(code)?.ackedBy, 'alice (SMS)');
+  });
+
+  it('acknowledges the latest page for a bare "ACK"', async () => {
+    const code = await fire('SmsBare');
+    await waitFor('the SMS page', () => twilio.received.some((m) => m.body.includes(code)), 10_000);
+    const params = { From: '+4915112345678', Body: 'ACK' };
+    const r = await inbound(params, twilioSignature(twilio.authToken, INBOUND_URL, params));
+    assert.equal(r.status, 200);
+    assert.match(r.body, new RegExp(`${code} acknowledged`));
+  });
+
+  it('refuses unsigned, wrongly signed and oversized requests, changing nothing', async () => {
+    const code = await fire('SmsForged');
+    const params = { From: '+4915112345678', Body: `ACK ${code}` };
+    assert.equal((await inbound(params)).status, 403);
+    assert.equal((await inbound(params, twilioSignature('wrong-token', INBOUND_URL, params))).status, 403);
+    assert.equal((await inbound(params, twilioSignature(twilio.authToken, 'https://evil.example/api/v1/twilio/inbound', params))).status, 403);
+    assert.equal((await inbound({ ...params, Body: 'x'.repeat(100_000) }, 'sig')).status, 413);
+    assert.equal(app.escalation.incidents.byCode(code)?.state, 'open');
+    const unknown = { From: '+4915100000000', Body: `ACK ${code}` };
+    const r = await inbound(unknown, twilioSignature(twilio.authToken, INBOUND_URL, unknown));
+    assert.equal(r.status, 200);
+    assert.match(r.body, /not in the team/);
+    assert.equal(app.escalation.incidents.byCode(code)?.state, 'open');
+  });
+});
