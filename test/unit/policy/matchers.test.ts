@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { DateTime } from 'luxon';
+import { parseConfig } from '../../../src/config/load.js';
+import { MaintenanceWindows } from '../../../src/policy/maintenance.js';
+import { compileMatchers, parseMatcherText } from '../../../src/policy/matchers.js';
+
+describe('label matchers', () => {
+  it('match equal values and whole-value regular expressions; absent labels are empty', () => {
+    const m = compileMatchers({ severity: 'critical', instance: '~vpn-[0-9]+' });
+    assert.ok(m({ severity: 'critical', instance: 'vpn-12' }));
+    assert.ok(!m({ severity: 'critical', instance: 'vpn-12x' }));
+    assert.ok(!m({ severity: 'warning', instance: 'vpn-1' }));
+    assert.ok(compileMatchers({ team: '' })({}));
+  });
+  it('parse the !silence syntax and refuse malformed input with a reason', () => {
+    assert.deepEqual(parseMatcherText('alertname=HostDown instance=~vpn-.*'), { alertname: 'HostDown', instance: '~vpn-.*' });
+    assert.throws(() => parseMatcherText('nonsense'), /"nonsense" is not a matcher/);
+    assert.throws(() => parseMatcherText(''), /at least one matcher/);
+    assert.throws(() => parseMatcherText('a=~('), SyntaxError);
+  });
+});
+
+describe('maintenance windows', () => {
+  const cfg = parseConfig(
+    `maintenance:
+  - name: patching
+    match: { service: vpn }
+    cron: "0 3 * * 0"
+    duration: 2h
+    time_zone: Europe/Berlin
+  - name: migration
+    match: {}
+    from: "2026-12-01T00:00"
+    to: "2026-12-01T04:00"
+    time_zone: UTC
+`,
+    't.yaml',
+    {},
+  );
+  const w = new MaintenanceWindows(cfg.maintenance);
+  const berlin = (iso: string): number => DateTime.fromISO(iso, { zone: 'Europe/Berlin' }).toMillis();
+  it('recurring: Sundays 03:00-05:00 Berlin time, for matching labels only', () => {
+    assert.equal(w.covering({ service: 'vpn' }, berlin('2026-11-29T02:59')), undefined);
+    assert.equal(w.covering({ service: 'vpn' }, berlin('2026-11-29T03:00')), 'patching');
+    assert.equal(w.covering({ service: 'vpn' }, berlin('2026-11-29T04:59')), 'patching');
+    assert.equal(w.covering({ service: 'vpn' }, berlin('2026-11-29T05:00')), undefined);
+    assert.equal(w.covering({ service: 'web' }, berlin('2026-11-29T03:30')), undefined);
+  });
+  it('one-off: from/to in its zone', () => {
+    assert.equal(w.covering({}, Date.UTC(2026, 11, 1, 3, 59)), 'migration');
+    assert.equal(w.covering({}, Date.UTC(2026, 11, 1, 4, 0)), undefined);
+  });
+  it('config refuses a window that is neither one-off nor recurring, and bad cron', () => {
+    assert.throws(() => parseConfig('maintenance:\n  - { name: x, cron: "0 3 * * 0" }\n', 't.yaml', {}), /maintenance\[0\]: give either from and to/);
+    assert.throws(() => parseConfig('maintenance:\n  - { name: x, cron: "99 * * * *", duration: 1h }\n', 't.yaml', {}), /maintenance\[0\]\.cron: not a valid cron expression/);
+  });
+});
