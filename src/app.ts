@@ -5,6 +5,7 @@ import { ConsoleNotifier } from './notifiers/console.js';
 import { Formatter } from './notifiers/format.js';
 import { ChannelHealth } from './escalation/health.js';
 import { EscalationEngine } from './escalation/engine.js';
+import { scheduleDailyNote } from './escalation/dailyNote.js';
 import { EmailNotifier } from './notifiers/email.js';
 import { IrcNotifier } from './notifiers/irc/notifier.js';
 import { pathHealthy, type IrcState } from './notifiers/irc/state.js';
@@ -196,6 +197,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
 
   dispatcher.start();
   escalation.start();
+  const cancelNote = scheduleDailyNote({ config, clock, log, outbox, alerts, incidents: escalation.incidents, schedule, ircState: () => irc?.state, poke: (d) => dispatcher.poke(d) });
   if (irc) {
     const describePath = (st: IrcState): string =>
       st.link !== 'registered' ? `not connected to the bouncer (${st.lastError ?? st.link})` : st.upstream === 'down' ? 'the bouncer lost its IRC network' : st.canary.failing ? 'the canary message did not come back' : 'not in the channel';
@@ -228,6 +230,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
         await http.close();
         // Flush: give ready destinations a bounded moment to drain.
         for (let i = 0; i < 30 && outbox.pendingCount() > 0 && irc?.state.link === 'registered'; i++) await sleep(clock, 100);
+        cancelNote?.();
         escalation.stop();
         await dispatcher.stop();
         queue?.failAll('shutting down');

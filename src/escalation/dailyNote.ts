@@ -1,0 +1,82 @@
+import schedule from 'node-schedule';
+import type { Config } from '../config/schema.js';
+import { formatDuration } from '../config/duration.js';
+import { emailDestination } from '../notifiers/email.js';
+import type { IrcState } from '../notifiers/irc/state.js';
+import type { Logger } from '../observability/logger.js';
+import type { OnCallSchedule } from '../people/oncall.js';
+import { ircDestination } from '../policy/routing.js';
+import type { AlertStore } from '../store/alerts.js';
+import type { Outbox } from '../store/outbox.js';
+import type { Clock } from '../util/clock.js';
+import type { IncidentStore } from './incidents.js';
+
+/** What the note reports on. */
+export interface NoteDeps {
+  config: Config;
+  clock: Clock;
+  log: Logger;
+  outbox: Outbox;
+  alerts: AlertStore;
+  incidents: IncidentStore;
+  schedule: OnCallSchedule;
+  ircState(): IrcState | undefined;
+  poke(destination: string): void;
+}
+
+/** The note's text: that Lifeline is alive, what it watches, and the state of each. */
+export function dailyNoteLines(d: NoteDeps): string[] {
+  const now = d.clock.now();
+  const st = d.ircState();
+  const irc = st
+    ? st.link === 'registered'
+      ? `IRC up ${formatDuration(now - (st.connectedSinceMs ?? now))}, bouncer upstream ${st.upstream}, canary ${st.canary.failing ? 'FAILING' : 'ok'}`
+      : `IRC DOWN (${st.lastError ?? st.link})`
+    : 'IRC not configured';
+  const counts = d.alerts.countByStatus();
+  const open = d.incidents.unresolved();
+  const oncall = d.schedule.shifts(now).map((s) => `${s.rotation}: ${s.person.name}`).join(', ') || 'nobody on call';
+  return [`Lifeline is alive: ${irc}; ${counts.firing} alerts firing; ${open.length} incidents open; on call ${oncall}.`];
+}
+
+/**
+ * A scheduled daily note (node-schedule, in the configured time zone) saying that Lifeline is
+ * alive and what it watches, in IRC and to on-call by email — so the team notices when the
+ * watchdog itself is gone. Returns a function that cancels the job.
+ */
+export function scheduleDailyNote(d: NoteDeps): (() => void) | undefined {
+  const note = d.config.daily_note;
+  if (!note) return undefined;
+  const [hour, minute] = note.at.split(':').map(Number) as [number, number];
+  const job = schedule.scheduleJob({ hour, minute, tz: note.time_zone }, () => {
+    sendDailyNote(d);
+  });
+  d.log.info({ event: 'daily_note_scheduled', next: job.nextInvocation() ? new Date(job.nextInvocation().getTime()).toISOString() : null }, 'daily note scheduled');
+  return () => job.cancel();
+}
+
+/** Queues the note now (called by the schedule). */
+export function sendDailyNote(d: NoteDeps): string[] {
+  const lines = dailyNoteLines(d);
+  const now = d.clock.now();
+  const sent: string[] = [];
+  const via = d.config.daily_note?.via ?? [];
+  if (via.includes('irc')) {
+    const channel = d.config.routes.find((r) => r.irc_channels.length > 0)?.irc_channels[0];
+    if (channel) {
+      const dest = ircDestination(channel);
+      d.outbox.enqueue(dest, { kind: 'text', text: lines.join(' ') }, now);
+      d.poke(dest);
+      sent.push(dest);
+    }
+  }
+  const person = d.schedule.primary(now);
+  if (via.includes('email') && d.config.email && person?.email) {
+    const dest = emailDestination(person.email);
+    d.outbox.enqueue(dest, { kind: 'page', subject: 'Lifeline daily note: alive and watching', body: lines }, now);
+    d.poke(dest);
+    sent.push(dest);
+  }
+  d.log.info({ event: 'daily_note', to: sent }, 'daily note queued');
+  return sent;
+}

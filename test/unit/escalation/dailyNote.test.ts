@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import schedule from 'node-schedule';
+import { parseConfig } from '../../../src/config/load.js';
+import { scheduleDailyNote, sendDailyNote } from '../../../src/escalation/dailyNote.js';
+import { IncidentStore } from '../../../src/escalation/incidents.js';
+import type { IrcState } from '../../../src/notifiers/irc/state.js';
+import { silentLogger } from '../../../src/observability/logger.js';
+import { OnCallSchedule } from '../../../src/people/oncall.js';
+import type { PageMessage, TextMessage } from '../../../src/relay/message.js';
+import { AlertStore } from '../../../src/store/alerts.js';
+import { openDb } from '../../../src/store/db.js';
+import { Outbox } from '../../../src/store/outbox.js';
+import { FakeClock } from '../fakeClock.js';
+
+describe('daily note', () => {
+  const config = parseConfig(
+    `irc: { host: znc, nick: lifeline, channels: [{ name: "#alerts" }] }
+routes: [{ name: default, irc_channels: ["#alerts"] }]
+people: [{ name: alice, email: alice@example.org }]
+oncall: { rotations: [{ name: primary, people: [alice], start: "2026-01-05" }] }
+email: { host: smtp.example.org, from: lifeline@example.org }
+daily_note: { at: "09:30", time_zone: Europe/Berlin }
+`,
+    't.yaml',
+    {},
+  );
+  const clock = new FakeClock();
+  const db = openDb(':memory:');
+  const outbox = new Outbox(db, 100);
+  const state = { link: 'registered', connectedSinceMs: clock.now() - 3_600_000, upstream: 'up', canary: { failing: false } } as unknown as IrcState;
+  const deps = { config, clock, log: silentLogger(), outbox, alerts: new AlertStore(db), incidents: new IncidentStore(db), schedule: new OnCallSchedule(config), ircState: () => state, poke: () => undefined };
+
+  it('says Lifeline is alive and what it watches, in IRC and to on-call by email', () => {
+    assert.deepEqual(sendDailyNote(deps), ['irc:#alerts', 'email:alice@example.org']);
+    const irc = outbox.pending('irc:#alerts')[0]?.message as TextMessage;
+    assert.equal(irc.text, 'Lifeline is alive: IRC up 1 h, bouncer upstream up, canary ok; 0 alerts firing; 0 incidents open; on call primary: alice.');
+    const mail = outbox.pending('email:alice@example.org')[0]?.message as PageMessage;
+    assert.equal(mail.subject, 'Lifeline daily note: alive and watching');
+  });
+
+  it('is scheduled with node-schedule at the configured local time', () => {
+    const cancel = scheduleDailyNote(deps);
+    try {
+      const job = Object.values(schedule.scheduledJobs)[0];
+      const next = job?.nextInvocation();
+      assert.ok(next, 'a job is scheduled');
+      const at = new Date(next.getTime()); // node-schedule returns a CronDate
+      const local = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Berlin', hour: '2-digit', minute: '2-digit' }).format(at);
+      assert.equal(local, '09:30');
+      assert.ok(at.getTime() - Date.now() <= 86_400_000);
+    } finally {
+      cancel?.();
+    }
+    assert.equal(Object.keys(schedule.scheduledJobs).length, 0, 'cancelled');
+  });
+});
