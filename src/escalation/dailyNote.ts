@@ -51,7 +51,8 @@ export function scheduleDailyNote(d: NoteDeps): (() => void) | undefined {
   const job = schedule.scheduleJob({ hour, minute, tz: note.time_zone }, () => {
     sendDailyNote(d);
   });
-  d.log.info({ event: 'daily_note_scheduled', next: job.nextInvocation() ? new Date(job.nextInvocation().getTime()).toISOString() : null }, 'daily note scheduled');
+  const next = job.nextInvocation();
+  d.log.info({ event: 'daily_note_scheduled', next: next ? new Date(next.getTime()).toISOString() : null }, 'daily note scheduled');
   return () => job.cancel();
 }
 
