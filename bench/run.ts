@@ -7,6 +7,8 @@
  *                  ZNC's or ngircd's) holds a line back: it measures Lifeline's own path.
  *   storm          200 webhooks x 50 alerts, 20 in flight, default flood control.
  *   idle / start   RSS after start and idle; process start -> registered on IRC.
+ *   path           ZNC killed -> page accepted by a real SMTP server and by the Twilio stand-in,
+ *                  with escalation.path_grace 10 s (issue 3).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +19,10 @@ import { Ngircd } from '../test/integration/harness/ngircd.js';
 import { tempDir, waitFor, type ServerProcess } from '../test/integration/harness/procs.js';
 import { Znc } from '../test/integration/harness/znc.js';
 import { groupPayload, postWebhook as post } from '../test/integration/harness/webhook.js';
+import { selfSignedCert } from '../test/integration/harness/certs.js';
+import { pagingYaml } from '../test/integration/harness/paging.js';
+import { SmtpSink } from '../test/integration/harness/smtpSink.js';
+import { TwilioStandIn } from '../test/integration/harness/twilioStandIn.js';
 
 function percentile(sorted: number[], p: number): number {
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
@@ -165,10 +171,37 @@ async function benchStorm(): Promise<Record<string, number>> {
   }
 }
 
+/** Issue 3: ZNC killed -> email accepted by the SMTP server and SMS accepted by the Twilio stand-in, grace 10 s. */
+async function benchPathFailure(): Promise<Record<string, number>> {
+  const s = await setup();
+  const cert = selfSignedCert(s.tmp.dir);
+  const smtp = await SmtpSink.start(cert);
+  const twilio = await TwilioStandIn.start();
+  const l = await startLifeline(s, 'path', pagingYaml({ smtpPort: smtp.port, caFile: cert.certFile, twilio, grace: '10s' }));
+  try {
+    await registeredAt(l.proc);
+    await waitFor('healthy path', async () => {
+      const st = ((await (await fetch(`http://127.0.0.1:${l.port}/api/v1/status`)).json()) as { irc: { joined: string[]; upstream: string } }).irc;
+      return st.joined.length > 0 && st.upstream === 'up';
+    }, 20_000);
+    await settleAfterAttach();
+    const killed = Date.now();
+    await s.znc.kill();
+    const mail = await waitFor('email accepted', () => smtp.received[0], 60_000, 5);
+    const sms = await waitFor('SMS accepted', () => twilio.received[0], 60_000, 5);
+    return { path_grace_ms: 10_000, path_email_after_kill_ms: mail.atMs - killed, path_sms_after_kill_ms: sms.atMs - killed };
+  } finally {
+    await smtp.stop();
+    await twilio.stop();
+    await teardown(s, l.proc);
+  }
+}
+
 const results: Record<string, number> = {};
 const only = process.argv[2];
 if (!only || only === 'start') Object.assign(results, await benchStartAndIdle());
 if (!only || only === 'latency') Object.assign(results, await benchLatency());
 if (!only || only === 'storm') Object.assign(results, await benchStorm());
+if (!only || only === 'path') Object.assign(results, await benchPathFailure());
 for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(28)} ${Number.isInteger(v) ? v : v.toFixed(1)}`);
 process.exit(0);

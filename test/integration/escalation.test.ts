@@ -10,31 +10,7 @@ import { SmtpSink } from './harness/smtpSink.js';
 import { TwilioStandIn } from './harness/twilioStandIn.js';
 import { groupPayload, postWebhook } from './harness/webhook.js';
 import { Znc } from './harness/znc.js';
-
-/** Config for paging alice by email and SMS, with a short grace for the monitoring-path rule. */
-export function pagingYaml(o: { smtpPort: number; caFile: string; twilio: TwilioStandIn; grace?: string; extra?: string }): string {
-  return `people:
-  - { name: alice, email: alice@example.org, phone: "+4915112345678" }
-oncall:
-  rotations:
-    - { name: primary, people: [alice], start: "2026-01-05" }
-email:
-  host: 127.0.0.1
-  port: ${o.smtpPort}
-  username: lifeline
-  password: smtp-secret
-  from: "Lifeline <lifeline@example.org>"
-  ca_file: ${o.caFile}
-  timeout: 5s
-sms:
-  account_sid: ${o.twilio.accountSid}
-  auth_token: ${o.twilio.authToken}
-  from: "+15005550006"
-  api_base_url: ${o.twilio.url}
-escalation:
-  path_grace: ${o.grace ?? '2s'}
-${o.extra ?? ''}`;
-}
+import { pagingYaml } from './harness/paging.js';
 
 describe('the monitoring-path rule, end to end (integration)', function () {
   this.timeout(90_000);

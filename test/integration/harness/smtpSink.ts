@@ -8,6 +8,8 @@ export interface ReceivedMail {
   envelopeTo: string[];
   secure: boolean;
   user: string | undefined;
+  /** When the server accepted the message (end of DATA). */
+  atMs: number;
 }
 
 /**
@@ -38,9 +40,10 @@ export class SmtpSink {
         const chunks: Buffer[] = [];
         stream.on('data', (c: Buffer) => chunks.push(c));
         stream.on('end', () => {
+          const atMs = Date.now();
           if (fail) return cb(Object.assign(new Error(fail.message), { responseCode: fail.code }));
           simpleParser(Buffer.concat(chunks)).then((mail) => {
-            sink.received.push({ mail, envelopeTo: session.envelope.rcptTo.map((r) => r.address), secure: session.secure, user: session.user as string | undefined });
+            sink.received.push({ mail, envelopeTo: session.envelope.rcptTo.map((r) => r.address), secure: session.secure, user: session.user as string | undefined, atMs });
             cb();
           }, cb);
         });
