@@ -27,7 +27,7 @@ describe('lifeline CLI', function () {
     writeFileSync(secret, 'x');
     const example = readFileSync('config/example-znc.yaml', 'utf8').replaceAll('/run/secrets/lifeline_webhook_token', secret).replaceAll('/run/secrets/ops_private_key', secret);
     writeFileSync(join(tmp.dir, 'example.yaml'), example);
-    const e = run(['check-config', '--config', join(tmp.dir, 'example.yaml')], { ZNC_PASSWORD: 'pw' });
+    const e = run(['check-config', '--config', join(tmp.dir, 'example.yaml')], { ZNC_PASSWORD: 'pw', SMTP_PASSWORD: 'pw', TWILIO_AUTH_TOKEN: 'tok' });
     assert.equal(e.code, 0, e.err);
   });
 
