@@ -160,6 +160,11 @@ export async function startApp(ctx: AppContext): Promise<App> {
     liveGauge(metrics.registry, 'lifeline_irc_connect_attempts', 'Connection attempts since start.', () => s().attempts);
     liveGauge(metrics.registry, 'lifeline_irc_send_queue_depth', 'Lines waiting for flood control.', () => queue?.depth ?? 0);
   }
+  liveLabelledGauge(metrics.registry, 'lifeline_incidents', 'Unresolved incidents by state (open, acked).', 'state', () => {
+    const out: Record<string, number> = { open: 0, acked: 0 };
+    for (const i of escalation.incidents.unresolved()) out[i.state] = (out[i.state] ?? 0) + 1;
+    return out;
+  });
   liveGauge(metrics.registry, 'lifeline_outbox_pending', 'Messages waiting in the outbox, all destinations.', () => outbox.pendingCount());
   liveLabelledGauge(metrics.registry, 'lifeline_alerts', 'Stored alerts by state.', 'state', () => ({ ...alerts.countByStatus() }));
 
@@ -182,6 +187,9 @@ export async function startApp(ctx: AppContext): Promise<App> {
       }
       return { ready: storeOk, checks: { store: storeOk ? 'ok' : 'unavailable', config: 'loaded', irc: irc ? irc.state.link : 'not configured' } };
     },
+    oncall: () => ({
+      oncall: schedule.shifts(clock.now()).map((sh) => ({ rotation: sh.rotation, person: sh.person.name, until: new Date(sh.untilMs).toISOString(), override: sh.override })),
+    }),
     status: () => ({
       irc: irc ? irc.state : null,
       outbox: { pending: outbox.pendingCount() },

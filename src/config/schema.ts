@@ -128,6 +128,8 @@ const outboxSchema = z.strictObject({
   replay_max: z.number().int().min(0).max(100).default(3),
   /** Pending messages older than this are never replayed, only digested. */
   stale_after: duration.prefault('2m'),
+  /** A page (email, SMS) still failing this long after it was queued is given up (recorded as failed). */
+  page_deadline: duration.prefault('30m'),
   /** Entries in a digest's "still firing" list. */
   digest_max_names: z.number().int().min(1).max(100).default(10),
 });

@@ -24,6 +24,8 @@ export interface HttpDeps {
   /** Twilio's inbound SMS webhook; undefined when sms.inbound_url is not configured. */
   smsInbound?: (form: Record<string, string>, signature: string | undefined) => { status: number; body: string };
   status(): unknown;
+  /** Who is on call now, per rotation. */
+  oncall(): unknown;
 }
 
 /** The running HTTP server. */
@@ -184,6 +186,8 @@ export async function startHttpServer(deps: HttpDeps): Promise<HttpServer> {
       }
       case '/api/v1/status':
         return send(res, 200, deps.status());
+      case '/api/v1/oncall':
+        return send(res, 200, deps.oncall());
       case '/metrics': {
         const text = await metrics.registry.metrics();
         return send(res, 200, text, { 'content-type': metrics.registry.contentType });

@@ -115,8 +115,10 @@ export class Dispatcher {
         if (signal.aborted) return;
         const retryable = !(err instanceof NotifyError) || err.retryable;
         this.observer?.failed(destination, retryable);
-        if (!retryable) {
-          this.log.error({ event: 'delivery_failed', destination, entry: entry.id, err: describeError(err) }, 'delivery failed, not retryable');
+        // Pages (email, SMS) stop being retried past the deadline: by then escalation has moved on.
+        const expired = !notifier.digestsBacklog && this.clock.now() - entry.createdMs > this.cfg.page_deadline;
+        if (!retryable || expired) {
+          this.log.error({ event: 'delivery_failed', destination, entry: entry.id, err: describeError(err), expired }, expired ? 'delivery still failing at its deadline; given up' : 'delivery failed, not retryable');
           this.outbox.markFailed(entry.id, this.clock.now());
           continue;
         }

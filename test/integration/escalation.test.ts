@@ -80,3 +80,32 @@ describe('the monitoring-path rule, end to end (integration)', function () {
     assert.equal(app.escalation.incidents.live('path', null), undefined, 'path incident resolved');
   });
 });
+
+describe('email down: retried, then paged by SMS (integration)', function () {
+  this.timeout(60_000);
+  it('moves a page stuck on a failing SMTP server to SMS within seconds', async () => {
+    const tmp = tempDir('smtpdown');
+    const twilio = await TwilioStandIn.start();
+    const deadSmtp = await freePort(); // nothing listens here: connection refused
+    const httpPort = await freePort();
+    const cert = selfSignedCert(tmp.dir);
+    const app = await startInProcess(
+      testConfigYaml({
+        httpPort,
+        dbPath: join(tmp.dir, 'd.db'),
+        extra: pagingYaml({ smtpPort: deadSmtp, caFile: cert.certFile, twilio, extra: '  policies:\n    - { name: email-first, steps: [{ after: 0s, notify: [email] }] }\n' }),
+      }),
+    );
+    try {
+      assert.equal(await postWebhook(httpPort, groupPayload('SmtpDownAlert', 1)), 200);
+      const sms = await waitFor('the page by SMS', () => twilio.received.find((m) => m.body.includes('SmtpDownAlert')), 20_000);
+      assert.equal(sms.to, '+4915112345678');
+      const failed = app.db.prepare("SELECT COUNT(*) AS n FROM outbox WHERE destination = 'email:alice@example.org' AND state = 'pending'").get() as { n: number };
+      assert.equal(failed.n, 1, 'the email is still queued and retried, not lost');
+    } finally {
+      await app.stop();
+      await twilio.stop();
+      tmp.remove();
+    }
+  });
+});
