@@ -72,7 +72,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
   const metrics = createMetrics();
   const formatter = new Formatter(config.format, config.outbox.digest_max_names);
 
-  const notifiers: Notifier[] = [new ConsoleNotifier(log, clock.now())];
+  const notifiers: Notifier[] = [new ConsoleNotifier(log)];
   let irc: IrcSupervisor | undefined;
   let queue: SendQueue | undefined;
   let ircNotifier: IrcNotifier | undefined;

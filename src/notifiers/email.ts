@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { EventEmitter } from 'node:events';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Config } from '../config/schema.js';
 import { NotifyError } from '../errors.js';
-import type { Availability, Delivery, Notifier } from './notifier.js';
-import { cleanValue } from './text.js';
+import { AlwaysReadyNotifier } from './alwaysReady.js';
+import type { Delivery } from './notifier.js';
+import { cleanValue, stripFormatting } from './text.js';
 
 /** Email section of the config. */
 export type EmailConfig = NonNullable<Config['email']>;
@@ -23,13 +23,13 @@ export function emailDestination(address: string): string {
  *
  * SMTP facts: 4xx replies are temporary (try again), 5xx permanent; 535 is failed authentication.
  */
-export class EmailNotifier implements Notifier {
+export class EmailNotifier extends AlwaysReadyNotifier {
   readonly digestsBacklog = false;
   readonly kind = 'email';
   private readonly transporter: Transporter;
-  private readonly events = new EventEmitter();
 
   constructor(private readonly cfg: EmailConfig) {
+    super(PREFIX);
     this.transporter = nodemailer.createTransport({
       host: cfg.host,
       port: cfg.port,
@@ -44,20 +44,11 @@ export class EmailNotifier implements Notifier {
     });
   }
 
-  handles(destination: string): boolean {
-    return destination.startsWith(PREFIX);
-  }
-  ready(): boolean {
-    return true;
-  }
-  availability(): Availability {
-    return { readySinceMs: 0, lastOutage: undefined };
-  }
-  prepare(_destination: string, lines: readonly string[]): string[] {
-    return lines.map((l) => l.replace(/\x03\d{0,2}(,\d{1,2})?|[\x02\x0f]/g, ''));
+  override prepare(_destination: string, lines: readonly string[]): string[] {
+    return lines.map(stripFormatting);
   }
 
-  async send(d: Delivery, _signal?: AbortSignal): Promise<void> {
+  override async send(d: Delivery, _signal?: AbortSignal): Promise<void> {
     const [subject = 'Lifeline', ...body] = d.lines;
     const text = body.join('\n');
     try {
@@ -75,10 +66,6 @@ export class EmailNotifier implements Notifier {
     d.onProgress(d.lines.length);
   }
 
-  onReadyChange(listener: () => void): () => void {
-    this.events.on('ready', listener);
-    return () => this.events.off('ready', listener);
-  }
 
   /** Closes pooled connections. */
   close(): void {

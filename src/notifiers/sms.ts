@@ -1,10 +1,11 @@
-import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import type { Config } from '../config/schema.js';
 import { NotifyError } from '../errors.js';
 import type { Clock } from '../util/clock.js';
-import type { Availability, Delivery, Notifier } from './notifier.js';
+import { AlwaysReadyNotifier } from './alwaysReady.js';
+import type { Delivery } from './notifier.js';
 import { fitSms } from './smsText.js';
+import { stripFormatting } from './text.js';
 
 /** SMS section of the config. */
 export type SmsConfig = NonNullable<Config['sms']>;
@@ -43,17 +44,17 @@ const require = createRequire(import.meta.url);
  * 401/20003 is bad credentials and 400/21211, 21614 are invalid or unreachable numbers — retrying
  * cannot fix those.
  */
-export class SmsNotifier implements Notifier {
+export class SmsNotifier extends AlwaysReadyNotifier {
   readonly digestsBacklog = false;
   readonly kind = 'sms';
   private readonly client: TwilioClient;
   private readonly http: TwilioRequestClient;
-  private readonly events = new EventEmitter();
 
   constructor(
     private readonly cfg: SmsConfig,
     private readonly clock: Clock,
   ) {
+    super(PREFIX);
     const twilio = require('twilio') as TwilioFactory & { RequestClient: new (o?: object) => TwilioRequestClient };
     const base = cfg.api_base_url.replace(/\/+$/, '');
     class BaseUrlClient extends twilio.RequestClient {
@@ -65,20 +66,11 @@ export class SmsNotifier implements Notifier {
     this.client = twilio(cfg.account_sid, cfg.auth_token.reveal(), { httpClient: this.http, autoRetry: false });
   }
 
-  handles(destination: string): boolean {
-    return destination.startsWith(PREFIX);
-  }
-  ready(): boolean {
-    return true;
-  }
-  availability(): Availability {
-    return { readySinceMs: 0, lastOutage: undefined };
-  }
-  prepare(_destination: string, lines: readonly string[]): string[] {
-    return [fitSms(lines.map((l) => l.replace(/\x03\d{0,2}(,\d{1,2})?|[\x02\x0f]/g, '')).join(' | '))];
+  override prepare(_destination: string, lines: readonly string[]): string[] {
+    return [fitSms(lines.map(stripFormatting).join(' | '))];
   }
 
-  async send(d: Delivery, _signal?: AbortSignal): Promise<void> {
+  override async send(d: Delivery, _signal?: AbortSignal): Promise<void> {
     const to = d.destination.slice(PREFIX.length);
     const params: Record<string, string> = { to, body: d.lines.join(' ') };
     if (this.cfg.from.startsWith('MG')) params['messagingServiceSid'] = this.cfg.from;
@@ -105,8 +97,4 @@ export class SmsNotifier implements Notifier {
     return new NotifyError(`${msg}${hint}`, { retryable: false, cause: err });
   }
 
-  onReadyChange(listener: () => void): () => void {
-    this.events.on('ready', listener);
-    return () => this.events.off('ready', listener);
-  }
 }

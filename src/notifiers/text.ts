@@ -35,3 +35,8 @@ export function cleanLine(line: string): string {
   }
   return out;
 }
+
+/** Removes the IRC formatting codes Lifeline adds (for email, SMS and the console). */
+export function stripFormatting(line: string): string {
+  return line.replace(/\x03\d{0,2}(,\d{1,2})?|[\x02\x0f]/g, '');
+}
