@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone on Debian with Node >= 20.19:
 #   1. installs the Debian servers the integration tests run (ngircd, znc, prometheus-alertmanager)
-#      when they are missing (needs root or sudo);
+#      and the tools they use (setpriv, openssl) when missing (needs root or sudo);
 #   2. installs the npm packages (npm ci) when node_modules is missing or stale;
 #   3. builds, then runs the unit tests and the integration tests.
 set -euo pipefail
@@ -12,6 +12,7 @@ command -v ngircd >/dev/null 2>&1 || [ -x /usr/sbin/ngircd ] || need+=(ngircd)
 command -v znc >/dev/null 2>&1 || need+=(znc)
 command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 if [ ${#need[@]} -gt 0 ]; then
   echo "test.sh: installing Debian packages: ${need[*]}"
   SUDO=""

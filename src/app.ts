@@ -1,26 +1,26 @@
 import type { Config } from './config/schema.js';
 import { ErrorCodes, LifelineError, describeError } from './errors.js';
+import { scheduleDailyNote } from './escalation/dailyNote.js';
+import { EscalationEngine } from './escalation/engine.js';
+import { ChannelHealth } from './escalation/health.js';
 import { startHttpServer, type HttpServer } from './http/server.js';
 import { ConsoleNotifier } from './notifiers/console.js';
-import { Formatter } from './notifiers/format.js';
-import { ChannelHealth } from './escalation/health.js';
-import { EscalationEngine } from './escalation/engine.js';
-import { scheduleDailyNote } from './escalation/dailyNote.js';
 import { EmailNotifier } from './notifiers/email.js';
+import { Formatter } from './notifiers/format.js';
+import { CommandHandler, commandMessage } from './notifiers/irc/commands.js';
 import { IrcNotifier } from './notifiers/irc/notifier.js';
-import { pathHealthy, type IrcState } from './notifiers/irc/state.js';
-import { SmsNotifier } from './notifiers/sms.js';
-import { OnCallSchedule } from './people/oncall.js';
 import { SendQueue } from './notifiers/irc/sendQueue.js';
+import { pathHealthy, type IrcState } from './notifiers/irc/state.js';
 import { IrcSupervisor, type ClientFactory } from './notifiers/irc/supervisor.js';
 import type { Notifier } from './notifiers/notifier.js';
+import { SmsNotifier } from './notifiers/sms.js';
 import type { Logger } from './observability/logger.js';
 import { createMetrics, liveGauge, liveLabelledGauge, type Metrics } from './observability/metrics.js';
+import { OnCallSchedule } from './people/oncall.js';
 import { MaintenanceWindows } from './policy/maintenance.js';
 import { RepeatFilter } from './policy/repeat.js';
-import { SilenceStore } from './policy/silences.js';
-import { CommandHandler, commandMessage } from './notifiers/irc/commands.js';
 import { destinationsOf } from './policy/routing.js';
+import { SilenceStore } from './policy/silences.js';
 import { Dispatcher } from './relay/dispatcher.js';
 import { groupMessageOf } from './relay/message.js';
 import type { GroupNotification } from './sources/alertmanager.js';
@@ -57,11 +57,13 @@ export interface App {
 /**
  * Wires the pipeline, top to bottom:
  *
- *   webhook (sources) ──► alert store ──► policy (routes, repeat filter) ──► outbox
- *   outbox ──► dispatcher (retry, digest) ──► notifiers (irc, console)
+ *   webhook (sources) ──► alert store ──► policy (silences, maintenance, routes, repeats) ──► outbox
+ *                                     └─► escalation (incidents, steps, bundles, budgets) ──► outbox
+ *   outbox ──► dispatcher (the one retry stage, digests) ──► notifiers (irc, console, email, sms)
+ *   IRC state ──► escalation (the monitoring-path rule);  IRC/SMS commands ──► escalation (acks)
  *
- * The first half runs in one SQLite transaction per webhook; only after it commits does the
- * webhook answer 200. The second half runs on its own, per destination.
+ * The first line runs in one SQLite transaction per webhook; only after it commits does the
+ * webhook answer 200. Delivery runs on its own, per destination.
  */
 export async function startApp(ctx: AppContext): Promise<App> {
   const { config, clock, log } = ctx;
