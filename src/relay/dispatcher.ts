@@ -114,6 +114,7 @@ export class Dispatcher {
       } catch (err) {
         if (signal.aborted) return;
         const retryable = !(err instanceof NotifyError) || err.retryable;
+        this.outbox.recordFailure(entry.id, describeError(err));
         this.observer?.failed(destination, retryable);
         // Pages (email, SMS) stop being retried past the deadline: by then escalation has moved on.
         const expired = !notifier.digestsBacklog && this.clock.now() - entry.createdMs > this.cfg.page_deadline;

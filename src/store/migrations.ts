@@ -128,4 +128,14 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'delivery result on the outbox',
+    sql: `
+      -- The outbox doubles as the delivery log: what (payload), to whom (destination), when
+      -- (created_ms, done_ms) and the result (state, and the last error of a failed attempt).
+      ALTER TABLE outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE outbox ADD COLUMN last_error TEXT;
+    `,
+  },
 ];

@@ -37,6 +37,7 @@ export class Outbox {
   private readonly done;
   private readonly markFolded;
   private readonly failed;
+  private readonly attempt;
   private readonly oldest;
   private readonly byId;
   private readonly destinations;
@@ -55,6 +56,7 @@ export class Outbox {
     this.progress = db.prepare('UPDATE outbox SET lines_sent = ? WHERE id = ?');
     this.done = db.prepare("UPDATE outbox SET state = 'sent', done_ms = ?, lines_sent = COALESCE(json_array_length(lines), lines_sent) WHERE id = ?");
     this.failed = db.prepare("UPDATE outbox SET state = 'failed', done_ms = ? WHERE id = ?");
+    this.attempt = db.prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?');
     this.markFolded = db.prepare("UPDATE outbox SET state = 'folded', done_ms = ?, folded_into = ? WHERE id = ?");
     this.oldest = db.prepare<[string], { created_ms: number }>(
       "SELECT created_ms FROM outbox WHERE destination = ? AND state = 'pending' ORDER BY id LIMIT 1",
@@ -110,6 +112,11 @@ export class Outbox {
   /** Marks an entry delivered. */
   markSent(id: number, now: number): void {
     this.done.run(now, id);
+  }
+
+  /** Records a failed attempt and its error, for the delivery log. */
+  recordFailure(id: number, error: string): void {
+    this.attempt.run(error.slice(0, 500), id);
   }
 
   /** Marks an entry given up (a failure that retrying cannot fix). */

@@ -131,6 +131,8 @@ describe('Dispatcher', () => {
     clock.advance(60_000); // past the retry backoff
     await settle();
     assert.deepEqual(notifier.lines, ['[FIRING:4] critical Multi', '  FIRING Multi h0', '  FIRING Multi h1', '  FIRING Multi h2', '  FIRING Multi h3']);
+    const row = (outbox as unknown as { db: import('better-sqlite3').Database }).db.prepare('SELECT state, attempts, last_error FROM outbox').get() as { state: string; attempts: number; last_error: string };
+    assert.deepEqual(row, { state: 'sent', attempts: 1, last_error: 'link dropped' }, 'the delivery log keeps the failed attempt');
   });
 
   it('resumes after a restart from the progress stored on disk', async () => {
