@@ -185,11 +185,13 @@ async function benchPathFailure(): Promise<Record<string, number>> {
       return st.joined.length > 0 && st.upstream === 'up';
     }, 20_000);
     await settleAfterAttach();
+    await new Promise((r) => setTimeout(r, 7000)); // idle for 10 s, as in the idle figure
+    const idleRss = rssMb(l.proc.pid, 'VmRSS');
     const killed = Date.now();
     await s.znc.kill();
     const mail = await waitFor('email accepted', () => smtp.received[0], 60_000, 5);
     const sms = await waitFor('SMS accepted', () => twilio.received[0], 60_000, 5);
-    return { path_grace_ms: 10_000, path_email_after_kill_ms: mail.atMs - killed, path_sms_after_kill_ms: sms.atMs - killed };
+    return { path_idle_rss_with_email_sms_mb: idleRss, path_grace_ms: 10_000, path_email_after_kill_ms: mail.atMs - killed, path_sms_after_kill_ms: sms.atMs - killed };
   } finally {
     await smtp.stop();
     await twilio.stop();

@@ -1,4 +1,4 @@
-import schedule from 'node-schedule';
+import { createRequire } from 'node:module';
 import type { Config } from '../config/schema.js';
 import { formatDuration } from '../config/duration.js';
 import { emailDestination } from '../notifiers/email.js';
@@ -10,6 +10,9 @@ import type { AlertStore } from '../store/alerts.js';
 import type { Outbox } from '../store/outbox.js';
 import type { Clock } from '../util/clock.js';
 import type { IncidentStore } from './incidents.js';
+
+// node-schedule is loaded only when a daily note is configured.
+const require = createRequire(import.meta.url);
 
 /** What the note reports on. */
 export interface NoteDeps {
@@ -47,6 +50,7 @@ export function dailyNoteLines(d: NoteDeps): string[] {
 export function scheduleDailyNote(d: NoteDeps): (() => void) | undefined {
   const note = d.config.daily_note;
   if (!note) return undefined;
+  const schedule = require('node-schedule') as typeof import('node-schedule');
   const [hour, minute] = note.at.split(':').map(Number) as [number, number];
   const job = schedule.scheduleJob({ hour, minute, tz: note.time_zone }, () => {
     sendDailyNote(d);

@@ -1,5 +1,6 @@
-import { DateTime } from 'luxon';
+import type { DateTime } from 'luxon';
 import type { Config } from '../config/schema.js';
+import { luxon } from '../util/lazy.js';
 
 /** A person who can be paged. */
 export type Person = Config['people'][number];
@@ -28,12 +29,15 @@ export class OnCallSchedule {
   constructor(private readonly cfg: Pick<Config, 'people' | 'oncall'>) {
     this.people = new Map(cfg.people.map((p) => [p.name, p]));
     const first = cfg.oncall.rotations[0]?.name ?? '';
-    this.overrides = cfg.oncall.overrides.map((o) => ({
-      rotation: o.rotation ?? first,
-      person: o.person,
-      fromMs: DateTime.fromISO(o.from, { zone: o.time_zone }).toMillis(),
-      toMs: DateTime.fromISO(o.to, { zone: o.time_zone }).toMillis(),
-    }));
+    this.overrides = cfg.oncall.overrides.map((o) => {
+      const { DateTime } = luxon();
+      return {
+        rotation: o.rotation ?? first,
+        person: o.person,
+        fromMs: DateTime.fromISO(o.from, { zone: o.time_zone }).toMillis(),
+        toMs: DateTime.fromISO(o.to, { zone: o.time_zone }).toMillis(),
+      };
+    });
   }
 
   /** A person by name. */
@@ -49,6 +53,8 @@ export class OnCallSchedule {
   /** Who is on call at `nowMs` in every rotation (the first rotation is the primary). */
   shifts(nowMs: number): Shift[] {
     const out: Shift[] = [];
+    if (this.cfg.oncall.rotations.length === 0) return out;
+    const { DateTime } = luxon();
     for (const r of this.cfg.oncall.rotations) {
       const ov = this.overrides.find((o) => o.rotation === r.name && o.fromMs <= nowMs && nowMs < o.toMs);
       if (ov) {
@@ -91,7 +97,7 @@ export class OnCallSchedule {
 /** Whether `nowMs` falls in a person's quiet hours (in their time zone). */
 export function inQuietHours(p: Person, nowMs: number): boolean {
   if (!p.quiet_hours) return false;
-  const t = DateTime.fromMillis(nowMs, { zone: p.time_zone });
+  const t = luxon().DateTime.fromMillis(nowMs, { zone: p.time_zone });
   const minutes = t.hour * 60 + t.minute;
   const parse = (s: string): number => Number(s.slice(0, 2)) * 60 + Number(s.slice(3, 5));
   const from = parse(p.quiet_hours.from);
@@ -102,7 +108,7 @@ export function inQuietHours(p: Person, nowMs: number): boolean {
 /** When a person's current quiet hours end (ms), or `nowMs` when not in quiet hours. */
 export function quietHoursEnd(p: Person, nowMs: number): number {
   if (!p.quiet_hours || !inQuietHours(p, nowMs)) return nowMs;
-  const t = DateTime.fromMillis(nowMs, { zone: p.time_zone });
+  const t = luxon().DateTime.fromMillis(nowMs, { zone: p.time_zone });
   const [h, m] = p.quiet_hours.to.split(':').map(Number) as [number, number];
   let end = t.set({ hour: h, minute: m, second: 0, millisecond: 0 });
   if (end <= t) end = end.plus({ days: 1 });

@@ -1,6 +1,5 @@
-import cronParser from 'cron-parser';
-import { DateTime } from 'luxon';
 import type { Config } from '../config/schema.js';
+import { cronParser, luxon } from '../util/lazy.js';
 import { compileMatchers } from './matchers.js';
 
 type WindowConfig = Config['maintenance'][number];
@@ -36,6 +35,7 @@ export class MaintenanceWindows {
 
 function activeTest(w: WindowConfig): (nowMs: number) => boolean {
   if (w.from !== undefined && w.to !== undefined) {
+    const { DateTime } = luxon();
     const from = DateTime.fromISO(w.from, { zone: w.time_zone }).toMillis();
     const to = DateTime.fromISO(w.to, { zone: w.time_zone }).toMillis();
     return (now) => now >= from && now < to;
@@ -44,7 +44,7 @@ function activeTest(w: WindowConfig): (nowMs: number) => boolean {
   const length = w.duration as number;
   return (now) => {
     // The latest start at or before now; the window is active if it has not run its length yet.
-    const it = cronParser.parseExpression(cron, { currentDate: new Date(now + 1), tz: w.time_zone });
+    const it = cronParser().parseExpression(cron, { currentDate: new Date(now + 1), tz: w.time_zone });
     const start = it.prev().getTime();
     return now - start < length;
   };
@@ -53,7 +53,7 @@ function activeTest(w: WindowConfig): (nowMs: number) => boolean {
 /** Checks a cron expression, for config validation. Returns an error text or undefined. */
 export function cronProblem(expr: string): string | undefined {
   try {
-    cronParser.parseExpression(expr);
+    cronParser().parseExpression(expr);
     return undefined;
   } catch (err) {
     return `not a valid cron expression (${(err as Error).message})`;
