@@ -126,7 +126,8 @@ export async function startApp(ctx: AppContext): Promise<App> {
     // Every alert is recorded; silenced ones and those in a maintenance window go no further.
     const { changes } = alerts.record(route, received, now);
     const silenced = silences.predicate(now);
-    const n = { ...received, alerts: received.alerts.filter((a) => !silenced(a.labels) && maintenance.covering(a.labels, now) === undefined) };
+    const inMaintenance = maintenance.predicate(now);
+    const n = { ...received, alerts: received.alerts.filter((a) => !silenced(a.labels) && !inMaintenance(a.labels)) };
     if (n.alerts.length === 0) return [];
     const byFp = new Map(n.alerts.map((a) => [a.fingerprint, a]));
     for (const c of changes) {

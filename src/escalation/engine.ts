@@ -163,7 +163,7 @@ export class EscalationEngine {
 
   /** Runs due work now and re-arms the timer for the next due time. */
   kick(): void {
-    if (this.stopped) return;
+    if (this.stopped || !this.enabled) return;
     this.d.clock.clearTimeout(this.timer);
     let next: number | undefined;
     try {

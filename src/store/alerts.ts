@@ -14,17 +14,6 @@ export interface AlertCounts {
   resolved: number;
 }
 
-/** A stored alert, as the rest of the program sees it. */
-export interface StoredAlert {
-  fingerprint: string;
-  status: 'firing' | 'resolved';
-  alertname: string;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  startsAt: string;
-  updatedMs: number;
-}
-
 /**
  * The alert store: received alerts, their state changes and the receipts of the webhooks that
  * carried them. Call `record` inside the caller's transaction so that storing the alerts and
@@ -36,7 +25,6 @@ export class AlertStore {
   private readonly insertEvent;
   private readonly insertReceipt;
   private readonly counts;
-  private readonly firing;
   private readonly receiptCount;
 
   constructor(private readonly db: Db) {
@@ -53,9 +41,6 @@ export class AlertStore {
       'INSERT INTO receipts (received_ms, route, group_key, status, alert_count, truncated) VALUES (?, ?, ?, ?, ?, ?)',
     );
     this.counts = db.prepare<[], { status: string; n: number }>('SELECT status, COUNT(*) AS n FROM alerts GROUP BY status');
-    this.firing = db.prepare<[number], Record<string, string | number>>(
-      "SELECT fingerprint, status, alertname, labels, annotations, starts_at, updated_ms FROM alerts WHERE status = 'firing' ORDER BY updated_ms DESC LIMIT ?",
-    );
     this.receiptCount = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM receipts');
   }
 
@@ -93,19 +78,6 @@ export class AlertStore {
       if (r.status === 'firing' || r.status === 'resolved') out[r.status] = r.n;
     }
     return out;
-  }
-
-  /** The most recently updated firing alerts. */
-  listFiring(limit: number): StoredAlert[] {
-    return this.firing.all(limit).map((r) => ({
-      fingerprint: String(r['fingerprint']),
-      status: 'firing',
-      alertname: String(r['alertname']),
-      labels: JSON.parse(String(r['labels'])) as Record<string, string>,
-      annotations: JSON.parse(String(r['annotations'])) as Record<string, string>,
-      startsAt: String(r['starts_at']),
-      updatedMs: Number(r['updated_ms']),
-    }));
   }
 
   /** Number of webhooks accepted so far. */

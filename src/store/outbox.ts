@@ -38,7 +38,6 @@ export class Outbox {
   private readonly markFolded;
   private readonly failed;
   private readonly attempt;
-  private readonly oldest;
   private readonly byId;
   private readonly destinations;
 
@@ -58,9 +57,6 @@ export class Outbox {
     this.failed = db.prepare("UPDATE outbox SET state = 'failed', done_ms = ? WHERE id = ?");
     this.attempt = db.prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?');
     this.markFolded = db.prepare("UPDATE outbox SET state = 'folded', done_ms = ?, folded_into = ? WHERE id = ?");
-    this.oldest = db.prepare<[string], { created_ms: number }>(
-      "SELECT created_ms FROM outbox WHERE destination = ? AND state = 'pending' ORDER BY id LIMIT 1",
-    );
     this.byId = db.prepare<[number], Row & { state: string }>('SELECT id, destination, created_ms, payload, lines, lines_sent, state FROM outbox WHERE id = ?');
     this.destinations = db.prepare<[], { destination: string }>("SELECT DISTINCT destination FROM outbox WHERE state = 'pending'");
   }
@@ -92,11 +88,6 @@ export class Outbox {
   /** Destinations with pending entries. */
   pendingDestinations(): string[] {
     return this.destinations.all().map((r) => r.destination);
-  }
-
-  /** Creation time of the oldest pending entry, if any. */
-  oldestPendingMs(destination: string): number | undefined {
-    return this.oldest.get(destination)?.created_ms;
   }
 
   /** Fixes the wire lines of an entry before its first line goes out. */

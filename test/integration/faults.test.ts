@@ -9,12 +9,12 @@ import { tempDir, waitFor, type ServerProcess } from './harness/procs.js';
 import { Znc } from './harness/znc.js';
 import { groupPayload, postWebhook as post } from './harness/webhook.js';
 
-/** Fast timers so faults show within seconds: dead link after 2 s + 2 s, canary every 2 s. */
+/** Fast timers so faults show within seconds: dead link after 2 s + 2 s, canary every 2 s (3 s to return). */
 const FAST = `  ping_interval: 2s
   ping_timeout: 2s
   canary:
     interval: 2s
-    timeout: 2s
+    timeout: 3s
 `;
 
 describe('IRC faults (integration)', function () {
@@ -55,7 +55,9 @@ describe('IRC faults (integration)', function () {
     peer = await IrcPeer.connect(ircd.port, 'watcher');
     await znc.restart();
     await waitFor('link back', () => app.irc?.state.link === 'registered', 15_000);
-    const digest = await waitFor('digest', () => peer!.from('lifeline').find((m) => plain(m.text).startsWith('DIGEST')), 15_000);
+    const digest = await waitFor('digest', () => peer!.from('lifeline').find((m) => plain(m.text).startsWith('DIGEST')), 20_000).catch((err: Error) => {
+      throw new Error(`${err.message}; IRC state ${JSON.stringify(app.irc?.state)}; outbox ${app.outbox.pendingCount()} pending; peer saw ${peer!.lines.slice(-8).join(' | ')}`);
+    });
     assert.match(plain(digest.text), /^DIGEST while disconnected \d+s: 5 fired, 0 resolved, 5 still firing$/);
     const names = await waitFor('still-firing line', () => peer!.from('lifeline').find((m) => plain(m.text).includes('still firing:')), 5_000);
     for (let i = 0; i < 5; i++) assert.ok(plain(names.text).includes(`Down${i} host-${i}`));

@@ -40,8 +40,8 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
   private timers = new Map<string, TimerHandle>();
   private lastRxMs = 0;
   private pingOutstandingSince: number | undefined;
-  private canaryToken: string | undefined;
-  private canarySentMs = 0;
+  /** Canaries in flight, token → sent time. Several may overlap when the interval is short. */
+  private canaries = new Map<string, number>();
   private nickTries = 0;
   private joined = new Set<string>();
   private s: IrcState;
@@ -287,9 +287,10 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
     if (this.stopped) return;
     const wasUp = this.s.link === 'registered';
     const livedMs = this.s.connectedSinceMs !== undefined ? this.clock.now() - this.s.connectedSinceMs : 0;
-    for (const name of ['register', 'ping', 'canary', 'canaryTimeout']) this.clearTimer(name);
+    // Every timer belongs to the connection that is gone (ping, canaries, rejoins, registration).
+    for (const name of [...this.timers.keys()]) this.clearTimer(name);
     this.dropClient();
-    this.canaryToken = undefined;
+    this.canaries.clear();
     // A link that stayed up a while earns a fresh backoff; one that flaps keeps growing it.
     if (livedMs > this.cfg.reconnect.max_delay) this.attemptInRow = 0;
     const delay = backoffDelay(this.attemptInRow, { initialMs: this.cfg.reconnect.initial_delay, maxMs: this.cfg.reconnect.max_delay }, this.random);
@@ -337,11 +338,17 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
 
   private onMessage(e: MessageEvent): void {
     const own = this.s.nick;
-    if (this.canaryToken && e.nick === own && e.message === this.canaryToken) {
+    const sentMs = e.nick === own ? this.canaries.get(e.message) : undefined;
+    if (sentMs !== undefined) {
+      // Any canary coming back proves the path; those sent before it are settled too.
       const now = this.clock.now();
-      this.canaryToken = undefined;
-      this.clearTimer('canaryTimeout');
-      this.update({ canary: { lastOkMs: now, lastRttMs: now - this.canarySentMs, failing: false } });
+      for (const [token, at] of this.canaries) {
+        if (at <= sentMs) {
+          this.canaries.delete(token);
+          this.clearTimer(`canaryTimeout:${token}`);
+        }
+      }
+      this.update({ canary: { lastOkMs: now, lastRttMs: now - sentMs, failing: false } });
       if (this.cfg.bouncer !== 'none') this.setUpstream('up', 'canary came back through the network');
       return;
     }
@@ -384,14 +391,13 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
   private sendCanary(): void {
     if (this.s.link !== 'registered') return;
     const own = this.s.nick;
-    this.canaryToken = `lifeline-canary ${randomBytes(6).toString('hex')}`;
-    this.canarySentMs = this.clock.now();
-    const line = `PRIVMSG ${own} :${this.canaryToken}`;
+    const token = `lifeline-canary ${randomBytes(6).toString('hex')}`;
+    this.canaries.set(token, this.clock.now());
+    const line = `PRIVMSG ${own} :${token}`;
     if (this.canarySender) this.canarySender(line);
     else this.write(line);
-    this.timer('canaryTimeout', this.cfg.canary.timeout, () => {
-      if (!this.canaryToken) return;
-      this.canaryToken = undefined;
+    this.timer(`canaryTimeout:${token}`, this.cfg.canary.timeout, () => {
+      if (!this.canaries.delete(token)) return;
       this.log.warn({ event: 'irc_canary_lost', timeout_ms: this.cfg.canary.timeout }, 'canary message did not come back');
       this.update({ canary: { ...this.s.canary, failing: true }, lastError: 'canary message did not come back through the network' });
       if (this.cfg.bouncer !== 'none') this.setUpstream('down', 'canary did not come back');
