@@ -85,7 +85,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
     const q = queue;
     // Canaries go first in the queue, but still take a flood-control token.
     irc.canarySender = (line) => void q.push(line, true).catch(() => undefined);
-    ircNotifier = new IrcNotifier(irc, queue);
+    ircNotifier = new IrcNotifier(irc, queue, () => clock.now());
     notifiers.push(ircNotifier);
   }
   const email = config.email ? new EmailNotifier(config.email) : undefined;

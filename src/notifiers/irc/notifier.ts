@@ -18,19 +18,25 @@ export class IrcNotifier implements Notifier {
   readonly digestsBacklog = true;
   readonly kind = 'irc';
   private readonly events = new EventEmitter();
+  /** When the path last stopped being able to carry messages (link, upstream or canary). */
+  private unhealthySinceMs: number | undefined;
+  private lastOutage: Availability['lastOutage'];
 
   constructor(
     private readonly supervisor: IrcSupervisor,
     private readonly queue: SendQueue,
+    private readonly now: () => number,
   ) {
+    // Until the first healthy moment, the path counts as down since start.
+    this.unhealthySinceMs = now();
     let last = '';
     supervisor.on('state', (s: IrcState) => {
       const key = `${s.link}|${s.upstream}|${s.canary.failing}|${s.joined.join(',')}`;
-      if (key !== last) {
-        last = key;
-        if (s.link !== 'registered') queue.failAll(`IRC link is ${s.link}`);
-        this.events.emit('ready');
-      }
+      if (key === last) return;
+      last = key;
+      if (s.link !== 'registered') queue.failAll(`IRC link is ${s.link}`);
+      this.trackOutage(pathHealthy(s));
+      this.events.emit('ready');
     });
   }
 
@@ -42,9 +48,21 @@ export class IrcNotifier implements Notifier {
     return pathHealthy(this.supervisor.state, destination.slice(PREFIX.length));
   }
 
+  /**
+   * The outage a digest reports is the whole time the path could not carry messages (bouncer
+   * unreachable, bouncer off its network, canary lost), not only the time the TCP link was down.
+   */
   availability(): Availability {
-    const s = this.supervisor.state;
-    return { readySinceMs: s.connectedSinceMs, lastOutage: s.lastOutage };
+    return { readySinceMs: this.supervisor.state.connectedSinceMs, lastOutage: this.lastOutage };
+  }
+
+  private trackOutage(healthy: boolean): void {
+    const now = this.now();
+    if (!healthy && this.unhealthySinceMs === undefined) this.unhealthySinceMs = this.supervisor.state.disconnectedSinceMs ?? now;
+    if (healthy && this.unhealthySinceMs !== undefined) {
+      this.lastOutage = { fromMs: this.unhealthySinceMs, toMs: now };
+      this.unhealthySinceMs = undefined;
+    }
   }
 
   prepare(destination: string, lines: readonly string[]): string[] {

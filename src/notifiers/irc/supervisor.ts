@@ -393,11 +393,13 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
     const own = this.s.nick;
     const token = `lifeline-canary ${randomBytes(6).toString('hex')}`;
     this.canaries.set(token, this.clock.now());
+    // Lost canaries stay recognisable (a late echo still proves the path), ten at most.
+    if (this.canaries.size > 10) this.canaries.delete(this.canaries.keys().next().value as string);
     const line = `PRIVMSG ${own} :${token}`;
     if (this.canarySender) this.canarySender(line);
     else this.write(line);
     this.timer(`canaryTimeout:${token}`, this.cfg.canary.timeout, () => {
-      if (!this.canaries.delete(token)) return;
+      if (!this.canaries.has(token)) return; // it came back in time
       this.log.warn({ event: 'irc_canary_lost', timeout_ms: this.cfg.canary.timeout }, 'canary message did not come back');
       this.update({ canary: { ...this.s.canary, failing: true }, lastError: 'canary message did not come back through the network' });
       if (this.cfg.bouncer !== 'none') this.setUpstream('down', 'canary did not come back');

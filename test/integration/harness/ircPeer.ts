@@ -58,9 +58,12 @@ export class IrcPeer {
     }
   }
 
-  /** Messages from `from` (without IRC formatting codes in `text`). */
+  /**
+   * Messages from `from`, or from its alternates ("lifeline_", "lifeline_1"): after a bouncer is
+   * killed, the network may still hold the old connection's nick for a while.
+   */
   from(from: string): SeenMessage[] {
-    return this.messages.filter((m) => m.from === from);
+    return this.messages.filter((m) => m.from === from || (m.from.startsWith(from) && /^_\d*$/.test(m.from.slice(from.length))));
   }
 
   close(): void {
