@@ -1,38 +1,17 @@
 import type { Config } from '../config/schema.js';
 import { formatDuration } from '../config/duration.js';
-import { emailDestination } from '../notifiers/email.js';
-import { smsDestination } from '../notifiers/sms.js';
 import type { Logger } from '../observability/logger.js';
 import { inQuietHours, quietHoursEnd, type OnCallSchedule, type Person } from '../people/oncall.js';
 import type { Db } from '../store/db.js';
 import type { Outbox } from '../store/outbox.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { ChannelHealth } from './health.js';
-import { IncidentStore, type Incident, type PageRow } from './incidents.js';
+import { IncidentStore, type Incident } from './incidents.js';
+import { PageBundler, type PageText } from './bundler.js';
 import { effectivePolicies, type Policy } from './policies.js';
 
 /** Severities that always page, quiet hours or not. */
 const CRITICAL = new Set(['critical', 'page']);
-
-/** What a page says: a subject line (sorts well on a phone) and body lines. */
-export interface PageText {
-  subject: string;
-  body: string[];
-}
-
-/**
- * One message for several pages. Email gets every page in full; SMS (two segments at most) gets
- * each page's subject, most urgent first, so every ack code survives the length limit.
- */
-export function bundleText(texts: readonly PageText[], channel: 'email' | 'sms'): PageText {
-  if (texts.length === 1) {
-    const t = texts[0] as PageText;
-    return channel === 'sms' ? { subject: t.subject, body: t.body.slice(0, 1) } : t;
-  }
-  const subject = `${texts.length} pages: ${(texts[0] as PageText).subject}`;
-  if (channel === 'sms') return { subject: `Lifeline ${texts.length} pages`, body: texts.map((t) => t.subject) };
-  return { subject, body: texts.flatMap((t) => ['', t.subject, ...t.body.map((b) => `  ${b}`)]) };
-}
 
 /** What the engine needs. */
 export interface EngineDeps {
@@ -67,10 +46,13 @@ export class EscalationEngine {
   private pathReason = '';
   private stopped = false;
 
+  private readonly bundler: PageBundler;
+
   constructor(private readonly d: EngineDeps) {
     this.incidents = new IncidentStore(d.db);
     this.policies = effectivePolicies(d.config);
     this.channels = [...(d.config.email ? (['email'] as const) : []), ...(d.config.sms ? (['sms'] as const) : [])];
+    this.bundler = new PageBundler({ ...d, incidents: this.incidents, channels: this.channels });
     d.health.onChange((kind, healthy) => {
       if (!healthy) this.failOver(kind as 'email' | 'sms');
     });
@@ -181,7 +163,7 @@ export class EscalationEngine {
     this.d.db.transaction(() => {
       for (const inc of this.incidents.due(now)) this.runDue(inc, now);
     })();
-    const wake = this.flush(now, false);
+    const wake = this.bundler.flush(now, false);
     const due = this.incidents.nextDue();
     return [wake, due].filter((t): t is number => t !== undefined).reduce<number | undefined>((a, b) => (a === undefined ? b : Math.min(a, b)), undefined);
   }
@@ -247,77 +229,6 @@ export class EscalationEngine {
     };
   }
 
-  // ---------------------------------------------------------------- bundling and budgets
-
-  /**
-   * Gives unsent pages to the outbox, one message per (person, channel): the first page goes at
-   * once, later ones within `bundle_window` wait and go together. SMS beyond the person's budget
-   * go by email, with one SMS saying so. `force` sends everything now (the path-down notice).
-   * Returns when bundles are next due.
-   */
-  flush(now: number, force: boolean): number | undefined {
-    const window = this.d.config.escalation.bundle_window;
-    let wake: number | undefined;
-    const groups = new Map<string, PageRow[]>();
-    for (const p of this.incidents.unsentPages()) {
-      if (p.notBeforeMs > now) {
-        wake = Math.min(wake ?? p.notBeforeMs, p.notBeforeMs);
-        continue;
-      }
-      const k = `${p.channel}\u0000${p.person}`;
-      groups.set(k, [...(groups.get(k) ?? []), p]);
-    }
-    for (const rows of groups.values()) {
-      const { channel, person: name } = rows[0] as PageRow;
-      const person = this.d.schedule.person(name);
-      if (!person) continue;
-      const last = this.incidents.lastSentMs(channel, name);
-      const urgent = force || rows.some((r) => r.step === 'path' || r.step === 'restored');
-      if (!urgent && last !== undefined && now < last + window) {
-        wake = Math.min(wake ?? last + window, last + window);
-        continue;
-      }
-      this.d.db.transaction(() => this.sendBundle(channel, person, rows, now))();
-    }
-    return wake;
-  }
-
-  private sendBundle(channel: 'email' | 'sms', person: Person, rows: PageRow[], now: number): void {
-    let ch = channel;
-    if (ch === 'sms' && person.phone && this.overBudget(person.phone, now)) {
-      this.budgetNotice(person, now);
-      if (this.channels.includes('email') && person.email) ch = 'email';
-      else {
-        this.d.log.warn({ event: 'sms_budget_reached', person: person.name }, 'SMS budget reached and no email to fall back to; pages held');
-        return;
-      }
-    }
-    const msg = bundleText(rows.map((r) => JSON.parse(r.text) as PageText), ch);
-    const dest = ch === 'email' ? emailDestination(person.email as string) : smsDestination(person.phone as string);
-    const id = this.d.outbox.enqueue(dest, { kind: 'page', subject: msg.subject, body: msg.body }, now);
-    this.incidents.markPagesSent(rows.map((r) => r.id), id);
-    this.d.log.info({ event: 'paged', person: person.name, channel: ch, pages: rows.length, outbox: id }, 'page queued');
-    this.d.poke(dest);
-  }
-
-  private overBudget(phone: string, now: number): boolean {
-    const s = this.d.config.sms;
-    if (!s) return false;
-    const dest = smsDestination(phone);
-    return this.incidents.countSentSince(dest, now - 3_600_000) >= s.max_per_hour || this.incidents.countSentSince(dest, now - 86_400_000) >= s.max_per_day;
-  }
-
-  /** One SMS per hour telling the person that pages now come by email (a text message: not counted). */
-  private budgetNotice(person: Person, now: number): void {
-    const dest = smsDestination(person.phone as string);
-    const recent = this.d.db.prepare("SELECT 1 FROM outbox WHERE destination = ? AND kind = 'text' AND created_ms >= ? AND payload LIKE '%SMS budget reached%'").get(dest, now - 3_600_000);
-    if (recent) return;
-    const s = this.d.config.sms as NonNullable<Config['sms']>;
-    const id = this.d.outbox.enqueue(dest, { kind: 'text', text: `Lifeline: SMS budget reached (${s.max_per_hour}/h, ${s.max_per_day}/day); further pages come by email.` }, now);
-    this.d.log.warn({ event: 'sms_budget_reached', person: person.name, outbox: id }, 'SMS budget reached; paging by email');
-    this.d.poke(dest);
-  }
-
   /** A channel turned unhealthy: pages stuck on it are sent again on the other channel. */
   private failOver(kind: 'email' | 'sms'): void {
     const alt = kind === 'email' ? 'sms' : 'email';
@@ -332,7 +243,7 @@ export class EscalationEngine {
       }
     })();
     this.d.log.warn({ event: 'channel_unhealthy', channel: kind, rerouted: stuck.length, to: alt }, `${kind} keeps failing; paging by ${alt}`);
-    this.flush(now, true);
+    this.bundler.flush(now, true);
   }
 
   // ---------------------------------------------------------------- the monitoring-path rule
@@ -359,7 +270,7 @@ export class EscalationEngine {
           }
         })();
         this.d.log.info({ event: 'irc_path_restored', incident: inc.id }, 'IRC alert path restored');
-        this.flush(now, true);
+        this.bundler.flush(now, true);
       }
       return;
     }
@@ -396,7 +307,7 @@ export class EscalationEngine {
       for (const a of this.incidents.unresolved().filter((i) => i.kind === 'alert' && i.state === 'open')) this.pageOutOfBand(a, now);
       this.d.log.error({ event: 'irc_path_down', incident: inc.id, reason: this.pathReason, since_ms: now - since }, 'IRC alert path down: paging out of band');
     })();
-    this.flush(now, true);
+    this.bundler.flush(now, true);
     this.kick();
   }
 
