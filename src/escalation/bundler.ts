@@ -24,8 +24,16 @@ export function bundleText(texts: readonly PageText[], channel: 'email' | 'sms')
   }
   const subject = `${texts.length} pages: ${(texts[0] as PageText).subject}`;
   if (channel === 'sms') return { subject: `Lifeline ${texts.length} pages`, body: texts.map((t) => t.subject) };
-  return { subject, body: texts.flatMap((t) => ['', t.subject, ...t.body.map((b) => `  ${b}`)]) };
+  // A storm can bundle thousands of pages: the email lists the first ones in full, the rest by subject.
+  const full = texts.slice(0, MAX_FULL_PAGES).flatMap((t) => ['', t.subject, ...t.body.map((b) => `  ${b}`)]);
+  const brief = texts.slice(MAX_FULL_PAGES, MAX_FULL_PAGES + MAX_BRIEF_PAGES).map((t) => t.subject);
+  const rest = texts.length - MAX_FULL_PAGES - brief.length;
+  return { subject, body: [...full, ...(brief.length ? ['', ...brief] : []), ...(rest > 0 ? [`…and ${rest} more`] : [])] };
 }
+
+/** Pages shown in full in a bundled email, then by subject only, then counted. */
+const MAX_FULL_PAGES = 20;
+const MAX_BRIEF_PAGES = 200;
 
 /** What the bundler needs. */
 export interface BundlerDeps {
