@@ -212,7 +212,13 @@ export async function startApp(ctx: AppContext): Promise<App> {
   if (irc) {
     const describePath = (st: IrcState): string =>
       st.link !== 'registered' ? `not connected to the bouncer (${st.lastError ?? st.link})` : st.upstream === 'down' ? 'the bouncer lost its IRC network' : st.canary.failing ? 'the canary message did not come back' : 'not in the channel';
-    irc.on('state', (st) => escalation.ircPath(pathHealthy(st), describePath(st)));
+    irc.on('state', (st) => {
+      try {
+        escalation.ircPath(pathHealthy(st), describePath(st));
+      } catch (err) {
+        log.error({ event: 'escalation_error', err: describeError(err) }, 'could not apply the IRC path state to escalation');
+      }
+    });
     const notifier = ircNotifier as IrcNotifier;
     const commands = new CommandHandler({ config, clock, engine: escalation, schedule, alerts, outbox, silences, ircState: () => irc.state, say: (t, text, notice) => notifier.say(t, text, notice) });
     irc.on('message', (e) => {
