@@ -69,7 +69,8 @@ export class Outbox {
     if (n > this.maxPending) {
       // Fold the older half, keeping the newest messages individually; entries already being
       // delivered (lines_sent > 0) are left alone so a delivery in progress is never cut.
-      const victims = this.pending(destination, Math.ceil(n / 2)).filter((e) => e.linesSent === 0 && e.id !== id);
+      // Pages and notices are never folded: only alert groups (and earlier summaries) can be.
+      const victims = this.pending(destination, Math.ceil(n / 2)).filter((e) => e.linesSent === 0 && e.id !== id && (e.message.kind === 'group' || e.message.kind === 'summary'));
       if (victims.length > 1) this.foldEntries(destination, victims, now);
     }
     return id;

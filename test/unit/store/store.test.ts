@@ -71,4 +71,12 @@ describe('store', () => {
     const total = pending.reduce((n, e) => n + (e.message.kind === 'summary' ? Object.keys(e.message.alerts).length : 1), 0);
     assert.equal(total, 11, 'no alert lost in folding');
   });
+
+  it('outbox never folds pages, even over its bound', () => {
+    const o = new Outbox(openDb(':memory:'), 10);
+    for (let i = 0; i < 15; i++) o.enqueue('email:a@example.org', { kind: 'page', subject: `p${i}`, body: [] }, i);
+    const pending = o.pending('email:a@example.org');
+    assert.equal(pending.length, 15);
+    assert.ok(pending.every((e) => e.message.kind === 'page'));
+  });
 });
