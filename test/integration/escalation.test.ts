@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { App } from '../../src/app.js';
 import { selfSignedCert } from './harness/certs.js';
 import { IrcPeer, plain } from './harness/ircPeer.js';
-import { freePort, startInProcess, testConfigYaml } from './harness/lifeline.js';
+import { freePort, startInProcess, waitIrcHealthy, testConfigYaml } from './harness/lifeline.js';
 import { Ngircd } from './harness/ngircd.js';
 import { tempDir, waitFor } from './harness/procs.js';
 import { SmtpSink } from './harness/smtpSink.js';
@@ -34,7 +34,7 @@ describe('the monitoring-path rule, end to end (integration)', function () {
     httpPort = await freePort();
     const yaml = testConfigYaml({ httpPort, dbPath: join(tmp.dir, 'p.db'), irc: { port: znc.port, password: znc.loginPassword, extra: '  ping_interval: 2s\n  ping_timeout: 2s\n' }, extra: pagingYaml({ smtpPort: smtp.port, caFile: cert.certFile, twilio }) });
     app = await startInProcess(yaml);
-    await waitFor('Lifeline healthy on IRC', () => app.irc?.state.link === 'registered' && app.irc.state.joined.includes('#alerts') && app.irc.state.upstream === 'up', 20_000);
+    await waitIrcHealthy(app);
   });
   after(async () => {
     peer?.close();

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { App } from '../../src/app.js';
 import { IrcPeer, plain } from './harness/ircPeer.js';
-import { freePort, startInProcess, startProcess, testConfigYaml } from './harness/lifeline.js';
+import { freePort, startInProcess, waitIrcHealthy, startProcess, testConfigYaml } from './harness/lifeline.js';
 import { Ngircd } from './harness/ngircd.js';
 import { tempDir, waitFor, type ServerProcess } from './harness/procs.js';
 import { Znc } from './harness/znc.js';
@@ -32,7 +32,7 @@ describe('IRC faults (integration)', function () {
     znc = await Znc.start(ircd.port);
     httpPort = await freePort();
     app = await startInProcess(testConfigYaml({ httpPort, dbPath: join(tmp.dir, 'l.db'), irc: { port: znc.port, password: znc.loginPassword, extra: FAST } }));
-    await waitFor('Lifeline on IRC', () => app.irc?.state.link === 'registered' && app.irc.state.upstream === 'up' && app.irc.state.joined.includes('#alerts'), 20_000);
+    await waitIrcHealthy(app);
   });
 
   afterEach(async () => {

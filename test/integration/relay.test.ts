@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { App } from '../../src/app.js';
 import { IrcPeer, plain } from './harness/ircPeer.js';
-import { freePort, startInProcess, testConfigYaml } from './harness/lifeline.js';
+import { freePort, startInProcess, waitIrcHealthy, testConfigYaml } from './harness/lifeline.js';
 import { Ngircd } from './harness/ngircd.js';
 import { tempDir, waitFor } from './harness/procs.js';
 import { Znc } from './harness/znc.js';
@@ -28,7 +28,7 @@ describe('relay through ZNC and ngircd (integration)', function () {
     httpPort = await freePort();
     peer = await IrcPeer.connect(ircd.port, 'watcher');
     app = await startInProcess(testConfigYaml({ httpPort, dbPath: join(tmp.dir, 'l.db'), irc: { port: znc.port, password: znc.loginPassword } }));
-    await waitFor('Lifeline healthy on IRC', () => app.irc?.state.link === 'registered' && app.irc.state.joined.includes('#alerts') && app.irc.state.upstream === 'up', 20_000);
+    await waitIrcHealthy(app);
   });
 
   after(async () => {

@@ -4,7 +4,7 @@ import { startApp, type App } from '../../../src/app.js';
 import { parseConfig } from '../../../src/config/load.js';
 import { silentLogger, createLogger } from '../../../src/observability/logger.js';
 import { systemClock } from '../../../src/util/clock.js';
-import { freePort, startServer, waitForPort, type ServerProcess } from './procs.js';
+import { freePort, startServer, waitFor, waitForPort, type ServerProcess } from './procs.js';
 
 /** Options for a test config. */
 export interface TestConfigOptions {
@@ -52,6 +52,11 @@ export async function startInProcess(yaml: string, env: Record<string, string> =
   const config = parseConfig(yaml, 'test-config.yaml', env);
   const log = process.env['LIFELINE_TEST_LOG'] ? createLogger(process.env['LIFELINE_TEST_LOG']) : silentLogger();
   return startApp({ config, clock: systemClock(), log });
+}
+
+/** Waits until Lifeline is registered, in #alerts, and its bouncer is on the network. */
+export async function waitIrcHealthy(app: App, timeoutMs = 20_000): Promise<void> {
+  await waitFor('Lifeline healthy on IRC', () => app.irc?.state.link === 'registered' && app.irc.state.joined.includes('#alerts') && app.irc.state.upstream === 'up', timeoutMs);
 }
 
 /** Lifeline as its own process (the built CLI), for kill tests. */
