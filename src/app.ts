@@ -2,6 +2,7 @@ import type { Config } from './config/schema.js';
 import { ErrorCodes, LifelineError, describeError } from './errors.js';
 import { scheduleDailyNote } from './escalation/dailyNote.js';
 import { EscalationEngine } from './escalation/engine.js';
+import { pagingChannelOf } from './escalation/channels.js';
 import { ChannelHealth } from './escalation/health.js';
 import { startHttpServer, type HttpServer } from './http/server.js';
 import { ConsoleNotifier } from './notifiers/console.js';
@@ -9,7 +10,6 @@ import { EmailNotifier } from './notifiers/email.js';
 import { Formatter } from './notifiers/format.js';
 import { CommandHandler, commandMessage } from './notifiers/irc/commands.js';
 import { IrcNotifier } from './notifiers/irc/notifier.js';
-import { SendQueue } from './notifiers/irc/sendQueue.js';
 import { pathHealthy, type IrcState } from './notifiers/irc/state.js';
 import { IrcSupervisor, type ClientFactory } from './notifiers/irc/supervisor.js';
 import type { Notifier } from './notifiers/notifier.js';
@@ -22,7 +22,7 @@ import { RepeatFilter } from './policy/repeat.js';
 import { destinationsOf } from './policy/routing.js';
 import { SilenceStore } from './policy/silences.js';
 import { Dispatcher } from './relay/dispatcher.js';
-import { groupMessageOf } from './relay/message.js';
+import { groupMessageOf, outageSummary } from './relay/message.js';
 import type { GroupNotification } from './sources/alertmanager.js';
 import { makeTwilioInbound } from './sources/twilioInbound.js';
 import { AlertStore } from './store/alerts.js';
@@ -30,7 +30,6 @@ import { openDb, type Db } from './store/db.js';
 import { Outbox } from './store/outbox.js';
 import type { Clock } from './util/clock.js';
 import { sleep } from './util/clock.js';
-import { TokenBucket } from './util/tokenBucket.js';
 
 /** What the app is assembled from; tests pass their own clock, logger or IRC client factory. */
 export interface AppContext {
@@ -72,40 +71,37 @@ export async function startApp(ctx: AppContext): Promise<App> {
   const outbox = new Outbox(db, config.outbox.max_pending);
   const repeats = new RepeatFilter(db, config.format.reminder_interval);
   const metrics = createMetrics();
-  const formatter = new Formatter(config.format, config.outbox.digest_max_names);
+  const formatter = new Formatter(config.format, config.outbox.digest_max_kinds);
 
   const notifiers: Notifier[] = [new ConsoleNotifier(log)];
   let irc: IrcSupervisor | undefined;
-  let queue: SendQueue | undefined;
   let ircNotifier: IrcNotifier | undefined;
   if (config.irc) {
     irc = new IrcSupervisor(config.irc, clock, log, ctx.ircClientFactory);
-    const sup = irc;
-    queue = new SendQueue(clock, new TokenBucket(clock, config.irc.flood.burst, config.irc.flood.lines_per_second), (line) => sup.write(line));
-    const q = queue;
-    // Canaries go first in the queue, but still take a flood-control token.
-    irc.canarySender = (line) => void q.push(line, true).catch(() => undefined);
-    ircNotifier = new IrcNotifier(irc, queue, () => clock.now());
+    ircNotifier = new IrcNotifier(irc, () => clock.now());
     notifiers.push(ircNotifier);
   }
   const email = config.email ? new EmailNotifier(config.email) : undefined;
   if (email) notifiers.push(email);
   if (config.sms) notifiers.push(new SmsNotifier(config.sms, clock));
   const health = new ChannelHealth();
-  const kindOf = (destination: string): string => destination.split(':', 1)[0] as string;
 
   const dispatcher = new Dispatcher(outbox, notifiers, formatter, config.outbox, clock, log, {
     delivered: (destination, kind, lines) => {
       metrics.deliveries.inc({ destination, kind });
       metrics.deliveredLines.inc({ destination }, lines);
-      health.delivered(kindOf(destination));
+      const ch = pagingChannelOf(destination);
+      if (ch) health.delivered(ch);
     },
     failed: (destination, retryable) => {
       metrics.deliveryFailures.inc({ destination, retryable: String(retryable) });
-      health.failed(kindOf(destination));
+      // Only paging channels feed failover: an IRC failure is the path rule's business.
+      const ch = pagingChannelOf(destination);
+      if (ch) health.failed(ch);
     },
   });
 
+  const ircDestinations = [...new Set(config.routes.flatMap((r) => destinationsOf(r)).filter((d) => d.startsWith('irc:')))];
   const silences = new SilenceStore(db);
   const maintenance = new MaintenanceWindows(config.maintenance);
   const schedule = new OnCallSchedule(config);
@@ -119,6 +115,15 @@ export async function startApp(ctx: AppContext): Promise<App> {
     health,
     poke: (d) => dispatcher.poke(d),
     ircHealthy: () => (irc ? pathHealthy(irc.state) : true),
+    pathOutageEnded: (o) => {
+      const firing = alerts.firing();
+      const now = clock.now();
+      for (const dest of ircDestinations) {
+        outbox.enqueue(dest, outageSummary(o, firing), now);
+        clock.setTimeout(() => dispatcher.poke(dest), 0);
+      }
+      return { ...alerts.changesBetween(o.fromMs, o.toMs), firingNow: firing.length };
+    },
   });
 
   const routes = new Map(config.routes.map((r) => [r.name, destinationsOf(r)]));
@@ -134,7 +139,8 @@ export async function startApp(ctx: AppContext): Promise<App> {
       const a = byFp.get(c.fingerprint);
       if (a) escalation.onAlert({ fingerprint: a.fingerprint, status: a.status, labels: a.labels, summary: a.annotations['summary'] ?? '' }, now);
     }
-    const msg = groupMessageOf(n);
+    // The alert line carries the ack code of the incident it opened, so people can act on it.
+    const msg = groupMessageOf(n, (fp) => escalation.ackCodeFor(fp));
     const queued: string[] = [];
     for (const dest of routes.get(route) ?? []) {
       if (!repeats.admit(dest, msg, now)) continue;
@@ -161,7 +167,9 @@ export async function startApp(ctx: AppContext): Promise<App> {
     );
     liveGauge(metrics.registry, 'lifeline_irc_canary_ok', '1 when the last canary came back.', () => (s().canary.failing ? 0 : 1));
     liveGauge(metrics.registry, 'lifeline_irc_connect_attempts', 'Connection attempts since start.', () => s().attempts);
-    liveGauge(metrics.registry, 'lifeline_irc_send_queue_depth', 'Lines waiting for flood control.', () => queue?.depth ?? 0);
+    liveGauge(metrics.registry, 'lifeline_irc_send_queue_depth', 'Lines waiting in Lifeline for a flood-control token (paced at what the path carries, so a backlog waits here, not in the bouncer).', () => sup.queue.depth);
+    liveGauge(metrics.registry, 'lifeline_irc_unconfirmed_lines', 'Lines written to the bouncer that it has not echoed yet (0 without echo-message).', () => sup.unconfirmedLines);
+    liveGauge(metrics.registry, 'lifeline_irc_pace_lines_per_second', 'Lines per second Lifeline sends at now (the bouncer profile, lowered when the canary shows the path holds lines).', () => sup.pacer.rate);
   }
   liveLabelledGauge(metrics.registry, 'lifeline_incidents', 'Unresolved incidents by state (open, acked).', 'state', () => {
     const out: Record<string, number> = { open: 0, acked: 0 };
@@ -250,7 +258,6 @@ export async function startApp(ctx: AppContext): Promise<App> {
         cancelNote?.();
         escalation.stop();
         await dispatcher.stop();
-        queue?.failAll('shutting down');
         await irc?.stop();
         email?.close();
         db.close();

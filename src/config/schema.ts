@@ -72,8 +72,8 @@ const ircSchema = z.strictObject({
   /** What sits at host:port. "znc" enables ZNC-specific upstream tracking. */
   bouncer: z.enum(['znc', 'soju', 'none']).default('none'),
   channels: z.array(ircChannelSchema).min(1),
-  ping_interval: duration.prefault('45s'),
-  ping_timeout: duration.prefault('45s'),
+  ping_interval: duration.prefault('15s'),
+  ping_timeout: duration.prefault('10s'),
   register_timeout: duration.prefault('30s'),
   reconnect: z
     .strictObject({
@@ -90,10 +90,8 @@ const ircSchema = z.strictObject({
     .prefault({}),
   flood: z
     .strictObject({
-      /** Lines that may go at once. */
-      burst: z.number().int().min(1).max(50).default(5),
-      /** Sustained lines per second after the burst. */
-      lines_per_second: z.number().positive().max(20).default(1),
+      burst: z.number().int().min(1).max(50).optional(),
+      lines_per_second: z.number().positive().max(20).optional(),
     })
     .prefault({}),
   rejoin_delay: duration.prefault('5s'),
@@ -108,15 +106,16 @@ const routeSchema = z.strictObject({
 
 const formatSchema = z.strictObject({
   /** Per-alert lines after the group line; the rest is summarised as "…and N more". */
-  max_alert_lines: z.number().int().min(0).max(50).default(5),
+  max_alert_lines: z.number().int().min(0).max(50).default(0),
   /** mIRC colour codes for status and severity. */
   colors: z.boolean().default(true),
   /** Re-post an unchanged group only after this long (Alertmanager repeats every repeat_interval). */
   reminder_interval: duration.prefault('4h'),
   templates: z
     .strictObject({
-      group: z.string().default('[{status}{count}] {severity} {alertname} {labels}'),
-      alert: z.string().default('  {status_mark} {alertname} {instance} {summary}'),
+      single: z.string().default('[{status}] {severity} {alertname} {instance}{summary} {incident}'),
+      group: z.string().default('[{status}{count}] {severity} {alertname}{labels}{instances} {incident}'),
+      alert: z.string().default('  {status_mark} {alertname} {instance} {summary} {incident}'),
     })
     .prefault({}),
 });
@@ -130,8 +129,7 @@ const outboxSchema = z.strictObject({
   stale_after: duration.prefault('2m'),
   /** A page (email, SMS) still failing this long after it was queued is given up (recorded as failed). */
   page_deadline: duration.prefault('30m'),
-  /** Entries in a digest's "still firing" list. */
-  digest_max_names: z.number().int().min(1).max(100).default(10),
+  digest_max_kinds: z.number().int().min(1).max(20).default(3),
 });
 
 const rootShape = z.strictObject({

@@ -5,6 +5,7 @@ import type { Logger } from '../observability/logger.js';
 import type { OnCallSchedule, Person } from '../people/oncall.js';
 import type { Db } from '../store/db.js';
 import type { Outbox } from '../store/outbox.js';
+import { NOTICE_STEPS, type PagingChannel } from './channels.js';
 import type { IncidentStore, PageRow } from './incidents.js';
 
 /** What a page says: a subject line (sorts well on a phone) and body lines. */
@@ -17,7 +18,7 @@ export interface PageText {
  * One message for several pages. Email gets every page in full; SMS (two segments at most) gets
  * each page's subject, most urgent first, so every ack code survives the length limit.
  */
-export function bundleText(texts: readonly PageText[], channel: 'email' | 'sms'): PageText {
+export function bundleText(texts: readonly PageText[], channel: PagingChannel): PageText {
   if (texts.length === 1) {
     const t = texts[0] as PageText;
     return channel === 'sms' ? { subject: t.subject, body: t.body.slice(0, 1) } : t;
@@ -43,7 +44,7 @@ export interface BundlerDeps {
   incidents: IncidentStore;
   schedule: OnCallSchedule;
   log: Logger;
-  channels: ReadonlyArray<'email' | 'sms'>;
+  channels: readonly PagingChannel[];
   poke(destination: string): void;
 }
 
@@ -76,18 +77,24 @@ export class PageBundler {
       const { channel, person: name } = rows[0] as PageRow;
       const person = this.d.schedule.person(name);
       if (!person) continue;
+      // Notices (resolved, restored) go at once on their own: they never wait for a bundle window
+      // and never open one, so they cannot hold back a page.
+      const notices = rows.filter((r) => NOTICE_STEPS.has(r.step));
+      const pages = rows.filter((r) => !NOTICE_STEPS.has(r.step));
+      if (notices.length > 0) this.d.db.transaction(() => this.sendBundle(channel, person, notices, now))();
+      if (pages.length === 0) continue;
       const last = this.d.incidents.lastSentMs(channel, name);
-      const urgent = force || rows.some((r) => r.step === 'path' || r.step === 'restored');
+      const urgent = force || pages.some((r) => r.step === 'path');
       if (!urgent && last !== undefined && now < last + window) {
         wake = Math.min(wake ?? last + window, last + window);
         continue;
       }
-      this.d.db.transaction(() => this.sendBundle(channel, person, rows, now))();
+      this.d.db.transaction(() => this.sendBundle(channel, person, pages, now))();
     }
     return wake;
   }
 
-  private sendBundle(channel: 'email' | 'sms', person: Person, rows: PageRow[], now: number): void {
+  private sendBundle(channel: PagingChannel, person: Person, rows: PageRow[], now: number): void {
     let ch = channel;
     if (ch === 'sms' && person.phone && this.overBudget(person.phone, now)) {
       this.budgetNotice(person, now);
@@ -97,7 +104,10 @@ export class PageBundler {
         return;
       }
     }
-    const msg = bundleText(rows.map((r) => JSON.parse(r.text) as PageText), ch);
+    // One entry per incident: its latest step's text (several steps may have come due meanwhile).
+    const latest = new Map<number, PageRow>();
+    for (const r of rows) latest.set(r.incidentId, r);
+    const msg = bundleText([...latest.values()].map((r) => JSON.parse(r.text) as PageText), ch);
     const dest = ch === 'email' ? emailDestination(person.email as string) : smsDestination(person.phone as string);
     const id = this.d.outbox.enqueue(dest, { kind: 'page', subject: msg.subject, body: msg.body }, now);
     this.d.incidents.markPagesSent(rows.map((r) => r.id), id);

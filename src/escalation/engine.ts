@@ -5,6 +5,7 @@ import { inQuietHours, quietHoursEnd, type OnCallSchedule, type Person } from '.
 import type { Db } from '../store/db.js';
 import type { Outbox } from '../store/outbox.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
+import { PAGING_CHANNELS, type PagingChannel } from './channels.js';
 import type { ChannelHealth } from './health.js';
 import { IncidentStore, type Incident } from './incidents.js';
 import { PageBundler, type PageText } from './bundler.js';
@@ -26,6 +27,11 @@ export interface EngineDeps {
   poke(destination: string): void;
   /** Whether the IRC path can carry messages now (the monitoring-path rule watches this). */
   ircHealthy(): boolean;
+  /**
+   * An IRC path outage that paged people ended: queue the channel's summary of it (inside the
+   * engine's transaction) and say what happened meanwhile, for the "restored" note.
+   */
+  pathOutageEnded(o: { incident: string; fromMs: number; toMs: number }): { fired: number; resolved: number; firingNow: number };
 }
 
 /** Result of an acknowledgement command. */
@@ -39,7 +45,7 @@ export type AckResult = { ok: true; incident: Incident } | { ok: false; reason: 
 export class EscalationEngine {
   readonly incidents: IncidentStore;
   private readonly policies: Policy[];
-  private readonly channels: Array<'email' | 'sms'>;
+  private readonly channels: PagingChannel[];
   private timer: TimerHandle | undefined;
   private pathTimer: TimerHandle | undefined;
   private pathDownSinceMs: number | undefined;
@@ -53,8 +59,8 @@ export class EscalationEngine {
     this.policies = effectivePolicies(d.config);
     this.channels = [...(d.config.email ? (['email'] as const) : []), ...(d.config.sms ? (['sms'] as const) : [])];
     this.bundler = new PageBundler({ ...d, incidents: this.incidents, channels: this.channels });
-    d.health.onChange((kind, healthy) => {
-      if (!healthy) this.failOver(kind as 'email' | 'sms');
+    d.health.onChange((channel, healthy) => {
+      if (!healthy) this.failOver(channel);
     });
   }
 
@@ -97,6 +103,13 @@ export class EscalationEngine {
       this.incidents.addPage({ incidentId: inc.id, step: 'resolved', channel: r.channel, person: r.person, nowMs, notBeforeMs: nowMs, text: JSON.stringify({ subject, body: [`${inc.title} resolved after ${formatDuration(nowMs - inc.openedMs)}.`] } satisfies PageText) });
     }
     this.d.log.info({ event: 'incident_resolved', incident: inc.id, code: inc.ackCode }, 'incident resolved');
+  }
+
+  /** The ack code of the open incident an alert opened, if any (cheap: only paging alerts have one). */
+  ackCodeFor(fingerprint: string): string | undefined {
+    if (!this.enabled) return undefined;
+    const inc = this.incidents.live('alert', fingerprint);
+    return inc && inc.state !== 'resolved' ? inc.ackCode : undefined;
   }
 
   // ---------------------------------------------------------------- acknowledgements
@@ -201,15 +214,15 @@ export class EscalationEngine {
   }
 
   /** Channels to use: the step's, with an unhealthy one replaced by the other configured channel. */
-  private route(want: ReadonlyArray<'email' | 'sms'>, person: Person): Array<'email' | 'sms'> {
-    const out = new Set<'email' | 'sms'>();
+  private route(want: readonly PagingChannel[], person: Person): PagingChannel[] {
+    const out = new Set<PagingChannel>();
     for (const ch of want) {
       if (!this.channels.includes(ch)) continue;
-      const alt = ch === 'email' ? 'sms' : 'email';
+      const alt = PAGING_CHANNELS[ch].fallback;
       if (!this.d.health.healthy(ch) && this.channels.includes(alt)) out.add(alt);
       else out.add(ch);
     }
-    return [...out].filter((ch) => (ch === 'email' ? person.email : person.phone));
+    return [...out].filter((ch) => PAGING_CHANNELS[ch].destination(person) !== undefined);
   }
 
   private notBefore(person: Person, severity: string, now: number): number {
@@ -230,16 +243,14 @@ export class EscalationEngine {
   }
 
   /** A channel turned unhealthy: pages stuck on it are sent again on the other channel. */
-  private failOver(kind: 'email' | 'sms'): void {
-    const alt = kind === 'email' ? 'sms' : 'email';
+  private failOver(kind: PagingChannel): void {
+    const alt = PAGING_CHANNELS[kind].fallback;
     if (!this.channels.includes(alt)) return;
     const now = this.d.clock.now();
-    const stuck = this.d.db
-      .prepare(`SELECT p.* FROM pages p JOIN outbox o ON o.id = p.outbox_id WHERE p.channel = ? AND o.state = 'pending'`)
-      .all(kind) as Array<{ incident_id: number; step: string; person: string; text: string }>;
+    const stuck = this.incidents.stuckPages(kind);
     this.d.db.transaction(() => {
       for (const r of stuck) {
-        this.incidents.addPage({ incidentId: r.incident_id, step: `${r.step}:fallback`, channel: alt, person: r.person, nowMs: now, notBeforeMs: now, text: r.text });
+        this.incidents.addPage({ incidentId: r.incidentId, step: `${r.step}:fallback`, channel: alt, person: r.person, nowMs: now, notBeforeMs: now, text: r.text });
       }
     })();
     this.d.log.warn({ event: 'channel_unhealthy', channel: kind, rerouted: stuck.length, to: alt }, `${kind} keeps failing; paging by ${alt}`);
@@ -265,12 +276,21 @@ export class EscalationEngine {
       if (inc) {
         this.d.db.transaction(() => {
           this.incidents.resolve(inc.id, now);
-          for (const r of this.incidents.pagedRecipients(inc.id)) {
-            this.incidents.addPage({ incidentId: inc.id, step: 'restored', channel: r.channel, person: r.person, nowMs: now, notBeforeMs: now, text: JSON.stringify({ subject: `Lifeline: IRC alert path restored (${inc.ackCode})`, body: [`IRC can carry alerts again after ${formatDuration(now - (down ?? inc.openedMs))}; a digest was posted in the channel.`] } satisfies PageText) });
-          }
+          const from = down ?? inc.openedMs;
+          const paged = this.incidents.pagedRecipients(inc.id);
+          // The channel gets one summary line of the outage only if somebody was paged about it.
+          if (paged.length === 0) return;
+          const r = this.d.pathOutageEnded({ incident: inc.ackCode, fromMs: from, toMs: now });
+          const text = JSON.stringify({
+            subject: `Lifeline: IRC alert path restored (${inc.ackCode})`,
+            // One line: an SMS carries the subject and the first body line only.
+            body: [`IRC can carry alerts again after ${formatDuration(now - from)}. While it was down ${r.fired} alert(s) started firing and ${r.resolved} resolved; ${r.firingNow} firing now. A summary of the outage is queued for the IRC channel.`],
+          } satisfies PageText);
+          for (const p of paged) this.incidents.addPage({ incidentId: inc.id, step: 'restored', channel: p.channel, person: p.person, nowMs: now, notBeforeMs: now, text });
         })();
         this.d.log.info({ event: 'irc_path_restored', incident: inc.id }, 'IRC alert path restored');
-        this.bundler.flush(now, true);
+        // Notices go at once; pages keep their bundle windows.
+        this.bundler.flush(now, false);
       }
       return;
     }

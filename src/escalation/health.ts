@@ -1,30 +1,32 @@
+import type { PagingChannel } from './channels.js';
+
 /**
  * Health of the paging channels, from delivery results: a channel that failed `threshold` times
  * in a row is unhealthy until it delivers again. Escalation then uses the other channel at once
  * instead of waiting for retries.
  */
 export class ChannelHealth {
-  private readonly failures = new Map<string, number>();
-  private readonly listeners: Array<(kind: string, healthy: boolean) => void> = [];
+  private readonly failures = new Map<PagingChannel, number>();
+  private readonly listeners: Array<(channel: PagingChannel, healthy: boolean) => void> = [];
   constructor(private readonly threshold = 3) {}
 
-  healthy(kind: string): boolean {
+  healthy(kind: PagingChannel): boolean {
     return (this.failures.get(kind) ?? 0) < this.threshold;
   }
-  delivered(kind: string): void {
+  delivered(kind: PagingChannel): void {
     const was = this.healthy(kind);
     this.failures.set(kind, 0);
     if (!was) this.emit(kind, true);
   }
-  failed(kind: string): void {
+  failed(kind: PagingChannel): void {
     const n = (this.failures.get(kind) ?? 0) + 1;
     this.failures.set(kind, n);
     if (n === this.threshold) this.emit(kind, false);
   }
-  onChange(fn: (kind: string, healthy: boolean) => void): void {
+  onChange(fn: (channel: PagingChannel, healthy: boolean) => void): void {
     this.listeners.push(fn);
   }
-  private emit(kind: string, healthy: boolean): void {
+  private emit(kind: PagingChannel, healthy: boolean): void {
     for (const l of this.listeners) l(kind, healthy);
   }
 }

@@ -72,7 +72,10 @@ function toPage(r: Record<string, unknown>): PageRow {
 
 /** Incidents and pages in the database. Every method is synchronous and safe inside a transaction. */
 export class IncidentStore {
-  constructor(private readonly db: Db) {}
+  private readonly liveStmt;
+  constructor(private readonly db: Db) {
+    this.liveStmt = db.prepare("SELECT * FROM incidents WHERE kind = ? AND COALESCE(fingerprint, '') = COALESCE(?, '') AND state != 'resolved'");
+  }
 
   /** Opens an incident unless one is already live for the same kind and fingerprint. */
   open(i: { kind: Incident['kind']; fingerprint: string | null; title: string; severity: string; labels: Record<string, string>; policy: string; nowMs: number; firstDueMs: number | null }): Incident | undefined {
@@ -106,7 +109,7 @@ export class IncidentStore {
 
   /** The live (not resolved) incident of a kind and fingerprint. */
   live(kind: Incident['kind'], fingerprint: string | null): Incident | undefined {
-    const r = this.db.prepare("SELECT * FROM incidents WHERE kind = ? AND COALESCE(fingerprint, '') = COALESCE(?, '') AND state != 'resolved'").get(kind, fingerprint) as Record<string, unknown> | undefined;
+    const r = this.liveStmt.get(kind, fingerprint) as Record<string, unknown> | undefined;
     return r ? toIncident(r) : undefined;
   }
 
@@ -177,10 +180,17 @@ export class IncidentStore {
     return this.db.prepare('SELECT DISTINCT channel, person FROM pages WHERE incident_id = ? AND outbox_id IS NOT NULL').all(incidentId) as Array<{ channel: PageRow['channel']; person: string }>;
   }
 
-  /** When the last bundle went to (channel, person), from the outbox. */
+  /** When the last bundle of pages (notices not counted) went to (channel, person), from the outbox. */
   lastSentMs(channel: PageRow['channel'], person: string): number | undefined {
-    const r = this.db.prepare('SELECT MAX(o.created_ms) AS t FROM pages p JOIN outbox o ON o.id = p.outbox_id WHERE p.channel = ? AND p.person = ?').get(channel, person) as { t: number | null };
+    const r = this.db
+      .prepare("SELECT MAX(o.created_ms) AS t FROM pages p JOIN outbox o ON o.id = p.outbox_id WHERE p.channel = ? AND p.person = ? AND p.step NOT IN ('resolved', 'restored')")
+      .get(channel, person) as { t: number | null };
     return r.t ?? undefined;
+  }
+
+  /** Pages given to the outbox on a channel and still waiting there (for failover). */
+  stuckPages(channel: PageRow['channel']): PageRow[] {
+    return (this.db.prepare("SELECT p.* FROM pages p JOIN outbox o ON o.id = p.outbox_id WHERE p.channel = ? AND o.state = 'pending'").all(channel) as Record<string, unknown>[]).map(toPage);
   }
 
   /** Outbox messages sent to a destination since a time (SMS budgets; survives restarts). */

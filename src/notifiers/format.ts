@@ -1,7 +1,8 @@
 import type { FormatConfig } from '../config/schema.js';
 import { formatDuration } from '../config/duration.js';
 import { totals } from '../relay/digest.js';
-import type { AlertBrief, GroupMessage, OutboxMessage, SummaryMessage } from '../relay/message.js';
+import type { AlertBrief, GroupMessage, OutboxMessage, SummaryEntry, SummaryMessage } from '../relay/message.js';
+import { compressNames, joinWithin, naturalCompare } from './compress.js';
 import { cleanValue } from './text.js';
 
 /** Why a summary is being sent, for its first words. */
@@ -21,7 +22,8 @@ const SEVERITY_COLOR: Record<string, string> = { critical: COLOR.red, page: COLO
 export class Formatter {
   constructor(
     private readonly cfg: FormatConfig,
-    private readonly digestMaxNames = 10,
+    /** Alert kinds (name + severity) a digest lists one per line; more become one line of counts. */
+    private readonly digestMaxKinds = 3,
   ) {}
 
   /** Lines for any outbox message. */
@@ -44,28 +46,53 @@ export class Formatter {
     return color ? `${b}\x03${color}${text}\x0f` : `${b}${text}${b}`;
   }
 
-  /** One line for the group, then a line per alert (firing first) up to the cap, then "…and N more". */
+  /**
+   * A notification with one alert is one line that says everything (status, severity, name,
+   * instance, summary, the incident's ack code): through a bouncer at its default pace every line
+   * costs about 2 s. Larger groups get one line naming every instance compactly, then per-alert
+   * lines up to `max_alert_lines` (0 by default).
+   */
   group(msg: GroupMessage): string[] {
     const firing = msg.alerts.filter((a) => a.status === 'firing');
     const resolved = msg.alerts.filter((a) => a.status === 'resolved');
+    const statusWord = msg.status === 'firing' ? 'FIRING' : 'RESOLVED';
+    const status = this.paint(statusWord, msg.status === 'firing' ? COLOR.red : COLOR.green, true);
+    const only = msg.alerts.length === 1 && msg.truncated === 0 ? msg.alerts[0] : undefined;
+    if (only) {
+      const severity = cleanValue(only.severity, 40);
+      return [
+        fill(this.cfg.templates.single, {
+          status,
+          severity: this.paint(severity, SEVERITY_COLOR[severity.toLowerCase()]),
+          alertname: cleanValue(only.name, 120),
+          instance: cleanValue(only.instance, 120),
+          summary: only.summary ? `: ${cleanValue(only.summary, 300)}` : '',
+          incident: only.incident ? `(!ack ${only.incident})` : '',
+        }),
+      ];
+    }
     const common = msg.commonLabels;
     const severity = cleanValue(common['severity'] ?? firing[0]?.severity ?? msg.alerts[0]?.severity ?? '', 40);
     const alertname = cleanValue(common['alertname'] ?? distinctNames(msg.alerts), 120);
     const labels = Object.entries(common)
-      .filter(([k]) => k !== 'alertname' && k !== 'severity')
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([k, v]) => `${cleanValue(k, 60)}=${cleanValue(v, 120)}`)
-      .join(' ');
-    const statusWord = msg.status === 'firing' ? 'FIRING' : 'RESOLVED';
+      .filter(([k]) => k !== 'alertname' && k !== 'severity' && k !== 'instance')
+      .sort(([a], [b]) => naturalCompare(a, b))
+      .map(([k, v]) => ` ${cleanValue(k, 60)}=${cleanValue(v, 120)}`)
+      .join('');
     const count = msg.status === 'firing' ? firing.length + msg.truncated : msg.alerts.length + msg.truncated;
+    const shownAlerts = msg.status === 'firing' ? firing : msg.alerts;
+    const instances = compressNames(shownAlerts.map((a) => cleanValue(a.instance, 120)).filter(Boolean));
+    const codes = shownAlerts.map((a) => a.incident).filter((c): c is string => c !== undefined);
     const head = fill(this.cfg.templates.group, {
-      status: this.paint(statusWord, msg.status === 'firing' ? COLOR.red : COLOR.green, true),
+      status,
       count: `:${count}`,
       severity: this.paint(severity, SEVERITY_COLOR[severity.toLowerCase()]),
       alertname,
       labels,
       firing: String(firing.length),
       resolved: String(resolved.length),
+      instances: instances.length ? `: ${joinWithin(instances, 300, 'instances')}${msg.truncated > 0 ? ` (+${msg.truncated} not sent by Alertmanager)` : ''}` : '',
+      incident: codes.length === 1 ? `(!ack ${codes[0]})` : codes.length > 1 ? `(incidents ${joinWithin(codes, 60, '')})` : '',
     });
     const lines = [head];
     const ordered = [...firing, ...resolved];
@@ -83,23 +110,67 @@ export class Formatter {
       instance: cleanValue(a.instance, 120),
       severity: cleanValue(a.severity, 40),
       summary: cleanValue(a.summary, 300),
+      incident: a.incident ? `(!ack ${a.incident})` : '',
     });
   }
 
-  /** "while disconnected 12 min: 3 fired, 2 resolved, still firing (2): A host1, B host2" */
+  /**
+   * "DIGEST while disconnected 12 min: 20 fired, 0 resolved, 20 still firing", then what still
+   * fires grouped by kind (alert name and severity), most severe first, naturally sorted, with
+   * counts and every instance named compactly; with many kinds, one line of kinds and counts.
+   */
   summary(msg: SummaryMessage, ctx: DigestContext): string[] {
     const t = totals(msg);
-    const why = ctx.outageMs !== undefined ? `while disconnected ${formatDuration(ctx.outageMs)}` : `digest of ${msg.messages} queued notifications`;
-    const head = `${this.paint('DIGEST', COLOR.blue, true)} ${why}: ${t.fired} fired, ${t.resolved} resolved, ${t.stillFiring} still firing`;
+    const o = msg.outage;
+    const why = o
+      ? `IRC alert path was down ${formatDuration(o.toMs - o.fromMs)} (incident ${cleanValue(o.incident, 8)})`
+      : ctx.outageMs !== undefined
+        ? `while disconnected ${formatDuration(ctx.outageMs)}`
+        : `${msg.messages} queued notifications`;
+    const meanwhile = o ? ' meanwhile' : '';
+    const head = `${this.paint('DIGEST', COLOR.blue, true)} ${why}: ${t.fired} fired, ${t.resolved} resolved${meanwhile}, ${t.stillFiring} still firing`;
     if (t.stillFiring === 0) return [head];
-    const names = t.firing.slice(0, this.digestMaxNames).map((e) => cleanValue(`${e.name}${e.instance ? ` ${e.instance}` : ''}`, 80));
-    const more = t.stillFiring - names.length;
-    return [head, `  still firing: ${names.join(', ')}${more > 0 ? `, …and ${more} more` : ''}`];
+    const kinds = kindsOf(t.firing);
+    const overflow = t.stillFiring - t.firing.length;
+    const more = overflow > 0 ? ` (+${overflow} not itemised)` : '';
+    if (kinds.length <= this.digestMaxKinds) {
+      return [
+        head,
+        ...kinds.map((k) => {
+          const sev = k.severity ? `${this.paint(cleanValue(k.severity, 40), SEVERITY_COLOR[k.severity.toLowerCase()])} ` : '';
+          const names = compressNames(k.instances.map((i) => cleanValue(i, 80)).filter(Boolean));
+          return `  ${sev}${cleanValue(k.name, 120)} ×${k.count}${names.length ? `: ${joinWithin(names, 380, 'instances')}` : ''}`;
+        }),
+        ...(more ? [`  ${more.trim()}`] : []),
+      ];
+    }
+    const list = kinds.map((k) => `${k.severity ? `${cleanValue(k.severity, 40)} ` : ''}${cleanValue(k.name, 120)}${k.count > 1 ? ` ×${k.count}` : ''}`);
+    return [head, `  still firing: ${joinWithin(list, 380, 'kinds')}${more}`];
   }
 }
 
+interface Kind {
+  name: string;
+  severity: string;
+  count: number;
+  instances: string[];
+}
+
+/** Still-firing alerts by (name, severity), in the order totals() sorted them. */
+function kindsOf(firing: readonly SummaryEntry[]): Kind[] {
+  const kinds = new Map<string, Kind>();
+  for (const e of firing) {
+    const key = `${e.severity}\u0000${e.name}`;
+    const k = kinds.get(key) ?? { name: e.name, severity: e.severity, count: 0, instances: [] };
+    k.count++;
+    if (e.instance) k.instances.push(e.instance);
+    kinds.set(key, k);
+  }
+  return [...kinds.values()];
+}
+
 function distinctNames(alerts: readonly AlertBrief[]): string {
-  const names = [...new Set(alerts.map((a) => a.name).filter(Boolean))];
+  const names = [...new Set(alerts.map((a) => a.name).filter(Boolean))].sort(naturalCompare);
   if (names.length <= 3) return names.join(', ');
   return `${names.slice(0, 3).join(', ')} +${names.length - 3}`;
 }

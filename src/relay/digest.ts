@@ -1,3 +1,4 @@
+import { naturalCompare } from '../notifiers/compress.js';
 import { MAX_SUMMARY_ALERTS, type OutboxMessage, type SummaryEntry, type SummaryMessage } from './message.js';
 
 /** A pending outbox message with its creation time, as the fold needs it. */
@@ -27,6 +28,7 @@ export function fold(inputs: readonly FoldInput[]): SummaryMessage {
       out.overflow.fired += message.overflow.fired;
       out.overflow.resolved += message.overflow.resolved;
       out.overflow.stillFiring += message.overflow.stillFiring;
+      if (message.outage) out.outage = message.outage;
       for (const [fp, e] of Object.entries(message.alerts)) merge(out, fp, e);
     } else {
       out.messages += 1;
@@ -105,6 +107,6 @@ export function totals(s: SummaryMessage): DigestTotals {
     if (e.resolved) resolved++;
     if (e.status === 'firing') firing.push(e);
   }
-  firing.sort((a, b) => (SEVERITY_ORDER[a.severity] ?? 4) - (SEVERITY_ORDER[b.severity] ?? 4) || a.name.localeCompare(b.name));
+  firing.sort((a, b) => (SEVERITY_ORDER[a.severity.toLowerCase()] ?? 4) - (SEVERITY_ORDER[b.severity.toLowerCase()] ?? 4) || naturalCompare(a.name, b.name) || naturalCompare(a.instance, b.instance));
   return { fired, resolved, stillFiring: firing.length + s.overflow.stillFiring, firing };
 }

@@ -144,11 +144,14 @@ export class Dispatcher {
     const now = this.clock.now();
     const stale = now - first.createdMs > this.cfg.stale_after;
     const backlog = head.length > this.cfg.replay_max;
-    if (!stale && !backlog) return first;
+    // After a path outage that paged people, the channel gets one line about it, folding in
+    // whatever waited meanwhile.
+    const outage = this.outbox.hasPendingOutage(destination);
+    if (!stale && !backlog && !outage) return first;
     const all = this.outbox.pending(destination).filter((e) => !(e.lines !== null && e.linesSent > 0));
     if (all.length === 1 && all[0]?.message.kind === 'summary') return all[0];
     const folded = this.outbox.foldEntries(destination, all, now);
-    this.log.info({ event: 'digest', destination, folded: all.length, stale, backlog }, 'pending notifications folded into a digest');
+    this.log.info({ event: 'digest', destination, folded: all.length, stale, backlog, outage }, 'pending notifications folded into a digest');
     return this.withOutage(folded, notifier, destination);
   }
 

@@ -8,6 +8,8 @@ export interface AlertBrief {
   instance: string;
   severity: string;
   summary: string;
+  /** Ack code of the incident this alert opened, when one is open. */
+  incident?: string;
 }
 
 /** A group notification queued for a destination. */
@@ -43,6 +45,19 @@ export interface SummaryMessage {
   alerts: Record<string, SummaryEntry>;
   /** Alerts dropped from `alerts` to keep the summary bounded, counted by what they did. */
   overflow: { fired: number; resolved: number; stillFiring: number };
+  /** Set when the summary closes an IRC path outage that paged people. */
+  outage?: OutageInfo;
+}
+
+/**
+ * An IRC path outage that paged people. When it ends, a summary carrying this (and what fires now,
+ * from the store, as entries that neither fired nor resolved meanwhile) is queued for each channel:
+ * it folds in whatever waited, so the channel gets one line about the outage.
+ */
+export interface OutageInfo {
+  incident: string;
+  fromMs: number;
+  toMs: number;
 }
 
 /** Free text (notices from Lifeline itself). */
@@ -76,14 +91,26 @@ export function briefOf(a: ReceivedAlert): AlertBrief {
   };
 }
 
-/** Builds the group message for a notification. */
-export function groupMessageOf(n: GroupNotification): GroupMessage {
+/** Builds the group message for a notification; `incidentOf` gives an alert's open incident code. */
+export function groupMessageOf(n: GroupNotification, incidentOf: (fingerprint: string) => string | undefined = () => undefined): GroupMessage {
   return {
     kind: 'group',
     groupKey: n.groupKey,
     status: n.status,
     commonLabels: { ...n.commonLabels },
     truncated: n.truncatedAlerts,
-    alerts: n.alerts.map(briefOf),
+    alerts: n.alerts.map((a) => {
+      const b = briefOf(a);
+      const code = a.status === 'firing' ? incidentOf(a.fingerprint) : undefined;
+      return code ? { ...b, incident: code } : b;
+    }),
   };
+}
+
+/** The summary queued for a channel when a path outage that paged people ends (see OutageInfo). */
+export function outageSummary(o: OutageInfo, firing: ReadonlyArray<{ fp: string; name: string; instance: string; severity: string }>): SummaryMessage {
+  const alerts: Record<string, SummaryEntry> = Object.create(null) as Record<string, SummaryEntry>;
+  for (const a of firing.slice(0, MAX_SUMMARY_ALERTS)) alerts[a.fp] = { status: 'firing', fired: false, resolved: false, name: a.name, instance: a.instance, severity: a.severity };
+  const rest = Math.max(0, firing.length - MAX_SUMMARY_ALERTS);
+  return { kind: 'summary', sinceMs: o.fromMs, messages: 0, alerts, overflow: { fired: 0, resolved: 0, stillFiring: rest }, outage: { ...o } };
 }

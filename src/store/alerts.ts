@@ -25,6 +25,8 @@ export class AlertStore {
   private readonly insertEvent;
   private readonly insertReceipt;
   private readonly counts;
+  private readonly firingStmt;
+  private readonly changesStmt;
   private readonly receiptCount;
 
   constructor(private readonly db: Db) {
@@ -40,6 +42,8 @@ export class AlertStore {
     this.insertReceipt = db.prepare(
       'INSERT INTO receipts (received_ms, route, group_key, status, alert_count, truncated) VALUES (?, ?, ?, ?, ?, ?)',
     );
+    this.firingStmt = db.prepare<[number], { fingerprint: string; alertname: string; labels: string }>("SELECT fingerprint, alertname, labels FROM alerts WHERE status = 'firing' ORDER BY updated_ms DESC LIMIT ?");
+    this.changesStmt = db.prepare<[number, number], { status: string; n: number }>('SELECT status, COUNT(DISTINCT fingerprint) AS n FROM alert_events WHERE at_ms BETWEEN ? AND ? GROUP BY status');
     this.counts = db.prepare<[], { status: string; n: number }>('SELECT status, COUNT(*) AS n FROM alerts GROUP BY status');
     this.receiptCount = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM receipts');
   }
@@ -72,6 +76,24 @@ export class AlertStore {
   }
 
   /** Alerts by status. */
+  /** Alerts firing now, briefly (at most `limit`, newest first). */
+  firing(limit = 2000): Array<{ fp: string; name: string; instance: string; severity: string }> {
+    return this.firingStmt.all(limit).map((r) => {
+      const labels = JSON.parse(r.labels) as Record<string, string>;
+      return { fp: r.fingerprint, name: r.alertname, instance: labels['instance'] ?? labels['job'] ?? '', severity: labels['severity'] ?? '' };
+    });
+  }
+
+  /** How many alerts started firing, and how many resolved, within [fromMs, toMs]. */
+  changesBetween(fromMs: number, toMs: number): { fired: number; resolved: number } {
+    const out = { fired: 0, resolved: 0 };
+    for (const r of this.changesStmt.all(fromMs, toMs)) {
+      if (r.status === 'firing') out.fired = r.n;
+      else if (r.status === 'resolved') out.resolved = r.n;
+    }
+    return out;
+  }
+
   countByStatus(): AlertCounts {
     const out: AlertCounts = { firing: 0, resolved: 0 };
     for (const r of this.counts.all()) {

@@ -100,7 +100,9 @@ describe('SIGKILL during a webhook burst (integration)', function () {
   before(async () => {
     tmp = tempDir('kill');
     ircd = await Ngircd.start();
-    znc = await Znc.start(ircd.port);
+    // A tuned ZNC (0.3 s per line, burst 10) with Lifeline paced to match: this test is about
+    // SIGKILL and durability, not pace, and needs the lines to flow quickly.
+    znc = await Znc.start(ircd.port, ['#alerts'], undefined, { rate: 0.3, burst: 10 });
   });
   after(async () => {
     await proc?.stop();

@@ -2,7 +2,6 @@ import { EventEmitter } from 'node:events';
 import { NotifyError } from '../../errors.js';
 import type { Availability, Delivery, Notifier } from '../notifier.js';
 import { cleanLine } from '../text.js';
-import type { SendQueue } from './sendQueue.js';
 import { splitUtf8, textBudget } from './split.js';
 import { pathHealthy, type IrcState } from './state.js';
 import type { IrcSupervisor } from './supervisor.js';
@@ -24,7 +23,6 @@ export class IrcNotifier implements Notifier {
 
   constructor(
     private readonly supervisor: IrcSupervisor,
-    private readonly queue: SendQueue,
     private readonly now: () => number,
   ) {
     // Until the first healthy moment, the path counts as down since start.
@@ -34,7 +32,6 @@ export class IrcNotifier implements Notifier {
       const key = `${s.link}|${s.upstream}|${s.canary.failing}|${s.joined.join(',')}`;
       if (key === last) return;
       last = key;
-      if (s.link !== 'registered') queue.failAll(`IRC link is ${s.link}`);
       this.trackOutage(pathHealthy(s));
       this.events.emit('ready');
     });
@@ -71,25 +68,32 @@ export class IrcNotifier implements Notifier {
     return lines.flatMap((l) => splitUtf8(cleanLine(l), budget)).filter((l) => l.length > 0);
   }
 
+  /**
+   * Writes the lines through the paced send queue, then waits until the bouncer has proven it took
+   * them (its echo; see liveness.ts). Progress is recorded only for proven lines, so lines written
+   * into a link that then turns out dead are sent again (or digested) after reconnecting, not lost.
+   */
   async send(d: Delivery, signal: AbortSignal): Promise<void> {
     const target = d.destination.slice(PREFIX.length);
     for (let i = d.startAt; i < d.lines.length; i++) {
       if (signal.aborted) throw new NotifyError('delivery aborted', { retryable: true });
       if (!this.ready(d.destination)) throw new NotifyError(`IRC path to ${target} is not ready`, { retryable: true });
       // cleanLine again: lines may come from the store, written by an older version.
-      await this.queue.push(`PRIVMSG ${target} :${cleanLine(d.lines[i] as string)}`);
-      d.onProgress(i + 1);
+      await this.supervisor.queue.push(`PRIVMSG ${target} :${cleanLine(d.lines[i] as string)}`, 'alert');
     }
+    await this.supervisor.whenProven();
+    d.onProgress(d.lines.length);
   }
 
   /**
-   * Replies to a command right away (not through the outbox: an answer is only useful now).
+   * Replies to a command right away (not through the outbox: an answer is only useful now). Replies
+   * wait behind every alert line.
    * Untrusted text is cleaned and split like any other line.
    */
   say(target: string, text: string, notice = false): void {
     const budget = textBudget(this.supervisor.state.nick, target, this.supervisor.lineLimit());
     for (const piece of splitUtf8(cleanLine(text), budget)) {
-      if (piece) this.queue.push(`${notice ? 'NOTICE' : 'PRIVMSG'} ${target} :${piece}`).catch(() => undefined);
+      if (piece) this.supervisor.queue.push(`${notice ? 'NOTICE' : 'PRIVMSG'} ${target} :${piece}`, 'reply').catch(() => undefined);
     }
   }
 

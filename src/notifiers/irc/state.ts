@@ -32,6 +32,8 @@ export interface IrcState {
   lastOutage: { fromMs: number; toMs: number } | undefined;
   /** Connection attempts since the process started. */
   attempts: number;
+  /** Whether the far end echoes our lines (IRCv3 echo-message), which proves it took them. */
+  echo: boolean;
 }
 
 /**

@@ -1,11 +1,16 @@
 import { EventEmitter } from 'node:events';
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import IRC, { type Client, type ConnectOptions, type MessageEvent, type RawEvent } from 'irc-framework';
 import type { IrcConfig } from '../../config/schema.js';
 import type { Logger } from '../../observability/logger.js';
 import { backoffDelay } from '../../util/backoff.js';
 import type { Clock, TimerHandle } from '../../util/clock.js';
+import { TokenBucket } from '../../util/tokenBucket.js';
+import { Canary } from './canary.js';
+import { Channels } from './channels.js';
+import { Liveness } from './liveness.js';
+import { Pacer, floodProfile } from './pacing.js';
+import { SendQueue } from './sendQueue.js';
 import { DEFAULT_LINE_LIMIT } from './split.js';
 import { tlsTransport } from './transport.js';
 import type { IrcState, UpstreamState } from './state.js';
@@ -14,39 +19,44 @@ import { zncUpstreamHint } from './znc.js';
 /** Makes irc-framework clients; tests may pass their own. */
 export type ClientFactory = () => Client;
 
-/** Events: 'state' (IrcState) on every change; 'message' (MessageEvent) for incoming PRIVMSGs. */
+/** Events: 'state' (IrcState) on every change; 'message' (MessageEvent) for incoming PRIVMSGs from others. */
 export interface IrcSupervisorEvents {
   state: [IrcState];
   message: [MessageEvent];
   registered: [];
 }
 
+/** How long a keep-alive PING may wait for a spare flood token. */
+const PING_MAX_DEFER_MS = 2_000;
+
 /**
  * Owns the connection to the IRC server or bouncer. irc-framework parses the protocol; this class
- * owns everything irc-framework gets wrong for a watchdog:
+ * owns the connection's life and wires the concerns that irc-framework does not cover for a
+ * watchdog, one file each:
  *  - reconnects forever with capped, jittered backoff, including when the very first attempt
  *    fails (irc-framework only retries after a connection that had registered);
- *  - finds dead links itself: a PING after `ping_interval` of silence, and the link is declared
- *    dead after `ping_timeout` more (half-open TCP and a SIGSTOPped bouncer look exactly alike);
- *  - tracks the bouncer's upstream separately from the link (see znc.ts) and runs a canary
- *    message through the network that must come back;
- *  - publishes one immutable state snapshot for the rest of the program.
- * A fresh irc-framework Client is made for every attempt, so no state leaks between connections.
+ *  - liveness.ts: dead links found from missing echoes and unanswered PINGs;
+ *  - canary.ts: a message through the network that must come back;
+ *  - znc.ts: the bouncer's upstream link, tracked separately from ours;
+ *  - channels.ts: membership, kicks and rejoins;
+ *  - sendQueue.ts + pacing.ts: every line paced at what the path carries.
+ * It publishes one immutable state snapshot for the rest of the program. A fresh irc-framework
+ * Client is made for every attempt, so no state leaks between connections.
  */
 export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
+  /** Lines waiting for a flood token; outbox deliveries, replies and background lines share it. */
+  readonly queue: SendQueue;
+  /** The pace in force (lines per second), lowered when the canary shows the path holds lines. */
+  readonly pacer: Pacer;
   private client: Client | undefined;
   private attemptInRow = 0;
   private stopped = false;
   private timers = new Map<string, TimerHandle>();
-  private lastRxMs = 0;
-  private pingOutstandingSince: number | undefined;
-  /** Canaries in flight, token → sent time. Several may overlap when the interval is short. */
-  private canaries = new Map<string, number>();
   private nickTries = 0;
-  private joined = new Set<string>();
   private s: IrcState;
-  /** Writes a canary line; set by whoever owns the send queue so canaries obey flood control. */
-  canarySender: ((line: string) => void) | undefined;
+  private readonly liveness: Liveness;
+  private readonly canary: Canary;
+  private readonly channels: Channels;
 
   constructor(
     private readonly cfg: IrcConfig,
@@ -56,6 +66,10 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
     private readonly random: () => number = Math.random,
   ) {
     super();
+    const profile = floodProfile(cfg);
+    const bucket = new TokenBucket(clock, profile.burst, profile.linesPerSecond);
+    this.queue = new SendQueue(clock, bucket, (line) => this.write(line));
+    this.pacer = new Pacer(bucket, profile, log);
     this.s = {
       link: 'disconnected',
       connectedSinceMs: undefined,
@@ -68,12 +82,52 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
       nick: cfg.nick,
       lastOutage: undefined,
       attempts: 0,
+      echo: false,
     };
+    this.liveness = new Liveness({
+      clock,
+      log,
+      pingIntervalMs: cfg.ping_interval,
+      pingTimeoutMs: cfg.ping_timeout,
+      sendBackground: (line, onWritten) => this.queue.push(line, 'background', PING_MAX_DEFER_MS, onWritten),
+      onDead: (reason) => this.onDisconnect(reason),
+    });
+    this.canary = new Canary({
+      clock,
+      log,
+      intervalMs: cfg.canary.interval,
+      timeoutMs: cfg.canary.timeout,
+      sendBackground: (line, maxDefer, onWritten) => this.queue.push(line, 'background', maxDefer, onWritten),
+      nick: () => this.s.nick,
+      onOk: (rtt) => this.onCanaryOk(rtt),
+      onLost: () => this.onCanaryLost(),
+    });
+    this.channels = new Channels({
+      cfg,
+      clock,
+      log,
+      join: (name, key) => this.client?.join(name, key),
+      nick: () => this.s.nick,
+      changed: (joined) => this.update({ joined }),
+    });
   }
 
   /** The current state snapshot. */
   get state(): IrcState {
     return this.s;
+  }
+
+  /** Lines written to the bouncer that it has not echoed yet. */
+  get unconfirmedLines(): number {
+    return this.liveness.unconfirmed;
+  }
+
+  /**
+   * Resolves once every line written so far is proven taken by the far end (the bouncer's echo);
+   * rejects (retryable) when the link drops first. Without echo-message it resolves at once.
+   */
+  whenProven(): Promise<void> {
+    return this.liveness.whenProven();
   }
 
   /** Bytes allowed per line by the server (ISUPPORT LINELEN, else 512). */
@@ -91,8 +145,10 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
   /** Sends QUIT, waits briefly for the server to close, then drops the link for good. */
   async stop(reason = 'Lifeline shutting down'): Promise<void> {
     this.stopped = true;
+    this.stopWatching('shutting down');
     for (const t of this.timers.values()) this.clock.clearTimeout(t);
     this.timers.clear();
+    this.queue.failAll('shutting down');
     const c = this.client;
     if (c && this.s.link === 'registered') {
       await new Promise<void>((resolve) => {
@@ -117,6 +173,7 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
     if (this.s.link !== 'registered' || !this.client) return false;
     if (/[\r\n\0]/.test(line)) throw new Error('refusing to write a line containing CR, LF or NUL');
     this.client.raw(line);
+    this.liveness.onWritten(line);
     return true;
   }
 
@@ -129,10 +186,19 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
     if (this.s.upstream === up) return;
     this.log.info({ event: 'irc_upstream', upstream: up, why }, `IRC upstream ${up}: ${why}`);
     this.update({ upstream: up, upstreamSinceMs: this.clock.now() });
-    // Confirm a recovery end to end soon rather than at the next canary interval.
-    if (up === 'up' && this.s.canary.failing && this.cfg.canary.enabled && this.s.link === 'registered') {
-      this.timer('canary', 1_000, () => this.sendCanary());
-    }
+    // Back on the network: canaries sent while it was away are void; confirm end to end soon.
+    if (up === 'up' && this.cfg.canary.enabled) this.canary.newEpoch(1_000);
+  }
+
+  private onCanaryOk(rttMs: number): void {
+    this.pacer.onCanaryRtt(rttMs);
+    this.update({ canary: { lastOkMs: this.clock.now(), lastRttMs: rttMs, failing: false } });
+    if (this.cfg.bouncer !== 'none') this.setUpstream('up', 'canary came back through the network');
+  }
+
+  private onCanaryLost(): void {
+    this.update({ canary: { ...this.s.canary, failing: true }, lastError: 'canary message did not come back through the network' });
+    if (this.cfg.bouncer !== 'none') this.setUpstream('down', 'canary did not come back');
   }
 
   private timer(name: string, ms: number, fn: () => void): void {
@@ -166,6 +232,8 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
       ping_interval: 0,
       ping_timeout: 0,
       version: null,
+      // Echoes prove the bouncer took each line (liveness.ts); requested, used when granted.
+      enable_echomessage: true,
       // An empty account disables irc-framework's habit of also trying SASL with the server password.
       account: {},
     };
@@ -201,7 +269,7 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
     }
     const client = this.makeClient();
     this.client = client;
-    this.joined.clear();
+    this.channels.reset();
     this.update({ link: 'connecting', attempts: this.s.attempts + 1, joined: [] });
     this.log.info({ event: 'irc_connecting', host: this.cfg.host, port: this.cfg.port, tls: this.cfg.tls, attempt: this.attemptInRow + 1 }, 'connecting to IRC');
 
@@ -217,9 +285,9 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
     client.on('irc error', mine((e: { error: string; reason?: string }) => this.update({ lastError: `server error: ${e.error}${e.reason ? ` (${e.reason})` : ''}` })));
     client.on('sasl failed', mine((e: { reason: string }) => this.update({ lastError: `SASL authentication failed (${e.reason}); check irc.sasl` })));
     client.on('nick in use', mine(() => this.onNickInUse()));
-    client.on('join', mine((e: { nick: string; channel: string }) => this.onJoin(e)));
-    client.on('part', mine((e: { nick: string; channel: string }) => this.onLeave(e.nick, e.channel)));
-    client.on('kick', mine((e: { kicked: string; channel: string; nick: string; message: string }) => this.onKick(e)));
+    client.on('join', mine((e: { nick: string; channel: string }) => this.channels.onJoin(e.nick, e.channel)));
+    client.on('part', mine((e: { nick: string; channel: string }) => this.channels.onLeave(e.nick, e.channel)));
+    client.on('kick', mine((e: { kicked: string; channel: string; nick: string }) => this.channels.onKick(e.kicked, e.channel, e.nick)));
     client.on('privmsg', mine((e: MessageEvent) => this.onMessage(e)));
     client.on('notice', mine((e: MessageEvent) => this.onMessage(e)));
     client.on('nick', mine((e: { nick: string; new_nick: string }) => {
@@ -250,8 +318,14 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
 
   private onRaw(e: RawEvent): void {
     if (!e.from_server) return;
-    this.lastRxMs = this.clock.now();
-    this.pingOutstandingSince = undefined;
+    this.liveness.onRx();
+    const own = parseOwnMessage(e.line, this.s.nick);
+    if (own) {
+      // The bouncer's echo of a line we wrote proves it took the line; a second copy of a
+      // message to ourselves is the network delivering it: the canary.
+      if (!this.liveness.onOwnLine(own.command, own.target, own.text)) this.canary.onReturn(own.text);
+      return;
+    }
     if (this.cfg.bouncer === 'znc') {
       const hint = zncUpstreamHint(e.line);
       if (hint) this.setUpstream(hint.state, hint.why);
@@ -265,8 +339,8 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
       return;
     }
     this.clearTimer('register');
-    this.lastRxMs = now;
     const from = this.s.disconnectedSinceMs;
+    const echo = this.client?.network.cap.isEnabled('echo-message') === true;
     this.update({
       link: 'registered',
       connectedSinceMs: now,
@@ -274,23 +348,32 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
       lastOutage: from !== undefined ? { fromMs: from, toMs: now } : this.s.lastOutage,
       lastError: undefined,
       nick,
+      echo,
     });
     if (this.cfg.bouncer === 'none') this.setUpstream('up', 'registered with the server');
-    this.log.info({ event: 'irc_registered', nick: this.s.nick }, 'registered with IRC');
-    for (const ch of this.cfg.channels) this.client?.join(ch.name, ch.key?.reveal());
-    this.schedulePing();
-    if (this.cfg.canary.enabled) this.timer('canary', Math.min(5_000, this.cfg.canary.interval), () => this.sendCanary());
+    this.log.info({ event: 'irc_registered', nick: this.s.nick, echo_message: echo, lines_per_second: this.pacer.rate }, 'registered with IRC');
+    this.channels.joinAll();
+    this.liveness.start(echo);
+    if (this.cfg.canary.enabled) this.canary.start();
+    this.queue.pump();
     this.emit('registered');
+  }
+
+  private stopWatching(reason: string): void {
+    this.liveness.stop(reason);
+    this.canary.stop();
+    this.channels.reset();
   }
 
   private onDisconnect(reason: string): void {
     if (this.stopped) return;
     const wasUp = this.s.link === 'registered';
     const livedMs = this.s.connectedSinceMs !== undefined ? this.clock.now() - this.s.connectedSinceMs : 0;
-    // Every timer belongs to the connection that is gone (ping, canaries, rejoins, registration).
+    // Everything watching the connection belongs to the one that is gone.
     for (const name of [...this.timers.keys()]) this.clearTimer(name);
+    this.stopWatching(`IRC link lost: ${reason}`);
     this.dropClient();
-    this.canaries.clear();
+    this.queue.failAll(`IRC link lost: ${reason}`);
     // A link that stayed up a while earns a fresh backoff; one that flaps keeps growing it.
     if (livedMs > this.cfg.reconnect.max_delay) this.attemptInRow = 0;
     const delay = backoffDelay(this.attemptInRow, { initialMs: this.cfg.reconnect.initial_delay, maxMs: this.cfg.reconnect.max_delay }, this.random);
@@ -315,95 +398,21 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
     this.client?.changeNick(alt);
   }
 
-  private onJoin(e: { nick: string; channel: string }): void {
-    if (e.nick !== this.s.nick) return;
-    this.joined.add(e.channel.toLowerCase());
-    this.update({ joined: [...this.joined] });
-    this.log.info({ event: 'irc_joined', channel: e.channel }, 'joined channel');
-  }
-
-  private onLeave(nick: string, channel: string): void {
-    if (nick !== this.s.nick) return;
-    this.joined.delete(channel.toLowerCase());
-    this.update({ joined: [...this.joined] });
-  }
-
-  private onKick(e: { kicked: string; channel: string; nick: string; message: string }): void {
-    if (e.kicked !== this.s.nick) return;
-    this.onLeave(e.kicked, e.channel);
-    this.log.warn({ event: 'irc_kicked', channel: e.channel, by: e.nick }, 'kicked; rejoining');
-    const ch = this.cfg.channels.find((c) => c.name.toLowerCase() === e.channel.toLowerCase());
-    if (ch) this.timer(`rejoin:${ch.name}`, this.cfg.rejoin_delay, () => this.client?.join(ch.name, ch.key?.reveal()));
-  }
-
   private onMessage(e: MessageEvent): void {
-    const own = this.s.nick;
-    const sentMs = e.nick === own ? this.canaries.get(e.message) : undefined;
-    if (sentMs !== undefined) {
-      // Any canary coming back proves the path; those sent before it are settled too.
-      const now = this.clock.now();
-      for (const [token, at] of this.canaries) {
-        if (at <= sentMs) {
-          this.canaries.delete(token);
-          this.clearTimer(`canaryTimeout:${token}`);
-        }
-      }
-      this.update({ canary: { lastOkMs: now, lastRttMs: now - sentMs, failing: false } });
-      if (this.cfg.bouncer !== 'none') this.setUpstream('up', 'canary came back through the network');
-      return;
-    }
+    // Our own lines (echoes, canaries) are handled in onRaw and are never commands.
+    if (e.nick.toLowerCase() === this.s.nick.toLowerCase()) return;
     if (this.cfg.bouncer === 'znc' && e.nick === '*status') {
-      const hint = zncUpstreamHint(`:*status!znc@znc.in PRIVMSG ${own ?? '*'} :${e.message}`);
+      const hint = zncUpstreamHint(`:*status!znc@znc.in PRIVMSG ${this.s.nick} :${e.message}`);
       if (hint) this.setUpstream(hint.state, hint.why);
       return;
     }
     this.emit('message', e);
   }
+}
 
-  /** Dead-link detection: PING after `ping_interval` of silence; dead after `ping_timeout` more. */
-  private schedulePing(): void {
-    const now = this.clock.now();
-    if (this.pingOutstandingSince !== undefined) {
-      const deadline = this.pingOutstandingSince + this.cfg.ping_timeout;
-      if (now >= deadline) {
-        const silent = Math.round((now - this.lastRxMs) / 1000);
-        this.log.warn({ event: 'irc_dead_link', silent_s: silent }, 'IRC link dead: no reply to PING');
-        this.onDisconnect(`no data from the server for ${silent}s (ping timeout)`);
-        return;
-      }
-      this.timer('ping', deadline - now, () => this.schedulePing());
-      return;
-    }
-    const due = this.lastRxMs + this.cfg.ping_interval;
-    if (now >= due) {
-      this.pingOutstandingSince = now;
-      this.write(`PING :lifeline-${now}`);
-      this.timer('ping', this.cfg.ping_timeout, () => this.schedulePing());
-      return;
-    }
-    this.timer('ping', due - now, () => this.schedulePing());
-  }
-
-  /**
-   * The canary: a PRIVMSG to our own nick. The server (behind the bouncer) delivers it back to us,
-   * so it only returns if the whole path works: bouncer, its upstream link, and the network.
-   */
-  private sendCanary(): void {
-    if (this.s.link !== 'registered') return;
-    const own = this.s.nick;
-    const token = `lifeline-canary ${randomBytes(6).toString('hex')}`;
-    this.canaries.set(token, this.clock.now());
-    // Lost canaries stay recognisable (a late echo still proves the path), ten at most.
-    if (this.canaries.size > 10) this.canaries.delete(this.canaries.keys().next().value as string);
-    const line = `PRIVMSG ${own} :${token}`;
-    if (this.canarySender) this.canarySender(line);
-    else this.write(line);
-    this.timer(`canaryTimeout:${token}`, this.cfg.canary.timeout, () => {
-      if (!this.canaries.has(token)) return; // it came back in time
-      this.log.warn({ event: 'irc_canary_lost', timeout_ms: this.cfg.canary.timeout }, 'canary message did not come back');
-      this.update({ canary: { ...this.s.canary, failing: true }, lastError: 'canary message did not come back through the network' });
-      if (this.cfg.bouncer !== 'none') this.setUpstream('down', 'canary did not come back');
-    });
-    this.timer('canary', this.cfg.canary.interval, () => this.sendCanary());
-  }
+/** A PRIVMSG/NOTICE whose source is our own nick, from a raw line (IRCv3 tags allowed). */
+function parseOwnMessage(line: string, nick: string): { command: string; target: string; text: string } | undefined {
+  const m = /^(?:@[^ ]* )?:([^ !]+)(?:![^ ]*)? (PRIVMSG|NOTICE) ([^ ]+) :(.*?)\r?\n?$/.exec(line);
+  if (!m || (m[1] as string).toLowerCase() !== nick.toLowerCase()) return undefined;
+  return { command: m[2] as string, target: m[3] as string, text: m[4] as string };
 }

@@ -6,9 +6,16 @@ import { freePort, giveToServerUser, startServer, tempDir, waitForPort, type Ser
 /**
  * Debian's ZNC 1.8 on loopback, as an unprivileged user (as root it waits 30 s before starting).
  * `Version` is required in znc.conf; clients log in with PASS "user/network:password".
- * ConnectDelay/ServerThrottle are lowered so it reconnects upstream within a second or two, and
- * FloodRate/FloodBurst are set to about what ngircd lets through.
+ * ConnectDelay/ServerThrottle are lowered so it reconnects upstream within a second or two.
+ * Flood control stays at ZNC's defaults (4 lines at once, then one every 2 s, as measured) unless
+ * a test asks for `ZncFlood` explicitly: what users run is what the tests see.
  */
+/** ZNC's per-network flood settings (FloodRate is seconds per line). */
+export interface ZncFlood {
+  rate: number;
+  burst: number;
+}
+
 export class Znc {
   proc: ServerProcess | undefined;
   readonly user = 'lifeline';
@@ -26,12 +33,12 @@ export class Znc {
   }
 
   /** Starts ZNC; with `tls`, its listener speaks TLS with that certificate (PEM key + cert). */
-  static async start(upstreamPort: number, channels: string[] = ['#alerts'], tls?: { keyPem: string; certPem: string }): Promise<Znc> {
-    return Znc.startOnPort(await freePort(), upstreamPort, channels, tls);
+  static async start(upstreamPort: number, channels: string[] = ['#alerts'], tls?: { keyPem: string; certPem: string }, flood?: ZncFlood): Promise<Znc> {
+    return Znc.startOnPort(await freePort(), upstreamPort, channels, tls, flood);
   }
 
   /** Like start, on a given port. */
-  static async startOnPort(port: number, upstreamPort: number, channels: string[] = ['#alerts'], tls?: { keyPem: string; certPem: string }): Promise<Znc> {
+  static async startOnPort(port: number, upstreamPort: number, channels: string[] = ['#alerts'], tls?: { keyPem: string; certPem: string }, flood?: ZncFlood): Promise<Znc> {
     const { dir, remove } = tempDir('znc');
     const z = new Znc(port, dir, remove);
     const salt = randomBytes(8).toString('hex');
@@ -63,10 +70,7 @@ export class Znc {
         '  MultiClients = true',
         `  <Network ${z.network}>`,
         `    Server = 127.0.0.1 ${upstreamPort}`,
-        // ZNC's FloodRate is in seconds per line (its default 1.00 is one line a second);
-        // ngircd itself lets a client through at about three lines a second.
-        '    FloodRate = 0.30',
-        '    FloodBurst = 10',
+        ...(flood ? [`    FloodRate = ${flood.rate.toFixed(2)}`, `    FloodBurst = ${flood.burst}`] : []),
         ...channels.flatMap((c) => [`    <Chan ${c}>`, '    </Chan>']),
         '  </Network>',
         '</User>',

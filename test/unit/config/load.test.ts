@@ -1,3 +1,4 @@
+import { FLOOD_PROFILES, floodProfile } from '../../../src/notifiers/irc/pacing.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,12 +34,17 @@ describe('config loading', () => {
     assert.equal(c.irc, undefined);
   });
 
-  it('fills IRC defaults: TLS verified, dead link found within 90 s', () => {
+  it('fills IRC defaults: TLS verified, a frozen bouncer found within 30 s, paced by the bouncer profile', () => {
     const c = parseConfig(IRC, 'c.yaml', {});
     assert.equal(c.irc?.tls, true);
     assert.equal(c.irc?.tls_verify, true);
-    assert.ok((c.irc?.ping_interval ?? 0) + (c.irc?.ping_timeout ?? 0) <= 90_000);
-    assert.equal(c.irc?.flood.burst, 5);
+    assert.ok((c.irc?.ping_interval ?? 0) + (c.irc?.ping_timeout ?? 0) <= 30_000);
+    assert.equal(c.irc?.flood.burst, undefined, 'unset: the bouncer profile decides');
+    assert.deepEqual(floodProfile(c.irc!), FLOOD_PROFILES[c.irc!.bouncer]);
+    const z = parseConfig(`${IRC}  bouncer: znc\n`, 'c.yaml', {});
+    assert.deepEqual(floodProfile(z.irc!), { burst: 4, linesPerSecond: 0.5 });
+    const tuned = parseConfig(`${IRC}  bouncer: znc\n  flood: { lines_per_second: 2 }\n`, 'c.yaml', {});
+    assert.deepEqual(floodProfile(tuned.irc!), { burst: 4, linesPerSecond: 2 });
   });
 
   it('returns a deeply frozen object', () => {

@@ -34,6 +34,8 @@ interface Rig {
   resolve(name: string): void;
   /** Sets the IRC path health as the supervisor would, and tells the engine. */
   irc(healthy: boolean, reason?: string): void;
+  /** Outages the engine reported as ended. */
+  outages: Array<{ incident: string; fromMs: number; toMs: number }>;
 }
 
 function rig(extra = '', startIso = '2026-11-23T12:00', budget?: string): Rig {
@@ -44,7 +46,12 @@ function rig(extra = '', startIso = '2026-11-23T12:00', budget?: string): Rig {
   const outbox = new Outbox(db, 1000);
   const health = new ChannelHealth();
   let irc = true;
-  const engine = new EscalationEngine({ config, db, outbox, schedule: new OnCallSchedule(config), clock, log: silentLogger(), health, poke: () => undefined, ircHealthy: () => irc });
+  const outages: Rig['outages'] = [];
+  const pathOutageEnded = (o: Rig['outages'][number]): { fired: number; resolved: number; firingNow: number } => {
+    outages.push(o);
+    return { fired: 2, resolved: 1, firingNow: 3 };
+  };
+  const engine = new EscalationEngine({ config, db, outbox, schedule: new OnCallSchedule(config), clock, log: silentLogger(), health, poke: () => undefined, ircHealthy: () => irc, pathOutageEnded });
   engine.start();
   const alert = (name: string, status: 'firing' | 'resolved', severity = 'critical'): void => {
     db.transaction(() => engine.onAlert({ fingerprint: name, status, labels: { alertname: name, severity, instance: 'h1' }, summary: `${name} summary` }, clock.now()))();
@@ -65,6 +72,7 @@ function rig(extra = '', startIso = '2026-11-23T12:00', budget?: string): Rig {
         }),
     fire: (n, sev) => alert(n, 'firing', sev),
     resolve: (n) => alert(n, 'resolved'),
+    outages,
     irc: (healthy, reason = 'not connected to the bouncer') => {
       irc = healthy;
       engine.ircPath(healthy, reason);
@@ -181,7 +189,7 @@ describe('EscalationEngine (fake clock)', () => {
     r.engine.stop();
     r.clock.advance(30 * MIN); // down for half an hour: the 10-min step is overdue
     const config = parseConfig(yaml(), 't.yaml', {});
-    const again = new EscalationEngine({ config, db: r.db, outbox: r.outbox, schedule: new OnCallSchedule(config), clock: r.clock, log: silentLogger(), health: new ChannelHealth(), poke: () => undefined, ircHealthy: () => true });
+    const again = new EscalationEngine({ config, db: r.db, outbox: r.outbox, schedule: new OnCallSchedule(config), clock: r.clock, log: silentLogger(), health: new ChannelHealth(), poke: () => undefined, ircHealthy: () => true, pathOutageEnded: () => ({ fired: 0, resolved: 0, firingNow: 0 }) });
     again.start();
     assert.deepEqual(r.sent().map((s) => `${s.dest.split(':')[0]}@${s.atMin}`), ['email@5', 'sms@35']);
   });
@@ -211,5 +219,57 @@ describe('EscalationEngine (fake clock)', () => {
     r.irc(true);
     r.clock.advance(10 * MIN);
     assert.equal(r.sent().length, 0);
+  });
+
+  it('the "restored" note says only what happened, and the channel summary is queued once', () => {
+    const r = rig('escalation:\n  path_grace: 10s\n');
+    r.irc(false);
+    r.clock.advance(10_000);
+    assert.equal(r.sent().length, 2);
+    r.clock.advance(7_000);
+    r.irc(true);
+    r.clock.advance(1_000);
+    const restored = r.sent().slice(2);
+    assert.equal(restored.length, 2);
+    for (const m of restored) {
+      const text = [m.subject, ...m.body].join(' ');
+      assert.doesNotMatch(text, /posted/, 'nothing is claimed as posted');
+      assert.match(text, /after 17s/);
+      assert.match(text, /2 alert\(s\) started firing and 1 resolved; 3 firing now/);
+      assert.match(text, /queued for the IRC channel/);
+    }
+    assert.equal(r.outages.length, 1);
+    assert.equal(r.outages[0]!.toMs - r.outages[0]!.fromMs, 17_000);
+  });
+
+  it('a path blip that paged nobody queues no outage summary', () => {
+    const r = rig('escalation:\n  path_grace: 2m\n');
+    r.irc(false);
+    r.clock.advance(5_000);
+    r.irc(true);
+    assert.equal(r.outages.length, 0);
+  });
+
+  it('a notice never delays a critical page, and a bundle names each incident once', () => {
+    const r = rig('escalation:\n  path_grace: 10s\n  bundle_window: 2m\n  policies:\n    - { name: fast, steps: [ { after: 3s, notify: [email] }, { after: 6s, notify: [sms] }, { after: 7s, notify: [sms] }, { after: 8s, notify: [sms] } ] }\n');
+    r.irc(false);
+    r.clock.advance(10_000); // path-down pages
+    r.clock.advance(3 * MIN); // their bundle window is over
+    r.irc(true); // restored notices: they must not open a new one
+    r.clock.advance(1_000);
+    assert.ok(r.sent().some((m) => m.subject.includes('restored')));
+    const before = r.sent().length;
+    r.fire('DiskFull');
+    r.clock.advance(3_000);
+    const email = r.sent().slice(before).filter((m) => m.dest.startsWith('email:') && m.subject.includes('DiskFull'));
+    assert.equal(email.length, 1, 'the 3 s email step went at 3 s, not after the notice\'s window');
+    r.clock.advance(3_000);
+    const sms = r.sent().slice(before).filter((m) => m.dest.startsWith('sms:') && [m.subject, ...m.body].join(' ').includes('DiskFull'));
+    assert.equal(sms.length, 1, 'the 6 s SMS step went at 6 s');
+    r.clock.advance(2 * MIN);
+    const later = r.sent().slice(before).filter((m) => m.dest.startsWith('sms:')).slice(1);
+    assert.equal(later.length, 1, 'steps 3 and 4 came due within one window: one bundle');
+    const text = [later[0]!.subject, ...later[0]!.body].join(' | ');
+    assert.equal(text.split(' - ack ').length - 1, 1, `the incident is listed once: ${text}`);
   });
 });

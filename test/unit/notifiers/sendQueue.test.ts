@@ -18,15 +18,48 @@ describe('SendQueue', () => {
     await Promise.all(done);
     assert.deepEqual(wire, [[0, 'a'], [0, 'b'], [1000, 'c'], [2000, 'd']]);
   });
-  it('puts urgent lines first', () => {
+  it('sends alert lines before replies, whatever the order they were queued in', () => {
     const clock = new FakeClock();
     const wire: string[] = [];
     const q = new SendQueue(clock, new TokenBucket(clock, 1, 1), (l) => (wire.push(l), true));
-    void q.push('a');
-    void q.push('b');
-    void q.push('canary', true);
+    void q.push('r1', 'reply');
+    void q.push('r2', 'reply');
+    void q.push('alert');
     clock.advance(1000);
-    assert.deepEqual(wire, ['a', 'canary']);
+    clock.advance(1000);
+    assert.deepEqual(wire, ['r1', 'alert', 'r2']);
+  });
+  it('background lines take only spare tokens, so a steady alert stream is never delayed by them', () => {
+    const clock = new FakeClock();
+    const wire: Array<[number, string]> = [];
+    const t0 = clock.now();
+    // ZNC's default pace: 4 at once, then one every 2 s.
+    const q = new SendQueue(clock, new TokenBucket(clock, 4, 0.5), (l) => (wire.push([clock.now() - t0, l]), true));
+    for (let i = 0; i < 4; i++) void q.push(`burst${i}`);
+    void q.push('canary', 'background', 60_000);
+    // One alert every 2 s, each as soon as a token exists: the canary must not take their turn.
+    for (let i = 0; i < 10; i++) {
+      clock.advance(2000);
+      void q.push(`alert${i}`);
+      clock.advance(0);
+    }
+    const alerts = wire.filter(([, l]) => l.startsWith('alert'));
+    assert.equal(alerts.length, 10);
+    for (const [at, l] of alerts) assert.ok(at - (Number(l.slice(5)) + 1) * 2000 <= 0, `${l} went at once (${at} ms)`);
+    assert.ok(!wire.some(([, l]) => l === 'canary'), 'no spare token yet: the canary waits');
+    clock.advance(60_000);
+    assert.ok(wire.some(([, l]) => l === 'canary'), 'it goes when the path is idle or its deferral is over');
+  });
+  it('a deferred background line goes at its deadline even under sustained load', () => {
+    const clock = new FakeClock();
+    const wire: Array<[number, string]> = [];
+    const t0 = clock.now();
+    const q = new SendQueue(clock, new TokenBucket(clock, 1, 1), (l) => (wire.push([clock.now() - t0, l]), true));
+    for (let i = 0; i < 20; i++) void q.push(`a${i}`);
+    void q.push('ping', 'background', 5000);
+    clock.advance(10_000);
+    const at = wire.find(([, l]) => l === 'ping')?.[0];
+    assert.ok(at !== undefined && at >= 5000 && at <= 6000, `ping written at ${at} ms`);
   });
   it('fails everything queued, retryably, when the link is down', async () => {
     const clock = new FakeClock();

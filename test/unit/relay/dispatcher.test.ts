@@ -89,7 +89,7 @@ describe('Dispatcher', () => {
     for (const n of ['A', 'B']) outbox.enqueue('test:x', group(n), clock.now());
     dispatcher.poke('test:x');
     await settle();
-    assert.deepEqual(notifier.lines, ['[FIRING:1] critical A', '[FIRING:1] critical B']);
+    assert.deepEqual(notifier.lines, ['[FIRING] critical A h0', '[FIRING] critical B h0']);
     assert.equal(outbox.pendingCount(), 0);
   });
 
@@ -105,7 +105,7 @@ describe('Dispatcher', () => {
     notifier.outage = { fromMs: clock.now() - 12 * 60_000, toMs: clock.now() };
     notifier.setReady(true);
     await settle();
-    assert.deepEqual(notifier.lines, ['DIGEST while disconnected 12 min: 5 fired, 0 resolved, 5 still firing', '  still firing: A h0, B h0, C h0, D h0, E h0']);
+    assert.deepEqual(notifier.lines, ['DIGEST while disconnected 12 min: 5 fired, 0 resolved, 5 still firing', '  still firing: critical A, critical B, critical C, critical D, critical E']);
     assert.equal(outbox.pendingCount(), 0);
   });
 
@@ -130,7 +130,7 @@ describe('Dispatcher', () => {
     assert.equal(notifier.lines.length, 2);
     clock.advance(60_000); // past the retry backoff
     await settle();
-    assert.deepEqual(notifier.lines, ['[FIRING:4] critical Multi', '  FIRING Multi h0', '  FIRING Multi h1', '  FIRING Multi h2', '  FIRING Multi h3']);
+    assert.deepEqual(notifier.lines, ['[FIRING:4] critical Multi: h{0-3}', '  FIRING Multi h0', '  FIRING Multi h1', '  FIRING Multi h2', '  FIRING Multi h3']);
     const row = (outbox as unknown as { db: import('better-sqlite3').Database }).db.prepare('SELECT state, attempts, last_error FROM outbox').get() as { state: string; attempts: number; last_error: string };
     assert.deepEqual(row, { state: 'sent', attempts: 1, last_error: 'link dropped' }, 'the delivery log keeps the failed attempt');
   });

@@ -15,7 +15,8 @@ class FakeClient extends EventEmitter {
   connects = 0;
   ended = false;
   user = { nick: '', username: '', host: '' };
-  network = { name: '', options: {}, supports: () => undefined, cap: { isEnabled: () => false } };
+  echo = false;
+  network = { name: '', options: {}, supports: () => undefined, cap: { isEnabled: (c: string) => c === 'echo-message' && this.echo } };
   connection = { connected: true, end: () => void (this.ended = true), transport: null };
   connect(): void {
     this.connects++;
@@ -36,6 +37,20 @@ class FakeClient extends EventEmitter {
   serverLine(line: string): void {
     this.emit('raw', { line, from_server: true });
   }
+  /** A line from our own nick, as the bouncer's echo or the network's delivery would arrive. */
+  own(target: string, text: string, nick = 'lifeline'): void {
+    this.serverLine(`:${nick}!l@h PRIVMSG ${target} :${text}`);
+    this.emit('privmsg', { nick, ident: 'l', hostname: 'h', target, message: text });
+  }
+  /** Echoes every PRIVMSG written since the last call, as ZNC does with echo-message. */
+  echoWritten(from = 0): number {
+    const lines = this.written.slice(from).filter((l) => l.startsWith('PRIVMSG '));
+    for (const l of lines) {
+      const m = /^PRIVMSG ([^ ]+) :(.*)$/.exec(l)!;
+      this.own(m[1]!, m[2]!);
+    }
+    return this.written.length;
+  }
   register(nick = 'lifeline', server = 'irc.test'): void {
     this.serverLine(`:${server} 001 ${nick} :Welcome`);
     this.emit('registered', { nick });
@@ -43,12 +58,13 @@ class FakeClient extends EventEmitter {
   }
 }
 
-function setup(extra = ''): { sup: IrcSupervisor; clock: FakeClock; clients: FakeClient[] } {
+function setup(extra = '', echo = false): { sup: IrcSupervisor; clock: FakeClock; clients: FakeClient[] } {
   const cfg = parseConfig(`irc:\n  host: znc.test\n  nick: lifeline\n  bouncer: znc\n  channels: [{ name: "#alerts" }]\n${extra}`, 't.yaml', {}).irc!;
   const clock = new FakeClock();
   const clients: FakeClient[] = [];
   const sup = new IrcSupervisor(cfg, clock, silentLogger(), () => {
     const c = new FakeClient();
+    c.echo = echo;
     clients.push(c);
     return c as unknown as Client;
   }, () => 0.5);
@@ -83,7 +99,7 @@ describe('IrcSupervisor (fake clock, fake client)', () => {
     assert.equal(sup.state.link, 'registered');
     clock.advance(1);
     assert.equal(sup.state.link, 'disconnected');
-    assert.match(sup.state.lastError ?? '', /no data from the server for 90s \(ping timeout\)/);
+    assert.match(sup.state.lastError ?? '', /no data from the server for 90s \(no reply to PING within 45s\)/);
     assert.ok(clients[0]!.ended, 'the dead socket is destroyed');
   });
 
@@ -120,8 +136,8 @@ describe('IrcSupervisor (fake clock, fake client)', () => {
     clock.advance(5_000);
     assert.equal(sup.state.canary.failing, true);
     assert.equal(sup.state.upstream, 'down');
-    clients[0]!.emit('privmsg', { nick: 'lifeline', ident: 'l', hostname: 'h', target: 'lifeline', message: first.slice('PRIVMSG lifeline :'.length) });
-    assert.equal(sup.state.canary.failing, false, 'the echo proves the path even late');
+    clients[0]!.own('lifeline', first.slice('PRIVMSG lifeline :'.length));
+    assert.equal(sup.state.canary.failing, false, 'the canary proves the path even late');
     assert.equal(sup.state.upstream, 'up');
   });
 
@@ -143,5 +159,107 @@ describe('IrcSupervisor (fake clock, fake client)', () => {
     clients[0]!.register();
     assert.throws(() => sup.write('PRIVMSG #alerts :a\r\nQUIT'), /CR, LF or NUL/);
     assert.ok(sup.write('PRIVMSG #alerts :ok'));
+  });
+
+  it('finds a frozen bouncer within 25 s at the default settings when idle', () => {
+    const { sup, clock, clients } = setup('', true);
+    sup.start();
+    clients[0]!.register();
+    clock.advance(5_000);
+    clients[0]!.echoWritten(); // the first canary: echo and network copy
+    clients[0]!.echoWritten();
+    const frozenAt = clock.now();
+    for (let i = 0; i < 300 && sup.state.link === 'registered'; i++) clock.advance(100);
+    assert.equal(sup.state.link, 'disconnected');
+    assert.ok(clock.now() - frozenAt <= 25_000, `found after ${clock.now() - frozenAt} ms`);
+  });
+
+  it('finds a frozen bouncer within ping_timeout of writing lines it never echoes', () => {
+    const { sup, clock, clients } = setup('  canary: { enabled: false }\n', true);
+    sup.start();
+    clients[0]!.register();
+    assert.equal(sup.state.echo, true);
+    clock.advance(3_000);
+    void sup.queue.push('PRIVMSG #alerts :HostDown web1', 'alert').catch(() => undefined);
+    const proven = sup.whenProven();
+    const t0 = clock.now();
+    for (let i = 0; i < 200 && sup.state.link === 'registered'; i++) clock.advance(100);
+    assert.equal(sup.state.link, 'disconnected');
+    assert.equal(clock.now() - t0, 10_000);
+    assert.match(sup.state.lastError ?? '', /did not echo 1 line/);
+    return assert.rejects(proven, /did not echo 1 line/);
+  });
+
+  it('echoes prove lines without any PING, and a healthy slow path is never declared dead', async () => {
+    const { sup, clock, clients } = setup('  canary: { enabled: false }\n', true);
+    sup.start();
+    clients[0]!.register();
+    let mark = clients[0]!.written.length;
+    for (let i = 0; i < 30; i++) {
+      void sup.queue.push(`PRIVMSG #alerts :alert ${i}`, 'alert');
+      clock.advance(2_000);
+      mark = clients[0]!.echoWritten(mark);
+    }
+    await sup.whenProven();
+    assert.equal(sup.state.link, 'registered');
+    assert.equal(sup.unconfirmedLines, 0);
+    assert.ok(!clients[0]!.written.some((l) => l.startsWith('PING')), 'echoes are the proof; no PING costs the path a line');
+  });
+
+  it('with echo-message, the bouncer echo of a canary is not proof; the network copy is', () => {
+    const { sup, clock, clients } = setup('  canary: { interval: 60s, timeout: 5s }\n', true);
+    sup.start();
+    clients[0]!.register();
+    clock.advance(5_000);
+    const line = clients[0]!.written.find((l) => l.startsWith('PRIVMSG lifeline :lifeline-canary'))!;
+    const token = line.slice('PRIVMSG lifeline :'.length);
+    clients[0]!.own('lifeline', token); // ZNC's echo at once
+    assert.equal(sup.state.canary.lastOkMs, undefined);
+    clock.advance(5_000);
+    assert.equal(sup.state.canary.failing, true, 'only the echo came back: the network did not deliver it');
+    clients[0]!.own('lifeline', token); // the network's copy, late
+    assert.equal(sup.state.canary.failing, false);
+  });
+
+  it('a canary sent while ZNC was off its network cannot mark the path down after it is back', () => {
+    const { sup, clock, clients } = setup('  canary: { interval: 2m, timeout: 30s }\n');
+    sup.start();
+    clients[0]!.register('lifeline', 'irc.znc.in');
+    assert.equal(sup.state.upstream, 'down');
+    clock.advance(5_000); // first canary goes while ZNC is not on the network
+    assert.ok(clients[0]!.written.some((l) => l.includes('lifeline-canary')));
+    clock.advance(8_000);
+    clients[0]!.emit('privmsg', { nick: '*status', ident: 'znc', hostname: 'znc.in', target: 'lifeline', message: 'Connected!' });
+    assert.equal(sup.state.upstream, 'up');
+    clock.advance(1_000); // a fresh canary confirms the recovery
+    const fresh = clients[0]!.written.filter((l) => l.includes('lifeline-canary')).at(-1)!;
+    clients[0]!.own('lifeline', fresh.slice('PRIVMSG lifeline :'.length));
+    clock.advance(30_000); // the first canary's timeout passes
+    assert.equal(sup.state.canary.failing, false);
+    assert.equal(sup.state.upstream, 'up');
+  });
+
+  it('after a lost canary the next one goes within 10 s, not a whole interval later', () => {
+    const { sup, clock, clients } = setup('  canary: { interval: 2m, timeout: 5s }\n');
+    sup.start();
+    clients[0]!.register();
+    clock.advance(5_000);
+    clock.advance(5_000);
+    assert.equal(sup.state.canary.failing, true);
+    const n = clients[0]!.written.filter((l) => l.includes('lifeline-canary')).length;
+    clock.advance(10_000);
+    assert.equal(clients[0]!.written.filter((l) => l.includes('lifeline-canary')).length, n + 1);
+  });
+
+  it('paces at ZNC\'s default flood rules, and halves the pace when a canary shows lines held in the bouncer', () => {
+    const { sup, clock, clients } = setup('');
+    sup.start();
+    clients[0]!.register();
+    assert.equal(sup.pacer.rate, 0.5);
+    clock.advance(5_000);
+    const line = clients[0]!.written.find((l) => l.startsWith('PRIVMSG lifeline :lifeline-canary'))!;
+    clock.advance(9_000);
+    clients[0]!.own('lifeline', line.slice('PRIVMSG lifeline :'.length));
+    assert.equal(sup.pacer.rate, 0.25);
   });
 });

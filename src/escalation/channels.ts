@@ -1,0 +1,35 @@
+import { emailDestination } from '../notifiers/email.js';
+import { smsDestination } from '../notifiers/sms.js';
+import type { Person } from '../people/oncall.js';
+
+/**
+ * The ways escalation can page a person, out of band from IRC. IRC is not one of them: it is the
+ * path the monitoring-path rule watches, and its delivery failures must never trip the failover
+ * between these channels.
+ */
+export type PagingChannel = 'email' | 'sms';
+
+/** What escalation knows about one paging channel. */
+export interface PagingChannelSpec {
+  readonly channel: PagingChannel;
+  /** The outbox destination that reaches a person on this channel, if they can be reached on it. */
+  destination(person: Person): string | undefined;
+  /** The channel pages move to when this one keeps failing. */
+  readonly fallback: PagingChannel;
+}
+
+/** The registry: one entry per paging channel (voice joins here later). */
+export const PAGING_CHANNELS: Readonly<Record<PagingChannel, PagingChannelSpec>> = Object.freeze({
+  email: { channel: 'email', fallback: 'sms', destination: (p: Person) => (p.email ? emailDestination(p.email) : undefined) },
+  sms: { channel: 'sms', fallback: 'email', destination: (p: Person) => (p.phone ? smsDestination(p.phone) : undefined) },
+});
+
+/** The paging channel an outbox destination belongs to; undefined for IRC, console and the rest. */
+export function pagingChannelOf(destination: string): PagingChannel | undefined {
+  if (destination.startsWith('email:')) return 'email';
+  if (destination.startsWith('sms:')) return 'sms';
+  return undefined;
+}
+
+/** Page steps that are notices (resolved, restored): sent at once, never bundled with or delaying pages. */
+export const NOTICE_STEPS: ReadonlySet<string> = new Set(['resolved', 'restored']);
