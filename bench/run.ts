@@ -1,14 +1,18 @@
 /*
- * Benchmarks (npm run bench): real ngircd + ZNC on loopback, Lifeline as its own process (the
- * built CLI), a raw IRC client in the channel measuring what it sees. Not part of the test run.
+ * Benchmarks (npm run bench): real ngircd + ZNC on loopback, both at their defaults, Lifeline as
+ * its own process (the built CLI) with the shipped defaults (only the keys a user must set: where
+ * the bouncer is, the password, the channel, the route), and a raw IRC client in the channel
+ * measuring what it sees. Not part of the test run. `node dist/bench/run.js PART` runs one part.
  *
- *   relay latency  100 sequential alerts, POST start -> line seen by the other client; paced at
- *                  2.5 lines/s with our limiter at 3/s (ngircd's pace), so no flood limiter (ours,
- *                  ZNC's or ngircd's) holds a line back: it measures Lifeline's own path.
- *   storm          200 webhooks x 50 alerts, 20 in flight, default flood control.
- *   idle / start   RSS after start and idle; process start -> registered on IRC.
+ *   start          process start -> registered; idle RSS.
+ *   quiet          single alerts on a quiet channel: POST -> line seen (gaps of 3 s).
+ *   b2b            back-to-back single alerts: each POSTed as soon as the previous one was seen.
+ *   trickle        30 one-alert webhooks at 1/s: when the last is seen, lines used.
+ *   storm          200 webhooks x 50 alerts, 20 in flight: all accounted for, kicks.
+ *   outage         ZNC killed, 20 alerts, ZNC back: the digest naming all 20, after reconnect.
+ *   frozen         ZNC SIGSTOPped: time until Lifeline declares the link dead.
  *   path           ZNC killed -> page accepted by a real SMTP server and by the Twilio stand-in,
- *                  with escalation.path_grace 10 s (issue 3).
+ *                  with escalation.path_grace 10 s.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -57,13 +61,52 @@ async function teardown(s: Setup, lifeline?: ServerProcess): Promise<void> {
   s.tmp.remove();
 }
 
-async function startLifeline(s: Setup, name: string, extra = '', ircExtra = ''): Promise<{ proc: ServerProcess; port: number; startedMs: number; dbPath: string }> {
+/** The shipped defaults: only what a user must set for a ZNC bouncer, plus `extra` (labelled where used). */
+function benchYaml(s: Setup, port: number, dbPath: string, extra = ''): string {
+  return `log:
+  level: info
+http:
+  host: 127.0.0.1
+  port: ${port}
+store:
+  path: ${dbPath}
+irc:
+  host: 127.0.0.1
+  port: ${s.znc.port}
+  tls: false
+  nick: lifeline
+  bouncer: znc
+  password: "${s.znc.loginPassword}"
+  channels:
+    - name: "#alerts"
+routes:
+  - name: default
+    irc_channels: ["#alerts"]
+${extra}`;
+}
+
+async function startLifeline(s: Setup, name: string, extra = ''): Promise<{ proc: ServerProcess; port: number; startedMs: number; dbPath: string }> {
   const port = await freePort();
   const dbPath = join(s.tmp.dir, `${name}.db`);
-  const yaml = testConfigYaml({ httpPort: port, dbPath, irc: { port: s.znc.port, password: s.znc.loginPassword, extra: ircExtra }, extra }).replace(/level: \w+/, 'level: info');
   const startedMs = Date.now();
-  const proc = await startProcess(s.tmp.dir, yaml, port);
+  const proc = await startProcess(s.tmp.dir, benchYaml(s, port, dbPath, extra), port);
   return { proc, port, startedMs, dbPath };
+}
+
+async function status(port: number): Promise<{ link: string; upstream: string; joined: string[]; attempts: number }> {
+  return ((await (await fetch(`http://127.0.0.1:${port}/api/v1/status`)).json()) as { irc: { link: string; upstream: string; joined: string[]; attempts: number } }).irc;
+}
+
+async function healthy(port: number): Promise<void> {
+  await waitFor('healthy path', async () => {
+    const st = await status(port);
+    return st.link === 'registered' && st.joined.length > 0 && st.upstream === 'up';
+  }, 30_000);
+}
+
+/** Lines from Lifeline seen by the watcher since index `from`, formatting removed. */
+function seen(p: IrcPeer, from: number): Array<{ text: string; atMs: number }> {
+  return p.messages.slice(from).filter((m) => m.from.startsWith('lifeline')).map((m) => ({ text: plain(m.text), atMs: m.atMs }));
 }
 
 async function registeredAt(proc: ServerProcess): Promise<number> {
@@ -93,36 +136,109 @@ async function benchStartAndIdle(): Promise<Record<string, number>> {
   }
 }
 
-async function benchLatency(): Promise<Record<string, number>> {
+async function singleAlerts(part: 'quiet' | 'b2b', n: number, gapMs: number): Promise<Record<string, number>> {
   const s = await setup();
-  const l = await startLifeline(s, 'latency', 'format:\n  colors: false\n  max_alert_lines: 0\n', '  flood:\n    burst: 5\n    lines_per_second: 3\n');
+  const l = await startLifeline(s, part);
   try {
-    await registeredAt(l.proc);
-    await waitFor('joined', async () => ((await (await fetch(`http://127.0.0.1:${l.port}/api/v1/status`)).json()) as { irc: { joined: string[] } }).irc.joined.length > 0, 20_000);
+    await healthy(l.port);
     await settleAfterAttach();
     const samples: number[] = [];
-    for (let i = 0; i < 100; i++) {
-      const name = `Latency${String(i).padStart(3, '0')}`;
+    for (let i = 0; i < n; i++) {
+      const name = `${part === 'quiet' ? 'Quiet' : 'B2b'}${String(i).padStart(3, '0')}`;
+      const from = s.peer.messages.length;
       const t0 = performance.now();
       const status = await post(l.port, groupPayload(name, 1));
       if (status !== 200) throw new Error(`webhook answered ${status}`);
-      await waitFor(name, () => s.peer.messages.find((m) => m.text.endsWith(` ${name}`)), 10_000, 1);
+      await waitFor(name, () => seen(s.peer, from).find((m) => m.text.includes(` ${name} `)), 30_000, 1);
       samples.push(performance.now() - t0);
-      await new Promise((r) => setTimeout(r, 400)); // stay under every flood limit
+      if (gapMs > 0) await new Promise((r) => setTimeout(r, gapMs));
     }
     samples.sort((a, b) => a - b);
-    return { latency_p50_ms: percentile(samples, 50), latency_p99_ms: percentile(samples, 99), latency_max_ms: samples.at(-1) as number };
+    return { [`${part}_p50_ms`]: percentile(samples, 50), [`${part}_p99_ms`]: percentile(samples, 99), [`${part}_max_ms`]: samples.at(-1) as number };
   } finally {
+    await teardown(s, l.proc);
+  }
+}
+
+async function benchTrickle(): Promise<Record<string, number>> {
+  const s = await setup();
+  const l = await startLifeline(s, 'trickle');
+  try {
+    await healthy(l.port);
+    await settleAfterAttach();
+    const from = s.peer.messages.length;
+    let lastPost = 0;
+    for (let i = 0; i < 30; i++) {
+      lastPost = Date.now();
+      if ((await post(l.port, groupPayload(`Trickle${String(i).padStart(2, '0')}`, 1))) !== 200) throw new Error('webhook refused');
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    const covered = (): number => {
+      let n = 0;
+      for (const m of seen(s.peer, from)) {
+        if (/^\[FIRING\] /.test(m.text)) n += 1;
+        const d = /^DIGEST .*?: (\d+) fired/.exec(m.text);
+        if (d) n += Number(d[1]);
+      }
+      return n;
+    };
+    const done = await waitFor('all 30 in IRC', () => (covered() >= 30 ? seen(s.peer, from).at(-1) : undefined), 120_000, 10);
+    return { trickle_last_after_last_post_ms: done.atMs - lastPost, trickle_irc_lines: seen(s.peer, from).length };
+  } finally {
+    await teardown(s, l.proc);
+  }
+}
+
+async function benchOutage(): Promise<Record<string, number>> {
+  const s = await setup();
+  const l = await startLifeline(s, 'outage');
+  try {
+    await healthy(l.port);
+    await settleAfterAttach();
+    await s.znc.kill();
+    await waitFor('link down', async () => (await status(l.port)).link !== 'registered', 30_000, 50);
+    for (let i = 1; i <= 20; i++) if ((await post(l.port, groupPayload(`Bench${i}`, 1))) !== 200) throw new Error('webhook refused');
+    await new Promise((r) => setTimeout(r, 5000));
+    const from = s.peer.messages.length;
+    await s.znc.restart();
+    await waitFor('registered again', async () => (await status(l.port)).link === 'registered', 30_000, 20);
+    const reconnected = Date.now();
+    const named = (): { atMs: number } | undefined => {
+      const lines = seen(s.peer, from);
+      const text = lines.map((m) => m.text).join('\n');
+      const all = Array.from({ length: 20 }, (_, i) => new RegExp(`\\bBench${i + 1}\\b`).test(text)).every(Boolean);
+      return all && /^DIGEST /m.test(text) ? lines.at(-1) : undefined;
+    };
+    const done = await waitFor('digest naming all 20', named, 60_000, 10);
+    return { outage_all_20_named_after_reconnect_ms: done.atMs - reconnected, outage_irc_lines: seen(s.peer, from).length };
+  } finally {
+    await teardown(s, l.proc);
+  }
+}
+
+async function benchFrozen(): Promise<Record<string, number>> {
+  const s = await setup();
+  const l = await startLifeline(s, 'frozen');
+  try {
+    await healthy(l.port);
+    await settleAfterAttach();
+    const t0 = Date.now();
+    s.znc.proc?.signal('SIGSTOP');
+    await waitFor('dead link found', async () => (await status(l.port)).link !== 'registered', 120_000, 100);
+    const found = Date.now() - t0;
+    s.znc.proc?.signal('SIGCONT');
+    return { frozen_bouncer_found_ms: found };
+  } finally {
+    s.znc.proc?.signal('SIGCONT');
     await teardown(s, l.proc);
   }
 }
 
 async function benchStorm(): Promise<Record<string, number>> {
   const s = await setup();
-  const l = await startLifeline(s, 'storm', 'format:\n  colors: false\n');
+  const l = await startLifeline(s, 'storm');
   try {
-    await registeredAt(l.proc);
-    await waitFor('joined', async () => ((await (await fetch(`http://127.0.0.1:${l.port}/api/v1/status`)).json()) as { irc: { joined: string[] } }).irc.joined.length > 0, 20_000);
+    await healthy(l.port);
     await settleAfterAttach();
     const before = s.peer.messages.length;
     const t0 = Date.now();
@@ -136,6 +252,7 @@ async function benchStorm(): Promise<Record<string, number>> {
     });
     await Promise.all(workers);
     const ingestMs = Date.now() - t0;
+    const lastPost = Date.now();
     const first = await waitFor('first line', () => s.peer.messages.slice(before).find((m) => m.from === 'lifeline'), 10_000, 5);
     // Everything is covered when the groups posted on their own plus the digests' "fired" counts reach 10,000.
     const covered = (): number => {
@@ -144,6 +261,7 @@ async function benchStorm(): Promise<Record<string, number>> {
         const t = plain(m.text);
         const g = /^\[FIRING:(\d+)\]/.exec(t);
         if (g) n += Number(g[1]);
+        if (/^\[FIRING\] /.test(t)) n += 1;
         const d = /^DIGEST .*?: (\d+) fired/.exec(t);
         if (d) n += Number(d[1]);
       }
@@ -161,6 +279,7 @@ async function benchStorm(): Promise<Record<string, number>> {
       storm_ingest_ms: ingestMs,
       storm_first_line_ms: first.atMs - t0,
       storm_everything_in_irc_ms: done.atMs - t0,
+      storm_accounted_after_last_post_ms: done.atMs - lastPost,
       storm_irc_lines: lines,
       storm_irc_connects: status.irc.attempts,
       storm_flood_disconnects: status.irc.attempts - 1 + (status.irc.link === 'registered' ? 0 : 1),
@@ -179,11 +298,7 @@ async function benchPathFailure(): Promise<Record<string, number>> {
   const twilio = await TwilioStandIn.start();
   const l = await startLifeline(s, 'path', pagingYaml({ smtpPort: smtp.port, caFile: cert.certFile, twilio, grace: '10s' }));
   try {
-    await registeredAt(l.proc);
-    await waitFor('healthy path', async () => {
-      const st = ((await (await fetch(`http://127.0.0.1:${l.port}/api/v1/status`)).json()) as { irc: { joined: string[]; upstream: string } }).irc;
-      return st.joined.length > 0 && st.upstream === 'up';
-    }, 20_000);
+    await healthy(l.port);
     await settleAfterAttach();
     await new Promise((r) => setTimeout(r, 7000)); // idle for 10 s, as in the idle figure
     const idleRss = rssMb(l.proc.pid, 'VmRSS');
@@ -201,9 +316,14 @@ async function benchPathFailure(): Promise<Record<string, number>> {
 
 const results: Record<string, number> = {};
 const only = process.argv[2];
-if (!only || only === 'start') Object.assign(results, await benchStartAndIdle());
-if (!only || only === 'latency') Object.assign(results, await benchLatency());
-if (!only || only === 'storm') Object.assign(results, await benchStorm());
-if (!only || only === 'path') Object.assign(results, await benchPathFailure());
-for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(28)} ${Number.isInteger(v) ? v : v.toFixed(1)}`);
+const want = (p: string): boolean => !only || only === p;
+if (want('start')) Object.assign(results, await benchStartAndIdle());
+if (want('quiet')) Object.assign(results, await singleAlerts('quiet', 20, 3000));
+if (want('b2b')) Object.assign(results, await singleAlerts('b2b', 100, 0));
+if (want('trickle')) Object.assign(results, await benchTrickle());
+if (want('storm')) Object.assign(results, await benchStorm());
+if (want('outage')) Object.assign(results, await benchOutage());
+if (want('frozen')) Object.assign(results, await benchFrozen());
+if (want('path')) Object.assign(results, await benchPathFailure());
+for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(40)} ${Number.isInteger(v) ? v : v.toFixed(1)}`);
 process.exit(0);

@@ -22,8 +22,9 @@ import { RepeatFilter } from './policy/repeat.js';
 import { destinationsOf } from './policy/routing.js';
 import { SilenceStore } from './policy/silences.js';
 import { Dispatcher } from './relay/dispatcher.js';
-import { groupMessageOf, outageSummary } from './relay/message.js';
-import type { GroupNotification } from './sources/alertmanager.js';
+import { outageSummary } from './relay/message.js';
+import { makeIngest } from './pipeline/ingest.js';
+import { batchOf, type GroupNotification } from './sources/alertmanager.js';
 import { makeTwilioInbound } from './sources/twilioInbound.js';
 import { AlertStore } from './store/alerts.js';
 import { openDb, type Db } from './store/db.js';
@@ -127,35 +128,13 @@ export async function startApp(ctx: AppContext): Promise<App> {
   });
 
   const routes = new Map(config.routes.map((r) => [r.name, destinationsOf(r)]));
-  const storeNotification = db.transaction((route: string, received: GroupNotification, now: number) => {
-    // Every alert is recorded; silenced ones and those in a maintenance window go no further.
-    const { changes } = alerts.record(route, received, now);
-    const silenced = silences.predicate(now);
-    const inMaintenance = maintenance.predicate(now);
-    const n = { ...received, alerts: received.alerts.filter((a) => !silenced(a.labels) && !inMaintenance(a.labels)) };
-    if (n.alerts.length === 0) return [];
-    const byFp = new Map(n.alerts.map((a) => [a.fingerprint, a]));
-    for (const c of changes) {
-      const a = byFp.get(c.fingerprint);
-      if (a) escalation.onAlert({ fingerprint: a.fingerprint, status: a.status, labels: a.labels, summary: a.annotations['summary'] ?? '' }, now);
-    }
-    // The alert line carries the ack code of the incident it opened, so people can act on it.
-    const msg = groupMessageOf(n, (fp) => escalation.ackCodeFor(fp));
-    const queued: string[] = [];
-    for (const dest of routes.get(route) ?? []) {
-      if (!repeats.admit(dest, msg, now)) continue;
-      outbox.enqueue(dest, msg, now);
-      queued.push(dest);
-    }
-    return queued;
-  });
-
+  const ingestBatch = makeIngest({ db, alerts, silences, maintenance, escalation, repeats, outbox, routes });
   const ingest = (route: string, n: GroupNotification): { alerts: number; queued: number } => {
-    const queued = storeNotification(route, n, clock.now());
+    const r = ingestBatch(route, batchOf(n), clock.now());
     for (const a of n.alerts) metrics.alertsReceived.inc({ status: a.status });
-    for (const d of queued) dispatcher.poke(d);
+    for (const d of r.queued) dispatcher.poke(d);
     escalation.kick();
-    return { alerts: n.alerts.length, queued: queued.length };
+    return { alerts: r.alerts, queued: r.queued.length };
   };
 
   if (irc) {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { commandsSchema, dailyNoteSchema, emailSchema, escalationSchema, maintenanceSchema, oncallSchema, personSchema, smsSchema } from './escalationSchema.js';
+import { describeJsonSchema } from './descriptions.js';
 import { duration, port, secret } from './schemaParts.js';
 import { cronProblem } from '../policy/maintenance.js';
 
@@ -238,5 +239,6 @@ export type OutboxConfig = Config['outbox'];
 /** JSON Schema (draft 2020-12) of the config file, for editors. */
 export function configJsonSchema(): unknown {
   const schema = z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  describeJsonSchema(schema);
   return { $id: 'https://lifeline.invalid/lifeline.schema.json', title: 'Lifeline configuration', ...schema };
 }

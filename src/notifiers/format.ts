@@ -144,8 +144,19 @@ export class Formatter {
         ...(more ? [`  ${more.trim()}`] : []),
       ];
     }
-    const list = kinds.map((k) => `${k.severity ? `${cleanValue(k.severity, 40)} ` : ''}${cleanValue(k.name, 120)}${k.count > 1 ? ` ×${k.count}` : ''}`);
-    return [head, `  still firing: ${joinWithin(list, 380, 'kinds')}${more}`];
+    // Many kinds: one line, by severity (most severe first), each kind with its count, or its
+    // instance when it is a single alert.
+    const sections: string[] = [];
+    let total = 0;
+    for (const sev of [...new Set(kinds.map((k) => k.severity))]) {
+      const items = kinds.filter((k) => k.severity === sev).map((k) => `${cleanValue(k.name, 120)}${k.count > 1 ? ` ×${k.count}` : k.instances[0] ? ` ${cleanValue(k.instances[0], 80)}` : ''}`);
+      const label = sev ? `${this.paint(cleanValue(sev, 40), SEVERITY_COLOR[sev.toLowerCase()])}: ` : '';
+      const room = Math.max(60, 380 - total);
+      const text = `${label}${joinWithin(items, room, 'kinds')}`;
+      total += Buffer.byteLength(text);
+      sections.push(text);
+    }
+    return [head, `  still firing: ${sections.join('; ')}${more}`];
   }
 }
 

@@ -1,4 +1,4 @@
-import type { GroupNotification, ReceivedAlert } from '../sources/alertmanager.js';
+import type { Alert, AlertBatch } from '../alerts/alert.js';
 
 /** What the outbox keeps of one alert: enough to render a line and to fold into a digest. */
 export interface AlertBrief {
@@ -80,7 +80,7 @@ export type OutboxMessage = GroupMessage | SummaryMessage | TextMessage | PageMe
 export const MAX_SUMMARY_ALERTS = 2000;
 
 /** Reduces a received alert to what messages need. */
-export function briefOf(a: ReceivedAlert): AlertBrief {
+export function briefOf(a: Alert): AlertBrief {
   return {
     fp: a.fingerprint,
     status: a.status,
@@ -92,7 +92,7 @@ export function briefOf(a: ReceivedAlert): AlertBrief {
 }
 
 /** Builds the group message for a notification; `incidentOf` gives an alert's open incident code. */
-export function groupMessageOf(n: GroupNotification, incidentOf: (fingerprint: string) => string | undefined = () => undefined): GroupMessage {
+export function groupMessageOf(n: AlertBatch, incidentOf: (fingerprint: string) => string | undefined = () => undefined): GroupMessage {
   return {
     kind: 'group',
     groupKey: n.groupKey,

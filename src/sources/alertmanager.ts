@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import type { Alert, AlertBatch } from '../alerts/alert.js';
 
 /*
  * Alertmanager's webhook payload, version 4 (the only version Alertmanager has ever sent from its
@@ -34,16 +35,8 @@ const payloadSchema = z.object({
   alerts: z.array(alertSchema),
 });
 
-/** One alert as received. */
-export interface ReceivedAlert {
-  fingerprint: string;
-  status: 'firing' | 'resolved';
-  labels: Readonly<Record<string, string>>;
-  annotations: Readonly<Record<string, string>>;
-  startsAt: string;
-  endsAt: string;
-  generatorURL: string;
-}
+/** One alert as received (Alertmanager's alerts map one to one onto Lifeline's Alert). */
+export type ReceivedAlert = Alert;
 
 /** One webhook notification: a group of alerts. */
 export interface GroupNotification {
@@ -115,4 +108,9 @@ export function labelFingerprint(labels: Readonly<Record<string, string>>): stri
     h.update('\xff');
   }
   return h.digest('hex').slice(0, 16);
+}
+
+/** The source-neutral batch for a webhook notification (the wire type stays at this edge). */
+export function batchOf(n: GroupNotification): AlertBatch {
+  return { source: 'alertmanager', groupKey: n.groupKey, status: n.status, commonLabels: n.commonLabels, truncatedAlerts: n.truncatedAlerts, alerts: n.alerts };
 }

@@ -1,4 +1,4 @@
-import type { GroupNotification } from '../sources/alertmanager.js';
+import type { Alert, AlertBatch } from '../alerts/alert.js';
 import type { Db } from './db.js';
 
 /** A change of an alert's state recorded while storing a notification. */
@@ -49,7 +49,7 @@ export class AlertStore {
   }
 
   /** Stores a notification's alerts and returns the state changes it caused. */
-  record(route: string, n: GroupNotification, now: number): { receiptId: number; changes: AlertChange[] } {
+  record(route: string, n: AlertBatch, now: number): { receiptId: number; changes: AlertChange[] } {
     const receiptId = Number(
       this.insertReceipt.run(now, route, n.groupKey, n.status, n.alerts.length, n.truncatedAlerts).lastInsertRowid,
     );

@@ -114,4 +114,24 @@ describe('config loading', () => {
     assert.ok(s.properties['irc'] && s.properties['http']);
     assert.equal(s.additionalProperties, false);
   });
+
+  it('documents every key: each property in the JSON Schema has a description', () => {
+    const missing: string[] = [];
+    let total = 0;
+    const walk = (node: unknown, path: string): void => {
+      if (node === null || typeof node !== 'object') return;
+      const n = node as Record<string, unknown>;
+      for (const [k, v] of Object.entries((n['properties'] as Record<string, Record<string, unknown>> | undefined) ?? {})) {
+        total++;
+        const p = path ? `${path}.${k}` : k;
+        if (typeof v['description'] !== 'string' || (v['description'] as string).length < 5) missing.push(p);
+        walk(v, p);
+      }
+      for (const key of ['anyOf', 'oneOf', 'allOf']) if (Array.isArray(n[key])) for (const x of n[key] as unknown[]) walk(x, path);
+      if (n['items']) walk(n['items'], `${path}[]`);
+    };
+    walk(configJsonSchema(), '');
+    assert.ok(total > 100, `walked ${total} keys`);
+    assert.deepEqual([...new Set(missing)], []);
+  });
 });

@@ -105,7 +105,7 @@ describe('Dispatcher', () => {
     notifier.outage = { fromMs: clock.now() - 12 * 60_000, toMs: clock.now() };
     notifier.setReady(true);
     await settle();
-    assert.deepEqual(notifier.lines, ['DIGEST while disconnected 12 min: 5 fired, 0 resolved, 5 still firing', '  still firing: critical A, critical B, critical C, critical D, critical E']);
+    assert.deepEqual(notifier.lines, ['DIGEST while disconnected 12 min: 5 fired, 0 resolved, 5 still firing', '  still firing: critical: A h0, B h0, C h0, D h0, E h0']);
     assert.equal(outbox.pendingCount(), 0);
   });
 

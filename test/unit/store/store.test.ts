@@ -6,13 +6,14 @@ import Database from 'better-sqlite3';
 import { LifelineError } from '../../../src/errors.js';
 import { RepeatFilter } from '../../../src/policy/repeat.js';
 import { groupMessageOf } from '../../../src/relay/message.js';
-import { parseWebhookPayload, type GroupNotification } from '../../../src/sources/alertmanager.js';
+import type { AlertBatch } from '../../../src/alerts/alert.js';
+import { batchOf, parseWebhookPayload } from '../../../src/sources/alertmanager.js';
 import { AlertStore } from '../../../src/store/alerts.js';
 import { openDb } from '../../../src/store/db.js';
 import { MIGRATIONS } from '../../../src/store/migrations.js';
 import { Outbox } from '../../../src/store/outbox.js';
 
-function notification(status: 'firing' | 'resolved', fps: string[]): GroupNotification {
+function notification(status: 'firing' | 'resolved', fps: string[]): AlertBatch {
   const r = parseWebhookPayload({
     version: '4',
     groupKey: 'g1',
@@ -20,7 +21,7 @@ function notification(status: 'firing' | 'resolved', fps: string[]): GroupNotifi
     alerts: fps.map((fp) => ({ status, labels: { alertname: 'HostDown', instance: fp }, fingerprint: fp })),
   });
   assert.ok(r.ok);
-  return r.value;
+  return batchOf(r.value);
 }
 
 describe('store', () => {
