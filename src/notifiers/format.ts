@@ -151,7 +151,8 @@ export class Formatter {
     for (const sev of [...new Set(kinds.map((k) => k.severity))]) {
       const items = kinds.filter((k) => k.severity === sev).map((k) => `${cleanValue(k.name, 120)}${k.count > 1 ? ` ×${k.count}` : k.instances[0] ? ` ${cleanValue(k.instances[0], 80)}` : ''}`);
       const label = sev ? `${this.paint(cleanValue(sev, 40), SEVERITY_COLOR[sev.toLowerCase()])}: ` : '';
-      const room = Math.max(60, 380 - total);
+      // Up to two IRC lines' worth: 20 alerts of different kinds are all named.
+      const room = Math.max(60, 700 - total);
       const text = `${label}${joinWithin(items, room, 'kinds')}`;
       total += Buffer.byteLength(text);
       sections.push(text);

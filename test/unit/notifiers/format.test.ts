@@ -70,6 +70,7 @@ describe('Formatter', () => {
     const lines = new Formatter(cfg().format).render(s, { outageMs: 5_000 });
     assert.equal(lines[0], 'DIGEST while disconnected 5s: 20 fired, 0 resolved, 20 still firing');
     assert.equal(lines.length, 2);
+    assert.ok(Buffer.byteLength(lines[1] as string) <= 2 * 400, 'two IRC lines at most');
     const names = [...(lines[1] as string).matchAll(/Bench(\d+)/g)].map((m) => Number(m[1]));
     assert.deepEqual(names, Array.from({ length: 20 }, (_, i) => i + 1), 'all 20 named, Bench2 before Bench10');
     const one: GroupMessage = { ...many(20), groupKey: 'one' };
