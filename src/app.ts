@@ -22,7 +22,7 @@ import { RepeatFilter } from './policy/repeat.js';
 import { destinationsOf } from './policy/routing.js';
 import { SilenceStore } from './policy/silences.js';
 import { Dispatcher } from './relay/dispatcher.js';
-import { outageSummary } from './relay/message.js';
+import { MAX_SUMMARY_ALERTS, outageSummary } from './relay/message.js';
 import { makeIngest } from './pipeline/ingest.js';
 import { batchOf, type GroupNotification } from './sources/alertmanager.js';
 import { makeTwilioInbound } from './sources/twilioInbound.js';
@@ -117,13 +117,15 @@ export async function startApp(ctx: AppContext): Promise<App> {
     poke: (d) => dispatcher.poke(d),
     ircHealthy: () => (irc ? pathHealthy(irc.state) : true),
     pathOutageEnded: (o) => {
-      const firing = alerts.firing();
+      const firing = alerts.firing(MAX_SUMMARY_ALERTS);
+      const firingNow = alerts.countByStatus().firing;
       const now = clock.now();
       for (const dest of ircDestinations) {
-        outbox.enqueue(dest, outageSummary(o, firing), now);
+        outbox.enqueue(dest, outageSummary(o, firing, firingNow), now);
+        // Woken after the engine's transaction commits, so the worker reads committed rows.
         clock.setTimeout(() => dispatcher.poke(dest), 0);
       }
-      return { ...alerts.changesBetween(o.fromMs, o.toMs), firingNow: firing.length };
+      return { ...alerts.changesBetween(o.fromMs, o.toMs), firingNow };
     },
   });
 

@@ -15,6 +15,11 @@ export interface Alert {
   generatorURL: string;
 }
 
+/** What names the thing an alert is about, for people: its instance, else its job. */
+export function instanceOf(labels: Readonly<Record<string, string>>): string {
+  return labels['instance'] ?? labels['job'] ?? '';
+}
+
 /** Where a batch came from. */
 export type AlertSource = 'alertmanager' | 'probe';
 

@@ -108,8 +108,7 @@ export class EscalationEngine {
   /** The ack code of the open incident an alert opened, if any (cheap: only paging alerts have one). */
   ackCodeFor(fingerprint: string): string | undefined {
     if (!this.enabled) return undefined;
-    const inc = this.incidents.live('alert', fingerprint);
-    return inc && inc.state !== 'resolved' ? inc.ackCode : undefined;
+    return this.incidents.live('alert', fingerprint)?.ackCode;
   }
 
   // ---------------------------------------------------------------- acknowledgements

@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { Db } from '../store/db.js';
+import { NOTICE_STEPS } from './channels.js';
 
 /** An incident: what escalation pages about, acknowledges and resolves. */
 export interface Incident {
@@ -183,8 +184,8 @@ export class IncidentStore {
   /** When the last bundle of pages (notices not counted) went to (channel, person), from the outbox. */
   lastSentMs(channel: PageRow['channel'], person: string): number | undefined {
     const r = this.db
-      .prepare("SELECT MAX(o.created_ms) AS t FROM pages p JOIN outbox o ON o.id = p.outbox_id WHERE p.channel = ? AND p.person = ? AND p.step NOT IN ('resolved', 'restored')")
-      .get(channel, person) as { t: number | null };
+      .prepare(`SELECT MAX(o.created_ms) AS t FROM pages p JOIN outbox o ON o.id = p.outbox_id WHERE p.channel = ? AND p.person = ? AND p.step NOT IN (${[...NOTICE_STEPS].map(() => '?').join(', ')})`)
+      .get(channel, person, ...NOTICE_STEPS) as { t: number | null };
     return r.t ?? undefined;
   }
 

@@ -145,8 +145,9 @@ export class Dispatcher {
     const stale = now - first.createdMs > this.cfg.stale_after;
     const backlog = head.length > this.cfg.replay_max;
     // After a path outage that paged people, the channel gets one line about it, folding in
-    // whatever waited meanwhile.
-    const outage = this.outbox.hasPendingOutage(destination);
+    // whatever waited meanwhile. Without a backlog `head` holds every pending entry, so the
+    // outage summary is among them if it is pending at all.
+    const outage = head.some((e) => e.message.kind === 'summary' && e.message.outage !== undefined);
     if (!stale && !backlog && !outage) return first;
     const all = this.outbox.pending(destination).filter((e) => !(e.lines !== null && e.linesSent > 0));
     if (all.length === 1 && all[0]?.message.kind === 'summary') return all[0];

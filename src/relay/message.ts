@@ -1,4 +1,4 @@
-import type { Alert, AlertBatch } from '../alerts/alert.js';
+import { instanceOf, type Alert, type AlertBatch } from '../alerts/alert.js';
 
 /** What the outbox keeps of one alert: enough to render a line and to fold into a digest. */
 export interface AlertBrief {
@@ -85,7 +85,7 @@ export function briefOf(a: Alert): AlertBrief {
     fp: a.fingerprint,
     status: a.status,
     name: a.labels['alertname'] ?? '',
-    instance: a.labels['instance'] ?? a.labels['job'] ?? '',
+    instance: instanceOf(a.labels),
     severity: a.labels['severity'] ?? '',
     summary: a.annotations['summary'] ?? a.annotations['description'] ?? a.annotations['message'] ?? '',
   };
@@ -108,9 +108,10 @@ export function groupMessageOf(n: AlertBatch, incidentOf: (fingerprint: string) 
 }
 
 /** The summary queued for a channel when a path outage that paged people ends (see OutageInfo). */
-export function outageSummary(o: OutageInfo, firing: ReadonlyArray<{ fp: string; name: string; instance: string; severity: string }>): SummaryMessage {
+export function outageSummary(o: OutageInfo, firing: ReadonlyArray<{ fp: string; name: string; instance: string; severity: string }>, firingTotal: number): SummaryMessage {
   const alerts: Record<string, SummaryEntry> = Object.create(null) as Record<string, SummaryEntry>;
   for (const a of firing.slice(0, MAX_SUMMARY_ALERTS)) alerts[a.fp] = { status: 'firing', fired: false, resolved: false, name: a.name, instance: a.instance, severity: a.severity };
-  const rest = Math.max(0, firing.length - MAX_SUMMARY_ALERTS);
+  // `firing` may be capped: the rest is counted, never dropped from the total.
+  const rest = Math.max(0, firingTotal - Object.keys(alerts).length);
   return { kind: 'summary', sinceMs: o.fromMs, messages: 0, alerts, overflow: { fired: 0, resolved: 0, stillFiring: rest }, outage: { ...o } };
 }

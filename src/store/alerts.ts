@@ -1,4 +1,4 @@
-import type { Alert, AlertBatch } from '../alerts/alert.js';
+import { instanceOf, type Alert, type AlertBatch } from '../alerts/alert.js';
 import type { Db } from './db.js';
 
 /** A change of an alert's state recorded while storing a notification. */
@@ -75,12 +75,11 @@ export class AlertStore {
     return { receiptId, changes };
   }
 
-  /** Alerts by status. */
-  /** Alerts firing now, briefly (at most `limit`, newest first). */
+  /** Alerts firing now, briefly (at most `limit`, most recently changed first). */
   firing(limit = 2000): Array<{ fp: string; name: string; instance: string; severity: string }> {
     return this.firingStmt.all(limit).map((r) => {
       const labels = JSON.parse(r.labels) as Record<string, string>;
-      return { fp: r.fingerprint, name: r.alertname, instance: labels['instance'] ?? labels['job'] ?? '', severity: labels['severity'] ?? '' };
+      return { fp: r.fingerprint, name: r.alertname, instance: instanceOf(labels), severity: labels['severity'] ?? '' };
     });
   }
 
@@ -94,6 +93,7 @@ export class AlertStore {
     return out;
   }
 
+  /** Alerts by status. */
   countByStatus(): AlertCounts {
     const out: AlertCounts = { firing: 0, resolved: 0 };
     for (const r of this.counts.all()) {

@@ -40,7 +40,6 @@ export class Outbox {
   private readonly attempt;
   private readonly byId;
   private readonly destinations;
-  private readonly pendingOutage;
 
   constructor(
     private readonly db: Db,
@@ -59,9 +58,6 @@ export class Outbox {
     this.attempt = db.prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?');
     this.markFolded = db.prepare("UPDATE outbox SET state = 'folded', done_ms = ?, folded_into = ? WHERE id = ?");
     this.byId = db.prepare<[number], Row & { state: string }>('SELECT id, destination, created_ms, payload, lines, lines_sent, state FROM outbox WHERE id = ?');
-    this.pendingOutage = db.prepare<[string], { id: number }>(
-      "SELECT id FROM outbox WHERE destination = ? AND state = 'pending' AND kind = 'summary' AND json_extract(payload, '$.outage') IS NOT NULL LIMIT 1",
-    );
     this.destinations = db.prepare<[], { destination: string }>("SELECT DISTINCT destination FROM outbox WHERE state = 'pending'");
   }
 
@@ -88,11 +84,6 @@ export class Outbox {
   /** Number of pending entries, for one destination or all. */
   pendingCount(destination?: string): number {
     return destination === undefined ? this.countAll.get()?.n ?? 0 : this.countPending.get(destination)?.n ?? 0;
-  }
-
-  /** Whether a destination has a pending summary that closes an IRC path outage. */
-  hasPendingOutage(destination: string): boolean {
-    return this.pendingOutage.get(destination) !== undefined;
   }
 
   /** Destinations with pending entries. */

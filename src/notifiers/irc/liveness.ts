@@ -80,11 +80,6 @@ export class Liveness {
     this.failWaiters(reason);
   }
 
-  /** Whether written lines are proven by the bouncer's echo. */
-  get echoes(): boolean {
-    return this.echo;
-  }
-
   /** Lines written but not yet echoed. */
   get unconfirmed(): number {
     return this.pending.length;
@@ -92,9 +87,8 @@ export class Liveness {
 
   /** Anything arrived from the far end. */
   onRx(): void {
-    const now = this.d.clock.now();
-    this.lastRxMs = now;
-    if (this.pingWrittenMs !== undefined) this.pingWrittenMs = undefined;
+    this.lastRxMs = this.d.clock.now();
+    this.pingWrittenMs = undefined;
   }
 
   /** A PRIVMSG/NOTICE line was written to the socket. */

@@ -4,12 +4,18 @@ import { SendQueue } from '../../../src/notifiers/irc/sendQueue.js';
 import { TokenBucket } from '../../../src/util/tokenBucket.js';
 import { FakeClock } from '../fakeClock.js';
 
+/** A queue on a fake clock whose wire records [ms since start, line]. */
+function rig(burst: number, perSecond: number): { clock: FakeClock; q: SendQueue; wire: Array<[number, string]>; lines: () => string[] } {
+  const clock = new FakeClock();
+  const wire: Array<[number, string]> = [];
+  const t0 = clock.now();
+  const q = new SendQueue(clock, new TokenBucket(clock, burst, perSecond), (l) => (wire.push([clock.now() - t0, l]), true));
+  return { clock, q, wire, lines: () => wire.map(([, l]) => l) };
+}
+
 describe('SendQueue', () => {
   it('writes the burst at once and paces the rest', async () => {
-    const clock = new FakeClock();
-    const wire: Array<[number, string]> = [];
-    const t0 = clock.now();
-    const q = new SendQueue(clock, new TokenBucket(clock, 2, 1), (l) => (wire.push([clock.now() - t0, l]), true));
+    const { clock, q, wire } = rig(2, 1);
     const done = ['a', 'b', 'c', 'd'].map((l) => q.push(l));
     assert.deepEqual(wire.map((w) => w[1]), ['a', 'b']);
     assert.equal(q.depth, 2);
@@ -19,22 +25,17 @@ describe('SendQueue', () => {
     assert.deepEqual(wire, [[0, 'a'], [0, 'b'], [1000, 'c'], [2000, 'd']]);
   });
   it('sends alert lines before replies, whatever the order they were queued in', () => {
-    const clock = new FakeClock();
-    const wire: string[] = [];
-    const q = new SendQueue(clock, new TokenBucket(clock, 1, 1), (l) => (wire.push(l), true));
+    const { clock, q, lines } = rig(1, 1);
     void q.push('r1', 'reply');
     void q.push('r2', 'reply');
     void q.push('alert');
     clock.advance(1000);
     clock.advance(1000);
-    assert.deepEqual(wire, ['r1', 'alert', 'r2']);
+    assert.deepEqual(lines(), ['r1', 'alert', 'r2']);
   });
   it('background lines take only spare tokens, so a steady alert stream is never delayed by them', () => {
-    const clock = new FakeClock();
-    const wire: Array<[number, string]> = [];
-    const t0 = clock.now();
     // ZNC's default pace: 4 at once, then one every 2 s.
-    const q = new SendQueue(clock, new TokenBucket(clock, 4, 0.5), (l) => (wire.push([clock.now() - t0, l]), true));
+    const { clock, q, wire } = rig(4, 0.5);
     for (let i = 0; i < 4; i++) void q.push(`burst${i}`);
     void q.push('canary', 'background', 60_000);
     // One alert every 2 s, each as soon as a token exists: the canary must not take their turn.
@@ -51,10 +52,7 @@ describe('SendQueue', () => {
     assert.ok(wire.some(([, l]) => l === 'canary'), 'it goes when the path is idle or its deferral is over');
   });
   it('a deferred background line goes at its deadline even under sustained load', () => {
-    const clock = new FakeClock();
-    const wire: Array<[number, string]> = [];
-    const t0 = clock.now();
-    const q = new SendQueue(clock, new TokenBucket(clock, 1, 1), (l) => (wire.push([clock.now() - t0, l]), true));
+    const { clock, q, wire } = rig(1, 1);
     for (let i = 0; i < 20; i++) void q.push(`a${i}`);
     void q.push('ping', 'background', 5000);
     clock.advance(10_000);

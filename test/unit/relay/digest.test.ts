@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { outageSummary } from '../../../src/relay/message.js';
 import { fold, totals } from '../../../src/relay/digest.js';
 import { MAX_SUMMARY_ALERTS, type GroupMessage } from '../../../src/relay/message.js';
 
@@ -44,4 +45,14 @@ describe('fold (digest)', () => {
     assert.equal(t.resolved, 600);
     assert.equal(t.stillFiring, n - 600);
   });
+
+  it('an outage summary counts every alert firing now, even past the itemised cap', () => {
+    const firing = Array.from({ length: 3 }, (_, i) => ({ fp: `f${i}`, name: 'HostDown', instance: `h${i}`, severity: 'critical' }));
+    const s = outageSummary({ incident: 'K7QM', fromMs: 0, toMs: 17_000 }, firing, 5000);
+    const t = totals(fold([{ createdMs: 0, message: s }]));
+    assert.equal(t.stillFiring, 5000);
+    assert.equal(t.firing.length, 3);
+    assert.equal(t.fired, 0, 'what fires now did not necessarily fire during the outage');
+  });
 });
+
