@@ -88,9 +88,9 @@ export async function startApp(ctx: AppContext): Promise<App> {
   const health = new ChannelHealth();
 
   const dispatcher = new Dispatcher(outbox, notifiers, formatter, config.outbox, clock, log, {
-    delivered: (destination, kind, lines) => {
-      metrics.deliveries.inc({ destination, kind });
-      metrics.deliveredLines.inc({ destination }, lines);
+    sent: (destination, kind, lines) => {
+      metrics.sent.inc({ destination, kind });
+      metrics.sentLines.inc({ destination }, lines);
       const ch = pagingChannelOf(destination);
       if (ch) health.delivered(ch);
     },
@@ -150,6 +150,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
     liveGauge(metrics.registry, 'lifeline_irc_connect_attempts', 'Connection attempts since start.', () => s().attempts);
     liveGauge(metrics.registry, 'lifeline_irc_send_queue_depth', 'Lines waiting in Lifeline for a flood-control token (paced at what the path carries, so a backlog waits here, not in the bouncer).', () => sup.queue.depth);
     liveGauge(metrics.registry, 'lifeline_irc_unconfirmed_lines', 'Lines written to the bouncer that it has not echoed yet (0 without echo-message).', () => sup.unconfirmedLines);
+    liveGauge(metrics.registry, 'lifeline_irc_lines_awaiting_network', 'Lines written since the last canary that came back through the network (not yet proven seen by the network).', () => sup.linesAwaitingNetwork);
     liveGauge(metrics.registry, 'lifeline_irc_pace_lines_per_second', 'Lines per second Lifeline sends at now (the bouncer profile, lowered when the canary shows the path holds lines).', () => sup.pacer.rate);
   }
   liveLabelledGauge(metrics.registry, 'lifeline_incidents', 'Unresolved incidents by state (open, acked).', 'state', () => {

@@ -9,6 +9,7 @@ import type { Availability, Delivery, Notifier } from './notifier.js';
 export abstract class AlwaysReadyNotifier implements Notifier {
   abstract readonly kind: string;
   abstract readonly digestsBacklog: boolean;
+  abstract sentMeans(destination: string): string;
   private readonly events = new EventEmitter();
 
   constructor(private readonly prefix: string) {}

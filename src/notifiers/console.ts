@@ -11,6 +11,9 @@ import { cleanLine, stripFormatting } from './text.js';
 export class ConsoleNotifier extends AlwaysReadyNotifier {
   readonly digestsBacklog = true;
   readonly kind = 'console';
+  sentMeans(): string {
+    return 'written to the log';
+  }
   constructor(private readonly log: Logger) {
     super(CONSOLE_DESTINATION);
   }

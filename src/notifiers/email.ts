@@ -30,6 +30,9 @@ export function emailDestination(address: string): string {
 export class EmailNotifier extends AlwaysReadyNotifier {
   readonly digestsBacklog = false;
   readonly kind = 'email';
+  sentMeans(): string {
+    return 'accepted by the SMTP server (not yet proof it reached the mailbox)';
+  }
   private readonly transporter: Transporter;
 
   constructor(private readonly cfg: EmailConfig) {

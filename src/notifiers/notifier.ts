@@ -23,6 +23,11 @@ export interface Notifier {
   /** Short name for logs and metrics. */
   readonly kind: string;
   /**
+   * What a finished send proves, in words for logs ("accepted by the SMTP server"): never more
+   * than happened. Reaching people is proven elsewhere (IRC: the canary; pages: acknowledgements).
+   */
+  sentMeans(destination: string): string;
+  /**
    * Whether a backlog for one destination is folded into a digest (IRC: a channel wants a summary,
    * not a flood). Pages by email and SMS are already bundled per person and are never folded.
    */

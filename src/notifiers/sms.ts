@@ -47,6 +47,9 @@ const require = createRequire(import.meta.url);
 export class SmsNotifier extends AlwaysReadyNotifier {
   readonly digestsBacklog = false;
   readonly kind = 'sms';
+  sentMeans(): string {
+    return 'accepted by the Twilio API (not yet proof it reached the phone)';
+  }
   private readonly client: TwilioClient;
   private readonly http: TwilioRequestClient;
 

@@ -5,8 +5,8 @@ export interface Metrics {
   registry: Registry;
   webhookRequests: Counter<'result'>;
   alertsReceived: Counter<'status'>;
-  deliveries: Counter<'destination' | 'kind'>;
-  deliveredLines: Counter<'destination'>;
+  sent: Counter<'destination' | 'kind'>;
+  sentLines: Counter<'destination'>;
   deliveryFailures: Counter<'destination' | 'retryable'>;
   ingestSeconds: Histogram;
 }
@@ -19,8 +19,13 @@ export function createMetrics(): Metrics {
     registry,
     webhookRequests: new Counter({ name: 'lifeline_webhook_requests_total', help: 'Alertmanager webhook requests by result (accepted, unauthorized, too_large, bad_request, unsupported_media_type, unavailable).', labelNames: ['result'], registers: [registry] }),
     alertsReceived: new Counter({ name: 'lifeline_alerts_received_total', help: 'Alerts received in accepted webhooks, by status.', labelNames: ['status'], registers: [registry] }),
-    deliveries: new Counter({ name: 'lifeline_deliveries_total', help: 'Outbox entries delivered, by destination and kind (group, summary, text).', labelNames: ['destination', 'kind'], registers: [registry] }),
-    deliveredLines: new Counter({ name: 'lifeline_delivered_lines_total', help: 'Lines delivered, by destination.', labelNames: ['destination'], registers: [registry] }),
+    sent: new Counter({
+      name: 'lifeline_sent_total',
+      help: 'Outbox entries handed over, by destination and kind: IRC lines echoed by the bouncer (written to the socket without echo-message), email accepted by the SMTP server, SMS accepted by Twilio. Not proof the network or the phone got them.',
+      labelNames: ['destination', 'kind'],
+      registers: [registry],
+    }),
+    sentLines: new Counter({ name: 'lifeline_sent_lines_total', help: 'Lines handed over, by destination (as lifeline_sent_total).', labelNames: ['destination'], registers: [registry] }),
     deliveryFailures: new Counter({ name: 'lifeline_delivery_failures_total', help: 'Failed delivery attempts, by destination and whether they will be retried.', labelNames: ['destination', 'retryable'], registers: [registry] }),
     ingestSeconds: new Histogram({ name: 'lifeline_webhook_store_seconds', help: 'Time to store one webhook durably.', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [registry] }),
   };

@@ -9,7 +9,8 @@ import type { Clock } from '../util/clock.js';
 
 /** Hooks for metrics. */
 export interface DispatchObserver {
-  delivered(destination: string, kind: string, lines: number): void;
+  /** An entry was handed over (what that proves: Notifier.sentMeans). */
+  sent(destination: string, kind: string, lines: number): void;
   failed(destination: string, retryable: boolean): void;
 }
 
@@ -185,8 +186,9 @@ export class Dispatcher {
       signal,
     );
     this.outbox.markSent(entry.id, this.clock.now());
-    this.log.info({ event: 'delivered', destination: entry.destination, entry: entry.id, kind: entry.message.kind, lines: lines.length - entry.linesSent, queued_ms: this.clock.now() - entry.createdMs }, 'delivered');
-    this.observer?.delivered(entry.destination, entry.message.kind, lines.length - entry.linesSent);
+    const means = notifier.sentMeans(entry.destination);
+    this.log.info({ event: 'sent', destination: entry.destination, entry: entry.id, kind: entry.message.kind, lines: lines.length - entry.linesSent, queued_ms: this.clock.now() - entry.createdMs, proof: means }, `sent: ${means}`);
+    this.observer?.sent(entry.destination, entry.message.kind, lines.length - entry.linesSent);
   }
 }
 

@@ -12,14 +12,17 @@ export interface CanaryDeps {
   sendBackground(line: string, maxDeferMs: number, onWritten: () => void): Promise<void>;
   /** Our nick now. */
   nick(): string;
-  /** A canary came back after `rttMs` (measured from when it was written). */
-  onOk(rttMs: number): void;
+  /** A count taken when a canary is written (lines written so far), handed back with onOk. */
+  mark(): number;
+  /** A canary came back after `rttMs` (measured from when it was written); `mark` as taken then. */
+  onOk(rttMs: number, mark: number): void;
   /** A canary written in the current upstream epoch did not come back. */
   onLost(): void;
 }
 
 interface InFlight {
   writtenMs: number;
+  mark: number;
   epoch: number;
   timeout: TimerHandle | undefined;
 }
@@ -90,7 +93,7 @@ export class Canary {
         this.inFlight.delete(token);
       }
     }
-    this.d.onOk(now - f.writtenMs);
+    this.d.onOk(now - f.writtenMs, f.mark);
     return true;
   }
 
@@ -110,7 +113,7 @@ export class Canary {
     this.d
       .sendBackground(`PRIVMSG ${this.d.nick()} :${token}`, this.d.intervalMs, () => {
         if (!this.running) return;
-        const f: InFlight = { writtenMs: this.d.clock.now(), epoch, timeout: undefined };
+        const f: InFlight = { writtenMs: this.d.clock.now(), mark: this.d.mark(), epoch, timeout: undefined };
         this.inFlight.set(token, f);
         if (this.inFlight.size > REMEMBERED) {
           const [oldest, g] = this.inFlight.entries().next().value as [string, InFlight];

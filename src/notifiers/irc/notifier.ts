@@ -37,6 +37,12 @@ export class IrcNotifier implements Notifier {
     });
   }
 
+  sentMeans(): string {
+    return this.supervisor.state.echo
+      ? 'echoed by the bouncer; the network confirms it when the next canary comes back'
+      : 'written to the server connection (no echo-message); the network confirms it when the next canary comes back';
+  }
+
   handles(destination: string): boolean {
     return destination.startsWith(PREFIX);
   }

@@ -53,6 +53,9 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
   private stopped = false;
   private timers = new Map<string, TimerHandle>();
   private nickTries = 0;
+  /** Channel/private lines written (canaries excluded), and how many of them the network has proven. */
+  private linesWritten = 0;
+  private networkConfirmed = 0;
   private s: IrcState;
   private readonly liveness: Liveness;
   private readonly canary: Canary;
@@ -99,7 +102,8 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
       timeoutMs: cfg.canary.timeout,
       sendBackground: (line, maxDefer, onWritten) => this.queue.push(line, 'background', maxDefer, onWritten),
       nick: () => this.s.nick,
-      onOk: (rtt) => this.onCanaryOk(rtt),
+      mark: () => this.linesWritten,
+      onOk: (rtt, mark) => this.onCanaryOk(rtt, mark),
       onLost: () => this.onCanaryLost(),
     });
     this.channels = new Channels({
@@ -115,6 +119,11 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
   /** The current state snapshot. */
   get state(): IrcState {
     return this.s;
+  }
+
+  /** Lines written since the last canary that came back through the network was written. */
+  get linesAwaitingNetwork(): number {
+    return this.linesWritten - this.networkConfirmed;
   }
 
   /** Lines written to the bouncer that it has not echoed yet. */
@@ -174,6 +183,7 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
     if (/[\r\n\0]/.test(line)) throw new Error('refusing to write a line containing CR, LF or NUL');
     this.client.raw(line);
     this.liveness.onWritten(line);
+    if (/^(?:PRIVMSG|NOTICE) /.test(line) && !line.startsWith(`PRIVMSG ${this.s.nick} :lifeline-canary `)) this.linesWritten++;
     return true;
   }
 
@@ -190,7 +200,16 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
     if (up === 'up' && this.cfg.canary.enabled) this.canary.newEpoch(1_000);
   }
 
-  private onCanaryOk(rttMs: number): void {
+  /**
+   * A canary came back through the network. The server handles one connection's lines in order
+   * (and the bouncer forwards them in order), so every line written before it was seen by the
+   * network too: that, not the bouncer's echo, is when a line is known to have reached people.
+   */
+  private onCanaryOk(rttMs: number, mark: number): void {
+    if (mark > this.networkConfirmed) {
+      this.log.info({ event: 'irc_network_confirmed', lines: mark - this.networkConfirmed, rtt_ms: rttMs }, `${mark - this.networkConfirmed} line(s) written before the canary are confirmed seen by the network`);
+      this.networkConfirmed = mark;
+    }
     this.pacer.onCanaryRtt(rttMs);
     this.update({ canary: { lastOkMs: this.clock.now(), lastRttMs: rttMs, failing: false } });
     if (this.cfg.bouncer !== 'none') this.setUpstream('up', 'canary came back through the network');
@@ -372,6 +391,12 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
     // Everything watching the connection belongs to the one that is gone.
     for (const name of [...this.timers.keys()]) this.clearTimer(name);
     this.stopWatching(`IRC link lost: ${reason}`);
+    const unproven = this.linesWritten - this.networkConfirmed;
+    if (unproven > 0) {
+      // Their fate is unknown: the bouncer may have forwarded them or not. Say so, no more.
+      this.log.warn({ event: 'irc_unconfirmed_by_network', lines: unproven }, `${unproven} line(s) written since the last canary came back were never confirmed by the network`);
+      this.networkConfirmed = this.linesWritten;
+    }
     this.dropClient();
     this.queue.failAll(`IRC link lost: ${reason}`);
     // A link that stayed up a while earns a fresh backoff; one that flaps keeps growing it.

@@ -14,6 +14,9 @@ import { FakeClock } from '../fakeClock.js';
 /** A notifier that records lines, can be switched off, and can fail after N lines. */
 class RecordingNotifier implements Notifier {
   readonly kind = 'test';
+  sentMeans(): string {
+    return 'recorded by the test';
+  }
   readonly digestsBacklog = true;
   readonly lines: string[] = [];
   isReady = true;

@@ -262,4 +262,24 @@ describe('IrcSupervisor (fake clock, fake client)', () => {
     clients[0]!.own('lifeline', line.slice('PRIVMSG lifeline :'.length));
     assert.equal(sup.pacer.rate, 0.25);
   });
+
+  it('counts lines as seen by the network only when a canary written after them comes back', () => {
+    const { sup, clock, clients } = setup('  canary: { interval: 60s, timeout: 30s }\n', true);
+    sup.start();
+    clients[0]!.register();
+    let mark = clients[0]!.written.length;
+    void sup.queue.push('PRIVMSG #alerts :one', 'alert');
+    void sup.queue.push('PRIVMSG #alerts :two', 'alert');
+    mark = clients[0]!.echoWritten(mark); // the bouncer took them: not yet the network
+    assert.equal(sup.linesAwaitingNetwork, 2);
+    clock.advance(5_000); // first canary, written after both lines
+    const canary = clients[0]!.written.find((l) => l.startsWith('PRIVMSG lifeline :lifeline-canary'))!;
+    const token = canary.slice('PRIVMSG lifeline :'.length);
+    clients[0]!.own('lifeline', token); // ZNC's echo of the canary
+    assert.equal(sup.linesAwaitingNetwork, 2, "the bouncer's echo proves nothing about the network");
+    void sup.queue.push('PRIVMSG #alerts :three', 'alert');
+    clients[0]!.own('lifeline', token); // the network's copy
+    assert.equal(sup.linesAwaitingNetwork, 1, 'the two lines before the canary are confirmed; the one after is not');
+  });
 });
+
