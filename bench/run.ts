@@ -156,63 +156,68 @@ async function benchStartAndIdle(): Promise<Record<string, number>> {
 
 async function singleAlerts(part: 'quiet' | 'b2b', n: number, gapMs: number): Promise<Record<string, number>> {
   return withHealthyLifeline(part, async (s, l) => {
-  const samples: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const name = `${part === 'quiet' ? 'Quiet' : 'B2b'}${String(i).padStart(3, '0')}`;
-    const from = s.peer.messages.length;
-    const t0 = performance.now();
-    const status = await post(l.port, groupPayload(name, 1));
-    if (status !== 200) throw new Error(`webhook answered ${status}`);
-    await waitFor(name, () => seen(s.peer, from).find((m) => m.text.includes(` ${name} `)), 30_000, 1);
-    samples.push(performance.now() - t0);
-    if (gapMs > 0) await new Promise((r) => setTimeout(r, gapMs));
-  }
-  samples.sort((a, b) => a - b);
-  return { [`${part}_p50_ms`]: percentile(samples, 50), [`${part}_p99_ms`]: percentile(samples, 99), [`${part}_max_ms`]: samples.at(-1) as number };
+    const samples: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const name = `${part === 'quiet' ? 'Quiet' : 'B2b'}${String(i).padStart(3, '0')}`;
+      const from = s.peer.messages.length;
+      const t0 = performance.now();
+      const status = await post(l.port, groupPayload(name, 1));
+      if (status !== 200) throw new Error(`webhook answered ${status}`);
+      await waitFor(name, () => seen(s.peer, from).find((m) => m.text.includes(` ${name} `)), 30_000, 1);
+      samples.push(performance.now() - t0);
+      if (gapMs > 0) await new Promise((r) => setTimeout(r, gapMs));
+    }
+    if (process.env['LIFELINE_BENCH_TRACE']) {
+      // Each sample in order, and what Lifeline said about pace, canaries and the link meanwhile.
+      console.log(samples.map((ms, i) => `${i}:${Math.round(ms)}`).join(' '));
+      console.log(l.proc.output.join('').split('\n').filter((x) => /canary|pace|PING|dead|unconfirmed|network_confirmed/.test(x)).join('\n'));
+    }
+    samples.sort((a, b) => a - b);
+    return { [`${part}_p50_ms`]: percentile(samples, 50), [`${part}_p99_ms`]: percentile(samples, 99), [`${part}_max_ms`]: samples.at(-1) as number };
   });
 }
 
 async function benchTrickle(): Promise<Record<string, number>> {
   return withHealthyLifeline('trickle', async (s, l) => {
-  const from = s.peer.messages.length;
-  let lastPost = 0;
-  for (let i = 0; i < 30; i++) {
-    lastPost = Date.now();
-    if ((await post(l.port, groupPayload(`Trickle${String(i).padStart(2, '0')}`, 1))) !== 200) throw new Error('webhook refused');
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-  const covered = (): number => {
-    let n = 0;
-    for (const m of seen(s.peer, from)) {
-      if (/^\[FIRING\] /.test(m.text)) n += 1;
-      const d = /^DIGEST .*?: (\d+) fired/.exec(m.text);
-      if (d) n += Number(d[1]);
+    const from = s.peer.messages.length;
+    let lastPost = 0;
+    for (let i = 0; i < 30; i++) {
+      lastPost = Date.now();
+      if ((await post(l.port, groupPayload(`Trickle${String(i).padStart(2, '0')}`, 1))) !== 200) throw new Error('webhook refused');
+      await new Promise((r) => setTimeout(r, 1000));
     }
-    return n;
-  };
-  const done = await waitFor('all 30 in IRC', () => (covered() >= 30 ? seen(s.peer, from).at(-1) : undefined), 120_000, 10);
-  return { trickle_last_after_last_post_ms: done.atMs - lastPost, trickle_irc_lines: seen(s.peer, from).length };
+    const covered = (): number => {
+      let n = 0;
+      for (const m of seen(s.peer, from)) {
+        if (/^\[FIRING\] /.test(m.text)) n += 1;
+        const d = /^DIGEST .*?: (\d+) fired/.exec(m.text);
+        if (d) n += Number(d[1]);
+      }
+      return n;
+    };
+    const done = await waitFor('all 30 in IRC', () => (covered() >= 30 ? seen(s.peer, from).at(-1) : undefined), 120_000, 10);
+    return { trickle_last_after_last_post_ms: done.atMs - lastPost, trickle_irc_lines: seen(s.peer, from).length };
   });
 }
 
 async function benchOutage(): Promise<Record<string, number>> {
   return withHealthyLifeline('outage', async (s, l) => {
-  await s.znc.kill();
-  await waitFor('link down', async () => (await status(l.port)).link !== 'registered', 30_000, 50);
-  for (let i = 1; i <= 20; i++) if ((await post(l.port, groupPayload(`Bench${i}`, 1))) !== 200) throw new Error('webhook refused');
-  await new Promise((r) => setTimeout(r, 5000));
-  const from = s.peer.messages.length;
-  await s.znc.restart();
-  await waitFor('registered again', async () => (await status(l.port)).link === 'registered', 30_000, 20);
-  const reconnected = Date.now();
-  const named = (): { atMs: number } | undefined => {
-    const lines = seen(s.peer, from);
-    const text = lines.map((m) => m.text).join('\n');
-    const all = Array.from({ length: 20 }, (_, i) => new RegExp(`\\bBench${i + 1}\\b`).test(text)).every(Boolean);
-    return all && /^DIGEST /m.test(text) ? lines.at(-1) : undefined;
-  };
-  const done = await waitFor('digest naming all 20', named, 60_000, 10);
-  return { outage_all_20_named_after_reconnect_ms: done.atMs - reconnected, outage_irc_lines: seen(s.peer, from).length };
+    await s.znc.kill();
+    await waitFor('link down', async () => (await status(l.port)).link !== 'registered', 30_000, 50);
+    for (let i = 1; i <= 20; i++) if ((await post(l.port, groupPayload(`Bench${i}`, 1))) !== 200) throw new Error('webhook refused');
+    await new Promise((r) => setTimeout(r, 5000));
+    const from = s.peer.messages.length;
+    await s.znc.restart();
+    await waitFor('registered again', async () => (await status(l.port)).link === 'registered', 30_000, 20);
+    const reconnected = Date.now();
+    const named = (): { atMs: number } | undefined => {
+      const lines = seen(s.peer, from);
+      const text = lines.map((m) => m.text).join('\n');
+      const all = Array.from({ length: 20 }, (_, i) => new RegExp(`\\bBench${i + 1}\\b`).test(text)).every(Boolean);
+      return all && /^DIGEST /m.test(text) ? lines.at(-1) : undefined;
+    };
+    const done = await waitFor('digest naming all 20', named, 60_000, 10);
+    return { outage_all_20_named_after_reconnect_ms: done.atMs - reconnected, outage_irc_lines: seen(s.peer, from).length };
   });
 }
 
@@ -231,51 +236,51 @@ async function benchFrozen(): Promise<Record<string, number>> {
 
 async function benchStorm(): Promise<Record<string, number>> {
   return withHealthyLifeline('storm', async (s, l) => {
-  const before = s.peer.messages.length;
-  const t0 = Date.now();
-  let next = 0;
-  let ok = 0;
-  const workers = Array.from({ length: 20 }, async () => {
-    while (next < 200) {
-      const i = next++;
-      if ((await post(l.port, groupPayload(`Storm${String(i).padStart(3, '0')}`, 50))) === 200) ok++;
-    }
-  });
-  await Promise.all(workers);
-  const ingestMs = Date.now() - t0;
-  const lastPost = Date.now();
-  const first = await waitFor('first line', () => s.peer.messages.slice(before).find((m) => m.from === 'lifeline'), 10_000, 5);
-  // Everything is covered when the groups posted on their own plus the digests' "fired" counts reach 10,000.
-  const covered = (): number => {
-    let n = 0;
-    for (const m of s.peer.messages.slice(before)) {
-      const t = plain(m.text);
-      const g = /^\[FIRING:(\d+)\]/.exec(t);
-      if (g) n += Number(g[1]);
-      if (/^\[FIRING\] /.test(t)) n += 1;
-      const d = /^DIGEST .*?: (\d+) fired/.exec(t);
-      if (d) n += Number(d[1]);
-    }
-    return n;
-  };
-  const done = await waitFor('everything in IRC', () => (covered() >= 10_000 ? s.peer.messages.at(-1) : undefined), 120_000, 10);
-  const db = new Database(l.dbPath, { readonly: true });
-  const stored = (db.prepare('SELECT COUNT(*) AS n FROM alerts').get() as { n: number }).n;
-  db.close();
-  const status = (await (await fetch(`http://127.0.0.1:${l.port}/api/v1/status`)).json()) as { irc: { attempts: number; link: string } };
-  const lines = s.peer.messages.slice(before).filter((m) => m.from === 'lifeline').length;
-  return {
-    storm_webhooks_200: ok,
-    storm_alerts_stored: stored,
-    storm_ingest_ms: ingestMs,
-    storm_first_line_ms: first.atMs - t0,
-    storm_everything_in_irc_ms: done.atMs - t0,
-    storm_accounted_after_last_post_ms: done.atMs - lastPost,
-    storm_irc_lines: lines,
-    storm_irc_connects: status.irc.attempts,
-    storm_flood_disconnects: status.irc.attempts - 1 + (status.irc.link === 'registered' ? 0 : 1),
-    storm_peak_rss_mb: rssMb(l.proc.pid, 'VmHWM'),
-  };
+    const before = s.peer.messages.length;
+    const t0 = Date.now();
+    let next = 0;
+    let ok = 0;
+    const workers = Array.from({ length: 20 }, async () => {
+      while (next < 200) {
+        const i = next++;
+        if ((await post(l.port, groupPayload(`Storm${String(i).padStart(3, '0')}`, 50))) === 200) ok++;
+      }
+    });
+    await Promise.all(workers);
+    const ingestMs = Date.now() - t0;
+    const lastPost = Date.now();
+    const first = await waitFor('first line', () => s.peer.messages.slice(before).find((m) => m.from === 'lifeline'), 10_000, 5);
+    // Everything is covered when the groups posted on their own plus the digests' "fired" counts reach 10,000.
+    const covered = (): number => {
+      let n = 0;
+      for (const m of s.peer.messages.slice(before)) {
+        const t = plain(m.text);
+        const g = /^\[FIRING:(\d+)\]/.exec(t);
+        if (g) n += Number(g[1]);
+        if (/^\[FIRING\] /.test(t)) n += 1;
+        const d = /^DIGEST .*?: (\d+) fired/.exec(t);
+        if (d) n += Number(d[1]);
+      }
+      return n;
+    };
+    const done = await waitFor('everything in IRC', () => (covered() >= 10_000 ? s.peer.messages.at(-1) : undefined), 120_000, 10);
+    const db = new Database(l.dbPath, { readonly: true });
+    const stored = (db.prepare('SELECT COUNT(*) AS n FROM alerts').get() as { n: number }).n;
+    db.close();
+    const status = (await (await fetch(`http://127.0.0.1:${l.port}/api/v1/status`)).json()) as { irc: { attempts: number; link: string } };
+    const lines = s.peer.messages.slice(before).filter((m) => m.from === 'lifeline').length;
+    return {
+      storm_webhooks_200: ok,
+      storm_alerts_stored: stored,
+      storm_ingest_ms: ingestMs,
+      storm_first_line_ms: first.atMs - t0,
+      storm_everything_in_irc_ms: done.atMs - t0,
+      storm_accounted_after_last_post_ms: done.atMs - lastPost,
+      storm_irc_lines: lines,
+      storm_irc_connects: status.irc.attempts,
+      storm_flood_disconnects: status.irc.attempts - 1 + (status.irc.link === 'registered' ? 0 : 1),
+      storm_peak_rss_mb: rssMb(l.proc.pid, 'VmHWM'),
+    };
   });
 }
 
