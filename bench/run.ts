@@ -170,7 +170,7 @@ async function singleAlerts(part: 'quiet' | 'b2b', n: number, gapMs: number): Pr
     if (process.env['LIFELINE_BENCH_TRACE']) {
       // Each sample in order, and what Lifeline said about pace, canaries and the link meanwhile.
       console.log(samples.map((ms, i) => `${i}:${Math.round(ms)}`).join(' '));
-      console.log(l.proc.output.join('').split('\n').filter((x) => /canary|pace|PING|dead|unconfirmed|network_confirmed/.test(x)).join('\n'));
+      console.log(l.proc.output.join('').split('\n').filter((x) => /"event":"irc_(canary|pace|dead|unconfirmed|network|disconnected)/.test(x)).join('\n'));
     }
     samples.sort((a, b) => a - b);
     return { [`${part}_p50_ms`]: percentile(samples, 50), [`${part}_p99_ms`]: percentile(samples, 99), [`${part}_max_ms`]: samples.at(-1) as number };

@@ -11,16 +11,24 @@ export interface FloodProfile {
 /**
  * What each kind of far end lets through, so Lifeline's own queue (not the bouncer's) holds any
  * backlog and can fold it into a digest:
- *  - ZNC 1.8 at its defaults (measured here, Debian 1.8.2 in front of ngircd): four lines pass at
- *    once, then one line every 2 s; faster lines wait in ZNC's queue, invisible to the client.
+ *  - ZNC 1.8 at its defaults: FloodRate 2.00 (seconds per line: a timer adds one send every
+ *    FloodRate seconds) and FloodBurst 9. Measured here (Debian 1.8.2 in front of ngircd), a client
+ *    that has just attached gets four lines through at once — ZNC's own attach traffic spent the
+ *    rest — then one line every 2 s; faster lines wait in ZNC's queue, invisible to the client.
  *  - soju: a token bucket of 10 lines, one every 2 s (its upstreamMessageDelay/Burst constants).
+ *  - The bouncer's own upstream lines (its keepalive PINGs, JOIN/MODE when a client attaches) take
+ *    slots in that same queue and Lifeline cannot see them. Pacing at exactly 0.5 line/s left
+ *    Lifeline one slot ahead of ZNC for good (measured: each line written within 6 ms of its
+ *    webhook, then held 2 s inside ZNC), so a canary on a "spare" token delayed the next alert by
+ *    a whole slot. Lifeline therefore paces 10 % under the bouncer's rate: the bouncer keeps
+ *    headroom, and what Lifeline counts as spare is spare upstream too.
  *  - a server directly: 1 line/s after a burst of 5 stays under the flood limits of common ircds
  *    (ngircd lets a client through at 3 lines/s; solanum's default is stricter in bursts).
  * `irc.flood` overrides these when the bouncer is configured differently.
  */
 export const FLOOD_PROFILES: Readonly<Record<IrcConfig['bouncer'], FloodProfile>> = Object.freeze({
-  znc: { burst: 4, linesPerSecond: 0.5 },
-  soju: { burst: 10, linesPerSecond: 0.5 },
+  znc: { burst: 4, linesPerSecond: 0.45 },
+  soju: { burst: 10, linesPerSecond: 0.45 },
   none: { burst: 5, linesPerSecond: 1 },
 });
 

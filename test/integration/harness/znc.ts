@@ -7,7 +7,8 @@ import { freePort, giveToServerUser, startServer, tempDir, waitForPort, type Ser
  * Debian's ZNC 1.8 on loopback, as an unprivileged user (as root it waits 30 s before starting).
  * `Version` is required in znc.conf; clients log in with PASS "user/network:password".
  * ConnectDelay/ServerThrottle are lowered so it reconnects upstream within a second or two.
- * Flood control stays at ZNC's defaults (4 lines at once, then one every 2 s, as measured) unless
+ * Flood control stays at ZNC's defaults (FloodRate 2 s per line, FloodBurst 9, of which a freshly
+ * attached client sees about 4: measured) unless
  * a test asks for `ZncFlood` explicitly: what users run is what the tests see.
  */
 /** ZNC's per-network flood settings (FloodRate is seconds per line). */

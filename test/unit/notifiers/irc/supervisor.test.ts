@@ -255,12 +255,12 @@ describe('IrcSupervisor (fake clock, fake client)', () => {
     const { sup, clock, clients } = setup('');
     sup.start();
     clients[0]!.register();
-    assert.equal(sup.pacer.rate, 0.5);
+    assert.equal(sup.pacer.rate, 0.45);
     clock.advance(5_000);
     const line = clients[0]!.written.find((l) => l.startsWith('PRIVMSG lifeline :lifeline-canary'))!;
     clock.advance(9_000);
     clients[0]!.own('lifeline', line.slice('PRIVMSG lifeline :'.length));
-    assert.equal(sup.pacer.rate, 0.25);
+    assert.equal(sup.pacer.rate, 0.225);
   });
 
   it('counts lines as seen by the network only when a canary written after them comes back', () => {
