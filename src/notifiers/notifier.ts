@@ -40,6 +40,12 @@ export interface Notifier {
   availability(destination: string): Availability;
   /** Turns rendered message lines into wire lines (sanitised, split to the protocol's limit). */
   prepare(destination: string, lines: readonly string[]): string[];
+  /**
+   * Optional: resolves when a delivery started now would go out at once (IRC: a flood token is
+   * free). The dispatcher waits for it before choosing what to send, so a backlog is folded into
+   * a digest at the last moment.
+   */
+  awaitTurn?(destination: string, signal: AbortSignal): Promise<void>;
   /** Delivers; throws NotifyError on failure. */
   send(delivery: Delivery, signal: AbortSignal): Promise<void>;
   /** Subscribes to "readiness may have changed"; returns the unsubscribe function. */

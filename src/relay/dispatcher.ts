@@ -104,6 +104,12 @@ export class Dispatcher {
         await this.waitForPoke(destination);
         continue;
       }
+      // Choose what to send only when it can go: whatever arrives while the path is busy is
+      // folded into the same digest instead of a series of small ones.
+      if (notifier.awaitTurn) {
+        await notifier.awaitTurn(destination, signal);
+        if (signal.aborted || !notifier.ready(destination)) continue;
+      }
       const entry = this.next(destination, notifier);
       if (!entry) {
         await this.waitForPoke(destination);

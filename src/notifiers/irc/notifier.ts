@@ -74,6 +74,10 @@ export class IrcNotifier implements Notifier {
     return lines.flatMap((l) => splitUtf8(cleanLine(l), budget)).filter((l) => l.length > 0);
   }
 
+  awaitTurn(_destination: string, signal: AbortSignal): Promise<void> {
+    return this.supervisor.queue.whenWritable(signal);
+  }
+
   /**
    * Writes the lines through the paced send queue, then waits until the bouncer has proven it took
    * them (its echo; see liveness.ts). Progress is recorded only for proven lines, so lines written

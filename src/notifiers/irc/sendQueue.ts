@@ -72,6 +72,26 @@ export class SendQueue {
     });
   }
 
+  /**
+   * Resolves when an alert line pushed now would be written at once: no alert line waits and a
+   * flood token is there. The dispatcher waits for this before it picks what to send, so a
+   * backlog is folded into a digest at the last moment and covers everything that arrived.
+   * Resolves early when `signal` aborts.
+   */
+  whenWritable(signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (signal?.aborted || (this.depthOf('alert') === 0 && this.bucket.waitMs() === 0)) {
+          resolve();
+          return;
+        }
+        // The next token, or (if alert lines wait) the moment one of them takes it.
+        this.clock.setTimeout(check, Math.max(1, this.bucket.waitMs()));
+      };
+      check();
+    });
+  }
+
   /** Drops waiting lines of one class (e.g. replies nobody needs any more); they reject. */
   drop(cls: LineClass, reason: string, keep: (line: string) => boolean = () => false): number {
     const q = this.items.get(cls) as Item[];

@@ -59,6 +59,20 @@ describe('SendQueue', () => {
     const at = wire.find(([, l]) => l === 'ping')?.[0];
     assert.ok(at !== undefined && at >= 5000 && at <= 6000, `ping written at ${at} ms`);
   });
+  it('whenWritable resolves only once no alert line waits and a token is free', async () => {
+    const { clock, q, wire } = rig(1, 1);
+    void q.push('a1');
+    void q.push('a2');
+    let at: number | undefined;
+    const t0 = clock.now();
+    void q.whenWritable().then(() => (at = clock.now() - t0));
+    for (let i = 0; i < 30; i++) {
+      clock.advance(100);
+      await Promise.resolve();
+    }
+    assert.deepEqual(wire, [[0, 'a1'], [1000, 'a2']]);
+    assert.equal(at, 2000, 'a2 took the token at 1 s; the next is free at 2 s');
+  });
   it('fails everything queued, retryably, when the link is down', async () => {
     const clock = new FakeClock();
     const q = new SendQueue(clock, new TokenBucket(clock, 5, 1), () => false);

@@ -21,6 +21,16 @@ class RecordingNotifier implements Notifier {
   readonly lines: string[] = [];
   isReady = true;
   failAfter: number | undefined;
+  /** When set, awaitTurn waits until the test opens the turn (a busy path). */
+  turn: { open: () => void; promise: Promise<void> } | undefined;
+  awaitTurn(): Promise<void> {
+    return this.turn?.promise ?? Promise.resolve();
+  }
+  closeTurn(): void {
+    let open = (): void => undefined;
+    const promise = new Promise<void>((r) => (open = r));
+    this.turn = { open: () => ((this.turn = undefined), open()), promise };
+  }
   outage: Availability['lastOutage'];
   private ev = new EventEmitter();
   handles(d: string): boolean {
@@ -109,6 +119,25 @@ describe('Dispatcher', () => {
     notifier.setReady(true);
     await settle();
     assert.deepEqual(notifier.lines, ['DIGEST while disconnected 12 min: 5 fired, 0 resolved, 5 still firing', '  still firing: critical: A h0, B h0, C h0, D h0, E h0']);
+    assert.equal(outbox.pendingCount(), 0);
+  });
+
+  it('chooses what to send only when it can go: a storm arriving while the path is busy is one digest', async () => {
+    outbox.enqueue('test:x', group('First'), clock.now());
+    dispatcher.poke('test:x');
+    await settle();
+    assert.deepEqual(notifier.lines, ['[FIRING] critical First h0']);
+    notifier.closeTurn(); // the path is busy (no flood token) while 40 more webhooks arrive
+    for (let i = 0; i < 40; i++) {
+      outbox.enqueue('test:x', group(`Storm${i}`, 5), clock.now());
+      dispatcher.poke('test:x');
+      await settle();
+    }
+    assert.equal(notifier.lines.length, 1, 'nothing chosen while the path is busy');
+    notifier.turn!.open();
+    await settle();
+    const digests = notifier.lines.filter((l) => l.startsWith('DIGEST'));
+    assert.deepEqual(digests, ['DIGEST 40 queued notifications: 200 fired, 0 resolved, 200 still firing']);
     assert.equal(outbox.pendingCount(), 0);
   });
 
