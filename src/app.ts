@@ -18,16 +18,16 @@ import type { Logger } from './observability/logger.js';
 import { createMetrics, liveGauge, liveLabelledGauge, type Metrics } from './observability/metrics.js';
 import { OnCallSchedule } from './people/oncall.js';
 import { MaintenanceWindows } from './policy/maintenance.js';
-import { RepeatFilter } from './policy/repeat.js';
+import { RepeatFilter } from './store/repeat.js';
 import { destinationsOf } from './policy/routing.js';
-import { SilenceStore } from './policy/silences.js';
+import { SilenceStore } from './store/silences.js';
 import { Dispatcher } from './relay/dispatcher.js';
 import { MAX_SUMMARY_ALERTS, outageSummary } from './relay/message.js';
 import { makeIngest } from './pipeline/ingest.js';
 import { batchOf, type GroupNotification } from './sources/alertmanager.js';
 import { makeTwilioInbound } from './sources/twilioInbound.js';
 import { AlertStore } from './store/alerts.js';
-import { openDb, type Db } from './store/db.js';
+import { openDb, storeReadable, type Db } from './store/db.js';
 import { Outbox } from './store/outbox.js';
 import type { Clock } from './util/clock.js';
 import { sleep } from './util/clock.js';
@@ -172,12 +172,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
     ingest,
     smsInbound: makeTwilioInbound({ config, engine: escalation, schedule, log }),
     ready: () => {
-      let storeOk = true;
-      try {
-        db.prepare('SELECT 1').get();
-      } catch {
-        storeOk = false;
-      }
+      const storeOk = storeReadable(db);
       return { ready: storeOk, checks: { store: storeOk ? 'ok' : 'unavailable', config: 'loaded', irc: irc ? irc.state.link : 'not configured' } };
     },
     oncall: () => ({

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { commandsSchema, dailyNoteSchema, emailSchema, escalationSchema, maintenanceSchema, oncallSchema, personSchema, smsSchema } from './escalationSchema.js';
 import { describeJsonSchema } from './descriptions.js';
 import { duration, port, secret } from './schemaParts.js';
-import { cronProblem } from '../policy/maintenance.js';
+import { cronProblem } from './cron.js';
 
 /*
  * The configuration schema: the single source of truth for validation, for the TypeScript type

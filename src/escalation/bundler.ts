@@ -6,7 +6,7 @@ import type { OnCallSchedule, Person } from '../people/oncall.js';
 import type { Db } from '../store/db.js';
 import type { Outbox } from '../store/outbox.js';
 import { NOTICE_STEPS, type PagingChannel } from './channels.js';
-import type { IncidentStore, PageRow } from './incidents.js';
+import type { IncidentStore, PageRow } from '../store/incidents.js';
 
 /** What a page says: a subject line (sorts well on a phone) and body lines. */
 export interface PageText {
@@ -125,10 +125,9 @@ export class PageBundler {
   /** One SMS per hour telling the person that pages now come by email (a text message: not counted). */
   private budgetNotice(person: Person, now: number): void {
     const dest = smsDestination(person.phone as string);
-    const recent = this.d.db.prepare("SELECT 1 FROM outbox WHERE destination = ? AND kind = 'text' AND created_ms >= ? AND payload LIKE '%SMS budget reached%'").get(dest, now - 3_600_000);
-    if (recent) return;
+    if (this.d.outbox.hasNoticeSince(dest, 'sms_budget', now - 3_600_000)) return;
     const s = this.d.config.sms as NonNullable<Config['sms']>;
-    const id = this.d.outbox.enqueue(dest, { kind: 'text', text: `Lifeline: SMS budget reached (${s.max_per_hour}/h, ${s.max_per_day}/day); further pages come by email.` }, now);
+    const id = this.d.outbox.enqueue(dest, { kind: 'text', tag: 'sms_budget', text: `Lifeline: SMS budget reached (${s.max_per_hour}/h, ${s.max_per_day}/day); further pages come by email.` }, now);
     this.d.log.warn({ event: 'sms_budget_reached', person: person.name, outbox: id }, 'SMS budget reached; paging by email');
     this.d.poke(dest);
   }

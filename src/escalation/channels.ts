@@ -1,13 +1,15 @@
 import { emailDestination } from '../notifiers/email.js';
 import { smsDestination } from '../notifiers/sms.js';
 import type { Person } from '../people/oncall.js';
+import { NOTICE_STEPS, type PagingChannel } from '../store/incidents.js';
 
 /**
- * The ways escalation can page a person, out of band from IRC. IRC is not one of them: it is the
- * path the monitoring-path rule watches, and its delivery failures must never trip the failover
- * between these channels.
+ * The ways escalation can page a person, out of band from IRC (the type lives with the page rows
+ * that store it). IRC is not one of them: it is the path the monitoring-path rule watches, and its
+ * delivery failures must never trip the failover between these channels.
  */
-export type PagingChannel = 'email' | 'sms';
+export type { PagingChannel };
+export { NOTICE_STEPS };
 
 /** What escalation knows about one paging channel. */
 export interface PagingChannelSpec {
@@ -30,6 +32,3 @@ export function pagingChannelOf(destination: string): PagingChannel | undefined 
   if (destination.startsWith('sms:')) return 'sms';
   return undefined;
 }
-
-/** Page steps that are notices (resolved, restored): sent at once, never bundled with or delaying pages. */
-export const NOTICE_STEPS: ReadonlySet<string> = new Set(['resolved', 'restored']);

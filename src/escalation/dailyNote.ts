@@ -9,7 +9,7 @@ import { ircDestination } from '../policy/routing.js';
 import type { AlertStore } from '../store/alerts.js';
 import type { Outbox } from '../store/outbox.js';
 import type { Clock } from '../util/clock.js';
-import type { IncidentStore } from './incidents.js';
+import type { IncidentStore } from '../store/incidents.js';
 
 // node-schedule is loaded only when a daily note is configured.
 const require = createRequire(import.meta.url);

@@ -7,7 +7,7 @@ import type { Outbox } from '../store/outbox.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { PAGING_CHANNELS, type PagingChannel } from './channels.js';
 import type { ChannelHealth } from './health.js';
-import { IncidentStore, type Incident } from './incidents.js';
+import { IncidentStore, type Incident } from '../store/incidents.js';
 import { PageBundler, type PageText } from './bundler.js';
 import { effectivePolicies, type Policy } from './policies.js';
 

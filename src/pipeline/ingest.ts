@@ -1,8 +1,8 @@
 import type { AlertBatch } from '../alerts/alert.js';
 import type { EscalationEngine } from '../escalation/engine.js';
 import type { MaintenanceWindows } from '../policy/maintenance.js';
-import type { RepeatFilter } from '../policy/repeat.js';
-import type { SilenceStore } from '../policy/silences.js';
+import type { RepeatFilter } from '../store/repeat.js';
+import type { SilenceStore } from '../store/silences.js';
 import { groupMessageOf } from '../relay/message.js';
 import type { AlertStore } from '../store/alerts.js';
 import type { Db } from '../store/db.js';

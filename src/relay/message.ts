@@ -60,10 +60,15 @@ export interface OutageInfo {
   toMs: number;
 }
 
+/** Notices Lifeline needs to find again. */
+export type NoticeTag = 'sms_budget';
+
 /** Free text (notices from Lifeline itself). */
 export interface TextMessage {
   kind: 'text';
   text: string;
+  /** What kind of notice this is, for Lifeline's own look-ups (never matched by its text). */
+  tag?: NoticeTag;
 }
 
 /** A page to one person by email or SMS: a subject line and body lines (bundled pages included). */

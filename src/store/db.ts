@@ -53,3 +53,13 @@ export function migrate(db: Db): void {
     })();
   }
 }
+
+/** Whether the database answers a query now (for /readyz). */
+export function storeReadable(db: Db): boolean {
+  try {
+    db.prepare('SELECT 1').get();
+    return true;
+  } catch {
+    return false;
+  }
+}

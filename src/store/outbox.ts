@@ -1,5 +1,5 @@
 import { fold } from '../relay/digest.js';
-import type { OutboxMessage } from '../relay/message.js';
+import type { NoticeTag, OutboxMessage } from '../relay/message.js';
 import type { Db } from './db.js';
 
 /** A row of the outbox. */
@@ -40,6 +40,7 @@ export class Outbox {
   private readonly attempt;
   private readonly byId;
   private readonly destinations;
+  private readonly noticeSince;
 
   constructor(
     private readonly db: Db,
@@ -58,6 +59,9 @@ export class Outbox {
     this.attempt = db.prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?');
     this.markFolded = db.prepare("UPDATE outbox SET state = 'folded', done_ms = ?, folded_into = ? WHERE id = ?");
     this.byId = db.prepare<[number], Row & { state: string }>('SELECT id, destination, created_ms, payload, lines, lines_sent, state FROM outbox WHERE id = ?');
+    this.noticeSince = db.prepare<[string, number, string], { id: number }>(
+      "SELECT id FROM outbox WHERE destination = ? AND kind = 'text' AND created_ms >= ? AND json_extract(payload, '$.tag') = ? LIMIT 1",
+    );
     this.destinations = db.prepare<[], { destination: string }>("SELECT DISTINCT destination FROM outbox WHERE state = 'pending'");
   }
 
@@ -84,6 +88,11 @@ export class Outbox {
   /** Number of pending entries, for one destination or all. */
   pendingCount(destination?: string): number {
     return destination === undefined ? this.countAll.get()?.n ?? 0 : this.countPending.get(destination)?.n ?? 0;
+  }
+
+  /** Whether a notice with `tag` was queued for a destination since `sinceMs`. */
+  hasNoticeSince(destination: string, tag: NoticeTag, sinceMs: number): boolean {
+    return this.noticeSince.get(destination, sinceMs, tag) !== undefined;
   }
 
   /** Destinations with pending entries. */

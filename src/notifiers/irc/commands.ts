@@ -4,7 +4,7 @@ import { formatDuration, parseDuration } from '../../config/duration.js';
 import type { EscalationEngine } from '../../escalation/engine.js';
 import type { OnCallSchedule } from '../../people/oncall.js';
 import { parseMatcherText } from '../../policy/matchers.js';
-import type { SilenceStore } from '../../policy/silences.js';
+import type { SilenceStore } from '../../store/silences.js';
 import type { AlertStore } from '../../store/alerts.js';
 import type { Outbox } from '../../store/outbox.js';
 import type { Clock } from '../../util/clock.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import schedule from 'node-schedule';
 import { parseConfig } from '../../../src/config/load.js';
 import { scheduleDailyNote, sendDailyNote } from '../../../src/escalation/dailyNote.js';
-import { IncidentStore } from '../../../src/escalation/incidents.js';
+import { IncidentStore } from '../../../src/store/incidents.js';
 import type { IrcState } from '../../../src/notifiers/irc/state.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { OnCallSchedule } from '../../../src/people/oncall.js';

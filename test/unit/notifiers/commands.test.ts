@@ -6,7 +6,7 @@ import { CommandHandler, type CommandMessage } from '../../../src/notifiers/irc/
 import type { IrcState } from '../../../src/notifiers/irc/state.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { OnCallSchedule } from '../../../src/people/oncall.js';
-import { SilenceStore } from '../../../src/policy/silences.js';
+import { SilenceStore } from '../../../src/store/silences.js';
 import { AlertStore } from '../../../src/store/alerts.js';
 import { openDb } from '../../../src/store/db.js';
 import { Outbox } from '../../../src/store/outbox.js';

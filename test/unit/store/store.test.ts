@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { LifelineError } from '../../../src/errors.js';
-import { RepeatFilter } from '../../../src/policy/repeat.js';
+import { RepeatFilter } from '../../../src/store/repeat.js';
 import { groupMessageOf } from '../../../src/relay/message.js';
 import type { AlertBatch } from '../../../src/alerts/alert.js';
 import { batchOf, parseWebhookPayload } from '../../../src/sources/alertmanager.js';

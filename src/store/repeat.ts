@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Db } from '../store/db.js';
+import type { Db } from './db.js';
 import type { GroupMessage } from '../relay/message.js';
 
 /**

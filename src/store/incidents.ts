@@ -1,6 +1,11 @@
 import { randomInt } from 'node:crypto';
-import type { Db } from '../store/db.js';
-import { NOTICE_STEPS } from './channels.js';
+import type { Db } from './db.js';
+
+/** The paging channels a page row can name (escalation/channels.ts describes each). */
+export type PagingChannel = 'email' | 'sms';
+
+/** Page steps that are notices (resolved, restored): sent at once, never bundled with or delaying pages. */
+export const NOTICE_STEPS: ReadonlySet<string> = new Set(['resolved', 'restored']);
 
 /** An incident: what escalation pages about, acknowledges and resolves. */
 export interface Incident {
@@ -26,7 +31,7 @@ export interface PageRow {
   id: number;
   incidentId: number;
   step: string;
-  channel: 'email' | 'sms';
+  channel: PagingChannel;
   person: string;
   createdMs: number;
   notBeforeMs: number;

@@ -1,5 +1,5 @@
-import type { Db } from '../store/db.js';
-import { compileMatchers } from './matchers.js';
+import { compileMatchers } from '../policy/matchers.js';
+import type { Db } from './db.js';
 
 /** A silence set from IRC. */
 export interface Silence {
