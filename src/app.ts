@@ -1,3 +1,6 @@
+import { Commands } from './commands/commands.js';
+import { IrcCommands, commandMessage } from './commands/irc.js';
+import { smsCommand } from './commands/sms.js';
 import type { Config } from './config/schema.js';
 import { ErrorCodes, LifelineError, describeError } from './errors.js';
 import { scheduleDailyNote } from './escalation/dailyNote.js';
@@ -8,7 +11,6 @@ import { startHttpServer, type HttpServer } from './http/server.js';
 import { ConsoleNotifier } from './notifiers/console.js';
 import { EmailNotifier } from './notifiers/email.js';
 import { Formatter } from './notifiers/format.js';
-import { CommandHandler, commandMessage } from './notifiers/irc/commands.js';
 import { IrcNotifier } from './notifiers/irc/notifier.js';
 import { pathHealthy, type IrcState } from './notifiers/irc/state.js';
 import { IrcSupervisor, type ClientFactory } from './notifiers/irc/supervisor.js';
@@ -161,6 +163,9 @@ export async function startApp(ctx: AppContext): Promise<App> {
   liveGauge(metrics.registry, 'lifeline_outbox_pending', 'Messages waiting in the outbox, all destinations.', () => outbox.pendingCount());
   liveLabelledGauge(metrics.registry, 'lifeline_alerts', 'Stored alerts by state.', 'state', () => ({ ...alerts.countByStatus() }));
 
+  // Commands from IRC and SMS, one set.
+  const commands = new Commands({ config, clock, engine: escalation, schedule, alerts, outbox, silences, ircState: () => irc?.state });
+
   // IRC first: registering takes network round trips, listening does not.
   irc?.start();
   let http: HttpServer;
@@ -170,7 +175,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
     log,
     metrics,
     ingest,
-    smsInbound: makeTwilioInbound({ config, engine: escalation, schedule, log }),
+    smsInbound: makeTwilioInbound({ config, schedule, log, command: (person, body) => smsCommand(commands, escalation.incidents, person, body) }),
     ready: () => {
       const storeOk = storeReadable(db);
       return { ready: storeOk, checks: { store: storeOk ? 'ok' : 'unavailable', config: 'loaded', irc: irc ? irc.state.link : 'not configured' } };
@@ -205,10 +210,10 @@ export async function startApp(ctx: AppContext): Promise<App> {
       }
     });
     const notifier = ircNotifier as IrcNotifier;
-    const commands = new CommandHandler({ config, clock, engine: escalation, schedule, alerts, outbox, silences, ircState: () => irc.state, say: (t, text, notice) => notifier.say(t, text, notice) });
+    const ircCommands = new IrcCommands({ config, commands, ircState: () => irc.state, say: (t, text, notice) => notifier.say(t, text, notice) });
     irc.on('message', (e) => {
       try {
-        commands.handle(commandMessage(e));
+        ircCommands.handle(commandMessage(e));
       } catch (err) {
         log.error({ event: 'command_failed', err: describeError(err) }, 'IRC command failed');
       }

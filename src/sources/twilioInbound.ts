@@ -1,8 +1,7 @@
 import { createRequire } from 'node:module';
 import type { Config } from '../config/schema.js';
-import type { EscalationEngine } from '../escalation/engine.js';
 import type { Logger } from '../observability/logger.js';
-import type { OnCallSchedule } from '../people/oncall.js';
+import type { OnCallSchedule, Person } from '../people/oncall.js';
 
 /** What the HTTP layer answers to Twilio. */
 export interface InboundAnswer {
@@ -21,12 +20,12 @@ function twiml(text: string): string {
 }
 
 /**
- * Twilio's inbound SMS webhook: "ACK 7KQ2" (or a bare "ACK" for the latest page to that number)
- * acknowledges. Twilio signs each request: X-Twilio-Signature is base64(HMAC-SHA1(auth token, the
+ * Twilio's inbound SMS webhook: checks who is writing, then hands the text to the commands
+ * (commands/sms.ts: "ACK 7KQ2", or a bare "ACK" for the latest page to that number). Twilio signs each request: X-Twilio-Signature is base64(HMAC-SHA1(auth token, the
  * exact public URL it called + every POST parameter name and value, sorted by name)); twilio's
  * validateRequest checks it. An unsigned or wrongly signed request gets 403 and changes nothing.
  */
-export function makeTwilioInbound(d: { config: Config; engine: EscalationEngine; schedule: OnCallSchedule; log: Logger }): ((form: Record<string, string>, signature: string | undefined) => InboundAnswer) | undefined {
+export function makeTwilioInbound(d: { config: Config; schedule: OnCallSchedule; log: Logger; command(person: Person, body: string): string }): ((form: Record<string, string>, signature: string | undefined) => InboundAnswer) | undefined {
   const sms = d.config.sms;
   if (!sms?.inbound_url) return undefined;
   const validate = (require('twilio') as { validateRequest: Validate }).validateRequest;
@@ -40,12 +39,6 @@ export function makeTwilioInbound(d: { config: Config; engine: EscalationEngine;
     const from = form['From'] ?? '';
     const person = d.schedule.everyone().find((p) => p.phone === from);
     if (!person) return { status: 200, body: twiml('Lifeline: this number is not in the team; nothing changed.') };
-    const text = (form['Body'] ?? '').trim();
-    const m = /^ACK(?:\s+([A-Za-z0-9]{4}))?$/i.exec(text);
-    if (!m) return { status: 200, body: twiml('Lifeline: reply "ACK ID" (or "ACK" for your latest page).') };
-    const code = m[1] ?? d.engine.incidents.lastPagedBySms(person.name)?.ackCode;
-    if (!code) return { status: 200, body: twiml('Lifeline: no page to acknowledge.') };
-    const r = d.engine.ack(code, `${person.name} (SMS)`);
-    return { status: 200, body: twiml(r.ok ? `Lifeline: ${r.incident.ackCode} acknowledged: ${r.incident.title}` : `Lifeline: ${r.reason}`) };
+    return { status: 200, body: twiml(d.command(person, form['Body'] ?? '')) };
   };
 }

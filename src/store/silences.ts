@@ -22,6 +22,11 @@ export class SilenceStore {
     return { id, matchers, createdBy: by, createdMs: nowMs, expiresMs };
   }
 
+  /** Ends an active silence now; false when there is no active silence with that id. */
+  end(id: number, nowMs: number): boolean {
+    return this.db.prepare('UPDATE silences SET expires_ms = ? WHERE id = ? AND expires_ms > ?').run(nowMs, id, nowMs).changes > 0;
+  }
+
   active(nowMs: number): Silence[] {
     return (this.db.prepare('SELECT * FROM silences WHERE expires_ms > ? ORDER BY id').all(nowMs) as Array<Record<string, unknown>>).map((r) => ({
       id: Number(r['id']),

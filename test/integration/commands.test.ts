@@ -113,6 +113,12 @@ commands:
     assert.equal(app.escalation.incidents.live('alert', 'Silenced-0'), undefined, 'not paged');
     const row = app.db.prepare("SELECT status FROM alerts WHERE fingerprint = 'Silenced-0'").get() as { status: string } | undefined;
     assert.equal(row?.status, 'firing', 'the alert record is kept');
+    const listed = await reply(alice, 'PRIVMSG #alerts :!silences', /alertname=Silenced/);
+    const id = /#(\d+) alertname=Silenced by alice/.exec(listed)?.[1];
+    assert.ok(id, `!silences lists it: ${listed}`);
+    assert.equal(await reply(alice, `PRIVMSG #alerts :!unsilence ${id}`, /ended/), `silence #${id} ended by alice`);
+    assert.equal(await postWebhook(httpPort, groupPayload('Silenced', 1, 1)), 200);
+    await waitFor('the alert once the silence is ended', () => alice.from('lifeline').find((m) => plain(m.text).includes('Silenced host-1')), 10_000);
   });
 
   async function inbound(params: Record<string, string>, signature?: string): Promise<{ status: number; body: string }> {

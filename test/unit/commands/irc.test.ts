@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { parseConfig } from '../../../src/config/load.js';
 import { EscalationEngine } from '../../../src/escalation/engine.js';
 import { ChannelHealth } from '../../../src/escalation/health.js';
-import { CommandHandler, type CommandMessage } from '../../../src/notifiers/irc/commands.js';
+import { Commands } from '../../../src/commands/commands.js';
+import { IrcCommands, type CommandMessage } from '../../../src/commands/irc.js';
+import { smsCommand } from '../../../src/commands/sms.js';
 import type { IrcState } from '../../../src/notifiers/irc/state.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { OnCallSchedule } from '../../../src/people/oncall.js';
@@ -12,7 +14,7 @@ import { openDb } from '../../../src/store/db.js';
 import { Outbox } from '../../../src/store/outbox.js';
 import { FakeClock } from '../fakeClock.js';
 
-function setup(allowed: string[]): { handler: CommandHandler; said: string[]; clock: FakeClock; state: IrcState } {
+function setup(allowed: string[]): { handler: IrcCommands; commands: Commands; engine: EscalationEngine; said: string[]; clock: FakeClock; state: IrcState } {
   const config = parseConfig(`commands:\n  allowed: ${JSON.stringify(allowed)}\n`, 't.yaml', {});
   const clock = new FakeClock();
   const db = openDb(':memory:');
@@ -21,15 +23,16 @@ function setup(allowed: string[]): { handler: CommandHandler; said: string[]; cl
   const engine = new EscalationEngine({ config, db, outbox, schedule, clock, log: silentLogger(), health: new ChannelHealth(), poke: () => undefined, ircHealthy: () => true, pathOutageEnded: () => ({ fired: 0, resolved: 0, firingNow: 0 }) });
   const state = { link: 'registered', connectedSinceMs: clock.now(), nick: 'lifeline', upstream: 'up', canary: { failing: false } } as unknown as IrcState;
   const said: string[] = [];
-  const handler = new CommandHandler({ config, clock, engine, schedule, alerts: new AlertStore(db), outbox, silences: new SilenceStore(db), ircState: () => state, say: (t, text) => said.push(`${t} ${text}`) });
-  return { handler, said, clock, state };
+  const commands = new Commands({ config, clock, engine, schedule, alerts: new AlertStore(db), outbox, silences: new SilenceStore(db), ircState: () => state });
+  const handler = new IrcCommands({ config, commands, ircState: () => state, say: (t, text) => said.push(`${t} ${text}`) });
+  return { handler, commands, engine, said, clock, state };
 }
 
 function msg(text: string, o: Partial<CommandMessage> = {}): CommandMessage {
   return { nick: 'alice', ident: '~alice', hostname: 'ops.example.org', account: undefined, target: '#alerts', text, timeMs: undefined, batch: undefined, notice: false, ...o };
 }
 
-describe('CommandHandler', () => {
+describe('commands from IRC and SMS', () => {
   it('ignores commands replayed from the bouncer buffer', () => {
     const { handler, said, clock } = setup(['nick:alice']);
     assert.deepEqual(handler.handle(msg('!help', { batch: 'znc.in/playback' })), []);
@@ -61,4 +64,26 @@ describe('CommandHandler', () => {
     handler.handle(msg('!oncall', { target: 'lifeline' }));
     assert.deepEqual(said, ['alice nobody is on call: no rotation is configured']);
   });
+  it('lists silences and ends one early; only allowed people may end one', () => {
+    const { handler, clock } = setup(['nick:alice']);
+    assert.deepEqual(handler.handle(msg('!silences')), ['no active silences']);
+    const set = handler.handle(msg('!silence alertname=HostDown instance=~vpn-.* 2h'))[0]!;
+    const id = /#(\d+)/.exec(set)![1]!;
+    clock.advance(30 * 60_000);
+    assert.deepEqual(handler.handle(msg('!silences', { nick: 'bob' })), ['1 active silence(s)', `  #${id} alertname=HostDown instance=~vpn-.* by alice, 1 h 30 min left`]);
+    assert.match(handler.handle(msg(`!unsilence ${id}`, { nick: 'bob' }))[0]!, /^sorry bob/);
+    assert.deepEqual(handler.handle(msg(`!unsilence #${id}`)), [`silence #${id} ended by alice`]);
+    assert.deepEqual(handler.handle(msg('!silences')), ['no active silences']);
+    assert.deepEqual(handler.handle(msg(`!unsilence ${id}`)), [`no active silence #${id}`]);
+    assert.match(handler.handle(msg('!unsilence x'))[0]!, /^usage: !unsilence ID/);
+  });
+  it('an SMS "ACK ID" goes through the same acknowledgement as !ack', () => {
+    const { commands, engine, handler } = setup(['nick:alice']);
+    const person = { name: 'carol', phone: '+4915100000000' } as Parameters<typeof smsCommand>[2];
+    assert.equal(smsCommand(commands, engine.incidents, person, 'hello'), 'Lifeline: reply "ACK ID" (or "ACK" for your latest page).');
+    assert.equal(smsCommand(commands, engine.incidents, person, 'ACK'), 'Lifeline: no page to acknowledge.');
+    assert.equal(smsCommand(commands, engine.incidents, person, 'ack ZZZZ'), 'Lifeline: no incident with id ZZZZ');
+    assert.equal(handler.handle(msg('!ack ZZZZ'))[0], 'no incident with id ZZZZ', 'IRC gets the same answer from the same place');
+  });
 });
+
