@@ -12,7 +12,7 @@ import { ConsoleNotifier } from './notifiers/console.js';
 import { EmailNotifier } from './notifiers/email.js';
 import { Formatter } from './notifiers/format.js';
 import { IrcNotifier } from './notifiers/irc/notifier.js';
-import { pathHealthy, type IrcState } from './notifiers/irc/state.js';
+import { ircPathMonitor } from './notifiers/irc/pathMonitor.js';
 import { IrcSupervisor, type ClientFactory } from './notifiers/irc/supervisor.js';
 import type { Notifier } from './notifiers/notifier.js';
 import { SmsNotifier } from './notifiers/sms.js';
@@ -117,7 +117,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
     log,
     health,
     poke: (d) => dispatcher.poke(d),
-    ircHealthy: () => (irc ? pathHealthy(irc.state) : true),
+    path: irc ? ircPathMonitor(irc) : undefined,
     pathOutageEnded: (o) => {
       const firing = alerts.firing(MAX_SUMMARY_ALERTS);
       const firingNow = alerts.countByStatus().firing;
@@ -200,15 +200,6 @@ export async function startApp(ctx: AppContext): Promise<App> {
   escalation.start();
   const cancelNote = scheduleDailyNote({ config, clock, log, outbox, alerts, incidents: escalation.incidents, schedule, ircState: () => irc?.state, poke: (d) => dispatcher.poke(d) });
   if (irc) {
-    const describePath = (st: IrcState): string =>
-      st.link !== 'registered' ? `not connected to the bouncer (${st.lastError ?? st.link})` : st.upstream === 'down' ? 'the bouncer lost its IRC network' : st.canary.failing ? 'the canary message did not come back' : 'not in the channel';
-    irc.on('state', (st) => {
-      try {
-        escalation.ircPath(pathHealthy(st), describePath(st));
-      } catch (err) {
-        log.error({ event: 'escalation_error', err: describeError(err) }, 'could not apply the IRC path state to escalation');
-      }
-    });
     const notifier = ircNotifier as IrcNotifier;
     const ircCommands = new IrcCommands({ config, commands, ircState: () => irc.state, say: (t, text, notice) => notifier.say(t, text, notice) });
     irc.on('message', (e) => {
@@ -218,7 +209,6 @@ export async function startApp(ctx: AppContext): Promise<App> {
         log.error({ event: 'command_failed', err: describeError(err) }, 'IRC command failed');
       }
     });
-    escalation.ircPath(pathHealthy(irc.state), describePath(irc.state));
   }
 
   let stopping: Promise<void> | undefined;

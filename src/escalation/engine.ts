@@ -9,6 +9,7 @@ import { PAGING_CHANNELS, type PagingChannel } from './channels.js';
 import type { ChannelHealth } from './health.js';
 import { IncidentStore, type Incident } from '../store/incidents.js';
 import { PageBundler, type PageText } from './bundler.js';
+import type { PathMonitor } from './pathMonitor.js';
 import { effectivePolicies, type Policy } from './policies.js';
 
 /** Severities that always page, quiet hours or not. */
@@ -25,8 +26,8 @@ export interface EngineDeps {
   health: ChannelHealth;
   /** Wakes the dispatcher for a destination. */
   poke(destination: string): void;
-  /** Whether the IRC path can carry messages now (the monitoring-path rule watches this). */
-  ircHealthy(): boolean;
+  /** The in-band path the monitoring-path rule watches (IRC); none: the rule is off. */
+  path?: PathMonitor;
   /**
    * An IRC path outage that paged people ended: queue the channel's summary of it (inside the
    * engine's transaction) and say what happened meanwhile, for the "restored" note.
@@ -50,6 +51,7 @@ export class EscalationEngine {
   private pathTimer: TimerHandle | undefined;
   private pathDownSinceMs: number | undefined;
   private pathReason = '';
+  private unwatchPath: (() => void) | undefined;
   private stopped = false;
 
   private readonly bundler: PageBundler;
@@ -146,11 +148,18 @@ export class EscalationEngine {
   start(): void {
     this.stopped = false;
     this.kick();
+    const path = this.d.path;
+    if (path) {
+      this.unwatchPath = path.onChange(() => this.pathChanged(path));
+      this.pathChanged(path);
+    }
   }
 
   /** Stops timers; after this, state changes are ignored (the store is about to close). */
   stop(): void {
     this.stopped = true;
+    this.unwatchPath?.();
+    this.unwatchPath = undefined;
     this.d.clock.clearTimeout(this.timer);
     this.d.clock.clearTimeout(this.pathTimer);
   }
@@ -258,12 +267,21 @@ export class EscalationEngine {
 
   // ---------------------------------------------------------------- the monitoring-path rule
 
+  /** Applies a path change; an error is logged, never thrown into the path's event source. */
+  private pathChanged(path: PathMonitor): void {
+    try {
+      this.pathState(path.healthy(), path.reason(), path.name);
+    } catch (err) {
+      this.d.log.error({ event: 'escalation_error', err: String(err) }, `could not apply the ${path.name} state to escalation`);
+    }
+  }
+
   /**
-   * Feeds the IRC path state. Unhealthy for longer than `path_grace` opens the "IRC alert path
-   * down" incident, paged by email and SMS only (never through the path it is about), together with
-   * every open paging alert nobody could acknowledge in IRC; recovery sends "path restored".
+   * The rule itself. Unhealthy for longer than `path_grace` opens "<path> down", paged by email
+   * and SMS only (never through the path it is about), together with every open paging alert
+   * nobody could acknowledge in band; recovery sends "<path> restored".
    */
-  ircPath(healthy: boolean, reason: string): void {
+  private pathState(healthy: boolean, reason: string, name: string): void {
     if (!this.enabled || this.stopped) return;
     const now = this.d.clock.now();
     if (healthy) {
@@ -281,13 +299,13 @@ export class EscalationEngine {
           if (paged.length === 0) return;
           const r = this.d.pathOutageEnded({ incident: inc.ackCode, fromMs: from, toMs: now });
           const text = JSON.stringify({
-            subject: `Lifeline: IRC alert path restored (${inc.ackCode})`,
+            subject: `Lifeline: ${name} restored (${inc.ackCode})`,
             // One line: an SMS carries the subject and the first body line only.
-            body: [`IRC can carry alerts again after ${formatDuration(now - from)}. While it was down ${r.fired} alert(s) started firing and ${r.resolved} resolved; ${r.firingNow} firing now. A summary of the outage is queued for the IRC channel.`],
+            body: [`The ${name} can carry alerts again after ${formatDuration(now - from)}. While it was down ${r.fired} alert(s) started firing and ${r.resolved} resolved; ${r.firingNow} firing now. A summary of the outage is queued for the IRC channel.`],
           } satisfies PageText);
           for (const p of paged) this.incidents.addPage({ incidentId: inc.id, step: 'restored', channel: p.channel, person: p.person, nowMs: now, notBeforeMs: now, text });
         })();
-        this.d.log.info({ event: 'irc_path_restored', incident: inc.id }, 'IRC alert path restored');
+        this.d.log.info({ event: 'irc_path_restored', incident: inc.id }, `${name} restored`);
         // Notices go at once; pages keep their bundle windows.
         this.bundler.flush(now, false);
       }
@@ -296,15 +314,15 @@ export class EscalationEngine {
     this.pathReason = reason;
     if (this.pathDownSinceMs !== undefined) return;
     this.pathDownSinceMs = now;
-    this.pathTimer = this.d.clock.setTimeout(() => this.pathDown(), this.d.config.escalation.path_grace);
+    this.pathTimer = this.d.clock.setTimeout(() => this.pathDown(name), this.d.config.escalation.path_grace);
   }
 
-  private pathDown(): void {
-    if (this.stopped || this.pathDownSinceMs === undefined || this.d.ircHealthy()) return;
+  private pathDown(name: string): void {
+    if (this.stopped || this.pathDownSinceMs === undefined || this.d.path?.healthy() !== false) return;
     const now = this.d.clock.now();
     const since = this.pathDownSinceMs;
     this.d.db.transaction(() => {
-      const inc = this.incidents.open({ kind: 'path', fingerprint: null, title: 'IRC alert path down', severity: 'critical', labels: { reason: this.pathReason }, policy: 'path', nowMs: since, firstDueMs: null });
+      const inc = this.incidents.open({ kind: 'path', fingerprint: null, title: `${name} down`, severity: 'critical', labels: { reason: this.pathReason }, policy: 'path', nowMs: since, firstDueMs: null });
       if (!inc) return;
       const person = this.d.schedule.primary(now);
       if (!person) return;
@@ -318,13 +336,13 @@ export class EscalationEngine {
           nowMs: now,
           notBeforeMs: now,
           text: JSON.stringify({
-            subject: `[CRITICAL] Lifeline: IRC alert path down - ack ${inc.ackCode}`,
-            body: [`IRC cannot carry alerts since ${new Date(since).toISOString()} (${formatDuration(now - since)}): ${this.pathReason}.`, 'Alerts are paged by email and SMS until it is back.', `Acknowledge: reply "ACK ${inc.ackCode}".`],
+            subject: `[CRITICAL] Lifeline: ${name} down - ack ${inc.ackCode}`,
+            body: [`The ${name} cannot carry alerts since ${new Date(since).toISOString()} (${formatDuration(now - since)}): ${this.pathReason}.`, 'Alerts are paged by email and SMS until it is back.', `Acknowledge: reply "ACK ${inc.ackCode}".`],
           } satisfies PageText),
         });
       }
       for (const a of this.incidents.unresolved().filter((i) => i.kind === 'alert' && i.state === 'open')) this.pageOutOfBand(a, now);
-      this.d.log.error({ event: 'irc_path_down', incident: inc.id, reason: this.pathReason, since_ms: now - since }, 'IRC alert path down: paging out of band');
+      this.d.log.error({ event: 'irc_path_down', incident: inc.id, reason: this.pathReason, since_ms: now - since }, `${name} down: paging out of band`);
     })();
     this.bundler.flush(now, true);
     this.kick();

@@ -20,7 +20,7 @@ function setup(allowed: string[]): { handler: IrcCommands; commands: Commands; e
   const db = openDb(':memory:');
   const outbox = new Outbox(db, 100);
   const schedule = new OnCallSchedule(config);
-  const engine = new EscalationEngine({ config, db, outbox, schedule, clock, log: silentLogger(), health: new ChannelHealth(), poke: () => undefined, ircHealthy: () => true, pathOutageEnded: () => ({ fired: 0, resolved: 0, firingNow: 0 }) });
+  const engine = new EscalationEngine({ config, db, outbox, schedule, clock, log: silentLogger(), health: new ChannelHealth(), poke: () => undefined, pathOutageEnded: () => ({ fired: 0, resolved: 0, firingNow: 0 }) });
   const state = { link: 'registered', connectedSinceMs: clock.now(), nick: 'lifeline', upstream: 'up', canary: { failing: false } } as unknown as IrcState;
   const said: string[] = [];
   const commands = new Commands({ config, clock, engine, schedule, alerts: new AlertStore(db), outbox, silences: new SilenceStore(db), ircState: () => state });

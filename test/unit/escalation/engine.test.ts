@@ -3,6 +3,7 @@ import { DateTime } from 'luxon';
 import { parseConfig } from '../../../src/config/load.js';
 import { EscalationEngine } from '../../../src/escalation/engine.js';
 import { ChannelHealth } from '../../../src/escalation/health.js';
+import type { PathMonitor } from '../../../src/escalation/pathMonitor.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { OnCallSchedule } from '../../../src/people/oncall.js';
 import type { PageMessage, TextMessage } from '../../../src/relay/message.js';
@@ -45,13 +46,25 @@ function rig(extra = '', startIso = '2026-11-23T12:00', budget?: string): Rig {
   const db = openDb(':memory:');
   const outbox = new Outbox(db, 1000);
   const health = new ChannelHealth();
+  // The watched path: a PathMonitor the test flips, as the IRC supervisor's state would.
   let irc = true;
+  let why = '';
+  const listeners = new Set<() => void>();
+  const path: PathMonitor = {
+    name: 'IRC alert path',
+    healthy: () => irc,
+    reason: () => why,
+    onChange: (l) => {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+  };
   const outages: Rig['outages'] = [];
   const pathOutageEnded = (o: Rig['outages'][number]): { fired: number; resolved: number; firingNow: number } => {
     outages.push(o);
     return { fired: 2, resolved: 1, firingNow: 3 };
   };
-  const engine = new EscalationEngine({ config, db, outbox, schedule: new OnCallSchedule(config), clock, log: silentLogger(), health, poke: () => undefined, ircHealthy: () => irc, pathOutageEnded });
+  const engine = new EscalationEngine({ config, db, outbox, schedule: new OnCallSchedule(config), clock, log: silentLogger(), health, poke: () => undefined, path, pathOutageEnded });
   engine.start();
   const alert = (name: string, status: 'firing' | 'resolved', severity = 'critical'): void => {
     db.transaction(() => engine.onAlert({ fingerprint: name, status, labels: { alertname: name, severity, instance: 'h1' }, summary: `${name} summary` }, clock.now()))();
@@ -75,7 +88,8 @@ function rig(extra = '', startIso = '2026-11-23T12:00', budget?: string): Rig {
     outages,
     irc: (healthy, reason = 'not connected to the bouncer') => {
       irc = healthy;
-      engine.ircPath(healthy, reason);
+      why = reason;
+      for (const l of listeners) l();
     },
   };
 }
@@ -189,7 +203,7 @@ describe('EscalationEngine (fake clock)', () => {
     r.engine.stop();
     r.clock.advance(30 * MIN); // down for half an hour: the 10-min step is overdue
     const config = parseConfig(yaml(), 't.yaml', {});
-    const again = new EscalationEngine({ config, db: r.db, outbox: r.outbox, schedule: new OnCallSchedule(config), clock: r.clock, log: silentLogger(), health: new ChannelHealth(), poke: () => undefined, ircHealthy: () => true, pathOutageEnded: () => ({ fired: 0, resolved: 0, firingNow: 0 }) });
+    const again = new EscalationEngine({ config, db: r.db, outbox: r.outbox, schedule: new OnCallSchedule(config), clock: r.clock, log: silentLogger(), health: new ChannelHealth(), poke: () => undefined, pathOutageEnded: () => ({ fired: 0, resolved: 0, firingNow: 0 }) });
     again.start();
     assert.deepEqual(r.sent().map((s) => `${s.dest.split(':')[0]}@${s.atMin}`), ['email@5', 'sms@35']);
   });

@@ -1,0 +1,24 @@
+import type { PathMonitor } from '../../escalation/pathMonitor.js';
+import { pathHealthy, type IrcState } from './state.js';
+import type { IrcSupervisor } from './supervisor.js';
+
+/** Why the IRC path cannot carry alerts, in words for a page. */
+function describe(st: IrcState): string {
+  if (st.link !== 'registered') return `not connected to the bouncer (${st.lastError ?? st.link})`;
+  if (st.upstream === 'down') return 'the bouncer lost its IRC network';
+  if (st.canary.failing) return 'the canary message did not come back';
+  return 'not in the channel';
+}
+
+/** The IRC path (bouncer link, its upstream, the canary, channel membership) as a PathMonitor. */
+export function ircPathMonitor(sup: IrcSupervisor): PathMonitor {
+  return {
+    name: 'IRC alert path',
+    healthy: () => pathHealthy(sup.state),
+    reason: () => describe(sup.state),
+    onChange(listener) {
+      sup.on('state', listener);
+      return () => sup.off('state', listener);
+    },
+  };
+}
