@@ -24,7 +24,7 @@ import { RepeatFilter } from './store/repeat.js';
 import { destinationsOf } from './policy/routing.js';
 import { SilenceStore } from './store/silences.js';
 import { Dispatcher } from './relay/dispatcher.js';
-import { MAX_SUMMARY_ALERTS, outageSummary } from './relay/message.js';
+import { queueOutageSummaries } from './relay/outage.js';
 import { makeIngest } from './pipeline/ingest.js';
 import { batchOf, type GroupNotification } from './sources/alertmanager.js';
 import { makeTwilioInbound } from './sources/twilioInbound.js';
@@ -118,17 +118,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
     health,
     poke: (d) => dispatcher.poke(d),
     path: irc ? ircPathMonitor(irc) : undefined,
-    pathOutageEnded: (o) => {
-      const firing = alerts.firing(MAX_SUMMARY_ALERTS);
-      const firingNow = alerts.countByStatus().firing;
-      const now = clock.now();
-      for (const dest of ircDestinations) {
-        outbox.enqueue(dest, outageSummary(o, firing, firingNow), now);
-        // Woken after the engine's transaction commits, so the worker reads committed rows.
-        clock.setTimeout(() => dispatcher.poke(dest), 0);
-      }
-      return { ...alerts.changesBetween(o.fromMs, o.toMs), firingNow };
-    },
+    pathOutageEnded: (o) => queueOutageSummaries({ alerts, outbox, clock, destinations: ircDestinations, poke: (d) => dispatcher.poke(d) }, o),
   });
 
   const routes = new Map(config.routes.map((r) => [r.name, destinationsOf(r)]));
