@@ -12,7 +12,7 @@ import { ConsoleNotifier } from './notifiers/console.js';
 import { EmailNotifier } from './notifiers/email.js';
 import { Formatter } from './notifiers/format.js';
 import { IrcNotifier } from './notifiers/irc/notifier.js';
-import { ircPathMonitor } from './notifiers/irc/pathMonitor.js';
+import { ircPathMonitor } from './escalation/ircPath.js';
 import { IrcSupervisor, type ClientFactory } from './notifiers/irc/supervisor.js';
 import type { Notifier } from './notifiers/notifier.js';
 import { SmsNotifier } from './notifiers/sms.js';

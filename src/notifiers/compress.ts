@@ -1,5 +1,4 @@
-/** Compares strings the way people count: "web2" before "web10". */
-export const naturalCompare: (a: string, b: string) => number = new Intl.Collator('en', { numeric: true, sensitivity: 'base' }).compare;
+import { naturalCompare } from '../util/naturalCompare.js';
 
 /**
  * Names many instances in little space: names that differ only in one number collapse into

@@ -1,8 +1,9 @@
 import type { FormatConfig } from '../config/schema.js';
 import { formatDuration } from '../config/duration.js';
-import { totals } from '../relay/digest.js';
-import type { AlertBrief, GroupMessage, OutboxMessage, SummaryEntry, SummaryMessage } from '../relay/message.js';
-import { compressNames, joinWithin, naturalCompare } from './compress.js';
+import { totals } from '../alerts/digest.js';
+import type { AlertBrief, GroupMessage, OutboxMessage, SummaryEntry, SummaryMessage } from '../alerts/messages.js';
+import { naturalCompare } from '../util/naturalCompare.js';
+import { compressNames, joinWithin } from './compress.js';
 import { cleanValue } from './text.js';
 
 /** Why a summary is being sent, for its first words. */

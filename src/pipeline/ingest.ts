@@ -3,7 +3,7 @@ import type { EscalationEngine } from '../escalation/engine.js';
 import type { MaintenanceWindows } from '../policy/maintenance.js';
 import type { RepeatFilter } from '../store/repeat.js';
 import type { SilenceStore } from '../store/silences.js';
-import { groupMessageOf } from '../relay/message.js';
+import { groupMessageOf } from '../alerts/messages.js';
 import type { AlertStore } from '../store/alerts.js';
 import type { Db } from '../store/db.js';
 import type { Outbox } from '../store/outbox.js';

@@ -1,7 +1,7 @@
 import type { AlertStore } from '../store/alerts.js';
 import type { Outbox } from '../store/outbox.js';
 import type { Clock } from '../util/clock.js';
-import { MAX_SUMMARY_ALERTS, outageSummary, type OutageInfo } from './message.js';
+import { MAX_SUMMARY_ALERTS, outageSummary, type OutageInfo } from '../alerts/messages.js';
 
 /** What queuing the outage summaries needs. */
 export interface OutageSummaryDeps {

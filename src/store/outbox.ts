@@ -1,5 +1,5 @@
-import { fold } from '../relay/digest.js';
-import type { NoticeTag, OutboxMessage } from '../relay/message.js';
+import { fold } from '../alerts/digest.js';
+import type { NoticeTag, OutboxMessage } from '../alerts/messages.js';
 import type { Db } from './db.js';
 
 /** A row of the outbox. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Db } from './db.js';
-import type { GroupMessage } from '../relay/message.js';
+import type { GroupMessage } from '../alerts/messages.js';
 
 /**
  * Holds back unchanged repeats. Alertmanager re-sends a group every `repeat_interval` (and on

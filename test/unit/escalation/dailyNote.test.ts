@@ -6,7 +6,7 @@ import { IncidentStore } from '../../../src/store/incidents.js';
 import type { IrcState } from '../../../src/notifiers/irc/state.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { OnCallSchedule } from '../../../src/people/oncall.js';
-import type { PageMessage, TextMessage } from '../../../src/relay/message.js';
+import type { PageMessage, TextMessage } from '../../../src/alerts/messages.js';
 import { AlertStore } from '../../../src/store/alerts.js';
 import { openDb } from '../../../src/store/db.js';
 import { Outbox } from '../../../src/store/outbox.js';

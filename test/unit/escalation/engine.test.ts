@@ -6,7 +6,7 @@ import { ChannelHealth } from '../../../src/escalation/health.js';
 import type { PathMonitor } from '../../../src/escalation/pathMonitor.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { OnCallSchedule } from '../../../src/people/oncall.js';
-import type { PageMessage, TextMessage } from '../../../src/relay/message.js';
+import type { PageMessage, TextMessage } from '../../../src/alerts/messages.js';
 import { openDb, type Db } from '../../../src/store/db.js';
 import { Outbox } from '../../../src/store/outbox.js';
 import { FakeClock } from '../fakeClock.js';

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parseConfig } from '../../../src/config/load.js';
 import { Formatter, fill } from '../../../src/notifiers/format.js';
-import { fold } from '../../../src/relay/digest.js';
-import { groupMessageOf, type GroupMessage } from '../../../src/relay/message.js';
+import { fold } from '../../../src/alerts/digest.js';
+import { groupMessageOf, type GroupMessage } from '../../../src/alerts/messages.js';
 import type { AlertBatch } from '../../../src/alerts/alert.js';
 import { batchOf, parseWebhookPayload } from '../../../src/sources/alertmanager.js';
 

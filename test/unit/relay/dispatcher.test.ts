@@ -6,7 +6,7 @@ import { Formatter } from '../../../src/notifiers/format.js';
 import type { Availability, Delivery, Notifier } from '../../../src/notifiers/notifier.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { Dispatcher } from '../../../src/relay/dispatcher.js';
-import type { GroupMessage } from '../../../src/relay/message.js';
+import type { GroupMessage } from '../../../src/alerts/messages.js';
 import { openDb } from '../../../src/store/db.js';
 import { Outbox } from '../../../src/store/outbox.js';
 import { FakeClock } from '../fakeClock.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { queueOutageSummaries } from '../../../src/relay/outage.js';
-import type { SummaryMessage } from '../../../src/relay/message.js';
+import type { SummaryMessage } from '../../../src/alerts/messages.js';
 import { batchOf, parseWebhookPayload } from '../../../src/sources/alertmanager.js';
 import { AlertStore } from '../../../src/store/alerts.js';
 import { openDb } from '../../../src/store/db.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { LifelineError } from '../../../src/errors.js';
 import { RepeatFilter } from '../../../src/store/repeat.js';
-import { groupMessageOf } from '../../../src/relay/message.js';
+import { groupMessageOf } from '../../../src/alerts/messages.js';
 import type { AlertBatch } from '../../../src/alerts/alert.js';
 import { batchOf, parseWebhookPayload } from '../../../src/sources/alertmanager.js';
 import { AlertStore } from '../../../src/store/alerts.js';

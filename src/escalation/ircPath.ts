@@ -1,6 +1,6 @@
-import type { PathMonitor } from '../../escalation/pathMonitor.js';
-import { pathHealthy, type IrcState } from './state.js';
-import type { IrcSupervisor } from './supervisor.js';
+import type { PathMonitor } from './pathMonitor.js';
+import { pathHealthy, type IrcState } from '../notifiers/irc/state.js';
+import type { IrcSupervisor } from '../notifiers/irc/supervisor.js';
 
 /** Why the IRC path cannot carry alerts, in words for a page. */
 function describe(st: IrcState): string {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { outageSummary } from '../../../src/relay/message.js';
-import { fold, totals } from '../../../src/relay/digest.js';
-import { MAX_SUMMARY_ALERTS, type GroupMessage } from '../../../src/relay/message.js';
+import { outageSummary } from '../../../src/alerts/messages.js';
+import { fold, totals } from '../../../src/alerts/digest.js';
+import { MAX_SUMMARY_ALERTS, type GroupMessage } from '../../../src/alerts/messages.js';
 
 function group(alerts: Array<[string, 'firing' | 'resolved']>): GroupMessage {
   return { kind: 'group', groupKey: 'g', status: 'firing', commonLabels: {}, truncated: 0, alerts: alerts.map(([fp, status]) => ({ fp, status, name: `A-${fp}`, instance: '', severity: fp === 'c' ? 'critical' : 'warning', summary: '' })) };

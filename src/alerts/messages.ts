@@ -1,4 +1,4 @@
-import { instanceOf, type Alert, type AlertBatch } from '../alerts/alert.js';
+import { instanceOf, type Alert, type AlertBatch } from './alert.js';
 
 /** What the outbox keeps of one alert: enough to render a line and to fold into a digest. */
 export interface AlertBrief {

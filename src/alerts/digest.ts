@@ -1,5 +1,5 @@
-import { naturalCompare } from '../notifiers/compress.js';
-import { MAX_SUMMARY_ALERTS, type OutboxMessage, type SummaryEntry, type SummaryMessage } from './message.js';
+import { naturalCompare } from '../util/naturalCompare.js';
+import { MAX_SUMMARY_ALERTS, type OutboxMessage, type SummaryEntry, type SummaryMessage } from './messages.js';
 
 /** A pending outbox message with its creation time, as the fold needs it. */
 export interface FoldInput {
