@@ -95,7 +95,7 @@ export interface DigestTotals {
   firing: SummaryEntry[];
 }
 
-const SEVERITY_ORDER: Record<string, number> = { critical: 0, page: 0, error: 1, high: 1, warning: 2, warn: 2, info: 3 };
+const SEVERITY_ORDER: ReadonlyMap<string, number> = new Map([['critical', 0], ['page', 0], ['error', 1], ['high', 1], ['warning', 2], ['warn', 2], ['info', 3]]);
 
 /** Counts a summary for rendering. */
 export function totals(s: SummaryMessage): DigestTotals {
@@ -107,6 +107,6 @@ export function totals(s: SummaryMessage): DigestTotals {
     if (e.resolved) resolved++;
     if (e.status === 'firing') firing.push(e);
   }
-  firing.sort((a, b) => (SEVERITY_ORDER[a.severity.toLowerCase()] ?? 4) - (SEVERITY_ORDER[b.severity.toLowerCase()] ?? 4) || naturalCompare(a.name, b.name) || naturalCompare(a.instance, b.instance));
+  firing.sort((a, b) => (SEVERITY_ORDER.get(a.severity.toLowerCase()) ?? 4) - (SEVERITY_ORDER.get(b.severity.toLowerCase()) ?? 4) || naturalCompare(a.name, b.name) || naturalCompare(a.instance, b.instance));
   return { fired, resolved, stillFiring: firing.length + s.overflow.stillFiring, firing };
 }

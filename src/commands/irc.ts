@@ -1,3 +1,5 @@
+import { RE2JS } from 're2js';
+import { compileRegex } from '../util/regex.js';
 import type { MessageEvent } from 'irc-framework';
 import type { Config } from '../config/schema.js';
 import type { IrcState } from '../notifiers/irc/state.js';
@@ -34,10 +36,10 @@ export function commandMessage(e: MessageEvent & { batch?: { type?: string } }):
   };
 }
 
-/** Glob match for hostmasks: * any run, ? one character; case-insensitive. */
+/** Glob match for hostmasks: * any run, ? one character; case-insensitive, linear time (RE2). */
 function globMatch(pattern: string, value: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
-  return re.test(value);
+  const body = pattern.split('').map((c) => (c === '*' ? '.*' : c === '?' ? '.' : RE2JS.quote(c))).join('');
+  return compileRegex(body, RE2JS.CASE_INSENSITIVE).matches(value);
 }
 
 /** What the IRC side needs. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DURATION_PATTERN, parseDuration } from './duration.js';
 import { Secret } from './secret.js';
+import { compileRegex } from '../util/regex.js';
 
 /** Building blocks shared by the schema files. */
 export const duration = z
@@ -31,4 +32,16 @@ export const timeZone = z.string().refine(
 export const clockTime = z.string().regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, { message: 'expected a time of day "HH:MM" (24 h)' });
 
 /** Label matchers: `name: value` (equal) or `name: "~regex"` (whole-value regular expression). */
-export const matchers = z.record(z.string(), z.string()).default({});
+export const matchers = z
+  .record(z.string(), z.string())
+  .superRefine((m, ctx) => {
+    for (const [name, value] of Object.entries(m)) {
+      if (!value.startsWith('~')) continue;
+      try {
+        compileRegex(value.slice(1));
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', path: [name], message: `${(e as Error).message}; write an RE2 expression as Alertmanager does` });
+      }
+    }
+  })
+  .default({});

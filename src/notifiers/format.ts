@@ -1,6 +1,7 @@
 import type { FormatConfig } from '../config/schema.js';
 import { formatDuration } from '../config/duration.js';
 import { totals } from '../alerts/digest.js';
+import { labelValue } from '../alerts/labels.js';
 import type { AlertBrief, GroupMessage, OutboxMessage, SummaryEntry, SummaryMessage } from '../alerts/messages.js';
 import { naturalCompare } from '../util/naturalCompare.js';
 import { compressNames, joinWithin } from './compress.js';
@@ -191,7 +192,7 @@ function distinctNames(alerts: readonly AlertBrief[]): string {
 /** Replaces {name} placeholders; unknown ones become empty. Collapses the spaces left behind. */
 export function fill(template: string, values: Record<string, string>): string {
   return template
-    .replace(/\{([a-z_]+)\}/g, (_m, k: string) => values[k] ?? '')
+    .replace(/\{([a-z_]+)\}/g, (_m, k: string) => labelValue(values, k) ?? '')
     .replace(/ {2,}/g, (m, offset: number) => (offset === 0 ? m : ' '))
     .trimEnd();
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Alert, AlertBatch } from '../alerts/alert.js';
+import { labelSetOf, type LabelSet } from '../alerts/labels.js';
 
 /*
  * Alertmanager's webhook payload, version 4 (the only version Alertmanager has ever sent from its
@@ -10,12 +11,34 @@ import type { Alert, AlertBatch } from '../alerts/alert.js';
  * of known fields are not.
  */
 
-const labelSet = z.record(z.string(), z.string({ message: 'label and annotation values must be strings' }));
+/**
+ * A label or annotation set, copied into a null-prototype map so a label named `__proto__` is kept
+ * and no lookup reaches Object.prototype (alerts/labels.ts). Absent means empty unless required.
+ */
+const labelSetOrAbsent = (required: boolean) => z.unknown().optional().transform((v, ctx): LabelSet => {
+  if (v === undefined && !required) return labelSetOf([]);
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+    ctx.addIssue({ code: 'custom', message: 'expected an object of label names to string values' });
+    return z.NEVER;
+  }
+  const src = v as Record<string, unknown>;
+  const out: Array<[string, string]> = [];
+  for (const k of Object.keys(src)) {
+    const value = src[k];
+    if (typeof value !== 'string') {
+      ctx.addIssue({ code: 'custom', path: [k], message: 'label and annotation values must be strings' });
+      return z.NEVER;
+    }
+    out.push([k, value]);
+  }
+  return labelSetOf(out);
+});
+const labelSet = labelSetOrAbsent(false);
 
 const alertSchema = z.object({
   status: z.enum(['firing', 'resolved']),
-  labels: labelSet,
-  annotations: labelSet.default({}),
+  labels: labelSetOrAbsent(true),
+  annotations: labelSet,
   startsAt: z.string().default(''),
   endsAt: z.string().default(''),
   generatorURL: z.string().default(''),
@@ -28,9 +51,9 @@ const payloadSchema = z.object({
   truncatedAlerts: z.number().int().min(0).default(0),
   status: z.enum(['firing', 'resolved']),
   receiver: z.string().default(''),
-  groupLabels: labelSet.default({}),
-  commonLabels: labelSet.default({}),
-  commonAnnotations: labelSet.default({}),
+  groupLabels: labelSet,
+  commonLabels: labelSet,
+  commonAnnotations: labelSet,
   externalURL: z.string().default(''),
   alerts: z.array(alertSchema),
 });

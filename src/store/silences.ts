@@ -1,3 +1,4 @@
+import type { LabelSet } from '../alerts/labels.js';
 import { compileMatchers } from '../policy/matchers.js';
 import type { Db } from './db.js';
 
@@ -37,9 +38,19 @@ export class SilenceStore {
     }));
   }
 
-  /** A predicate for "silenced now", compiled once for a batch of alerts. */
-  predicate(nowMs: number): (labels: Readonly<Record<string, string>>) => boolean {
-    const tests = this.active(nowMs).map((s) => compileMatchers(s.matchers));
+  /**
+   * A predicate for "silenced now", compiled once for a batch of alerts. A silence stored by an
+   * older version with a pattern RE2 refuses (lookaround, backreferences) matches nothing: for a
+   * watchdog, an alert shown is better than one hidden by a rule that can no longer be read.
+   */
+  predicate(nowMs: number): (labels: LabelSet) => boolean {
+    const tests = this.active(nowMs).flatMap((s) => {
+      try {
+        return [compileMatchers(s.matchers)];
+      } catch {
+        return [];
+      }
+    });
     return (labels) => tests.some((t) => t(labels));
   }
 }

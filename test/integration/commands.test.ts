@@ -121,6 +121,32 @@ commands:
     await waitFor('the alert once the silence is ended', () => alice.from('lifeline').find((m) => plain(m.text).includes('Silenced host-1')), 10_000);
   });
 
+  it('a catastrophic-backtracking silence (issue 7.1) runs in linear time: the alert arrives and /healthz answers at once', async () => {
+    assert.match(await reply(alice, 'PRIVMSG #alerts :!silence alertname=~(a+)+$ 1h', /silence #/), /^silence #\d+ set by alice/);
+    assert.match(await reply(alice, 'PRIVMSG #alerts :!silence alertname=~(?=x)y 1h', /RE2/), /"\(\?=x\)y" is not an RE2 regular expression .*lookaround/);
+    const name = `${'a'.repeat(40)}!`;
+    const started = Date.now();
+    const webhook = postWebhook(httpPort, groupPayload(name, 1));
+    const health = await fetch(`http://127.0.0.1:${httpPort}/healthz`);
+    assert.equal(health.status, 200);
+    assert.equal(await webhook, 200);
+    // With a backtracking engine this one alert takes 2^40 steps (hours); RE2 takes microseconds.
+    assert.ok(Date.now() - started < 2_000, `webhook and /healthz took ${Date.now() - started} ms`);
+    await waitFor('the unsilenced alert', () => alice.from('lifeline').find((m) => plain(m.text).includes(name)), 10_000);
+  });
+
+  it('label lookups never reach Object.prototype: constructor=~function.* silences nothing, a __proto__ label is kept (issue 7.11)', async () => {
+    assert.match(await reply(alice, 'PRIVMSG #alerts :!silence constructor=~function.* 1h', /silence #/), /^silence #\d+ set by alice/);
+    const p = groupPayload('ProtoLabel', 1) as { alerts: Array<{ labels: Record<string, string> }> };
+    const raw = JSON.stringify(p).replace('"instance":"host-0"', '"instance":"host-0","__proto__":"kept"');
+    assert.equal(await postWebhook(httpPort, raw), 200);
+    await waitFor('the alert, not silenced', () => alice.from('lifeline').find((m) => plain(m.text).includes('ProtoLabel')), 10_000);
+    const row = app.db.prepare("SELECT labels FROM alerts WHERE fingerprint = 'ProtoLabel-0'").get() as { labels: string } | undefined;
+    assert.ok(row, 'stored');
+    assert.ok(Object.hasOwn(JSON.parse(row.labels) as object, '__proto__'), `the __proto__ label is stored: ${row.labels}`);
+    assert.equal((JSON.parse(row.labels) as Record<string, string>)['__proto__'], 'kept');
+  });
+
   async function inbound(params: Record<string, string>, signature?: string): Promise<{ status: number; body: string }> {
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
     if (signature !== undefined) headers['x-twilio-signature'] = signature;

@@ -3,6 +3,7 @@ import { DateTime } from 'luxon';
 import { parseConfig } from '../../../src/config/load.js';
 import { MaintenanceWindows } from '../../../src/policy/maintenance.js';
 import { compileMatchers, parseMatcherText } from '../../../src/policy/matchers.js';
+import { RegexSyntaxError } from '../../../src/util/regex.js';
 
 describe('label matchers', () => {
   it('match equal values and whole-value regular expressions; absent labels are empty', () => {
@@ -13,10 +14,32 @@ describe('label matchers', () => {
     assert.ok(compileMatchers({ team: '' })({}));
   });
   it('parse the !silence syntax and refuse malformed input with a reason', () => {
-    assert.deepEqual(parseMatcherText('alertname=HostDown instance=~vpn-.*'), { alertname: 'HostDown', instance: '~vpn-.*' });
+    assert.deepEqual({ ...parseMatcherText('alertname=HostDown instance=~vpn-.*') }, { alertname: 'HostDown', instance: '~vpn-.*' });
     assert.throws(() => parseMatcherText('nonsense'), /"nonsense" is not a matcher/);
     assert.throws(() => parseMatcherText(''), /at least one matcher/);
-    assert.throws(() => parseMatcherText('a=~('), SyntaxError);
+    assert.throws(() => parseMatcherText('a=~('), RegexSyntaxError);
+  });
+  it('run RE2 in linear time: (a+)+$ against 5000 a and a "!" answers at once (issue 7.1)', () => {
+    const m = compileMatchers({ alertname: '~(a+)+$' });
+    const started = performance.now();
+    assert.equal(m({ alertname: `${'a'.repeat(5000)}!` }), false);
+    assert.equal(m({ alertname: 'a'.repeat(5000) }), true);
+    // A backtracking engine needs 2^5000 steps here; RE2 needs a few milliseconds.
+    assert.ok(performance.now() - started < 1_000, `took ${performance.now() - started} ms`);
+  });
+  it('refuse what RE2 cannot compile, naming the pattern and the reason', () => {
+    assert.throws(() => parseMatcherText('alertname=~(?=x)y'), /"\(\?=x\)y" is not an RE2 regular expression \(invalid or unsupported Perl syntax: `\(\?=`\); lookaround and backreferences are not supported/);
+    assert.throws(() => parseMatcherText('alertname=~(a)\\1'), RegexSyntaxError);
+    assert.throws(() => parseConfig('escalation:\n  policies:\n    - { name: p, match: { instance: "~(?!vpn)" }, steps: [{ after: 0s, notify: [email] }] }\n', 't.yaml', {}), /escalation\.policies\[0\]\.match\.instance: "\(\?!vpn\)" is not an RE2/);
+  });
+  it('never reach Object.prototype: constructor, toString and __proto__ are ordinary label names (issue 7.11)', () => {
+    assert.equal(compileMatchers({ constructor: '~function.*' })({ alertname: 'X' }), false);
+    assert.equal(compileMatchers({ toString: '~.+' })(JSON.parse('{"alertname":"X"}') as Record<string, string>), false);
+    assert.equal(compileMatchers({ __proto__: 'kept' } as unknown as Record<string, string>)({}), true, 'an object literal __proto__ sets the prototype; no own key');
+    const withProto = JSON.parse('{"__proto__":"kept"}') as Record<string, string>;
+    assert.equal(compileMatchers(parseMatcherText('__proto__=kept'))(withProto), true);
+    assert.equal(compileMatchers(parseMatcherText('__proto__=other'))(withProto), false);
+    assert.deepEqual(Object.keys(parseMatcherText('__proto__=kept')), ['__proto__']);
   });
 });
 
