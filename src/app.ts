@@ -191,7 +191,14 @@ export async function startApp(ctx: AppContext): Promise<App> {
   const cancelNote = scheduleDailyNote({ config, clock, log, outbox, alerts, incidents: escalation.incidents, schedule, ircState: () => irc?.state, poke: (d) => dispatcher.poke(d) });
   if (irc) {
     const notifier = ircNotifier as IrcNotifier;
-    const ircCommands = new IrcCommands({ config, commands, ircState: () => irc.state, say: (t, text, notice) => notifier.say(t, text, notice) });
+    const rules = config.commands.allowed;
+    if (rules.length > 0 && rules.every((r) => r.startsWith('nick:'))) {
+      log.warn(
+        { event: 'commands_nick_only', key: 'commands.allowed' },
+        'commands.allowed has only nick: rules; anyone who takes a free nick may ack and silence. Prefer "account:NAME" (IRCv3 account-tag) or "host:MASK"; where the network tags accounts, nick rules count only for identified senders',
+      );
+    }
+    const ircCommands = new IrcCommands({ config, clock, commands, ircState: () => irc.state, say: (t, text, notice) => notifier.say(t, text, notice) });
     irc.on('message', (e) => {
       try {
         ircCommands.handle(commandMessage(e));

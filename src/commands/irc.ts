@@ -2,6 +2,8 @@ import { RE2JS } from 're2js';
 import { compileRegex } from '../util/regex.js';
 import type { MessageEvent } from 'irc-framework';
 import type { Config } from '../config/schema.js';
+import type { Clock } from '../util/clock.js';
+import { TokenBucket } from '../util/tokenBucket.js';
 import type { IrcState } from '../notifiers/irc/state.js';
 import type { Commands } from './commands.js';
 
@@ -36,6 +38,9 @@ export function commandMessage(e: MessageEvent & { batch?: { type?: string } }):
   };
 }
 
+/** Senders whose command budgets are tracked at once. */
+const MAX_SENDERS = 10_000;
+
 /** Glob match for hostmasks: * any run, ? one character; case-insensitive, linear time (RE2). */
 function globMatch(pattern: string, value: string): boolean {
   const body = pattern.split('').map((c) => (c === '*' ? '.*' : c === '?' ? '.' : RE2JS.quote(c))).join('');
@@ -45,6 +50,7 @@ function globMatch(pattern: string, value: string): boolean {
 /** What the IRC side needs. */
 export interface IrcCommandDeps {
   config: Config;
+  clock: Clock;
   commands: Commands;
   ircState(): IrcState;
   /** Sends a reply line to a channel or nick. */
@@ -58,13 +64,38 @@ export interface IrcCommandDeps {
  * before we connected. Replies go to the channel, or by notice to a private sender.
  */
 export class IrcCommands {
+  /** Per-sender command budgets, keyed by lower-cased nick!user@host. */
+  private readonly budgets = new Map<string, TokenBucket>();
+
   constructor(private readonly d: IrcCommandDeps) {}
+
+  /**
+   * Whether this sender may give another command now. Each nick!user@host has its own bucket;
+   * the map is pruned of full buckets, and bounded so a crowd of new masks cannot grow it
+   * without end (past the bound, new senders wait until it shrinks).
+   */
+  private withinRate(m: CommandMessage): boolean {
+    const key = `${m.nick}!${m.ident}@${m.hostname}`.toLowerCase();
+    const c = this.d.config.commands;
+    let b = this.budgets.get(key);
+    if (!b) {
+      if (this.budgets.size >= MAX_SENDERS) {
+        for (const [k, v] of this.budgets) if (v.waitMs(c.rate_burst) === 0) this.budgets.delete(k);
+        if (this.budgets.size >= MAX_SENDERS) return false;
+      }
+      b = new TokenBucket(this.d.clock, c.rate_burst, 1000 / c.rate_interval);
+      this.budgets.set(key, b);
+    }
+    return b.tryTake();
+  }
 
   private mayChange(m: CommandMessage): boolean {
     const mask = `${m.nick}!${m.ident}@${m.hostname}`;
+    const identified = m.account !== undefined && m.account !== '' && m.account !== '*';
     return this.d.config.commands.allowed.some((rule) => {
       const [kind, value] = [rule.slice(0, rule.indexOf(':')), rule.slice(rule.indexOf(':') + 1)];
-      if (kind === 'nick') return value.toLowerCase() === m.nick.toLowerCase();
+      // Where the network tags accounts, an untagged message comes from a nick nobody vouches for.
+      if (kind === 'nick') return value.toLowerCase() === m.nick.toLowerCase() && (identified || !this.d.ircState().accounts);
       if (kind === 'account') return m.account !== undefined && value.toLowerCase() === m.account.toLowerCase();
       return globMatch(value, mask);
     });
@@ -77,6 +108,7 @@ export class IrcCommands {
     if (m.notice || !m.text.startsWith(prefix) || m.nick === st.nick) return [];
     if (m.batch === 'znc.in/playback') return [];
     if (m.timeMs !== undefined && st.connectedSinceMs !== undefined && m.timeMs < st.connectedSinceMs - 2_000) return [];
+    if (!this.withinRate(m)) return [];
     const isChannel = /^[#&!+]/.test(m.target);
     const replyTo = isChannel ? m.target : m.nick;
     const [cmd = '', ...args] = m.text.slice(prefix.length).trim().split(/\s+/);

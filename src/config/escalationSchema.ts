@@ -116,6 +116,9 @@ export const commandsSchema = z
     /** Who may change state: "nick:alice", "account:alice" or a hostmask "host:*!*@trusted.example". */
     allowed: z.array(z.string().regex(/^(nick|account|host):\S+$/, { message: 'expected "nick:NAME", "account:NAME" or "host:MASK"' })).default([]),
     prefix: z.string().min(1).max(3).default('!'),
+    /** Per sender (nick!user@host): this many commands at once, then one per `rate_interval`. */
+    rate_burst: z.number().int().min(1).max(100).default(10),
+    rate_interval: duration.prefault('2s'),
   })
   .prefault({});
 

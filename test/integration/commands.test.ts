@@ -3,7 +3,7 @@ import { createHmac } from 'node:crypto';
 import { join } from 'node:path';
 import type { App } from '../../src/app.js';
 import { IrcPeer, plain } from './harness/ircPeer.js';
-import { freePort, startInProcess, testConfigYaml } from './harness/lifeline.js';
+import { freePort, recordingLogger, startInProcess, testConfigYaml } from './harness/lifeline.js';
 import { Ngircd } from './harness/ngircd.js';
 import { tempDir, waitFor } from './harness/procs.js';
 import { TwilioStandIn } from './harness/twilioStandIn.js';
@@ -26,6 +26,7 @@ describe('commands from IRC and SMS (integration)', function () {
   let alice: IrcPeer;
   let mallory: IrcPeer;
   let httpPort: number;
+  const logger = recordingLogger();
 
   before(async () => {
     tmp = tempDir('cmd');
@@ -50,7 +51,7 @@ escalation:
 commands:
   allowed: ["nick:alice"]
 `;
-    app = await startInProcess(testConfigYaml({ httpPort, dbPath: join(tmp.dir, 'c.db'), irc: { port: ircd.port, bouncer: 'none' }, extra }));
+    app = await startInProcess(testConfigYaml({ httpPort, dbPath: join(tmp.dir, 'c.db'), irc: { port: ircd.port, bouncer: 'none' }, extra }), {}, logger.log);
     await waitFor('joined', () => app.irc?.state.joined.includes('#alerts'), 15_000);
     alice = await IrcPeer.connect(ircd.port, 'alice');
     mallory = await IrcPeer.connect(ircd.port, 'mallory');
@@ -76,6 +77,13 @@ commands:
     const inc = await waitFor('incident', () => app.escalation.incidents.live('alert', `${name}-0`), 5_000);
     return inc.ackCode;
   }
+
+  it('warns at start that nick: rules alone are spoofable, naming the key and the safer rules (issue 7.10)', () => {
+    const w = logger.records.find((r) => r['event'] === 'commands_nick_only');
+    assert.ok(w, 'warning logged');
+    assert.equal(w['level'], 40);
+    assert.match(String(w['msg']), /commands\.allowed has only nick: rules.*"account:NAME".*"host:MASK"/);
+  });
 
   it('answers !oncall, !alerts, !status and !help to anyone', async () => {
     assert.match(await reply(mallory, 'PRIVMSG #alerts :!oncall', /^primary:/), /^primary: alice until \d{4}-\d\d-\d\d \d\d:\d\d UTC$/);

@@ -5,7 +5,9 @@ import type { TokenBucket } from '../../util/tokenBucket.js';
 /**
  * What a line is for, which decides its turn:
  *  - `alert`: outbox deliveries (alerts, digests, notices) always go first;
- *  - `reply`: answers to commands, only when no alert line waits;
+ *  - `reply`: answers to commands, only when no alert line waits *and* the outbox is not waiting
+ *    for a token (see `whenWritable`); at most `maxReplies` wait, none longer than `replyMaxWaitMs`
+ *    (an answer minutes late is noise, and a backlog of them must never hold up an alert);
  *  - `background`: canaries and keep-alive PINGs. They only use a *spare* token (the bucket holds
  *    at least two), so a steady stream of alerts is never delayed by them, but they wait at most
  *    `maxDeferMs` so the path is still checked under sustained load.
@@ -24,6 +26,21 @@ interface Item {
 
 const ORDER: readonly LineClass[] = ['alert', 'reply', 'background'];
 
+/** How long a token stays reserved for the outbox after `whenWritable` resolves (its pick is synchronous). */
+const RESERVE_MS = 250;
+
+/** Limits of the send queue. */
+export interface SendQueueLimits {
+  /** Lines of all classes that may wait. */
+  maxDepth: number;
+  /** Reply lines that may wait; more are refused at once. */
+  maxReplies: number;
+  /** A reply that has waited this long is dropped instead of written. */
+  replyMaxWaitMs: number;
+}
+
+const DEFAULT_LIMITS: SendQueueLimits = { maxDepth: 10_000, maxReplies: 20, replyMaxWaitMs: 30_000 };
+
 /**
  * Lifeline's own send queue (irc-framework writes straight to the socket). Every line waits for a
  * flood-control token; the bucket is paced at what the path really carries (see pacing.ts), so a
@@ -34,13 +51,22 @@ const ORDER: readonly LineClass[] = ['alert', 'reply', 'background'];
 export class SendQueue {
   private readonly items = new Map<LineClass, Item[]>(ORDER.map((c) => [c, []]));
   private timer: TimerHandle | undefined;
+  /** Outbox turns being waited for; while any, tokens are kept for them (replies wait). */
+  private alertWaiters = 0;
+  /** After a turn is granted, tokens stay reserved until this time or until the alert line comes. */
+  private reservedUntil = 0;
+  private readonly limits: SendQueueLimits;
+  /** Replies dropped (queue full or waited too long), since start. */
+  droppedReplies = 0;
 
   constructor(
     private readonly clock: Clock,
     private readonly bucket: TokenBucket,
     private readonly write: (line: string) => boolean,
-    private readonly maxDepth = 10_000,
-  ) {}
+    limits: Partial<SendQueueLimits> = {},
+  ) {
+    this.limits = { ...DEFAULT_LIMITS, ...limits };
+  }
 
   /** Lines waiting in Lifeline (not yet written to the socket), all classes. */
   get depth(): number {
@@ -60,16 +86,25 @@ export class SendQueue {
    * most `maxDeferMs`.
    */
   push(line: string, cls: LineClass = 'alert', maxDeferMs = 0, onWritten?: () => void): Promise<void> {
-    if (this.depth >= this.maxDepth) {
+    if (this.depth >= this.limits.maxDepth) {
       return Promise.reject(new NotifyError('IRC send queue is full', { retryable: true }));
     }
+    if (cls === 'reply' && this.depthOf('reply') >= this.limits.maxReplies) {
+      this.droppedReplies++;
+      return Promise.reject(new NotifyError(`reply dropped: ${this.limits.maxReplies} replies already wait`, { retryable: false }));
+    }
+    if (cls === 'alert') this.reservedUntil = 0;
     return new Promise<void>((resolve, reject) => {
       (this.items.get(cls) as Item[]).push({ line, cls, queuedMs: this.clock.now(), maxDeferMs, onWritten, resolve, reject });
       // Re-plan: a timer armed for a deferred background line must not hold back a new alert.
-      this.clock.clearTimeout(this.timer);
-      this.timer = undefined;
-      this.pump();
+      this.replan();
     });
+  }
+
+  private replan(): void {
+    this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.pump();
   }
 
   /**
@@ -77,11 +112,20 @@ export class SendQueue {
    * flood token is there. The dispatcher waits for this before it picks what to send, so a
    * backlog is folded into a digest at the last moment and covers everything that arrived.
    * Resolves early when `signal` aborts.
+   *
+   * While it waits, replies and spare-token background lines do not take tokens, and after it
+   * resolves the token stays reserved for RESERVE_MS: otherwise a stream of replies takes each
+   * token the moment it appears and the outbox never gets its turn (issue 7.2: 289 `!help`
+   * replies held a critical alert back 304 s).
    */
   whenWritable(signal?: AbortSignal): Promise<void> {
+    this.alertWaiters++;
     return new Promise((resolve) => {
       const check = (): void => {
         if (signal?.aborted || (this.depthOf('alert') === 0 && this.bucket.waitMs() === 0)) {
+          this.alertWaiters--;
+          this.reservedUntil = this.clock.now() + RESERVE_MS;
+          this.replan();
           resolve();
           return;
         }
@@ -111,17 +155,30 @@ export class SendQueue {
     }
   }
 
+  /** Rejects replies that waited longer than `replyMaxWaitMs`. */
+  private dropStaleReplies(now: number): void {
+    const q = this.items.get('reply') as Item[];
+    while (q.length > 0 && now - (q[0] as Item).queuedMs > this.limits.replyMaxWaitMs) {
+      this.droppedReplies++;
+      (q.shift() as Item).reject(new NotifyError(`reply dropped: not sent within ${Math.round(this.limits.replyMaxWaitMs / 1000)} s`, { retryable: false }));
+    }
+  }
+
   /** The line to write next, if its turn has come; otherwise how long to wait. */
   private pick(): { item: Item } | { waitMs: number } | undefined {
     const now = this.clock.now();
     const wait = this.bucket.waitMs();
+    this.dropStaleReplies(now);
     const bg = (this.items.get('background') as Item[])[0];
     // A background line past its deferral goes next, even under sustained load.
     if (bg && now - bg.queuedMs >= bg.maxDeferMs) return wait > 0 ? { waitMs: wait } : { item: bg };
-    for (const cls of ['alert', 'reply'] as const) {
-      const head = (this.items.get(cls) as Item[])[0];
-      if (head) return wait > 0 ? { waitMs: wait } : { item: head };
-    }
+    const alert = (this.items.get('alert') as Item[])[0];
+    if (alert) return wait > 0 ? { waitMs: wait } : { item: alert };
+    // The outbox is waiting for a token or about to use the one it was granted: keep it free.
+    if (this.alertWaiters > 0) return bg ? { waitMs: Math.max(1, bg.queuedMs + bg.maxDeferMs - now) } : undefined;
+    if (now < this.reservedUntil) return { waitMs: this.reservedUntil - now };
+    const reply = (this.items.get('reply') as Item[])[0];
+    if (reply) return wait > 0 ? { waitMs: wait } : { item: reply };
     if (!bg) return undefined;
     // Otherwise only with a spare token: one left over after the next line an alert might need.
     const spare = this.bucket.burst >= 2 ? this.bucket.waitMs(2) : wait;

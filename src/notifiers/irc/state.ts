@@ -34,6 +34,11 @@ export interface IrcState {
   attempts: number;
   /** Whether the far end echoes our lines (IRCv3 echo-message), which proves it took them. */
   echo: boolean;
+  /**
+   * Whether the network tags messages with the sender's services account (IRCv3 account-tag):
+   * then a message without the tag comes from a nick that is not identified.
+   */
+  accounts: boolean;
 }
 
 /**

@@ -86,6 +86,7 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
       lastOutage: undefined,
       attempts: 0,
       echo: false,
+      accounts: false,
     };
     this.liveness = new Liveness({
       clock,
@@ -360,6 +361,7 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
     this.clearTimer('register');
     const from = this.s.disconnectedSinceMs;
     const echo = this.client?.network.cap.isEnabled('echo-message') === true;
+    const accounts = this.client?.network.cap.isEnabled('account-tag') === true;
     this.update({
       link: 'registered',
       connectedSinceMs: now,
@@ -368,6 +370,7 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
       lastError: undefined,
       nick,
       echo,
+      accounts,
     });
     if (this.cfg.bouncer === 'none') this.setUpstream('up', 'registered with the server');
     this.log.info({ event: 'irc_registered', nick: this.s.nick, echo_message: echo, lines_per_second: this.pacer.rate }, 'registered with IRC');

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startApp, type App } from '../../../src/app.js';
 import { parseConfig } from '../../../src/config/load.js';
+import { pino, type Logger } from 'pino';
 import { silentLogger, createLogger } from '../../../src/observability/logger.js';
 import { systemClock } from '../../../src/util/clock.js';
 import { freePort, startServer, waitFor, waitForPort, type ServerProcess } from './procs.js';
@@ -47,10 +48,17 @@ ${o.extra ?? ''}
 `;
 }
 
+/** A logger that keeps every record (info and up) for assertions. */
+export function recordingLogger(): { log: Logger; records: Array<Record<string, unknown>> } {
+  const records: Array<Record<string, unknown>> = [];
+  const log = pino({ level: 'info' }, { write: (s: string) => void records.push(JSON.parse(s) as Record<string, unknown>) });
+  return { log, records };
+}
+
 /** Starts Lifeline in this process with the real clock and real irc-framework. */
-export async function startInProcess(yaml: string, env: Record<string, string> = {}): Promise<App> {
+export async function startInProcess(yaml: string, env: Record<string, string> = {}, logger?: Logger): Promise<App> {
   const config = parseConfig(yaml, 'test-config.yaml', env);
-  const log = process.env['LIFELINE_TEST_LOG'] ? createLogger(process.env['LIFELINE_TEST_LOG']) : silentLogger();
+  const log = logger ?? (process.env['LIFELINE_TEST_LOG'] ? createLogger(process.env['LIFELINE_TEST_LOG']) : silentLogger());
   return startApp({ config, clock: systemClock(), log });
 }
 

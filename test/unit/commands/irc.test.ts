@@ -24,7 +24,7 @@ function setup(allowed: string[]): { handler: IrcCommands; commands: Commands; e
   const state = { link: 'registered', connectedSinceMs: clock.now(), nick: 'lifeline', upstream: 'up', canary: { failing: false } } as unknown as IrcState;
   const said: string[] = [];
   const commands = new Commands({ config, clock, engine, schedule, alerts: new AlertStore(db), outbox, silences: new SilenceStore(db), ircState: () => state });
-  const handler = new IrcCommands({ config, commands, ircState: () => state, say: (t, text) => said.push(`${t} ${text}`) });
+  const handler = new IrcCommands({ config, clock, commands, ircState: () => state, say: (t, text) => said.push(`${t} ${text}`) });
   return { handler, commands, engine, said, clock, state };
 }
 
@@ -58,6 +58,26 @@ describe('commands from IRC and SMS', () => {
       const out = handler.handle(m);
       assert.equal(out[0]?.startsWith('sorry'), !ok, `${rule}: ${out[0]}`);
     }
+  });
+  it('a nick: rule counts only for an identified sender when the network tags accounts (issue 7.10)', () => {
+    const { handler, state } = setup(['nick:alice']);
+    (state as { accounts: boolean }).accounts = true;
+    assert.match(handler.handle(msg('!ack ABCD'))[0]!, /^sorry alice/, 'no account tag: anyone could have taken the nick');
+    assert.equal(handler.handle(msg('!ack ABCD', { account: 'alice' }))[0], 'no incident with id ABCD');
+    (state as { accounts: boolean }).accounts = false;
+    assert.equal(handler.handle(msg('!ack ABCD'))[0], 'no incident with id ABCD', 'without account-tag the nick is all there is');
+  });
+  it('limits commands per sender: a burst of 10, then one per 2 s; other senders are unaffected (issue 7.2)', () => {
+    const { handler, clock } = setup([]);
+    const answered = (o: Partial<CommandMessage> = {}): number => Array.from({ length: 20 }, () => handler.handle(msg('!oncall', o)).length).filter((n) => n > 0).length;
+    assert.equal(answered(), 10);
+    assert.equal(answered({ nick: 'bob' }), 10, 'bob has his own budget');
+    clock.advance(1_999);
+    assert.equal(answered(), 0);
+    clock.advance(1);
+    assert.equal(answered(), 1);
+    clock.advance(60_000);
+    assert.equal(answered(), 10, 'the budget refills to the burst, no further');
   });
   it('answers private messages by notice to the sender', () => {
     const { handler, said } = setup([]);

@@ -33,6 +33,39 @@ describe('SendQueue', () => {
     clock.advance(1000);
     assert.deepEqual(lines(), ['r1', 'alert', 'r2']);
   });
+  it('an outbox waiting for its turn gets the next token even while replies stream in (issue 7.2)', async () => {
+    // ZNC's pace: one line every 2 s. 60 replies are queued (six strangers, ten !help each).
+    const { clock, q, lines } = rig(1, 0.5);
+    const replies = Array.from({ length: 60 }, (_, i) => q.push(`reply${i}`, 'reply').catch(() => 'dropped'));
+    assert.deepEqual(lines(), ['reply0']);
+    let turn = false;
+    void q.whenWritable().then(() => {
+      turn = true;
+      void q.push('ALERT');
+    });
+    for (let i = 0; i < 4 && !turn; i++) {
+      clock.advance(1000);
+      await Promise.resolve(); // the outbox's pick runs as soon as its turn resolves, as in Node
+    }
+    assert.ok(turn, 'the outbox got its turn within one token interval');
+    assert.deepEqual(lines(), ['reply0', 'ALERT']);
+    clock.advance(2000);
+    assert.deepEqual(lines().slice(0, 3), ['reply0', 'ALERT', 'reply1'], 'replies resume after the alert');
+    for (let i = 0; i < 60; i++) clock.advance(1000);
+    const outcome = await Promise.all(replies);
+    assert.equal(outcome.slice(21).filter((r) => r === 'dropped').length, 60 - 21, 'at most 20 replies wait; the rest are refused at once');
+    assert.ok(outcome.slice(1, 21).some((r) => r === 'dropped'), 'replies still waiting after 30 s are dropped, not written late');
+  });
+  it('drops a reply that waited longer than 30 s instead of writing it late', async () => {
+    const { clock, q, lines } = rig(1, 0.02); // one line per 50 s
+    void q.push('first', 'reply');
+    const late = q.push('late', 'reply');
+    clock.advance(30_001);
+    clock.advance(20_000);
+    await assert.rejects(late, /reply dropped: not sent within 30 s/);
+    assert.deepEqual(lines(), ['first']);
+    assert.equal(q.droppedReplies, 1);
+  });
   it('background lines take only spare tokens, so a steady alert stream is never delayed by them', () => {
     // ZNC's default pace: 4 at once, then one every 2 s.
     const { clock, q, wire } = rig(4, 0.5);
