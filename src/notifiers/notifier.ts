@@ -1,6 +1,8 @@
 /** One delivery of an outbox entry to a notifier: wire-ready lines, resumable. */
 export interface Delivery {
   destination: string;
+  /** The outbox entry these lines come from, so a notifier can report it when proof is lost. */
+  entryId?: number;
   lines: readonly string[];
   /** Lines already delivered by an earlier attempt (possibly before a restart). */
   startAt: number;
@@ -50,4 +52,10 @@ export interface Notifier {
   send(delivery: Delivery, signal: AbortSignal): Promise<void>;
   /** Subscribes to "readiness may have changed"; returns the unsubscribe function. */
   onReadyChange(listener: () => void): () => void;
+  /**
+   * Subscribes to "entries reported sent lost their proof": a notifier whose `sent` is weaker
+   * than "people have it" (IRC: the bouncer's echo, before the network's canary) reports the
+   * outbox entries it can no longer vouch for, so the dispatcher queues them again.
+   */
+  onUnconfirmed?(listener: (destination: string, entryIds: readonly number[], why: string) => void): () => void;
 }

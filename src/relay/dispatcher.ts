@@ -36,7 +36,22 @@ export class Dispatcher {
     private readonly log: Logger,
     private readonly observer?: DispatchObserver,
   ) {
-    for (const n of notifiers) n.onReadyChange(() => this.poke());
+    for (const n of notifiers) {
+      n.onReadyChange(() => this.poke());
+      n.onUnconfirmed?.((destination, ids, why) => this.resend(destination, ids, why));
+    }
+  }
+
+  /**
+   * Entries a notifier reported sent but can no longer vouch for go back into the queue, in their
+   * place: they are sent again (or folded into a digest) when the path is back. People may see a
+   * line twice; they never miss one.
+   */
+  private resend(destination: string, ids: readonly number[], why: string): void {
+    const n = this.outbox.requeue(ids);
+    if (n === 0) return;
+    this.log.warn({ event: 'resend_unconfirmed', destination, entries: n, why }, `${n} notification(s) reported sent to ${destination} were never confirmed (${why}); queued to send again`);
+    this.poke(destination);
   }
 
   /** Starts workers for every destination that has pending entries (after a restart). */
@@ -187,6 +202,7 @@ export class Dispatcher {
         destination: entry.destination,
         lines,
         startAt: entry.linesSent,
+        entryId: entry.id,
         onProgress: (n) => this.outbox.recordProgress(entry.id, n),
       },
       signal,

@@ -41,6 +41,7 @@ export class Outbox {
   private readonly byId;
   private readonly destinations;
   private readonly noticeSince;
+  private readonly requeueStmt;
 
   constructor(
     private readonly db: Db,
@@ -55,6 +56,7 @@ export class Outbox {
     this.setLines = db.prepare('UPDATE outbox SET lines = ? WHERE id = ?');
     this.progress = db.prepare('UPDATE outbox SET lines_sent = ? WHERE id = ?');
     this.done = db.prepare("UPDATE outbox SET state = 'sent', done_ms = ?, lines_sent = COALESCE(json_array_length(lines), lines_sent) WHERE id = ?");
+    this.requeueStmt = db.prepare("UPDATE outbox SET state = 'pending', done_ms = NULL, lines = NULL, lines_sent = 0 WHERE id = ? AND state = 'sent'");
     this.failed = db.prepare("UPDATE outbox SET state = 'failed', done_ms = ? WHERE id = ?");
     this.attempt = db.prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?');
     this.markFolded = db.prepare("UPDATE outbox SET state = 'folded', done_ms = ?, folded_into = ? WHERE id = ?");
@@ -113,6 +115,14 @@ export class Outbox {
   /** Marks an entry delivered. */
   markSent(id: number, now: number): void {
     this.done.run(now, id);
+  }
+
+  /**
+   * Puts sent entries back to pending, to be rendered and sent again from their first line.
+   * Returns how many were requeued (entries already folded or failed stay as they are).
+   */
+  requeue(ids: readonly number[]): number {
+    return this.db.transaction(() => ids.reduce((n, id) => n + this.requeueStmt.run(id).changes, 0))();
   }
 
   /** Records a failed attempt and its error, for the delivery log. */

@@ -6,6 +6,7 @@ import { freePort, startInProcess, testConfigYaml, waitIrcHealthy } from './harn
 import { Ngircd } from './harness/ngircd.js';
 import { tempDir, waitFor } from './harness/procs.js';
 import { groupPayload, postWebhook } from './harness/webhook.js';
+import { TcpProxy } from './harness/tcpProxy.js';
 import { Znc } from './harness/znc.js';
 
 describe('hardening: strangers and broken links (integration, ZNC at its defaults)', function () {
@@ -52,5 +53,66 @@ describe('hardening: strangers and broken links (integration, ZNC at its default
     assert.ok(q, 'the IRC send queue exists');
     assert.ok(q.depthOf('reply') <= 20, `at most 20 replies wait (${q.depthOf('reply')})`);
     assert.ok(q.droppedReplies > 0 || repliesBefore < 20, `a backlog of replies is refused or dropped (dropped ${q.droppedReplies})`);
+  });
+});
+
+describe('hardening: lines written into a link that silently dies are sent again (integration, defaults)', function () {
+  this.timeout(180_000);
+  let tmp: ReturnType<typeof tempDir>;
+  let ircd: Ngircd;
+  let upstream: TcpProxy;
+  let znc: Znc;
+  let link: TcpProxy;
+  let app: App;
+  let watcher: IrcPeer;
+  let httpPort: number;
+
+  before(async () => {
+    tmp = tempDir('swallow');
+    ircd = await Ngircd.start();
+    upstream = await TcpProxy.start(ircd.port); // ZNC ⇄ network
+    znc = await Znc.start(upstream.port);
+    link = await TcpProxy.start(znc.port); // Lifeline ⇄ ZNC
+    httpPort = await freePort();
+    app = await startInProcess(testConfigYaml({ httpPort, dbPath: join(tmp.dir, 's.db'), irc: { port: link.port, password: znc.loginPassword } }));
+    await waitIrcHealthy(app);
+    watcher = await IrcPeer.connect(ircd.port, 'watcher');
+  });
+  after(async () => {
+    watcher?.close();
+    await app?.stop();
+    await link?.stop();
+    await znc?.destroy();
+    await upstream?.stop();
+    await ircd?.destroy();
+    tmp?.remove();
+  });
+
+  function outboxState(name: string): string | undefined {
+    const row = app.db.prepare("SELECT state FROM outbox WHERE destination = 'irc:#alerts' AND payload LIKE ? ORDER BY id DESC LIMIT 1").get(`%${name}%`) as { state: string } | undefined;
+    return row?.state;
+  }
+
+  it('a bouncer that echoes a line but never forwards it: the canary finds out, and the alert is sent again once the path is back (issue 7.3)', async () => {
+    upstream.swallow(true, false); // ZNC reads and echoes our lines; the network never gets them
+    assert.equal(await postWebhook(httpPort, groupPayload('SwallowedUpstream', 1)), 200);
+    await waitFor('echoed by ZNC, so reported sent', () => outboxState('SwallowedUpstream') === 'sent', 15_000);
+    // A canary goes within 5 s of the line; at its default 30 s timeout the line is handed back.
+    await waitFor('handed back to the outbox', () => outboxState('SwallowedUpstream') === 'pending', 60_000);
+    assert.equal(watcher.from('lifeline').filter((m) => plain(m.text).includes('SwallowedUpstream')).length, 0, 'the network never saw it');
+    upstream.swallow(false, false);
+    // The next canary (10 s after a loss) comes back; the path is healthy again and the alert goes.
+    await waitFor('the alert in the channel after all', () => watcher.from('lifeline').find((m) => plain(m.text).includes('SwallowedUpstream')), 60_000);
+    await waitFor('confirmed sent', () => outboxState('SwallowedUpstream') === 'sent', 15_000);
+  });
+
+  it('a link that swallows everything: the alert is never echoed, the dead link is found, and the alert goes after reconnecting (issue 7.3)', async () => {
+    await waitIrcHealthy(app, 60_000);
+    const before = app.irc?.state.attempts ?? 0;
+    link.swallow(true, true);
+    assert.equal(await postWebhook(httpPort, groupPayload('SwallowedLink', 1)), 200);
+    await waitFor('a new connection', () => (app.irc?.state.attempts ?? 0) > before, 40_000);
+    await waitFor('the alert in the channel after reconnecting', () => watcher.from('lifeline').find((m) => plain(m.text).includes('SwallowedLink')), 40_000);
+    assert.equal(outboxState('SwallowedLink'), 'sent');
   });
 });

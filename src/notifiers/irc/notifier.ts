@@ -8,6 +8,9 @@ import type { IrcSupervisor } from './supervisor.js';
 
 const PREFIX = 'irc:';
 
+/** Entries tracked until the network confirms them. */
+const MAX_IN_DOUBT = 10_000;
+
 /**
  * Delivers to IRC channels through the supervisor's link and the send queue. A destination is
  * ready when the link is registered, the channel is joined and the bouncer is on its network;
@@ -20,6 +23,13 @@ export class IrcNotifier implements Notifier {
   /** When the path last stopped being able to carry messages (link, upstream or canary). */
   private unhealthySinceMs: number | undefined;
   private lastOutage: Availability['lastOutage'];
+  /**
+   * Entries echoed by the bouncer but not yet proven to have reached the network: each with the
+   * line mark after its last line. A canary confirming that mark settles them; losing the link or
+   * the canary first hands them back to the dispatcher to be sent again (issue 7.3: a bouncer that
+   * swallows what it echoed must not lose an alert).
+   */
+  private inDoubt: Array<{ destination: string; entryId: number; mark: number }> = [];
 
   constructor(
     private readonly supervisor: IrcSupervisor,
@@ -35,6 +45,25 @@ export class IrcNotifier implements Notifier {
       this.trackOutage(pathHealthy(s));
       this.events.emit('ready');
     });
+    supervisor.on('network-confirmed', (mark) => {
+      this.inDoubt = this.inDoubt.filter((e) => e.mark > mark);
+    });
+    supervisor.on('network-lost', (why) => {
+      const lost = this.inDoubt.splice(0);
+      const byDestination = new Map<string, number[]>();
+      for (const e of lost) byDestination.set(e.destination, [...(byDestination.get(e.destination) ?? []), e.entryId]);
+      for (const [destination, ids] of byDestination) this.events.emit('unconfirmed', destination, ids, why);
+    });
+  }
+
+  /** Entries sent but not yet confirmed by the network (for status and tests). */
+  get entriesInDoubt(): number {
+    return this.inDoubt.length;
+  }
+
+  onUnconfirmed(listener: (destination: string, entryIds: readonly number[], why: string) => void): () => void {
+    this.events.on('unconfirmed', listener);
+    return () => this.events.off('unconfirmed', listener);
   }
 
   sentMeans(): string {
@@ -92,6 +121,13 @@ export class IrcNotifier implements Notifier {
       await this.supervisor.queue.push(`PRIVMSG ${target} :${cleanLine(d.lines[i] as string)}`, 'alert');
     }
     await this.supervisor.whenProven();
+    if (d.entryId !== undefined && this.supervisor.confirmsByCanary) {
+      // Bounded: a canary that never runs to completion must not grow this without end; the
+      // oldest then count as delivered, as they did before this tracking existed.
+      if (this.inDoubt.length >= MAX_IN_DOUBT) this.inDoubt.shift();
+      this.inDoubt.push({ destination: d.destination, entryId: d.entryId, mark: this.supervisor.linesWrittenCount });
+      this.supervisor.confirmSoon();
+    }
     d.onProgress(d.lines.length);
   }
 

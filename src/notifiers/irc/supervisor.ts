@@ -24,7 +24,14 @@ export interface IrcSupervisorEvents {
   state: [IrcState];
   message: [MessageEvent];
   registered: [];
+  /** A canary proved every line written up to this mark reached the network. */
+  'network-confirmed': [number];
+  /** Lines written since the last confirmation may not have reached the network (why). */
+  'network-lost': [string];
 }
+
+/** After lines that need the network's proof, a canary goes within this (if none is due sooner). */
+const CONFIRM_WITHIN_MS = 5_000;
 
 /** How long a keep-alive PING may wait for a spare flood token. */
 const PING_MAX_DEFER_MS = 2_000;
@@ -122,6 +129,25 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
     return this.s;
   }
 
+  /** Channel and private lines written so far (canaries excluded): the mark canaries confirm up to. */
+  get linesWrittenCount(): number {
+    return this.linesWritten;
+  }
+
+  /**
+   * Whether a line the far end took can still be lost before the network has it: through a
+   * bouncer, or to a server that does not echo, only a canary coming back proves delivery.
+   * False when no canary runs (nothing could ever confirm), or for a server that echoes itself.
+   */
+  get confirmsByCanary(): boolean {
+    return this.cfg.canary.enabled && !(this.cfg.bouncer === 'none' && this.s.echo);
+  }
+
+  /** Asks for a canary within a few seconds, to prove lines just written reached the network. */
+  confirmSoon(): void {
+    if (this.cfg.canary.enabled) this.canary.confirmSoon(CONFIRM_WITHIN_MS);
+  }
+
   /** Lines written since the last canary that came back through the network was written. */
   get linesAwaitingNetwork(): number {
     return this.linesWritten - this.networkConfirmed;
@@ -196,6 +222,7 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
   private setUpstream(up: UpstreamState, why: string): void {
     if (this.s.upstream === up) return;
     this.log.info({ event: 'irc_upstream', upstream: up, why }, `IRC upstream ${up}: ${why}`);
+    if (up === 'down') this.proofLost(`the bouncer is off its network (${why})`);
     this.update({ upstream: up, upstreamSinceMs: this.clock.now() });
     // Back on the network: canaries sent while it was away are void; confirm end to end soon.
     if (up === 'up' && this.cfg.canary.enabled) this.canary.newEpoch(1_000);
@@ -210,13 +237,28 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
     if (mark > this.networkConfirmed) {
       this.log.info({ event: 'irc_network_confirmed', lines: mark - this.networkConfirmed, rtt_ms: rttMs }, `${mark - this.networkConfirmed} line(s) written before the canary are confirmed seen by the network`);
       this.networkConfirmed = mark;
+      this.emit('network-confirmed', mark);
     }
     this.pacer.onCanaryRtt(rttMs);
     this.update({ canary: { lastOkMs: this.clock.now(), lastRttMs: rttMs, failing: false } });
     if (this.cfg.bouncer !== 'none') this.setUpstream('up', 'canary came back through the network');
   }
 
+  /**
+   * Lines written since the last confirmation can no longer be vouched for (link lost, bouncer
+   * off its network, canary lost): say so, hand them back (the notifier requeues their entries),
+   * and never let a later canary "confirm" lines a dead session may have dropped.
+   */
+  private proofLost(why: string): void {
+    const unproven = this.linesWritten - this.networkConfirmed;
+    if (unproven <= 0) return;
+    this.log.warn({ event: 'irc_unconfirmed_by_network', lines: unproven, why }, `${unproven} line(s) written since the last canary came back were never confirmed by the network: ${why}`);
+    this.networkConfirmed = this.linesWritten;
+    this.emit('network-lost', why);
+  }
+
   private onCanaryLost(): void {
+    this.proofLost('the canary did not come back through the network');
     this.update({ canary: { ...this.s.canary, failing: true }, lastError: 'canary message did not come back through the network' });
     if (this.cfg.bouncer !== 'none') this.setUpstream('down', 'canary did not come back');
   }
@@ -394,12 +436,8 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
     // Everything watching the connection belongs to the one that is gone.
     for (const name of [...this.timers.keys()]) this.clearTimer(name);
     this.stopWatching(`IRC link lost: ${reason}`);
-    const unproven = this.linesWritten - this.networkConfirmed;
-    if (unproven > 0) {
-      // Their fate is unknown: the bouncer may have forwarded them or not. Say so, no more.
-      this.log.warn({ event: 'irc_unconfirmed_by_network', lines: unproven }, `${unproven} line(s) written since the last canary came back were never confirmed by the network`);
-      this.networkConfirmed = this.linesWritten;
-    }
+    // Their fate is unknown: the bouncer may have forwarded them or not.
+    this.proofLost(`the IRC link was lost (${reason})`);
     this.dropClient();
     this.queue.failAll(`IRC link lost: ${reason}`);
     // A link that stayed up a while earns a fresh backoff; one that flaps keeps growing it.

@@ -46,6 +46,7 @@ class RecordingNotifier implements Notifier {
     return [...lines];
   }
   async send(d: Delivery): Promise<void> {
+    if (d.entryId !== undefined) this.entryIds.push(d.entryId);
     for (let i = d.startAt; i < d.lines.length; i++) {
       if (this.failAfter !== undefined && this.lines.length >= this.failAfter) {
         this.failAfter = undefined;
@@ -54,6 +55,15 @@ class RecordingNotifier implements Notifier {
       this.lines.push(d.lines[i] as string);
       d.onProgress(i + 1);
     }
+  }
+  /** Entry ids delivered, for the unconfirmed report. */
+  readonly entryIds: number[] = [];
+  reportUnconfirmed(destination: string, ids: number[], why: string): void {
+    this.ev.emit('unconfirmed', destination, ids, why);
+  }
+  onUnconfirmed(l: (destination: string, ids: readonly number[], why: string) => void): () => void {
+    this.ev.on('unconfirmed', l);
+    return () => this.ev.off('unconfirmed', l);
   }
   setReady(r: boolean): void {
     this.isReady = r;
@@ -175,5 +185,23 @@ describe('Dispatcher', () => {
     await settle();
     assert.deepEqual(notifier.lines, ['l3']);
     assert.equal(outbox.get(id)?.state, 'sent');
+  });
+
+  it('queues again, in their place, entries a notifier reports it can no longer vouch for (issue 7.3)', async () => {
+    const a = outbox.enqueue('test:x', group('InDoubt'), clock.now());
+    dispatcher.poke('test:x');
+    await settle();
+    assert.equal(outbox.get(a)?.state, 'sent');
+    assert.deepEqual(notifier.entryIds, [a]);
+    notifier.isReady = false;
+    notifier.reportUnconfirmed('test:x', [a], 'the canary did not come back');
+    await settle();
+    assert.equal(outbox.get(a)?.state, 'pending', 'back in the queue while the path is down');
+    const b = outbox.enqueue('test:x', group('Later'), clock.now());
+    notifier.setReady(true);
+    await settle();
+    assert.deepEqual(notifier.lines, ['[FIRING] critical InDoubt h0', '[FIRING] critical InDoubt h0', '[FIRING] critical Later h0'], 'sent again before what came later');
+    assert.equal(outbox.get(a)?.state, 'sent');
+    assert.equal(outbox.get(b)?.state, 'sent');
   });
 });

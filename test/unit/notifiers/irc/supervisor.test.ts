@@ -281,5 +281,54 @@ describe('IrcSupervisor (fake clock, fake client)', () => {
     clients[0]!.own('lifeline', token); // the network's copy
     assert.equal(sup.linesAwaitingNetwork, 1, 'the two lines before the canary are confirmed; the one after is not');
   });
-});
 
+  it('hands back unconfirmed lines when the bouncer drops off its network, and a later canary cannot confirm them (issue 7.3)', () => {
+    const { sup, clock, clients } = setup('  canary: { interval: 2m, timeout: 30s }\n', true);
+    const lost: string[] = [];
+    const confirmed: number[] = [];
+    sup.on('network-lost', (why) => lost.push(why));
+    sup.on('network-confirmed', (m) => confirmed.push(m));
+    sup.start();
+    clients[0]!.register();
+    let mark = clients[0]!.written.length;
+    void sup.queue.push('PRIVMSG #alerts :swallowed', 'alert');
+    mark = clients[0]!.echoWritten(mark);
+    sup.confirmSoon();
+    clock.advance(5_000);
+    assert.ok(clients[0]!.written.some((l) => l.includes('lifeline-canary')), 'a canary within 5 s of the line, not 2 min later');
+    clients[0]!.emit('privmsg', { nick: '*status', ident: 'znc', hostname: 'znc.in', target: 'lifeline', message: 'Disconnected from IRC. Reconnecting...' });
+    assert.equal(lost.length, 1);
+    assert.match(lost[0]!, /off its network/);
+    assert.equal(sup.linesAwaitingNetwork, 0, 'handed back, no longer counted as awaiting');
+    clients[0]!.emit('privmsg', { nick: '*status', ident: 'znc', hostname: 'znc.in', target: 'lifeline', message: 'Connected!' });
+    clock.advance(1_000);
+    const fresh = clients[0]!.written.filter((l) => l.includes('lifeline-canary')).at(-1)!;
+    clients[0]!.own('lifeline', fresh.slice('PRIVMSG lifeline :'.length));
+    assert.deepEqual(confirmed, [], 'the canary after the reconnect confirms nothing written before it');
+  });
+
+  it('a lost canary hands back the lines written before it (issue 7.3)', () => {
+    const { sup, clock, clients } = setup('  canary: { interval: 2m, timeout: 30s }\n', true);
+    const lost: string[] = [];
+    sup.on('network-lost', (why) => lost.push(why));
+    sup.start();
+    clients[0]!.register();
+    clock.advance(5_000);
+    const first = clients[0]!.written.find((l) => l.includes('lifeline-canary'))!;
+    clients[0]!.own('lifeline', first.slice('PRIVMSG lifeline :'.length));
+    clients[0]!.own('lifeline', first.slice('PRIVMSG lifeline :'.length));
+    const mark = clients[0]!.written.length;
+    void sup.queue.push('PRIVMSG #alerts :into the void', 'alert');
+    let seen = clients[0]!.echoWritten(mark);
+    sup.confirmSoon();
+    clock.advance(5_000);
+    assert.deepEqual(lost, []);
+    // ZNC echoes the canary and answers PINGs; only the network's copy never comes.
+    for (let t = 0; t < 30_000; t += 1_000) {
+      seen = clients[0]!.echoWritten(seen);
+      if (clients[0]!.written.slice(-3).some((l) => l.startsWith('PING '))) clients[0]!.serverLine(':znc.test PONG znc.test :x');
+      clock.advance(1_000);
+    }
+    assert.deepEqual(lost, ['the canary did not come back through the network']);
+  });
+});
