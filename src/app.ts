@@ -31,6 +31,7 @@ import { makeTwilioInbound } from './sources/twilioInbound.js';
 import { AlertStore } from './store/alerts.js';
 import { openDb, storeReadable, type Db } from './store/db.js';
 import { Outbox } from './store/outbox.js';
+import { scheduleRetention } from './store/retention.js';
 import type { Clock } from './util/clock.js';
 import { sleep } from './util/clock.js';
 
@@ -208,6 +209,8 @@ export async function startApp(ctx: AppContext): Promise<App> {
     });
   }
 
+  const stopRetention = scheduleRetention({ db, clock, log, retentionMs: config.store.retention });
+
   let stopping: Promise<void> | undefined;
   return {
     db,
@@ -225,6 +228,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
         // Flush: give ready destinations a bounded moment to drain.
         for (let i = 0; i < 30 && outbox.pendingCount() > 0 && irc?.state.link === 'registered'; i++) await sleep(clock, 100);
         cancelNote?.();
+        await stopRetention();
         escalation.stop();
         await dispatcher.stop();
         await irc?.stop();

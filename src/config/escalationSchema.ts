@@ -102,6 +102,8 @@ export const escalationSchema = z
     bundle_window: duration.prefault('2m'),
     /** An acknowledgement lapses after this and paging resumes; 0s never. */
     ack_timeout: duration.prefault('0s'),
+    /** One group notification opens at most this many incidents; past it the group shares one. */
+    max_incidents_per_group: z.number().int().min(1).max(1000).default(20),
     /**
      * Policies, first match wins. IRC always gets alerts at once through the routes. Without any,
      * the default applies: email to on-call after 5 min, SMS after 10 min, SMS again every 30 min

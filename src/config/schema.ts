@@ -43,6 +43,8 @@ const httpSchema = z.strictObject({
 
 const storeSchema = z.strictObject({
   path: z.string().min(1).default('./data/lifeline.db'),
+  /** Resolved incidents, delivered notifications, resolved alerts and ended silences are kept this long. */
+  retention: duration.prefault('30d'),
 });
 
 const saslSchema = z.discriminatedUnion('mechanism', [

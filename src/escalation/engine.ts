@@ -1,3 +1,4 @@
+import { labelValue, type LabelSet } from '../alerts/labels.js';
 import type { Config } from '../config/schema.js';
 import { formatDuration } from '../config/duration.js';
 import type { Logger } from '../observability/logger.js';
@@ -36,6 +37,26 @@ export interface EngineDeps {
 }
 
 /** Result of an acknowledgement command. */
+/** The group notification an alert change came in (Alertmanager's group; a probe's round). */
+export interface AlertGroupRef {
+  groupKey: string;
+  status: 'firing' | 'resolved';
+  commonLabels: LabelSet;
+}
+
+/** An alert that started or stopped firing, as escalation needs it. */
+export interface AlertChange {
+  fingerprint: string;
+  status: 'firing' | 'resolved';
+  labels: LabelSet;
+  summary: string;
+}
+
+/** The fingerprint of the one incident a large group shares. */
+function groupFingerprint(groupKey: string): string {
+  return `group:${groupKey}`;
+}
+
 export type AckResult = { ok: true; incident: Incident } | { ok: false; reason: string };
 
 /**
@@ -74,23 +95,50 @@ export class EscalationEngine {
   // ---------------------------------------------------------------- incidents from alerts
 
   /**
-   * Called inside the webhook's transaction for alerts that started or stopped firing, so that
-   * an accepted alert's incident is as durable as the alert.
+   * Called inside the webhook's transaction with the alerts of one group notification that
+   * started or stopped firing, so that an accepted alert's incident is as durable as the alert.
+   *
+   * Each paging alert opens its own incident, up to `max_incidents_per_group` per notification.
+   * A bigger group opens one incident for the whole group (fingerprint "group:<groupKey>"), and
+   * while that is live, the group's new alerts join it: a storm of 100,000 alerts is one page and
+   * one ack code, not 100,000. The group incident resolves when the group does.
    */
-  onAlert(a: { fingerprint: string; status: 'firing' | 'resolved'; labels: Readonly<Record<string, string>>; summary: string }, nowMs: number): void {
+  onAlerts(group: AlertGroupRef, changed: readonly AlertChange[], nowMs: number): void {
     if (!this.enabled) return;
-    if (a.status === 'resolved') {
-      const live = this.incidents.live('alert', a.fingerprint);
-      if (live) this.resolve(live, nowMs, `RESOLVED ${live.title}`);
-      return;
+    const groupFp = groupFingerprint(group.groupKey);
+    const groupLive = this.incidents.live('alert', groupFp);
+    const opening: Array<{ a: AlertChange; policy: Policy; severity: string }> = [];
+    for (const a of changed) {
+      if (a.status === 'resolved') {
+        const live = this.incidents.live('alert', a.fingerprint);
+        if (live) this.resolve(live, nowMs, `RESOLVED ${live.title}`);
+        continue;
+      }
+      const severity = labelValue(a.labels, 'severity') ?? '';
+      if (!this.d.config.escalation.page_severities.includes(severity)) continue;
+      const policy = this.policies.find((p) => p.matches(a.labels));
+      if (!policy || this.incidents.live('alert', a.fingerprint)) continue;
+      opening.push({ a, policy, severity });
     }
-    const severity = a.labels['severity'] ?? '';
-    if (!this.d.config.escalation.page_severities.includes(severity)) return;
-    const policy = this.policies.find((p) => p.matches(a.labels));
-    if (!policy) return;
+    if (groupLive || opening.length > this.d.config.escalation.max_incidents_per_group) {
+      const first = opening[0];
+      if (!groupLive && first) {
+        const name = labelValue(group.commonLabels, 'alertname') ?? labelValue(first.a.labels, 'alertname') ?? 'alerts';
+        const title = `${name} (${opening.length} alerts)`;
+        this.openIncident(groupFp, title, first.severity, { ...group.commonLabels, summary: `${opening.length} alerts of one Alertmanager group` }, first.policy, nowMs);
+      }
+    } else {
+      for (const { a, policy, severity } of opening) {
+        const title = [labelValue(a.labels, 'alertname') ?? 'alert', labelValue(a.labels, 'instance') ?? ''].filter(Boolean).join(' ');
+        this.openIncident(a.fingerprint, title, severity, { ...a.labels, summary: a.summary }, policy, nowMs);
+      }
+    }
+    if (group.status === 'resolved' && groupLive) this.resolve(groupLive, nowMs, `RESOLVED ${groupLive.title}`);
+  }
+
+  private openIncident(fingerprint: string, title: string, severity: string, labels: Record<string, string>, policy: Policy, nowMs: number): void {
     const first = policy.step(0);
-    const title = [a.labels['alertname'] ?? 'alert', a.labels['instance'] ?? ''].filter(Boolean).join(' ');
-    const inc = this.incidents.open({ kind: 'alert', fingerprint: a.fingerprint, title, severity, labels: { ...a.labels, summary: a.summary }, policy: policy.name, nowMs, firstDueMs: first ? nowMs + first.afterMs : null });
+    const inc = this.incidents.open({ kind: 'alert', fingerprint, title, severity, labels, policy: policy.name, nowMs, firstDueMs: first ? nowMs + first.afterMs : null });
     if (!inc) return;
     this.d.log.info({ event: 'incident_opened', incident: inc.id, code: inc.ackCode, title, policy: policy.name }, 'incident opened');
     // The monitoring-path rule: while IRC cannot carry the news, page out of band at once.
@@ -107,10 +155,10 @@ export class EscalationEngine {
     this.d.log.info({ event: 'incident_resolved', incident: inc.id, code: inc.ackCode }, 'incident resolved');
   }
 
-  /** The ack code of the open incident an alert opened, if any (cheap: only paging alerts have one). */
-  ackCodeFor(fingerprint: string): string | undefined {
+  /** The ack code of the open incident an alert belongs to (its own, else its group's), if any. */
+  ackCodeFor(fingerprint: string, groupKey: string): string | undefined {
     if (!this.enabled) return undefined;
-    return this.incidents.live('alert', fingerprint)?.ackCode;
+    return (this.incidents.live('alert', fingerprint) ?? this.incidents.live('alert', groupFingerprint(groupKey)))?.ackCode;
   }
 
   // ---------------------------------------------------------------- acknowledgements

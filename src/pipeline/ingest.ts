@@ -3,6 +3,7 @@ import type { EscalationEngine } from '../escalation/engine.js';
 import type { MaintenanceWindows } from '../policy/maintenance.js';
 import type { RepeatFilter } from '../store/repeat.js';
 import type { SilenceStore } from '../store/silences.js';
+import { labelValue } from '../alerts/labels.js';
 import { groupMessageOf } from '../alerts/messages.js';
 import type { AlertStore } from '../store/alerts.js';
 import type { Db } from '../store/db.js';
@@ -44,12 +45,13 @@ export function makeIngest(d: IngestDeps): (route: string, batch: AlertBatch, no
     const live = batch.alerts.filter((a) => !silenced(a.labels) && !inMaintenance(a.labels));
     if (live.length === 0) return { alerts: batch.alerts.length, queued: [] };
     const byFp = new Map(live.map((a) => [a.fingerprint, a]));
-    for (const c of changes) {
+    const changed = changes.flatMap((c) => {
       const a = byFp.get(c.fingerprint);
-      if (a) d.escalation.onAlert({ fingerprint: a.fingerprint, status: a.status, labels: a.labels, summary: a.annotations['summary'] ?? '' }, now);
-    }
-    // The alert line carries the ack code of the incident it opened, so people can act on it.
-    const msg = groupMessageOf({ ...batch, alerts: live }, (fp) => d.escalation.ackCodeFor(fp));
+      return a ? [{ fingerprint: a.fingerprint, status: a.status, labels: a.labels, summary: labelValue(a.annotations, 'summary') ?? '' }] : [];
+    });
+    d.escalation.onAlerts(batch, changed, now);
+    // The alert line carries the ack code of the incident it belongs to, so people can act on it.
+    const msg = groupMessageOf({ ...batch, alerts: live }, (fp) => d.escalation.ackCodeFor(fp, batch.groupKey));
     const queued: string[] = [];
     for (const dest of d.routes.get(route) ?? []) {
       if (!d.repeats.admit(dest, msg, now)) continue;

@@ -39,8 +39,16 @@ export interface PageRow {
   outboxId: number | null;
 }
 
-// Unambiguous characters for ack codes (no 0/O, 1/I/L).
+// Unambiguous characters for ack codes (no 0/O, 1/I/L): 31^4 = 923,521 codes.
 const CODE_ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
+
+/**
+ * Ack codes need only be unique among incidents people may still answer: open and acked ones,
+ * and those resolved within this time (a late "ACK 7KQ2" then reads "already resolved" instead of
+ * acknowledging a stranger). An older incident's code is retired ("7KQ2-1234", which nobody can
+ * type) when a new incident draws it, so codes never run out however much history is kept.
+ */
+export const CODE_QUARANTINE_MS = 24 * 60 * 60_000;
 
 function toIncident(r: Record<string, unknown>): Incident {
   return {
@@ -79,19 +87,25 @@ function toPage(r: Record<string, unknown>): PageRow {
 /** Incidents and pages in the database. Every method is synchronous and safe inside a transaction. */
 export class IncidentStore {
   private readonly liveStmt;
+  private readonly codeHolder;
+  private readonly retireCode;
   constructor(private readonly db: Db) {
     this.liveStmt = db.prepare("SELECT * FROM incidents WHERE kind = ? AND COALESCE(fingerprint, '') = COALESCE(?, '') AND state != 'resolved'");
+    this.codeHolder = db.prepare<[string], { id: number; state: string; resolved_ms: number | null }>('SELECT id, state, resolved_ms FROM incidents WHERE ack_code = ?');
+    this.retireCode = db.prepare("UPDATE incidents SET ack_code = ack_code || '-' || id WHERE id = ?");
   }
 
   /** Opens an incident unless one is already live for the same kind and fingerprint. */
   open(i: { kind: Incident['kind']; fingerprint: string | null; title: string; severity: string; labels: Record<string, string>; policy: string; nowMs: number; firstDueMs: number | null }): Incident | undefined {
-    const live = this.db
-      .prepare("SELECT * FROM incidents WHERE kind = ? AND COALESCE(fingerprint, '') = COALESCE(?, '') AND state != 'resolved'")
-      .get(i.kind, i.fingerprint) as Record<string, unknown> | undefined;
-    if (live) return undefined;
+    if (this.liveStmt.get(i.kind, i.fingerprint)) return undefined;
     for (let attempt = 0; attempt < 50; attempt++) {
       const code = Array.from({ length: 4 }, () => CODE_ALPHABET[randomInt(CODE_ALPHABET.length)]).join('');
-      if (this.db.prepare('SELECT 1 FROM incidents WHERE ack_code = ?').get(code)) continue;
+      const holder = this.codeHolder.get(code);
+      if (holder) {
+        const answerable = holder.state !== 'resolved' || (holder.resolved_ms ?? 0) > i.nowMs - CODE_QUARANTINE_MS;
+        if (answerable) continue;
+        this.retireCode.run(holder.id);
+      }
       const id = Number(
         this.db
           .prepare("INSERT INTO incidents (kind, fingerprint, title, severity, labels, policy, state, ack_code, opened_ms, next_step, next_due_ms) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, 0, ?)")
@@ -99,7 +113,7 @@ export class IncidentStore {
       );
       return this.get(id);
     }
-    throw new Error('could not find a free ack code');
+    throw new Error('could not find a free ack code: more than 900,000 incidents are open or resolved within 24 h');
   }
 
   get(id: number): Incident | undefined {

@@ -138,4 +138,18 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE outbox ADD COLUMN last_error TEXT;
     `,
   },
+  {
+    version: 4,
+    name: 'indexes for retention',
+    sql: `
+      -- store.retention deletes history in small batches; these keep each batch an index range.
+      CREATE INDEX outbox_done ON outbox (state, done_ms);
+      CREATE INDEX incidents_resolved ON incidents (state, resolved_ms);
+      CREATE INDEX alerts_resolved ON alerts (status, updated_ms);
+      CREATE INDEX alert_events_at ON alert_events (at_ms);
+      CREATE INDEX receipts_at ON receipts (received_ms);
+      CREATE INDEX pages_incident ON pages (incident_id);
+      CREATE INDEX silences_expiry ON silences (expires_ms);
+    `,
+  },
 ];

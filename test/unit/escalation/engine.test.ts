@@ -67,7 +67,7 @@ function rig(extra = '', startIso = '2026-11-23T12:00', budget?: string): Rig {
   const engine = new EscalationEngine({ config, db, outbox, schedule: new OnCallSchedule(config), clock, log: silentLogger(), health, poke: () => undefined, path, pathOutageEnded });
   engine.start();
   const alert = (name: string, status: 'firing' | 'resolved', severity = 'critical'): void => {
-    db.transaction(() => engine.onAlert({ fingerprint: name, status, labels: { alertname: name, severity, instance: 'h1' }, summary: `${name} summary` }, clock.now()))();
+    db.transaction(() => engine.onAlerts({ groupKey: name, status, commonLabels: {} }, [{ fingerprint: name, status, labels: { alertname: name, severity, instance: 'h1' }, summary: `${name} summary` }], clock.now()))();
     engine.kick();
   };
   return {
