@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { Commands } from './commands/commands.js';
 import { IrcCommands, commandMessage } from './commands/irc.js';
 import { smsCommand } from './commands/sms.js';
@@ -31,6 +32,8 @@ import { makeTwilioInbound } from './sources/twilioInbound.js';
 import { AlertStore } from './store/alerts.js';
 import { openDb, storeReadable, type Db } from './store/db.js';
 import { Outbox } from './store/outbox.js';
+import { FaultReporter } from './escalation/faults.js';
+import type { PagingChannel } from './escalation/channels.js';
 import { scheduleRetention } from './store/retention.js';
 import type { Clock } from './util/clock.js';
 import { sleep } from './util/clock.js';
@@ -87,8 +90,12 @@ export async function startApp(ctx: AppContext): Promise<App> {
   }
   const email = config.email ? new EmailNotifier(config.email) : undefined;
   if (email) notifiers.push(email);
-  if (config.sms) notifiers.push(new SmsNotifier(config.sms, clock));
+  const sms = config.sms ? new SmsNotifier(config.sms, clock) : undefined;
+  if (sms) notifiers.push(sms);
   const health = new ChannelHealth();
+  const schedule = new OnCallSchedule(config);
+  const pagingNotifiers = new Map<PagingChannel, Notifier>([...(email ? [['email', email] as const] : []), ...(sms ? [['sms', sms] as const] : [])]);
+  const faults = new FaultReporter({ clock, log, schedule, formatter, channels: pagingNotifiers, name: `Lifeline on ${hostname()}` });
 
   const dispatcher = new Dispatcher(outbox, notifiers, formatter, config.outbox, clock, log, {
     sent: (destination, kind, lines) => {
@@ -103,12 +110,17 @@ export async function startApp(ctx: AppContext): Promise<App> {
       const ch = pagingChannelOf(destination);
       if (ch) health.failed(ch);
     },
+    workerFault: (destination, err) => {
+      const kind = (err as { code?: unknown } | undefined)?.code?.toString().startsWith('SQLITE_') ? 'store_write' : 'delivery_worker';
+      if (err === undefined) {
+        if (dispatcher.faults().size === 0) for (const k of ['store_write', 'delivery_worker'] as const) faults.clear(k);
+      } else faults.raise(kind, `delivering to ${destination}: ${describeError(err)}`);
+    },
   });
 
   const ircDestinations = [...new Set(config.routes.flatMap((r) => destinationsOf(r)).filter((d) => d.startsWith('irc:')))];
   const silences = new SilenceStore(db);
   const maintenance = new MaintenanceWindows(config.maintenance);
-  const schedule = new OnCallSchedule(config);
   const escalation = new EscalationEngine({
     config,
     db,
@@ -152,6 +164,10 @@ export async function startApp(ctx: AppContext): Promise<App> {
     return out;
   });
   liveGauge(metrics.registry, 'lifeline_outbox_pending', 'Messages waiting in the outbox, all destinations.', () => outbox.pendingCount());
+  liveLabelledGauge(metrics.registry, 'lifeline_delivery_worker_faulted', '1 for each destination whose delivery worker is failing now (store errors such as a full disk); it retries with backoff.', 'destination', () =>
+    Object.fromEntries([...dispatcher.faults().keys()].map((d) => [d, 1])),
+  );
+  liveLabelledGauge(metrics.registry, 'lifeline_fault', "1 for each of Lifeline's own faults active now (store_write, delivery_worker).", 'kind', () => Object.fromEntries(faults.list().map((f) => [f.kind, 1])));
   liveLabelledGauge(metrics.registry, 'lifeline_alerts', 'Stored alerts by state.', 'state', () => ({ ...alerts.countByStatus() }));
 
   // Commands from IRC and SMS, one set.
@@ -169,7 +185,11 @@ export async function startApp(ctx: AppContext): Promise<App> {
     smsInbound: makeTwilioInbound({ config, schedule, log, command: (person, body) => smsCommand(commands, escalation.incidents, person, body) }),
     ready: () => {
       const storeOk = storeReadable(db);
-      return { ready: storeOk, checks: { store: storeOk ? 'ok' : 'unavailable', config: 'loaded', irc: irc ? irc.state.link : 'not configured' } };
+      const failing = [...dispatcher.faults()].map(([d, f]) => `${d}: ${f.error} (since ${new Date(f.sinceMs).toISOString()})`);
+      return {
+        ready: storeOk && failing.length === 0,
+        checks: { store: storeOk ? 'ok' : 'unavailable', delivery: failing.length === 0 ? 'ok' : failing, config: 'loaded', irc: irc ? irc.state.link : 'not configured' },
+      };
     },
     oncall: () => ({
       oncall: schedule.shifts(clock.now()).map((sh) => ({ rotation: sh.rotation, person: sh.person.name, until: new Date(sh.untilMs).toISOString(), override: sh.override })),

@@ -5,13 +5,15 @@ import type { Notifier } from '../notifiers/notifier.js';
 import type { Logger } from '../observability/logger.js';
 import type { Outbox, OutboxEntry } from '../store/outbox.js';
 import { backoffDelay } from '../util/backoff.js';
-import type { Clock } from '../util/clock.js';
+import { sleep, type Clock } from '../util/clock.js';
 
 /** Hooks for metrics. */
 export interface DispatchObserver {
   /** An entry was handed over (what that proves: Notifier.sentMeans). */
   sent(destination: string, kind: string, lines: number): void;
   failed(destination: string, retryable: boolean): void;
+  /** A worker hit an error of its own (e.g. the store cannot be written); undefined when it recovered. */
+  workerFault?(destination: string, err: unknown): void;
 }
 
 /**
@@ -26,6 +28,7 @@ export class Dispatcher {
   private readonly wake = new Map<string, () => void>();
   private readonly workers = new Map<string, Promise<void>>();
   private readonly abort = new AbortController();
+  private readonly faulted = new Map<string, { sinceMs: number; error: string }>();
 
   constructor(
     private readonly outbox: Outbox,
@@ -106,54 +109,101 @@ export class Dispatcher {
     });
   }
 
+  /**
+   * One worker per destination, supervised: a delivery failure is the notifier's and is retried
+   * per entry (below); anything else (the store failing to write, e.g. a full disk) is the
+   * worker's own fault. The worker never dies of it: it reports the fault (observer), backs off
+   * (1 s doubling to 30 s) and carries on, and clears the fault at its next good step.
+   */
   private async work(destination: string): Promise<void> {
     const notifier = this.notifierFor(destination);
     if (!notifier) {
       this.log.error({ event: 'no_notifier', destination }, 'no notifier handles this destination; entries stay queued');
       return;
     }
-    let failures = 0;
     const signal = this.abort.signal;
+    const w: WorkerState = { failures: 0, faults: 0, sentUnrecorded: new Set() };
     while (!signal.aborted) {
-      if (!notifier.ready(destination)) {
-        await this.waitForPoke(destination);
-        continue;
-      }
-      // Choose what to send only when it can go: whatever arrives while the path is busy is
-      // folded into the same digest instead of a series of small ones.
-      if (notifier.awaitTurn) {
-        await notifier.awaitTurn(destination, signal);
-        if (signal.aborted || !notifier.ready(destination)) continue;
-      }
-      const entry = this.next(destination, notifier);
-      if (!entry) {
-        await this.waitForPoke(destination);
-        continue;
-      }
       try {
-        await this.deliver(notifier, entry, signal);
-        failures = 0;
+        await this.step(destination, notifier, w, signal);
+        if (w.faults > 0) {
+          w.faults = 0;
+          this.faulted.delete(destination);
+          this.observer?.workerFault?.(destination, undefined);
+          this.log.info({ event: 'dispatcher_recovered', destination }, 'delivery worker is working again');
+        }
       } catch (err) {
         if (signal.aborted) return;
-        const retryable = !(err instanceof NotifyError) || err.retryable;
-        this.outbox.recordFailure(entry.id, describeError(err));
-        this.observer?.failed(destination, retryable);
-        // Pages (email, SMS) stop being retried past the deadline: by then escalation has moved on.
-        const expired = !notifier.digestsBacklog && this.clock.now() - entry.createdMs > this.cfg.page_deadline;
-        if (!retryable || expired) {
-          this.log.error({ event: 'delivery_failed', destination, entry: entry.id, err: describeError(err), expired }, expired ? 'delivery still failing at its deadline; given up' : 'delivery failed, not retryable');
-          this.outbox.markFailed(entry.id, this.clock.now());
-          continue;
-        }
-        const delay = err instanceof NotifyError && err.retryAfterMs !== undefined
-          ? Math.max(0, err.retryAfterMs - this.clock.now())
-          : backoffDelay(failures, { initialMs: 500, maxMs: 30_000 });
-        failures++;
-        this.log.warn({ event: 'delivery_retry', destination, entry: entry.id, err: describeError(err), retry_in_ms: delay }, 'delivery interrupted; will resume');
-        // Readiness changes (reconnect) poke us earlier than the backoff.
-        await this.waitForPoke(destination, delay);
+        const delay = backoffDelay(w.faults, { initialMs: 1_000, maxMs: 30_000 });
+        w.faults++;
+        if (!this.faulted.has(destination)) this.faulted.set(destination, { sinceMs: this.clock.now(), error: describeError(err) });
+        this.log.error({ event: 'dispatcher_error', destination, err: describeError(err), retry_in_ms: delay, attempt: w.faults }, 'delivery worker hit an error; retrying');
+        this.observer?.workerFault?.(destination, err);
+        await sleep(this.clock, delay, signal).catch(() => undefined);
       }
     }
+  }
+
+  /** Destinations whose worker is failing now, with since when and the error. */
+  faults(): ReadonlyMap<string, { sinceMs: number; error: string }> {
+    return this.faulted;
+  }
+
+  /** One turn of a worker: wait for readiness and a turn, pick an entry, deliver it. */
+  private async step(destination: string, notifier: Notifier, w: WorkerState, signal: AbortSignal): Promise<void> {
+    if (!notifier.ready(destination)) {
+      await this.waitForPoke(destination);
+      return;
+    }
+    // Choose what to send only when it can go: whatever arrives while the path is busy is
+    // folded into the same digest instead of a series of small ones.
+    if (notifier.awaitTurn) {
+      await notifier.awaitTurn(destination, signal);
+      if (signal.aborted || !notifier.ready(destination)) return;
+    }
+    const entry = this.next(destination, notifier);
+    if (!entry) {
+      await this.waitForPoke(destination);
+      return;
+    }
+    if (w.sentUnrecorded.has(entry.id)) {
+      // Delivered, but the store could not record it: record it now instead of sending it again.
+      this.recordSent(notifier, entry, entry.lines?.length ?? 0);
+      w.sentUnrecorded.delete(entry.id);
+      return;
+    }
+    let lines: readonly string[];
+    try {
+      lines = await this.deliver(notifier, entry, signal);
+    } catch (err) {
+      if (signal.aborted || err instanceof StoreWriteError) throw err instanceof StoreWriteError ? err.cause : err;
+      await this.failed(destination, notifier, entry, err, w);
+      return;
+    }
+    w.failures = 0;
+    w.sentUnrecorded.add(entry.id);
+    this.recordSent(notifier, entry, lines.length);
+    w.sentUnrecorded.delete(entry.id);
+  }
+
+  private async failed(destination: string, notifier: Notifier, entry: OutboxEntry, err: unknown, w: WorkerState): Promise<void> {
+    const retryable = !(err instanceof NotifyError) || err.retryable;
+    this.outbox.recordFailure(entry.id, describeError(err));
+    this.observer?.failed(destination, retryable);
+    // Pages (email, SMS) stop being retried past the deadline: by then escalation has moved on.
+    const expired = !notifier.digestsBacklog && this.clock.now() - entry.createdMs > this.cfg.page_deadline;
+    if (!retryable || expired) {
+      this.log.error({ event: 'delivery_failed', destination, entry: entry.id, err: describeError(err), expired }, expired ? 'delivery still failing at its deadline; given up' : 'delivery failed, not retryable');
+      this.outbox.markFailed(entry.id, this.clock.now());
+      return;
+    }
+    const delay = err instanceof NotifyError && err.retryAfterMs !== undefined
+      ? Math.max(0, err.retryAfterMs - this.clock.now())
+      : backoffDelay(w.failures, { initialMs: 500, maxMs: 30_000 });
+    w.failures++;
+    this.log.warn({ event: 'delivery_retry', destination, entry: entry.id, err: describeError(err), retry_in_ms: delay }, 'delivery interrupted; will resume');
+    // Readiness changes (reconnect) poke us earlier than the backoff.
+    await this.waitForPoke(destination, delay);
   }
 
   /** Picks the next entry: one in progress, a fresh one, or a digest of everything pending. */
@@ -187,15 +237,19 @@ export class Dispatcher {
     return { ...entry, lines };
   }
 
-  private async deliver(notifier: Notifier, entry: OutboxEntry, signal: AbortSignal): Promise<void> {
+  /**
+   * Sends an entry's lines; returns them. Store writes on the way (fixing the lines, progress)
+   * that fail are wrapped in StoreWriteError: they are the worker's fault, not the notifier's.
+   */
+  private async deliver(notifier: Notifier, entry: OutboxEntry, signal: AbortSignal): Promise<readonly string[]> {
     let lines = entry.lines;
     if (lines === null) {
-      if (entry.message.kind === 'summary') {
-        lines = this.withOutage(entry, notifier, entry.destination).lines as string[];
-      } else {
-        lines = notifier.prepare(entry.destination, this.formatter.render(entry.message));
-        this.outbox.fixLines(entry.id, lines);
-      }
+      lines = storeWrite(() => {
+        if (entry.message.kind === 'summary') return this.withOutage(entry, notifier, entry.destination).lines as string[];
+        const l = notifier.prepare(entry.destination, this.formatter.render(entry.message));
+        this.outbox.fixLines(entry.id, l);
+        return l;
+      });
     }
     await notifier.send(
       {
@@ -203,14 +257,39 @@ export class Dispatcher {
         lines,
         startAt: entry.linesSent,
         entryId: entry.id,
-        onProgress: (n) => this.outbox.recordProgress(entry.id, n),
+        onProgress: (n) => storeWrite(() => this.outbox.recordProgress(entry.id, n)),
       },
       signal,
     );
+    return lines;
+  }
+
+  private recordSent(notifier: Notifier, entry: OutboxEntry, lineCount: number): void {
     this.outbox.markSent(entry.id, this.clock.now());
     const means = notifier.sentMeans(entry.destination);
-    this.log.info({ event: 'sent', destination: entry.destination, entry: entry.id, kind: entry.message.kind, lines: lines.length - entry.linesSent, queued_ms: this.clock.now() - entry.createdMs, proof: means }, `sent: ${means}`);
-    this.observer?.sent(entry.destination, entry.message.kind, lines.length - entry.linesSent);
+    this.log.info({ event: 'sent', destination: entry.destination, entry: entry.id, kind: entry.message.kind, lines: lineCount - entry.linesSent, queued_ms: this.clock.now() - entry.createdMs, proof: means }, `sent: ${means}`);
+    this.observer?.sent(entry.destination, entry.message.kind, lineCount - entry.linesSent);
+  }
+}
+
+/** Per-worker counters. */
+interface WorkerState {
+  /** Delivery failures in a row (the notifier's). */
+  failures: number;
+  /** Worker faults in a row (its own: the store). */
+  faults: number;
+  /** Entries delivered whose "sent" the store has not recorded yet. */
+  sentUnrecorded: Set<number>;
+}
+
+/** A store write that failed during a delivery: the worker's fault, not the notifier's. */
+class StoreWriteError extends Error {}
+
+function storeWrite<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw new StoreWriteError('store write failed', { cause: err });
   }
 }
 

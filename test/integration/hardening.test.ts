@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { App } from '../../src/app.js';
+import { selfSignedCert } from './harness/certs.js';
 import { IrcPeer, plain } from './harness/ircPeer.js';
 import { freePort, startInProcess, testConfigYaml, waitIrcHealthy } from './harness/lifeline.js';
 import { Ngircd } from './harness/ngircd.js';
+import { pagingYaml } from './harness/paging.js';
 import { tempDir, waitFor } from './harness/procs.js';
+import { SmtpSink } from './harness/smtpSink.js';
+import { TwilioStandIn } from './harness/twilioStandIn.js';
 import { groupPayload, postWebhook } from './harness/webhook.js';
 import { TcpProxy } from './harness/tcpProxy.js';
 import { Znc } from './harness/znc.js';
@@ -114,5 +118,62 @@ describe('hardening: lines written into a link that silently dies are sent again
     await waitFor('a new connection', () => (app.irc?.state.attempts ?? 0) > before, 40_000);
     await waitFor('the alert in the channel after reconnecting', () => watcher.from('lifeline').find((m) => plain(m.text).includes('SwallowedLink')), 40_000);
     assert.equal(outboxState('SwallowedLink'), 'sent');
+  });
+});
+
+describe('hardening: a full disk while lines are queued (integration)', function () {
+  this.timeout(120_000);
+  let tmp: ReturnType<typeof tempDir>;
+  let ircd: Ngircd;
+  let smtp: SmtpSink;
+  let twilio: TwilioStandIn;
+  let app: App;
+  let watcher: IrcPeer;
+  let httpPort: number;
+
+  before(async () => {
+    tmp = tempDir('full');
+    const cert = selfSignedCert(tmp.dir);
+    smtp = await SmtpSink.start(cert);
+    twilio = await TwilioStandIn.start();
+    ircd = await Ngircd.start();
+    httpPort = await freePort();
+    const extra = pagingYaml({ smtpPort: smtp.port, caFile: cert.certFile, twilio, grace: '10m' });
+    app = await startInProcess(testConfigYaml({ httpPort, dbPath: join(tmp.dir, 'f.db'), irc: { port: ircd.port, bouncer: 'none' }, extra }));
+    await waitFor('joined', () => app.irc?.state.joined.includes('#alerts'), 15_000);
+    watcher = await IrcPeer.connect(ircd.port, 'watcher');
+  });
+  after(async () => {
+    watcher?.close();
+    await app?.stop();
+    await ircd?.destroy();
+    await smtp?.stop();
+    await twilio?.stop();
+    tmp?.remove();
+  });
+
+  it('the delivery worker never dies: it reports the fault once by email, /readyz and /metrics show it, and every accepted alert goes once space is back (issue 7.5)', async () => {
+    // 30 webhooks at once: Lifeline paces IRC lines, so most of them wait in the outbox.
+    const names = Array.from({ length: 30 }, (_, i) => `DiskFull${i}`);
+    const statuses = await Promise.all(names.map((n) => postWebhook(httpPort, groupPayload(n, 1))));
+    assert.deepEqual([...new Set(statuses)], [200]);
+    // The disk fills up. SQLite's page limit gives the same SQLITE_FULL a full file system does.
+    const pages = Number(app.db.pragma('page_count', { simple: true }));
+    app.db.pragma(`max_page_count = ${pages}`);
+    await waitFor('the worker fault on /readyz', async () => (await fetch(`http://127.0.0.1:${httpPort}/readyz`)).status === 503, 60_000);
+    const ready = (await (await fetch(`http://127.0.0.1:${httpPort}/readyz`)).json()) as { checks: { delivery: string[] } };
+    assert.match(ready.checks.delivery[0] ?? '', /^irc:#alerts: .*full/);
+    const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+    assert.match(metrics, /lifeline_delivery_worker_faulted\{destination="irc:#alerts"\} 1/);
+    assert.match(metrics, /lifeline_fault\{kind="store_write"\} 1/);
+    const report = await waitFor('the fault reported by email', () => smtp.received.find((m) => /LIFELINE FAULT/.test(m.mail.subject ?? '')), 20_000);
+    assert.match(report.mail.subject ?? '', /cannot write its state database/);
+    assert.match(report.mail.text ?? '', /This is Lifeline itself, not a watched service/);
+    // Space comes back; no new webhook arrives.
+    app.db.pragma('max_page_count = 1073741823');
+    await waitFor('every accepted alert in the channel', () => names.every((n) => watcher.from('lifeline').some((m) => new RegExp(`\\b${n}\\b`).test(plain(m.text)))), 90_000);
+    await waitFor('ready again', async () => (await fetch(`http://127.0.0.1:${httpPort}/readyz`)).status === 200, 10_000);
+    assert.equal(smtp.received.filter((m) => /LIFELINE FAULT/.test(m.mail.subject ?? '')).length, 1, 'reported once');
+    assert.equal(app.outbox.pendingCount('irc:#alerts'), 0);
   });
 });

@@ -204,4 +204,43 @@ describe('Dispatcher', () => {
     assert.equal(outbox.get(a)?.state, 'sent');
     assert.equal(outbox.get(b)?.state, 'sent');
   });
+
+  it('survives a full disk: the worker reports the fault, backs off, and delivers everything once space is back, with no new webhook (issue 7.5)', async () => {
+    const faults: Array<string | undefined> = [];
+    await dispatcher.stop();
+    dispatcher = new Dispatcher(outbox, [notifier], new Formatter(config.format), config.outbox, clock, silentLogger(), {
+      sent: () => undefined,
+      failed: () => undefined,
+      workerFault: (_d, err) => faults.push(err === undefined ? undefined : String((err as { code?: string }).code)),
+    });
+    const full = Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+    const markSent = outbox.markSent.bind(outbox);
+    let diskFull = true;
+    outbox.markSent = (id, now) => {
+      if (diskFull) throw full;
+      markSent(id, now);
+    };
+    outbox.enqueue('test:x', group('DiskFull'), clock.now());
+    dispatcher.poke('test:x');
+    await settle();
+    assert.deepEqual(notifier.lines, ['[FIRING] critical DiskFull h0'], 'sent once');
+    assert.deepEqual(faults, ['SQLITE_FULL']);
+    assert.equal(dispatcher.faults().size, 1);
+    outbox.enqueue('test:x', group('WhileFull'), clock.now()); // accepted before the disk filled up
+    for (let i = 0; i < 5; i++) {
+      clock.advance(30_000);
+      await settle();
+    }
+    assert.deepEqual(notifier.lines, ['[FIRING] critical DiskFull h0'], 'not sent again while its "sent" cannot be recorded');
+    diskFull = false;
+    clock.advance(30_000);
+    await settle();
+    clock.advance(30_000);
+    await settle();
+    // Four minutes late, so it comes as a digest (stale_after 2m), without any new webhook.
+    assert.deepEqual(notifier.lines, ['[FIRING] critical DiskFull h0', 'DIGEST 1 queued notifications: 1 fired, 0 resolved, 1 still firing', '  critical WhileFull ×1: h0'], 'nothing twice');
+    assert.equal(outbox.pendingCount(), 0);
+    assert.equal(faults.at(-1), undefined, 'the fault cleared');
+    assert.equal(dispatcher.faults().size, 0);
+  });
 });
