@@ -35,8 +35,13 @@ import { Outbox } from './store/outbox.js';
 import { FaultReporter } from './escalation/faults.js';
 import type { PagingChannel } from './escalation/channels.js';
 import { scheduleRetention } from './store/retention.js';
-import type { Clock } from './util/clock.js';
-import { sleep } from './util/clock.js';
+import { rebaseTimes } from './store/rebase.js';
+import { ClockStepWatcher } from './util/clockStep.js';
+import { sleep, type Clock, type TimerHandle } from './util/clock.js';
+import { formatDuration } from './config/duration.js';
+
+/** How often the wall clock is checked for steps (escalation also checks before each pass). */
+const CLOCK_CHECK_MS = 5_000;
 
 /** What the app is assembled from; tests pass their own clock, logger or IRC client factory. */
 export interface AppContext {
@@ -121,7 +126,17 @@ export async function startApp(ctx: AppContext): Promise<App> {
   const ircDestinations = [...new Set(config.routes.flatMap((r) => destinationsOf(r)).filter((d) => d.startsWith('irc:')))];
   const silences = new SilenceStore(db);
   const maintenance = new MaintenanceWindows(config.maintenance);
+  // Wall-clock steps: stored times that measure waits are moved by the step (store/rebase.ts).
+  const clockWatch = new ClockStepWatcher(clock);
+  const checkClock = (): boolean => {
+    const step = clockWatch.check();
+    if (step === 0) return false;
+    const rows = rebaseTimes(db, step, clock.now());
+    log.warn({ event: 'clock_step', step_ms: step, rows }, `the wall clock stepped ${step > 0 ? 'forward' : 'back'} ${formatDuration(Math.abs(step))}; ${rows} stored time(s) moved with it so every wait keeps its length`);
+    return true;
+  };
   const escalation = new EscalationEngine({
+    checkClock: () => void checkClock(),
     config,
     db,
     outbox,
@@ -230,6 +245,15 @@ export async function startApp(ctx: AppContext): Promise<App> {
   }
 
   const stopRetention = scheduleRetention({ db, clock, log, retentionMs: config.store.retention });
+  let clockTimer: TimerHandle | undefined;
+  const watchClock = (): void => {
+    if (checkClock()) {
+      escalation.kick();
+      dispatcher.poke();
+    }
+    clockTimer = clock.setTimeout(watchClock, CLOCK_CHECK_MS);
+  };
+  clockTimer = clock.setTimeout(watchClock, CLOCK_CHECK_MS);
 
   let stopping: Promise<void> | undefined;
   return {
@@ -248,6 +272,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
         // Flush: give ready destinations a bounded moment to drain.
         for (let i = 0; i < 30 && outbox.pendingCount() > 0 && irc?.state.link === 'registered'; i++) await sleep(clock, 100);
         cancelNote?.();
+        clock.clearTimeout(clockTimer);
         await stopRetention();
         escalation.stop();
         await dispatcher.stop();

@@ -34,9 +34,10 @@ export interface EngineDeps {
    * engine's transaction) and say what happened meanwhile, for the "restored" note.
    */
   pathOutageEnded(o: { incident: string; fromMs: number; toMs: number }): { fired: number; resolved: number; firingNow: number };
+  /** Called before each pass over due steps: notices a wall-clock step and rebases stored times. */
+  checkClock?(): void;
 }
 
-/** Result of an acknowledgement command. */
 /** The group notification an alert change came in (Alertmanager's group; a probe's round). */
 export interface AlertGroupRef {
   groupKey: string;
@@ -57,6 +58,7 @@ function groupFingerprint(groupKey: string): string {
   return `group:${groupKey}`;
 }
 
+/** Result of an acknowledgement command. */
 export type AckResult = { ok: true; incident: Incident } | { ok: false; reason: string };
 
 /**
@@ -228,6 +230,7 @@ export class EscalationEngine {
 
   /** One pass: due steps, then bundles. Returns when to run again. */
   tick(): number | undefined {
+    this.d.checkClock?.();
     const now = this.d.clock.now();
     this.d.db.transaction(() => {
       for (const inc of this.incidents.due(now)) this.runDue(inc, now);

@@ -1,10 +1,19 @@
 /**
  * Time, injected. Production code never calls Date.now() or setTimeout directly, so timing logic
  * (backoff, flood control, dead-link detection, digests) runs on a fake clock in unit tests.
+ * Timers run on the monotonic clock (Node's timers do): a wall-clock step never stalls them.
  */
 export interface Clock {
-  /** Milliseconds since the epoch. */
+  /**
+   * Wall time, milliseconds since the epoch: for what people read, for schedules (on-call,
+   * maintenance, quiet hours) and for timestamps stored on disk. It can step (NTP, an operator).
+   */
   now(): number;
+  /**
+   * Monotonic milliseconds from an arbitrary origin: for every duration and timeout measured in
+   * memory (dead-link detection, canary round trips, flood control). It never steps.
+   */
+  monotonic(): number;
   setTimeout(fn: () => void, ms: number): TimerHandle;
   clearTimeout(handle: TimerHandle | undefined): void;
 }
@@ -20,6 +29,7 @@ export function systemClock(): Clock {
   let next = 1;
   return {
     now: () => Date.now(),
+    monotonic: () => performance.now(),
     setTimeout(fn, ms) {
       const id = next++;
       const t = setTimeout(() => {

@@ -17,7 +17,7 @@ export class TokenBucket {
     perSecond: number,
   ) {
     this.tokens = burst;
-    this.last = clock.now();
+    this.last = clock.monotonic();
     this.rate = perSecond;
   }
 
@@ -33,7 +33,7 @@ export class TokenBucket {
   }
 
   private refill(): void {
-    const now = this.clock.now();
+    const now = this.clock.monotonic();
     const elapsed = Math.max(0, now - this.last);
     this.last = now;
     this.tokens = Math.min(this.burst, this.tokens + (elapsed / 1000) * this.rate);

@@ -85,7 +85,7 @@ export class Canary {
    */
   confirmSoon(withinMs: number): void {
     if (!this.running) return;
-    const due = this.d.clock.now() + withinMs;
+    const due = this.d.clock.monotonic() + withinMs;
     if (this.nextDueMs === undefined || this.nextDueMs > due) this.schedule(withinMs);
   }
 
@@ -98,7 +98,7 @@ export class Canary {
   onReturn(text: string): boolean {
     const f = this.inFlight.get(text);
     if (!f) return false;
-    const now = this.d.clock.now();
+    const now = this.d.clock.monotonic();
     // Any canary coming back proves the path; those written before it are settled too.
     for (const [token, g] of this.inFlight) {
       if (g.writtenMs <= f.writtenMs) {
@@ -112,7 +112,7 @@ export class Canary {
 
   private schedule(ms: number): void {
     this.d.clock.clearTimeout(this.next);
-    this.nextDueMs = this.d.clock.now() + ms;
+    this.nextDueMs = this.d.clock.monotonic() + ms;
     this.next = this.d.clock.setTimeout(() => {
       this.next = undefined;
       this.nextDueMs = undefined;
@@ -128,7 +128,7 @@ export class Canary {
     this.d
       .sendBackground(`PRIVMSG ${this.d.nick()} :${token}`, this.d.intervalMs, () => {
         if (!this.running) return;
-        const f: InFlight = { writtenMs: this.d.clock.now(), mark: this.d.mark(), epoch, timeout: undefined };
+        const f: InFlight = { writtenMs: this.d.clock.monotonic(), mark: this.d.mark(), epoch, timeout: undefined };
         this.inFlight.set(token, f);
         if (this.inFlight.size > REMEMBERED) {
           const [oldest, g] = this.inFlight.entries().next().value as [string, InFlight];

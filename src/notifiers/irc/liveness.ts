@@ -63,7 +63,7 @@ export class Liveness {
   start(echoMessage: boolean): void {
     this.running = true;
     this.echo = echoMessage;
-    this.lastRxMs = this.d.clock.now();
+    this.lastRxMs = this.d.clock.monotonic();
     this.pingWrittenMs = undefined;
     this.pingQueued = false;
     this.arm();
@@ -87,7 +87,7 @@ export class Liveness {
 
   /** Anything arrived from the far end. */
   onRx(): void {
-    this.lastRxMs = this.d.clock.now();
+    this.lastRxMs = this.d.clock.monotonic();
     this.pingWrittenMs = undefined;
   }
 
@@ -96,7 +96,7 @@ export class Liveness {
     if (!this.running || !this.echo) return;
     const key = echoKey(line);
     if (key === undefined) return;
-    this.pending.push({ key, writtenMs: this.d.clock.now(), seq: ++this.seq });
+    this.pending.push({ key, writtenMs: this.d.clock.monotonic(), seq: ++this.seq });
     if (this.pending.length === 1) this.arm();
   }
 
@@ -144,7 +144,7 @@ export class Liveness {
     this.d.clock.clearTimeout(this.timer);
     this.timer = undefined;
     if (!this.running) return;
-    const now = this.d.clock.now();
+    const now = this.d.clock.monotonic();
     const t = this.d.pingTimeoutMs;
     const deadlines: number[] = [];
     const oldest = this.pending[0];
@@ -161,7 +161,7 @@ export class Liveness {
 
   private check(): void {
     if (!this.running) return;
-    const now = this.d.clock.now();
+    const now = this.d.clock.monotonic();
     const t = this.d.pingTimeoutMs;
     const oldest = this.pending[0];
     if (oldest && now - oldest.writtenMs >= t) {
@@ -186,12 +186,12 @@ export class Liveness {
 
   private ping(): void {
     this.pingQueued = true;
-    const token = `lifeline-${this.d.clock.now()}`;
+    const token = `lifeline-${this.d.clock.monotonic()}`;
     this.d
       .sendBackground(`PING :${token}`, () => {
         if (!this.running || !this.pingQueued) return;
         this.pingQueued = false;
-        this.pingWrittenMs = this.d.clock.now();
+        this.pingWrittenMs = this.d.clock.monotonic();
         this.arm();
       })
       .catch(() => {

@@ -95,7 +95,7 @@ export class SendQueue {
     }
     if (cls === 'alert') this.reservedUntil = 0;
     return new Promise<void>((resolve, reject) => {
-      (this.items.get(cls) as Item[]).push({ line, cls, queuedMs: this.clock.now(), maxDeferMs, onWritten, resolve, reject });
+      (this.items.get(cls) as Item[]).push({ line, cls, queuedMs: this.clock.monotonic(), maxDeferMs, onWritten, resolve, reject });
       // Re-plan: a timer armed for a deferred background line must not hold back a new alert.
       this.replan();
     });
@@ -124,7 +124,7 @@ export class SendQueue {
       const check = (): void => {
         if (signal?.aborted || (this.depthOf('alert') === 0 && this.bucket.waitMs() === 0)) {
           this.alertWaiters--;
-          this.reservedUntil = this.clock.now() + RESERVE_MS;
+          this.reservedUntil = this.clock.monotonic() + RESERVE_MS;
           this.replan();
           resolve();
           return;
@@ -166,7 +166,7 @@ export class SendQueue {
 
   /** The line to write next, if its turn has come; otherwise how long to wait. */
   private pick(): { item: Item } | { waitMs: number } | undefined {
-    const now = this.clock.now();
+    const now = this.clock.monotonic();
     const wait = this.bucket.waitMs();
     this.dropStaleReplies(now);
     const bg = (this.items.get('background') as Item[])[0];

@@ -9,6 +9,8 @@ import { OnCallSchedule } from '../../../src/people/oncall.js';
 import type { PageMessage, TextMessage } from '../../../src/alerts/messages.js';
 import { openDb, type Db } from '../../../src/store/db.js';
 import { Outbox } from '../../../src/store/outbox.js';
+import { rebaseTimes } from '../../../src/store/rebase.js';
+import { ClockStepWatcher } from '../../../src/util/clockStep.js';
 import { FakeClock } from '../fakeClock.js';
 
 const SID = `AC${'0'.repeat(32)}`;
@@ -64,7 +66,13 @@ function rig(extra = '', startIso = '2026-11-23T12:00', budget?: string): Rig {
     outages.push(o);
     return { fired: 2, resolved: 1, firingNow: 3 };
   };
-  const engine = new EscalationEngine({ config, db, outbox, schedule: new OnCallSchedule(config), clock, log: silentLogger(), health, poke: () => undefined, path, pathOutageEnded });
+  // As the app wires it: a wall-clock step moves the stored times that measure waits.
+  const watch = new ClockStepWatcher(clock);
+  const checkClock = (): void => {
+    const step = watch.check();
+    if (step !== 0) rebaseTimes(db, step, clock.now());
+  };
+  const engine = new EscalationEngine({ config, db, outbox, schedule: new OnCallSchedule(config), clock, log: silentLogger(), health, poke: () => undefined, path, pathOutageEnded, checkClock });
   engine.start();
   const alert = (name: string, status: 'firing' | 'resolved', severity = 'critical'): void => {
     db.transaction(() => engine.onAlerts({ groupKey: name, status, commonLabels: {} }, [{ fingerprint: name, status, labels: { alertname: name, severity, instance: 'h1' }, summary: `${name} summary` }], clock.now()))();
@@ -109,6 +117,29 @@ describe('EscalationEngine (fake clock)', () => {
     assert.deepEqual(r.sent().map((s) => `${s.dest.split(':')[0]}@${s.atMin}`), ['email@5', 'sms@10', 'sms@40', 'sms@70', 'sms@100', 'sms@130', 'sms@160', 'sms@190']);
     assert.match(r.sent()[0]!.subject, /^\[CRITICAL\] HostDown h1 - ack [2-9A-Z]{4}$/);
     assert.ok(r.sent()[0]!.body.some((l) => l.includes('!ack')), 'the page says how to acknowledge');
+  });
+
+  it('a wall clock stepped back an hour does not hold a step: email still at 5 min (issue 7.6)', () => {
+    const r = rig();
+    r.fire('HostDown');
+    r.clock.advance(1 * MIN);
+    r.clock.stepWall(-60 * MIN);
+    r.clock.advance(3 * MIN + 59_000);
+    assert.equal(r.sent().length, 0);
+    r.clock.advance(1_000);
+    assert.equal(r.sent().length, 1, 'paged 5 min after the alert, by the monotonic clock');
+  });
+
+  it('a wall clock stepped forward an hour does not page early (issue 7.6)', () => {
+    const r = rig();
+    r.fire('HostDown');
+    r.clock.advance(1 * MIN);
+    r.clock.stepWall(60 * MIN);
+    r.clock.advance(1_000); // any pass over due steps now sees the step first
+    r.engine.kick();
+    assert.equal(r.sent().length, 0, 'not paged 56 min early');
+    r.clock.advance(3 * MIN + 59_000);
+    assert.equal(r.sent().length, 1);
   });
 
   it('acknowledgement stops escalation; an unknown or repeated ack is refused', () => {

@@ -331,4 +331,14 @@ describe('IrcSupervisor (fake clock, fake client)', () => {
     }
     assert.deepEqual(lost, ['the canary did not come back through the network']);
   });
+
+  it('finds a silent link on time when the wall clock steps back an hour (issue 7.6)', () => {
+    const { sup, clock, clients } = setup('  canary: { enabled: false }\n');
+    sup.start();
+    clients[0]!.register();
+    clock.advance(1_000);
+    clock.stepWall(-60 * 60_000);
+    clock.advance(24_000); // ping_interval 15 s + ping_timeout 10 s at the defaults
+    assert.equal(sup.state.link, 'disconnected', 'dead link found within 25 s, as without the step');
+  });
 });
