@@ -13,6 +13,10 @@
  *   frozen         ZNC SIGSTOPped: time until Lifeline declares the link dead.
  *   path           ZNC killed -> page accepted by a real SMTP server and by the Twilio stand-in,
  *                  with escalation.path_grace 10 s.
+ *   big            one webhook as big as the default 1 MiB body limit allows (critical alerts),
+ *                  while /healthz is asked every 5 ms: the longest /healthz wait is how long the
+ *                  event loop was blocked. Then (labelled, http.body_limit raised to 64 MiB) one
+ *                  of 100,000 alerts.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -62,13 +66,13 @@ async function teardown(s: Setup, lifeline?: ServerProcess): Promise<void> {
 }
 
 /** The shipped defaults: only what a user must set for a ZNC bouncer, plus `extra` (labelled where used). */
-function benchYaml(s: Setup, port: number, dbPath: string, extra = ''): string {
+function benchYaml(s: Setup, port: number, dbPath: string, extra = '', httpExtra = ''): string {
   return `log:
   level: info
 http:
   host: 127.0.0.1
   port: ${port}
-store:
+${httpExtra}store:
   path: ${dbPath}
 irc:
   host: 127.0.0.1
@@ -85,11 +89,11 @@ routes:
 ${extra}`;
 }
 
-async function startLifeline(s: Setup, name: string, extra = ''): Promise<{ proc: ServerProcess; port: number; startedMs: number; dbPath: string }> {
+async function startLifeline(s: Setup, name: string, extra = '', httpExtra = ''): Promise<{ proc: ServerProcess; port: number; startedMs: number; dbPath: string }> {
   const port = await freePort();
   const dbPath = join(s.tmp.dir, `${name}.db`);
   const startedMs = Date.now();
-  const proc = await startProcess(s.tmp.dir, benchYaml(s, port, dbPath, extra), port);
+  const proc = await startProcess(s.tmp.dir, benchYaml(s, port, dbPath, extra, httpExtra), port);
   return { proc, port, startedMs, dbPath };
 }
 
@@ -115,9 +119,9 @@ type Lifeline = Awaited<ReturnType<typeof startLifeline>>;
  * One bench part's frame: network + bouncer + watcher, Lifeline with the shipped defaults (plus
  * `extra`, labelled where used), healthy and settled; torn down whatever happens.
  */
-async function withHealthyLifeline<T>(name: string, run: (s: Setup, l: Lifeline) => Promise<T>, extra = ''): Promise<T> {
+async function withHealthyLifeline<T>(name: string, run: (s: Setup, l: Lifeline) => Promise<T>, extra = '', httpExtra = ''): Promise<T> {
   const s = await setup();
-  const l = await startLifeline(s, name, extra);
+  const l = await startLifeline(s, name, extra, httpExtra);
   try {
     await healthy(l.port);
     await settleAfterAttach();
@@ -308,6 +312,67 @@ async function benchPathFailure(): Promise<Record<string, number>> {
   }
 }
 
+/** A payload of `n` critical alerts in one group, and its size in bytes. */
+function bigPayload(name: string, n: number): string {
+  return JSON.stringify(groupPayload(name, n));
+}
+
+/** The most alerts of the test's shape (group `name`) that fit in `bytes`. */
+function alertsFitting(name: string, bytes: number): number {
+  const one = Buffer.byteLength(bigPayload(name, 1));
+  const per = Buffer.byteLength(bigPayload(name, 1001)) - Buffer.byteLength(bigPayload(name, 1));
+  let n = Math.floor(((bytes - one) * 1000) / per);
+  while (n > 1 && Buffer.byteLength(bigPayload(name, n)) > bytes) n--;
+  return n;
+}
+
+/** POSTs `body` while asking /healthz every 5 ms; returns the POST's status and time, and the longest /healthz wait. */
+async function postWatchingHealth(port: number, body: string): Promise<{ status: number; postMs: number; maxHealthMs: number; healthChecks: number }> {
+  let done = false;
+  let maxHealthMs = 0;
+  let checks = 0;
+  const watcher = (async () => {
+    for (let i = 0; !done && i < 100_000; i++) {
+      const t = performance.now();
+      await (await fetch(`http://127.0.0.1:${port}/healthz`)).arrayBuffer();
+      maxHealthMs = Math.max(maxHealthMs, performance.now() - t);
+      checks++;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  })();
+  await new Promise((r) => setTimeout(r, 50));
+  const t0 = performance.now();
+  const res = await fetch(`http://127.0.0.1:${port}/api/v1/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  await res.arrayBuffer();
+  const postMs = performance.now() - t0;
+  await new Promise((r) => setTimeout(r, 200)); // work after the answer (dispatch) counts too
+  done = true;
+  await watcher;
+  return { status: res.status, postMs, maxHealthMs, healthChecks: checks };
+}
+
+async function benchBig(): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  await withHealthyLifeline('big', async (_s, l) => {
+    const n = alertsFitting('BigDefault', 1024 * 1024);
+    const body = bigPayload('BigDefault', n);
+    const r = await postWatchingHealth(l.port, body);
+    Object.assign(out, { big_1mib_bytes: Buffer.byteLength(body), big_1mib_alerts: n, big_1mib_status: r.status, big_1mib_post_ms: r.postMs, big_1mib_max_healthz_ms: r.maxHealthMs, big_1mib_rss_mb: rssMb(l.proc.pid, 'VmHWM') });
+  });
+  // Tuned, labelled: http.body_limit raised to 64 MiB so 100,000 alerts fit in one webhook.
+  await withHealthyLifeline(
+    'big100k',
+    async (_s, l) => {
+      const body = bigPayload('BigTuned', 100_000);
+      const r = await postWatchingHealth(l.port, body);
+      Object.assign(out, { tuned_body_limit_64mib_100k_mib: Buffer.byteLength(body) / 1048576, tuned_body_limit_64mib_100k_status: r.status, tuned_body_limit_64mib_100k_post_ms: r.postMs, tuned_body_limit_64mib_100k_max_healthz_ms: r.maxHealthMs, tuned_body_limit_64mib_100k_rss_mb: rssMb(l.proc.pid, 'VmHWM') });
+    },
+    '',
+    '  body_limit: 67108864\n',
+  );
+  return out;
+}
+
 const results: Record<string, number> = {};
 const only = process.argv[2];
 const want = (p: string): boolean => !only || only === p;
@@ -319,5 +384,6 @@ if (want('storm')) Object.assign(results, await benchStorm());
 if (want('outage')) Object.assign(results, await benchOutage());
 if (want('frozen')) Object.assign(results, await benchFrozen());
 if (want('path')) Object.assign(results, await benchPathFailure());
+if (want('big')) Object.assign(results, await benchBig());
 for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(40)} ${Number.isInteger(v) ? v : v.toFixed(1)}`);
 process.exit(0);

@@ -26,7 +26,7 @@ import { destinationsOf } from './policy/routing.js';
 import { SilenceStore } from './store/silences.js';
 import { Dispatcher } from './relay/dispatcher.js';
 import { queueOutageSummaries } from './relay/outage.js';
-import { makeIngest } from './pipeline/ingest.js';
+import { ingestInParts, makeIngest } from './pipeline/ingest.js';
 import { batchOf, type GroupNotification } from './sources/alertmanager.js';
 import { makeTwilioInbound } from './sources/twilioInbound.js';
 import { AlertStore } from './store/alerts.js';
@@ -151,8 +151,8 @@ export async function startApp(ctx: AppContext): Promise<App> {
 
   const routes = new Map(config.routes.map((r) => [r.name, destinationsOf(r)]));
   const ingestBatch = makeIngest({ db, alerts, silences, maintenance, escalation, repeats, outbox, routes });
-  const ingest = (route: string, n: GroupNotification): { alerts: number; queued: number } => {
-    const r = ingestBatch(route, batchOf(n), clock.now());
+  const ingest = async (route: string, n: GroupNotification): Promise<{ alerts: number; queued: number }> => {
+    const r = await ingestInParts(ingestBatch, route, batchOf(n), () => clock.now());
     for (const a of n.alerts) metrics.alertsReceived.inc({ status: a.status });
     for (const d of r.queued) dispatcher.poke(d);
     escalation.kick();

@@ -109,18 +109,18 @@ export class EscalationEngine {
     if (!this.enabled) return;
     const groupFp = groupFingerprint(group.groupKey);
     const groupLive = this.incidents.live('alert', groupFp);
+    const live = this.incidents.liveAlerts(changed.map((a) => a.fingerprint));
     const opening: Array<{ a: AlertChange; policy: Policy; severity: string }> = [];
     for (const a of changed) {
+      const own = live.get(a.fingerprint);
       if (a.status === 'resolved') {
-        const live = this.incidents.live('alert', a.fingerprint);
-        if (live) this.resolve(live, nowMs, `RESOLVED ${live.title}`);
+        if (own) this.resolve(own, nowMs, `RESOLVED ${own.title}`);
         continue;
       }
       const severity = labelValue(a.labels, 'severity') ?? '';
-      if (!this.d.config.escalation.page_severities.includes(severity)) continue;
+      if (own || !this.d.config.escalation.page_severities.includes(severity)) continue;
       const policy = this.policies.find((p) => p.matches(a.labels));
-      if (!policy || this.incidents.live('alert', a.fingerprint)) continue;
-      opening.push({ a, policy, severity });
+      if (policy) opening.push({ a, policy, severity });
     }
     if (groupLive || opening.length > this.d.config.escalation.max_incidents_per_group) {
       const first = opening[0];
@@ -157,10 +157,15 @@ export class EscalationEngine {
     this.d.log.info({ event: 'incident_resolved', incident: inc.id, code: inc.ackCode }, 'incident resolved');
   }
 
-  /** The ack code of the open incident an alert belongs to (its own, else its group's), if any. */
-  ackCodeFor(fingerprint: string, groupKey: string): string | undefined {
-    if (!this.enabled) return undefined;
-    return (this.incidents.live('alert', fingerprint) ?? this.incidents.live('alert', groupFingerprint(groupKey)))?.ackCode;
+  /**
+   * For a batch: a function giving the ack code of the open incident an alert belongs to (its
+   * own, else its group's), if any. Two queries for the whole batch.
+   */
+  ackCodesFor(fingerprints: readonly string[], groupKey: string): (fingerprint: string) => string | undefined {
+    if (!this.enabled) return () => undefined;
+    const own = this.incidents.liveAlerts(fingerprints);
+    const group = this.incidents.live('alert', groupFingerprint(groupKey))?.ackCode;
+    return (fp) => own.get(fp)?.ackCode ?? group;
   }
 
   // ---------------------------------------------------------------- acknowledgements

@@ -4,7 +4,7 @@ import type { Config } from '../config/schema.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { parseWebhookPayload, type GroupNotification } from '../sources/alertmanager.js';
+import { parseWebhookPayloadYielding, type GroupNotification } from '../sources/alertmanager.js';
 import { makeAuthCheck } from './auth.js';
 
 /*
@@ -18,8 +18,8 @@ export interface HttpDeps {
   config: Config;
   log: Logger;
   metrics: Metrics;
-  /** Stores a notification durably; throws when it cannot (the webhook then answers 503). */
-  ingest(route: string, n: GroupNotification): { alerts: number; queued: number };
+  /** Stores a notification; resolves once it is on disk (rejects when it cannot be stored). */
+  ingest(route: string, n: GroupNotification): Promise<{ alerts: number; queued: number }>;
   ready(): { ready: boolean; checks: Record<string, unknown> };
   /** Twilio's inbound SMS webhook; undefined when sms.inbound_url is not configured. */
   smsInbound?: (form: Record<string, string>, signature: string | undefined) => { status: number; body: string };
@@ -136,14 +136,14 @@ export async function startHttpServer(deps: HttpDeps): Promise<HttpServer> {
       count('bad_request');
       return reject(res, 400, 'bad_request', `body is not valid JSON: ${describeError(err)}`);
     }
-    const parsed = parseWebhookPayload(json);
+    const parsed = await parseWebhookPayloadYielding(json);
     if (!parsed.ok) {
       count('bad_request');
       return reject(res, 400, 'invalid_payload', parsed.reason);
     }
     const end = metrics.ingestSeconds.startTimer();
     try {
-      const r = deps.ingest(route, parsed.value);
+      const r = await deps.ingest(route, parsed.value);
       end();
       count('accepted');
       send(res, 200, { status: 'success', alerts: r.alerts, queued: r.queued });

@@ -37,8 +37,8 @@ export interface IngestResult {
  *
  * Returns the destinations to wake; the caller pokes the dispatcher after the commit.
  */
-export function makeIngest(d: IngestDeps): (route: string, batch: AlertBatch, now: number) => IngestResult {
-  return d.db.transaction((route: string, batch: AlertBatch, now: number): IngestResult => {
+export function makeIngest(d: IngestDeps): (route: string, batch: AlertBatch, now: number, repeatKey?: string) => IngestResult {
+  return d.db.transaction((route: string, batch: AlertBatch, now: number, repeatKey = batch.groupKey): IngestResult => {
     const { changes } = d.alerts.record(route, batch, now);
     const silenced = d.silences.predicate(now);
     const inMaintenance = d.maintenance.predicate(now);
@@ -51,13 +51,46 @@ export function makeIngest(d: IngestDeps): (route: string, batch: AlertBatch, no
     });
     d.escalation.onAlerts(batch, changed, now);
     // The alert line carries the ack code of the incident it belongs to, so people can act on it.
-    const msg = groupMessageOf({ ...batch, alerts: live }, (fp) => d.escalation.ackCodeFor(fp, batch.groupKey));
+    const firing = live.filter((a) => a.status === 'firing').map((a) => a.fingerprint);
+    const msg = groupMessageOf({ ...batch, alerts: live }, d.escalation.ackCodesFor(firing, batch.groupKey));
     const queued: string[] = [];
     for (const dest of d.routes.get(route) ?? []) {
-      if (!d.repeats.admit(dest, msg, now)) continue;
+      if (!d.repeats.admit(dest, msg, now, repeatKey)) continue;
       d.outbox.enqueue(dest, msg, now);
       queued.push(dest);
     }
     return { alerts: batch.alerts.length, queued };
   });
+}
+
+/** Alerts per transaction when a notification is split (see `ingestInParts`). */
+export const PART_SIZE = 1_000;
+
+/**
+ * Ingests a notification in parts of at most PART_SIZE alerts (about 250 KiB of JSON), each its own transaction through
+ * the whole pipeline, yielding to the event loop between them: a webhook of 1 MiB or of 100,000 alerts never
+ * holds the process (health checks, the IRC link) for the seconds it takes to store them all.
+ * Each part is complete on its own (its alerts recorded, escalated and queued together), so a
+ * crash between parts loses nothing: Alertmanager retries the group, the stored parts show no
+ * change, and the rest goes through. Parts keep their own repeat-filter key, so an unchanged
+ * repeat of the group is still held back. Resolves after the last part is on disk.
+ */
+export async function ingestInParts(
+  ingest: (route: string, batch: AlertBatch, now: number, repeatKey?: string) => IngestResult,
+  route: string,
+  batch: AlertBatch,
+  now: () => number,
+  yieldNow: () => Promise<void> = () => new Promise((r) => setImmediate(r)),
+): Promise<IngestResult> {
+  if (batch.alerts.length <= PART_SIZE) return ingest(route, batch, now());
+  const queued = new Set<string>();
+  const parts = Math.ceil(batch.alerts.length / PART_SIZE);
+  for (let i = 0; i < parts; i++) {
+    if (i > 0) await yieldNow();
+    const alerts = batch.alerts.slice(i * PART_SIZE, (i + 1) * PART_SIZE);
+    // Alertmanager's truncated count belongs to the group once, on its last part.
+    const part = { ...batch, alerts, truncatedAlerts: i === parts - 1 ? batch.truncatedAlerts : 0 };
+    for (const q of ingest(route, part, now(), `${batch.groupKey}\u0000part ${i + 1}/${parts}`).queued) queued.add(q);
+  }
+  return { alerts: batch.alerts.length, queued: [...queued] };
 }

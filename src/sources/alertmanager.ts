@@ -55,7 +55,8 @@ const payloadSchema = z.object({
   commonLabels: labelSet,
   commonAnnotations: labelSet,
   externalURL: z.string().default(''),
-  alerts: z.array(alertSchema),
+  // Each alert is checked on its own (validate, below), so a big webhook can yield between them.
+  alerts: z.array(z.unknown()),
 });
 
 /** One alert as received (Alertmanager's alerts map one to one onto Lifeline's Alert). */
@@ -77,22 +78,40 @@ export interface GroupNotification {
 /** Result of parsing a webhook body. */
 export type ParseResult = { ok: true; value: GroupNotification } | { ok: false; reason: string };
 
-/**
- * Validates a decoded JSON value as a version 4 webhook payload. On failure, `reason` names the
- * first offending field so the sender's operator can see what is wrong.
- */
-export function parseWebhookPayload(body: unknown): ParseResult {
+/** Alerts validated between yields to the event loop. */
+const VALIDATE_CHUNK = 1_000;
+
+function problem(issues: readonly z.core.$ZodIssue[], prefix: Array<string | number>): ParseResult {
+  const issue = issues[0];
+  const path = issue ? [...prefix, ...issue.path].map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : '';
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more problems)` : '';
+  return { ok: false, reason: `invalid payload at ${path || 'top level'}: ${issue?.message ?? 'invalid'}${more}` };
+}
+
+/** The validation, pausing (yield) every VALIDATE_CHUNK alerts; drivers below run it. */
+function* validate(body: unknown): Generator<void, ParseResult> {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     return { ok: false, reason: 'body must be a JSON object (Alertmanager webhook payload version 4)' };
   }
-  const r = payloadSchema.safeParse(body);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    const path = issue ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : '';
-    const more = r.error.issues.length > 1 ? ` (and ${r.error.issues.length - 1} more problems)` : '';
-    return { ok: false, reason: `invalid payload at ${path || 'top level'}: ${issue?.message ?? 'invalid'}${more}` };
+  const top = payloadSchema.safeParse(body);
+  if (!top.success) return problem(top.error.issues, []);
+  const p = top.data;
+  const alerts: ReceivedAlert[] = [];
+  for (let i = 0; i < p.alerts.length; i++) {
+    if (i > 0 && i % VALIDATE_CHUNK === 0) yield;
+    const r = alertSchema.safeParse(p.alerts[i]);
+    if (!r.success) return problem(r.error.issues, ['alerts', i]);
+    const a = r.data;
+    alerts.push({
+      fingerprint: a.fingerprint && a.fingerprint.length > 0 ? a.fingerprint : labelFingerprint(a.labels),
+      status: a.status,
+      labels: a.labels,
+      annotations: a.annotations,
+      startsAt: a.startsAt,
+      endsAt: a.endsAt,
+      generatorURL: a.generatorURL,
+    });
   }
-  const p = r.data;
   return {
     ok: true,
     value: {
@@ -104,17 +123,27 @@ export function parseWebhookPayload(body: unknown): ParseResult {
       commonAnnotations: p.commonAnnotations,
       externalURL: p.externalURL,
       truncatedAlerts: p.truncatedAlerts,
-      alerts: p.alerts.map((a) => ({
-        fingerprint: a.fingerprint && a.fingerprint.length > 0 ? a.fingerprint : labelFingerprint(a.labels),
-        status: a.status,
-        labels: a.labels,
-        annotations: a.annotations,
-        startsAt: a.startsAt,
-        endsAt: a.endsAt,
-        generatorURL: a.generatorURL,
-      })),
+      alerts,
     },
   };
+}
+
+/**
+ * Validates a decoded JSON value as a version 4 webhook payload. On failure, `reason` names the
+ * first offending field so the sender's operator can see what is wrong.
+ */
+export function parseWebhookPayload(body: unknown): ParseResult {
+  const g = validate(body);
+  for (let r = g.next(); ; r = g.next()) if (r.done) return r.value;
+}
+
+/** As parseWebhookPayload, yielding to the event loop between chunks of alerts (big webhooks). */
+export async function parseWebhookPayloadYielding(body: unknown, yieldNow: () => Promise<void> = () => new Promise((r) => setImmediate(r))): Promise<ParseResult> {
+  const g = validate(body);
+  for (let r = g.next(); ; r = g.next()) {
+    if (r.done) return r.value;
+    await yieldNow();
+  }
 }
 
 /**

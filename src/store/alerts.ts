@@ -1,4 +1,5 @@
 import { instanceOf, type Alert, type AlertBatch } from '../alerts/alert.js';
+import { labelValue } from '../alerts/labels.js';
 import type { Db } from './db.js';
 
 /** A change of an alert's state recorded while storing a notification. */
@@ -20,7 +21,7 @@ export interface AlertCounts {
  * queueing their messages commit together.
  */
 export class AlertStore {
-  private readonly getStatus;
+  private readonly statusAmong;
   private readonly upsert;
   private readonly insertEvent;
   private readonly insertReceipt;
@@ -30,7 +31,7 @@ export class AlertStore {
   private readonly receiptCount;
 
   constructor(private readonly db: Db) {
-    this.getStatus = db.prepare<[string], { status: 'firing' | 'resolved' }>('SELECT status FROM alerts WHERE fingerprint = ?');
+    this.statusAmong = db.prepare<[string], { fingerprint: string; status: 'firing' | 'resolved' }>('SELECT fingerprint, status FROM alerts WHERE fingerprint IN (SELECT value FROM json_each(?))');
     this.upsert = db.prepare(`
       INSERT INTO alerts (fingerprint, status, alertname, labels, annotations, starts_at, ends_at, generator_url, first_seen_ms, updated_ms)
       VALUES (@fingerprint, @status, @alertname, @labels, @annotations, @startsAt, @endsAt, @generatorURL, @now, @now)
@@ -54,12 +55,19 @@ export class AlertStore {
       this.insertReceipt.run(now, route, n.groupKey, n.status, n.alerts.length, n.truncatedAlerts).lastInsertRowid,
     );
     const changes: AlertChange[] = [];
+    // One query for the batch's current states, not one per alert.
+    const known = new Map<string, 'firing' | 'resolved'>();
+    for (let i = 0; i < n.alerts.length; i += 50_000) {
+      const fps = JSON.stringify(n.alerts.slice(i, i + 50_000).map((a) => a.fingerprint));
+      for (const r of this.statusAmong.all(fps)) known.set(r.fingerprint, r.status);
+    }
     for (const a of n.alerts) {
-      const before = this.getStatus.get(a.fingerprint)?.status;
+      const before = known.get(a.fingerprint);
+      known.set(a.fingerprint, a.status);
       this.upsert.run({
         fingerprint: a.fingerprint,
         status: a.status,
-        alertname: a.labels['alertname'] ?? '',
+        alertname: labelValue(a.labels, 'alertname') ?? '',
         labels: JSON.stringify(a.labels),
         annotations: JSON.stringify(a.annotations),
         startsAt: a.startsAt,

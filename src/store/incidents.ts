@@ -88,10 +88,12 @@ function toPage(r: Record<string, unknown>): PageRow {
 export class IncidentStore {
   private readonly liveStmt;
   private readonly codeHolder;
+  private readonly liveAmong;
   private readonly retireCode;
   constructor(private readonly db: Db) {
     this.liveStmt = db.prepare("SELECT * FROM incidents WHERE kind = ? AND COALESCE(fingerprint, '') = COALESCE(?, '') AND state != 'resolved'");
     this.codeHolder = db.prepare<[string], { id: number; state: string; resolved_ms: number | null }>('SELECT id, state, resolved_ms FROM incidents WHERE ack_code = ?');
+    this.liveAmong = db.prepare("SELECT * FROM incidents WHERE kind = 'alert' AND state != 'resolved' AND fingerprint IN (SELECT value FROM json_each(?))");
     this.retireCode = db.prepare("UPDATE incidents SET ack_code = ack_code || '-' || id WHERE id = ?");
   }
 
@@ -131,6 +133,19 @@ export class IncidentStore {
   live(kind: Incident['kind'], fingerprint: string | null): Incident | undefined {
     const r = this.liveStmt.get(kind, fingerprint) as Record<string, unknown> | undefined;
     return r ? toIncident(r) : undefined;
+  }
+
+  /**
+   * Live alert incidents among `fingerprints`, by fingerprint: one query for a whole batch (a
+   * webhook of 100,000 alerts must not cost 100,000 look-ups).
+   */
+  liveAlerts(fingerprints: readonly string[]): Map<string, Incident> {
+    const out = new Map<string, Incident>();
+    for (let i = 0; i < fingerprints.length; i += 50_000) {
+      const rows = this.liveAmong.all(JSON.stringify(fingerprints.slice(i, i + 50_000))) as Record<string, unknown>[];
+      for (const r of rows) out.set(String(r['fingerprint']), toIncident(r));
+    }
+    return out;
   }
 
   /** Incidents not resolved, newest first. */

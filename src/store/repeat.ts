@@ -24,12 +24,15 @@ export class RepeatFilter {
     );
   }
 
-  /** Whether to queue `msg` for `destination` now; records the decision when it says yes. */
-  admit(destination: string, msg: GroupMessage, now: number): boolean {
+  /**
+   * Whether to queue `msg` for `destination` now; records the decision when it says yes. `key`
+   * names the group (one part of a split group has its own key).
+   */
+  admit(destination: string, msg: GroupMessage, now: number, key = msg.groupKey): boolean {
     const sig = signature(msg);
-    const prev = this.get.get(destination, msg.groupKey);
+    const prev = this.get.get(destination, key);
     if (prev && prev.signature === sig && now - prev.queued_ms < this.reminderMs) return false;
-    this.put.run(destination, msg.groupKey, sig, now);
+    this.put.run(destination, key, sig, now);
     return true;
   }
 }

@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import type { AlertBatch } from '../../../src/alerts/alert.js';
+import { parseConfig } from '../../../src/config/load.js';
+import { EscalationEngine } from '../../../src/escalation/engine.js';
+import { ChannelHealth } from '../../../src/escalation/health.js';
+import { silentLogger } from '../../../src/observability/logger.js';
+import { OnCallSchedule } from '../../../src/people/oncall.js';
+import { ingestInParts, makeIngest, PART_SIZE } from '../../../src/pipeline/ingest.js';
+import { MaintenanceWindows } from '../../../src/policy/maintenance.js';
+import { parseWebhookPayloadYielding } from '../../../src/sources/alertmanager.js';
+import { AlertStore } from '../../../src/store/alerts.js';
+import { openDb } from '../../../src/store/db.js';
+import { Outbox } from '../../../src/store/outbox.js';
+import { RepeatFilter } from '../../../src/store/repeat.js';
+import { SilenceStore } from '../../../src/store/silences.js';
+import { FakeClock } from '../fakeClock.js';
+
+function rig() {
+  const config = parseConfig(
+    `people:\n  - { name: alice, email: alice@example.org }\noncall:\n  rotations:\n    - { name: p, people: [alice], start: "2026-11-23" }\nemail: { host: smtp.example.org, from: l@example.org }\n`,
+    't.yaml',
+    {},
+  );
+  const clock = new FakeClock();
+  const db = openDb(':memory:');
+  const outbox = new Outbox(db, 100_000);
+  const escalation = new EscalationEngine({ config, db, outbox, schedule: new OnCallSchedule(config), clock, log: silentLogger(), health: new ChannelHealth(), poke: () => undefined, pathOutageEnded: () => ({ fired: 0, resolved: 0, firingNow: 0 }) });
+  const alerts = new AlertStore(db);
+  const ingest = makeIngest({ db, alerts, silences: new SilenceStore(db), maintenance: new MaintenanceWindows([]), escalation, repeats: new RepeatFilter(db, 4 * 3600_000), outbox, routes: new Map([['default', ['irc:#alerts']]]) });
+  return { clock, db, outbox, escalation, alerts, ingest };
+}
+
+function batch(n: number): AlertBatch {
+  return {
+    source: 'alertmanager',
+    groupKey: '{}:{alertname="Big"}',
+    status: 'firing',
+    commonLabels: { alertname: 'Big', severity: 'critical' },
+    truncatedAlerts: 7,
+    alerts: Array.from({ length: n }, (_, i) => ({ fingerprint: `big-${i}`, status: 'firing' as const, labels: { alertname: 'Big', severity: 'critical', instance: `h${i}` }, annotations: {}, startsAt: '', endsAt: '', generatorURL: '' })),
+  };
+}
+
+describe('ingest of big webhooks (issue 7.7)', () => {
+  it('a 1 MiB-sized group (3,909 alerts) is stored in parts that yield to the event loop between them; nothing is lost', async () => {
+    const r = rig();
+    let yields = 0;
+    const result = await ingestInParts(r.ingest, 'default', batch(3909), () => r.clock.now(), async () => void yields++);
+    assert.equal(yields, Math.ceil(3909 / PART_SIZE) - 1, 'yields between every two parts');
+    assert.equal(result.alerts, 3909);
+    assert.deepEqual(result.queued, ['irc:#alerts']);
+    assert.equal(r.alerts.countByStatus()['firing'], 3909);
+    const queued = r.outbox.pending('irc:#alerts');
+    assert.equal(queued.reduce((n, e) => n + (e.message.kind === 'group' ? e.message.alerts.length : 0), 0), 3909, 'every alert is in a queued message');
+    assert.equal(queued.reduce((n, e) => n + (e.message.kind === 'group' ? e.message.truncated : 0), 0), 7, "Alertmanager's truncated count once");
+    assert.equal(r.escalation.incidents.unresolved().length, 1, 'one incident for the group, not one per part');
+  });
+
+  it('an unchanged repeat of a split group is held back like any other', async () => {
+    const r = rig();
+    await ingestInParts(r.ingest, 'default', batch(2500), () => r.clock.now(), async () => undefined);
+    const before = r.outbox.pendingCount();
+    r.clock.advance(5 * 60_000);
+    await ingestInParts(r.ingest, 'default', batch(2500), () => r.clock.now(), async () => undefined);
+    assert.equal(r.outbox.pendingCount(), before);
+  });
+
+  it('validation of a big payload yields every 1,000 alerts and still names a bad field exactly', async () => {
+    let yields = 0;
+    const body = { version: '4', groupKey: 'g', status: 'firing', alerts: batch(3500).alerts.map((a) => ({ status: a.status, labels: a.labels, fingerprint: a.fingerprint })) };
+    const ok = await parseWebhookPayloadYielding(body, async () => void yields++);
+    assert.ok(ok.ok);
+    assert.equal(yields, 3);
+    (body.alerts[2999]!.labels as Record<string, unknown>)['severity'] = 5;
+    const bad = await parseWebhookPayloadYielding(body, async () => undefined);
+    assert.deepEqual(bad, { ok: false, reason: 'invalid payload at alerts[2999].labels.severity: label and annotation values must be strings' });
+  });
+});
