@@ -89,7 +89,7 @@ function describeIssue(issue: z.core.$ZodIssue): ConfigProblem[] {
       }));
     case 'invalid_type':
       if (issue.input === undefined) return [{ path: where, message: `is required (expected ${issue.expected})` }];
-      return [{ path: where, message: `expected ${issue.expected}, got ${typeName(issue.input)}` }];
+      return [{ path: where, message: `expected ${issue.expected}, got ${typeName(issue.input, isSecretPath(issue.path))}` }];
     case 'invalid_value':
       return [{ path: where, message: `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}` }];
     case 'invalid_union': {
@@ -101,11 +101,18 @@ function describeIssue(issue: z.core.$ZodIssue): ConfigProblem[] {
   }
 }
 
-function typeName(v: unknown): string {
+/** Names a value's type for an error; the value itself only when it is not a secret's. */
+function typeName(v: unknown, secret: boolean): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
-  return `${typeof v} ${JSON.stringify(v)}`;
+  return secret ? `a ${typeof v} (value not shown: it is a secret; quote it in YAML)` : `${typeof v} ${JSON.stringify(v)}`;
+}
+
+/** Whether a config path ends in a secret key (a password, a token): its value is never echoed. */
+function isSecretPath(path: readonly PropertyKey[]): boolean {
+  const last = path.at(-1);
+  return typeof last === 'string' && SECRET_KEYS.has(last);
 }
 
 /** Placeholder for a secret whose file could not be read (already reported). */

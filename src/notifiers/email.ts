@@ -34,9 +34,12 @@ export class EmailNotifier extends AlwaysReadyNotifier {
     return 'accepted by the SMTP server (not yet proof it reached the mailbox)';
   }
   private readonly transporter: Transporter;
+  /** The domain of the From address, for Message-IDs. */
+  private readonly domain: string;
 
   constructor(private readonly cfg: EmailConfig) {
     super(PREFIX);
+    this.domain = /@([^>\s]+)>?\s*$/.exec(cfg.from)?.[1] ?? 'lifeline.invalid';
     const nodemailer = require('nodemailer') as typeof import('nodemailer');
     this.transporter = nodemailer.createTransport({
       host: cfg.host,
@@ -67,6 +70,9 @@ export class EmailNotifier extends AlwaysReadyNotifier {
         text: `${text}\n`,
         html: `<!doctype html><html><body><pre style="font-family:monospace;white-space:pre-wrap">${escapeHtml(text)}</pre></body></html>`,
         headers: { 'X-Lifeline': '1', 'Auto-Submitted': 'auto-generated' },
+        // A page sent again after a crash in the moment between the server's acceptance and the
+        // store's record of it carries the same Message-ID, so mail clients show it once.
+        ...(d.key ? { messageId: `<lifeline.${d.key}@${this.domain}>` } : {}),
       });
     } catch (err) {
       throw classifySmtpError(err);

@@ -3,6 +3,11 @@ export interface Delivery {
   destination: string;
   /** The outbox entry these lines come from, so a notifier can report it when proof is lost. */
   entryId?: number;
+  /**
+   * Stable for one outbox entry across retries and restarts, unique across entries: a notifier
+   * that can, marks a repeat as the same message (email's Message-ID).
+   */
+  key?: string;
   lines: readonly string[];
   /** Lines already delivered by an earlier attempt (possibly before a restart). */
   startAt: number;

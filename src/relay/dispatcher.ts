@@ -257,6 +257,7 @@ export class Dispatcher {
         lines,
         startAt: entry.linesSent,
         entryId: entry.id,
+        key: `${entry.id}.${entry.createdMs}`,
         onProgress: (n) => storeWrite(() => this.outbox.recordProgress(entry.id, n)),
       },
       signal,

@@ -54,6 +54,17 @@ describe('email notifier against a real SMTP server (integration)', function () 
     assert.deepEqual(d.progress, [3]);
   });
 
+  it('gives a page sent again (after a kill between acceptance and record) the same Message-ID (issue 7.8)', async () => {
+    const n = notifier();
+    const first = { ...delivery(emailDestination('alice@example.org'), ['[CRIT] Again', 'body']), key: '42.1763900000000' };
+    await n.send(first, new AbortController().signal);
+    await n.send(first, new AbortController().signal);
+    n.close();
+    const [a, b] = sink.received.slice(-2);
+    assert.equal(a!.mail.messageId, '<lifeline.42.1763900000000@example.org>');
+    assert.equal(b!.mail.messageId, a!.mail.messageId, 'mail clients fold the repeat');
+  });
+
   it('refuses a server certificate it cannot verify (retryable: the operator may fix the CA)', async () => {
     const n = new EmailNotifier(parseConfig(`${TEAM}email:\n  host: 127.0.0.1\n  port: ${sink.port}\n  username: lifeline\n  password: smtp-secret\n  from: lifeline@example.org\n  timeout: 5s\n`, 't.yaml', {}).email!);
     await assert.rejects(n.send(delivery(emailDestination('a@example.org'), ['s', 'b']), new AbortController().signal), (e: unknown) => e instanceof NotifyError && /certificate/i.test(e.message));

@@ -55,6 +55,15 @@ describe('config loading', () => {
     }, TypeError);
   });
 
+  it('never echoes a secret, whatever its type: an unquoted numeric password names the key only (issue 7.9)', () => {
+    const out = problems(`${IRC}  password: 42424819\nemail:\n  host: smtp.example.org\n  from: l@example.org\n  password: true\nsms:\n  account_sid: AC${'0'.repeat(32)}\n  auth_token: 31337\n  from: "+15005550006"\n`);
+    assert.ok(out.includes('irc.password: expected string, got a number (value not shown: it is a secret; quote it in YAML)'), out.join('\n'));
+    assert.ok(out.some((p) => p.startsWith('email.password: expected string, got a boolean (value not shown')), out.join('\n'));
+    assert.ok(out.some((p) => p.startsWith('sms.auth_token: expected string, got a number (value not shown')), out.join('\n'));
+    for (const secret of ['42424819', 'true', '31337']) assert.ok(!out.join('\n').includes(secret), `${secret} echoed: ${out.join('\n')}`);
+    assert.ok(problems(`${IRC}  port: "x"\n`).some((p) => p.includes('got string "x"')), 'other keys still show what was given');
+  });
+
   it('rejects unknown keys, naming the path', () => {
     const p = problems(`${IRC}  chanels: []\nhttp:\n  prot: 80\n`);
     assert.ok(p.some((l) => l.startsWith('irc.chanels: unknown key')), p.join('\n'));
