@@ -175,7 +175,15 @@ export async function startHttpServer(deps: HttpDeps): Promise<HttpServer> {
     const path = (req.url ?? '/').split('?')[0] as string;
     if (path === '/api/v1/twilio/inbound') return twilioInbound(req, res);
     if (path === WEBHOOK || path === `${WEBHOOK}/`) return webhook('default', req, res);
-    if (path.startsWith(`${WEBHOOK}/`)) return webhook(decodeURIComponent(path.slice(WEBHOOK.length + 1)), req, res);
+    if (path.startsWith(`${WEBHOOK}/`)) {
+      let route: string;
+      try {
+        route = decodeURIComponent(path.slice(WEBHOOK.length + 1));
+      } catch {
+        return reject(res, 400, 'bad_request', 'the route name in the URL is not valid percent-encoding');
+      }
+      return webhook(route, req, res);
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') return reject(res, 405, 'method_not_allowed', 'use GET', { allow: 'GET, HEAD' });
     switch (path) {
       case '/healthz':

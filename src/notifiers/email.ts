@@ -5,7 +5,7 @@ import type { Config } from '../config/schema.js';
 import { NotifyError } from '../errors.js';
 import { AlwaysReadyNotifier } from './alwaysReady.js';
 import type { Delivery } from './notifier.js';
-import { cleanValue, stripFormatting } from './text.js';
+import { cleanValue, plainLine } from './text.js';
 
 /** Email section of the config. */
 export type EmailConfig = NonNullable<Config['email']>;
@@ -56,7 +56,7 @@ export class EmailNotifier extends AlwaysReadyNotifier {
   }
 
   override prepare(_destination: string, lines: readonly string[]): string[] {
-    return lines.map(stripFormatting);
+    return lines.map(plainLine);
   }
 
   override async send(d: Delivery, _signal?: AbortSignal): Promise<void> {

@@ -5,7 +5,7 @@ import type { Clock } from '../util/clock.js';
 import { AlwaysReadyNotifier } from './alwaysReady.js';
 import type { Delivery } from './notifier.js';
 import { fitSms } from './smsText.js';
-import { stripFormatting } from './text.js';
+import { plainLine } from './text.js';
 
 /** SMS section of the config. */
 export type SmsConfig = NonNullable<Config['sms']>;
@@ -70,7 +70,7 @@ export class SmsNotifier extends AlwaysReadyNotifier {
   }
 
   override prepare(_destination: string, lines: readonly string[]): string[] {
-    return [fitSms(lines.map(stripFormatting).join(' | '))];
+    return [fitSms(lines.map(plainLine).join(' | '))];
   }
 
   override async send(d: Delivery, _signal?: AbortSignal): Promise<void> {

@@ -18,6 +18,14 @@ export function cleanValue(text: string, maxChars = 400): string {
   return flat.length > maxChars ? `${flat.slice(0, maxChars - 1)}…` : flat;
 }
 
+/**
+ * For email and SMS lines: IRC formatting gone, line breaks inside a line become a space, every
+ * other control character (NUL, BEL, ESC...) is dropped; spacing and length are kept.
+ */
+export function plainLine(line: string): string {
+  return stripFormatting(line).replace(LINE_BREAKS, ' ').replace(CONTROL, '');
+}
+
 /** IRC formatting codes Lifeline itself emits: bold, colour, reset. */
 const FORMAT_CODES = new Set([0x02, 0x03, 0x0f]);
 

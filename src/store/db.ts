@@ -26,11 +26,25 @@ export function openDb(path: string): Db {
       { cause: err },
     );
   }
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
-  migrate(db);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    migrate(db);
+  } catch (err) {
+    db.close();
+    if (err instanceof LifelineError) throw err;
+    const code = (err as { code?: string }).code ?? '';
+    const fix = /READONLY|PERM|CANTOPEN|AUTH/.test(code)
+      ? 'Lifeline must be able to write it and its folder (the -wal and -shm files live next to it): fix the owner or mode, or mount the volume read-write'
+      : /FULL|IOERR/.test(code)
+        ? 'free space on that volume or move store.path'
+        : /CORRUPT|NOTADB/.test(code)
+          ? 'the file is not a healthy Lifeline database: restore a backup or move it aside'
+          : 'check store.path';
+    throw new LifelineError(ErrorCodes.STORE_OPEN, `cannot use the state database at ${path} (${describeError(err)}); ${fix}`, { cause: err });
+  }
   return db;
 }
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { openDb } from '../../src/store/db.js';
 import { tempDir } from './harness/procs.js';
 
 const MAIN = join(process.cwd(), 'dist/src/main.js');
@@ -51,6 +52,27 @@ describe('lifeline CLI', function () {
     assert.equal(r.code, 1);
     assert.match(r.err, /routes: /);
     assert.doesNotMatch(r.err, /\n\s+at /);
+  });
+
+  it('a read-only state database at start gives the one-line error with the fix, no stack trace (issue 7.11)', () => {
+    const dir = join(tmp.dir, 'ro');
+    mkdirSync(dir);
+    const db = join(dir, 'l.db');
+    const file = join(tmp.dir, 'ro.yaml');
+    writeFileSync(file, `http:\n  port: 1\nstore:\n  path: ${db}\nroutes:\n  - name: default\n    console: true\n`);
+    openDb(db).close(); // a database made earlier, now read-only
+    for (const f of readdirSync(dir)) if (f !== 'l.db') rmSync(join(dir, f));
+    chmodSync(db, 0o444);
+    chmodSync(dir, 0o555);
+    chmodSync(tmp.dir, 0o755);
+    chmodSync(file, 0o644);
+    // root may write anything: run as nobody then, as the image's non-root user would.
+    const asUser = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
+    const r = spawnSync(asUser[0] ?? process.execPath, [...asUser.slice(1), ...(asUser.length ? [process.execPath] : []), MAIN, 'run', '--config', file], { encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '' }, timeout: 20_000 });
+    chmodSync(dir, 0o755);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /^lifeline: cannot use the state database at .*l\.db \(attempt to write a readonly database\); Lifeline must be able to write it and its folder/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
   });
 
   it('says what to do about a missing file or a busy port', () => {

@@ -163,6 +163,13 @@ describe('webhook HTTP input (integration)', function () {
     assert.equal((await post(fixture)).status, 200);
   });
 
+  it('answers 400, not 500, for a route name that is not valid percent-encoding (issue 7.11)', async () => {
+    const res = await fetch(`http://127.0.0.1:${port}/api/v1/alertmanager/%E0%A4%A`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: fixture });
+    assert.equal(res.status, 400);
+    assert.match(((await res.json()) as { reason: string }).reason, /not valid percent-encoding/);
+    assert.equal((await post(fixture)).status, 200);
+  });
+
   it('answers 503 when the store cannot write, so Alertmanager retries', async () => {
     const port3 = await freePort();
     const app3 = await startInProcess(testConfigYaml({ httpPort: port3, dbPath: join(tmp.dir, 'ro.db') }));

@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { parseConfig } from '../../../src/config/load.js';
+import { EmailNotifier } from '../../../src/notifiers/email.js';
+import { SmsNotifier } from '../../../src/notifiers/sms.js';
+import { FakeClock } from '../fakeClock.js';
 import { cleanLine, cleanValue } from '../../../src/notifiers/text.js';
 import { splitUtf8, textBudget } from '../../../src/notifiers/irc/split.js';
 
@@ -56,5 +60,21 @@ describe('textBudget', () => {
   });
   it('uses a larger LINELEN when the server announces one', () => {
     assert.ok(textBudget('lifeline', '#alerts', 1024) > textBudget('lifeline', '#alerts'));
+  });
+});
+
+describe('email and SMS pages carry no control characters from labels (issue 7.11)', () => {
+  const cfg = parseConfig(`people:\n  - { name: alice, email: a@example.org, phone: \"+4915112345678\" }\noncall:\n  rotations:\n    - { name: p, people: [alice], start: "2026-11-23" }\nemail: { host: smtp.example.org, from: l@example.org }\nsms: { account_sid: AC${'0'.repeat(32)}, auth_token: t, from: "+15005550006" }\n`, 't.yaml', {});
+  const evil = ['[CRITICAL] Host\u0000Down\u0007 h1', 'summary: line one\r\nBcc: victim@example.org\u001b[2J', '  - indented stays'];
+  it('email: NUL, BEL, ESC dropped; a line break inside a line is a space; spacing kept', () => {
+    const n = new EmailNotifier(cfg.email!);
+    assert.deepEqual(n.prepare('email:a@example.org', evil), ['[CRITICAL] HostDown h1', 'summary: line one Bcc: victim@example.org[2J', '  - indented stays']);
+    n.close();
+  });
+  it('SMS: the same, in one message', () => {
+    const n = new SmsNotifier(cfg.sms!, new FakeClock());
+    const [body] = n.prepare('sms:+4915112345678', evil);
+    assert.ok(!/[\u0000-\u001f]/.test(body!), JSON.stringify(body));
+    assert.match(body!, /^\[CRITICAL\] HostDown h1 \| summary: line one Bcc: victim@example\.org\[2J \| - indented stays$/);
   });
 });
