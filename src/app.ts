@@ -35,6 +35,10 @@ import { Outbox } from './store/outbox.js';
 import { FaultReporter } from './escalation/faults.js';
 import type { PagingChannel } from './escalation/channels.js';
 import { scheduleRetention } from './store/retention.js';
+import { ProbeStateStore } from './store/probeState.js';
+import { anyEndpointAnswers, ProbeEngine } from './probes/engine.js';
+import { createProbe } from './probes/registry.js';
+import { PHASES } from './probes/probe.js';
 import { rebaseTimes } from './store/rebase.js';
 import { ClockStepWatcher } from './util/clockStep.js';
 import { sleep, type Clock, type TimerHandle } from './util/clock.js';
@@ -186,7 +190,29 @@ export async function startApp(ctx: AppContext): Promise<App> {
   liveLabelledGauge(metrics.registry, 'lifeline_alerts', 'Stored alerts by state.', 'state', () => ({ ...alerts.countByStatus() }));
 
   // Commands from IRC and SMS, one set.
-  const commands = new Commands({ config, clock, engine: escalation, schedule, alerts, outbox, silences, ircState: () => irc?.state });
+  const probes = new ProbeEngine({
+    config: config.probes,
+    clock,
+    log,
+    store: new ProbeStateStore(db),
+    create: createProbe,
+    emit: (batch) => {
+      const r = ingestBatch(config.probes.route, batch, clock.now());
+      for (const d of r.queued) dispatcher.poke(d);
+      escalation.kick();
+    },
+    networkOk: config.probes.reference_endpoints.length > 0 ? () => anyEndpointAnswers(config.probes.reference_endpoints, 3_000) : undefined,
+    cutOff: (cut, detail) => (cut ? faults.raise('network_cut_off', detail) : faults.clear('network_cut_off')),
+    onResult: (cfg, r) => {
+      metrics.probeSuccess.set({ probe: cfg.name, kind: cfg.kind }, r.up ? 1 : 0);
+      for (const phase of PHASES) {
+        const v = r.phases[phase];
+        if (v === undefined) metrics.probeDuration.remove({ probe: cfg.name, phase });
+        else metrics.probeDuration.set({ probe: cfg.name, phase }, v);
+      }
+    },
+  });
+  const commands = new Commands({ config, clock, engine: escalation, schedule, alerts, outbox, silences, ircState: () => irc?.state, probes: () => probes.status() });
 
   // IRC first: registering takes network round trips, listening does not.
   irc?.start();
@@ -213,6 +239,8 @@ export async function startApp(ctx: AppContext): Promise<App> {
       irc: irc ? irc.state : null,
       outbox: { pending: outbox.pendingCount() },
       alerts: alerts.countByStatus(),
+      probes: probes.status(),
+      faults: faults.list(),
     }),
   });
   } catch (err) {
@@ -224,6 +252,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
 
   dispatcher.start();
   escalation.start();
+  probes.start();
   const cancelNote = scheduleDailyNote({ config, clock, log, outbox, alerts, incidents: escalation.incidents, schedule, ircState: () => irc?.state, poke: (d) => dispatcher.poke(d) });
   if (irc) {
     const notifier = ircNotifier as IrcNotifier;
@@ -274,6 +303,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
         cancelNote?.();
         clock.clearTimeout(clockTimer);
         await stopRetention();
+        await probes.stop();
         escalation.stop();
         await dispatcher.stop();
         await irc?.stop();

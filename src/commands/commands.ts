@@ -8,6 +8,7 @@ import { parseMatcherText } from '../policy/matchers.js';
 import type { AlertStore } from '../store/alerts.js';
 import type { Outbox } from '../store/outbox.js';
 import type { SilenceStore } from '../store/silences.js';
+import type { ProbeStatus } from '../probes/engine.js';
 import type { Clock } from '../util/clock.js';
 
 /** What commands can see and change. */
@@ -21,6 +22,8 @@ export interface CommandDeps {
   silences: SilenceStore;
   /** The IRC path, when IRC is configured. */
   ircState(): IrcState | undefined;
+  /** The probes' states, when any are configured. */
+  probes?(): readonly ProbeStatus[];
 }
 
 /** Who is asking, as the transport (IRC, SMS) established it. */
@@ -90,7 +93,16 @@ export class Commands {
     const open = this.d.engine.incidents.unresolved();
     const since = st?.connectedSinceMs !== undefined ? `up ${formatDuration(this.d.clock.now() - st.connectedSinceMs)}` : st?.link;
     const irc = st ? `IRC ${since}, upstream ${st.upstream}, canary ${st.canary.failing ? 'FAILING' : 'ok'}` : 'IRC not configured';
-    return [`${irc}; outbox ${this.d.outbox.pendingCount()} pending; incidents ${open.filter((i) => i.state === 'open').length} open, ${open.filter((i) => i.state === 'acked').length} acked`];
+    const lines = [`${irc}; outbox ${this.d.outbox.pendingCount()} pending; incidents ${open.filter((i) => i.state === 'open').length} open, ${open.filter((i) => i.state === 'acked').length} acked`];
+    const probes = this.d.probes?.() ?? [];
+    if (probes.length > 0) {
+      const down = probes.filter((p) => p.status === 'down');
+      const failing = probes.filter((p) => p.status !== 'down' && p.last && !p.last.up);
+      lines.push(`probes: ${probes.length - down.length} of ${probes.length} up${failing.length ? `, ${failing.length} failing (not yet an alert)` : ''}`);
+      for (const p of down.slice(0, 5)) lines.push(`  DOWN ${p.name} since ${formatDuration(this.d.clock.now() - p.sinceMs)}${p.behind ? ` (behind ${p.behind})` : ''}: ${p.last?.summary ?? ''}`);
+      if (down.length > 5) lines.push(`  and ${down.length - 5} more down`);
+    }
+    return lines;
   }
 
   private alerts(): string[] {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { commandsSchema, dailyNoteSchema, emailSchema, escalationSchema, maintenanceSchema, oncallSchema, personSchema, smsSchema } from './escalationSchema.js';
 import { describeJsonSchema } from './descriptions.js';
+import { probesSchema } from './probeSchema.js';
 import { duration, port, secret } from './schemaParts.js';
 import { cronProblem } from './cron.js';
 
@@ -148,6 +149,7 @@ const rootShape = z.strictObject({
     email: emailSchema.optional(),
     sms: smsSchema.optional(),
     escalation: escalationSchema,
+    probes: probesSchema,
     commands: commandsSchema,
     maintenance: z.array(maintenanceSchema).default([]),
     daily_note: dailyNoteSchema.optional(),
@@ -155,6 +157,9 @@ const rootShape = z.strictObject({
 
 /** The root schema. */
 export const configSchema = rootShape.superRefine((cfg, ctx) => {
+    if (cfg.probes.targets.length > 0 && !cfg.routes.some((r) => r.name === cfg.probes.route)) {
+      ctx.addIssue({ code: 'custom', path: ['probes', 'route'], message: `no route named "${cfg.probes.route}"; probe alerts go to the destinations of this route` });
+    }
     const seen = new Set<string>();
     cfg.routes.forEach((r, i) => {
       if (seen.has(r.name)) {

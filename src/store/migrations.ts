@@ -152,4 +152,23 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX silences_expiry ON silences (expires_ms);
     `,
   },
+  {
+    version: 5,
+    name: 'probe state',
+    sql: `
+      -- Each probe's damped state, so a restart neither re-pages nor forgets a "down".
+      -- status: unknown | up | down; behind: the dependency whose failure explains this one.
+      CREATE TABLE probe_state (
+        name        TEXT PRIMARY KEY,
+        status      TEXT NOT NULL CHECK (status IN ('unknown', 'up', 'down')),
+        failures    INTEGER NOT NULL DEFAULT 0,
+        successes   INTEGER NOT NULL DEFAULT 0,
+        since_ms    INTEGER NOT NULL,
+        behind      TEXT,
+        warning     TEXT,
+        last_result TEXT,
+        last_ms     INTEGER
+      );
+    `,
+  },
 ];

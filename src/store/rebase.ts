@@ -14,6 +14,7 @@ const REBASE: ReadonlyArray<{ table: string; set: string[]; where: string }> = [
   { table: 'silences', set: ['created_ms', 'expires_ms'], where: 'expires_ms > @cutoff' },
   { table: 'group_state', set: ['queued_ms'], where: 'queued_ms > @cutoff' },
   { table: 'alerts', set: ['first_seen_ms', 'updated_ms'], where: "status = 'firing'" },
+  { table: 'probe_state', set: ['since_ms', 'last_ms'], where: '1 = 1' },
 ];
 
 const RECENT_MS = 2 * 24 * 60 * 60_000;

@@ -1,0 +1,105 @@
+import { z } from 'zod';
+import { compileRegex } from '../util/regex.js';
+import { duration } from './schemaParts.js';
+
+/*
+ * Configuration of the probes: what Lifeline checks from the outside, how often, and when a
+ * failure becomes an alert. Each kind's own keys sit next to the common ones; `kind` picks the
+ * probe (src/probes/registry.ts has one entry per kind).
+ */
+
+const probeName = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, { message: 'expected a short lower-case name (letters, digits, "_", ".", "-")' });
+
+/** Keys every probe has. */
+const common = {
+  name: probeName,
+  interval: duration.optional(),
+  timeout: duration.optional(),
+  severity: z.enum(['critical', 'warning', 'info']).default('critical'),
+  group: z.string().min(1).max(64).optional(),
+  depends_on: probeName.optional(),
+  labels: z.record(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/), z.string()).default({}),
+  failures_to_open: z.number().int().min(1).max(100).optional(),
+  successes_to_resolve: z.number().int().min(1).max(100).optional(),
+};
+
+const regex = z.string().superRefine((v, ctx) => {
+  try {
+    compileRegex(`(?s:.*)(?:${v})(?s:.*)`);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+  }
+});
+
+const statusRange = z.union([z.number().int().min(100).max(599), z.string().regex(/^[1-5][0-9]{2}(-[1-5][0-9]{2})?$/, { message: 'expected a status such as 200 or a range "200-399"' })]);
+
+const httpProbe = z.strictObject({
+  ...common,
+  kind: z.literal('http'),
+  url: z.url({ protocol: /^https?$/, message: 'expected an http:// or https:// URL' }),
+  method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'OPTIONS']).default('GET'),
+  headers: z.record(z.string(), z.string()).default({}),
+  body: z.string().optional(),
+  expect_status: z.array(statusRange).default(['200-399']),
+  body_regex: regex.optional(),
+  json_path: z.string().regex(/^\$(\.[A-Za-z_][A-Za-z0-9_]*|\[[0-9]+\])*$/, { message: 'expected a simple JSON path such as $.status or $.items[0].state' }).optional(),
+  json_equals: z.union([z.string(), z.number(), z.boolean()]).optional(),
+  follow_redirects: z.boolean().default(true),
+  tls_verify: z.boolean().default(true),
+  cert_expiry_warning_days: z.number().int().min(0).max(365).default(14),
+});
+
+/** Keys of the socket probes (tcp, tls). */
+const socketKeys = {
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535),
+  send: z.string().optional(),
+  expect: regex.optional(),
+};
+
+const tcpProbe = z.strictObject({ ...common, ...socketKeys, kind: z.literal('tcp') });
+
+const tlsProbe = z.strictObject({
+  ...common,
+  ...socketKeys,
+  kind: z.literal('tls'),
+  server_name: z.string().optional(),
+  tls_verify: z.boolean().default(true),
+  cert_expiry_warning_days: z.number().int().min(0).max(365).default(14),
+});
+
+/** One probe's config, by kind. */
+export const probeSchema = z.discriminatedUnion('kind', [httpProbe, tcpProbe, tlsProbe]);
+
+export const probesSchema = z
+  .strictObject({
+    /** Defaults for every probe. */
+    interval: duration.prefault('30s'),
+    timeout: duration.prefault('10s'),
+    failures_to_open: z.number().int().min(1).max(100).default(3),
+    successes_to_resolve: z.number().int().min(1).max(100).default(2),
+    /** Probes running at once, at most. */
+    concurrency: z.number().int().min(1).max(1000).default(50),
+    /** The route whose destinations get probe alerts. */
+    route: z.string().default('default'),
+    /** TCP endpoints ("host:port") that are up whenever Lifeline's own network is. */
+    reference_endpoints: z.array(z.string().regex(/^[^\s:]+:[0-9]{1,5}$|^\[[0-9a-fA-F:]+\]:[0-9]{1,5}$/, { message: 'expected "host:port"' })).default([]),
+    targets: z.array(probeSchema).default([]),
+  })
+  .superRefine((p, ctx) => {
+    const names = new Set<string>();
+    p.targets.forEach((t, i) => {
+      if (names.has(t.name)) ctx.addIssue({ code: 'custom', path: ['targets', i, 'name'], message: `probe "${t.name}" is defined twice; names must be unique` });
+      names.add(t.name);
+    });
+    p.targets.forEach((t, i) => {
+      if (t.depends_on !== undefined && !names.has(t.depends_on)) ctx.addIssue({ code: 'custom', path: ['targets', i, 'depends_on'], message: `no probe named "${t.depends_on}"; depends_on names another probe` });
+      if (t.depends_on === t.name) ctx.addIssue({ code: 'custom', path: ['targets', i, 'depends_on'], message: 'a probe cannot depend on itself' });
+    });
+  })
+  .prefault({});
+
+/** The probes section, validated. */
+export type ProbesConfig = z.infer<typeof probesSchema>;
+/** One probe's config. */
+export type ProbeConfig = z.infer<typeof probeSchema>;

@@ -1,0 +1,336 @@
+import net from 'node:net';
+import type { Alert, AlertBatch } from '../alerts/alert.js';
+import type { ProbeConfig, ProbesConfig } from '../config/probeSchema.js';
+import { describeError } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+import type { ProbeStateStore, StoredProbeState } from '../store/probeState.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
+import { failed, ms, type Probe, type ProbeResult } from './probe.js';
+
+/** What the engine needs. */
+export interface ProbeEngineDeps {
+  config: ProbesConfig;
+  clock: Clock;
+  log: Logger;
+  store: ProbeStateStore;
+  /** Builds a probe from its config (probes/registry.ts; tests pass their own). */
+  create(cfg: ProbeConfig): Probe;
+  /** Hands an alert batch to the pipeline (the same ingest Alertmanager's alerts go through). */
+  emit(batch: AlertBatch): void;
+  /** Whether Lifeline's own network works: true when any reference endpoint answers (none configured: true). */
+  networkOk?(): Promise<boolean>;
+  /** Lifeline's own network is cut off (or back): reported once as Lifeline's fault. */
+  cutOff?(cut: boolean, detail: string): void;
+  /** After each run (metrics). */
+  onResult?(cfg: ProbeConfig, result: ProbeResult): void;
+  /** 0 ≤ x < 1, for jitter (tests fix it). */
+  random?(): number;
+}
+
+/** A probe's state for people and the status API. */
+export interface ProbeStatus {
+  name: string;
+  kind: ProbeConfig['kind'];
+  target: string;
+  group: string | undefined;
+  status: StoredProbeState['status'];
+  sinceMs: number;
+  failures: number;
+  behind: string | null;
+  warning: string | null;
+  last: (ProbeResult & { atMs: number }) | null;
+}
+
+interface Entry {
+  cfg: ProbeConfig;
+  probe: Probe;
+  state: StoredProbeState;
+  last: (ProbeResult & { atMs: number }) | null;
+  timer: TimerHandle | undefined;
+  running: boolean;
+}
+
+/** Reference endpoints are asked at most this often. */
+const NETWORK_CHECK_MS = 5_000;
+
+/** Extra time a probe gets past its timeout before it is abandoned (a probe that ignores its signal). */
+const GRACE_MS = 1_000;
+
+/**
+ * Runs every configured probe on its interval (with ±10 % jitter, the first run spread over one
+ * interval), at most `concurrency` at once; a slow or hanging probe holds only its own slot, and
+ * is abandoned GRACE_MS after its timeout.
+ *
+ * Flap damping: a probe's alert opens after `failures_to_open` failures in a row and resolves after
+ * `successes_to_resolve` successes in a row. The state is stored after every run: a restart
+ * neither pages again nor forgets a "down".
+ *
+ * Causes: a probe that fails while the probe it `depends_on` is down gets no alert of its own; the
+ * dependency's alert names it ("also failing behind it: wiki, feedme"): one incident for one cause.
+ * Before any alert opens, the reference endpoints are checked: when none answers, Lifeline itself
+ * is cut off, which is reported once as Lifeline's fault and never as N outages.
+ */
+export class ProbeEngine {
+  private readonly entries = new Map<string, Entry>();
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+  private stopped = true;
+  private cut = false;
+  private network: { atMs: number; ok: boolean } | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly controllers = new Set<AbortController>();
+
+  constructor(private readonly d: ProbeEngineDeps) {
+    const stored = d.store.load();
+    const now = d.clock.now();
+    for (const cfg of d.config.targets) {
+      const state = stored.get(cfg.name) ?? { name: cfg.name, status: 'unknown', failures: 0, successes: 0, sinceMs: now, behind: null, warning: null, lastResult: null, lastMs: null };
+      const last = state.lastResult !== null && state.lastMs !== null ? { ...(JSON.parse(state.lastResult) as ProbeResult), atMs: state.lastMs } : null;
+      this.entries.set(cfg.name, { cfg, probe: d.create(cfg), state, last, timer: undefined, running: false });
+    }
+  }
+
+  /** Starts every probe; first runs are spread over one interval. */
+  start(): void {
+    this.stopped = false;
+    for (const e of this.entries.values()) this.schedule(e, this.rand() * this.interval(e));
+  }
+
+  /** Stops scheduling, aborts runs in progress and waits for them to end (their results are dropped). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const e of this.entries.values()) this.d.clock.clearTimeout(e.timer);
+    for (const w of this.waiting.splice(0)) w();
+    for (const c of this.controllers) c.abort(new Error('Lifeline is stopping'));
+    await Promise.all([...this.inFlight]);
+  }
+
+  /** Every probe's state, in config order. */
+  status(): ProbeStatus[] {
+    return [...this.entries.values()].map((e) => ({
+      name: e.cfg.name,
+      kind: e.cfg.kind,
+      target: e.probe.target,
+      group: e.cfg.group,
+      status: e.state.status,
+      sinceMs: e.state.sinceMs,
+      failures: e.state.failures,
+      behind: e.state.behind,
+      warning: e.state.warning,
+      last: e.last,
+    }));
+  }
+
+  /** Runs one probe now, outside its schedule (tests, `!probe`). */
+  async runNow(name: string): Promise<ProbeResult | undefined> {
+    const e = this.entries.get(name);
+    if (!e) return undefined;
+    await this.runOnce(e);
+    return e.last ?? undefined;
+  }
+
+  private rand(): number {
+    return (this.d.random ?? Math.random)();
+  }
+
+  private interval(e: Entry): number {
+    return e.cfg.interval ?? this.d.config.interval;
+  }
+
+  private schedule(e: Entry, delayMs: number): void {
+    if (this.stopped) return;
+    this.d.clock.clearTimeout(e.timer);
+    e.timer = this.d.clock.setTimeout(() => {
+      const p = this.runOnce(e).finally(() => {
+        this.inFlight.delete(p);
+        const iv = this.interval(e);
+        this.schedule(e, iv * (0.9 + 0.2 * this.rand()));
+      });
+      this.inFlight.add(p);
+    }, Math.max(0, delayMs));
+  }
+
+  private async slot(): Promise<boolean> {
+    while (this.running >= this.d.config.concurrency) {
+      if (this.stopped) return false;
+      await new Promise<void>((r) => this.waiting.push(r));
+    }
+    this.running++;
+    return true;
+  }
+
+  private release(): void {
+    this.running--;
+    this.waiting.shift()?.();
+  }
+
+  private async runOnce(e: Entry): Promise<void> {
+    if (e.running || !(await this.slot())) return;
+    e.running = true;
+    const timeoutMs = e.cfg.timeout ?? this.d.config.timeout;
+    const controller = new AbortController();
+    this.controllers.add(controller);
+    const abortTimer = this.d.clock.setTimeout(() => controller.abort(new Error('probe timeout')), timeoutMs);
+    let guard: TimerHandle | undefined;
+    let result: ProbeResult;
+    try {
+      result = await Promise.race([
+        e.probe.run({ signal: controller.signal, timeoutMs, nowMs: this.d.clock.now() }).catch((err: unknown) => failed(`probe failed unexpectedly: ${describeError(err)}`)),
+        new Promise<ProbeResult>((resolve) => {
+          guard = this.d.clock.setTimeout(() => resolve(failed(`no result within ${ms(timeoutMs)} (the probe did not finish)`)), timeoutMs + GRACE_MS);
+          controller.signal.addEventListener('abort', () => {
+            if (this.stopped) resolve(failed('stopped'));
+          });
+        }),
+      ]);
+    } finally {
+      this.controllers.delete(controller);
+      this.d.clock.clearTimeout(abortTimer);
+      this.d.clock.clearTimeout(guard);
+      e.running = false;
+      this.release();
+    }
+    if (this.stopped) return;
+    await this.settle(e, result);
+  }
+
+  /** Damping, causes, the cut-off rule; then the alert and the stored state. */
+  private async settle(e: Entry, r: ProbeResult): Promise<void> {
+    const now = this.d.clock.now();
+    e.last = { ...r, atMs: now };
+    this.d.onResult?.(e.cfg, r);
+    const s = e.state;
+    if (this.cut) await this.networkOk();
+    const openAfter = e.cfg.failures_to_open ?? this.d.config.failures_to_open;
+    const resolveAfter = e.cfg.successes_to_resolve ?? this.d.config.successes_to_resolve;
+    if (r.up) {
+      s.successes++;
+      s.failures = 0;
+      if (s.status === 'unknown' || (s.status === 'down' && s.successes >= resolveAfter)) {
+        const wasDown = s.status === 'down';
+        this.setStatus(e, 'up', now);
+        if (wasDown && s.behind === null) this.emit(e, 'resolved', r);
+        s.behind = null;
+      }
+    } else {
+      s.failures++;
+      s.successes = 0;
+      if (s.status !== 'down' && s.failures >= openAfter) await this.open(e, r, now);
+    }
+    this.warn(e, r.up ? (r.warning ?? null) : s.warning);
+    s.lastResult = JSON.stringify(r);
+    s.lastMs = now;
+    this.d.store.save(s);
+  }
+
+  /** Whether Lifeline's own network works (reference endpoints), asked at most every NETWORK_CHECK_MS. */
+  private async networkOk(): Promise<boolean> {
+    if (!this.d.networkOk) return true;
+    const now = this.d.clock.monotonic();
+    if (this.network && now - this.network.atMs < NETWORK_CHECK_MS) return this.network.ok;
+    const ok = await this.d.networkOk();
+    this.network = { atMs: this.d.clock.monotonic(), ok };
+    if (!ok && !this.cut) {
+      this.cut = true;
+      this.d.log.error({ event: 'probe_network_cut_off' }, 'no reference endpoint answers: Lifeline itself is cut off; probe failures are not reported as outages');
+      this.d.cutOff?.(true, 'probes fail and no reference endpoint (probes.reference_endpoints) answers either');
+    } else if (ok && this.cut) {
+      this.cut = false;
+      this.d.log.info({ event: 'probe_network_back' }, 'a reference endpoint answers again');
+      this.d.cutOff?.(false, 'a reference endpoint answers again');
+    }
+    return ok;
+  }
+
+  private async open(e: Entry, r: ProbeResult, now: number): Promise<void> {
+    // Lifeline's own network first: when it is cut off, no target is to blame.
+    if (!(await this.networkOk())) return;
+    const dep = e.cfg.depends_on !== undefined ? this.entries.get(e.cfg.depends_on) : undefined;
+    // The dependency is failing but has not decided yet: wait for it, so that one cause opens one
+    // incident (this probe opens on a later run if the dependency turns out fine).
+    if (dep && dep.state.status !== 'down' && dep.state.failures > 0) return;
+    this.setStatus(e, 'down', now);
+    if (dep && dep.state.status === 'down') {
+      // One cause, one incident: the dependency's alert names this probe.
+      e.state.behind = dep.cfg.name;
+      this.d.log.info({ event: 'probe_down_behind', probe: e.cfg.name, cause: dep.cfg.name }, `${e.cfg.name} is down behind ${dep.cfg.name}`);
+      if (dep.last) this.emit(dep, 'firing', dep.last);
+      return;
+    }
+    e.state.behind = null;
+    this.emit(e, 'firing', r);
+  }
+
+  private setStatus(e: Entry, status: StoredProbeState['status'], now: number): void {
+    if (e.state.status === status) return;
+    this.d.log.info({ event: 'probe_state', probe: e.cfg.name, from: e.state.status, to: status, summary: e.last?.summary }, `probe ${e.cfg.name} is ${status}: ${e.last?.summary ?? ''}`);
+    e.state.status = status;
+    e.state.sinceMs = now;
+  }
+
+  /** Opens, keeps or resolves the probe's warning alert (e.g. certificate expiry). */
+  private warn(e: Entry, warning: string | null): void {
+    const before = e.state.warning;
+    e.state.warning = warning;
+    if (warning !== null && before !== warning) this.emitAlert(e, 'warning', 'firing', `${e.cfg.name} (${e.probe.target}): ${warning}`);
+    if (warning === null && before !== null) this.emitAlert(e, 'warning', 'resolved', `${e.cfg.name} (${e.probe.target}): ${before}`);
+  }
+
+  private emit(e: Entry, status: 'firing' | 'resolved', r: ProbeResult): void {
+    const behind = [...this.entries.values()].filter((x) => x.state.behind === e.cfg.name && x.state.status === 'down').map((x) => x.cfg.name);
+    const also = behind.length > 0 ? `; also failing behind it: ${behind.join(', ')}` : '';
+    const summary = status === 'firing' ? `${e.cfg.name} (${e.probe.target}) is down: ${r.summary}${also}` : `${e.cfg.name} (${e.probe.target}) is up again: ${r.summary}`;
+    this.emitAlert(e, 'down', status, summary);
+  }
+
+  private emitAlert(e: Entry, what: 'down' | 'warning', status: 'firing' | 'resolved', summary: string): void {
+    const labels: Record<string, string> = {
+      ...e.cfg.labels,
+      alertname: what === 'down' ? 'ProbeDown' : 'ProbeWarning',
+      probe: e.cfg.name,
+      kind: e.cfg.kind,
+      target: e.probe.target,
+      instance: e.cfg.name,
+      severity: what === 'down' ? e.cfg.severity : 'warning',
+      ...(e.cfg.group !== undefined ? { group: e.cfg.group } : {}),
+    };
+    const now = new Date(this.d.clock.now()).toISOString();
+    const alert: Alert = {
+      fingerprint: `probe:${e.cfg.name}${what === 'warning' ? ':warning' : ''}`,
+      status,
+      labels,
+      annotations: { summary },
+      startsAt: status === 'firing' ? now : '',
+      endsAt: status === 'resolved' ? now : '',
+      generatorURL: '',
+    };
+    try {
+      this.d.emit({ source: 'probe', groupKey: alert.fingerprint, status, commonLabels: labels, truncatedAlerts: 0, alerts: [alert] });
+    } catch (err) {
+      this.d.log.error({ event: 'probe_emit_failed', probe: e.cfg.name, err: describeError(err) }, 'could not store the probe alert; it is sent again at the next run');
+      // Undo the transition so the next run tries again.
+      if (what === 'down') e.state.status = status === 'firing' ? 'unknown' : 'down';
+    }
+  }
+}
+
+/** Whether any of `endpoints` ("host:port") accepts a TCP connection within `timeoutMs`. None: true. */
+export async function anyEndpointAnswers(endpoints: readonly string[], timeoutMs: number): Promise<boolean> {
+  if (endpoints.length === 0) return true;
+  const tries = endpoints.map(
+    (ep) =>
+      new Promise<boolean>((resolve) => {
+        const i = ep.lastIndexOf(':');
+        const host = ep.slice(0, i).replace(/^\[|\]$/g, '');
+        const s = net.connect({ host, port: Number(ep.slice(i + 1)), timeout: timeoutMs });
+        const end = (ok: boolean): void => {
+          s.destroy();
+          resolve(ok);
+        };
+        s.once('connect', () => end(true));
+        s.once('timeout', () => end(false));
+        s.once('error', () => end(false));
+      }),
+  );
+  return (await Promise.all(tries)).some(Boolean);
+}

@@ -1,0 +1,167 @@
+import { isIP } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import got, { RequestError, TimeoutError, type Response } from 'got';
+import type { ProbeConfig } from '../../config/probeSchema.js';
+import { compileRegex } from '../../util/regex.js';
+import { ms, type Phase, type Probe, type ProbeResult, type ProbeRunContext } from '../probe.js';
+import { certificateWarning } from './cert.js';
+
+type HttpConfig = Extract<ProbeConfig, { kind: 'http' }>;
+
+/** Bytes of body read for body_regex / json_path; a bigger body is cut off and fails the check. */
+const MAX_BODY = 1024 * 1024;
+
+/**
+ * HTTP(S) with got. Each phase has its own timeout (got's `timeout.lookup/connect/secureConnect/
+ * response`), so a failure names the phase that hung. Facts (checked with got 14):
+ *  - a server that accepts TCP and never answers: TimeoutError with event "response", timings
+ *    up to `connect` (and `secureConnect`), no response: the reverse-proxy night;
+ *  - an https port that accepts TCP but never does TLS: event "secureConnect";
+ *  - a closed port: ECONNREFUSED with no `connect` timing;
+ *  - `timings.phases` are milliseconds; a phase never reached is undefined (reported absent).
+ */
+export function httpProbe(cfg: HttpConfig): Probe {
+  const bodyRe = cfg.body_regex !== undefined ? compileRegex(`(?s:.*)(?:${cfg.body_regex})(?s:.*)`) : undefined;
+  const statusOk = statusMatcher(cfg.expect_status);
+  return {
+    kind: 'http',
+    target: cfg.url,
+    async run(ctx: ProbeRunContext): Promise<ProbeResult> {
+      let cert: ReturnType<TLSSocket['getPeerCertificate']> | undefined;
+      const request = got(cfg.url, {
+        method: cfg.method,
+        headers: { 'user-agent': 'Lifeline-probe', ...cfg.headers },
+        body: cfg.body,
+        followRedirect: cfg.follow_redirects,
+        throwHttpErrors: false,
+        retry: { limit: 0 },
+        responseType: 'buffer',
+        https: { rejectUnauthorized: cfg.tls_verify },
+        timeout: { lookup: ctx.timeoutMs, connect: ctx.timeoutMs, secureConnect: ctx.timeoutMs, response: ctx.timeoutMs, request: ctx.timeoutMs },
+        signal: ctx.signal,
+        agent: {},
+        cache: false,
+      });
+      request.on('request', (req: { once(ev: 'socket', fn: (s: TLSSocket) => void): void }) =>
+        req.once('socket', (sock) => {
+          if (typeof sock.getPeerCertificate === 'function') sock.once('secureConnect', () => (cert = sock.getPeerCertificate()));
+        }),
+      );
+      request.on('downloadProgress', (p: { transferred: number }) => {
+        if (p.transferred > MAX_BODY && (bodyRe || cfg.json_path)) request.cancel();
+      });
+      let res: Response<Buffer>;
+      try {
+        res = await request;
+      } catch (err) {
+        return failure(err, ctx.timeoutMs, cfg.url);
+      }
+      const phases = phasesOf(res.timings);
+      const took = ms(res.timings.phases.total ?? 0);
+      const values: ProbeResult['values'] = { status: res.statusCode };
+      if (!statusOk(res.statusCode)) {
+        return { up: false, summary: `HTTP ${res.statusCode} in ${took} (expected ${cfg.expect_status.join(', ')})`, phases, values };
+      }
+      const body = res.body;
+      if (bodyRe && !bodyRe.matches(body.toString('utf8'))) {
+        return { up: false, summary: `HTTP ${res.statusCode} in ${took}, but the body does not match /${cfg.body_regex}/`, phases, values };
+      }
+      if (cfg.json_path !== undefined) {
+        const found = jsonAt(body, cfg.json_path);
+        if (!found.ok) return { up: false, summary: `HTTP ${res.statusCode} in ${took}, but ${found.why}`, phases, values };
+        if (cfg.json_equals !== undefined && found.value !== cfg.json_equals) {
+          return { up: false, summary: `HTTP ${res.statusCode} in ${took}, but ${cfg.json_path} is ${JSON.stringify(found.value)}, expected ${JSON.stringify(cfg.json_equals)}`, phases, values };
+        }
+      }
+      const warning = cert && cert.valid_to ? certificateWarning(cert.valid_to, cfg.cert_expiry_warning_days, ctx.nowMs, values) : undefined;
+      return { up: true, summary: `HTTP ${res.statusCode} in ${took}`, phases, values, ...(warning ? { warning } : {}) };
+    },
+  };
+}
+
+/** got's phases (ms) as seconds, only those reached. */
+function phasesOf(t: Response['timings']): ProbeResult['phases'] {
+  const p = t.phases;
+  const out: Partial<Record<Phase, number>> = {};
+  const put = (k: Phase, v: number | undefined): void => {
+    if (v !== undefined && Number.isFinite(v)) out[k] = v / 1000;
+  };
+  put('dns', p.dns);
+  put('connect', p.tcp);
+  put('tls', p.tls);
+  put('request', p.request);
+  put('firstByte', p.firstByte);
+  put('download', p.download);
+  put('total', p.total);
+  return out;
+}
+
+/** Turns got's error into what happened, phase by phase. */
+function failure(err: unknown, timeoutMs: number, url: string): ProbeResult {
+  const u = new URL(url);
+  const host = u.host;
+  const e = err as RequestError;
+  const t = e.timings;
+  const phases = t ? phasesOf(t) : {};
+  const connected = t?.connect !== undefined;
+  const tls = t?.secureConnect !== undefined;
+  const steps: string[] = [];
+  if (t?.phases.dns !== undefined && isIP(u.hostname.replace(/^\[|\]$/g, '')) === 0) steps.push(`DNS ${ms(t.phases.dns)}`);
+  if (connected && t?.phases.tcp !== undefined) steps.push(`TCP connected in ${ms(t.phases.tcp)}`);
+  if (tls && t?.phases.tls !== undefined) steps.push(`TLS in ${ms(t.phases.tls)}`);
+  const before = steps.length > 0 ? `${steps.join(', ')}; ` : '';
+  const within = ms(timeoutMs);
+  if (err instanceof TimeoutError || e.name === 'AbortError' || e.code === 'ERR_ABORTED') {
+    // Which phase hung: got's event when it has one, else the first phase the timings never reached.
+    const named = err instanceof TimeoutError && ['lookup', 'connect', 'secureConnect', 'response'].includes(err.event) ? err.event : undefined;
+    const event = named ?? (t?.lookup === undefined && isIP(u.hostname.replace(/^\[|\]$/g, '')) === 0 ? 'lookup' : !connected ? 'connect' : u.protocol === 'https:' && !tls ? 'secureConnect' : t?.response === undefined ? 'response' : 'request');
+    const what: Record<string, string> = {
+      lookup: `no DNS answer for ${u.hostname} within ${within}`,
+      connect: `no TCP connection to ${host} within ${within}`,
+      secureConnect: `no TLS handshake within ${within}`,
+      response: `request sent; no HTTP response within ${within}`,
+      request: `the response did not complete within ${within}`,
+    };
+    return { up: false, summary: `${before}${what[event] ?? `timed out after ${within}`}`, phases, values: {} };
+  }
+  const code = e.code ?? '';
+  const reason: Record<string, string> = {
+    ENOTFOUND: `DNS: ${host} does not resolve (ENOTFOUND)`,
+    EAI_AGAIN: `DNS: lookup of ${host} failed for now (EAI_AGAIN)`,
+    ECONNREFUSED: `TCP connection to ${host} refused (nothing listening)`,
+    ECONNRESET: 'connection reset by the server',
+    EHOSTUNREACH: `no route to ${host} (EHOSTUNREACH)`,
+    ENETUNREACH: `network unreachable (ENETUNREACH)`,
+    ERR_CANCELED: `body larger than ${MAX_BODY / 1048576} MiB; not checked`,
+  };
+  if (reason[code]) return { up: false, summary: `${before}${reason[code]}`, phases, values: {} };
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|HOSTNAME_MISMATCH|ALTNAME/i.test(code + e.message)) {
+    return { up: false, summary: `${before}TLS certificate not accepted: ${e.message}`, phases, values: {} };
+  }
+  return { up: false, summary: `${before}${e.message || String(err)}`, phases, values: {} };
+}
+
+/** Whether a status is in one of the expected ones ("200", 204, "200-399"). */
+function statusMatcher(expect: ReadonlyArray<number | string>): (status: number) => boolean {
+  const ranges = expect.map((e) => {
+    const [lo, hi] = String(e).split('-').map(Number) as [number, number | undefined];
+    return [lo, hi ?? lo] as const;
+  });
+  return (s) => ranges.some(([lo, hi]) => s >= lo && s <= hi);
+}
+
+/** The value at a simple JSON path ($.a.b[0]). */
+function jsonAt(body: Buffer, path: string): { ok: true; value: unknown } | { ok: false; why: string } {
+  let v: unknown;
+  try {
+    v = JSON.parse(body.toString('utf8'));
+  } catch {
+    return { ok: false, why: 'the body is not JSON' };
+  }
+  for (const step of path.slice(1).match(/\.[A-Za-z_][A-Za-z0-9_]*|\[[0-9]+\]/g) ?? []) {
+    const key = step.startsWith('.') ? step.slice(1) : Number(step.slice(1, -1));
+    if (v === null || typeof v !== 'object' || !Object.prototype.hasOwnProperty.call(v, key)) return { ok: false, why: `${path} is not in the JSON body` };
+    v = (v as Record<string | number, unknown>)[key];
+  }
+  return { ok: true, value: v };
+}

@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import { join } from 'node:path';
+import type { App } from '../../src/app.js';
+import { parseConfig } from '../../src/config/load.js';
+import type { ProbeConfig } from '../../src/config/probeSchema.js';
+import type { ProbeResult } from '../../src/probes/probe.js';
+import { createProbe } from '../../src/probes/registry.js';
+import { selfSignedCert } from './harness/certs.js';
+import { IrcPeer, plain } from './harness/ircPeer.js';
+import { freePort, startInProcess, testConfigYaml } from './harness/lifeline.js';
+import { Ngircd } from './harness/ngircd.js';
+import { tempDir, waitFor } from './harness/procs.js';
+
+/** Runs one probe of the given config once, with its timeout as the deadline. */
+async function probeOnce(yaml: string, timeoutMs = 1_000): Promise<ProbeResult> {
+  const cfg = parseConfig(`probes:\n  targets:\n    - ${yaml}\n`, 't.yaml', {}).probes.targets[0] as ProbeConfig;
+  return createProbe(cfg).run({ signal: AbortSignal.timeout(timeoutMs), timeoutMs, nowMs: Date.now() });
+}
+
+async function listen(server: net.Server): Promise<number> {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return (server.address() as net.AddressInfo).port;
+}
+
+describe('probes against real servers on loopback (integration)', function () {
+  this.timeout(60_000);
+  let tmp: ReturnType<typeof tempDir>;
+  const servers: net.Server[] = [];
+  const sockets: net.Socket[] = [];
+  let silentPort: number;
+  let httpPort: number;
+  let httpsPort: number;
+  let echoPort: number;
+
+  before(async () => {
+    tmp = tempDir('probes');
+    // The reverse-proxy night: TCP accepted, the request read, no answer ever.
+    const silent = net.createServer((s) => void sockets.push(s.on('data', () => undefined).on('error', () => undefined)));
+    silentPort = await listen(silent);
+    const web = http.createServer((req, res) => {
+      if (req.url === '/503') return void res.writeHead(503).end('down');
+      if (req.url === '/json') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"degraded","items":[{"state":"ok"}]}');
+      if (req.url === '/html') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<html>login</html>');
+      if (req.url === '/huge') {
+        res.writeHead(200);
+        const chunk = Buffer.alloc(64 * 1024, 'x');
+        let n = 0;
+        const more = (): void => {
+          while (n < 40 && res.write(chunk)) n++;
+          if (n >= 40) res.end();
+          else res.once('drain', more);
+        };
+        return more();
+      }
+      res.writeHead(200).end('all systems nominal');
+    });
+    httpPort = await listen(web);
+    const cert = selfSignedCert(tmp.dir);
+    const secure = https.createServer({ key: cert.keyPem, cert: cert.certPem }, (_req, res) => res.writeHead(200).end('ok'));
+    httpsPort = await listen(secure);
+    const echo = net.createServer((s) => s.on('data', (d) => s.write(`echo ${d.toString()}`)).on('error', () => undefined));
+    echoPort = await listen(echo);
+    servers.push(silent, web, secure, echo);
+  });
+  after(async () => {
+    for (const s of sockets) s.destroy();
+    for (const s of servers) {
+      (s as http.Server).closeAllConnections?.();
+      await new Promise((r) => s.close(r));
+    }
+    tmp?.remove();
+  });
+
+  it('http: a server that accepts TCP and never answers reads as exactly that, with no firstByte phase', async () => {
+    const r = await probeOnce(`{ name: proxy, kind: http, url: "http://127.0.0.1:${silentPort}/" }`);
+    assert.equal(r.up, false);
+    assert.match(r.summary, /^TCP connected in \d+ ms; request sent; no HTTP response within 1\.0 s$/);
+    assert.ok(r.phases.connect !== undefined, 'connect phase reached');
+    assert.equal(r.phases.firstByte, undefined, 'firstByte never reached: absent, not 0');
+  });
+
+  it('http: wrong status, body mismatch, JSON path and value, HTML where JSON was expected', async () => {
+    assert.match((await probeOnce(`{ name: a, kind: http, url: "http://127.0.0.1:${httpPort}/503" }`)).summary, /^HTTP 503 in \d+ ms \(expected 200-399\)$/);
+    assert.match((await probeOnce(`{ name: a, kind: http, url: "http://127.0.0.1:${httpPort}/", body_regex: "healthy" }`)).summary, /^HTTP 200 in \d+ ms, but the body does not match \/healthy\/$/);
+    const ok = await probeOnce(`{ name: a, kind: http, url: "http://127.0.0.1:${httpPort}/", body_regex: "nominal" }`);
+    assert.equal(ok.up, true);
+    assert.ok(ok.phases.firstByte !== undefined && ok.phases.total !== undefined);
+    assert.match((await probeOnce(`{ name: a, kind: http, url: "http://127.0.0.1:${httpPort}/json", json_path: "$.status", json_equals: "ok" }`)).summary, /but \$\.status is "degraded", expected "ok"$/);
+    assert.equal((await probeOnce(`{ name: a, kind: http, url: "http://127.0.0.1:${httpPort}/json", json_path: "$.items[0].state", json_equals: "ok" }`)).up, true);
+    assert.match((await probeOnce(`{ name: a, kind: http, url: "http://127.0.0.1:${httpPort}/html", json_path: "$.status" }`)).summary, /but the body is not JSON$/);
+    assert.match((await probeOnce(`{ name: a, kind: http, url: "http://127.0.0.1:${httpPort}/huge", body_regex: "y" }`, 5_000)).summary, /body larger than 1 MiB; not checked$/);
+  });
+
+  it('http: a closed port is refused; an untrusted certificate is refused; with tls_verify off, a warning for the expiring certificate', async () => {
+    const closed = await freePort();
+    const refused = await probeOnce(`{ name: a, kind: http, url: "http://127.0.0.1:${closed}/" }`);
+    assert.match(refused.summary, /TCP connection to 127\.0\.0\.1:\d+ refused \(nothing listening\)$/);
+    assert.equal(refused.phases.connect, undefined);
+    assert.match((await probeOnce(`{ name: a, kind: http, url: "https://127.0.0.1:${httpsPort}/" }`)).summary, /TLS certificate not accepted: self.signed certificate/);
+    const lax = await probeOnce(`{ name: a, kind: http, url: "https://127.0.0.1:${httpsPort}/", tls_verify: false }`);
+    assert.equal(lax.up, true);
+    assert.match(lax.warning ?? '', /^certificate expires in [01] day\(s\) \(\d{4}-\d\d-\d\d\)$/);
+    assert.ok(lax.phases.tls !== undefined);
+  });
+
+  it('tcp and tls: connect, send/expect, certificate expiry; TLS to a plain TCP server never completes', async () => {
+    const t = await probeOnce(`{ name: e, kind: tcp, host: 127.0.0.1, port: ${echoPort}, send: "ping\\\\n", expect: "echo ping" }`);
+    assert.equal(t.up, true, t.summary);
+    assert.match(t.summary, /^TCP connected in \d+ ms; got \/echo ping\/ in \d+ ms$/);
+    assert.match((await probeOnce(`{ name: e, kind: tcp, host: 127.0.0.1, port: ${silentPort}, send: "x", expect: "never" }`)).summary, /^TCP connected in \d+ ms; sent; expected \/never\/ not seen within 1\.0 s$/);
+    const s = await probeOnce(`{ name: s, kind: tls, host: 127.0.0.1, port: ${httpsPort}, tls_verify: false }`);
+    assert.equal(s.up, true);
+    assert.match(s.warning ?? '', /^certificate expires in/);
+    assert.equal(s.values['cert_subject'], 'localhost');
+    assert.match((await probeOnce(`{ name: s, kind: tls, host: 127.0.0.1, port: ${silentPort} }`)).summary, /^TCP connected in \d+ ms; no TLS handshake within 1\.0 s$/);
+  });
+
+  it('end to end: the probe alert reaches IRC with the evidence, /metrics has the phases reached and no others', async () => {
+    const ircd = await Ngircd.start();
+    const port = await freePort();
+    const extra = `probes:\n  interval: 1s\n  timeout: 1s\n  failures_to_open: 2\n  targets:\n    - { name: wiki, kind: http, url: "http://127.0.0.1:${silentPort}/", group: proxy }\n`;
+    let app: App | undefined;
+    const peer = await IrcPeer.connect(ircd.port, 'watcher');
+    try {
+      app = await startInProcess(testConfigYaml({ httpPort: port, dbPath: join(tmp.dir, 'e2e.db'), irc: { port: ircd.port, bouncer: 'none' }, extra }));
+      const line = await waitFor('the probe alert in IRC', () => peer.from('lifeline').find((m) => plain(m.text).includes('ProbeDown')), 20_000);
+      assert.match(plain(line.text), /^\[FIRING\] critical ProbeDown wiki: wiki \(http:\/\/127\.0\.0\.1:\d+\/\) is down: TCP connected in \d+ ms; request sent; no HTTP response within 1\.0 s/);
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      assert.match(metrics, /lifeline_probe_success\{probe="wiki",kind="http"\} 0/);
+      assert.match(metrics, /lifeline_probe_duration_seconds\{probe="wiki",phase="connect"\} [0-9.e-]+/);
+      assert.doesNotMatch(metrics, /lifeline_probe_duration_seconds\{probe="wiki",phase="firstByte"\}/);
+      const status = (await (await fetch(`http://127.0.0.1:${port}/api/v1/status`)).json()) as { probes: Array<{ name: string; status: string; last: { summary: string } }> };
+      assert.equal(status.probes[0]?.status, 'down');
+      assert.match(status.probes[0]?.last.summary ?? '', /no HTTP response/);
+    } finally {
+      peer.close();
+      await app?.stop();
+      await ircd.destroy();
+    }
+  });
+});

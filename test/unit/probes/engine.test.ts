@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import type { AlertBatch } from '../../../src/alerts/alert.js';
+import { parseConfig } from '../../../src/config/load.js';
+import type { ProbeConfig } from '../../../src/config/probeSchema.js';
+import { silentLogger } from '../../../src/observability/logger.js';
+import { ProbeEngine } from '../../../src/probes/engine.js';
+import type { Probe, ProbeResult, ProbeRunContext } from '../../../src/probes/probe.js';
+import { openDb, type Db } from '../../../src/store/db.js';
+import { ProbeStateStore } from '../../../src/store/probeState.js';
+import { FakeClock } from '../fakeClock.js';
+
+/** A probe whose outcome the test sets; `hang` makes it ignore its deadline. */
+class Scripted implements Probe {
+  readonly kind = 'tcp' as const;
+  up = true;
+  hang = false;
+  runs = 0;
+  constructor(readonly target: string) {}
+  run(ctx: ProbeRunContext): Promise<ProbeResult> {
+    this.runs++;
+    if (this.hang) return new Promise(() => undefined);
+    if (this.up) return Promise.resolve({ up: true, summary: 'TCP connected in 2 ms', phases: { connect: 0.002, total: 0.002 }, values: {} });
+    return new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve({ up: false, summary: `no TCP connection within ${ctx.timeoutMs} ms`, phases: { total: ctx.timeoutMs / 1000 }, values: {} })));
+  }
+}
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+}
+
+function rig(targets: string, db: Db = openDb(':memory:'), extra = '', clock = new FakeClock()) {
+  const config = parseConfig(`probes:\n  interval: 10s\n  timeout: 2s\n${extra}  targets:\n${targets}`, 't.yaml', {});
+  const probes = new Map<string, Scripted>();
+  const emitted: Array<{ fp: string; status: string; summary: string }> = [];
+  const engine = new ProbeEngine({
+    config: config.probes,
+    clock,
+    log: silentLogger(),
+    store: new ProbeStateStore(db),
+    create: (cfg: ProbeConfig) => {
+      const p = new Scripted(cfg.name);
+      probes.set(cfg.name, p);
+      return p;
+    },
+    emit: (b: AlertBatch) => {
+      for (const a of b.alerts) emitted.push({ fp: a.fingerprint, status: a.status, summary: a.annotations['summary'] ?? '' });
+    },
+    random: () => 0.5,
+  });
+  return { engine, probes, emitted, clock, db };
+}
+
+/** Advances the fake clock second by second, letting probe promises settle in between. */
+async function run(clock: FakeClock, seconds: number): Promise<void> {
+  for (let i = 0; i < seconds; i++) {
+    clock.advance(1_000);
+    await settle();
+  }
+}
+
+describe('probe engine (fake clock)', () => {
+  it('opens after 3 failures in a row and resolves after 2 successes; a single blip opens nothing', async () => {
+    const r = rig('    - { name: web, kind: tcp, host: 127.0.0.1, port: 1 }\n');
+    r.engine.start();
+    await run(r.clock, 15);
+    const web = r.probes.get('web')!;
+    web.up = false;
+    await run(r.clock, 10); // one failure
+    web.up = true;
+    await run(r.clock, 10);
+    assert.equal(r.emitted.length, 0, 'a blip is not an outage');
+    web.up = false;
+    await run(r.clock, 35);
+    assert.deepEqual(r.emitted.map((e) => `${e.fp} ${e.status}`), ['probe:web firing']);
+    assert.match(r.emitted[0]!.summary, /^web \(web\) is down: no TCP connection within 2000 ms$/);
+    web.up = true;
+    await run(r.clock, 25);
+    assert.deepEqual(r.emitted.map((e) => `${e.fp} ${e.status}`), ['probe:web firing', 'probe:web resolved']);
+    await r.engine.stop();
+  });
+
+  it('keeps a "down" across a restart: no second page, and it still resolves', async () => {
+    const db = openDb(':memory:');
+    const a = rig('    - { name: web, kind: tcp, host: 127.0.0.1, port: 1 }\n', db);
+    a.engine.start();
+    await run(a.clock, 1);
+    a.probes.get('web')!.up = false;
+    await run(a.clock, 40);
+    assert.equal(a.emitted.length, 1);
+    await a.engine.stop();
+    const b = rig('    - { name: web, kind: tcp, host: 127.0.0.1, port: 1 }\n', db);
+    assert.equal(b.engine.status()[0]!.status, 'down');
+    b.engine.start();
+    b.probes.get('web')!.up = false;
+    await run(b.clock, 40);
+    assert.equal(b.emitted.length, 0, 'no second page after the restart');
+    b.probes.get('web')!.up = true;
+    await run(b.clock, 30);
+    assert.deepEqual(b.emitted.map((e) => e.status), ['resolved']);
+    await b.engine.stop();
+  });
+
+  it('services behind a failed proxy make one alert, naming them', async () => {
+    const r = rig('    - { name: proxy, kind: tcp, host: 127.0.0.1, port: 1 }\n    - { name: wiki, kind: tcp, host: 127.0.0.1, port: 1, depends_on: proxy }\n    - { name: feedme, kind: tcp, host: 127.0.0.1, port: 1, depends_on: proxy }\n');
+    r.engine.start();
+    await run(r.clock, 12);
+    for (const p of r.probes.values()) p.up = false;
+    await run(r.clock, 60);
+    const firing = r.emitted.filter((e) => e.status === 'firing');
+    assert.deepEqual([...new Set(firing.map((e) => e.fp))], ['probe:proxy'], 'one incident for one cause');
+    assert.match(firing.at(-1)!.summary, /also failing behind it: (wiki, feedme|feedme, wiki)$/);
+    const st = r.engine.status();
+    assert.deepEqual(st.map((s) => `${s.name}:${s.status}:${s.behind ?? ''}`), ['proxy:down:', 'wiki:down:proxy', 'feedme:down:proxy']);
+    await r.engine.stop();
+  });
+
+  it('a hanging probe holds only its own slot and is abandoned after its timeout', async () => {
+    const r = rig('    - { name: stuck, kind: tcp, host: 127.0.0.1, port: 1 }\n    - { name: fine, kind: tcp, host: 127.0.0.1, port: 1 }\n', openDb(':memory:'), '  concurrency: 1\n');
+    r.probes.get('stuck')!.hang = true;
+    r.engine.start();
+    await run(r.clock, 60);
+    assert.ok(r.probes.get('fine')!.runs >= 5, `fine ran ${r.probes.get('fine')!.runs} times`);
+    const stuck = r.engine.status().find((s) => s.name === 'stuck')!;
+    assert.equal(stuck.last?.summary, 'no result within 2.0 s (the probe did not finish)');
+    assert.equal(stuck.status, 'down');
+    await r.engine.stop();
+  });
+
+  it('when Lifeline itself is cut off it says so once, and opens no target alert', async () => {
+    const config = parseConfig('probes:\n  interval: 10s\n  timeout: 2s\n  reference_endpoints: ["192.0.2.1:443"]\n  targets:\n    - { name: a, kind: tcp, host: 127.0.0.1, port: 1 }\n    - { name: b, kind: tcp, host: 127.0.0.1, port: 1 }\n', 't.yaml', {});
+    const clock = new FakeClock();
+    const emitted: string[] = [];
+    const cuts: boolean[] = [];
+    let networkOk = false;
+    const engine = new ProbeEngine({
+      config: config.probes,
+      clock,
+      log: silentLogger(),
+      store: new ProbeStateStore(openDb(':memory:')),
+      create: (cfg) => Object.assign(new Scripted(cfg.name), { up: false }),
+      emit: (b) => void emitted.push(...b.alerts.map((a) => a.fingerprint)),
+      networkOk: async () => networkOk,
+      cutOff: (cut) => void cuts.push(cut),
+      random: () => 0.5,
+    });
+    engine.start();
+    await run(clock, 60);
+    assert.deepEqual(emitted, []);
+    assert.deepEqual(cuts, [true], 'reported once');
+    networkOk = true;
+    await run(clock, 20);
+    assert.deepEqual(cuts, [true, false]);
+    assert.deepEqual(emitted.sort(), ['probe:a', 'probe:b'], 'with the network back, real failures are reported');
+    await engine.stop();
+  });
+});
