@@ -1,4 +1,4 @@
-import { RE2JS } from 're2js';
+import { re2js } from '../util/lazy.js';
 import { compileRegex } from '../util/regex.js';
 import type { MessageEvent } from 'irc-framework';
 import type { Config } from '../config/schema.js';
@@ -43,6 +43,7 @@ const MAX_SENDERS = 10_000;
 
 /** Glob match for hostmasks: * any run, ? one character; case-insensitive, linear time (RE2). */
 function globMatch(pattern: string, value: string): boolean {
+  const { RE2JS } = re2js();
   const body = pattern.split('').map((c) => (c === '*' ? '.*' : c === '?' ? '.' : RE2JS.quote(c))).join('');
   return compileRegex(body, RE2JS.CASE_INSENSITIVE).matches(value);
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { compileRegex } from '../util/regex.js';
-import { duration } from './schemaParts.js';
+import { duration, secret } from './schemaParts.js';
 
 /*
  * Configuration of the probes: what Lifeline checks from the outside, how often, and when a
@@ -68,8 +68,44 @@ const tlsProbe = z.strictObject({
   cert_expiry_warning_days: z.number().int().min(0).max(365).default(14),
 });
 
+const bouncerProbe = z.strictObject({
+  ...common,
+  kind: z.literal('bouncer'),
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535),
+  tls: z.boolean().default(true),
+  tls_verify: z.boolean().default(true),
+  ca_file: z.string().optional(),
+  nick: z.string().regex(/^[A-Za-z\[\]\\`_^{|}][A-Za-z0-9\[\]\\`_^{|}-]{0,29}$/, { message: 'expected an IRC nickname' }),
+  username: z.string().optional(),
+  password: secret.optional(),
+  fake_welcome_from: z.array(z.string()).default(['irc.znc.in']),
+});
+
+const baseUrl = z.url({ protocol: /^https?$/, message: 'expected the http:// or https:// base URL, e.g. http://prometheus:9090' });
+
+const prometheusProbe = z.strictObject({
+  ...common,
+  kind: z.literal('prometheus'),
+  url: baseUrl,
+  tls_verify: z.boolean().default(true),
+  stale_factor: z.number().min(1.5).max(100).default(3),
+  max_targets_down: z.number().int().min(0).default(0),
+  queries: z
+    .array(z.strictObject({ expr: z.string().min(1), op: z.enum(['>', '>=', '<', '<=', '==', '!=']), value: z.number() }))
+    .default([]),
+});
+
+const alertmanagerProbe = z.strictObject({
+  ...common,
+  kind: z.literal('alertmanager'),
+  url: baseUrl,
+  tls_verify: z.boolean().default(true),
+  min_peers: z.number().int().min(0).default(0),
+});
+
 /** One probe's config, by kind. */
-export const probeSchema = z.discriminatedUnion('kind', [httpProbe, tcpProbe, tlsProbe]);
+export const probeSchema = z.discriminatedUnion('kind', [httpProbe, tcpProbe, tlsProbe, bouncerProbe, prometheusProbe, alertmanagerProbe]);
 
 export const probesSchema = z
   .strictObject({

@@ -1,4 +1,7 @@
 import type { ProbeConfig } from '../config/probeSchema.js';
+import { alertmanagerProbe } from './kinds/alertmanager.js';
+import { bouncerProbe } from './kinds/bouncer.js';
+import { prometheusProbe } from './kinds/prometheus.js';
 import { httpProbe } from './kinds/http.js';
 import { tcpProbe, tlsProbe } from './kinds/socket.js';
 import type { Probe, ProbeKind } from './probe.js';
@@ -8,6 +11,9 @@ export const PROBE_KINDS: { readonly [K in ProbeKind]: (cfg: Extract<ProbeConfig
   http: httpProbe,
   tcp: tcpProbe,
   tls: tlsProbe,
+  bouncer: bouncerProbe,
+  prometheus: prometheusProbe,
+  alertmanager: alertmanagerProbe,
 };
 
 /** Builds the probe a config entry describes. */

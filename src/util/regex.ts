@@ -1,4 +1,5 @@
-import { RE2JS } from 're2js';
+import type { RE2JS } from 're2js';
+import { re2js } from './lazy.js';
 
 /*
  * Every user-supplied regular expression (silences, routes, policies, maintenance windows, allow
@@ -13,7 +14,7 @@ export class RegexSyntaxError extends Error {}
 /** Compiles a whole-value RE2 expression; throws RegexSyntaxError naming the pattern and the reason. */
 export function compileRegex(pattern: string, flags = 0): RE2JS {
   try {
-    return RE2JS.compile(`^(?:${pattern})$`, flags);
+    return re2js().RE2JS.compile(`^(?:${pattern})$`, flags);
   } catch (e) {
     const why = (e instanceof Error ? e.message : String(e)).replace(/^error parsing regexp: /, '');
     throw new RegexSyntaxError(`"${pattern}" is not an RE2 regular expression (${why}); lookaround and backreferences are not supported`);

@@ -13,6 +13,7 @@ import { IrcPeer, plain } from './harness/ircPeer.js';
 import { freePort, startInProcess, testConfigYaml } from './harness/lifeline.js';
 import { Ngircd } from './harness/ngircd.js';
 import { tempDir, waitFor } from './harness/procs.js';
+import { Znc } from './harness/znc.js';
 
 /** Runs one probe of the given config once, with its timeout as the deadline. */
 async function probeOnce(yaml: string, timeoutMs = 1_000): Promise<ProbeResult> {
@@ -138,6 +139,32 @@ describe('probes against real servers on loopback (integration)', function () {
     } finally {
       peer.close();
       await app?.stop();
+      await ircd.destroy();
+    }
+  });
+
+  it('bouncer: a real welcome from the network when ZNC is on it; ZNC\'s own fake welcome when it is not; a wrong password', async () => {
+    const ircd = await Ngircd.start();
+    const znc = await Znc.start(ircd.port);
+    try {
+      const probe = (password: string): Promise<ProbeResult> => probeOnce(`{ name: znc, kind: bouncer, host: 127.0.0.1, port: ${znc.port}, tls: false, nick: prober, password: "${password}" }`, 5_000);
+      const up = await waitFor('ZNC on its network', async () => {
+        const r = await probe(znc.loginPassword);
+        return r.up ? r : undefined;
+      }, 20_000, 500);
+      assert.match(up.summary, /^TCP connected in \d+ ms; logged in; welcomed by \S+ in \d+ ms$/);
+      assert.notEqual(up.values['welcome_from'], 'irc.znc.in');
+      await ircd.stop();
+      const down = await waitFor('the fake welcome', async () => {
+        const r = await probe(znc.loginPassword);
+        return r.up ? undefined : r;
+      }, 20_000, 500);
+      assert.match(down.summary, /logged in, but the bouncer is not on its IRC network \(welcome from irc\.znc\.in itself, not from the network\)$/);
+      const wrong = await probe(`${znc.user}/${znc.network}:wrong`);
+      assert.equal(wrong.up, false);
+      assert.match(wrong.summary, /password|refused|closed the connection/);
+    } finally {
+      await znc.destroy();
       await ircd.destroy();
     }
   });

@@ -50,6 +50,8 @@ export class Canary {
   private nextDueMs: number | undefined;
   private epoch = 0;
   private running = false;
+  /** A canary is in the send queue, not yet written. */
+  private queued = false;
 
   constructor(private readonly d: CanaryDeps) {}
 
@@ -84,7 +86,10 @@ export class Canary {
    * within `withinMs` (it still takes only a spare token), instead of up to a whole interval later.
    */
   confirmSoon(withinMs: number): void {
-    if (!this.running) return;
+    // A canary already queued (not yet written) goes after these lines and confirms them too;
+    // queuing more would only pile up canaries that are forced out at their deadline, each one
+    // costing an alert a slot in the bouncer's queue.
+    if (!this.running || this.queued) return;
     const due = this.d.clock.monotonic() + withinMs;
     if (this.nextDueMs === undefined || this.nextDueMs > due) this.schedule(withinMs);
   }
@@ -122,11 +127,14 @@ export class Canary {
 
   private send(): void {
     if (!this.running) return;
+    this.schedule(this.d.intervalMs);
+    if (this.queued) return; // the last one still waits for a spare token; it will do
     const token = `lifeline-canary ${randomBytes(6).toString('hex')}`;
     const epoch = this.epoch;
-    this.schedule(this.d.intervalMs);
+    this.queued = true;
     this.d
       .sendBackground(`PRIVMSG ${this.d.nick()} :${token}`, this.d.intervalMs, () => {
+        this.queued = false;
         if (!this.running) return;
         const f: InFlight = { writtenMs: this.d.clock.monotonic(), mark: this.d.mark(), epoch, timeout: undefined };
         this.inFlight.set(token, f);
@@ -137,7 +145,9 @@ export class Canary {
         }
         f.timeout = this.d.clock.setTimeout(() => this.lost(token, f), this.d.timeoutMs);
       })
-      .catch(() => undefined); // link dropped before it was written: nothing to measure
+      .catch(() => {
+        this.queued = false; // link dropped before it was written: nothing to measure
+      });
   }
 
   private lost(token: string, f: InFlight): void {

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import got, { RequestError, TimeoutError, type Response } from 'got';
+import type { RequestError, Response } from 'got';
+import { gotLib } from '../../util/lazy.js';
 import type { ProbeConfig } from '../../config/probeSchema.js';
 import { compileRegex } from '../../util/regex.js';
 import { ms, type Phase, type Probe, type ProbeResult, type ProbeRunContext } from '../probe.js';
@@ -28,6 +29,7 @@ export function httpProbe(cfg: HttpConfig): Probe {
     target: cfg.url,
     async run(ctx: ProbeRunContext): Promise<ProbeResult> {
       let cert: ReturnType<TLSSocket['getPeerCertificate']> | undefined;
+      const { default: got, TimeoutError } = await gotLib();
       const request = got(cfg.url, {
         method: cfg.method,
         headers: { 'user-agent': 'Lifeline-probe', ...cfg.headers },
@@ -54,7 +56,7 @@ export function httpProbe(cfg: HttpConfig): Probe {
       try {
         res = await request;
       } catch (err) {
-        return failure(err, ctx.timeoutMs, cfg.url);
+        return failure(err, ctx.timeoutMs, cfg.url, TimeoutError);
       }
       const phases = phasesOf(res.timings);
       const took = ms(res.timings.phases.total ?? 0);
@@ -80,7 +82,7 @@ export function httpProbe(cfg: HttpConfig): Probe {
 }
 
 /** got's phases (ms) as seconds, only those reached. */
-function phasesOf(t: Response['timings']): ProbeResult['phases'] {
+export function phasesOf(t: Response['timings']): ProbeResult['phases'] {
   const p = t.phases;
   const out: Partial<Record<Phase, number>> = {};
   const put = (k: Phase, v: number | undefined): void => {
@@ -96,8 +98,8 @@ function phasesOf(t: Response['timings']): ProbeResult['phases'] {
   return out;
 }
 
-/** Turns got's error into what happened, phase by phase. */
-function failure(err: unknown, timeoutMs: number, url: string): ProbeResult {
+/** Turns got's error into what happened, phase by phase (shared by the probes that speak HTTP). */
+export function failure(err: unknown, timeoutMs: number, url: string, TimeoutError: typeof import('got').TimeoutError): ProbeResult {
   const u = new URL(url);
   const host = u.host;
   const e = err as RequestError;

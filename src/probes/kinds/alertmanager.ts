@@ -1,0 +1,39 @@
+import type { ProbeConfig } from '../../config/probeSchema.js';
+import { type Probe, type ProbeResult, type ProbeRunContext } from '../probe.js';
+import { phasesOf } from './http.js';
+import { down, httpGet, parseJson } from './httpGet.js';
+
+type AlertmanagerConfig = Extract<ProbeConfig, { kind: 'alertmanager' }>;
+
+/**
+ * Alertmanager: `/-/healthy`, `/-/ready`, and `/api/v2/status` (0.25): `cluster.status` is
+ * "ready", "settling" or "disabled" (a single instance run with --cluster.listen-address="");
+ * `cluster.peers` lists the members. A cluster that lost peers keeps delivering, but a second
+ * failure then loses notifications: `min_peers` says how many there must be.
+ */
+export function alertmanagerProbe(cfg: AlertmanagerConfig): Probe {
+  const base = cfg.url.replace(/\/+$/, '');
+  return {
+    kind: 'alertmanager',
+    target: base,
+    async run(ctx: ProbeRunContext): Promise<ProbeResult> {
+      for (const path of ['/-/healthy', '/-/ready']) {
+        const g = await httpGet(base + path, ctx, cfg.tls_verify);
+        if (!g.ok) return g.result;
+        if (g.status !== 200) return down(g, `Alertmanager ${path} answered HTTP ${g.status}: ${g.body.trim().slice(0, 120)}`);
+      }
+      const g = await httpGet(`${base}/api/v2/status`, ctx, cfg.tls_verify);
+      if (!g.ok) return g.result;
+      if (g.status !== 200) return down(g, `Alertmanager /api/v2/status answered HTTP ${g.status}`);
+      const j = parseJson(g, '/api/v2/status');
+      if (!j.ok) return down(g, j.why);
+      const st = j.value as { cluster?: { status?: string; peers?: unknown[] }; versionInfo?: { version?: string } };
+      const cluster = st.cluster?.status ?? 'unknown';
+      const peers = Array.isArray(st.cluster?.peers) ? st.cluster.peers.length : 0;
+      const values: ProbeResult['values'] = { cluster, peers, version: st.versionInfo?.version ?? '' };
+      if (cluster !== 'ready' && cluster !== 'disabled') return down(g, `Alertmanager cluster is ${cluster} (${peers} peer(s))`, values);
+      if (peers < cfg.min_peers) return down(g, `Alertmanager cluster has ${peers} peer(s), expected at least ${cfg.min_peers}`, values);
+      return { up: true, summary: `healthy, ready; cluster ${cluster}${cluster === 'ready' ? ` with ${peers} peer(s)` : ''}`, phases: phasesOf(g.res.timings), values };
+    },
+  };
+}

@@ -1,0 +1,49 @@
+import type { Response } from 'got';
+import { gotLib } from '../../util/lazy.js';
+import { ms, type ProbeResult, type ProbeRunContext } from '../probe.js';
+import { failure, phasesOf } from './http.js';
+
+/** Most bytes of an API answer read (Prometheus' target list of a big setup stays well under). */
+const MAX_BODY = 8 * 1024 * 1024;
+
+/** An answer, or the probe result that says why there is none. */
+export type Got = { ok: true; status: number; body: string; res: Response<string> } | { ok: false; result: ProbeResult };
+
+/** GET with the probe's deadline and per-phase timeouts; never throws. */
+export async function httpGet(url: string, ctx: ProbeRunContext, tlsVerify: boolean, headers: Record<string, string> = {}): Promise<Got> {
+  const t = ctx.timeoutMs;
+  const { default: got, TimeoutError } = await gotLib();
+  const request = got(url, {
+    headers: { 'user-agent': 'Lifeline-probe', accept: 'application/json, text/plain', ...headers },
+    throwHttpErrors: false,
+    retry: { limit: 0 },
+    https: { rejectUnauthorized: tlsVerify },
+    timeout: { lookup: t, connect: t, secureConnect: t, response: t, request: t },
+    signal: ctx.signal,
+    cache: false,
+  });
+  request.on('downloadProgress', (p: { transferred: number }) => {
+    if (p.transferred > MAX_BODY) request.cancel();
+  });
+  try {
+    const res = await request;
+    return { ok: true, status: res.statusCode, body: res.body, res };
+  } catch (err) {
+    return { ok: false, result: failure(err, t, url, TimeoutError) };
+  }
+}
+
+/** Parses a JSON answer; the reason when it is not JSON (an HTML login page, a truncated reply). */
+export function parseJson(g: Extract<Got, { ok: true }>, what: string): { ok: true; value: unknown } | { ok: false; why: string } {
+  try {
+    return { ok: true, value: JSON.parse(g.body) as unknown };
+  } catch {
+    const looks = /^\s*</.test(g.body) ? 'HTML' : g.body.length === 0 ? 'an empty body' : 'not JSON';
+    return { ok: false, why: `${what} answered HTTP ${g.status} with ${looks} (${ms(g.res.timings.phases.total ?? 0)})` };
+  }
+}
+
+/** A down result carrying the request's phases. */
+export function down(g: Extract<Got, { ok: true }>, summary: string, values: ProbeResult['values'] = {}): ProbeResult {
+  return { up: false, summary, phases: phasesOf(g.res.timings), values };
+}

@@ -1,0 +1,93 @@
+import type { ProbeConfig } from '../../config/probeSchema.js';
+import { parseDuration } from '../../config/duration.js';
+import { ms, type Probe, type ProbeResult, type ProbeRunContext } from '../probe.js';
+import { down, httpGet, parseJson } from './httpGet.js';
+import { phasesOf } from './http.js';
+
+type PrometheusConfig = Extract<ProbeConfig, { kind: 'prometheus' }>;
+
+interface Target {
+  scrapePool?: string;
+  scrapeUrl?: string;
+  labels?: Record<string, string>;
+  health?: string;
+  lastError?: string;
+  lastScrape?: string;
+  scrapeInterval?: string;
+}
+
+/**
+ * Prometheus, the scraper: `/-/healthy`, `/-/ready`, and scraping actually happening. From
+ * `/api/v1/targets?state=active` (Prometheus 2.x): per target `health` ("up"/"down"/"unknown"),
+ * `lastScrape` (RFC 3339), `lastError`, `scrapeInterval` ("15s"). A target whose last scrape is
+ * older than `stale_factor` × its interval is not being scraped: the scraper is stuck even if it
+ * says it is healthy. Optional PromQL checks compare the first sample of an instant query.
+ */
+export function prometheusProbe(cfg: PrometheusConfig): Probe {
+  const base = cfg.url.replace(/\/+$/, '');
+  return {
+    kind: 'prometheus',
+    target: base,
+    async run(ctx: ProbeRunContext): Promise<ProbeResult> {
+      for (const path of ['/-/healthy', '/-/ready']) {
+        const g = await httpGet(base + path, ctx, cfg.tls_verify);
+        if (!g.ok) return g.result;
+        if (g.status !== 200) return down(g, `Prometheus ${path} answered HTTP ${g.status}${path === '/-/ready' ? ' (not ready: starting or replaying its WAL)' : ''}: ${g.body.trim().slice(0, 120)}`);
+      }
+      const g = await httpGet(`${base}/api/v1/targets?state=active`, ctx, cfg.tls_verify);
+      if (!g.ok) return g.result;
+      const j = parseJson(g, '/api/v1/targets');
+      if (!j.ok) return down(g, j.why);
+      const targets = ((j.value as { data?: { activeTargets?: Target[] } }).data?.activeTargets ?? []) as Target[];
+      if (!Array.isArray(targets)) return down(g, '/api/v1/targets has no data.activeTargets list');
+      const values: ProbeResult['values'] = { targets: targets.length };
+      if (targets.length === 0) return down(g, 'Prometheus has no active scrape targets', values);
+      const now = ctx.nowMs;
+      const stale: string[] = [];
+      const failing: string[] = [];
+      let oldest = 0;
+      for (const t of targets) {
+        const name = t.labels?.['instance'] ?? t.scrapeUrl ?? '?';
+        const intervalMs = parseDuration(t.scrapeInterval ?? '') ?? 60_000;
+        const last = Date.parse(t.lastScrape ?? '');
+        const age = Number.isFinite(last) && last > 0 ? now - last : Infinity;
+        oldest = Math.max(oldest, age);
+        if (age > cfg.stale_factor * intervalMs) stale.push(`${t.scrapePool ?? ''}/${name} last scraped ${Number.isFinite(age) ? `${ms(age)} ago` : 'never'} (every ${t.scrapeInterval ?? '?'})`);
+        else if (t.health === 'down') failing.push(`${t.scrapePool ?? ''}/${name}: ${t.lastError || 'down'}`);
+      }
+      values['targets_stale'] = stale.length;
+      values['targets_down'] = failing.length;
+      if (stale.length > 0) return down(g, `Prometheus is not scraping: ${stale.length} of ${targets.length} targets stale: ${stale.slice(0, 3).join('; ')}${stale.length > 3 ? ' …' : ''}`, values);
+      if (failing.length > cfg.max_targets_down) return down(g, `${failing.length} of ${targets.length} scrape targets down: ${failing.slice(0, 3).join('; ')}${failing.length > 3 ? ' …' : ''}`, values);
+      for (const q of cfg.queries) {
+        const r = await httpGet(`${base}/api/v1/query?query=${encodeURIComponent(q.expr)}`, ctx, cfg.tls_verify);
+        if (!r.ok) return r.result;
+        const qj = parseJson(r, '/api/v1/query');
+        if (!qj.ok) return down(r, qj.why, values);
+        const res = (qj.value as { data?: { result?: Array<{ value?: [number, string] }> } }).data?.result;
+        const sample = Array.isArray(res) ? res[0]?.value?.[1] : undefined;
+        if (sample === undefined) return down(r, `query ${q.expr} returned no data`, values);
+        const v = Number(sample);
+        if (!compare(v, q.op, q.value)) return down(r, `query ${q.expr} = ${sample}, expected ${q.op} ${q.value}`, values);
+      }
+      return { up: true, summary: `healthy, ready; ${targets.length} targets scraped on time${failing.length ? ` (${failing.length} down)` : ''}`, phases: phasesOf(g.res.timings), values };
+    },
+  };
+}
+
+function compare(v: number, op: PrometheusConfig['queries'][number]['op'], want: number): boolean {
+  switch (op) {
+    case '>':
+      return v > want;
+    case '>=':
+      return v >= want;
+    case '<':
+      return v < want;
+    case '<=':
+      return v <= want;
+    case '==':
+      return v === want;
+    case '!=':
+      return v !== want;
+  }
+}
