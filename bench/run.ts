@@ -273,6 +273,11 @@ async function benchStorm(): Promise<Record<string, number>> {
     db.close();
     const status = (await (await fetch(`http://127.0.0.1:${l.port}/api/v1/status`)).json()) as { irc: { attempts: number; link: string } };
     const lines = s.peer.messages.slice(before).filter((m) => m.from === 'lifeline').length;
+    if (process.env['LIFELINE_BENCH_TRACE']) {
+      // The lines as the channel saw them, and what Lifeline logged about digests and the link.
+      for (const m of s.peer.messages.slice(before).filter((x) => x.from === 'lifeline')) console.log(`${m.atMs - t0} ${plain(m.text).slice(0, 140)}`);
+      console.log(l.proc.output.join('').split('\n').filter((x) => /"event":"(digest|sent|irc_(canary|pace|dead|unconfirmed|network|disconnected))/.test(x)).map((x) => x.slice(0, 260)).join('\n'));
+    }
     return {
       storm_webhooks_200: ok,
       storm_alerts_stored: stored,

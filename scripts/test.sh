@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone on Debian with Node >= 20.19:
-#   1. installs the Debian servers the integration tests run (ngircd, znc, prometheus-alertmanager)
+#   1. installs the Debian servers the integration tests run (ngircd, znc, prometheus,
+#      prometheus-alertmanager, prometheus-node-exporter)
 #      and the tools they use (setpriv, openssl) when missing (needs root or sudo);
 #   2. installs the npm packages (npm ci) when node_modules is missing or stale;
 #   3. builds, then runs the unit tests and the integration tests.
@@ -11,6 +12,8 @@ need=()
 command -v ngircd >/dev/null 2>&1 || [ -x /usr/sbin/ngircd ] || need+=(ngircd)
 command -v znc >/dev/null 2>&1 || need+=(znc)
 command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
+[ -x /usr/bin/prometheus ] || need+=(prometheus)
+[ -x /usr/bin/prometheus-node-exporter ] || need+=(prometheus-node-exporter)
 command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 if [ ${#need[@]} -gt 0 ]; then

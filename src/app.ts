@@ -36,6 +36,8 @@ import { FaultReporter } from './escalation/faults.js';
 import type { PagingChannel } from './escalation/channels.js';
 import { scheduleRetention } from './store/retention.js';
 import { ProbeStateStore } from './store/probeState.js';
+import { HeartbeatStore } from './store/heartbeats.js';
+import { labelValue } from './alerts/labels.js';
 import { anyEndpointAnswers, ProbeEngine } from './probes/engine.js';
 import { createProbe } from './probes/registry.js';
 import { PHASES } from './probes/probe.js';
@@ -64,6 +66,7 @@ export interface App {
   readonly alerts: AlertStore;
   readonly metrics: Metrics;
   readonly escalation: EscalationEngine;
+  readonly probes: ProbeEngine;
   /** The port the HTTP server listens on (useful with port 0). */
   port(): number;
   stop(): Promise<void>;
@@ -154,7 +157,21 @@ export async function startApp(ctx: AppContext): Promise<App> {
   });
 
   const routes = new Map(config.routes.map((r) => [r.name, destinationsOf(r)]));
-  const ingestBatch = makeIngest({ db, alerts, silences, maintenance, escalation, repeats, outbox, routes });
+  const heartbeats = new HeartbeatStore(db);
+  const heartbeatByAlert = new Map(config.probes.targets.flatMap((t) => (t.kind === 'heartbeat' && t.alertname !== undefined ? [[t.alertname, t.name] as const] : [])));
+  const pinged = new Set(config.probes.targets.flatMap((t) => (t.kind === 'heartbeat' && t.alertname === undefined ? [t.name] : [])));
+  const ingestBatch = makeIngest({
+    db,
+    alerts,
+    silences,
+    maintenance,
+    escalation,
+    repeats,
+    outbox,
+    routes,
+    heartbeatOf: (labels) => (heartbeatByAlert.size > 0 ? heartbeatByAlert.get(labelValue(labels, 'alertname') ?? '') : undefined),
+    beat: (name, now) => heartbeats.beat(name, now),
+  });
   const ingest = async (route: string, n: GroupNotification): Promise<{ alerts: number; queued: number }> => {
     const r = await ingestInParts(ingestBatch, route, batchOf(n), () => clock.now());
     for (const a of n.alerts) metrics.alertsReceived.inc({ status: a.status });
@@ -195,7 +212,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
     clock,
     log,
     store: new ProbeStateStore(db),
-    create: createProbe,
+    create: (cfg) => createProbe(cfg, { heartbeats: { last: (n) => heartbeats.last(n), sinceMs: clock.now() } }),
     emit: (batch) => {
       const r = ingestBatch(config.probes.route, batch, clock.now());
       for (const d of r.queued) dispatcher.poke(d);
@@ -223,6 +240,11 @@ export async function startApp(ctx: AppContext): Promise<App> {
     log,
     metrics,
     ingest,
+    heartbeat: (name) => {
+      if (!pinged.has(name)) return false;
+      heartbeats.beat(name, clock.now());
+      return true;
+    },
     smsInbound: makeTwilioInbound({ config, schedule, log, command: (person, body) => smsCommand(commands, escalation.incidents, person, body) }),
     ready: () => {
       const storeOk = storeReadable(db);
@@ -293,6 +315,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
     alerts,
     metrics,
     escalation,
+    probes,
     port: () => http.port(),
     stop: () => {
       stopping ??= (async () => {

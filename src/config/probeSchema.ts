@@ -104,8 +104,15 @@ const alertmanagerProbe = z.strictObject({
   min_peers: z.number().int().min(0).default(0),
 });
 
+const heartbeatProbe = z.strictObject({
+  ...common,
+  kind: z.literal('heartbeat'),
+  within: duration,
+  alertname: z.string().min(1).optional(),
+});
+
 /** One probe's config, by kind. */
-export const probeSchema = z.discriminatedUnion('kind', [httpProbe, tcpProbe, tlsProbe, bouncerProbe, prometheusProbe, alertmanagerProbe]);
+export const probeSchema = z.discriminatedUnion('kind', [httpProbe, tcpProbe, tlsProbe, bouncerProbe, prometheusProbe, alertmanagerProbe, heartbeatProbe]);
 
 export const probesSchema = z
   .strictObject({

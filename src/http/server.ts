@@ -21,6 +21,8 @@ export interface HttpDeps {
   /** Stores a notification; resolves once it is on disk (rejects when it cannot be stored). */
   ingest(route: string, n: GroupNotification): Promise<{ alerts: number; queued: number }>;
   ready(): { ready: boolean; checks: Record<string, unknown> };
+  /** Records a ping of heartbeat `name`; false when there is no such heartbeat probe. Throws when it cannot be stored. */
+  heartbeat?(name: string): boolean;
   /** Twilio's inbound SMS webhook; undefined when sms.inbound_url is not configured. */
   smsInbound?: (form: Record<string, string>, signature: string | undefined) => { status: number; body: string };
   status(): unknown;
@@ -37,6 +39,7 @@ export interface HttpServer {
 }
 
 const WEBHOOK = '/api/v1/alertmanager';
+const HEARTBEAT = '/api/v1/heartbeat';
 const JSON_TYPE = /^application\/([a-z0-9.+-]*\+)?json\s*(;|$)/i;
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -155,6 +158,20 @@ export async function startHttpServer(deps: HttpDeps): Promise<HttpServer> {
     }
   };
 
+  /** A dead man's switch ping (healthchecks.io style): GET or POST, the webhook's auth, 200 once stored. */
+  const heartbeat = (name: string, req: IncomingMessage, res: ServerResponse): void => {
+    if (req.method !== 'GET' && req.method !== 'POST' && req.method !== 'HEAD') return reject(res, 405, 'method_not_allowed', 'ping with GET or POST', { allow: 'GET, POST' });
+    if (!authorized(req.headers.authorization)) return reject(res, 401, 'unauthorized', 'missing or wrong credentials (the same as the webhook\'s)');
+    req.resume();
+    try {
+      if (!deps.heartbeat?.(name)) return reject(res, 404, 'unknown_heartbeat', `no heartbeat probe named "${name}" (probes.targets with kind: heartbeat and no alertname)`);
+    } catch (err) {
+      log.error({ event: 'store_failed', heartbeat: name, err: describeError(err) }, 'could not store a heartbeat ping; answered 503');
+      return reject(res, 503, 'store_unavailable', 'the ping could not be stored; retry');
+    }
+    send(res, 200, { status: 'success' });
+  };
+
   const twilioInbound = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const inbound = deps.smsInbound;
     if (!inbound) return reject(res, 404, 'not_configured', 'inbound SMS is off: set sms.inbound_url');
@@ -174,6 +191,7 @@ export async function startHttpServer(deps: HttpDeps): Promise<HttpServer> {
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0] as string;
     if (path === '/api/v1/twilio/inbound') return twilioInbound(req, res);
+    if (path.startsWith(`${HEARTBEAT}/`)) return heartbeat(path.slice(HEARTBEAT.length + 1), req, res);
     if (path === WEBHOOK || path === `${WEBHOOK}/`) return webhook('default', req, res);
     if (path.startsWith(`${WEBHOOK}/`)) {
       let route: string;

@@ -3,7 +3,7 @@ import type { EscalationEngine } from '../escalation/engine.js';
 import type { MaintenanceWindows } from '../policy/maintenance.js';
 import type { RepeatFilter } from '../store/repeat.js';
 import type { SilenceStore } from '../store/silences.js';
-import { labelValue } from '../alerts/labels.js';
+import { labelValue, type LabelSet } from '../alerts/labels.js';
 import { groupMessageOf } from '../alerts/messages.js';
 import type { AlertStore } from '../store/alerts.js';
 import type { Db } from '../store/db.js';
@@ -20,6 +20,13 @@ export interface IngestDeps {
   outbox: Outbox;
   /** Destinations of each route ("irc:#alerts", "console"). */
   routes: ReadonlyMap<string, readonly string[]>;
+  /**
+   * Heartbeat alerts (a dead man's switch's Watchdog): the heartbeat name an alert feeds, if any.
+   * Such alerts are recorded and counted as a beat, never posted or paged: they fire all the time.
+   */
+  heartbeatOf?(labels: LabelSet): string | undefined;
+  /** Records a beat (inside the transaction). */
+  beat?(name: string, now: number): void;
 }
 
 /** What one batch did: alerts taken in, and destinations that got a message. */
@@ -42,7 +49,13 @@ export function makeIngest(d: IngestDeps): (route: string, batch: AlertBatch, no
     const { changes } = d.alerts.record(route, batch, now);
     const silenced = d.silences.predicate(now);
     const inMaintenance = d.maintenance.predicate(now);
-    const live = batch.alerts.filter((a) => !silenced(a.labels) && !inMaintenance(a.labels));
+    const beating = (a: AlertBatch['alerts'][number]): boolean => {
+      const hb = d.heartbeatOf?.(a.labels);
+      if (hb === undefined) return false;
+      if (a.status === 'firing') d.beat?.(hb, now);
+      return true;
+    };
+    const live = batch.alerts.filter((a) => !beating(a) && !silenced(a.labels) && !inMaintenance(a.labels));
     if (live.length === 0) return { alerts: batch.alerts.length, queued: [] };
     const byFp = new Map(live.map((a) => [a.fingerprint, a]));
     const changed = changes.flatMap((c) => {

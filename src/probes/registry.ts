@@ -1,22 +1,29 @@
 import type { ProbeConfig } from '../config/probeSchema.js';
 import { alertmanagerProbe } from './kinds/alertmanager.js';
 import { bouncerProbe } from './kinds/bouncer.js';
-import { prometheusProbe } from './kinds/prometheus.js';
+import { heartbeatProbe, type HeartbeatSource } from './kinds/heartbeat.js';
 import { httpProbe } from './kinds/http.js';
+import { prometheusProbe } from './kinds/prometheus.js';
 import { tcpProbe, tlsProbe } from './kinds/socket.js';
 import type { Probe, ProbeKind } from './probe.js';
 
+/** What probe kinds may need besides their config. */
+export interface ProbeDeps {
+  heartbeats: HeartbeatSource;
+}
+
 /** One entry per probe kind: how to build it from its config. Add a kind here and in probeSchema.ts. */
-export const PROBE_KINDS: { readonly [K in ProbeKind]: (cfg: Extract<ProbeConfig, { kind: K }>) => Probe } = {
+export const PROBE_KINDS: { readonly [K in ProbeKind]: (cfg: Extract<ProbeConfig, { kind: K }>, deps: ProbeDeps) => Probe } = {
   http: httpProbe,
   tcp: tcpProbe,
   tls: tlsProbe,
   bouncer: bouncerProbe,
   prometheus: prometheusProbe,
   alertmanager: alertmanagerProbe,
+  heartbeat: (cfg, deps) => heartbeatProbe(cfg, deps.heartbeats),
 };
 
 /** Builds the probe a config entry describes. */
-export function createProbe(cfg: ProbeConfig): Probe {
-  return (PROBE_KINDS[cfg.kind] as (c: ProbeConfig) => Probe)(cfg);
+export function createProbe(cfg: ProbeConfig, deps: ProbeDeps): Probe {
+  return (PROBE_KINDS[cfg.kind] as (c: ProbeConfig, d: ProbeDeps) => Probe)(cfg, deps);
 }

@@ -7,6 +7,11 @@ import type { Outbox, OutboxEntry } from '../store/outbox.js';
 import { backoffDelay } from '../util/backoff.js';
 import { sleep, type Clock } from '../util/clock.js';
 
+/** A digest waits until no entry has arrived for this long... */
+const SETTLE_MS = 250;
+/** ...but never longer than this after its oldest entry. */
+const MAX_SETTLE_MS = 2_000;
+
 /** Hooks for metrics. */
 export interface DispatchObserver {
   /** An entry was handed over (what that proves: Notifier.sentMeans). */
@@ -166,6 +171,10 @@ export class Dispatcher {
       await this.waitForPoke(destination);
       return;
     }
+    if ('waitMs' in entry) {
+      await sleep(this.clock, entry.waitMs, signal).catch(() => undefined);
+      return;
+    }
     if (w.sentUnrecorded.has(entry.id)) {
       // Delivered, but the store could not record it: record it now instead of sending it again.
       this.recordSent(notifier, entry, entry.lines?.length ?? 0);
@@ -207,7 +216,7 @@ export class Dispatcher {
   }
 
   /** Picks the next entry: one in progress, a fresh one, or a digest of everything pending. */
-  private next(destination: string, notifier: Notifier): OutboxEntry | undefined {
+  private next(destination: string, notifier: Notifier): OutboxEntry | { waitMs: number } | undefined {
     const head = this.outbox.pending(destination, this.cfg.replay_max + 1);
     const first = head[0];
     if (!first) return undefined;
@@ -223,6 +232,10 @@ export class Dispatcher {
     if (!stale && !backlog && !outage) return first;
     const all = this.outbox.pending(destination).filter((e) => !(e.lines !== null && e.linesSent > 0));
     if (all.length === 1 && all[0]?.message.kind === 'summary') return all[0];
+    // A storm still arriving: wait until it pauses (bounded), so one digest covers it rather than
+    // a digest of what had arrived so far and another of the rest.
+    const newest = Math.max(...all.map((e) => e.createdMs));
+    if (now - newest < SETTLE_MS && now - first.createdMs < MAX_SETTLE_MS) return { waitMs: SETTLE_MS - (now - newest) };
     const folded = this.outbox.foldEntries(destination, all, now);
     this.log.info({ event: 'digest', destination, folded: all.length, stale, backlog, outage }, 'pending notifications folded into a digest');
     return this.withOutage(folded, notifier, destination);

@@ -171,4 +171,15 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    name: 'heartbeats',
+    sql: `
+      -- Dead man's switches: when each heartbeat (a Watchdog alert, or a ping) last arrived.
+      CREATE TABLE heartbeats (
+        name    TEXT PRIMARY KEY,
+        last_ms INTEGER NOT NULL
+      );
+    `,
+  },
 ];

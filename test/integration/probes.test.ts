@@ -14,11 +14,13 @@ import { freePort, startInProcess, testConfigYaml } from './harness/lifeline.js'
 import { Ngircd } from './harness/ngircd.js';
 import { tempDir, waitFor } from './harness/procs.js';
 import { Znc } from './harness/znc.js';
+import { Alertmanager } from './harness/alertmanager.js';
+import { NodeExporter, Prometheus } from './harness/prometheus.js';
 
 /** Runs one probe of the given config once, with its timeout as the deadline. */
 async function probeOnce(yaml: string, timeoutMs = 1_000): Promise<ProbeResult> {
   const cfg = parseConfig(`probes:\n  targets:\n    - ${yaml}\n`, 't.yaml', {}).probes.targets[0] as ProbeConfig;
-  return createProbe(cfg).run({ signal: AbortSignal.timeout(timeoutMs), timeoutMs, nowMs: Date.now() });
+  return createProbe(cfg, { heartbeats: { last: () => undefined, sinceMs: Date.now() } }).run({ signal: AbortSignal.timeout(timeoutMs), timeoutMs, nowMs: Date.now() });
 }
 
 async function listen(server: net.Server): Promise<number> {
@@ -166,6 +168,81 @@ describe('probes against real servers on loopback (integration)', function () {
     } finally {
       await znc.destroy();
       await ircd.destroy();
+    }
+  });
+
+  it('prometheus: healthy and scraping; a stopped target; a PromQL check; a stale scrape reported from the target list; a stopped Prometheus', async () => {
+    const exporter = await NodeExporter.start();
+    const prom = await Prometheus.start([`127.0.0.1:${exporter.port}`]);
+    const url = `http://127.0.0.1:${prom.port}`;
+    try {
+      const probe = (extra = ''): Promise<ProbeResult> => probeOnce(`{ name: prom, kind: prometheus, url: "${url}"${extra} }`, 5_000);
+      const up = await waitFor('first scrape', async () => {
+        const r = await probe(', queries: [{ expr: "up{job=\\"node\\"}", op: "==", value: 1 }]');
+        return r.up ? r : undefined;
+      }, 30_000, 500);
+      assert.equal(up.summary, 'healthy, ready; 1 targets scraped on time');
+      await exporter.destroy();
+      const down = await waitFor('the target down', async () => {
+        const r = await probe();
+        return r.up ? undefined : r;
+      }, 30_000, 500);
+      assert.match(down.summary, /^1 of 1 scrape targets down: node\/127\.0\.0\.1:\d+: .*(refused|connect)/);
+      const q = await probe(', max_targets_down: 1, queries: [{ expr: "up{job=\\"node\\"}", op: "==", value: 1 }]');
+      assert.equal(q.summary, 'query up{job="node"} = 0, expected == 1');
+      await prom.proc?.stop();
+      assert.match((await probe()).summary, /TCP connection to 127\.0\.0\.1:\d+ refused \(nothing listening\)$/);
+    } finally {
+      await prom.destroy();
+      await exporter.destroy();
+    }
+    // A Prometheus that answers but has stopped scraping (its target list, as /api/v1/targets gives it).
+    const stale = http.createServer((req, res) => {
+      if (req.url?.startsWith('/-/')) return void res.end('ok');
+      const old = new Date(Date.now() - 10 * 60_000).toISOString();
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'success', data: { activeTargets: [{ scrapePool: 'node', labels: { instance: 'bouncer-1:9100' }, health: 'up', lastError: '', lastScrape: old, scrapeInterval: '15s' }] } }));
+    });
+    const sp = await listen(stale);
+    servers.push(stale);
+    assert.match((await probeOnce(`{ name: p, kind: prometheus, url: "http://127.0.0.1:${sp}" }`)).summary, /^Prometheus is not scraping: 1 of 1 targets stale: node\/bouncer-1:9100 last scraped (600|599|601) s ago \(every 15s\)$/);
+  });
+
+  it('alertmanager: healthy with clustering off; min_peers not met; stopped', async () => {
+    const am = await Alertmanager.start('http://127.0.0.1:9/unused');
+    const url = `http://127.0.0.1:${am.port}`;
+    try {
+      const ok = await probeOnce(`{ name: am, kind: alertmanager, url: "${url}" }`, 5_000);
+      assert.equal(ok.summary, 'healthy, ready; cluster disabled');
+      assert.equal((await probeOnce(`{ name: am, kind: alertmanager, url: "${url}", min_peers: 2 }`, 5_000)).summary, 'Alertmanager cluster has 0 peer(s), expected at least 2');
+    } finally {
+      await am.destroy();
+    }
+    assert.match((await probeOnce(`{ name: am, kind: alertmanager, url: "${url}" }`)).summary, /refused \(nothing listening\)$/);
+  });
+
+  it('heartbeat: the Watchdog through real Prometheus and Alertmanager beats (and is never posted); when Prometheus stops, the pipeline-broken alert opens', async () => {
+    const port = await freePort();
+    const extra = `probes:\n  interval: 1s\n  failures_to_open: 1\n  targets:\n    - { name: pipeline, kind: heartbeat, alertname: Watchdog, within: 8s }\n    - { name: cron, kind: heartbeat, within: 1h }\n`;
+    const app = await startInProcess(testConfigYaml({ httpPort: port, dbPath: join(tmp.dir, 'hb.db'), extra }));
+    const am = await Alertmanager.start(`http://127.0.0.1:${port}/api/v1/alertmanager`, undefined, '2s');
+    const prom = await Prometheus.start([], '1s', { alertmanagerPort: am.port, rules: 'groups:\n  - name: meta\n    rules:\n      - alert: Watchdog\n        expr: vector(1)\n        labels: { severity: none }\n' });
+    try {
+      const beat = await waitFor('the first Watchdog', () => app.probes.status().find((p) => p.name === 'pipeline' && p.last?.summary.startsWith('last Watchdog alert')), 30_000, 200);
+      assert.match(beat.last!.summary, /^last Watchdog alert \d+m?s ago \(expected every 8s\)$/);
+      assert.equal(app.outbox.pending('console').filter((e) => JSON.stringify(e.message).includes('Watchdog')).length, 0, 'the Watchdog is a beat, not news');
+      const ping = await fetch(`http://127.0.0.1:${port}/api/v1/heartbeat/cron`, { method: 'POST' });
+      assert.equal(ping.status, 200);
+      assert.equal((await fetch(`http://127.0.0.1:${port}/api/v1/heartbeat/nope`, { method: 'POST' })).status, 404);
+      assert.match(app.probes.status().find((p) => p.name === 'cron')!.last?.summary ?? 'waiting', /^(last heartbeat ping|waiting for the first)/);
+      await prom.proc?.stop();
+      const broken = await waitFor('the heartbeat alert', () => app.alerts.firing(10).find((a) => a.name === 'ProbeDown' && a.instance === 'pipeline'), 30_000, 200);
+      assert.equal(broken.severity, 'critical');
+      const st = app.probes.status().find((p) => p.name === 'pipeline')!;
+      assert.match(st.last!.summary, /^no Watchdog alert for \d+s \(expected every 8s\): the alert pipeline \(Prometheus rules → Alertmanager → Lifeline\) is broken$/);
+    } finally {
+      await prom.destroy();
+      await am.destroy();
+      await app.stop();
     }
   });
 });

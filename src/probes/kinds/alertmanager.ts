@@ -1,7 +1,7 @@
 import type { ProbeConfig } from '../../config/probeSchema.js';
 import { type Probe, type ProbeResult, type ProbeRunContext } from '../probe.js';
 import { phasesOf } from './http.js';
-import { down, httpGet, parseJson } from './httpGet.js';
+import { down, healthyAndReady, httpGet, parseJson } from './httpGet.js';
 
 type AlertmanagerConfig = Extract<ProbeConfig, { kind: 'alertmanager' }>;
 
@@ -17,11 +17,8 @@ export function alertmanagerProbe(cfg: AlertmanagerConfig): Probe {
     kind: 'alertmanager',
     target: base,
     async run(ctx: ProbeRunContext): Promise<ProbeResult> {
-      for (const path of ['/-/healthy', '/-/ready']) {
-        const g = await httpGet(base + path, ctx, cfg.tls_verify);
-        if (!g.ok) return g.result;
-        if (g.status !== 200) return down(g, `Alertmanager ${path} answered HTTP ${g.status}: ${g.body.trim().slice(0, 120)}`);
-      }
+      const notOk = await healthyAndReady(base, ctx, cfg.tls_verify, 'Alertmanager');
+      if (notOk) return notOk;
       const g = await httpGet(`${base}/api/v2/status`, ctx, cfg.tls_verify);
       if (!g.ok) return g.result;
       if (g.status !== 200) return down(g, `Alertmanager /api/v2/status answered HTTP ${g.status}`);

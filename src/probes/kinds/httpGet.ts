@@ -47,3 +47,13 @@ export function parseJson(g: Extract<Got, { ok: true }>, what: string): { ok: tr
 export function down(g: Extract<Got, { ok: true }>, summary: string, values: ProbeResult['values'] = {}): ProbeResult {
   return { up: false, summary, phases: phasesOf(g.res.timings), values };
 }
+
+/** `/-/healthy` then `/-/ready` (Prometheus, Alertmanager): the result that says why not, or undefined when both answer 200. */
+export async function healthyAndReady(base: string, ctx: ProbeRunContext, tlsVerify: boolean, name: string): Promise<ProbeResult | undefined> {
+  for (const path of ['/-/healthy', '/-/ready']) {
+    const g = await httpGet(base + path, ctx, tlsVerify);
+    if (!g.ok) return g.result;
+    if (g.status !== 200) return down(g, `${name} ${path} answered HTTP ${g.status}${path === '/-/ready' ? ' (not ready: starting up)' : ''}: ${g.body.trim().slice(0, 120)}`);
+  }
+  return undefined;
+}

@@ -1,7 +1,7 @@
 import type { ProbeConfig } from '../../config/probeSchema.js';
 import { parseDuration } from '../../config/duration.js';
 import { ms, type Probe, type ProbeResult, type ProbeRunContext } from '../probe.js';
-import { down, httpGet, parseJson } from './httpGet.js';
+import { down, healthyAndReady, httpGet, parseJson } from './httpGet.js';
 import { phasesOf } from './http.js';
 
 type PrometheusConfig = Extract<ProbeConfig, { kind: 'prometheus' }>;
@@ -29,11 +29,8 @@ export function prometheusProbe(cfg: PrometheusConfig): Probe {
     kind: 'prometheus',
     target: base,
     async run(ctx: ProbeRunContext): Promise<ProbeResult> {
-      for (const path of ['/-/healthy', '/-/ready']) {
-        const g = await httpGet(base + path, ctx, cfg.tls_verify);
-        if (!g.ok) return g.result;
-        if (g.status !== 200) return down(g, `Prometheus ${path} answered HTTP ${g.status}${path === '/-/ready' ? ' (not ready: starting or replaying its WAL)' : ''}: ${g.body.trim().slice(0, 120)}`);
-      }
+      const notOk = await healthyAndReady(base, ctx, cfg.tls_verify, 'Prometheus');
+      if (notOk) return notOk;
       const g = await httpGet(`${base}/api/v1/targets?state=active`, ctx, cfg.tls_verify);
       if (!g.ok) return g.result;
       const j = parseJson(g, '/api/v1/targets');

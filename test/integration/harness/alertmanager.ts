@@ -13,7 +13,8 @@ export class Alertmanager {
     private readonly removeDir: () => void,
   ) {}
 
-  static async start(webhookUrl: string, bearerToken?: string): Promise<Alertmanager> {
+  /** `repeatInterval`: how often an unchanged group is sent again (short for a Watchdog heartbeat). */
+  static async start(webhookUrl: string, bearerToken?: string, repeatInterval = '1h'): Promise<Alertmanager> {
     const port = await freePort();
     const { dir, remove } = tempDir('alertmanager');
     const auth = bearerToken ? `    http_config:\n      authorization:\n        type: Bearer\n        credentials: ${bearerToken}\n` : '';
@@ -25,7 +26,7 @@ export class Alertmanager {
   group_by: ['alertname']
   group_wait: 200ms
   group_interval: 1s
-  repeat_interval: 1h
+  repeat_interval: ${repeatInterval}
 receivers:
   - name: lifeline
     webhook_configs:

@@ -146,9 +146,29 @@ describe('Dispatcher', () => {
     assert.equal(notifier.lines.length, 1, 'nothing chosen while the path is busy');
     notifier.turn!.open();
     await settle();
+    clock.advance(250); // the storm has paused for 250 ms: fold it now
+    await settle();
     const digests = notifier.lines.filter((l) => l.startsWith('DIGEST'));
     assert.deepEqual(digests, ['DIGEST 40 queued notifications: 200 fired, 0 resolved, 200 still firing']);
     assert.equal(outbox.pendingCount(), 0);
+  });
+
+  it('a storm still arriving when the turn comes is folded once it pauses, into one digest, not two', async () => {
+    outbox.enqueue('test:x', group('First'), clock.now());
+    dispatcher.poke('test:x');
+    await settle();
+    notifier.closeTurn(); // busy while the first webhooks of the storm arrive
+    for (let i = 0; i < 20; i++) {
+      if (i === 5) notifier.turn!.open(); // the turn comes while the storm is still arriving
+      outbox.enqueue('test:x', group(`Wave${i}`, 5), clock.now());
+      dispatcher.poke('test:x');
+      clock.advance(30); // 20 webhooks over 600 ms
+      await settle();
+    }
+    assert.equal(notifier.lines.filter((l) => l.startsWith('DIGEST')).length, 0, 'nothing folded while it still arrives');
+    clock.advance(250);
+    await settle();
+    assert.deepEqual(notifier.lines.filter((l) => l.startsWith('DIGEST')), ['DIGEST 20 queued notifications: 100 fired, 0 resolved, 100 still firing']);
   });
 
   it('never replays a stale message on its own', async () => {
