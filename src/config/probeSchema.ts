@@ -111,8 +111,21 @@ const heartbeatProbe = z.strictObject({
   alertname: z.string().min(1).optional(),
 });
 
+const memoryProbe = z.strictObject({
+  ...common,
+  kind: z.literal('memory'),
+  url: z.url({ protocol: /^https?$/, message: 'expected node_exporter\'s metrics URL, e.g. http://bouncer-1:9100/metrics' }),
+  tls_verify: z.boolean().default(true),
+  warn_available_percent: z.number().min(0).max(100).default(10),
+  critical_available_percent: z.number().min(0).max(100).default(5),
+  critical_exhaustion: duration.prefault('15m'),
+  trend_window: duration.prefault('10m'),
+  psi_warn_percent: z.number().min(0).max(100).default(10),
+  swap_warn_percent: z.number().min(0).max(100).default(50),
+});
+
 /** One probe's config, by kind. */
-export const probeSchema = z.discriminatedUnion('kind', [httpProbe, tcpProbe, tlsProbe, bouncerProbe, prometheusProbe, alertmanagerProbe, heartbeatProbe]);
+export const probeSchema = z.discriminatedUnion('kind', [httpProbe, tcpProbe, tlsProbe, bouncerProbe, prometheusProbe, alertmanagerProbe, heartbeatProbe, memoryProbe]);
 
 export const probesSchema = z
   .strictObject({

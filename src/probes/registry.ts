@@ -3,6 +3,7 @@ import { alertmanagerProbe } from './kinds/alertmanager.js';
 import { bouncerProbe } from './kinds/bouncer.js';
 import { heartbeatProbe, type HeartbeatSource } from './kinds/heartbeat.js';
 import { httpProbe } from './kinds/http.js';
+import { memoryProbe } from './kinds/memory.js';
 import { prometheusProbe } from './kinds/prometheus.js';
 import { tcpProbe, tlsProbe } from './kinds/socket.js';
 import type { Probe, ProbeKind } from './probe.js';
@@ -21,6 +22,7 @@ export const PROBE_KINDS: { readonly [K in ProbeKind]: (cfg: Extract<ProbeConfig
   prometheus: prometheusProbe,
   alertmanager: alertmanagerProbe,
   heartbeat: (cfg, deps) => heartbeatProbe(cfg, deps.heartbeats),
+  memory: memoryProbe,
 };
 
 /** Builds the probe a config entry describes. */

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import https from 'node:https';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import type { App } from '../../src/app.js';
@@ -243,6 +245,45 @@ describe('probes against real servers on loopback (integration)', function () {
       await prom.destroy();
       await am.destroy();
       await app.stop();
+    }
+  });
+
+  it('memory: the live node_exporter; an exporter that accepts TCP but does not answer is "unresponsive", not fine', async () => {
+    const exporter = await NodeExporter.start();
+    try {
+      const r = await probeOnce(`{ name: mem, kind: memory, url: "http://127.0.0.1:${exporter.port}/metrics" }`, 5_000);
+      assert.match(r.summary, /^MemAvailable \d+ % \([0-9.]+ [GMK]B of [0-9.]+ [GMK]B\)/);
+      assert.ok(Number(r.values['total_bytes']) > 0);
+    } finally {
+      await exporter.destroy();
+    }
+    const hung = await probeOnce(`{ name: mem, kind: memory, url: "http://127.0.0.1:${silentPort}/metrics" }`);
+    assert.equal(hung.up, false);
+    assert.match(hung.summary, /^node_exporter unresponsive: TCP connected in \d+ ms; request sent; no HTTP response within 1\.0 s$/);
+  });
+
+  it('memory: a real OOM kill in a small memory cgroup shows as a warning on the next run', async function () {
+    const mem = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => /^\d+:memory:/.test(l));
+    if (process.getuid?.() !== 0 || !mem || !existsSync('/sys/fs/cgroup/memory')) this.skip(); // needs root and cgroup v1 memory (CI has both)
+    const cg = join('/sys/fs/cgroup/memory', mem!.split(':')[2]!, `lifeline-oom-${process.pid}`);
+    const exporter = await NodeExporter.start();
+    try {
+      const cfg = parseConfig(`probes:\n  targets:\n    - { name: mem, kind: memory, url: "http://127.0.0.1:${exporter.port}/metrics" }\n`, 't.yaml', {}).probes.targets[0] as ProbeConfig;
+      const probe = createProbe(cfg, { heartbeats: { last: () => undefined, sinceMs: Date.now() } });
+      const run = (): Promise<ProbeResult> => probe.run({ signal: AbortSignal.timeout(5_000), timeoutMs: 5_000, nowMs: Date.now() });
+      const before = await run();
+      assert.equal(before.values['oom_kills'], undefined);
+      mkdirSync(cg);
+      writeFileSync(join(cg, 'memory.limit_in_bytes'), String(32 * 1024 * 1024));
+      // A process that grows until the kernel's OOM killer ends it inside the 32 MiB cgroup.
+      const r = spawnSync('sh', ['-c', `echo $$ > ${join(cg, 'cgroup.procs')}; exec ${process.execPath} -e "const a=[]; for(;;) a.push(Buffer.alloc(1<<20, 1))"`], { timeout: 30_000 });
+      assert.equal(r.signal, 'SIGKILL', 'killed by the OOM killer');
+      const after = await run();
+      assert.ok(Number(after.values['oom_kills']) >= 1, JSON.stringify(after.values));
+      assert.match(after.warning ?? '', /\d+ OOM kill\(s\) in the last \d+m?s/);
+    } finally {
+      if (existsSync(cg)) rmdirSync(cg);
+      await exporter.destroy();
     }
   });
 });

@@ -1,0 +1,152 @@
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+import type { ProbeConfig } from '../../config/probeSchema.js';
+import { formatDuration } from '../../config/duration.js';
+import type { Probe, ProbeResult, ProbeRunContext } from '../probe.js';
+import { phasesOf } from './http.js';
+import { down, httpGet } from './httpGet.js';
+
+type MemoryConfig = Extract<ProbeConfig, { kind: 'memory' }>;
+
+/*
+ * node_exporter 1.5 facts (checked): MemAvailable/MemTotal/SwapTotal/SwapFree come as
+ * node_memory_*_bytes gauges; PSI only as counters node_pressure_memory_waiting_seconds_total
+ * ("some": any task stalled) and node_pressure_memory_stalled_seconds_total ("full": all stalled),
+ * so the share of time stalled is a rate between two scrapes; OOM kills as node_vmstat_oom_kill.
+ */
+const NEEDED = ['node_memory_MemAvailable_bytes', 'node_memory_MemTotal_bytes'] as const;
+
+interface Sample {
+  t: number;
+  available: number;
+}
+
+interface Counters {
+  t: number;
+  waiting?: number;
+  stalled?: number;
+  oom?: number;
+}
+
+/**
+ * Memory pressure of a host, scraped straight from its node_exporter (so it works while
+ * Prometheus is down). Warns when memory runs low, stalls rise (PSI), the OOM killer runs or swap
+ * fills; critical when it is nearly gone or the MemAvailable trend (a least-squares fit over
+ * `trend_window`) runs out within `critical_exhaustion`. An exporter that accepts TCP but does
+ * not answer is reported as exactly that: often the host is too busy swapping to answer.
+ */
+export function memoryProbe(cfg: MemoryConfig): Probe {
+  const evaluate = memoryEvaluator(cfg);
+  return {
+    kind: 'memory',
+    target: cfg.url,
+    async run(ctx: ProbeRunContext): Promise<ProbeResult> {
+      const g = await httpGet(cfg.url, ctx, cfg.tls_verify, { accept: 'text/plain' });
+      if (!g.ok) return { ...g.result, summary: `node_exporter unresponsive: ${g.result.summary}` };
+      if (g.status !== 200) return down(g, `node_exporter answered HTTP ${g.status}`);
+      return { ...evaluate(g.body, ctx.nowMs), phases: phasesOf(g.res.timings) };
+    },
+  };
+}
+
+/**
+ * The judgement, apart from the scrape (tested on recorded exporter outputs and a fake clock):
+ * keeps the MemAvailable samples of the trend window and the last counters between calls.
+ */
+export function memoryEvaluator(cfg: Pick<MemoryConfig, 'trend_window' | 'critical_available_percent' | 'warn_available_percent' | 'critical_exhaustion' | 'psi_warn_percent' | 'swap_warn_percent'>): (text: string, nowMs: number) => ProbeResult {
+  let samples: Sample[] = [];
+  let prev: Counters | undefined;
+  return (text, now) => {
+    const m = readMetrics(text);
+    if (!m.ok) return { up: false, summary: `node_exporter output is not usable: ${m.why}`, phases: {}, values: {} };
+    const v = m.values;
+    const total = v.get('node_memory_MemTotal_bytes') as number;
+    const available = v.get('node_memory_MemAvailable_bytes') as number;
+    const pct = (available / total) * 100;
+    samples = [...samples.filter((s) => now - s.t <= cfg.trend_window && s.t < now), { t: now, available }];
+    const slope = trend(samples); // bytes per ms
+    const values: ProbeResult['values'] = { available_bytes: available, total_bytes: total, available_percent: Math.round(pct * 10) / 10 };
+    let words = `MemAvailable ${Math.round(pct)} % (${size(available)} of ${size(total)})`;
+    let leftMs: number | undefined;
+    if (slope !== undefined && slope < 0) {
+      leftMs = available / -slope;
+      values['exhausted_in_seconds'] = Math.round(leftMs / 1000);
+      words += ` and falling ${size(-slope * 60_000)}/min: exhausted in ~${formatDuration(leftMs)}`;
+    } else if (slope !== undefined) words += slope > 0 ? ', rising' : ', steady';
+    const warnings: string[] = [];
+    const c: Counters = { t: now, waiting: v.get('node_pressure_memory_waiting_seconds_total'), stalled: v.get('node_pressure_memory_stalled_seconds_total'), oom: v.get('node_vmstat_oom_kill') };
+    if (prev && now > prev.t) {
+      const secs = (now - prev.t) / 1000;
+      if (c.waiting !== undefined && prev.waiting !== undefined && c.waiting >= prev.waiting) {
+        const share = ((c.waiting - prev.waiting) / secs) * 100;
+        values['stall_some_percent'] = Math.round(share * 10) / 10;
+        if (share >= cfg.psi_warn_percent) warnings.push(`tasks stalled on memory ${Math.round(share)} % of the time (PSI)`);
+      }
+      if (c.stalled !== undefined && prev.stalled !== undefined && c.stalled >= prev.stalled) values['stall_full_percent'] = Math.round(((c.stalled - prev.stalled) / secs) * 1000) / 10;
+      if (c.oom !== undefined && prev.oom !== undefined && c.oom > prev.oom) {
+        values['oom_kills'] = c.oom - prev.oom;
+        warnings.push(`${c.oom - prev.oom} OOM kill(s) in the last ${formatDuration(now - prev.t)}`);
+      }
+    }
+    prev = c;
+    const swapTotal = v.get('node_memory_SwapTotal_bytes');
+    const swapFree = v.get('node_memory_SwapFree_bytes');
+    if (swapTotal !== undefined && swapFree !== undefined && swapTotal > 0) {
+      const used = ((swapTotal - swapFree) / swapTotal) * 100;
+      values['swap_used_percent'] = Math.round(used);
+      if (used >= cfg.swap_warn_percent) warnings.push(`swap ${Math.round(used)} % used`);
+    }
+    const summary = [words, ...warnings].join('; ');
+    if (pct < cfg.critical_available_percent || (leftMs !== undefined && leftMs <= cfg.critical_exhaustion)) return { up: false, summary, phases: {}, values };
+    const warn = pct < cfg.warn_available_percent || warnings.length > 0;
+    return { up: true, summary, phases: {}, values, ...(warn ? { warning: summary } : {}) };
+  };
+}
+
+/** The sample values the probe reads, checked: every needed family present, every value a number. */
+function readMetrics(text: string): { ok: true; values: Map<string, number> } | { ok: false; why: string } {
+  let families: ReturnType<typeof parsePrometheusTextFormat>;
+  try {
+    families = parsePrometheusTextFormat(text);
+  } catch (err) {
+    return { ok: false, why: `not the Prometheus text format (${(err as Error).message.slice(0, 80)})` };
+  }
+  const values = new Map<string, number>();
+  for (const f of families) {
+    if (!f.name.startsWith('node_memory_') && !f.name.startsWith('node_pressure_memory_') && f.name !== 'node_vmstat_oom_kill') continue;
+    const raw = f.metrics[0]?.value;
+    const n = raw === undefined ? NaN : Number(raw);
+    if (!Number.isFinite(n) || n < 0) return { ok: false, why: `${f.name} has the value ${JSON.stringify(raw)}, not a number` };
+    values.set(f.name, n);
+  }
+  const missing = NEEDED.filter((k) => !values.has(k));
+  if (missing.length > 0) return { ok: false, why: `${missing.join(' and ')} missing (${/^\s*</.test(text) ? 'HTML, not metrics' : 'is this node_exporter?'})` };
+  if ((values.get('node_memory_MemTotal_bytes') as number) <= 0) return { ok: false, why: 'node_memory_MemTotal_bytes is 0' };
+  return { ok: true, values };
+}
+
+/** Least-squares slope of available memory over time (bytes per ms); needs 3 samples over a minute. */
+export function trend(samples: readonly Sample[]): number | undefined {
+  if (samples.length < 3) return undefined;
+  const t0 = samples[0]!.t;
+  if ((samples.at(-1) as Sample).t - t0 < 60_000) return undefined;
+  const n = samples.length;
+  let sx = 0;
+  let sy = 0;
+  let sxx = 0;
+  let sxy = 0;
+  for (const s of samples) {
+    const x = s.t - t0;
+    sx += x;
+    sy += s.available;
+    sxx += x * x;
+    sxy += x * s.available;
+  }
+  const d = n * sxx - sx * sx;
+  return d === 0 ? undefined : (n * sxy - sx * sy) / d;
+}
+
+function size(bytes: number): string {
+  if (bytes >= 1024 ** 3) return `${(bytes / 1024 ** 3).toFixed(1)} GB`;
+  if (bytes >= 1024 ** 2) return `${Math.round(bytes / 1024 ** 2)} MB`;
+  return `${Math.round(bytes / 1024)} KB`;
+}

@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { memoryEvaluator } from '../../../src/probes/kinds/memory.js';
+
+const GiB = 1024 ** 3;
+const cfg = { trend_window: 10 * 60_000, critical_available_percent: 5, warn_available_percent: 10, critical_exhaustion: 15 * 60_000, psi_warn_percent: 10, swap_warn_percent: 50 };
+
+/** What node_exporter 1.5 prints for these values (the lines the probe reads, as it prints them). */
+function exporter(o: { avail: number; total?: number; waiting?: number; stalled?: number; oom?: number; swapTotal?: number; swapFree?: number }): string {
+  return [
+    '# HELP node_memory_MemAvailable_bytes Memory information field MemAvailable_bytes.',
+    '# TYPE node_memory_MemAvailable_bytes gauge',
+    `node_memory_MemAvailable_bytes ${o.avail.toExponential()}`,
+    '# HELP node_memory_MemTotal_bytes Memory information field MemTotal_bytes.',
+    '# TYPE node_memory_MemTotal_bytes gauge',
+    `node_memory_MemTotal_bytes ${(o.total ?? 4 * GiB).toExponential()}`,
+    '# TYPE node_memory_SwapFree_bytes gauge',
+    `node_memory_SwapFree_bytes ${o.swapFree ?? 0}`,
+    '# TYPE node_memory_SwapTotal_bytes gauge',
+    `node_memory_SwapTotal_bytes ${o.swapTotal ?? 0}`,
+    '# HELP node_pressure_memory_stalled_seconds_total Total time in seconds no process could make progress due to memory congestion',
+    '# TYPE node_pressure_memory_stalled_seconds_total counter',
+    `node_pressure_memory_stalled_seconds_total ${o.stalled ?? 1.5}`,
+    '# TYPE node_pressure_memory_waiting_seconds_total counter',
+    `node_pressure_memory_waiting_seconds_total ${o.waiting ?? 3.25}`,
+    '# HELP node_vmstat_oom_kill /proc/vmstat information field oom_kill.',
+    '# TYPE node_vmstat_oom_kill untyped',
+    `node_vmstat_oom_kill ${o.oom ?? 0}`,
+    '',
+  ].join('\n');
+}
+
+describe('memory pressure (recorded node_exporter output, fake time)', () => {
+  const t0 = Date.UTC(2026, 10, 23, 3, 0);
+  it('a healthy host: steady, no warning', () => {
+    const ev = memoryEvaluator(cfg);
+    for (let i = 0; i < 4; i++) ev(exporter({ avail: 2.4 * GiB }), t0 + i * 30_000);
+    const r = ev(exporter({ avail: 2.4 * GiB }), t0 + 4 * 30_000);
+    assert.equal(r.up, true);
+    assert.equal(r.warning, undefined);
+    assert.equal(r.summary, 'MemAvailable 60 % (2.4 GB of 4.0 GB), steady');
+  });
+
+  it('the bouncer night: falling 80 MB/min from 480 MB says how long is left, and is critical before the end', () => {
+    const ev = memoryEvaluator(cfg);
+    let r = ev(exporter({ avail: 1200 * 1024 ** 2 }), t0);
+    for (let i = 1; i <= 9; i++) r = ev(exporter({ avail: (1200 - 80 * i) * 1024 ** 2 }), t0 + i * 60_000);
+    assert.equal(r.up, false, 'exhausted within 15 min: critical');
+    assert.match(r.summary, /^MemAvailable 12 % \(480 MB of 4\.0 GB\) and falling 80 MB\/min: exhausted in ~6 min$/);
+    assert.equal(r.values['exhausted_in_seconds'], 360);
+  });
+
+  it('warns on stalls (PSI rate), OOM kills and swap; critical when almost nothing is left', () => {
+    const ev = memoryEvaluator(cfg);
+    ev(exporter({ avail: 2 * GiB, waiting: 100, oom: 3, swapTotal: 1 * GiB, swapFree: 0.8 * GiB }), t0);
+    const r = ev(exporter({ avail: 2 * GiB, waiting: 100 + 15, oom: 4, swapTotal: 1 * GiB, swapFree: 0.2 * GiB }), t0 + 60_000);
+    assert.equal(r.up, true);
+    assert.equal(r.warning, 'MemAvailable 50 % (2.0 GB of 4.0 GB); tasks stalled on memory 25 % of the time (PSI); 1 OOM kill(s) in the last 1 min; swap 80 % used');
+    const low = memoryEvaluator(cfg)(exporter({ avail: 0.15 * GiB }), t0);
+    assert.equal(low.up, false);
+    assert.match(low.summary, /^MemAvailable 4 % \(154 MB of 4\.0 GB\)$/);
+    const warnOnly = memoryEvaluator(cfg)(exporter({ avail: 0.3 * GiB }), t0);
+    assert.equal(warnOnly.up, true);
+    assert.ok(warnOnly.warning, 'below 10 %: a warning');
+  });
+
+  it('bad exporter output: a clear reason, never a throw', () => {
+    const ev = memoryEvaluator(cfg);
+    assert.equal(ev('<html><body>Login</body></html>', t0).summary, 'node_exporter output is not usable: node_memory_MemAvailable_bytes and node_memory_MemTotal_bytes missing (HTML, not metrics)');
+    assert.equal(ev('node_memory_MemAvailable_bytes abc\nnode_memory_MemTotal_bytes 1\n', t0).summary, 'node_exporter output is not usable: node_memory_MemAvailable_bytes has the value "abc", not a number');
+    assert.match(ev('node_memory_MemAvailable_bytes{a="b" 5\n', t0).summary, /^node_exporter output is not usable: not the Prometheus text format/);
+    assert.match(ev(exporter({ avail: GiB }).slice(0, 200), t0).summary, /^node_exporter output is not usable: /, 'a truncated reply');
+    assert.equal(ev('', t0).up, false);
+  });
+});
