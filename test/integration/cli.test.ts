@@ -75,6 +75,15 @@ describe('lifeline CLI', function () {
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
   });
 
+  it('ships a Watchdog rule and Alertmanager routes that promtool and amtool accept', () => {
+    const rules = spawnSync('promtool', ['check', 'rules', 'config/examples/prometheus-watchdog.rules.yml'], { encoding: 'utf8' });
+    assert.equal(rules.status, 0, rules.stdout + rules.stderr);
+    assert.match(rules.stdout, /SUCCESS: 1 rules found/);
+    const am = spawnSync('amtool', ['check-config', 'config/examples/alertmanager-lifeline.yml'], { encoding: 'utf8' });
+    assert.equal(am.status, 0, am.stdout + am.stderr);
+    assert.match(am.stdout, /SUCCESS/);
+  });
+
   it('says what to do about a missing file or a busy port', () => {
     const r = run(['run', '--config', join(tmp.dir, 'missing.yaml')]);
     assert.equal(r.code, 1);
