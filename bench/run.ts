@@ -17,6 +17,12 @@
  *                  while /healthz is asked every 5 ms: the longest /healthz wait is how long the
  *                  event loop was blocked. Then (labelled, http.body_limit raised to 64 MiB) one
  *                  of 100,000 alerts.
+ *   detect         an HTTP target that stops answering (accepts TCP, never responds), probed every
+ *                  5 s (the issue's setting) with the shipped threshold (3) and timeout (10 s):
+ *                  alert opened, and the SMS page at the Twilio stand-in (policy: SMS at 0 s).
+ *   probes2000     2,000 HTTP targets every 10 s on a local server: Lifeline's CPU per probe and
+ *                  peak RSS, and Debian's prometheus-blackbox-exporter driven at the same rate
+ *                  against the same server, in the same run.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -378,6 +384,122 @@ async function benchBig(): Promise<Record<string, number>> {
   return out;
 }
 
+/** CPU time (user + system) of a process so far, in ms, from /proc/PID/stat. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
+  return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
+}
+
+/** A local HTTP server counting requests; `hang` makes it accept TCP and never answer. */
+async function targetServer(): Promise<{ port: number; hits: () => number; hang: (on: boolean) => void; close: () => Promise<void> }> {
+  const http = await import('node:http');
+  let hits = 0;
+  let hanging = false;
+  const server = http.createServer((_req, res) => {
+    hits++;
+    if (!hanging) res.end('ok');
+  });
+  server.keepAliveTimeout = 1;
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as { port: number }).port,
+    hits: () => hits,
+    hang: (on) => void (hanging = on),
+    close: () => new Promise<void>((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    }),
+  };
+}
+
+async function benchDetect(): Promise<Record<string, number>> {
+  const target = await targetServer();
+  const twilio = await TwilioStandIn.start();
+  const extra = `people:
+  - { name: alice, phone: "+4915112345678" }
+oncall:
+  rotations:
+    - { name: primary, people: [alice], start: "2026-01-05" }
+sms:
+  account_sid: ${twilio.accountSid}
+  auth_token: ${twilio.authToken}
+  from: "+15005550006"
+  api_base_url: ${twilio.url}
+escalation:
+  policies:
+    - { name: now, steps: [{ after: 0s, notify: [sms] }] }
+probes:
+  interval: 5s
+  targets:
+    - { name: web, kind: http, url: "http://127.0.0.1:${target.port}/" }
+`;
+  try {
+    return await withHealthyLifeline('detect', async (_s, l) => {
+      await waitFor('probe up', async () => ((await (await fetch(`http://127.0.0.1:${l.port}/api/v1/status`)).json()) as { probes: Array<{ status: string }> }).probes[0]?.status === 'up', 30_000, 50);
+      const stopped = Date.now();
+      target.hang(true);
+      await waitFor('alert opened', async () => ((await (await fetch(`http://127.0.0.1:${l.port}/api/v1/status`)).json()) as { probes: Array<{ status: string }> }).probes[0]?.status === 'down', 60_000, 20);
+      const opened = Date.now();
+      const sms = await waitFor('SMS at the stand-in', () => twilio.received[0], 60_000, 5);
+      return { detect_bound_ms: 3 * 5_000 + 10_000, detect_alert_opened_ms: opened - stopped, detect_sms_after_stop_ms: sms.atMs - stopped, detect_sms_after_open_ms: sms.atMs - opened };
+    }, extra);
+  } finally {
+    await twilio.stop();
+    await target.close();
+  }
+}
+
+async function benchProbes2000(): Promise<Record<string, number>> {
+  const N = 2000;
+  const WINDOW_MS = 60_000;
+  const target = await targetServer();
+  const out: Record<string, number> = {};
+  const targets = Array.from({ length: N }, (_, i) => `    - { name: t${i}, kind: http, url: "http://127.0.0.1:${target.port}/t${i}" }`).join('\n');
+  try {
+    await withHealthyLifeline('probes2000', async (_s, l) => {
+      await new Promise((r) => setTimeout(r, 25_000)); // first runs spread over one interval, then steady
+      const h0 = target.hits();
+      const c0 = cpuMs(l.proc.pid);
+      await new Promise((r) => setTimeout(r, WINDOW_MS));
+      const runs = target.hits() - h0;
+      const cpu = cpuMs(l.proc.pid) - c0;
+      Object.assign(out, { lifeline_2000_probes_per_s: (runs * 1000) / WINDOW_MS, lifeline_cpu_ms_per_probe: cpu / runs, lifeline_peak_rss_mb: rssMb(l.proc.pid, 'VmHWM') });
+    }, `probes:\n  interval: 10s\n  targets:\n${targets}\n`);
+    // blackbox_exporter at the same rate (N per 10 s) against the same server, same window.
+    const { startServer, freePort: fp } = await import('../test/integration/harness/procs.js');
+    const port = await fp();
+    const bb = startServer('blackbox', '/usr/bin/prometheus-blackbox-exporter', ['--config.file=/etc/prometheus/blackbox.yml', `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn']);
+    try {
+      await waitFor('blackbox up', async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).ok, 20_000, 100);
+      const perSec = N / 10;
+      let i = 0;
+      let done = 0;
+      const started = Date.now();
+      const c0 = cpuMs(bb.pid);
+      const workers = Array.from({ length: 50 }, async () => {
+        while (Date.now() - started < WINDOW_MS) {
+          const k = i++;
+          const due = started + (k * 1000) / perSec;
+          if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
+          if (Date.now() - started >= WINDOW_MS) break;
+          const res = await fetch(`http://127.0.0.1:${port}/probe?module=http_2xx&target=${encodeURIComponent(`http://127.0.0.1:${target.port}/b${k % N}`)}`);
+          await res.text();
+          done++;
+        }
+      });
+      await Promise.all(workers);
+      const cpu = cpuMs(bb.pid) - c0;
+      Object.assign(out, { blackbox_probes_per_s: (done * 1000) / WINDOW_MS, blackbox_cpu_ms_per_probe: cpu / done, blackbox_peak_rss_mb: rssMb(bb.pid, 'VmHWM') });
+    } finally {
+      await bb.stop();
+    }
+  } finally {
+    await target.close();
+  }
+  return out;
+}
+
 const results: Record<string, number> = {};
 const only = process.argv[2];
 const want = (p: string): boolean => !only || only === p;
@@ -390,5 +512,7 @@ if (want('outage')) Object.assign(results, await benchOutage());
 if (want('frozen')) Object.assign(results, await benchFrozen());
 if (want('path')) Object.assign(results, await benchPathFailure());
 if (want('big')) Object.assign(results, await benchBig());
+if (want('detect')) Object.assign(results, await benchDetect());
+if (want('probes2000')) Object.assign(results, await benchProbes2000());
 for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(40)} ${Number.isInteger(v) ? v : v.toFixed(1)}`);
 process.exit(0);

@@ -47,11 +47,15 @@ interface Entry {
   state: StoredProbeState;
   last: (ProbeResult & { atMs: number }) | null;
   timer: TimerHandle | undefined;
-  running: boolean;
+  /** Runs of this probe in progress (they may overlap when the timeout is longer than the interval). */
+  running: number;
 }
 
 /** Reference endpoints are asked at most this often. */
 const NETWORK_CHECK_MS = 5_000;
+
+/** Runs of one probe at once, at most (a timeout longer than the interval makes them overlap). */
+const MAX_OVERLAP = 3;
 
 /** Extra time a probe gets past its timeout before it is abandoned (a probe that ignores its signal). */
 const GRACE_MS = 1_000;
@@ -86,7 +90,7 @@ export class ProbeEngine {
     for (const cfg of d.config.targets) {
       const state = stored.get(cfg.name) ?? { name: cfg.name, status: 'unknown', failures: 0, successes: 0, sinceMs: now, behind: null, warning: null, lastResult: null, lastMs: null };
       const last = state.lastResult !== null && state.lastMs !== null ? { ...(JSON.parse(state.lastResult) as ProbeResult), atMs: state.lastMs } : null;
-      this.entries.set(cfg.name, { cfg, probe: d.create(cfg), state, last, timer: undefined, running: false });
+      this.entries.set(cfg.name, { cfg, probe: d.create(cfg), state, last, timer: undefined, running: 0 });
     }
   }
 
@@ -141,11 +145,11 @@ export class ProbeEngine {
     if (this.stopped) return;
     this.d.clock.clearTimeout(e.timer);
     e.timer = this.d.clock.setTimeout(() => {
-      const p = this.runOnce(e).finally(() => {
-        this.inFlight.delete(p);
-        const iv = this.interval(e);
-        this.schedule(e, iv * (0.9 + 0.2 * this.rand()));
-      });
+      // A fixed cadence, as Prometheus scrapes: the next run is due an interval after this one
+      // started, whether or not this one has finished, so a target that hangs is found within
+      // failures_to_open × interval + timeout, not failures_to_open × (interval + timeout).
+      this.schedule(e, this.interval(e) * (0.9 + 0.2 * this.rand()));
+      const p = this.runOnce(e).finally(() => this.inFlight.delete(p));
       this.inFlight.add(p);
     }, Math.max(0, delayMs));
   }
@@ -165,8 +169,8 @@ export class ProbeEngine {
   }
 
   private async runOnce(e: Entry): Promise<void> {
-    if (e.running || !(await this.slot())) return;
-    e.running = true;
+    if (e.running >= MAX_OVERLAP || !(await this.slot())) return;
+    e.running++;
     const timeoutMs = e.cfg.timeout ?? this.d.config.timeout;
     const controller = new AbortController();
     this.controllers.add(controller);
@@ -187,7 +191,7 @@ export class ProbeEngine {
       this.controllers.delete(controller);
       this.d.clock.clearTimeout(abortTimer);
       this.d.clock.clearTimeout(guard);
-      e.running = false;
+      e.running--;
       this.release();
     }
     if (this.stopped) return;

@@ -79,6 +79,22 @@ describe('probe engine (fake clock)', () => {
     await r.engine.stop();
   });
 
+  it('runs on a fixed cadence, so a hanging target is found within 3 × interval + timeout even when the timeout is longer than the interval', async () => {
+    const config = parseConfig('probes:\n  interval: 5s\n  timeout: 10s\n  targets:\n    - { name: web, kind: tcp, host: 127.0.0.1, port: 1 }\n', 't.yaml', {});
+    const clock = new FakeClock();
+    const emitted: number[] = [];
+    const probe = new Scripted('web');
+    const engine = new ProbeEngine({ config: config.probes, clock, log: silentLogger(), store: new ProbeStateStore(openDb(':memory:')), create: () => probe, emit: () => void emitted.push(clock.now()), random: () => 0.5 });
+    engine.start();
+    await run(clock, 12);
+    const stopped = clock.now();
+    probe.up = false;
+    await run(clock, 40);
+    assert.equal(emitted.length, 1);
+    assert.ok(emitted[0]! - stopped <= 3 * 5_000 + 10_000, `opened ${emitted[0]! - stopped} ms after the target stopped answering`);
+    await engine.stop();
+  });
+
   it('keeps a "down" across a restart: no second page, and it still resolves', async () => {
     const db = openDb(':memory:');
     const a = rig('    - { name: web, kind: tcp, host: 127.0.0.1, port: 1 }\n', db);
