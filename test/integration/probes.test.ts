@@ -206,6 +206,11 @@ describe('probes against real servers on loopback (integration)', function () {
     });
     const sp = await listen(stale);
     servers.push(stale);
+    // A login page where the API should be (a proxy in front of Prometheus): a clear reason, no throw.
+    const login = http.createServer((req, res) => (req.url?.startsWith('/-/') ? res.end('ok') : res.writeHead(200, { 'content-type': 'text/html' }).end('<html>sign in</html>')));
+    const lp = await listen(login);
+    servers.push(login);
+    assert.match((await probeOnce(`{ name: p, kind: prometheus, url: "http://127.0.0.1:${lp}" }`)).summary, /^\/api\/v1\/targets answered HTTP 200 with HTML \(\d+ ms\)$/);
     assert.match((await probeOnce(`{ name: p, kind: prometheus, url: "http://127.0.0.1:${sp}" }`)).summary, /^Prometheus is not scraping: 1 of 1 targets stale: node\/bouncer-1:9100 last scraped (600|599|601) s ago \(every 15s\)$/);
   });
 

@@ -79,6 +79,23 @@ describe('commands from IRC and SMS', () => {
     clock.advance(60_000);
     assert.equal(answered(), 10, 'the budget refills to the burst, no further');
   });
+  it('!status lists probes that are down, and why', () => {
+    const config = parseConfig('', 't.yaml', {});
+    const clock = new FakeClock();
+    const db = openDb(':memory:');
+    const outbox = new Outbox(db, 100);
+    const schedule = new OnCallSchedule(config);
+    const engine = new EscalationEngine({ config, db, outbox, schedule, clock, log: silentLogger(), health: new ChannelHealth(), poke: () => undefined, pathOutageEnded: () => ({ fired: 0, resolved: 0, firingNow: 0 }) });
+    const probe = (name: string, status: 'up' | 'down', summary: string, behind: string | null = null) => ({ name, kind: 'http' as const, target: name, group: undefined, status, sinceMs: clock.now() - 300_000, failures: status === 'down' ? 3 : 0, behind, warning: null, last: { up: status === 'up', summary, phases: {}, values: {}, atMs: clock.now() } });
+    const commands = new Commands({ config, clock, engine, schedule, alerts: new AlertStore(db), outbox, silences: new SilenceStore(db), ircState: () => undefined, probes: () => [probe('proxy', 'down', 'TCP connected in 3 ms; request sent; no HTTP response within 10 s'), probe('wiki', 'down', 'x', 'proxy'), probe('api', 'up', 'HTTP 200 in 12 ms')] });
+    assert.deepEqual(commands.run('status', [], { name: 'bob', mayChange: false }), [
+      'IRC not configured; outbox 0 pending; incidents 0 open, 0 acked',
+      'probes: 1 of 3 up',
+      '  DOWN proxy since 5 min: TCP connected in 3 ms; request sent; no HTTP response within 10 s',
+      '  DOWN wiki since 5 min (behind proxy): x',
+    ]);
+  });
+
   it('answers private messages by notice to the sender', () => {
     const { handler, said } = setup([]);
     handler.handle(msg('!oncall', { target: 'lifeline' }));

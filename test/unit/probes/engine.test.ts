@@ -116,6 +116,24 @@ describe('probe engine (fake clock)', () => {
     await b.engine.stop();
   });
 
+  it('a restart in the middle of a flap keeps the count: two failures before, one after, opens', async () => {
+    const db = openDb(':memory:');
+    const a = rig('    - { name: web, kind: tcp, host: 127.0.0.1, port: 1 }\n', db);
+    a.engine.start();
+    await run(a.clock, 1);
+    a.probes.get('web')!.up = false;
+    await run(a.clock, 20); // two failed runs (10 s interval, 2 s timeout)
+    assert.equal(a.engine.status()[0]!.failures, 2);
+    await a.engine.stop();
+    const b = rig('    - { name: web, kind: tcp, host: 127.0.0.1, port: 1 }\n', db);
+    assert.equal(b.engine.status()[0]!.failures, 2, 'the count survived');
+    b.engine.start();
+    b.probes.get('web')!.up = false;
+    await run(b.clock, 8); // the first run after the restart (spread over one interval) fails
+    assert.deepEqual(b.emitted.map((e) => e.status), ['firing']);
+    await b.engine.stop();
+  });
+
   it('services behind a failed proxy make one alert, naming them', async () => {
     const r = rig('    - { name: proxy, kind: tcp, host: 127.0.0.1, port: 1 }\n    - { name: wiki, kind: tcp, host: 127.0.0.1, port: 1, depends_on: proxy }\n    - { name: feedme, kind: tcp, host: 127.0.0.1, port: 1, depends_on: proxy }\n');
     r.engine.start();
