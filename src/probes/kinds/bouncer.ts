@@ -67,7 +67,7 @@ export function bouncerProbe(cfg: BouncerConfig): Probe {
               const m = /^:(\S+) (\d{3}|ERROR|NOTICE) (.*)$/.exec(line) ?? /^(ERROR) :(.*)$/.exec(line);
               if (!m) continue;
               if (m[1] === 'ERROR') return done(false, `the bouncer refused the login: ${m[2]}`);
-              const [, server, code, rest] = m as unknown as [string, string, string, string];
+              const [, server, code] = m as unknown as [string, string, string];
               if (code === '464') return done(false, 'the bouncer refused the password (464): check the probe\'s password');
               if (code === '001') {
                 phases.read = (at() - loginAt) / 1000;
@@ -75,7 +75,6 @@ export function bouncerProbe(cfg: BouncerConfig): Probe {
                 if (fake.has(server.toLowerCase())) return done(false, `logged in, but the bouncer is not on its IRC network (welcome from ${server} itself, not from the network)`);
                 return done(true, `logged in; welcomed by ${server} in ${ms(at() - loginAt)}`);
               }
-              void rest;
             }
           });
           sock.on('end', () => done(false, 'the bouncer closed the connection during login'));
