@@ -127,6 +127,7 @@ const memoryProbe = z.strictObject({
 /** One probe's config, by kind. */
 export const probeSchema = z.discriminatedUnion('kind', [httpProbe, tcpProbe, tlsProbe, bouncerProbe, prometheusProbe, alertmanagerProbe, heartbeatProbe, memoryProbe]);
 
+/** The `probes` section: defaults, limits, the route for probe alerts, and the targets. */
 export const probesSchema = z
   .strictObject({
     /** Defaults for every probe. */

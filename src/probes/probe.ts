@@ -9,6 +9,7 @@ export type ProbeKind = ProbeConfig['kind'];
  * firstByte phase.
  */
 export const PHASES = ['dns', 'connect', 'tls', 'request', 'firstByte', 'download', 'read', 'total'] as const;
+/** One of PHASES. */
 export type Phase = (typeof PHASES)[number];
 
 /** What one run of a probe found. */
