@@ -34,7 +34,7 @@ import { tempDir, waitFor, type ServerProcess } from '../test/integration/harnes
 import { Znc } from '../test/integration/harness/znc.js';
 import { groupPayload, postWebhook as post } from '../test/integration/harness/webhook.js';
 import { selfSignedCert } from '../test/integration/harness/certs.js';
-import { pagingYaml } from '../test/integration/harness/paging.js';
+import { pagingYaml, smsNowYaml } from '../test/integration/harness/paging.js';
 import { SmtpSink } from '../test/integration/harness/smtpSink.js';
 import { TwilioStandIn } from '../test/integration/harness/twilioStandIn.js';
 
@@ -416,20 +416,7 @@ async function targetServer(): Promise<{ port: number; hits: () => number; hang:
 async function benchDetect(): Promise<Record<string, number>> {
   const target = await targetServer();
   const twilio = await TwilioStandIn.start();
-  const extra = `people:
-  - { name: alice, phone: "+4915112345678" }
-oncall:
-  rotations:
-    - { name: primary, people: [alice], start: "2026-01-05" }
-sms:
-  account_sid: ${twilio.accountSid}
-  auth_token: ${twilio.authToken}
-  from: "+15005550006"
-  api_base_url: ${twilio.url}
-escalation:
-  policies:
-    - { name: now, steps: [{ after: 0s, notify: [sms] }] }
-probes:
+  const extra = `${smsNowYaml(twilio)}probes:
   interval: 5s
   targets:
     - { name: web, kind: http, url: "http://127.0.0.1:${target.port}/" }

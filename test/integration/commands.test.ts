@@ -7,6 +7,7 @@ import { freePort, recordingLogger, startInProcess, testConfigYaml } from './har
 import { Ngircd } from './harness/ngircd.js';
 import { tempDir, waitFor } from './harness/procs.js';
 import { TwilioStandIn } from './harness/twilioStandIn.js';
+import { smsNowYaml } from './harness/paging.js';
 import { groupPayload, postWebhook } from './harness/webhook.js';
 
 const INBOUND_URL = 'https://lifeline.example.org/api/v1/twilio/inbound';
@@ -33,22 +34,7 @@ describe('commands from IRC and SMS (integration)', function () {
     ircd = await Ngircd.start();
     twilio = await TwilioStandIn.start();
     httpPort = await freePort();
-    const extra = `people:
-  - { name: alice, phone: "+4915112345678" }
-oncall:
-  rotations:
-    - { name: primary, people: [alice], start: "2026-01-05" }
-sms:
-  account_sid: ${twilio.accountSid}
-  auth_token: ${twilio.authToken}
-  from: "+15005550006"
-  api_base_url: ${twilio.url}
-  inbound_url: ${INBOUND_URL}
-escalation:
-  bundle_window: 1s
-  policies:
-    - { name: now, steps: [{ after: 0s, notify: [sms] }] }
-commands:
+    const extra = `${smsNowYaml(twilio, { smsExtra: `  inbound_url: ${INBOUND_URL}\n`, escalationExtra: '  bundle_window: 1s\n' })}commands:
   allowed: ["nick:alice"]
 `;
     app = await startInProcess(testConfigYaml({ httpPort, dbPath: join(tmp.dir, 'c.db'), irc: { port: ircd.port, bouncer: 'none' }, extra }), {}, logger.log);

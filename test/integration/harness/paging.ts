@@ -24,3 +24,24 @@ escalation:
   path_grace: ${o.grace ?? '2s'}
 ${o.extra ?? ''}`;
 }
+
+/**
+ * Config for paging alice by SMS only, at once (a policy with SMS at 0 s): people, oncall, sms
+ * (plus `smsExtra` keys) and escalation (plus `escalationExtra` keys).
+ */
+export function smsNowYaml(twilio: TwilioStandIn, o: { smsExtra?: string; escalationExtra?: string } = {}): string {
+  return `people:
+  - { name: alice, phone: "+4915112345678" }
+oncall:
+  rotations:
+    - { name: primary, people: [alice], start: "2026-01-05" }
+sms:
+  account_sid: ${twilio.accountSid}
+  auth_token: ${twilio.authToken}
+  from: "+15005550006"
+  api_base_url: ${twilio.url}
+${o.smsExtra ?? ''}escalation:
+${o.escalationExtra ?? ''}  policies:
+    - { name: now, steps: [{ after: 0s, notify: [sms] }] }
+`;
+}
