@@ -99,6 +99,15 @@ describe('probes against real servers on loopback (integration)', function () {
     assert.match((await probeOnce(`{ name: a, kind: http, url: "http://127.0.0.1:${httpPort}/huge", body_regex: "y" }`, 5_000)).summary, /body larger than 1 MiB; not checked$/);
   });
 
+  it('http: a name that does not resolve reads as a DNS failure (inside a network namespace of its own: no resolver, no traffic out)', () => {
+    const r = spawnSync('unshare', ['-Urn', process.execPath, join(process.cwd(), 'dist/test/integration/harness/runProbe.js'), '{ name: dns, kind: http, url: "https://wiki.example.org/" }', '2000'], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const result = JSON.parse(r.stdout) as ProbeResult;
+    assert.equal(result.up, false);
+    assert.match(result.summary, /^DNS: (wiki\.example\.org does not resolve \(ENOTFOUND\)|lookup of wiki\.example\.org failed for now \(EAI_AGAIN\)|no DNS answer for wiki\.example\.org within 2\.0 s)$/);
+    assert.equal(result.phases.connect, undefined, 'never connected');
+  });
+
   it('http: a closed port is refused; an untrusted certificate is refused; with tls_verify off, a warning for the expiring certificate', async () => {
     const closed = await freePort();
     const refused = await probeOnce(`{ name: a, kind: http, url: "http://127.0.0.1:${closed}/" }`);

@@ -108,7 +108,8 @@ export function failure(err: unknown, timeoutMs: number, url: string, TimeoutErr
   const connected = t?.connect !== undefined;
   const tls = t?.secureConnect !== undefined;
   const steps: string[] = [];
-  if (t?.phases.dns !== undefined && isIP(u.hostname.replace(/^\[|\]$/g, '')) === 0) steps.push(`DNS ${ms(t.phases.dns)}`);
+  const dnsFailed = /^(ENOTFOUND|EAI_AGAIN|EAI_FAIL|ENODATA)$/.test(e.code ?? '');
+  if (t?.phases.dns !== undefined && !dnsFailed && isIP(u.hostname.replace(/^\[|\]$/g, '')) === 0) steps.push(`DNS ${ms(t.phases.dns)}`);
   if (connected && t?.phases.tcp !== undefined) steps.push(`TCP connected in ${ms(t.phases.tcp)}`);
   if (tls && t?.phases.tls !== undefined) steps.push(`TLS in ${ms(t.phases.tls)}`);
   const before = steps.length > 0 ? `${steps.join(', ')}; ` : '';
