@@ -338,16 +338,14 @@ function alertsFitting(name: string, bytes: number): number {
 }
 
 /** POSTs `body` while asking /healthz every 5 ms; returns the POST's status and time, and the longest /healthz wait. */
-async function postWatchingHealth(port: number, body: string): Promise<{ status: number; postMs: number; maxHealthMs: number; healthChecks: number }> {
+async function postWatchingHealth(port: number, body: string): Promise<{ status: number; postMs: number; maxHealthMs: number }> {
   let done = false;
   let maxHealthMs = 0;
-  let checks = 0;
   const watcher = (async () => {
     for (let i = 0; !done && i < 100_000; i++) {
       const t = performance.now();
       await (await fetch(`http://127.0.0.1:${port}/healthz`)).arrayBuffer();
       maxHealthMs = Math.max(maxHealthMs, performance.now() - t);
-      checks++;
       await new Promise((r) => setTimeout(r, 5));
     }
   })();
@@ -359,7 +357,7 @@ async function postWatchingHealth(port: number, body: string): Promise<{ status:
   await new Promise((r) => setTimeout(r, 200)); // work after the answer (dispatch) counts too
   done = true;
   await watcher;
-  return { status: res.status, postMs, maxHealthMs, healthChecks: checks };
+  return { status: res.status, postMs, maxHealthMs };
 }
 
 async function benchBig(): Promise<Record<string, number>> {

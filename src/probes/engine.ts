@@ -125,14 +125,6 @@ export class ProbeEngine {
     }));
   }
 
-  /** Runs one probe now, outside its schedule (tests, `!probe`). */
-  async runNow(name: string): Promise<ProbeResult | undefined> {
-    const e = this.entries.get(name);
-    if (!e) return undefined;
-    await this.runOnce(e);
-    return e.last ?? undefined;
-  }
-
   private rand(): number {
     return (this.d.random ?? Math.random)();
   }

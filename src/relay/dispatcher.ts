@@ -234,7 +234,7 @@ export class Dispatcher {
     if (all.length === 1 && all[0]?.message.kind === 'summary') return all[0];
     // A storm still arriving: wait until it pauses (bounded), so one digest covers it rather than
     // a digest of what had arrived so far and another of the rest.
-    const newest = Math.max(...all.map((e) => e.createdMs));
+    const newest = all.reduce((t, e) => Math.max(t, e.createdMs), 0);
     if (now - newest < SETTLE_MS && now - first.createdMs < MAX_SETTLE_MS) return { waitMs: SETTLE_MS - (now - newest) };
     const folded = this.outbox.foldEntries(destination, all, now);
     this.log.info({ event: 'digest', destination, folded: all.length, stale, backlog, outage }, 'pending notifications folded into a digest');

@@ -56,11 +56,6 @@ export class IrcNotifier implements Notifier {
     });
   }
 
-  /** Entries sent but not yet confirmed by the network (for status and tests). */
-  get entriesInDoubt(): number {
-    return this.inDoubt.length;
-  }
-
   onUnconfirmed(listener: (destination: string, entryIds: readonly number[], why: string) => void): () => void {
     this.events.on('unconfirmed', listener);
     return () => this.events.off('unconfirmed', listener);

@@ -125,7 +125,7 @@ function readMetrics(text: string): { ok: true; values: Map<string, number> } | 
 }
 
 /** Least-squares slope of available memory over time (bytes per ms); needs 3 samples over a minute. */
-export function trend(samples: readonly Sample[]): number | undefined {
+function trend(samples: readonly Sample[]): number | undefined {
   if (samples.length < 3) return undefined;
   const t0 = samples[0]!.t;
   if ((samples.at(-1) as Sample).t - t0 < 60_000) return undefined;
