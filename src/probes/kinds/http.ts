@@ -5,6 +5,7 @@ import { gotLib } from '../../util/lazy.js';
 import type { ProbeConfig } from '../../config/probeSchema.js';
 import { compileRegex } from '../../util/regex.js';
 import { ms, type Phase, type Probe, type ProbeResult, type ProbeRunContext } from '../probe.js';
+import { PROBE_AGENTS } from './agents.js';
 import { certificateWarning } from './cert.js';
 
 type HttpConfig = Extract<ProbeConfig, { kind: 'http' }>;
@@ -41,7 +42,7 @@ export function httpProbe(cfg: HttpConfig): Probe {
         https: { rejectUnauthorized: cfg.tls_verify },
         timeout: { lookup: ctx.timeoutMs, connect: ctx.timeoutMs, secureConnect: ctx.timeoutMs, response: ctx.timeoutMs, request: ctx.timeoutMs },
         signal: ctx.signal,
-        agent: {},
+        agent: PROBE_AGENTS,
         cache: false,
       });
       request.on('request', (req: { once(ev: 'socket', fn: (s: TLSSocket) => void): void }) =>

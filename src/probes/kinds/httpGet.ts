@@ -1,6 +1,7 @@
 import type { Response } from 'got';
 import { gotLib } from '../../util/lazy.js';
 import { ms, type ProbeResult, type ProbeRunContext } from '../probe.js';
+import { PROBE_AGENTS } from './agents.js';
 import { failure, phasesOf } from './http.js';
 
 /** Most bytes of an API answer read (Prometheus' target list of a big setup stays well under). */
@@ -20,6 +21,7 @@ export async function httpGet(url: string, ctx: ProbeRunContext, tlsVerify: bool
     https: { rejectUnauthorized: tlsVerify },
     timeout: { lookup: t, connect: t, secureConnect: t, response: t, request: t },
     signal: ctx.signal,
+    agent: PROBE_AGENTS,
     cache: false,
   });
   request.on('downloadProgress', (p: { transferred: number }) => {
