@@ -49,6 +49,8 @@ interface Entry {
   timer: TimerHandle | undefined;
   /** Runs of this probe in progress (they may overlap when the timeout is longer than the interval). */
   running: number;
+  /** What was last written to the store: its decisiveKey, when (monotonic ms) and the result's time. */
+  saved: { key: string; atMs: number; lastMs: number | null } | undefined;
 }
 
 /** Reference endpoints are asked at most this often. */
@@ -61,13 +63,21 @@ const MAX_OVERLAP = 3;
 const GRACE_MS = 1_000;
 
 /**
+ * A run that changes nothing decisive refreshes the stored last result at most this often. Writing
+ * every run cost a synchronous fsync each: with 2,000 probes that was a third of Lifeline's CPU.
+ */
+const REFRESH_MS = 5 * 60_000;
+
+/**
  * Runs every configured probe on its interval (with ±10 % jitter, the first run spread over one
  * interval), at most `concurrency` at once; a slow or hanging probe holds only its own slot, and
  * is abandoned GRACE_MS after its timeout.
  *
  * Flap damping: a probe's alert opens after `failures_to_open` failures in a row and resolves after
- * `successes_to_resolve` successes in a row. The state is stored after every run: a restart
- * neither pages again nor forgets a "down".
+ * `successes_to_resolve` successes in a row. The state is stored whenever a run changes anything
+ * that decides an alert (status, the counts up to their thresholds, cause, warning), so a restart
+ * neither pages again nor forgets a "down"; the last result alone is refreshed every REFRESH_MS
+ * and on stop.
  *
  * Causes: a probe that fails while the probe it `depends_on` is down gets no alert of its own; the
  * dependency's alert names it ("also failing behind it: wiki, feedme"): one incident for one cause.
@@ -90,7 +100,7 @@ export class ProbeEngine {
     for (const cfg of d.config.targets) {
       const state = stored.get(cfg.name) ?? { name: cfg.name, status: 'unknown', failures: 0, successes: 0, sinceMs: now, behind: null, warning: null, lastResult: null, lastMs: null };
       const last = state.lastResult !== null && state.lastMs !== null ? { ...(JSON.parse(state.lastResult) as ProbeResult), atMs: state.lastMs } : null;
-      this.entries.set(cfg.name, { cfg, probe: d.create(cfg), state, last, timer: undefined, running: 0 });
+      this.entries.set(cfg.name, { cfg, probe: d.create(cfg), state, last, timer: undefined, running: 0, saved: undefined });
     }
   }
 
@@ -107,6 +117,12 @@ export class ProbeEngine {
     for (const w of this.waiting.splice(0)) w();
     for (const c of this.controllers) c.abort(new Error('Lifeline is stopping'));
     await Promise.all([...this.inFlight]);
+    const unsaved = [...this.entries.values()].filter((e) => e.state.lastMs !== null && e.saved?.lastMs !== e.state.lastMs);
+    try {
+      this.d.store.saveAll(unsaved.map((e) => e.state));
+    } catch (err) {
+      this.d.log.warn({ event: 'probe_state_not_saved', err: describeError(err) }, `could not store the last results of ${unsaved.length} probes; their damped state was stored when it changed`);
+    }
   }
 
   /** Every probe's state, in config order. */
@@ -216,7 +232,22 @@ export class ProbeEngine {
     this.warn(e, r.up ? (r.warning ?? null) : s.warning);
     s.lastResult = JSON.stringify(r);
     s.lastMs = now;
-    this.d.store.save(s);
+    const key = this.decisiveKey(e, openAfter, resolveAfter);
+    const at = this.d.clock.monotonic();
+    if (e.saved?.key === key && at - e.saved.atMs < REFRESH_MS) return;
+    try {
+      this.d.store.save(s);
+      e.saved = { key, atMs: at, lastMs: s.lastMs };
+    } catch (err) {
+      // Kept in memory and written at the next run that can; the alert itself went through ingest.
+      this.d.log.error({ event: 'probe_state_not_saved', probe: e.cfg.name, err: describeError(err) }, `could not store the state of probe ${e.cfg.name}; it is written again at its next run`);
+    }
+  }
+
+  /** Everything in a probe's state that decides its alerts; counts past their threshold decide nothing more. */
+  private decisiveKey(e: Entry, openAfter: number, resolveAfter: number): string {
+    const s = e.state;
+    return JSON.stringify([s.status, s.sinceMs, Math.min(s.failures, openAfter), Math.min(s.successes, resolveAfter), s.behind, s.warning]);
   }
 
   /** Whether Lifeline's own network works (reference endpoints), asked at most every NETWORK_CHECK_MS. */

@@ -134,6 +134,46 @@ describe('probe engine (fake clock)', () => {
     await b.engine.stop();
   });
 
+  it('writes the state when a run changes what decides an alert, not every run; a crash (no stop) keeps the flap count and the "down"', async () => {
+    const db = openDb(':memory:');
+    const a = rig('    - { name: web, kind: tcp, host: 127.0.0.1, port: 1 }\n', db);
+    let writes = 0;
+    const store = (a.engine as unknown as { d: { store: ProbeStateStore } }).d.store;
+    const save = store.save.bind(store);
+    store.save = (s) => {
+      writes++;
+      save(s);
+    };
+    a.engine.start();
+    await run(a.clock, 125); // about 12 runs, all up
+    assert.ok(writes >= 1 && writes <= 3, `steady up: ${writes} writes for about 12 runs`);
+    a.probes.get('web')!.up = false;
+    await run(a.clock, 23); // two failures: each changes the count, each is written
+    assert.equal(a.engine.status()[0]!.failures, 2);
+    const b = rig('    - { name: web, kind: tcp, host: 127.0.0.1, port: 1 }\n', db); // no stop(): a crash
+    assert.equal(b.engine.status()[0]!.failures, 2, 'the flap count survived the crash');
+    await run(a.clock, 10);
+    assert.deepEqual(a.emitted.map((e) => e.status), ['firing']);
+    const c = rig('    - { name: web, kind: tcp, host: 127.0.0.1, port: 1 }\n', db);
+    assert.equal(c.engine.status()[0]!.status, 'down', 'the "down" survived the crash');
+    await a.engine.stop();
+  });
+
+  it('refreshes the stored last result every 5 minutes and on stop', async () => {
+    const db = openDb(':memory:');
+    const a = rig('    - { name: web, kind: tcp, host: 127.0.0.1, port: 1 }\n', db);
+    a.engine.start();
+    await run(a.clock, 30);
+    const first = new ProbeStateStore(db).load().get('web')!.lastMs!;
+    await run(a.clock, 60);
+    assert.equal(new ProbeStateStore(db).load().get('web')!.lastMs, first, 'no write for a run that changes nothing');
+    await run(a.clock, 260);
+    assert.ok(new ProbeStateStore(db).load().get('web')!.lastMs! - first >= 300_000, 'refreshed after 5 minutes');
+    await run(a.clock, 20);
+    await a.engine.stop();
+    assert.equal(new ProbeStateStore(db).load().get('web')!.lastMs, a.engine.status()[0]!.last!.atMs, 'stop writes the last result');
+  });
+
   it('services behind a failed proxy make one alert, naming them', async () => {
     const r = rig('    - { name: proxy, kind: tcp, host: 127.0.0.1, port: 1 }\n    - { name: wiki, kind: tcp, host: 127.0.0.1, port: 1, depends_on: proxy }\n    - { name: feedme, kind: tcp, host: 127.0.0.1, port: 1, depends_on: proxy }\n');
     r.engine.start();
