@@ -119,7 +119,7 @@ export class ProbeEngine {
     await Promise.all([...this.inFlight]);
     const unsaved = [...this.entries.values()].filter((e) => e.state.lastMs !== null && e.saved?.lastMs !== e.state.lastMs);
     try {
-      this.d.store.saveAll(unsaved.map((e) => e.state));
+      this.d.store.saveAll(unsaved.map((e) => ({ ...e.state, lastResult: e.last ? JSON.stringify({ ...e.last, atMs: undefined }) : e.state.lastResult })));
     } catch (err) {
       this.d.log.warn({ event: 'probe_state_not_saved', err: describeError(err) }, `could not store the last results of ${unsaved.length} probes; their damped state was stored when it changed`);
     }
@@ -230,12 +230,12 @@ export class ProbeEngine {
       if (s.status !== 'down' && s.failures >= openAfter) await this.open(e, r, now);
     }
     this.warn(e, r.up ? (r.warning ?? null) : s.warning);
-    s.lastResult = JSON.stringify(r);
     s.lastMs = now;
     const key = this.decisiveKey(e, openAfter, resolveAfter);
     const at = this.d.clock.monotonic();
     if (e.saved?.key === key && at - e.saved.atMs < REFRESH_MS) return;
     try {
+      s.lastResult = JSON.stringify(r);
       this.d.store.save(s);
       e.saved = { key, atMs: at, lastMs: s.lastMs };
     } catch (err) {
@@ -247,7 +247,7 @@ export class ProbeEngine {
   /** Everything in a probe's state that decides its alerts; counts past their threshold decide nothing more. */
   private decisiveKey(e: Entry, openAfter: number, resolveAfter: number): string {
     const s = e.state;
-    return JSON.stringify([s.status, s.sinceMs, Math.min(s.failures, openAfter), Math.min(s.successes, resolveAfter), s.behind, s.warning]);
+    return `${s.status}|${s.sinceMs}|${Math.min(s.failures, openAfter)}|${Math.min(s.successes, resolveAfter)}|${JSON.stringify(s.behind)}|${JSON.stringify(s.warning)}`;
   }
 
   /** Whether Lifeline's own network works (reference endpoints), asked at most every NETWORK_CHECK_MS. */
