@@ -92,7 +92,7 @@ const prometheusProbe = z.strictObject({
   stale_factor: z.number().min(1.5).max(100).default(3),
   max_targets_down: z.number().int().min(0).default(0),
   queries: z
-    .array(z.strictObject({ expr: z.string().min(1), op: z.enum(['>', '>=', '<', '<=', '==', '!=']), value: z.number() }))
+    .array(z.strictObject({ expr: z.string().min(1), op: z.enum(['>', '>=', '<', '<=', '==', '!=']), value: z.number(), for: duration.optional() }))
     .default([]),
 });
 
@@ -114,7 +114,9 @@ const heartbeatProbe = z.strictObject({
 const memoryProbe = z.strictObject({
   ...common,
   kind: z.literal('memory'),
-  url: z.url({ protocol: /^https?$/, message: 'expected node_exporter\'s metrics URL, e.g. http://bouncer-1:9100/metrics' }),
+  url: z.url({ protocol: /^https?$/, message: 'expected node_exporter\'s metrics URL, e.g. http://bouncer-1:9100/metrics' }).optional(),
+  prometheus: baseUrl.optional(),
+  instance: z.string().min(1).optional(),
   tls_verify: z.boolean().default(true),
   warn_available_percent: z.number().min(0).max(100).default(10),
   critical_available_percent: z.number().min(0).max(100).default(5),
@@ -148,6 +150,13 @@ export const probesSchema = z
     p.targets.forEach((t, i) => {
       if (names.has(t.name)) ctx.addIssue({ code: 'custom', path: ['targets', i, 'name'], message: `probe "${t.name}" is defined twice; names must be unique` });
       names.add(t.name);
+    });
+    p.targets.forEach((t, i) => {
+      if (t.kind !== 'memory') return;
+      const viaProm = t.prometheus !== undefined || t.instance !== undefined;
+      if (t.url !== undefined && viaProm) ctx.addIssue({ code: 'custom', path: ['targets', i, 'url'], message: 'give either url (node_exporter, scraped directly) or prometheus and instance (the same signals via PromQL), not both' });
+      else if (t.url === undefined && !viaProm) ctx.addIssue({ code: 'custom', path: ['targets', i, 'url'], message: 'a memory probe needs url (node_exporter\'s metrics URL, e.g. http://bouncer-1:9100/metrics) or prometheus and instance' });
+      else if (viaProm && (t.prometheus === undefined || t.instance === undefined)) ctx.addIssue({ code: 'custom', path: ['targets', i, t.prometheus === undefined ? 'prometheus' : 'instance'], message: 'reading memory via PromQL needs both prometheus (its base URL) and instance (the node_exporter target\'s instance label, e.g. bouncer-1:9100)' });
     });
     p.targets.forEach((t, i) => {
       if (t.depends_on !== undefined && !names.has(t.depends_on)) ctx.addIssue({ code: 'custom', path: ['targets', i, 'depends_on'], message: `no probe named "${t.depends_on}"; depends_on names another probe` });

@@ -193,6 +193,15 @@ describe('probes against real servers on loopback (integration)', function () {
         return r.up ? r : undefined;
       }, 30_000, 500);
       assert.equal(up.summary, 'healthy, ready; 1 targets scraped on time');
+      // Memory pressure via PromQL: the same signals, read from Prometheus instead of the exporter.
+      const mem = await probeOnce(`{ name: mem, kind: memory, prometheus: "${url}", instance: "127.0.0.1:${exporter.port}" }`, 5_000);
+      assert.equal(mem.up, true, mem.summary);
+      assert.match(mem.summary, /^MemAvailable \d+ % \([0-9.]+ [GMK]B of [0-9.]+ [GMK]B\)/);
+      const direct = await probeOnce(`{ name: mem, kind: memory, url: "http://127.0.0.1:${exporter.port}/metrics" }`, 5_000);
+      assert.equal(mem.values['total_bytes'], direct.values['total_bytes'], 'MemTotal via PromQL is what the exporter says');
+      const other = await probeOnce(`{ name: mem, kind: memory, prometheus: "${url}", instance: "bouncer-9:9100" }`, 5_000);
+      assert.equal(other.up, false);
+      assert.equal(other.summary, 'Prometheus has no node_memory_MemAvailable_bytes or node_memory_MemTotal_bytes for instance="bouncer-9:9100" (not scraped in the last 5 min, or another instance label)');
       await exporter.destroy();
       const down = await waitFor('the target down', async () => {
         const r = await probe();
@@ -201,6 +210,9 @@ describe('probes against real servers on loopback (integration)', function () {
       assert.match(down.summary, /^1 of 1 scrape targets down: node\/127\.0\.0\.1:\d+: .*(refused|connect)/);
       const q = await probe(', max_targets_down: 1, queries: [{ expr: "up{job=\\"node\\"}", op: "==", value: 1 }]');
       assert.equal(q.summary, 'query up{job="node"} = 0, expected == 1');
+      const pending = await probe(', max_targets_down: 1, queries: [{ expr: "up{job=\\"node\\"}", op: "==", value: 1, for: 1h }]');
+      assert.equal(pending.up, true, 'false for less than its for: not down yet');
+      assert.match(pending.summary, /; pending: query up\{job="node"\} = 0, expected == 1 for 0 ms of 1 h$/);
       await prom.proc?.stop();
       assert.match((await probe()).summary, /TCP connection to 127\.0\.0\.1:\d+ refused \(nothing listening\)$/);
     } finally {

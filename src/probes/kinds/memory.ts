@@ -3,7 +3,7 @@ import type { ProbeConfig } from '../../config/probeSchema.js';
 import { formatDuration } from '../../config/duration.js';
 import type { Probe, ProbeResult, ProbeRunContext } from '../probe.js';
 import { phasesOf } from './http.js';
-import { down, httpGet } from './httpGet.js';
+import { down, httpGet, parseJson } from './httpGet.js';
 
 type MemoryConfig = Extract<ProbeConfig, { kind: 'memory' }>;
 
@@ -14,6 +14,12 @@ type MemoryConfig = Extract<ProbeConfig, { kind: 'memory' }>;
  * so the share of time stalled is a rate between two scrapes; OOM kills as node_vmstat_oom_kill.
  */
 const NEEDED = ['node_memory_MemAvailable_bytes', 'node_memory_MemTotal_bytes'] as const;
+
+/** Every series the probe reads, as one PromQL selector (the instance label is added). */
+const SERIES = 'node_memory_(MemAvailable|MemTotal|SwapTotal|SwapFree)_bytes|node_pressure_memory_(waiting|stalled)_seconds_total|node_vmstat_oom_kill';
+
+/** The values read, or why they are not usable. */
+type Readings = { ok: true; values: Map<string, number> } | { ok: false; why: string };
 
 interface Sample {
   t: number;
@@ -36,14 +42,51 @@ interface Counters {
  */
 export function memoryProbe(cfg: MemoryConfig): Probe {
   const evaluate = memoryEvaluator(cfg);
+  if (cfg.url === undefined) return viaPrometheus(cfg, evaluate);
+  const url = cfg.url;
   return {
     kind: 'memory',
-    target: cfg.url,
+    target: url,
     async run(ctx: ProbeRunContext): Promise<ProbeResult> {
-      const g = await httpGet(cfg.url, ctx, cfg.tls_verify, { accept: 'text/plain' });
+      const g = await httpGet(url, ctx, cfg.tls_verify, { accept: 'text/plain' });
       if (!g.ok) return { ...g.result, summary: `node_exporter unresponsive: ${g.result.summary}` };
       if (g.status !== 200) return down(g, `node_exporter answered HTTP ${g.status}`);
-      return { ...evaluate(g.body, ctx.nowMs), phases: phasesOf(g.res.timings) };
+      return { ...evaluate(readMetrics(g.body), ctx.nowMs), phases: phasesOf(g.res.timings) };
+    },
+  };
+}
+
+/**
+ * The same signals from Prometheus (one instant query for every series of the instance): for hosts
+ * Lifeline cannot reach directly. It depends on Prometheus scraping: a series not scraped for 5
+ * minutes drops out of instant queries (Prometheus' staleness), which reads as "no samples".
+ */
+function viaPrometheus(cfg: MemoryConfig, evaluate: ReturnType<typeof memoryEvaluator>): Probe {
+  const base = (cfg.prometheus as string).replace(/\/+$/, '');
+  const instance = cfg.instance as string;
+  const query = `{__name__=~"${SERIES}",instance="${instance.replace(/["\\]/g, '\\$&')}"}`;
+  return {
+    kind: 'memory',
+    target: `${base} instance=${instance}`,
+    async run(ctx: ProbeRunContext): Promise<ProbeResult> {
+      const g = await httpGet(`${base}/api/v1/query?query=${encodeURIComponent(query)}`, ctx, cfg.tls_verify);
+      if (!g.ok) return { ...g.result, summary: `Prometheus unresponsive: ${g.result.summary}` };
+      if (g.status !== 200) return down(g, `Prometheus answered HTTP ${g.status} to the memory query: ${g.body.trim().slice(0, 120)}`);
+      const j = parseJson(g, '/api/v1/query');
+      if (!j.ok) return down(g, j.why);
+      const result = (j.value as { data?: { result?: Array<{ metric?: Record<string, string>; value?: [number, string] }> } }).data?.result;
+      if (!Array.isArray(result)) return down(g, '/api/v1/query answered without data.result');
+      const values = new Map<string, number>();
+      for (const r of result) {
+        const name = r.metric?.['__name__'];
+        const v = Number(r.value?.[1]);
+        if (name !== undefined && Number.isFinite(v) && v >= 0) values.set(name, v);
+      }
+      const missing = NEEDED.filter((k) => !values.has(k));
+      const readings: Readings = missing.length > 0
+        ? { ok: false, why: `Prometheus has no ${missing.join(' or ')} for instance="${instance}" (not scraped in the last 5 min, or another instance label)` }
+        : { ok: true, values };
+      return { ...evaluate(readings, ctx.nowMs), phases: phasesOf(g.res.timings) };
     },
   };
 }
@@ -52,12 +95,11 @@ export function memoryProbe(cfg: MemoryConfig): Probe {
  * The judgement, apart from the scrape (tested on recorded exporter outputs and a fake clock):
  * keeps the MemAvailable samples of the trend window and the last counters between calls.
  */
-export function memoryEvaluator(cfg: Pick<MemoryConfig, 'trend_window' | 'critical_available_percent' | 'warn_available_percent' | 'critical_exhaustion' | 'psi_warn_percent' | 'swap_warn_percent'>): (text: string, nowMs: number) => ProbeResult {
+export function memoryEvaluator(cfg: Pick<MemoryConfig, 'trend_window' | 'critical_available_percent' | 'warn_available_percent' | 'critical_exhaustion' | 'psi_warn_percent' | 'swap_warn_percent'>): (readings: Readings, nowMs: number) => ProbeResult {
   let samples: Sample[] = [];
   let prev: Counters | undefined;
-  return (text, now) => {
-    const m = readMetrics(text);
-    if (!m.ok) return { up: false, summary: `node_exporter output is not usable: ${m.why}`, phases: {}, values: {} };
+  return (m, now) => {
+    if (!m.ok) return { up: false, summary: m.why, phases: {}, values: {} };
     const v = m.values;
     const total = v.get('node_memory_MemTotal_bytes') as number;
     const available = v.get('node_memory_MemAvailable_bytes') as number;
@@ -102,8 +144,13 @@ export function memoryEvaluator(cfg: Pick<MemoryConfig, 'trend_window' | 'critic
   };
 }
 
-/** The sample values the probe reads, checked: every needed family present, every value a number. */
-function readMetrics(text: string): { ok: true; values: Map<string, number> } | { ok: false; why: string } {
+/** The sample values the probe reads from node_exporter's text, checked: every needed family present, every value a number. */
+export function readMetrics(text: string): Readings {
+  const r = readText(text);
+  return r.ok ? r : { ok: false, why: `node_exporter output is not usable: ${r.why}` };
+}
+
+function readText(text: string): Readings {
   let families: ReturnType<typeof parsePrometheusTextFormat>;
   try {
     families = parsePrometheusTextFormat(text);

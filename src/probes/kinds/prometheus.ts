@@ -1,5 +1,5 @@
 import type { ProbeConfig } from '../../config/probeSchema.js';
-import { parseDuration } from '../../config/duration.js';
+import { formatDuration, parseDuration } from '../../config/duration.js';
 import { ms, type Probe, type ProbeResult, type ProbeRunContext } from '../probe.js';
 import { down, healthyAndReady, httpGet, parseJson } from './httpGet.js';
 import { phasesOf } from './http.js';
@@ -21,10 +21,13 @@ interface Target {
  * `/api/v1/targets?state=active` (Prometheus 2.x): per target `health` ("up"/"down"/"unknown"),
  * `lastScrape` (RFC 3339), `lastError`, `scrapeInterval` ("15s"). A target whose last scrape is
  * older than `stale_factor` × its interval is not being scraped: the scraper is stuck even if it
- * says it is healthy. Optional PromQL checks compare the first sample of an instant query.
+ * says it is healthy. Optional PromQL checks compare the first sample of an instant query; with
+ * `for`, a comparison fails the probe only once it has been false on every run for that long.
  */
 export function prometheusProbe(cfg: PrometheusConfig): Probe {
   const base = cfg.url.replace(/\/+$/, '');
+  /** Per query: since when (probe time) its comparison has been false, run after run (for `for`). */
+  const falseSince = new Map<number, number>();
   return {
     kind: 'prometheus',
     target: base,
@@ -56,7 +59,8 @@ export function prometheusProbe(cfg: PrometheusConfig): Probe {
       values['targets_down'] = failing.length;
       if (stale.length > 0) return down(g, `Prometheus is not scraping: ${stale.length} of ${targets.length} targets stale: ${stale.slice(0, 3).join('; ')}${stale.length > 3 ? ' …' : ''}`, values);
       if (failing.length > cfg.max_targets_down) return down(g, `${failing.length} of ${targets.length} scrape targets down: ${failing.slice(0, 3).join('; ')}${failing.length > 3 ? ' …' : ''}`, values);
-      for (const q of cfg.queries) {
+      const pending: string[] = [];
+      for (const [i, q] of cfg.queries.entries()) {
         const r = await httpGet(`${base}/api/v1/query?query=${encodeURIComponent(q.expr)}`, ctx, cfg.tls_verify);
         if (!r.ok) return r.result;
         const qj = parseJson(r, '/api/v1/query');
@@ -65,9 +69,18 @@ export function prometheusProbe(cfg: PrometheusConfig): Probe {
         const sample = Array.isArray(res) ? res[0]?.value?.[1] : undefined;
         if (sample === undefined) return down(r, `query ${q.expr} returned no data`, values);
         const v = Number(sample);
-        if (!compare(v, q.op, q.value)) return down(r, `query ${q.expr} = ${sample}, expected ${q.op} ${q.value}`, values);
+        if (compare(v, q.op, q.value)) {
+          falseSince.delete(i);
+          continue;
+        }
+        const since = falseSince.get(i) ?? now;
+        falseSince.set(i, since);
+        const wrong = `query ${q.expr} = ${sample}, expected ${q.op} ${q.value}`;
+        if (q.for === undefined || now - since >= q.for) return down(r, q.for === undefined ? wrong : `${wrong} for ${ms(now - since)}`, values);
+        pending.push(`${wrong} for ${ms(now - since)} of ${formatDuration(q.for)}`);
       }
-      return { up: true, summary: `healthy, ready; ${targets.length} targets scraped on time${failing.length ? ` (${failing.length} down)` : ''}`, phases: phasesOf(g.res.timings), values };
+      const summary = `healthy, ready; ${targets.length} targets scraped on time${failing.length ? ` (${failing.length} down)` : ''}${pending.length ? `; pending: ${pending.join('; ')}` : ''}`;
+      return { up: true, summary, phases: phasesOf(g.res.timings), values };
     },
   };
 }

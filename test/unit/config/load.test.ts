@@ -64,6 +64,15 @@ describe('config loading', () => {
     assert.ok(problems(`${IRC}  port: "x"\n`).some((p) => p.includes('got string "x"')), 'other keys still show what was given');
   });
 
+  it('a memory probe reads node_exporter (url) or Prometheus (prometheus and instance), and says so when given neither, both or half', () => {
+    const mem = (keys: string): string[] => problems(`${IRC}probes:\n  targets:\n    - { name: m, kind: memory${keys} }\n`);
+    assert.ok(mem('').includes('probes.targets[0].url: a memory probe needs url (node_exporter\'s metrics URL, e.g. http://bouncer-1:9100/metrics) or prometheus and instance'), mem('').join('\n'));
+    assert.ok(mem(', url: "http://h:9100/metrics", prometheus: "http://p:9090", instance: "h:9100"').some((p) => p.startsWith('probes.targets[0].url: give either url')));
+    assert.ok(mem(', prometheus: "http://p:9090"').some((p) => p.startsWith('probes.targets[0].instance: reading memory via PromQL needs both')));
+    const ok = parseConfig(`${IRC}probes:\n  targets:\n    - { name: m, kind: memory, prometheus: "http://p:9090", instance: "h:9100" }\n`, 'c.yaml', {});
+    assert.equal(ok.probes.targets[0]!.kind, 'memory');
+  });
+
   it('rejects unknown keys, naming the path', () => {
     const p = problems(`${IRC}  chanels: []\nhttp:\n  prot: 80\n`);
     assert.ok(p.some((l) => l.startsWith('irc.chanels: unknown key')), p.join('\n'));

@@ -1,5 +1,11 @@
 import assert from 'node:assert/strict';
-import { memoryEvaluator } from '../../../src/probes/kinds/memory.js';
+import { readMetrics, memoryEvaluator } from '../../../src/probes/kinds/memory.js';
+import type { ProbeResult } from '../../../src/probes/probe.js';
+
+/** The evaluator fed with node_exporter's text, as the probe does. */
+function onText(ev: ReturnType<typeof memoryEvaluator>): (text: string, nowMs: number) => ProbeResult {
+  return (text, nowMs) => ev(readMetrics(text), nowMs);
+}
 
 const GiB = 1024 ** 3;
 const cfg = { trend_window: 10 * 60_000, critical_available_percent: 5, warn_available_percent: 10, critical_exhaustion: 15 * 60_000, psi_warn_percent: 10, swap_warn_percent: 50 };
@@ -32,7 +38,7 @@ function exporter(o: { avail: number; total?: number; waiting?: number; stalled?
 describe('memory pressure (recorded node_exporter output, fake time)', () => {
   const t0 = Date.UTC(2026, 10, 23, 3, 0);
   it('a healthy host: steady, no warning', () => {
-    const ev = memoryEvaluator(cfg);
+    const ev = onText(memoryEvaluator(cfg));
     for (let i = 0; i < 4; i++) ev(exporter({ avail: 2.4 * GiB }), t0 + i * 30_000);
     const r = ev(exporter({ avail: 2.4 * GiB }), t0 + 4 * 30_000);
     assert.equal(r.up, true);
@@ -41,7 +47,7 @@ describe('memory pressure (recorded node_exporter output, fake time)', () => {
   });
 
   it('the bouncer night: falling 80 MB/min from 480 MB says how long is left, and is critical before the end', () => {
-    const ev = memoryEvaluator(cfg);
+    const ev = onText(memoryEvaluator(cfg));
     let r = ev(exporter({ avail: 1200 * 1024 ** 2 }), t0);
     for (let i = 1; i <= 9; i++) r = ev(exporter({ avail: (1200 - 80 * i) * 1024 ** 2 }), t0 + i * 60_000);
     assert.equal(r.up, false, 'exhausted within 15 min: critical');
@@ -50,21 +56,21 @@ describe('memory pressure (recorded node_exporter output, fake time)', () => {
   });
 
   it('warns on stalls (PSI rate), OOM kills and swap; critical when almost nothing is left', () => {
-    const ev = memoryEvaluator(cfg);
+    const ev = onText(memoryEvaluator(cfg));
     ev(exporter({ avail: 2 * GiB, waiting: 100, oom: 3, swapTotal: 1 * GiB, swapFree: 0.8 * GiB }), t0);
     const r = ev(exporter({ avail: 2 * GiB, waiting: 100 + 15, oom: 4, swapTotal: 1 * GiB, swapFree: 0.2 * GiB }), t0 + 60_000);
     assert.equal(r.up, true);
     assert.equal(r.warning, 'MemAvailable 50 % (2.0 GB of 4.0 GB); tasks stalled on memory 25 % of the time (PSI); 1 OOM kill(s) in the last 1 min; swap 80 % used');
-    const low = memoryEvaluator(cfg)(exporter({ avail: 0.15 * GiB }), t0);
+    const low = onText(memoryEvaluator(cfg))(exporter({ avail: 0.15 * GiB }), t0);
     assert.equal(low.up, false);
     assert.match(low.summary, /^MemAvailable 4 % \(154 MB of 4\.0 GB\)$/);
-    const warnOnly = memoryEvaluator(cfg)(exporter({ avail: 0.3 * GiB }), t0);
+    const warnOnly = onText(memoryEvaluator(cfg))(exporter({ avail: 0.3 * GiB }), t0);
     assert.equal(warnOnly.up, true);
     assert.ok(warnOnly.warning, 'below 10 %: a warning');
   });
 
   it('bad exporter output: a clear reason, never a throw', () => {
-    const ev = memoryEvaluator(cfg);
+    const ev = onText(memoryEvaluator(cfg));
     assert.equal(ev('<html><body>Login</body></html>', t0).summary, 'node_exporter output is not usable: node_memory_MemAvailable_bytes and node_memory_MemTotal_bytes missing (HTML, not metrics)');
     assert.equal(ev('node_memory_MemAvailable_bytes abc\nnode_memory_MemTotal_bytes 1\n', t0).summary, 'node_exporter output is not usable: node_memory_MemAvailable_bytes has the value "abc", not a number');
     assert.match(ev('node_memory_MemAvailable_bytes{a="b" 5\n', t0).summary, /^node_exporter output is not usable: not the Prometheus text format/);
