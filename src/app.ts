@@ -5,6 +5,7 @@ import { smsCommand } from './commands/sms.js';
 import type { Config } from './config/schema.js';
 import { ErrorCodes, LifelineError, describeError } from './errors.js';
 import { scheduleDailyNote } from './escalation/dailyNote.js';
+import { HeartbeatOut } from './observability/heartbeatOut.js';
 import { EscalationEngine } from './escalation/engine.js';
 import { pagingChannelOf } from './escalation/channels.js';
 import { ChannelHealth } from './escalation/health.js';
@@ -212,7 +213,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
     clock,
     log,
     store: new ProbeStateStore(db),
-    create: (cfg) => createProbe(cfg, { heartbeats: { last: (n) => heartbeats.last(n), sinceMs: clock.now() } }),
+    create: (cfg) => createProbe(cfg, { heartbeats: { last: (n) => heartbeats.last(n), failure: (n) => heartbeats.failure(n), sinceMs: clock.now() } }),
     emit: (batch) => {
       const r = ingestBatch(config.probes.route, batch, clock.now());
       for (const d of r.queued) dispatcher.poke(d);
@@ -233,6 +234,11 @@ export async function startApp(ctx: AppContext): Promise<App> {
 
   // IRC first: registering takes network round trips, listening does not.
   irc?.start();
+  /** The store and the delivery workers, as /readyz and the outbound heartbeat judge Lifeline. */
+  const readiness = (): { storeOk: boolean; failing: string[] } => ({
+    storeOk: storeReadable(db),
+    failing: [...dispatcher.faults()].map(([d, f]) => `${d}: ${f.error} (since ${new Date(f.sinceMs).toISOString()})`),
+  });
   let http: HttpServer;
   try {
     http = await startHttpServer({
@@ -240,15 +246,15 @@ export async function startApp(ctx: AppContext): Promise<App> {
     log,
     metrics,
     ingest,
-    heartbeat: (name) => {
+    heartbeat: (name, ping) => {
       if (!pinged.has(name)) return false;
-      heartbeats.beat(name, clock.now());
+      if (ping.kind === 'success') heartbeats.beat(name, clock.now());
+      else if (ping.kind === 'fail') heartbeats.fail(name, clock.now(), ping.reason);
       return true;
     },
     smsInbound: makeTwilioInbound({ config, schedule, log, command: (person, body) => smsCommand(commands, escalation.incidents, person, body) }),
     ready: () => {
-      const storeOk = storeReadable(db);
-      const failing = [...dispatcher.faults()].map(([d, f]) => `${d}: ${f.error} (since ${new Date(f.sinceMs).toISOString()})`);
+      const { storeOk, failing } = readiness();
       return {
         ready: storeOk && failing.length === 0,
         checks: { store: storeOk ? 'ok' : 'unavailable', delivery: failing.length === 0 ? 'ok' : failing, config: 'loaded', irc: irc ? irc.state.link : 'not configured' },
@@ -275,6 +281,19 @@ export async function startApp(ctx: AppContext): Promise<App> {
   dispatcher.start();
   escalation.start();
   probes.start();
+  const heartbeatOut = config.heartbeat_out
+    ? new HeartbeatOut({
+        config: config.heartbeat_out,
+        clock,
+        log,
+        health: () => {
+          const { storeOk, failing } = readiness();
+          const reasons = [...(storeOk ? [] : ['the store cannot be read']), ...failing.map((f) => `delivery to ${f}`), ...faults.list().map((f) => `${f.kind}: ${f.detail}`)];
+          return reasons.length === 0 ? { ok: true } : { ok: false, reasons };
+        },
+      })
+    : undefined;
+  heartbeatOut?.start();
   const cancelNote = scheduleDailyNote({ config, clock, log, outbox, alerts, incidents: escalation.incidents, schedule, ircState: () => irc?.state, poke: (d) => dispatcher.poke(d) });
   if (irc) {
     const notifier = ircNotifier as IrcNotifier;
@@ -324,6 +343,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
         // Flush: give ready destinations a bounded moment to drain.
         for (let i = 0; i < 30 && outbox.pendingCount() > 0 && irc?.state.link === 'registered'; i++) await sleep(clock, 100);
         cancelNote?.();
+        await heartbeatOut?.stop();
         clock.clearTimeout(clockTimer);
         await stopRetention();
         await probes.stop();

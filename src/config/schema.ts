@@ -136,6 +136,16 @@ const outboxSchema = z.strictObject({
   digest_max_kinds: z.number().int().min(1).max(20).default(3),
 });
 
+const heartbeatOutSchema = z.strictObject({
+  /** The dead man's switch to ping (a secret: the URL is the credential). */
+  ping_url: secret.refine((s) => /^https?:\/\/[^\s]+$/.test(s.reveal()), { message: 'expected an http:// or https:// URL, e.g. https://hc-ping.com/<uuid>' }),
+  /** Sent as `Authorization: Bearer` (a second Lifeline with http.auth type bearer). */
+  token: secret.optional(),
+  interval: duration.prefault('1m'),
+  timeout: duration.prefault('10s'),
+  tls_verify: z.boolean().default(true),
+});
+
 const rootShape = z.strictObject({
     log: logSchema.prefault({}),
     http: httpSchema.prefault({}),
@@ -153,6 +163,7 @@ const rootShape = z.strictObject({
     commands: commandsSchema,
     maintenance: z.array(maintenanceSchema).default([]),
     daily_note: dailyNoteSchema.optional(),
+    heartbeat_out: heartbeatOutSchema.optional(),
   });
 
 /** The root schema. */

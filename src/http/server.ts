@@ -22,7 +22,7 @@ export interface HttpDeps {
   ingest(route: string, n: GroupNotification): Promise<{ alerts: number; queued: number }>;
   ready(): { ready: boolean; checks: Record<string, unknown> };
   /** Records a ping of heartbeat `name`; false when there is no such heartbeat probe. Throws when it cannot be stored. */
-  heartbeat?(name: string): boolean;
+  heartbeat?(name: string, ping: HeartbeatPing): boolean;
   /** Twilio's inbound SMS webhook; undefined when sms.inbound_url is not configured. */
   smsInbound?: (form: Record<string, string>, signature: string | undefined) => { status: number; body: string };
   status(): unknown;
@@ -40,6 +40,24 @@ export interface HttpServer {
 
 const WEBHOOK = '/api/v1/alertmanager';
 const HEARTBEAT = '/api/v1/heartbeat';
+
+/** Bytes of a "/fail" ping's body kept as its reason. */
+const FAIL_REASON_MAX = 2048;
+
+/** One ping to a heartbeat: a beat, a run's start, or the sender's own report that it is failing. */
+export type HeartbeatPing = { kind: 'success' } | { kind: 'start' } | { kind: 'fail'; reason: string };
+
+/** Up to `max` bytes of a request body as text; the rest is drained and dropped. */
+async function readSome(req: IncomingMessage, max: number): Promise<string> {
+  const parts: Buffer[] = [];
+  let n = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    if (n < max) parts.push(chunk.subarray(0, max - n));
+    n += chunk.length;
+    if (n > 1024 * 1024) break;
+  }
+  return Buffer.concat(parts).toString('utf8');
+}
 const JSON_TYPE = /^application\/([a-z0-9.+-]*\+)?json\s*(;|$)/i;
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -158,13 +176,22 @@ export async function startHttpServer(deps: HttpDeps): Promise<HttpServer> {
     }
   };
 
-  /** A dead man's switch ping (healthchecks.io style): GET or POST, the webhook's auth, 200 once stored. */
-  const heartbeat = (name: string, req: IncomingMessage, res: ServerResponse): void => {
+  /**
+   * A dead man's switch ping (healthchecks.io style): GET or POST, the webhook's auth, 200 once
+   * stored. `<name>/fail` reports the sender unhealthy (its body, up to FAIL_REASON_MAX bytes, is
+   * the reason); `<name>/start` is accepted and changes nothing.
+   */
+  const heartbeat = async (path: string, req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (req.method !== 'GET' && req.method !== 'POST' && req.method !== 'HEAD') return reject(res, 405, 'method_not_allowed', 'ping with GET or POST', { allow: 'GET, POST' });
     if (!authorized(req.headers.authorization)) return reject(res, 401, 'unauthorized', 'missing or wrong credentials (the same as the webhook\'s)');
+    const m = /^(.+?)(?:\/(start|fail))?$/.exec(path) as RegExpExecArray;
+    const name = m[1] as string;
+    let ping: HeartbeatPing = { kind: 'success' };
+    if (m[2] === 'start') ping = { kind: 'start' };
+    else if (m[2] === 'fail') ping = { kind: 'fail', reason: (await readSome(req, FAIL_REASON_MAX)).replace(/[\u0000-\u001f\u007f]+/g, ' ').trim() };
     req.resume();
     try {
-      if (!deps.heartbeat?.(name)) return reject(res, 404, 'unknown_heartbeat', `no heartbeat probe named "${name}" (probes.targets with kind: heartbeat and no alertname)`);
+      if (!deps.heartbeat?.(name, ping)) return reject(res, 404, 'unknown_heartbeat', `no heartbeat probe named "${name}" (probes.targets with kind: heartbeat and no alertname)`);
     } catch (err) {
       log.error({ event: 'store_failed', heartbeat: name, err: describeError(err) }, 'could not store a heartbeat ping; answered 503');
       return reject(res, 503, 'store_unavailable', 'the ping could not be stored; retry');

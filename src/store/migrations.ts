@@ -182,4 +182,13 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 7,
+    name: 'heartbeat failures',
+    sql: `
+      -- A sender's own "/fail" ping (healthchecks.io style): when, and the reason it gave.
+      ALTER TABLE heartbeats ADD COLUMN failed_ms INTEGER;
+      ALTER TABLE heartbeats ADD COLUMN fail_reason TEXT;
+    `,
+  },
 ];

@@ -15,7 +15,7 @@ const REBASE: ReadonlyArray<{ table: string; set: string[]; where: string }> = [
   { table: 'group_state', set: ['queued_ms'], where: 'queued_ms > @cutoff' },
   { table: 'alerts', set: ['first_seen_ms', 'updated_ms'], where: "status = 'firing'" },
   { table: 'probe_state', set: ['since_ms', 'last_ms'], where: '1 = 1' },
-  { table: 'heartbeats', set: ['last_ms'], where: '1 = 1' },
+  { table: 'heartbeats', set: ['last_ms', 'failed_ms'], where: '1 = 1' },
 ];
 
 const RECENT_MS = 2 * 24 * 60 * 60_000;

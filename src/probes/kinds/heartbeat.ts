@@ -7,6 +7,8 @@ type HeartbeatConfig = Extract<ProbeConfig, { kind: 'heartbeat' }>;
 /** Where heartbeats are read from (store/heartbeats.ts), and since when Lifeline has been waiting. */
 export interface HeartbeatSource {
   last(name: string): number | undefined;
+  /** The failure the sender itself reported after its last beat (a "/fail" ping), if any. */
+  failure(name: string): { atMs: number; reason: string } | undefined;
   /** When this Lifeline started watching (a heartbeat never seen counts from here). */
   readonly sinceMs: number;
 }
@@ -15,7 +17,9 @@ export interface HeartbeatSource {
  * A dead man's switch: something must arrive at least every `within`. With `alertname`, that is an
  * alert of that name through the webhook (Alertmanager's always-firing Watchdog, sent again every
  * `repeat_interval`): when it stops, Prometheus, its rules or Alertmanager's delivery is broken.
- * Without, a ping to `/api/v1/heartbeat/<name>` (a cron job, a second Lifeline).
+ * Without, a ping to `/api/v1/heartbeat/<name>` (a cron job, a second Lifeline); like
+ * healthchecks.io, `<name>/fail` (its POST body the reason) reports the sender unhealthy at once,
+ * until its next plain ping, and `<name>/start` is accepted and changes nothing.
  */
 export function heartbeatProbe(cfg: HeartbeatConfig, source: HeartbeatSource): Probe {
   const what = cfg.alertname !== undefined ? `${cfg.alertname} alert` : 'heartbeat ping';
@@ -28,6 +32,8 @@ export function heartbeatProbe(cfg: HeartbeatConfig, source: HeartbeatSource): P
       const age = ctx.nowMs - (last ?? source.sinceMs);
       const values: ProbeResult['values'] = last !== undefined ? { last_seen_ms: last, age_seconds: Math.round(age / 1000) } : {};
       const every = formatDuration(cfg.within);
+      const failed = cfg.alertname === undefined ? source.failure(cfg.name) : undefined;
+      if (failed) return Promise.resolve({ up: false, summary: `the sender reports it is not healthy (${formatDuration(Math.max(0, ctx.nowMs - failed.atMs))} ago): ${failed.reason || 'no reason given'}`, phases: {}, values });
       if (age <= cfg.within) {
         return Promise.resolve({ up: true, summary: last !== undefined ? `last ${what} ${formatDuration(age)} ago (expected every ${every})` : `waiting for the first ${what} (expected every ${every})`, phases: {}, values });
       }

@@ -10,5 +10,5 @@ import { createProbe } from '../../../src/probes/registry.js';
 const [yaml = '', timeout = '2000'] = process.argv.slice(2);
 const cfg = parseConfig(`probes:\n  targets:\n    - ${yaml}\n`, 'probe.yaml', {}).probes.targets[0] as ProbeConfig;
 const timeoutMs = Number(timeout);
-const result = await createProbe(cfg, { heartbeats: { last: () => undefined, sinceMs: Date.now() } }).run({ signal: AbortSignal.timeout(timeoutMs), timeoutMs, nowMs: Date.now() });
+const result = await createProbe(cfg, { heartbeats: { last: () => undefined, failure: () => undefined, sinceMs: Date.now() } }).run({ signal: AbortSignal.timeout(timeoutMs), timeoutMs, nowMs: Date.now() });
 process.stdout.write(`${JSON.stringify(result)}\n`);
