@@ -7,19 +7,23 @@ import { loadConfig } from './config/load.js';
 import { configJsonSchema } from './config/schema.js';
 import { LifelineError, describeError } from './errors.js';
 import { createLogger } from './observability/logger.js';
+import { TEST_CHANNELS, testNotify, type TestChannel } from './testNotify.js';
 import { systemClock } from './util/clock.js';
 
 const USAGE = `Usage:
   lifeline run --config FILE           run the relay
   lifeline check-config --config FILE  validate a config file and exit (non-zero on problems)
   lifeline schema                      print the JSON Schema of the config file
+  lifeline test-notify --config FILE --channel email|sms [--to PERSON]
+                                       send a real test message through a channel and say what
+                                       failed and how to fix it (default: everyone with that contact)
 `;
 
 /** Entry point: parses the command line, returns the exit code (or never returns for `run`). */
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' }, channel: { type: 'string' }, to: { type: 'string' } } });
   } catch (err) {
     process.stderr.write(`lifeline: ${describeError(err)}\n${USAGE}`);
     return 2;
@@ -33,7 +37,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     process.stdout.write(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
     return 0;
   }
-  if (command !== 'run' && command !== 'check-config') {
+  if (command !== 'run' && command !== 'check-config' && command !== 'test-notify') {
     process.stderr.write(`lifeline: unknown command "${command}"\n${USAGE}`);
     return 2;
   }
@@ -52,6 +56,16 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   if (command === 'check-config') {
     process.stdout.write(`${file}: configuration is valid\n`);
     return 0;
+  }
+  if (command === 'test-notify') {
+    const channel = parsed.values.channel;
+    if (!TEST_CHANNELS.includes(channel as TestChannel)) {
+      process.stderr.write(`lifeline: test-notify needs --channel ${TEST_CHANNELS.join(' or ')}${channel !== undefined ? ` (not "${channel}")` : ''}\n${USAGE}`);
+      return 2;
+    }
+    const r = await testNotify(config, channel as TestChannel, parsed.values.to, systemClock());
+    process.stdout.write(`${r.lines.join('\n')}\n`);
+    return r.ok ? 0 : 1;
   }
   const log = createLogger(config.log.level);
   const app = await startApp({ config, clock: systemClock(), log });
