@@ -294,7 +294,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
       })
     : undefined;
   heartbeatOut?.start();
-  const cancelNote = scheduleDailyNote({ config, clock, log, outbox, alerts, incidents: escalation.incidents, schedule, ircState: () => irc?.state, poke: (d) => dispatcher.poke(d) });
+  const cancelNote = scheduleDailyNote({ config, clock, log, outbox, alerts, incidents: escalation.incidents, schedule, ircState: () => irc?.state, probes: () => probes.status(), poke: (d) => dispatcher.poke(d) });
   if (irc) {
     const notifier = ircNotifier as IrcNotifier;
     const rules = config.commands.allowed;

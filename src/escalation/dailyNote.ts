@@ -10,6 +10,7 @@ import type { AlertStore } from '../store/alerts.js';
 import type { Outbox } from '../store/outbox.js';
 import type { Clock } from '../util/clock.js';
 import type { IncidentStore } from '../store/incidents.js';
+import type { ProbeStatus } from '../probes/engine.js';
 
 // node-schedule is loaded only when a daily note is configured.
 const require = createRequire(import.meta.url);
@@ -24,10 +25,14 @@ export interface NoteDeps {
   incidents: IncidentStore;
   schedule: OnCallSchedule;
   ircState(): IrcState | undefined;
+  /** The probes and their states (none configured: empty). */
+  probes(): ReadonlyArray<Pick<ProbeStatus, 'name' | 'status'>>;
   poke(destination: string): void;
 }
 
-/** The note's text: that Lifeline is alive, what it watches, and the state of each. */
+const DAY_MS = 24 * 60 * 60_000;
+
+/** The note's text: that Lifeline is alive, what it watches, the state of each, and what failed in the last 24 h. */
 export function dailyNoteLines(d: NoteDeps): string[] {
   const now = d.clock.now();
   const st = d.ircState();
@@ -39,7 +44,21 @@ export function dailyNoteLines(d: NoteDeps): string[] {
   const counts = d.alerts.countByStatus();
   const open = d.incidents.unresolved();
   const oncall = d.schedule.shifts(now).map((s) => `${s.rotation}: ${s.person.name}`).join(', ') || 'nobody on call';
-  return [`Lifeline is alive: ${irc}; ${counts.firing} alerts firing; ${open.length} incidents open; on call ${oncall}.`];
+  const lines = [`Lifeline is alive: ${irc}; ${counts.firing} alerts firing; ${open.length} incidents open; on call ${oncall}.`];
+  const probes = d.probes();
+  if (probes.length > 0) {
+    const down = probes.filter((p) => p.status === 'down').map((p) => p.name);
+    const recent = d.alerts.probesDownSince(now - DAY_MS);
+    lines.push(
+      `Watching ${probes.length} probes: ${down.length === 0 ? 'none down now' : `${down.length} down now (${names(down)})`}; ${recent.length === 0 ? 'none went down in the last 24 h' : `went down in the last 24 h: ${names(recent)}`}.`,
+    );
+  }
+  return lines;
+}
+
+/** Up to 10 names, then how many more. */
+function names(list: readonly string[]): string {
+  return list.length <= 10 ? list.join(', ') : `${list.slice(0, 10).join(', ')} and ${list.length - 10} more`;
 }
 
 /**

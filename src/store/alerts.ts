@@ -28,6 +28,7 @@ export class AlertStore {
   private readonly counts;
   private readonly firingStmt;
   private readonly changesStmt;
+  private readonly probesDownStmt;
   private readonly receiptCount;
 
   constructor(private readonly db: Db) {
@@ -45,6 +46,7 @@ export class AlertStore {
     );
     this.firingStmt = db.prepare<[number], { fingerprint: string; alertname: string; labels: string }>("SELECT fingerprint, alertname, labels FROM alerts WHERE status = 'firing' ORDER BY updated_ms DESC LIMIT ?");
     this.changesStmt = db.prepare<[number, number], { status: string; n: number }>('SELECT status, COUNT(DISTINCT fingerprint) AS n FROM alert_events WHERE at_ms BETWEEN ? AND ? GROUP BY status');
+    this.probesDownStmt = db.prepare<[number], { fingerprint: string }>("SELECT DISTINCT fingerprint FROM alert_events WHERE status = 'firing' AND at_ms >= ? AND fingerprint LIKE 'probe:%' AND fingerprint NOT LIKE '%:warning' ORDER BY fingerprint");
     this.counts = db.prepare<[], { status: string; n: number }>('SELECT status, COUNT(*) AS n FROM alerts GROUP BY status');
     this.receiptCount = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM receipts');
   }
@@ -99,6 +101,11 @@ export class AlertStore {
       else if (r.status === 'resolved') out.resolved = r.n;
     }
     return out;
+  }
+
+  /** The probes whose down alert opened at or after `fromMs` (names, sorted). */
+  probesDownSince(fromMs: number): string[] {
+    return this.probesDownStmt.all(fromMs).map((r) => r.fingerprint.slice('probe:'.length));
   }
 
   /** Alerts by status. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import schedule from 'node-schedule';
 import { parseConfig } from '../../../src/config/load.js';
-import { scheduleDailyNote, sendDailyNote } from '../../../src/escalation/dailyNote.js';
+import { dailyNoteLines, scheduleDailyNote, sendDailyNote } from '../../../src/escalation/dailyNote.js';
 import { IncidentStore } from '../../../src/store/incidents.js';
 import type { IrcState } from '../../../src/notifiers/irc/state.js';
 import { silentLogger } from '../../../src/observability/logger.js';
@@ -28,7 +28,7 @@ daily_note: { at: "09:30", time_zone: Europe/Berlin }
   const db = openDb(':memory:');
   const outbox = new Outbox(db, 100);
   const state = { link: 'registered', connectedSinceMs: clock.now() - 3_600_000, upstream: 'up', canary: { failing: false } } as unknown as IrcState;
-  const deps = { config, clock, log: silentLogger(), outbox, alerts: new AlertStore(db), incidents: new IncidentStore(db), schedule: new OnCallSchedule(config), ircState: () => state, poke: () => undefined };
+  const deps = { config, clock, log: silentLogger(), outbox, alerts: new AlertStore(db), incidents: new IncidentStore(db), schedule: new OnCallSchedule(config), ircState: () => state, probes: () => [] as Array<{ name: string; status: 'unknown' | 'up' | 'down' }>, poke: () => undefined };
 
   it('says Lifeline is alive and what it watches, in IRC and to on-call by email', () => {
     assert.deepEqual(sendDailyNote(deps), ['irc:#alerts', 'email:alice@example.org']);
@@ -36,6 +36,22 @@ daily_note: { at: "09:30", time_zone: Europe/Berlin }
     assert.equal(irc.text, 'Lifeline is alive: IRC up 1 h, bouncer upstream up, canary ok; 0 alerts firing; 0 incidents open; on call primary: alice.');
     const mail = outbox.pending('email:alice@example.org')[0]?.message as PageMessage;
     assert.equal(mail.subject, 'Lifeline daily note: alive and watching');
+  });
+
+  it('names the probes down now and those that went down in the last 24 h', () => {
+    const alerts = new AlertStore(db);
+    const probe = (name: string, status: 'firing' | 'resolved', at: number): void => {
+      const a = { fingerprint: `probe:${name}`, status, labels: { alertname: 'ProbeDown', probe: name }, annotations: {}, startsAt: '', endsAt: '', generatorURL: '' };
+      alerts.record('default', { source: 'probe', groupKey: a.fingerprint, status, commonLabels: a.labels, truncatedAlerts: 0, alerts: [a] }, at);
+    };
+    probe('wiki', 'firing', clock.now() - 2 * 86_400_000); // two days ago: not in the note's window
+    probe('wiki', 'resolved', clock.now() - 2 * 86_400_000 + 60_000);
+    probe('vpn-portal', 'firing', clock.now() - 3_600_000);
+    probe('vpn-portal', 'resolved', clock.now() - 3_000_000);
+    probe('bouncer', 'firing', clock.now() - 600_000);
+    const lines = dailyNoteLines({ ...deps, alerts, probes: () => [{ name: 'wiki', status: 'up' }, { name: 'vpn-portal', status: 'up' }, { name: 'bouncer', status: 'down' }] });
+    assert.equal(lines[1], 'Watching 3 probes: 1 down now (bouncer); went down in the last 24 h: bouncer, vpn-portal.');
+    assert.equal(dailyNoteLines(deps).length, 1, 'no probes, no probe line');
   });
 
   it('is scheduled with node-schedule at the configured local time', () => {
