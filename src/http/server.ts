@@ -184,7 +184,8 @@ export async function startHttpServer(deps: HttpDeps): Promise<HttpServer> {
   const heartbeat = async (path: string, req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (req.method !== 'GET' && req.method !== 'POST' && req.method !== 'HEAD') return reject(res, 405, 'method_not_allowed', 'ping with GET or POST', { allow: 'GET, POST' });
     if (!authorized(req.headers.authorization)) return reject(res, 401, 'unauthorized', 'missing or wrong credentials (the same as the webhook\'s)');
-    const m = /^(.+?)(?:\/(start|fail))?$/.exec(path) as RegExpExecArray;
+    const m = /^(.+?)(?:\/(start|fail))?$/.exec(path);
+    if (!m) return reject(res, 404, 'unknown_heartbeat', 'ping /api/v1/heartbeat/<name> (with /start or /fail for those pings)');
     const name = m[1] as string;
     let ping: HeartbeatPing = { kind: 'success' };
     if (m[2] === 'start') ping = { kind: 'start' };

@@ -261,6 +261,7 @@ describe('probes against real servers on loopback (integration)', function () {
       const ping = await fetch(`http://127.0.0.1:${port}/api/v1/heartbeat/cron`, { method: 'POST' });
       assert.equal(ping.status, 200);
       assert.equal((await fetch(`http://127.0.0.1:${port}/api/v1/heartbeat/nope`, { method: 'POST' })).status, 404);
+      assert.equal((await fetch(`http://127.0.0.1:${port}/api/v1/heartbeat/`, { method: 'POST' })).status, 404, 'no name: 404, not a 500');
       assert.match(app.probes.status().find((p) => p.name === 'cron')!.last?.summary ?? 'waiting', /^(last heartbeat ping|waiting for the first)/);
       await prom.proc?.stop();
       const broken = await waitFor('the heartbeat alert', () => app.alerts.firing(10).find((a) => a.name === 'ProbeDown' && a.instance === 'pipeline'), 30_000, 200);
