@@ -75,10 +75,12 @@ describe('lifeline CLI', function () {
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
   });
 
-  it('ships a Watchdog rule and Alertmanager routes that promtool and amtool accept', () => {
+  it('ships Prometheus rules (Watchdog, memory pressure, OOM kills, OpenVPN capacity) and Alertmanager routes that promtool and amtool accept; the rules fire as their tests say', () => {
     const rules = spawnSync('promtool', ['check', 'rules', 'config/examples/prometheus-watchdog.rules.yml'], { encoding: 'utf8' });
     assert.equal(rules.status, 0, rules.stdout + rules.stderr);
-    assert.match(rules.stdout, /SUCCESS: 1 rules found/);
+    assert.match(rules.stdout, /SUCCESS: 9 rules found/);
+    const fire = spawnSync('promtool', ['test', 'rules', 'prometheus-watchdog.rules.test.yml'], { encoding: 'utf8', cwd: 'config/examples' });
+    assert.equal(fire.status, 0, fire.stdout + fire.stderr);
     const am = spawnSync('amtool', ['check-config', 'config/examples/alertmanager-lifeline.yml'], { encoding: 'utf8' });
     assert.equal(am.status, 0, am.stdout + am.stderr);
     assert.match(am.stdout, /SUCCESS/);
