@@ -3,7 +3,7 @@ import { Commands } from './commands/commands.js';
 import { IrcCommands, commandMessage } from './commands/irc.js';
 import { smsCommand } from './commands/sms.js';
 import type { Config } from './config/schema.js';
-import { ErrorCodes, LifelineError, describeError } from './errors.js';
+import { ErrorCodes, LifelineError, NotifyError, describeError } from './errors.js';
 import { scheduleDailyNote } from './escalation/dailyNote.js';
 import { HeartbeatOut } from './observability/heartbeatOut.js';
 import { EscalationEngine } from './escalation/engine.js';
@@ -108,6 +108,8 @@ export async function startApp(ctx: AppContext): Promise<App> {
   const health = new ChannelHealth();
   const schedule = new OnCallSchedule(config);
   const pagingNotifiers = new Map<PagingChannel, Notifier>([...(email ? [['email', email] as const] : []), ...(sms ? [['sms', sms] as const] : [])]);
+  /** Paging channels whose last failure was Lifeline's configuration (cleared by their next delivery). */
+  const misconfigured = new Set<PagingChannel>();
   const faults = new FaultReporter({ clock, log, schedule, formatter, channels: pagingNotifiers, name: `Lifeline on ${hostname()}` });
 
   const dispatcher = new Dispatcher(outbox, notifiers, formatter, config.outbox, clock, log, {
@@ -116,12 +118,18 @@ export async function startApp(ctx: AppContext): Promise<App> {
       metrics.sentLines.inc({ destination }, lines);
       const ch = pagingChannelOf(destination);
       if (ch) health.delivered(ch);
+      if (ch && misconfigured.delete(ch) && misconfigured.size === 0) faults.clear('notifier_misconfigured');
     },
-    failed: (destination, retryable) => {
+    failed: (destination, retryable, err) => {
       metrics.deliveryFailures.inc({ destination, retryable: String(retryable) });
       // Only paging channels feed failover: an IRC failure is the path rule's business.
       const ch = pagingChannelOf(destination);
       if (ch) health.failed(ch);
+      // Bad credentials are Lifeline's own fault: reported once, through the other channels.
+      if (ch && err instanceof NotifyError && err.misconfigured !== undefined) {
+        misconfigured.add(ch);
+        faults.raise('notifier_misconfigured', `${ch}: ${describeError(err)}; fix ${err.misconfigured}, then check with "lifeline test-notify --channel ${ch}"`);
+      }
     },
     workerFault: (destination, err) => {
       const kind = (err as { code?: unknown } | undefined)?.code?.toString().startsWith('SQLITE_') ? 'store_write' : 'delivery_worker';
@@ -204,7 +212,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
   liveLabelledGauge(metrics.registry, 'lifeline_delivery_worker_faulted', '1 for each destination whose delivery worker is failing now (store errors such as a full disk); it retries with backoff.', 'destination', () =>
     Object.fromEntries([...dispatcher.faults().keys()].map((d) => [d, 1])),
   );
-  liveLabelledGauge(metrics.registry, 'lifeline_fault', "1 for each of Lifeline's own faults active now (store_write, delivery_worker).", 'kind', () => Object.fromEntries(faults.list().map((f) => [f.kind, 1])));
+  liveLabelledGauge(metrics.registry, 'lifeline_fault', "1 for each of Lifeline's own faults active now (store_write, delivery_worker, network_cut_off, notifier_misconfigured).", 'kind', () => Object.fromEntries(faults.list().map((f) => [f.kind, 1])));
   liveLabelledGauge(metrics.registry, 'lifeline_alerts', 'Stored alerts by state.', 'state', () => ({ ...alerts.countByStatus() }));
 
   // Commands from IRC and SMS, one set.

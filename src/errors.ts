@@ -29,11 +29,14 @@ export class NotifyError extends Error {
   readonly retryable: boolean;
   /** Earliest time the sender may try again (e.g. from Retry-After), in ms since the epoch. */
   readonly retryAfterMs: number | undefined;
-  constructor(message: string, opts: { retryable: boolean; retryAfterMs?: number; cause?: unknown }) {
+  /** The config keys to fix when the failure is Lifeline's configuration (bad credentials), not the recipient or the network. */
+  readonly misconfigured: string | undefined;
+  constructor(message: string, opts: { retryable: boolean; retryAfterMs?: number; misconfigured?: string; cause?: unknown }) {
     super(message, { cause: opts.cause });
     this.name = 'NotifyError';
     this.retryable = opts.retryable;
     this.retryAfterMs = opts.retryAfterMs;
+    this.misconfigured = opts.misconfigured;
   }
 }
 

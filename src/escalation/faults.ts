@@ -7,12 +7,13 @@ import { describeError } from '../errors.js';
 import { PAGING_CHANNELS, type PagingChannel } from './channels.js';
 
 /** Lifeline's own faults: each is reported as Lifeline's, never as an outage of what it watches. */
-export type FaultKind = 'store_write' | 'delivery_worker' | 'network_cut_off';
+export type FaultKind = 'store_write' | 'delivery_worker' | 'network_cut_off' | 'notifier_misconfigured';
 
 const WHAT: Readonly<Record<FaultKind, string>> = {
   store_write: 'cannot write its state database',
   delivery_worker: 'cannot move notifications out of its queue',
   network_cut_off: 'is cut off from the network it probes from',
+  notifier_misconfigured: 'cannot page through a channel as configured',
 };
 
 /** A fault now active. */

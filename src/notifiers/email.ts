@@ -92,7 +92,7 @@ export function classifySmtpError(err: unknown): NotifyError {
   const e = err as { code?: string; responseCode?: number; message?: string };
   const msg = `SMTP: ${e.message ?? String(err)}`;
   if (e.code === 'EAUTH' || e.responseCode === 535) {
-    return new NotifyError(`${msg} (authentication failed: check email.username and email.password)`, { retryable: false, cause: err });
+    return new NotifyError(`${msg} (authentication failed: check email.username and email.password)`, { retryable: false, misconfigured: 'email.username and email.password', cause: err });
   }
   if (typeof e.responseCode === 'number') {
     return new NotifyError(msg, { retryable: e.responseCode >= 400 && e.responseCode < 500, cause: err });

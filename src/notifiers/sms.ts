@@ -96,8 +96,10 @@ export class SmsNotifier extends AlwaysReadyNotifier {
       const secs = Number(Array.isArray(ra) ? ra[0] : ra);
       return new NotifyError(msg, { retryable: true, retryAfterMs: Number.isFinite(secs) ? this.clock.now() + secs * 1000 : undefined, cause: err });
     }
+    // Twilio: 401/20003 bad credentials; 21212, 21606, 21659: the From number cannot send.
+    const keys = status === 401 ? 'sms.account_sid and sms.auth_token' : [21212, 21606, 21659].includes(Number(e.code)) ? 'sms.from' : undefined;
     const hint = status === 401 ? ': check sms.account_sid and sms.auth_token' : '';
-    return new NotifyError(`${msg}${hint}`, { retryable: false, cause: err });
+    return new NotifyError(`${msg}${hint}`, { retryable: false, ...(keys !== undefined ? { misconfigured: keys } : {}), cause: err });
   }
 
 }

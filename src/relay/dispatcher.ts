@@ -16,7 +16,7 @@ const MAX_SETTLE_MS = 2_000;
 export interface DispatchObserver {
   /** An entry was handed over (what that proves: Notifier.sentMeans). */
   sent(destination: string, kind: string, lines: number): void;
-  failed(destination: string, retryable: boolean): void;
+  failed(destination: string, retryable: boolean, err: unknown): void;
   /** A worker hit an error of its own (e.g. the store cannot be written); undefined when it recovered. */
   workerFault?(destination: string, err: unknown): void;
 }
@@ -198,7 +198,7 @@ export class Dispatcher {
   private async failed(destination: string, notifier: Notifier, entry: OutboxEntry, err: unknown, w: WorkerState): Promise<void> {
     const retryable = !(err instanceof NotifyError) || err.retryable;
     this.outbox.recordFailure(entry.id, describeError(err));
-    this.observer?.failed(destination, retryable);
+    this.observer?.failed(destination, retryable, err);
     // Pages (email, SMS) stop being retried past the deadline: by then escalation has moved on.
     const expired = !notifier.digestsBacklog && this.clock.now() - entry.createdMs > this.cfg.page_deadline;
     if (!retryable || expired) {

@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { selfSignedCert } from './harness/certs.js';
+import { freePort, startInProcess, testConfigYaml } from './harness/lifeline.js';
+import { pagingYaml } from './harness/paging.js';
+import { tempDir, waitFor } from './harness/procs.js';
+import { SmtpSink } from './harness/smtpSink.js';
+import { TwilioStandIn } from './harness/twilioStandIn.js';
+import { groupPayload, postWebhook } from './harness/webhook.js';
+
+/**
+ * A paging channel Lifeline cannot use as configured (a wrong Twilio token) is Lifeline's own
+ * fault: reported once, by the channel that works, visible in the status API and /metrics.
+ */
+describe('a misconfigured notifier is a Lifeline fault (integration)', function () {
+  this.timeout(60_000);
+
+  it('a wrong Twilio token: the page fails with 401, on-call gets one LIFELINE FAULT email naming the keys to fix', async () => {
+    const tmp = tempDir('notifier-fault');
+    const cert = selfSignedCert(tmp.dir);
+    const sink = await SmtpSink.start(cert);
+    const twilio = await TwilioStandIn.start();
+    const port = await freePort();
+    const paging = pagingYaml({ smtpPort: sink.port, caFile: cert.certFile, twilio, extra: '  policies:\n    - { name: now, steps: [{ after: 0s, notify: [sms] }] }\n' }).replace(`auth_token: ${twilio.authToken}`, 'auth_token: 0123456789abcdef0123456789abcdef');
+    const app = await startInProcess(testConfigYaml({ httpPort: port, dbPath: join(tmp.dir, 'l.db'), extra: paging }));
+    try {
+      assert.equal(await postWebhook(port, groupPayload('DiskFull', 1)), 200);
+      const mail = await waitFor('the fault email', () => sink.received.find((m) => /^LIFELINE FAULT/.test(m.mail.subject ?? '')), 30_000, 50);
+      assert.match(mail.mail.subject ?? '', /^LIFELINE FAULT: Lifeline on .+ cannot page through a channel as configured$/);
+      assert.match(mail.mail.text ?? '', /sms: Twilio: .*\(code 20003\): check sms\.account_sid and sms\.auth_token; fix sms\.account_sid and sms\.auth_token, then check with "lifeline test-notify --channel sms"/);
+      assert.equal(twilio.received.length, 0, 'nothing was accepted with the wrong token');
+      const status = (await (await fetch(`http://127.0.0.1:${port}/api/v1/status`)).json()) as { faults: Array<{ kind: string }> };
+      assert.deepEqual(status.faults.map((f) => f.kind), ['notifier_misconfigured']);
+      assert.match(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(), /^lifeline_fault\{kind="notifier_misconfigured"\} 1$/m);
+      // A second failing page does not report the fault again.
+      assert.equal(await postWebhook(port, groupPayload('DiskFull2', 1)), 200);
+      await new Promise((r) => setTimeout(r, 2_000));
+      assert.equal(sink.received.filter((m) => /^LIFELINE FAULT/.test(m.mail.subject ?? '')).length, 1, 'reported once');
+    } finally {
+      await app.stop();
+      await twilio.stop();
+      await sink.stop();
+      tmp.remove();
+    }
+  });
+});
