@@ -50,6 +50,9 @@ import { formatDuration } from './config/duration.js';
 /** How often the wall clock is checked for steps (escalation also checks before each pass). */
 const CLOCK_CHECK_MS = 5_000;
 
+/** A clock-step fault stays listed this long after the last step (monotonic), then clears. */
+const CLOCK_FAULT_MS = 60 * 60_000;
+
 /** What the app is assembled from; tests pass their own clock, logger or IRC client factory. */
 export interface AppContext {
   config: Config;
@@ -144,11 +147,22 @@ export async function startApp(ctx: AppContext): Promise<App> {
   const maintenance = new MaintenanceWindows(config.maintenance);
   // Wall-clock steps: stored times that measure waits are moved by the step (store/rebase.ts).
   const clockWatch = new ClockStepWatcher(clock);
+  let lastStepMono: number | undefined;
   const checkClock = (): boolean => {
     const step = clockWatch.check();
-    if (step === 0) return false;
+    if (step === 0) {
+      if (lastStepMono !== undefined && clock.monotonic() - lastStepMono > CLOCK_FAULT_MS) {
+        lastStepMono = undefined;
+        faults.clear('clock_step');
+      }
+      return false;
+    }
     const rows = rebaseTimes(db, step, clock.now());
-    log.warn({ event: 'clock_step', step_ms: step, rows }, `the wall clock stepped ${step > 0 ? 'forward' : 'back'} ${formatDuration(Math.abs(step))}; ${rows} stored time(s) moved with it so every wait keeps its length`);
+    const words = `the wall clock stepped ${step > 0 ? 'forward' : 'back'} ${formatDuration(Math.abs(step))}`;
+    log.warn({ event: 'clock_step', step_ms: step, rows }, `${words}; ${rows} stored time(s) moved with it so every wait keeps its length`);
+    // Once per hour at most: the host's time keeping is broken (NTP, an operator, a resumed VM).
+    lastStepMono = clock.monotonic();
+    faults.raise('clock_step', `${words} at ${new Date(clock.now()).toISOString()}; waits were kept, but check the host's time sync (chrony/ntpd): on-call schedules and quiet hours follow the wall clock`);
     return true;
   };
   const escalation = new EscalationEngine({
@@ -212,7 +226,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
   liveLabelledGauge(metrics.registry, 'lifeline_delivery_worker_faulted', '1 for each destination whose delivery worker is failing now (store errors such as a full disk); it retries with backoff.', 'destination', () =>
     Object.fromEntries([...dispatcher.faults().keys()].map((d) => [d, 1])),
   );
-  liveLabelledGauge(metrics.registry, 'lifeline_fault', "1 for each of Lifeline's own faults active now (store_write, delivery_worker, network_cut_off, notifier_misconfigured).", 'kind', () => Object.fromEntries(faults.list().map((f) => [f.kind, 1])));
+  liveLabelledGauge(metrics.registry, 'lifeline_fault', "1 for each of Lifeline's own faults active now (store_write, delivery_worker, network_cut_off, notifier_misconfigured, clock_step).", 'kind', () => Object.fromEntries(faults.list().map((f) => [f.kind, 1])));
   liveLabelledGauge(metrics.registry, 'lifeline_alerts', 'Stored alerts by state.', 'state', () => ({ ...alerts.countByStatus() }));
 
   // Commands from IRC and SMS, one set.

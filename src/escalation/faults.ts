@@ -7,13 +7,14 @@ import { describeError } from '../errors.js';
 import { PAGING_CHANNELS, type PagingChannel } from './channels.js';
 
 /** Lifeline's own faults: each is reported as Lifeline's, never as an outage of what it watches. */
-export type FaultKind = 'store_write' | 'delivery_worker' | 'network_cut_off' | 'notifier_misconfigured';
+export type FaultKind = 'store_write' | 'delivery_worker' | 'network_cut_off' | 'notifier_misconfigured' | 'clock_step';
 
 const WHAT: Readonly<Record<FaultKind, string>> = {
   store_write: 'cannot write its state database',
   delivery_worker: 'cannot move notifications out of its queue',
   network_cut_off: 'is cut off from the network it probes from',
   notifier_misconfigured: 'cannot page through a channel as configured',
+  clock_step: 'saw its wall clock step',
 };
 
 /** A fault now active. */

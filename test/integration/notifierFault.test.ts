@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { selfSignedCert } from './harness/certs.js';
+import { startApp } from '../../src/app.js';
+import { parseConfig } from '../../src/config/load.js';
+import { silentLogger } from '../../src/observability/logger.js';
+import { systemClock, type Clock } from '../../src/util/clock.js';
 import { freePort, startInProcess, testConfigYaml } from './harness/lifeline.js';
 import { pagingYaml } from './harness/paging.js';
 import { tempDir, waitFor } from './harness/procs.js';
@@ -12,7 +16,7 @@ import { groupPayload, postWebhook } from './harness/webhook.js';
  * A paging channel Lifeline cannot use as configured (a wrong Twilio token) is Lifeline's own
  * fault: reported once, by the channel that works, visible in the status API and /metrics.
  */
-describe('a misconfigured notifier is a Lifeline fault (integration)', function () {
+describe('Lifeline\'s own faults: a misconfigured notifier, a clock step (integration)', function () {
   this.timeout(60_000);
 
   it('a wrong Twilio token: the page fails with 401, on-call gets one LIFELINE FAULT email naming the keys to fix', async () => {
@@ -35,6 +39,37 @@ describe('a misconfigured notifier is a Lifeline fault (integration)', function 
       // A second failing page does not report the fault again.
       assert.equal(await postWebhook(port, groupPayload('DiskFull2', 1)), 200);
       await new Promise((r) => setTimeout(r, 2_000));
+      assert.equal(sink.received.filter((m) => /^LIFELINE FAULT/.test(m.mail.subject ?? '')).length, 1, 'reported once');
+    } finally {
+      await app.stop();
+      await twilio.stop();
+      await sink.stop();
+      tmp.remove();
+    }
+  });
+
+  it('a wall-clock step is reported once as a Lifeline fault, by email and SMS, and listed in the status API', async () => {
+    const tmp = tempDir('clock-fault');
+    const cert = selfSignedCert(tmp.dir);
+    const sink = await SmtpSink.start(cert);
+    const twilio = await TwilioStandIn.start();
+    const port = await freePort();
+    // The real clock, whose wall time the test can step (as NTP or an operator would).
+    const real = systemClock();
+    let offset = 0;
+    const clock: Clock = { ...real, now: () => real.now() + offset };
+    const config = parseConfig(testConfigYaml({ httpPort: port, dbPath: join(tmp.dir, 'l.db'), extra: pagingYaml({ smtpPort: sink.port, caFile: cert.certFile, twilio }) }), 't.yaml', {});
+    const app = await startApp({ config, clock, log: silentLogger() });
+    try {
+      offset = 3 * 3_600_000;
+      const mail = await waitFor('the fault email', () => sink.received.find((m) => /^LIFELINE FAULT/.test(m.mail.subject ?? '')), 20_000, 50);
+      assert.match(mail.mail.subject ?? '', /^LIFELINE FAULT: Lifeline on .+ saw its wall clock step$/);
+      assert.match(mail.mail.text ?? '', /the wall clock stepped forward 3 ?h at \d{4}-.+; waits were kept, but check the host's time sync/);
+      await waitFor('the fault SMS', () => twilio.received.find((m) => /LIFELINE FAULT/.test(m.body)), 10_000, 50);
+      const status = (await (await fetch(`http://127.0.0.1:${port}/api/v1/status`)).json()) as { faults: Array<{ kind: string }> };
+      assert.deepEqual(status.faults.map((f) => f.kind), ['clock_step']);
+      offset += 3_600_000; // a second step within the hour: no second page
+      await new Promise((r) => setTimeout(r, 6_000));
       assert.equal(sink.received.filter((m) => /^LIFELINE FAULT/.test(m.mail.subject ?? '')).length, 1, 'reported once');
     } finally {
       await app.stop();
