@@ -59,3 +59,32 @@ export async function healthyAndReady(base: string, ctx: ProbeRunContext, tlsVer
   }
   return undefined;
 }
+
+/** One sample of an instant query's vector: its labels and value (as Prometheus writes it). */
+export interface QuerySample {
+  metric: Record<string, string>;
+  value: string;
+}
+
+/**
+ * A Prometheus instant query (`/api/v1/query`, shared by the prometheus and memory probes): the
+ * answer and its samples, or the probe result that says why there are none (`answered`: false
+ * when Prometheus did not answer at all).
+ */
+export async function instantQuery(
+  base: string,
+  expr: string,
+  ctx: ProbeRunContext,
+  tlsVerify: boolean,
+  values: ProbeResult['values'] = {},
+): Promise<{ ok: true; g: Extract<Got, { ok: true }>; samples: QuerySample[] } | { ok: false; answered: boolean; result: ProbeResult }> {
+  const g = await httpGet(`${base}/api/v1/query?query=${encodeURIComponent(expr)}`, ctx, tlsVerify);
+  if (!g.ok) return { ok: false, answered: false, result: g.result };
+  if (g.status !== 200) return { ok: false, answered: true, result: down(g, `Prometheus answered HTTP ${g.status} to the query ${expr}: ${g.body.trim().slice(0, 120)}`, values) };
+  const j = parseJson(g, '/api/v1/query');
+  if (!j.ok) return { ok: false, answered: true, result: down(g, j.why, values) };
+  const result = (j.value as { data?: { result?: unknown } }).data?.result;
+  if (!Array.isArray(result)) return { ok: false, answered: true, result: down(g, '/api/v1/query answered without data.result', values) };
+  const samples = (result as Array<{ metric?: Record<string, string>; value?: [number, string] }>).flatMap((r) => (r.value?.[1] !== undefined ? [{ metric: r.metric ?? {}, value: r.value[1] }] : []));
+  return { ok: true, g, samples };
+}

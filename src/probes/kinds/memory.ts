@@ -3,7 +3,7 @@ import type { ProbeConfig } from '../../config/probeSchema.js';
 import { formatDuration } from '../../config/duration.js';
 import type { Probe, ProbeResult, ProbeRunContext } from '../probe.js';
 import { phasesOf } from './http.js';
-import { down, httpGet, parseJson } from './httpGet.js';
+import { down, httpGet, instantQuery } from './httpGet.js';
 
 type MemoryConfig = Extract<ProbeConfig, { kind: 'memory' }>;
 
@@ -69,24 +69,19 @@ function viaPrometheus(cfg: MemoryConfig, evaluate: ReturnType<typeof memoryEval
     kind: 'memory',
     target: `${base} instance=${instance}`,
     async run(ctx: ProbeRunContext): Promise<ProbeResult> {
-      const g = await httpGet(`${base}/api/v1/query?query=${encodeURIComponent(query)}`, ctx, cfg.tls_verify);
-      if (!g.ok) return { ...g.result, summary: `Prometheus unresponsive: ${g.result.summary}` };
-      if (g.status !== 200) return down(g, `Prometheus answered HTTP ${g.status} to the memory query: ${g.body.trim().slice(0, 120)}`);
-      const j = parseJson(g, '/api/v1/query');
-      if (!j.ok) return down(g, j.why);
-      const result = (j.value as { data?: { result?: Array<{ metric?: Record<string, string>; value?: [number, string] }> } }).data?.result;
-      if (!Array.isArray(result)) return down(g, '/api/v1/query answered without data.result');
+      const q = await instantQuery(base, query, ctx, cfg.tls_verify);
+      if (!q.ok) return q.answered ? q.result : { ...q.result, summary: `Prometheus unresponsive: ${q.result.summary}` };
       const values = new Map<string, number>();
-      for (const r of result) {
-        const name = r.metric?.['__name__'];
-        const v = Number(r.value?.[1]);
+      for (const r of q.samples) {
+        const name = r.metric['__name__'];
+        const v = Number(r.value);
         if (name !== undefined && Number.isFinite(v) && v >= 0) values.set(name, v);
       }
       const missing = NEEDED.filter((k) => !values.has(k));
       const readings: Readings = missing.length > 0
         ? { ok: false, why: `Prometheus has no ${missing.join(' or ')} for instance="${instance}" (not scraped in the last 5 min, or another instance label)` }
         : { ok: true, values };
-      return { ...evaluate(readings, ctx.nowMs), phases: phasesOf(g.res.timings) };
+      return { ...evaluate(readings, ctx.nowMs), phases: phasesOf(q.g.res.timings) };
     },
   };
 }

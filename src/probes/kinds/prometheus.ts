@@ -1,7 +1,7 @@
 import type { ProbeConfig } from '../../config/probeSchema.js';
 import { formatDuration, parseDuration } from '../../config/duration.js';
 import { ms, type Probe, type ProbeResult, type ProbeRunContext } from '../probe.js';
-import { down, healthyAndReady, httpGet, parseJson } from './httpGet.js';
+import { down, healthyAndReady, httpGet, instantQuery, parseJson } from './httpGet.js';
 import { phasesOf } from './http.js';
 
 type PrometheusConfig = Extract<ProbeConfig, { kind: 'prometheus' }>;
@@ -61,12 +61,10 @@ export function prometheusProbe(cfg: PrometheusConfig): Probe {
       if (failing.length > cfg.max_targets_down) return down(g, `${failing.length} of ${targets.length} scrape targets down: ${failing.slice(0, 3).join('; ')}${failing.length > 3 ? ' …' : ''}`, values);
       const pending: string[] = [];
       for (const [i, q] of cfg.queries.entries()) {
-        const r = await httpGet(`${base}/api/v1/query?query=${encodeURIComponent(q.expr)}`, ctx, cfg.tls_verify);
-        if (!r.ok) return r.result;
-        const qj = parseJson(r, '/api/v1/query');
-        if (!qj.ok) return down(r, qj.why, values);
-        const res = (qj.value as { data?: { result?: Array<{ value?: [number, string] }> } }).data?.result;
-        const sample = Array.isArray(res) ? res[0]?.value?.[1] : undefined;
+        const qr = await instantQuery(base, q.expr, ctx, cfg.tls_verify, values);
+        if (!qr.ok) return qr.result;
+        const r = qr.g;
+        const sample = qr.samples[0]?.value;
         if (sample === undefined) return down(r, `query ${q.expr} returned no data`, values);
         const v = Number(sample);
         if (compare(v, q.op, q.value)) {
