@@ -10,6 +10,7 @@ import { EscalationEngine } from './escalation/engine.js';
 import { pagingChannelOf } from './escalation/channels.js';
 import { ChannelHealth } from './escalation/health.js';
 import { startHttpServer, type HttpServer } from './http/server.js';
+import { buildStatus } from './http/status.js';
 import { ConsoleNotifier } from './notifiers/console.js';
 import { EmailNotifier } from './notifiers/email.js';
 import { Formatter } from './notifiers/format.js';
@@ -113,7 +114,9 @@ export async function startApp(ctx: AppContext): Promise<App> {
   const pagingNotifiers = new Map<PagingChannel, Notifier>([...(email ? [['email', email] as const] : []), ...(sms ? [['sms', sms] as const] : [])]);
   /** Paging channels whose last failure was Lifeline's configuration (cleared by their next delivery). */
   const misconfigured = new Set<PagingChannel>();
-  const faults = new FaultReporter({ clock, log, schedule, formatter, channels: pagingNotifiers, name: `Lifeline on ${hostname()}` });
+  const lifelineName = `Lifeline on ${hostname()}`;
+  const startedMs = clock.now();
+  const faults = new FaultReporter({ clock, log, schedule, formatter, channels: pagingNotifiers, name: lifelineName });
 
   const dispatcher = new Dispatcher(outbox, notifiers, formatter, config.outbox, clock, log, {
     sent: (destination, kind, lines) => {
@@ -165,6 +168,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
     faults.raise('clock_step', `${words} at ${new Date(clock.now()).toISOString()}; waits were kept, but check the host's time sync (chrony/ntpd): on-call schedules and quiet hours follow the wall clock`);
     return true;
   };
+  const ircPath = irc ? ircPathMonitor(irc) : undefined;
   const escalation = new EscalationEngine({
     checkClock: () => void checkClock(),
     config,
@@ -175,7 +179,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
     log,
     health,
     poke: (d) => dispatcher.poke(d),
-    path: irc ? ircPathMonitor(irc) : undefined,
+    path: ircPath,
     pathOutageEnded: (o) => queueOutageSummaries({ alerts, outbox, clock, destinations: ircDestinations, poke: (d) => dispatcher.poke(d) }, o),
   });
 
@@ -279,19 +283,34 @@ export async function startApp(ctx: AppContext): Promise<App> {
       const { storeOk, failing } = readiness();
       return {
         ready: storeOk && failing.length === 0,
-        checks: { store: storeOk ? 'ok' : 'unavailable', delivery: failing.length === 0 ? 'ok' : failing, config: 'loaded', irc: irc ? irc.state.link : 'not configured' },
+        checks: {
+          store: storeOk ? 'ok' : 'unavailable',
+          delivery: failing.length === 0 ? 'ok' : failing,
+          config: 'loaded',
+          irc: irc ? irc.state.link : 'not configured',
+          // Lifeline's own faults are listed here; only the store and delivery decide readiness.
+          faults: faults.list().map((f) => `${f.kind}: ${f.detail}`),
+        },
       };
     },
     oncall: () => ({
       oncall: schedule.shifts(clock.now()).map((sh) => ({ rotation: sh.rotation, person: sh.person.name, until: new Date(sh.untilMs).toISOString(), override: sh.override })),
     }),
-    status: () => ({
-      irc: irc ? irc.state : null,
-      outbox: { pending: outbox.pendingCount() },
-      alerts: alerts.countByStatus(),
-      probes: probes.status(),
-      faults: faults.list(),
-    }),
+    status: () =>
+      buildStatus({
+        name: lifelineName,
+        nowMs: () => clock.now(),
+        startedMs,
+        irc: () => irc?.state,
+        path: ircPath,
+        faults: () => faults.list(),
+        outboxPending: () => outbox.pendingCount(),
+        alertCounts: () => ({ ...alerts.countByStatus() }),
+        probes: () => probes.status(),
+        incidents: escalation.incidents,
+        schedule,
+        channels: () => [...pagingNotifiers.keys()].map((channel) => ({ channel, healthy: health.healthy(channel), misconfigured: misconfigured.has(channel) })),
+      }),
   });
   } catch (err) {
     await irc?.stop();

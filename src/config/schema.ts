@@ -40,6 +40,7 @@ const httpSchema = z.strictObject({
   /** Largest accepted webhook body in bytes; larger ones get 413 without being read. */
   body_limit: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
   auth: authSchema.prefault({ type: 'none' }),
+  status_auth: z.strictObject({ username: z.string().min(1), password: secret }).optional(),
 });
 
 const storeSchema = z.strictObject({

@@ -6,6 +6,8 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { parseWebhookPayloadYielding, type GroupNotification } from '../sources/alertmanager.js';
 import { makeAuthCheck } from './auth.js';
+import type { StatusReport } from './status.js';
+import { renderStatusPage } from './statusPage.js';
 
 /*
  * Plain node:http rather than a framework: five routes, and every byte of behaviour on the webhook
@@ -25,7 +27,7 @@ export interface HttpDeps {
   heartbeat?(name: string, ping: HeartbeatPing): boolean;
   /** Twilio's inbound SMS webhook; undefined when sms.inbound_url is not configured. */
   smsInbound?: (form: Record<string, string>, signature: string | undefined) => { status: number; body: string };
-  status(): unknown;
+  status(): StatusReport;
   /** Who is on call now, per rotation. */
   oncall(): unknown;
 }
@@ -111,6 +113,8 @@ function readBody(req: IncomingMessage, res: ServerResponse, limit: number, tooL
 export async function startHttpServer(deps: HttpDeps): Promise<HttpServer> {
   const { config, log, metrics } = deps;
   const authorized = makeAuthCheck(config.http.auth);
+  const statusAuth = config.http.status_auth;
+  const statusAuthOk = statusAuth ? makeAuthCheck({ type: 'basic', ...statusAuth }) : () => true;
   const routes = new Set(config.routes.map((r) => r.name));
   const limit = config.http.body_limit;
   const count = (result: string): void => metrics.webhookRequests.inc({ result });
@@ -231,7 +235,17 @@ export async function startHttpServer(deps: HttpDeps): Promise<HttpServer> {
       return webhook(route, req, res);
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return reject(res, 405, 'method_not_allowed', 'use GET', { allow: 'GET, HEAD' });
+    // The status page and APIs: behind their own basic auth when http.status_auth is set.
+    if ((path === '/' || path === '/api/v1/status' || path === '/api/v1/oncall') && !statusAuthOk(req.headers.authorization)) {
+      return reject(res, 401, 'unauthorized', 'the status page needs the user and password of http.status_auth', { 'www-authenticate': 'Basic realm="Lifeline status", charset="UTF-8"' });
+    }
     switch (path) {
+      case '/': {
+        const html = renderStatusPage(deps.status());
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(html), 'cache-control': 'no-store', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'", 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' });
+        res.end(html);
+        return;
+      }
       case '/healthz':
         return send(res, 200, { status: 'ok' });
       case '/readyz': {

@@ -39,6 +39,34 @@ export interface PageRow {
   outboxId: number | null;
 }
 
+/**
+ * What became of a page: waiting (bundling, quiet hours), queued in the outbox, sent, failed, or
+ * unknown (its delivery record is older than store.retention and was removed).
+ */
+export type PageDeliveryState = 'waiting' | 'queued' | 'sent' | 'failed' | 'unknown';
+
+/**
+ * A page and its delivery, for the status page and API. "sent" means the provider accepted it
+ * (the SMTP server, Twilio's API); whether it reached the phone is not known here.
+ */
+export interface PageDelivery {
+  incidentId: number;
+  /** The incident's ack code (what people see and type). */
+  incidentCode: string;
+  step: string;
+  channel: PagingChannel;
+  person: string;
+  createdMs: number;
+  notBeforeMs: number;
+  state: PageDeliveryState;
+  /** When it was sent or given up on. */
+  doneMs: number | null;
+  /** Failed attempts so far. */
+  attempts: number;
+  /** The last attempt's error, if any. */
+  error: string | null;
+}
+
 // Unambiguous characters for ack codes (no 0/O, 1/I/L): 31^4 = 923,521 codes.
 const CODE_ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
 
@@ -153,6 +181,12 @@ export class IncidentStore {
     return (this.db.prepare("SELECT * FROM incidents WHERE state != 'resolved' ORDER BY opened_ms DESC LIMIT ?").all(limit) as Record<string, unknown>[]).map(toIncident);
   }
 
+  /** How many incidents are open, and how many acknowledged. */
+  countUnresolved(): { open: number; acked: number } {
+    const r = this.db.prepare("SELECT COUNT(*) FILTER (WHERE state = 'open') AS open, COUNT(*) FILTER (WHERE state = 'acked') AS acked FROM incidents WHERE state != 'resolved'").get() as { open: number; acked: number };
+    return { open: r.open, acked: r.acked };
+  }
+
   /** Incidents whose next step is due. */
   due(nowMs: number): Incident[] {
     return (this.db.prepare("SELECT * FROM incidents WHERE state != 'resolved' AND next_due_ms IS NOT NULL AND next_due_ms <= ? ORDER BY next_due_ms").all(nowMs) as Record<string, unknown>[]).map(toIncident);
@@ -191,6 +225,41 @@ export class IncidentStore {
       .prepare('INSERT OR IGNORE INTO pages (incident_id, step, channel, person, created_ms, not_before_ms, text) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(p.incidentId, p.step, p.channel, p.person, p.nowMs, p.notBeforeMs, p.text);
     return r.changes > 0;
+  }
+
+  /**
+   * Pages with their delivery state, newest first: of the given incidents, or of all. A page
+   * bundled into an outbox message follows that message (and the summary it was folded into).
+   */
+  pageLog(limit: number, incidentIds?: readonly number[]): PageDelivery[] {
+    const rows = this.db
+      .prepare(
+        `SELECT p.incident_id, i.ack_code, p.step, p.channel, p.person, p.created_ms, p.not_before_ms, p.outbox_id,
+                o.id AS message, o.state AS own_state, f.state AS summary_state, COALESCE(f.done_ms, o.done_ms) AS done_ms,
+                COALESCE(f.attempts, o.attempts, 0) AS attempts, COALESCE(f.last_error, o.last_error) AS last_error
+           FROM pages p JOIN incidents i ON i.id = p.incident_id LEFT JOIN outbox o ON o.id = p.outbox_id LEFT JOIN outbox f ON f.id = o.folded_into
+          WHERE ? IS NULL OR p.incident_id IN (SELECT value FROM json_each(?))
+          ORDER BY p.id DESC LIMIT ?`,
+      )
+      .all(incidentIds ? 1 : null, JSON.stringify(incidentIds ?? []), limit) as Array<Record<string, unknown>>;
+    return rows.map((r) => {
+      // A folded message's fate is its summary's; a summary already removed by retention is unknown.
+      const st = r['own_state'] === 'folded' ? (r['summary_state'] as string | null) : (r['own_state'] as string | null);
+      const state: PageDeliveryState = r['outbox_id'] === null ? 'waiting' : st === null ? 'unknown' : st === 'sent' ? 'sent' : st === 'failed' ? 'failed' : 'queued';
+      return {
+        incidentId: Number(r['incident_id']),
+        incidentCode: String(r['ack_code']),
+        step: String(r['step']),
+        channel: r['channel'] as PagingChannel,
+        person: String(r['person']),
+        createdMs: Number(r['created_ms']),
+        notBeforeMs: Number(r['not_before_ms']),
+        state,
+        doneMs: r['done_ms'] === null ? null : Number(r['done_ms']),
+        attempts: Number(r['attempts']),
+        error: (r['last_error'] as string | null) ?? null,
+      };
+    });
   }
 
   /** Pages not yet given to the outbox, oldest first. */
