@@ -7,6 +7,7 @@ import { loadConfig } from './config/load.js';
 import { configJsonSchema } from './config/schema.js';
 import { LifelineError, describeError } from './errors.js';
 import { createLogger } from './observability/logger.js';
+import { healthcheck } from './http/healthcheck.js';
 import { TEST_CHANNELS, testNotify, type TestChannel } from './testNotify.js';
 import { systemClock } from './util/clock.js';
 
@@ -14,6 +15,8 @@ const USAGE = `Usage:
   lifeline run --config FILE           run the relay
   lifeline check-config --config FILE  validate a config file and exit (non-zero on problems)
   lifeline schema                      print the JSON Schema of the config file
+  lifeline healthcheck [--config FILE] ask the running Lifeline's /healthz (http.host, http.port of
+                                       the config); exit 0 when it answers 200 (the image's HEALTHCHECK)
   lifeline test-notify --config FILE --channel email|sms [--to PERSON]
                                        send a real test message through a channel and say what
                                        failed and how to fix it (default: everyone with that contact)
@@ -37,7 +40,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     process.stdout.write(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
     return 0;
   }
-  if (command !== 'run' && command !== 'check-config' && command !== 'test-notify') {
+  if (command !== 'run' && command !== 'check-config' && command !== 'test-notify' && command !== 'healthcheck') {
     process.stderr.write(`lifeline: unknown command "${command}"\n${USAGE}`);
     return 2;
   }
@@ -56,6 +59,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   if (command === 'check-config') {
     process.stdout.write(`${file}: configuration is valid\n`);
     return 0;
+  }
+  if (command === 'healthcheck') {
+    const r = await healthcheck(config.http);
+    (r.ok ? process.stdout : process.stderr).write(`${r.text}\n`);
+    return r.ok ? 0 : 1;
   }
   if (command === 'test-notify') {
     const channel = parsed.values.channel;
