@@ -7,6 +7,7 @@ import { Ngircd } from './harness/ngircd.js';
 import { Podman } from './harness/podman.js';
 import { tempDir, waitFor } from './harness/procs.js';
 import { TwilioStandIn } from './harness/twilioStandIn.js';
+import { smsNowYaml } from './harness/paging.js';
 import { groupPayload, postWebhook } from './harness/webhook.js';
 
 const IMAGE = 'localhost/lifeline:ci';
@@ -72,20 +73,7 @@ irc:
   channels: [{ name: "#alerts" }]
 routes:
   - { name: default, irc_channels: ["#alerts"] }
-people:
-  - { name: alice, phone: "+4915112345678" }
-oncall:
-  rotations:
-    - { name: primary, people: [alice], start: "2026-01-05" }
-sms:
-  account_sid: ${twilio.accountSid}
-  auth_token_file: /run/secrets/twilio_auth_token
-  from: "+15005550006"
-  api_base_url: ${twilio.url}
-escalation:
-  policies:
-    - { name: now, steps: [{ after: 0s, notify: [sms] }] }
-commands:
+${smsNowYaml(twilio).replace(`auth_token: ${twilio.authToken}`, 'auth_token_file: /run/secrets/twilio_auth_token')}commands:
   allowed: ["nick:alice"]
 `,
       { mode: 0o644 },
