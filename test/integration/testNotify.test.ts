@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { selfSignedCert } from './harness/certs.js';
+import { runCli } from './harness/lifeline.js';
 import { tempDir } from './harness/procs.js';
 import { SmtpSink } from './harness/smtpSink.js';
 import { TwilioStandIn } from './harness/twilioStandIn.js';
@@ -29,16 +27,7 @@ describe('lifeline test-notify against a real SMTP server and the Twilio stand-i
     tmp.remove();
   });
 
-  // Asynchronous: the SMTP server and the stand-in run in this process and must keep answering.
-  const cli = (yaml: string, ...args: string[]): Promise<{ code: number | null; out: string; err: string }> => {
-    const file = join(tmp.dir, `c${Math.random().toString(36).slice(2)}.yaml`);
-    writeFileSync(file, yaml);
-    return new Promise((done) => {
-      execFile(process.execPath, [resolve('dist/src/main.js'), 'test-notify', '--config', file, ...args], { encoding: 'utf8', timeout: 30_000 }, (err, out, errOut) => {
-        done({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, out, err: errOut });
-      });
-    });
-  };
+  const cli = (yaml: string, ...args: string[]): ReturnType<typeof runCli> => runCli(tmp.dir, 'test-notify', yaml, ...args);
   const email = (extra = ''): string => `${TEAM}email:\n  host: 127.0.0.1\n  port: ${sink.port}\n  username: lifeline\n  password: smtp-secret\n  from: lifeline@example.org\n  timeout: 5s\n${extra}`;
   const sms = (token: string): string => `${TEAM}sms:\n  account_sid: ${twilio.accountSid}\n  auth_token: ${token}\n  from: "+15005550006"\n  api_base_url: ${twilio.url}\n`;
 
@@ -74,7 +63,7 @@ describe('lifeline test-notify against a real SMTP server and the Twilio stand-i
     assert.equal((await cli(sms(twilio.authToken), '--channel', 'sms', '--to', 'carol')).out, 'no person named "carol" in people; names: alice, bob\n');
     const noChannel = await cli(sms(twilio.authToken), '--channel', 'pager');
     assert.equal(noChannel.code, 2);
-    assert.match(noChannel.err, /^lifeline: test-notify needs --channel email or sms \(not "pager"\)/);
+    assert.match(noChannel.err, /^lifeline: test-notify needs --channel irc or email or sms \(not "pager"\)/);
     assert.equal((await cli(sms(twilio.authToken), '--channel', 'email')).out, 'email is not configured: add an email section (host, port, from, username, password)\n');
   });
 });

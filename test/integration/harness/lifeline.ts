@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startApp, type App } from '../../../src/app.js';
@@ -78,3 +79,17 @@ export async function startProcess(dir: string, yaml: string, httpPort: number):
 }
 
 export { freePort };
+
+/**
+ * Runs the built CLI (`lifeline <command> --config FILE ...`) with `yaml` written to a file in `dir`.
+ * Asynchronous: servers the test runs in this process must keep answering meanwhile.
+ */
+export function runCli(dir: string, command: string, yaml: string, ...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  const file = join(dir, `c${Math.random().toString(36).slice(2)}.yaml`);
+  writeFileSync(file, yaml);
+  return new Promise((done) => {
+    execFile(process.execPath, [resolve(process.cwd(), 'dist/src/main.js'), command, '--config', file, ...args], { encoding: 'utf8', timeout: 60_000 }, (err, out, errOut) => {
+      done({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, out, err: errOut });
+    });
+  });
+}
