@@ -20,6 +20,9 @@
  *   detect         an HTTP target that stops answering (accepts TCP, never responds), probed every
  *                  5 s (the issue's setting) with the shipped threshold (3) and timeout (10 s):
  *                  alert opened, and the SMS page at the Twilio stand-in (policy: SMS at 0 s).
+ *   status         the status page (GET /) and /api/v1/status with 200 open incidents (200
+ *                  webhooks of one alert; policy: SMS at 0 s to the Twilio stand-in, labelled) and
+ *                  the IRC path up: 50 sequential requests each, latency and size.
  *   probes2000     2,000 HTTP targets every 10 s on a local server: Lifeline's CPU per probe and
  *                  peak RSS, and Debian's prometheus-blackbox-exporter driven at the same rate
  *                  against the same server, in the same run.
@@ -435,6 +438,32 @@ async function benchDetect(): Promise<Record<string, number>> {
   }
 }
 
+async function benchStatusPage(): Promise<Record<string, number>> {
+  const twilio = await TwilioStandIn.start();
+  try {
+    return await withHealthyLifeline('status', async (_s, l) => {
+      for (let k = 0; k < 200; k++) await post(l.port, groupPayload(`Page${k}`, 1));
+      await waitFor('200 incidents', async () => ((await (await fetch(`http://127.0.0.1:${l.port}/api/v1/status`)).json()) as { incidents: { open: number } }).incidents.open === 200, 30_000, 50);
+      const out: Record<string, number> = {};
+      for (const [name, path] of [['status_page', '/'], ['status_api', '/api/v1/status']] as const) {
+        const times: number[] = [];
+        let bytes = 0;
+        for (let i = 0; i < 50; i++) {
+          const t0 = performance.now();
+          const res = await fetch(`http://127.0.0.1:${l.port}${path}`);
+          bytes = (await res.arrayBuffer()).byteLength;
+          times.push(performance.now() - t0);
+        }
+        times.sort((a, b) => a - b);
+        Object.assign(out, { [`${name}_p50_ms`]: percentile(times, 50), [`${name}_p99_ms`]: percentile(times, 99), [`${name}_kib`]: bytes / 1024 });
+      }
+      return out;
+    }, smsNowYaml(twilio));
+  } finally {
+    await twilio.stop();
+  }
+}
+
 async function benchProbes2000(): Promise<Record<string, number>> {
   const N = 2000;
   const WINDOW_MS = 60_000;
@@ -498,6 +527,7 @@ if (want('frozen')) Object.assign(results, await benchFrozen());
 if (want('path')) Object.assign(results, await benchPathFailure());
 if (want('big')) Object.assign(results, await benchBig());
 if (want('detect')) Object.assign(results, await benchDetect());
+if (want('status')) Object.assign(results, await benchStatusPage());
 if (want('probes2000')) Object.assign(results, await benchProbes2000());
 for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(40)} ${Number.isInteger(v) ? v : v.toFixed(1)}`);
 process.exit(0);
