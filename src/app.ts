@@ -329,7 +329,8 @@ export async function startApp(ctx: AppContext): Promise<App> {
         log,
         health: () => {
           const { storeOk, failing } = readiness();
-          const reasons = [...(storeOk ? [] : ['the store cannot be read']), ...failing.map((f) => `delivery to ${f}`), ...faults.list().map((f) => `${f.kind}: ${f.detail}`)];
+          const stalled = probes.stalled();
+          const reasons = [...(storeOk ? [] : ['the store cannot be read']), ...failing.map((f) => `delivery to ${f}`), ...faults.list().map((f) => `${f.kind}: ${f.detail}`), ...(stalled ? [stalled] : [])];
           return reasons.length === 0 ? { ok: true } : { ok: false, reasons };
         },
       })

@@ -93,6 +93,9 @@ export class ProbeEngine {
   private network: { atMs: number; ok: boolean } | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly controllers = new Set<AbortController>();
+  /** Monotonic time of the start, and of the last finished run (for stalled()). */
+  private startedMono = 0;
+  private lastRunMono: number | undefined;
 
   constructor(private readonly d: ProbeEngineDeps) {
     const stored = d.store.load();
@@ -107,6 +110,7 @@ export class ProbeEngine {
   /** Starts every probe; first runs are spread over one interval. */
   start(): void {
     this.stopped = false;
+    this.startedMono = this.d.clock.monotonic();
     for (const e of this.entries.values()) this.schedule(e, this.rand() * this.interval(e));
   }
 
@@ -123,6 +127,19 @@ export class ProbeEngine {
     } catch (err) {
       this.d.log.warn({ event: 'probe_state_not_saved', err: describeError(err) }, `could not store the last results of ${unsaved.length} probes; their damped state was stored when it changed`);
     }
+  }
+
+  /**
+   * Why the probes are not running, or undefined when they are (or none are configured): stopped,
+   * or no run has finished for three times the longest interval plus timeout (a stalled scheduler,
+   * every slot held by hung runs). Lifeline's outbound heartbeat stops being "healthy" then.
+   */
+  stalled(): string | undefined {
+    if (this.entries.size === 0) return undefined;
+    if (this.stopped) return 'the probes are not running';
+    const longest = Math.max(...[...this.entries.values()].map((e) => this.interval(e) + (e.cfg.timeout ?? this.d.config.timeout) + GRACE_MS));
+    const since = this.d.clock.monotonic() - (this.lastRunMono ?? this.startedMono);
+    return since > 3 * longest ? `no probe has finished a run for ${ms(since)} (expected one every ${ms(longest)} at most)` : undefined;
   }
 
   /** Every probe's state, in config order. */
@@ -209,6 +226,7 @@ export class ProbeEngine {
   /** Damping, causes, the cut-off rule; then the alert and the stored state. */
   private async settle(e: Entry, r: ProbeResult): Promise<void> {
     const now = this.d.clock.now();
+    this.lastRunMono = this.d.clock.monotonic();
     e.last = { ...r, atMs: now };
     this.d.onResult?.(e.cfg, r);
     const s = e.state;

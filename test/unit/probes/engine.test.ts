@@ -188,6 +188,24 @@ describe('probe engine (fake clock)', () => {
     await r.engine.stop();
   });
 
+  it('says when the probes are not running (for the outbound heartbeat): before start, after stop, and when no run finished for 3 × (interval + timeout)', async () => {
+    const r = rig('    - { name: web, kind: tcp, host: 127.0.0.1, port: 1 }\n');
+    assert.equal(r.engine.stalled(), 'the probes are not running');
+    r.engine.start();
+    await run(r.clock, 60);
+    assert.equal(r.engine.stalled(), undefined);
+    // The clock jumps 40 s with no run allowed to finish (a blocked event loop): 3 × (10 s + 2 s + 1 s grace) = 39 s.
+    r.clock.advance(40_000);
+    assert.match(r.engine.stalled() ?? '', /^no probe has finished a run for 4\d s \(expected one every 13 s at most\)$/);
+    await settle();
+    assert.equal(r.engine.stalled(), undefined, 'runs finished again');
+    await r.engine.stop();
+    assert.equal(r.engine.stalled(), 'the probes are not running');
+    const none = parseConfig('probes:\n  targets: []\n', 't.yaml', {});
+    const idle = new ProbeEngine({ config: none.probes, clock: new FakeClock(), log: silentLogger(), store: new ProbeStateStore(openDb(':memory:')), create: () => new Scripted('x'), emit: () => undefined });
+    assert.equal(idle.stalled(), undefined, 'no probes configured: nothing to run');
+  });
+
   it('a hanging probe holds only its own slot and is abandoned after its timeout', async () => {
     const r = rig('    - { name: stuck, kind: tcp, host: 127.0.0.1, port: 1 }\n    - { name: fine, kind: tcp, host: 127.0.0.1, port: 1 }\n', openDb(':memory:'), '  concurrency: 1\n');
     r.probes.get('stuck')!.hang = true;
