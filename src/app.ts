@@ -19,6 +19,9 @@ import { ircPathMonitor } from './escalation/ircPath.js';
 import { IrcSupervisor, type ClientFactory } from './notifiers/irc/supervisor.js';
 import type { Notifier } from './notifiers/notifier.js';
 import { SmsNotifier } from './notifiers/sms.js';
+import { VoiceNotifier } from './notifiers/voice.js';
+import { CallStore } from './store/calls.js';
+import { makeTwilioVoice } from './sources/twilioVoice.js';
 import type { Logger } from './observability/logger.js';
 import { createMetrics, liveGauge, liveLabelledGauge, type Metrics } from './observability/metrics.js';
 import { OnCallSchedule } from './people/oncall.js';
@@ -111,12 +114,16 @@ export async function startApp(ctx: AppContext): Promise<App> {
   if (sms) notifiers.push(sms);
   const health = new ChannelHealth();
   const schedule = new OnCallSchedule(config);
-  const pagingNotifiers = new Map<PagingChannel, Notifier>([...(email ? [['email', email] as const] : []), ...(sms ? [['sms', sms] as const] : [])]);
+  const calls = new CallStore(db);
+  const voice = config.voice && config.sms ? new VoiceNotifier(config.voice, config.sms, clock, calls, (phone) => schedule.everyone().find((p) => p.phone === phone)?.name ?? phone) : undefined;
+  if (voice) notifiers.push(voice);
+  const pagingNotifiers = new Map<PagingChannel, Notifier>([...(email ? [['email', email] as const] : []), ...(sms ? [['sms', sms] as const] : []), ...(voice ? [['voice', voice] as const] : [])]);
   /** Paging channels whose last failure was Lifeline's configuration (cleared by their next delivery). */
   const misconfigured = new Set<PagingChannel>();
   const lifelineName = `Lifeline on ${hostname()}`;
   const startedMs = clock.now();
-  const faults = new FaultReporter({ clock, log, schedule, formatter, channels: pagingNotifiers, name: lifelineName });
+  // Faults go straight to email and SMS (a call needs its outbox row, and the store may be the fault).
+  const faults = new FaultReporter({ clock, log, schedule, formatter, channels: new Map([...pagingNotifiers].filter(([ch]) => ch !== 'voice')), name: lifelineName });
 
   const dispatcher = new Dispatcher(outbox, notifiers, formatter, config.outbox, clock, log, {
     sent: (destination, kind, lines) => {
@@ -278,6 +285,19 @@ export async function startApp(ctx: AppContext): Promise<App> {
       else if (ping.kind === 'fail') heartbeats.fail(name, clock.now(), ping.reason);
       return true;
     },
+    voice: makeTwilioVoice({
+      config,
+      clock,
+      log,
+      calls,
+      message: (id) => {
+        const m = outbox.get(id)?.message;
+        return m?.kind === 'page' ? m.body.join(' ') : undefined;
+      },
+      incident: (id) => escalation.incidents.get(id),
+      ack: (code, by) => escalation.ack(code, by).ok,
+      escalateNow: (ids, why) => escalation.escalateNow(ids, why),
+    }),
     smsInbound: makeTwilioInbound({ config, schedule, log, command: (person, body) => smsCommand(commands, escalation.incidents, person, body) }),
     ready: () => {
       const { storeOk, failing } = readiness();

@@ -75,10 +75,28 @@ export const smsSchema = z.strictObject({
   max_per_day: z.number().int().min(1).default(40),
 });
 
+/**
+ * Voice calls through Twilio's Calls API, with the Twilio account of the sms section. Twilio
+ * fetches what to say from public_url and posts key presses and the call's outcome there.
+ */
+export const voiceSchema = z.strictObject({
+  /** The caller ID: a voice-capable number of the account. */
+  from: z.string().regex(/^\+[1-9][0-9]{6,14}$/, { message: 'expected an E.164 number such as +15005550006' }),
+  /** Lifeline's public base URL as Twilio reaches it (signatures cover the exact URL). */
+  public_url: z.url({ protocol: /^https?$/, message: 'expected the http(s) base URL Twilio reaches Lifeline at, e.g. https://lifeline.example.org' }),
+  /** How long Twilio lets the phone ring before "no-answer" (Twilio allows 5 to 600 s). */
+  ring_timeout: duration.prefault('30s').refine((ms) => ms >= 5_000 && ms <= 600_000, { message: 'Twilio rings for 5 s to 10 min' }),
+  /** Calls per person: past these, pages go by SMS. */
+  max_per_hour: z.number().int().min(1).default(4),
+  max_per_day: z.number().int().min(1).default(12),
+  /** Language of the spoken message (Twilio <Say language>). */
+  language: z.string().regex(/^[a-z]{2}-[A-Z]{2}$/, { message: 'expected a language tag such as en-US' }).default('en-US'),
+});
+
 const stepSchema = z.strictObject({
   /** Time after the incident opened. */
   after: duration,
-  notify: z.array(z.enum(['email', 'sms'])).min(1),
+  notify: z.array(z.enum(['email', 'sms', 'voice'])).min(1),
   /** "oncall" (default) or a person's name. */
   to: z.union([z.literal('oncall'), personName]).default('oncall'),
 });

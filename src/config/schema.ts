@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commandsSchema, dailyNoteSchema, emailSchema, escalationSchema, maintenanceSchema, oncallSchema, personSchema, smsSchema } from './escalationSchema.js';
+import { commandsSchema, dailyNoteSchema, emailSchema, escalationSchema, maintenanceSchema, oncallSchema, personSchema, smsSchema, voiceSchema } from './escalationSchema.js';
 import { describeJsonSchema } from './descriptions.js';
 import { probesSchema } from './probeSchema.js';
 import { duration, port, secret } from './schemaParts.js';
@@ -159,6 +159,7 @@ const rootShape = z.strictObject({
     oncall: oncallSchema,
     email: emailSchema.optional(),
     sms: smsSchema.optional(),
+    voice: voiceSchema.optional(),
     escalation: escalationSchema,
     probes: probesSchema,
     commands: commandsSchema,
@@ -227,8 +228,10 @@ function checkPeople(cfg: z.output<typeof rootShape>, ctx: Ctx): void {
       if (st.to !== 'oncall' && !people.has(st.to)) issue([...where, 'to'], `no person "${st.to}" in people`);
       if (st.notify.includes('email') && !cfg.email) issue([...where, 'notify'], 'pages by email need an "email" section (SMTP server)');
       if (st.notify.includes('sms') && !cfg.sms) issue([...where, 'notify'], 'pages by SMS need an "sms" section (Twilio account)');
+      if (st.notify.includes('voice') && !cfg.voice) issue([...where, 'notify'], 'pages by voice call need a "voice" section (from, public_url)');
     }),
   );
+  if (cfg.voice && !cfg.sms) issue(['voice'], 'voice calls use the Twilio account of the "sms" section: add sms (account_sid, auth_token, from)');
   const paging = cfg.email !== undefined || cfg.sms !== undefined;
   if (paging && cfg.oncall.rotations.length === 0) issue(['oncall', 'rotations'], 'email/SMS paging is configured but nobody is on call: add a rotation');
   cfg.people.forEach((p, i) => {

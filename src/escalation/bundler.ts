@@ -1,11 +1,12 @@
 import type { Config } from '../config/schema.js';
-import { emailDestination } from '../notifiers/email.js';
+import { formatDuration } from '../config/duration.js';
 import { smsDestination } from '../notifiers/sms.js';
+import { voiceDestination } from '../notifiers/voice.js';
 import type { Logger } from '../observability/logger.js';
 import type { OnCallSchedule, Person } from '../people/oncall.js';
 import type { Db } from '../store/db.js';
 import type { Outbox } from '../store/outbox.js';
-import { NOTICE_STEPS, type PagingChannel } from './channels.js';
+import { NOTICE_STEPS, PAGING_CHANNELS, type PagingChannel } from './channels.js';
 import type { IncidentStore, PageRow } from '../store/incidents.js';
 
 /** What a page says: a subject line (sorts well on a phone) and body lines. */
@@ -96,6 +97,12 @@ export class PageBundler {
 
   private sendBundle(channel: PagingChannel, person: Person, rows: PageRow[], now: number): void {
     let ch = channel;
+    // Calls have their own budget; past it, the page goes by SMS (which has its own).
+    if (ch === 'voice' && person.phone && this.overCallBudget(person.phone, now)) {
+      this.d.log.warn({ event: 'voice_budget_reached', person: person.name }, 'call budget reached; paging by SMS');
+      if (this.d.channels.includes('sms')) ch = 'sms';
+      else return;
+    }
     if (ch === 'sms' && person.phone && this.overBudget(person.phone, now)) {
       this.budgetNotice(person, now);
       if (this.d.channels.includes('email') && person.email) ch = 'email';
@@ -107,12 +114,35 @@ export class PageBundler {
     // One entry per incident: its latest step's text (several steps may have come due meanwhile).
     const latest = new Map<number, PageRow>();
     for (const r of rows) latest.set(r.incidentId, r);
-    const msg = bundleText([...latest.values()].map((r) => JSON.parse(r.text) as PageText), ch);
-    const dest = ch === 'email' ? emailDestination(person.email as string) : smsDestination(person.phone as string);
+    const msg = ch === 'voice' ? this.callText([...latest.keys()], now) : bundleText([...latest.values()].map((r) => JSON.parse(r.text) as PageText), ch);
+    const dest = PAGING_CHANNELS[ch].destination(person);
+    if (dest === undefined) return;
     const id = this.d.outbox.enqueue(dest, { kind: 'page', subject: msg.subject, body: msg.body }, now);
     this.d.incidents.markPagesSent(rows.map((r) => r.id), id);
     this.d.log.info({ event: 'paged', person: person.name, channel: ch, pages: rows.length, outbox: id }, 'page queued');
     this.d.poke(dest);
+  }
+
+  /**
+   * What a call says: one call for all of a person's pending pages, so it reads the count and the
+   * worst incident (the most severe, then the oldest), its age and its code letter by letter.
+   */
+  private callText(incidentIds: readonly number[], now: number): PageText {
+    const incs = incidentIds.flatMap((id) => this.d.incidents.get(id) ?? []);
+    const rank = (s: string): number => (s === 'critical' ? 0 : s === 'warning' ? 1 : 2);
+    const worst = [...incs].sort((a, b) => rank(a.severity) - rank(b.severity) || a.openedMs - b.openedMs)[0];
+    const subject = `Lifeline call: ${incs.length} incident${incs.length === 1 ? '' : 's'}`;
+    if (!worst) return { subject, body: ['Lifeline has a page for you.'] };
+    const count = incs.length === 1 ? 'one incident' : `${incs.length} incidents. The worst`;
+    const spelled = [...worst.ackCode].join(' ');
+    return { subject, body: [`This is Lifeline with ${count}: ${worst.title}, ${worst.severity}, for ${formatDuration(now - worst.openedMs)}, incident ${spelled}.`] };
+  }
+
+  private overCallBudget(phone: string, now: number): boolean {
+    const v = this.d.config.voice;
+    if (!v) return false;
+    const dest = voiceDestination(phone);
+    return this.d.incidents.countSentSince(dest, now - 3_600_000) >= v.max_per_hour || this.d.incidents.countSentSince(dest, now - 86_400_000) >= v.max_per_day;
   }
 
   private overBudget(phone: string, now: number): boolean {

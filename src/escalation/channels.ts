@@ -1,5 +1,6 @@
 import { emailDestination } from '../notifiers/email.js';
 import { smsDestination } from '../notifiers/sms.js';
+import { voiceDestination } from '../notifiers/voice.js';
 import type { Person } from '../people/oncall.js';
 import { NOTICE_STEPS, type PagingChannel } from '../store/incidents.js';
 
@@ -24,11 +25,14 @@ export interface PagingChannelSpec {
 export const PAGING_CHANNELS: Readonly<Record<PagingChannel, PagingChannelSpec>> = Object.freeze({
   email: { channel: 'email', fallback: 'sms', destination: (p: Person) => (p.email ? emailDestination(p.email) : undefined) },
   sms: { channel: 'sms', fallback: 'email', destination: (p: Person) => (p.phone ? smsDestination(p.phone) : undefined) },
+  // A call that cannot be placed (or keeps failing) becomes an SMS to the same phone.
+  voice: { channel: 'voice', fallback: 'sms', destination: (p: Person) => (p.phone ? voiceDestination(p.phone) : undefined) },
 });
 
 /** The paging channel an outbox destination belongs to; undefined for IRC, console and the rest. */
 export function pagingChannelOf(destination: string): PagingChannel | undefined {
   if (destination.startsWith('email:')) return 'email';
   if (destination.startsWith('sms:')) return 'sms';
+  if (destination.startsWith('voice:')) return 'voice';
   return undefined;
 }

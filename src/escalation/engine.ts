@@ -82,7 +82,7 @@ export class EscalationEngine {
   constructor(private readonly d: EngineDeps) {
     this.incidents = new IncidentStore(d.db);
     this.policies = effectivePolicies(d.config);
-    this.channels = [...(d.config.email ? (['email'] as const) : []), ...(d.config.sms ? (['sms'] as const) : [])];
+    this.channels = [...(d.config.email ? (['email'] as const) : []), ...(d.config.sms ? (['sms'] as const) : []), ...(d.config.voice ? (['voice'] as const) : [])];
     this.bundler = new PageBundler({ ...d, incidents: this.incidents, channels: this.channels });
     d.health.onChange((channel, healthy) => {
       if (!healthy) this.failOver(channel);
@@ -184,6 +184,29 @@ export class EscalationEngine {
       this.d.log.info({ event: 'incident_acked', incident: inc.id, code: inc.ackCode, by }, 'incident acknowledged');
       return { ok: true, incident: this.incidents.get(inc.id) as Incident };
     })();
+  }
+
+  /**
+   * A page did not reach its person (a call ended busy, unanswered, or with key 2): the incidents
+   * still open move to their next step now instead of after its wait.
+   */
+  escalateNow(incidentIds: readonly number[], why: string): void {
+    const now = this.d.clock.now();
+    let moved = 0;
+    this.d.db.transaction(() => {
+      for (const id of incidentIds) {
+        const inc = this.incidents.get(id);
+        if (!inc || inc.state !== 'open') continue;
+        if (inc.nextDueMs === null) {
+          this.d.log.warn({ event: 'escalation_exhausted', incident: inc.id, code: inc.ackCode, why }, `${inc.ackCode} did not reach anyone and its policy has no further step`);
+          continue;
+        }
+        this.incidents.setSchedule(inc.id, inc.nextStep, Math.min(inc.nextDueMs, now));
+        moved++;
+      }
+    })();
+    if (moved > 0) this.d.log.info({ event: 'escalated_now', incidents: moved, why }, `${why}: next step now`);
+    this.kick();
   }
 
   /** Takes an acknowledgement back; escalation resumes at once. */

@@ -1,11 +1,12 @@
 import type { Config } from '../config/schema.js';
 import { compileMatchers } from '../policy/matchers.js';
+import type { PagingChannel } from '../store/incidents.js';
 
 /** One expanded escalation step. */
 export interface Step {
   /** Offset from the incident's opening. */
   afterMs: number;
-  notify: ReadonlyArray<'email' | 'sms'>;
+  notify: readonly PagingChannel[];
   to: string;
 }
 

@@ -27,6 +27,8 @@ export interface HttpDeps {
   heartbeat?(name: string, ping: HeartbeatPing): boolean;
   /** Twilio's inbound SMS webhook; undefined when sms.inbound_url is not configured. */
   smsInbound?: (form: Record<string, string>, signature: string | undefined) => { status: number; body: string };
+  /** Twilio's voice webhooks (TwiML, key presses, call status) by path and query; undefined without voice. */
+  voice?: (pathAndQuery: string, form: Record<string, string>, signature: string | undefined) => { status: number; body: string };
   status(): StatusReport;
   /** Who is on call now, per rotation. */
   oncall(): unknown;
@@ -204,25 +206,29 @@ export async function startHttpServer(deps: HttpDeps): Promise<HttpServer> {
     send(res, 200, { status: 'success' });
   };
 
-  const twilioInbound = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const inbound = deps.smsInbound;
-    if (!inbound) return reject(res, 404, 'not_configured', 'inbound SMS is off: set sms.inbound_url');
+  /** A form POST from Twilio, answered by `handle` (TwiML for 200, a reason otherwise). */
+  const twilioForm = async (req: IncomingMessage, res: ServerResponse, handle: ((form: Record<string, string>, signature: string | undefined) => { status: number; body: string }) | undefined, off: string): Promise<void> => {
+    if (!handle) return reject(res, 404, 'not_configured', off);
     if (req.method !== 'POST') return reject(res, 405, 'method_not_allowed', 'Twilio POSTs here', { allow: 'POST' });
     if (!/^application\/x-www-form-urlencoded\b/i.test(req.headers['content-type'] ?? '')) return reject(res, 415, 'unsupported_media_type', 'Twilio sends application/x-www-form-urlencoded');
     // Twilio's inbound parameters are small; 64 KiB is far above any real request.
-    const body = await readBody(req, res, 64 * 1024, () => reject(res, 413, 'payload_too_large', 'inbound SMS request larger than 64 KiB', { connection: 'close' }));
+    const body = await readBody(req, res, 64 * 1024, () => reject(res, 413, 'payload_too_large', 'Twilio request larger than 64 KiB', { connection: 'close' }));
     if (body === undefined) return;
     const form = Object.fromEntries(new URLSearchParams(body.toString('utf8')));
     const sig = req.headers['x-twilio-signature'];
-    const r = inbound(form, Array.isArray(sig) ? sig[0] : sig);
-    if (r.status !== 200) return reject(res, r.status, 'forbidden', r.body);
+    const r = handle(form, Array.isArray(sig) ? sig[0] : sig);
+    if (r.status !== 200) return reject(res, r.status, r.status === 403 ? 'forbidden' : 'not_found', r.body);
     res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8', 'content-length': Buffer.byteLength(r.body) });
     res.end(r.body);
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0] as string;
-    if (path === '/api/v1/twilio/inbound') return twilioInbound(req, res);
+    if (path === '/api/v1/twilio/inbound') return twilioForm(req, res, deps.smsInbound, 'inbound SMS is off: set sms.inbound_url');
+    if (path.startsWith('/api/v1/twilio/voice/')) {
+      const voice = deps.voice;
+      return twilioForm(req, res, voice && ((form, sig) => voice(req.url ?? path, form, sig)), 'voice calls are off: add a voice section');
+    }
     if (path.startsWith(`${HEARTBEAT}/`)) return heartbeat(path.slice(HEARTBEAT.length + 1), req, res);
     if (path === WEBHOOK || path === `${WEBHOOK}/`) return webhook('default', req, res);
     if (path.startsWith(`${WEBHOOK}/`)) {

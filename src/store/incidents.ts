@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import type { Db } from './db.js';
 
 /** The paging channels a page row can name (escalation/channels.ts describes each). */
-export type PagingChannel = 'email' | 'sms';
+export type PagingChannel = 'email' | 'sms' | 'voice';
 
 /** Page steps that are notices (resolved, restored): sent at once, never bundled with or delaying pages. */
 export const NOTICE_STEPS: ReadonlySet<string> = new Set(['resolved', 'restored']);

@@ -191,4 +191,42 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE heartbeats ADD COLUMN fail_reason TEXT;
     `,
   },
+  {
+    version: 8,
+    name: 'voice calls',
+    sql: `
+      -- Pages may go by voice: SQLite cannot change a CHECK, so the table is rebuilt as it was.
+      CREATE TABLE pages_v8 (
+        id            INTEGER PRIMARY KEY,
+        incident_id   INTEGER NOT NULL REFERENCES incidents (id),
+        step          TEXT NOT NULL,
+        channel       TEXT NOT NULL CHECK (channel IN ('email', 'sms', 'voice')),
+        person        TEXT NOT NULL,
+        created_ms    INTEGER NOT NULL,
+        not_before_ms INTEGER NOT NULL,
+        text          TEXT NOT NULL,
+        outbox_id     INTEGER,
+        UNIQUE (incident_id, step, channel, person)
+      );
+      INSERT INTO pages_v8 SELECT id, incident_id, step, channel, person, created_ms, not_before_ms, text, outbox_id FROM pages;
+      DROP TABLE pages;
+      ALTER TABLE pages_v8 RENAME TO pages;
+      CREATE INDEX pages_unsent ON pages (channel, person, outbox_id);
+      CREATE INDEX pages_incident ON pages (incident_id);
+
+      -- One row per call Lifeline placed (one outbox message on a voice: destination): Twilio's
+      -- CallSid, what Twilio last reported, the key pressed, and when it ended. A call that ended
+      -- without key 1 has failed to reach the person: escalation moves on at once.
+      CREATE TABLE calls (
+        outbox_id  INTEGER PRIMARY KEY,
+        call_sid   TEXT UNIQUE,
+        person     TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        status     TEXT NOT NULL DEFAULT 'queued',
+        digits     TEXT,
+        outcome    TEXT CHECK (outcome IN ('acknowledged', 'declined', 'unanswered')),
+        ended_ms   INTEGER
+      );
+    `,
+  },
 ];

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -10,6 +10,20 @@ export interface ReceivedSms {
   messagingServiceSid?: string;
   body: string;
   atMs: number;
+}
+
+/** A call as the stand-in received it, with the TwiML it fetched from Lifeline. */
+export interface ReceivedCall {
+  sid: string;
+  to: string;
+  from: string;
+  url: string;
+  statusCallback: string | undefined;
+  timeout: number | undefined;
+  atMs: number;
+  /** The TwiML Lifeline answered at `url` (fetched right after the call was accepted). */
+  twiml?: string;
+  twimlStatus?: number;
 }
 
 /** A scripted failure for the next request(s). */
@@ -26,9 +40,17 @@ export interface ScriptedReply {
  *   Basic auth AccountSid:AuthToken, form-encoded To, From or MessagingServiceSid, Body
  *   201 with the message resource; errors as {code, message, more_info, status}.
  * It checks what it receives and records it; `script` queues error replies (429, 500, 400 …).
+ *
+ * The Calls API too, as Twilio runs a call:
+ *   POST /2010-04-01/Accounts/{AccountSid}/Calls.json  To, From, Url, Method, StatusCallback, Timeout
+ *   201 with the call resource; then it POSTs to Url (CallSid, CallStatus=in-progress, …) signed with
+ *   X-Twilio-Signature, as Twilio does when the callee answers, and keeps the TwiML. `press` posts
+ *   Digits to the <Gather> action found in that TwiML, `end` posts the status callback (completed,
+ *   busy, no-answer, failed, canceled); both signed with the account's auth token.
  */
 export class TwilioStandIn {
   readonly received: ReceivedSms[] = [];
+  readonly calls: ReceivedCall[] = [];
   readonly rejected: string[] = [];
   readonly script: ScriptedReply[] = [];
   private server!: Server;
@@ -58,7 +80,7 @@ export class TwilioStandIn {
       res.writeHead(status, { 'content-type': 'application/json', ...extra });
       res.end(JSON.stringify(obj));
     };
-    const m = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Messages\.json$/.exec(url);
+    const m = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/(Messages|Calls)\.json$/.exec(url);
     if (method !== 'POST' || !m) {
       this.rejected.push(`${method} ${url}`);
       return json(404, { code: 20404, message: 'The requested resource was not found', status: 404 });
@@ -77,6 +99,7 @@ export class TwilioStandIn {
       return json(scripted.status, { code: scripted.code, message: scripted.message, more_info: `https://www.twilio.com/docs/errors/${scripted.code}`, status: scripted.status }, scripted.retryAfter ? { 'retry-after': scripted.retryAfter } : {});
     }
     const form = new URLSearchParams(body);
+    if (m[2] === 'Calls') return this.call(form, json);
     const to = form.get('To') ?? '';
     const from = form.get('From') ?? undefined;
     const mg = form.get('MessagingServiceSid') ?? undefined;
@@ -87,6 +110,59 @@ export class TwilioStandIn {
     this.received.push({ accountSid: m[1] as string, to, from, messagingServiceSid: mg, body: text, atMs: Date.now() });
     const sid = `SM${randomBytes(16).toString('hex')}`;
     return json(201, { sid, account_sid: this.accountSid, to, from: from ?? null, messaging_service_sid: mg ?? null, body: text, status: 'queued', num_segments: '1', direction: 'outbound-api', api_version: '2010-04-01', uri: `/2010-04-01/Accounts/${this.accountSid}/Messages/${sid}.json` });
+  }
+
+  private call(form: URLSearchParams, json: (status: number, obj: unknown) => void): void {
+    const to = form.get('To') ?? '';
+    const from = form.get('From') ?? '';
+    const url = form.get('Url') ?? '';
+    if (!/^\+[1-9]\d{6,14}$/.test(to)) return json(400, { code: 21211, message: `The 'To' number ${to} is not a valid phone number.`, status: 400 });
+    if (!/^\+[1-9]\d{6,14}$/.test(from)) return json(400, { code: 21210, message: `The source phone number provided, ${from}, is not yet verified for your account.`, status: 400 });
+    if (!/^https?:\/\//.test(url)) return json(400, { code: 21205, message: 'Url is not a valid URL', status: 400 });
+    const timeout = form.get('Timeout');
+    const sid = `CA${randomBytes(16).toString('hex')}`;
+    const call: ReceivedCall = { sid, to, from, url, statusCallback: form.get('StatusCallback') ?? undefined, timeout: timeout ? Number(timeout) : undefined, atMs: Date.now() };
+    this.calls.push(call);
+    json(201, { sid, account_sid: this.accountSid, to, from, status: 'queued', direction: 'outbound-api', api_version: '2010-04-01', uri: `/2010-04-01/Accounts/${this.accountSid}/Calls/${sid}.json` });
+    // The callee answers: Twilio asks Lifeline what to do.
+    void this.post(url, this.callParams(call, { CallStatus: 'in-progress' })).then(
+      (r) => {
+        call.twiml = r.body;
+        call.twimlStatus = r.status;
+      },
+      () => undefined,
+    );
+  }
+
+  private callParams(call: ReceivedCall, extra: Record<string, string>): Record<string, string> {
+    return { AccountSid: this.accountSid, CallSid: call.sid, From: call.from, To: call.to, Direction: 'outbound-api', ApiVersion: '2010-04-01', ...extra };
+  }
+
+  /** X-Twilio-Signature for a POST of `params` to `url`: base64 HMAC-SHA1 over the URL and the sorted name+value pairs. */
+  sign(url: string, params: Record<string, string>, token = this.authToken): string {
+    const data = url + Object.keys(params).sort().map((k) => k + params[k]).join('');
+    return createHmac('sha1', token).update(Buffer.from(data, 'utf8')).digest('base64');
+  }
+
+  /** POSTs a form to Lifeline as Twilio does (signed unless `signature` is given). */
+  async post(url: string, params: Record<string, string>, signature?: string): Promise<{ status: number; body: string }> {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature ?? this.sign(url, params) }, body: new URLSearchParams(params).toString() });
+    return { status: res.status, body: await res.text() };
+  }
+
+  /** The callee presses `digits`: posted to the <Gather> action of the call's TwiML. */
+  async press(sid: string, digits: string): Promise<{ status: number; body: string }> {
+    const call = this.calls.find((c) => c.sid === sid);
+    const action = /<Gather [^>]*action="([^"]+)"/.exec(call?.twiml ?? '')?.[1]?.replace(/&amp;/g, '&');
+    if (!call || !action) throw new Error(`call ${sid} has no <Gather> action in its TwiML: ${call?.twiml ?? '(none)'}`);
+    return this.post(action, this.callParams(call, { CallStatus: 'in-progress', Digits: digits, FinishedOnKey: '' }));
+  }
+
+  /** The call ends with `status`: Twilio's status callback. */
+  async end(sid: string, status: 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled'): Promise<{ status: number; body: string }> {
+    const call = this.calls.find((c) => c.sid === sid);
+    if (!call?.statusCallback) throw new Error(`call ${sid} has no StatusCallback`);
+    return this.post(call.statusCallback, this.callParams(call, { CallStatus: status, CallDuration: status === 'completed' ? '21' : '0' }));
   }
 
   async stop(): Promise<void> {
