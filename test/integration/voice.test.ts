@@ -4,6 +4,7 @@ import type { App } from '../../src/app.js';
 import { freePort, startInProcess, testConfigYaml } from './harness/lifeline.js';
 import { tempDir, waitFor } from './harness/procs.js';
 import { TwilioStandIn, type ReceivedCall } from './harness/twilioStandIn.js';
+import { smsSection } from './harness/paging.js';
 import { groupPayload, postWebhook } from './harness/webhook.js';
 
 const ALICE = '+4915112345678';
@@ -33,12 +34,7 @@ describe('voice calls with a keypress acknowledgement (integration)', function (
 oncall:
   rotations:
     - { name: primary, people: [alice], start: "2026-01-05" }
-sms:
-  account_sid: ${twilio.accountSid}
-  auth_token: ${twilio.authToken}
-  from: "+15005550006"
-  api_base_url: ${twilio.url}
-voice:
+${smsSection(twilio)}voice:
   from: "+15005550006"
   public_url: http://127.0.0.1:${port}
   max_per_hour: 5

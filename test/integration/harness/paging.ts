@@ -25,6 +25,16 @@ escalation:
 ${o.extra ?? ''}`;
 }
 
+/** The sms section for the Twilio stand-in (`extra`: more keys of the section, indented). */
+export function smsSection(twilio: TwilioStandIn, extra = ''): string {
+  return `sms:
+  account_sid: ${twilio.accountSid}
+  auth_token: ${twilio.authToken}
+  from: "+15005550006"
+  api_base_url: ${twilio.url}
+${extra}`;
+}
+
 /**
  * Config for paging alice by SMS only, at once (a policy with SMS at 0 s): people, oncall, sms
  * (plus `smsExtra` keys) and escalation (plus `escalationExtra` keys).
@@ -35,12 +45,7 @@ export function smsNowYaml(twilio: TwilioStandIn, o: { smsExtra?: string; escala
 oncall:
   rotations:
     - { name: primary, people: [alice], start: "2026-01-05" }
-sms:
-  account_sid: ${twilio.accountSid}
-  auth_token: ${twilio.authToken}
-  from: "+15005550006"
-  api_base_url: ${twilio.url}
-${o.smsExtra ?? ''}escalation:
+${smsSection(twilio, o.smsExtra)}escalation:
 ${o.escalationExtra ?? ''}  policies:
     - { name: now, steps: [{ after: 0s, notify: [sms] }] }
 `;
