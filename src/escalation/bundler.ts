@@ -1,5 +1,4 @@
 import type { Config } from '../config/schema.js';
-import { formatDuration } from '../config/duration.js';
 import { smsDestination } from '../notifiers/sms.js';
 import { voiceDestination } from '../notifiers/voice.js';
 import type { Logger } from '../observability/logger.js';
@@ -31,6 +30,16 @@ export function bundleText(texts: readonly PageText[], channel: PagingChannel): 
   const brief = texts.slice(MAX_FULL_PAGES, MAX_FULL_PAGES + MAX_BRIEF_PAGES).map((t) => t.subject);
   const rest = texts.length - MAX_FULL_PAGES - brief.length;
   return { subject, body: [...full, ...(brief.length ? ['', ...brief] : []), ...(rest > 0 ? [`…and ${rest} more`] : [])] };
+}
+
+/** A duration as text-to-speech reads it well: "less than a minute", "12 minutes", "2 hours 5 minutes". */
+export function spokenDuration(ms: number): string {
+  const min = Math.floor(ms / 60_000);
+  if (min < 1) return 'less than a minute';
+  const unit = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`;
+  if (min < 60) return unit(min, 'minute');
+  const h = Math.floor(min / 60);
+  return min % 60 === 0 ? unit(h, 'hour') : `${unit(h, 'hour')} ${unit(min % 60, 'minute')}`;
 }
 
 /** Pages shown in full in a bundled email, then by subject only, then counted. */
@@ -135,7 +144,7 @@ export class PageBundler {
     if (!worst) return { subject, body: ['Lifeline has a page for you.'] };
     const count = incs.length === 1 ? 'one incident' : `${incs.length} incidents. The worst`;
     const spelled = [...worst.ackCode].join(' ');
-    return { subject, body: [`This is Lifeline with ${count}: ${worst.title}, ${worst.severity}, for ${formatDuration(now - worst.openedMs)}, incident ${spelled}.`] };
+    return { subject, body: [`This is Lifeline with ${count}: ${worst.title}, ${worst.severity}, for ${spokenDuration(now - worst.openedMs)}, incident ${spelled}.`] };
   }
 
   private overCallBudget(phone: string, now: number): boolean {

@@ -151,10 +151,24 @@ export class EscalationEngine {
     this.incidents.resolve(inc.id, nowMs);
     this.incidents.dropUnsent(inc.id);
     // Resolved notices go to whoever was paged, on the channels they were paged on.
-    for (const r of this.incidents.pagedRecipients(inc.id)) {
+    for (const r of this.noticeRecipients(inc.id)) {
       this.incidents.addPage({ incidentId: inc.id, step: 'resolved', channel: r.channel, person: r.person, nowMs, notBeforeMs: nowMs, text: JSON.stringify({ subject, body: [`${inc.title} resolved after ${formatDuration(nowMs - inc.openedMs)}.`] } satisfies PageText) });
     }
     this.d.log.info({ event: 'incident_resolved', incident: inc.id, code: inc.ackCode }, 'incident resolved');
+  }
+
+  /**
+   * Who gets the "resolved"/"restored" notice of an incident, and how: whoever was paged, on the
+   * channel they were paged on, except that nobody is called to be told all is well (a called
+   * person gets the notice by SMS, if SMS is configured).
+   */
+  private noticeRecipients(incidentId: number): Array<{ channel: PagingChannel; person: string }> {
+    const out = new Map<string, { channel: PagingChannel; person: string }>();
+    for (const r of this.incidents.pagedRecipients(incidentId)) {
+      const channel = r.channel === 'voice' ? 'sms' : r.channel;
+      if (this.channels.includes(channel)) out.set(`${channel}\u0000${r.person}`, { channel, person: r.person });
+    }
+    return [...out.values()];
   }
 
   /**
@@ -373,7 +387,7 @@ export class EscalationEngine {
         this.d.db.transaction(() => {
           this.incidents.resolve(inc.id, now);
           const from = down ?? inc.openedMs;
-          const paged = this.incidents.pagedRecipients(inc.id);
+          const paged = this.noticeRecipients(inc.id);
           // The channel gets one summary line of the outage only if somebody was paged about it.
           if (paged.length === 0) return;
           const r = this.d.pathOutageEnded({ incident: inc.ackCode, fromMs: from, toMs: now });

@@ -80,7 +80,7 @@ escalation:
     const twiml = call.twiml ?? '';
     const says = [...twiml.matchAll(/<Say language="en-US">([^<]*)<\/Say>/g)].map((m) => m[1]);
     assert.equal(says.length, 3, twiml);
-    assert.match(says[0] ?? '', new RegExp(`^This is Lifeline with one incident: VoiceDiskFull host-0, critical, for \\d+ms, incident ${[...code].join(' ')}\\. Press 1 to acknowledge\\. Press 2 to escalate\\.$`));
+    assert.match(says[0] ?? '', new RegExp(`^This is Lifeline with one incident: VoiceDiskFull host-0, critical, for less than a minute, incident ${[...code].join(' ')}\\. Press 1 to acknowledge\\. Press 2 to escalate\\.$`));
     assert.match(says[1] ?? '', /^Again\. This is Lifeline/);
     assert.match(twiml, /<Gather input="dtmf" numDigits="1" timeout="8" action="http:\/\/127\.0\.0\.1:\d+\/api\/v1\/twilio\/voice\/gather\?call=\d+" method="POST">/);
     assert.match(twiml, /<Hangup\/><\/Response>$/);
