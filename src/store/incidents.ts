@@ -65,6 +65,8 @@ export interface PageDelivery {
   attempts: number;
   /** The last attempt's error, if any. */
   error: string | null;
+  /** For a voice page: what Twilio last reported of the call and how it ended for escalation. */
+  call: { status: string; outcome: 'acknowledged' | 'declined' | 'unanswered' | null } | null;
 }
 
 // Unambiguous characters for ack codes (no 0/O, 1/I/L): 31^4 = 923,521 codes.
@@ -236,8 +238,10 @@ export class IncidentStore {
       .prepare(
         `SELECT p.incident_id, i.ack_code, p.step, p.channel, p.person, p.created_ms, p.not_before_ms, p.outbox_id,
                 o.id AS message, o.state AS own_state, f.state AS summary_state, COALESCE(f.done_ms, o.done_ms) AS done_ms,
-                COALESCE(f.attempts, o.attempts, 0) AS attempts, COALESCE(f.last_error, o.last_error) AS last_error
+                COALESCE(f.attempts, o.attempts, 0) AS attempts, COALESCE(f.last_error, o.last_error) AS last_error,
+                c.status AS call_status, c.outcome AS call_outcome
            FROM pages p JOIN incidents i ON i.id = p.incident_id LEFT JOIN outbox o ON o.id = p.outbox_id LEFT JOIN outbox f ON f.id = o.folded_into
+                LEFT JOIN calls c ON c.outbox_id = p.outbox_id
           WHERE ? IS NULL OR p.incident_id IN (SELECT value FROM json_each(?))
           ORDER BY p.id DESC LIMIT ?`,
       )
@@ -258,6 +262,7 @@ export class IncidentStore {
         doneMs: r['done_ms'] === null ? null : Number(r['done_ms']),
         attempts: Number(r['attempts']),
         error: (r['last_error'] as string | null) ?? null,
+        call: r['call_status'] === null || r['call_status'] === undefined ? null : { status: String(r['call_status']), outcome: (r['call_outcome'] as NonNullable<PageDelivery['call']>['outcome']) ?? null },
       };
     });
   }

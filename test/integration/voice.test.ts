@@ -94,6 +94,9 @@ escalation:
     assert.equal((await twilio.end(call.sid, 'completed')).status, 200);
     await new Promise((res) => setTimeout(res, 1_500));
     assert.equal(smsToBob(), bob, 'an acknowledged call escalates nothing');
+    // The status API (and page) tell the call's story.
+    const status = (await (await fetch(`http://127.0.0.1:${port}/api/v1/status`)).json()) as { pages: Array<{ incident: string; channel: string; call: { status: string; outcome: string } | null }> };
+    assert.deepEqual(status.pages.find((p) => p.incident === code && p.channel === 'voice')?.call, { status: 'completed', outcome: 'acknowledged' });
   });
 
   it('key 2 escalates at once: the next step (SMS to bob) goes now, not in 10 minutes', async () => {
@@ -118,6 +121,8 @@ escalation:
       assert.match(sms.body, new RegExp(code));
       // Twilio may post the callback twice: nothing happens the second time.
       assert.equal((await twilio.end(call.sid, outcome)).status, 200);
+      const log = app.escalation.incidents.pageLog(50).find((p) => p.incidentCode === code && p.channel === 'voice');
+      assert.deepEqual(log?.call, { status: outcome, outcome: 'unanswered' });
     }
   });
 
