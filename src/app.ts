@@ -121,6 +121,9 @@ export async function startApp(ctx: AppContext): Promise<App> {
   /** Paging channels whose last failure was Lifeline's configuration (cleared by their next delivery). */
   const misconfigured = new Set<PagingChannel>();
   const lifelineName = `Lifeline on ${hostname()}`;
+  /** Each configured paging channel: delivering, failing (3 in a row), or refused for Lifeline's own configuration. */
+  const pagingChannelStates = (): Array<{ channel: PagingChannel; healthy: boolean; misconfigured: boolean }> =>
+    [...pagingNotifiers.keys()].map((channel) => ({ channel, healthy: health.healthy(channel), misconfigured: misconfigured.has(channel) }));
   const startedMs = clock.now();
   // Faults go straight to email and SMS (a call needs its outbox row, and the store may be the fault).
   const faults = new FaultReporter({ clock, log, schedule, formatter, channels: new Map([...pagingNotifiers].filter(([ch]) => ch !== 'voice')), name: lifelineName });
@@ -329,7 +332,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
         probes: () => probes.status(),
         incidents: escalation.incidents,
         schedule,
-        channels: () => [...pagingNotifiers.keys()].map((channel) => ({ channel, healthy: health.healthy(channel), misconfigured: misconfigured.has(channel) })),
+        channels: pagingChannelStates,
       }),
   });
   } catch (err) {
@@ -356,7 +359,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
       })
     : undefined;
   heartbeatOut?.start();
-  const cancelNote = scheduleDailyNote({ config, clock, log, outbox, alerts, incidents: escalation.incidents, schedule, ircState: () => irc?.state, probes: () => probes.status(), poke: (d) => dispatcher.poke(d) });
+  const cancelNote = scheduleDailyNote({ config, clock, log, outbox, alerts, incidents: escalation.incidents, schedule, ircState: () => irc?.state, probes: () => probes.status(), channels: pagingChannelStates, calls: (since) => calls.summarySince(since), poke: (d) => dispatcher.poke(d) });
   if (irc) {
     const notifier = ircNotifier as IrcNotifier;
     const rules = config.commands.allowed;

@@ -11,6 +11,7 @@ import type { Outbox } from '../store/outbox.js';
 import type { Clock } from '../util/clock.js';
 import type { IncidentStore } from '../store/incidents.js';
 import type { ProbeStatus } from '../probes/engine.js';
+import type { PagingChannel } from './channels.js';
 
 // node-schedule is loaded only when a daily note is configured.
 const require = createRequire(import.meta.url);
@@ -27,6 +28,10 @@ export interface NoteDeps {
   ircState(): IrcState | undefined;
   /** The probes and their states (none configured: empty). */
   probes(): ReadonlyArray<Pick<ProbeStatus, 'name' | 'status'>>;
+  /** The configured paging channels and whether each is delivering (none configured: empty). */
+  channels?(): ReadonlyArray<{ channel: PagingChannel; healthy: boolean; misconfigured: boolean }>;
+  /** Calls placed since a time, by outcome (voice configured). */
+  calls?(sinceMs: number): { placed: number; acknowledged: number; declined: number; unanswered: number };
   poke(destination: string): void;
 }
 
@@ -52,6 +57,17 @@ export function dailyNoteLines(d: NoteDeps): string[] {
     lines.push(
       `Watching ${probes.length} probes: ${down.length === 0 ? 'none down now' : `${down.length} down now (${names(down)})`}; ${recent.length === 0 ? 'none went down in the last 24 h' : `went down in the last 24 h: ${names(recent)}`}.`,
     );
+  }
+  const channels = d.channels?.() ?? [];
+  if (channels.length > 0) {
+    const state = channels.map((c) => `${c.channel} ${c.misconfigured ? 'MISCONFIGURED' : c.healthy ? 'ok' : 'FAILING'}`).join(', ');
+    const c = channels.some((ch) => ch.channel === 'voice') ? d.calls?.(now - DAY_MS) : undefined;
+    const calls = c
+      ? c.placed === 0
+        ? '; no calls in the last 24 h'
+        : `; calls in the last 24 h: ${c.placed} (${c.acknowledged} acknowledged by key, ${c.declined} escalated by key, ${c.unanswered} not answered${c.placed - c.acknowledged - c.declined - c.unanswered > 0 ? `, ${c.placed - c.acknowledged - c.declined - c.unanswered} not ended yet` : ''})`
+      : '';
+    lines.push(`Paging: ${state}${calls}.`);
   }
   return lines;
 }

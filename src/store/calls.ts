@@ -66,6 +66,18 @@ export class CallStore {
     this.db.prepare('UPDATE calls SET status = ? WHERE outbox_id = ? AND ended_ms IS NULL').run(status, outboxId);
   }
 
+  /** Calls placed since `sinceMs`, by how they ended (still running: neither). */
+  summarySince(sinceMs: number): { placed: number; acknowledged: number; declined: number; unanswered: number } {
+    const r = this.db
+      .prepare(
+        `SELECT COUNT(*) AS placed, COUNT(*) FILTER (WHERE outcome = 'acknowledged') AS acknowledged,
+                COUNT(*) FILTER (WHERE outcome = 'declined') AS declined, COUNT(*) FILTER (WHERE outcome = 'unanswered') AS unanswered
+           FROM calls WHERE created_ms >= ?`,
+      )
+      .get(sinceMs) as { placed: number; acknowledged: number; declined: number; unanswered: number };
+    return { ...r };
+  }
+
   /** The incidents a call was about (its pages). */
   incidentIds(outboxId: number): number[] {
     return (this.db.prepare('SELECT DISTINCT incident_id FROM pages WHERE outbox_id = ?').all(outboxId) as Array<{ incident_id: number }>).map((r) => r.incident_id);

@@ -54,6 +54,24 @@ daily_note: { at: "09:30", time_zone: Europe/Berlin }
     assert.equal(dailyNoteLines(deps).length, 1, 'no probes, no probe line');
   });
 
+  it('says how each paging channel is doing, and what the calls of the last 24 h came to', () => {
+    const channels = () => [
+      { channel: 'email' as const, healthy: true, misconfigured: false },
+      { channel: 'sms' as const, healthy: false, misconfigured: false },
+      { channel: 'voice' as const, healthy: true, misconfigured: false },
+    ];
+    let since = 0;
+    const calls = (s: number) => {
+      since = s;
+      return { placed: 4, acknowledged: 1, declined: 1, unanswered: 1 };
+    };
+    const lines = dailyNoteLines({ ...deps, channels, calls });
+    assert.equal(lines.at(-1), 'Paging: email ok, sms FAILING, voice ok; calls in the last 24 h: 4 (1 acknowledged by key, 1 escalated by key, 1 not answered, 1 not ended yet).');
+    assert.equal(since, clock.now() - 86_400_000);
+    assert.equal(dailyNoteLines({ ...deps, channels: () => channels().slice(0, 1), calls }).at(-1), 'Paging: email ok.', 'no voice, no call count');
+    assert.equal(dailyNoteLines({ ...deps, channels, calls: () => ({ placed: 0, acknowledged: 0, declined: 0, unanswered: 0 }) }).at(-1), 'Paging: email ok, sms FAILING, voice ok; no calls in the last 24 h.');
+  });
+
   it('is scheduled with node-schedule at the configured local time', () => {
     const cancel = scheduleDailyNote(deps);
     try {
