@@ -22,6 +22,8 @@ import { SmsNotifier } from './notifiers/sms.js';
 import { VoiceNotifier } from './notifiers/voice.js';
 import { CallStore } from './store/calls.js';
 import { makeTwilioVoice } from './sources/twilioVoice.js';
+import { makeTwilioReceipts } from './sources/twilioReceipts.js';
+import { SmsMessageStore } from './store/smsMessages.js';
 import type { Logger } from './observability/logger.js';
 import { createMetrics, liveGauge, liveLabelledGauge, type Metrics } from './observability/metrics.js';
 import { OnCallSchedule } from './people/oncall.js';
@@ -110,12 +112,21 @@ export async function startApp(ctx: AppContext): Promise<App> {
   }
   const email = config.email ? new EmailNotifier(config.email) : undefined;
   if (email) notifiers.push(email);
-  const sms = config.sms ? new SmsNotifier(config.sms, clock) : undefined;
+  const smsMessages = new SmsMessageStore(db);
+  const personByPhone = (phone: string): string => config.people.find((p) => p.phone === phone)?.name ?? phone;
+  // A recorded SMS starts its delivery_timeout: escalation's timer must know (it watches receipts).
+  const smsLog = {
+    sent: (outboxId: number, sid: string, person: string, now: number): void => {
+      smsMessages.sent(outboxId, sid, person, now);
+      escalation.kick();
+    },
+  };
+  const sms = config.sms ? new SmsNotifier(config.sms, clock, { log: smsLog, personOf: personByPhone }) : undefined;
   if (sms) notifiers.push(sms);
   const health = new ChannelHealth();
   const schedule = new OnCallSchedule(config);
   const calls = new CallStore(db);
-  const voice = config.voice && config.sms ? new VoiceNotifier(config.voice, config.sms, clock, calls, (phone) => schedule.everyone().find((p) => p.phone === phone)?.name ?? phone) : undefined;
+  const voice = config.voice && config.sms ? new VoiceNotifier(config.voice, config.sms, clock, calls, personByPhone) : undefined;
   if (voice) notifiers.push(voice);
   const pagingNotifiers = new Map<PagingChannel, Notifier>([...(email ? [['email', email] as const] : []), ...(sms ? [['sms', sms] as const] : []), ...(voice ? [['voice', voice] as const] : [])]);
   /** Paging channels whose last failure was Lifeline's configuration (cleared by their next delivery). */
@@ -288,6 +299,14 @@ export async function startApp(ctx: AppContext): Promise<App> {
       else if (ping.kind === 'fail') heartbeats.fail(name, clock.now(), ping.reason);
       return true;
     },
+    smsStatus: makeTwilioReceipts({
+      config,
+      clock,
+      log,
+      messages: smsMessages,
+      undelivered: (id, person, why) => escalation.smsUndelivered(id, person, why),
+      delivered: (person) => escalation.smsDelivered(person),
+    }),
     voice: makeTwilioVoice({
       config,
       clock,

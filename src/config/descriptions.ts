@@ -112,6 +112,8 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = Object.freeze({
   'sms.api_base_url': 'Base URL of the Messages API: Twilio\'s, or a compatible provider\'s (tests use a local stand-in).',
   'sms.inbound_url': 'The public URL Twilio posts replies to (exactly as configured in Twilio: signatures cover it). Enables "ACK <id>" by SMS.',
   'sms.timeout': 'Request timeout; a timeout is retried.',
+  'sms.status_url': 'Turns on delivery receipts: the public URL of POST /api/v1/twilio/sms/status exactly as Twilio calls it (signatures cover it), sent with every SMS as StatusCallback. An SMS that comes back undelivered or failed, or is not confirmed delivered within delivery_timeout, moves that page to the person\'s next channel at once (email, else a call).',
+  'sms.delivery_timeout': 'With status_url: how long an SMS may go without a "delivered" receipt before it counts as undelivered. Some carriers never confirm; raise it for them.',
   'sms.max_per_hour': 'SMS per person per hour; past it, pages go by email and one SMS says so.',
   'sms.max_per_day': 'SMS per person per day; as max_per_hour.',
   voice: 'Voice calls through Twilio (the account of the sms section): Lifeline calls, reads the page and asks for key 1 to acknowledge.',

@@ -69,6 +69,10 @@ export const smsSchema = z.strictObject({
   api_base_url: z.url().default('https://api.twilio.com'),
   /** The public URL Twilio calls for inbound SMS (must match exactly for signature checks). */
   inbound_url: z.url().optional(),
+  /** The public URL of POST /api/v1/twilio/sms/status, sent as StatusCallback: turns on delivery receipts. */
+  status_url: z.url({ protocol: /^https?$/ }).optional(),
+  /** With receipts: an SMS not confirmed delivered within this long counts as undelivered. */
+  delivery_timeout: duration.prefault('5m'),
   timeout: duration.prefault('15s'),
   /** SMS per person: past this, pages go by email and one SMS says so. */
   max_per_hour: z.number().int().min(1).default(10),

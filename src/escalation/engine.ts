@@ -6,7 +6,8 @@ import { inQuietHours, quietHoursEnd, type OnCallSchedule, type Person } from '.
 import type { Db } from '../store/db.js';
 import type { Outbox } from '../store/outbox.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
-import { PAGING_CHANNELS, type PagingChannel } from './channels.js';
+import { NOTICE_STEPS, PAGING_CHANNELS, type PagingChannel } from './channels.js';
+import { SmsMessageStore } from '../store/smsMessages.js';
 import type { ChannelHealth } from './health.js';
 import { IncidentStore, type Incident } from '../store/incidents.js';
 import { PageBundler, type PageText } from './bundler.js';
@@ -78,9 +79,14 @@ export class EscalationEngine {
   private stopped = false;
 
   private readonly bundler: PageBundler;
+  /** Delivery receipts of SMS (with sms.status_url). */
+  private readonly receipts: SmsMessageStore;
+  /** People whose last SMS did not reach them: their SMS pages go by the fallback until one does. */
+  private readonly smsFailing = new Set<string>();
 
   constructor(private readonly d: EngineDeps) {
     this.incidents = new IncidentStore(d.db);
+    this.receipts = new SmsMessageStore(d.db);
     this.policies = effectivePolicies(d.config);
     this.channels = [...(d.config.email ? (['email'] as const) : []), ...(d.config.sms ? (['sms'] as const) : []), ...(d.config.voice ? (['voice'] as const) : [])];
     this.bundler = new PageBundler({ ...d, incidents: this.incidents, channels: this.channels });
@@ -223,6 +229,53 @@ export class EscalationEngine {
     this.kick();
   }
 
+  // ---------------------------------------------------------------- delivery receipts
+
+  /**
+   * An SMS did not reach the phone (Twilio said undelivered or failed, or no "delivered" came in
+   * time): each page it carried goes again at once on the person's next channel (email, else a
+   * call; a notice never becomes a call), and SMS counts as failing for that person until an SMS
+   * to them is delivered.
+   */
+  smsUndelivered(outboxId: number, person: string, why: string): void {
+    const now = this.d.clock.now();
+    this.smsFailing.add(person);
+    let moved = 0;
+    const p = this.d.schedule.person(person);
+    this.d.db.transaction(() => {
+      for (const page of this.incidents.pagesOfMessage(outboxId)) {
+        const inc = this.incidents.get(page.incidentId);
+        const notice = NOTICE_STEPS.has(page.step);
+        if (!inc || !p || (!notice && inc.state !== 'open')) continue;
+        const step = page.step.split(':')[0] as string;
+        const next = (['email', 'voice'] as const).find(
+          (ch) => this.channels.includes(ch) && !(notice && ch === 'voice') && PAGING_CHANNELS[ch].destination(p) !== undefined && !this.incidents.pagedOn(inc.id, step, ch, person),
+        );
+        if (!next) continue;
+        if (this.incidents.addPage({ incidentId: inc.id, step: `${step}:undelivered`, channel: next, person, nowMs: now, notBeforeMs: now, text: page.text })) moved++;
+      }
+    })();
+    this.d.log.warn({ event: 'sms_undelivered', outbox: outboxId, person, why, rerouted: moved }, `SMS to ${person} not delivered (${why}); ${moved} page(s) sent another way`);
+    if (moved > 0) this.bundler.flush(now, true);
+    this.kick();
+  }
+
+  /** An SMS to `person` was delivered: SMS works for them again. */
+  smsDelivered(person: string): void {
+    if (this.smsFailing.delete(person)) this.d.log.info({ event: 'sms_delivered_again', person }, `SMS reaches ${person} again`);
+  }
+
+  /** SMS without a receipt in time count as undelivered; returns when to look again. */
+  private checkReceipts(now: number): number | undefined {
+    const sms = this.d.config.sms;
+    if (!sms?.status_url) return undefined;
+    for (const m of this.receipts.overdue(now - sms.delivery_timeout)) {
+      if (this.receipts.rerouted(m.messageSid, now)) this.smsUndelivered(m.outboxId, m.person, `no delivery receipt within ${formatDuration(sms.delivery_timeout)} (last status: ${m.status})`);
+    }
+    const oldest = this.receipts.oldestUnsettled();
+    return oldest === undefined ? undefined : oldest + sms.delivery_timeout;
+  }
+
   /** Takes an acknowledgement back; escalation resumes at once. */
   unack(code: string, by: string): AckResult {
     const inc = this.incidents.byCode(code);
@@ -278,8 +331,9 @@ export class EscalationEngine {
       for (const inc of this.incidents.due(now)) this.runDue(inc, now);
     })();
     const wake = this.bundler.flush(now, false);
+    const receipts = this.checkReceipts(now);
     const due = this.incidents.nextDue();
-    return [wake, due].filter((t): t is number => t !== undefined).reduce<number | undefined>((a, b) => (a === undefined ? b : Math.min(a, b)), undefined);
+    return [wake, due, receipts].filter((t): t is number => t !== undefined).reduce<number | undefined>((a, b) => (a === undefined ? b : Math.min(a, b)), undefined);
   }
 
   private runDue(inc: Incident, now: number): void {
@@ -320,7 +374,8 @@ export class EscalationEngine {
     for (const ch of want) {
       if (!this.channels.includes(ch)) continue;
       const alt = PAGING_CHANNELS[ch].fallback;
-      if (!this.d.health.healthy(ch) && this.channels.includes(alt)) out.add(alt);
+      const failing = !this.d.health.healthy(ch) || (ch === 'sms' && this.smsFailing.has(person.name));
+      if (failing && this.channels.includes(alt)) out.add(alt);
       else out.add(ch);
     }
     return [...out].filter((ch) => PAGING_CHANNELS[ch].destination(person) !== undefined);
@@ -419,8 +474,9 @@ export class EscalationEngine {
       if (!inc) return;
       const person = this.d.schedule.primary(now);
       if (!person) return;
-      for (const channel of this.channels) {
-        if (channel === 'email' ? !person.email : !person.phone) continue;
+      // Written channels first; a call follows when the SMS is not confirmed delivered (receipts).
+      for (const channel of this.channels.filter((c) => c !== 'voice')) {
+        if (PAGING_CHANNELS[channel].destination(person) === undefined) continue;
         this.incidents.addPage({
           incidentId: inc.id,
           step: 'path',
@@ -441,11 +497,11 @@ export class EscalationEngine {
     this.kick();
   }
 
-  /** Pages an alert incident by every configured channel to on-call at once (bundled per person). */
+  /** Pages an alert incident by email and SMS to on-call at once (bundled per person). */
   private pageOutOfBand(inc: Incident, now: number): void {
     const person = this.d.schedule.primary(now);
     if (!person) return;
-    for (const channel of this.route(this.channels, person)) {
+    for (const channel of this.route(this.channels.filter((c) => c !== 'voice'), person)) {
       this.incidents.addPage({ incidentId: inc.id, step: 'oob', channel, person: person.name, nowMs: now, notBeforeMs: this.notBefore(person, inc.severity, now), text: JSON.stringify(this.alertText(inc)) });
     }
   }

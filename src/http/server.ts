@@ -27,6 +27,8 @@ export interface HttpDeps {
   heartbeat?(name: string, ping: HeartbeatPing): boolean;
   /** Twilio's inbound SMS webhook; undefined when sms.inbound_url is not configured. */
   smsInbound?: (form: Record<string, string>, signature: string | undefined) => { status: number; body: string };
+  /** Twilio's SMS status callback (delivery receipts); undefined without sms.status_url. */
+  smsStatus?: (form: Record<string, string>, signature: string | undefined) => { status: number; body: string };
   /** Twilio's voice webhooks (TwiML, key presses, call status) by path and query; undefined without voice. */
   voice?: (pathAndQuery: string, form: Record<string, string>, signature: string | undefined) => { status: number; body: string };
   status(): StatusReport;
@@ -225,6 +227,7 @@ export async function startHttpServer(deps: HttpDeps): Promise<HttpServer> {
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0] as string;
     if (path === '/api/v1/twilio/inbound') return twilioForm(req, res, deps.smsInbound, 'inbound SMS is off: set sms.inbound_url');
+    if (path === '/api/v1/twilio/sms/status') return twilioForm(req, res, deps.smsStatus, 'delivery receipts are off: set sms.status_url');
     if (path.startsWith('/api/v1/twilio/voice/')) {
       const voice = deps.voice;
       return twilioForm(req, res, voice && ((form, sig) => voice(req.url ?? path, form, sig)), 'voice calls are off: add a voice section');

@@ -80,6 +80,12 @@ function pageLine(p: PageView, nowMs: number, withIncident: boolean): string {
     const tone = o === 'acknowledged' ? 'ok' : o === null ? 'warn' : 'bad';
     return `<li>${withIncident ? `<b>${esc(p.incident)}</b> ` : ''}${esc(stepName(p.step))} · voice → ${esc(p.person)} · ${when(p.createdMs, nowMs)} ${badge(text, tone)}</li>`;
   }
+  if (p.receipt && p.state === 'sent') {
+    // An SMS with a delivery receipt: what the carrier said, not just what Twilio accepted.
+    const st = p.receipt.status;
+    const text = st === 'delivered' ? 'delivered to the phone' : st === 'undelivered' || st === 'failed' ? `${st}${p.receipt.errorCode ? ` (error ${p.receipt.errorCode})` : ''}: sent another way` : `accepted, not yet delivered (${st})`;
+    return `<li>${withIncident ? `<b>${esc(p.incident)}</b> ` : ''}${esc(stepName(p.step))} · sms → ${esc(p.person)} · ${when(p.createdMs, nowMs)} ${badge(text, st === 'delivered' ? 'ok' : st === 'undelivered' || st === 'failed' ? 'bad' : 'warn')}</li>`;
+  }
   const state = p.state === 'sent' ? 'sent (accepted by the provider)' : p.state === 'waiting' ? `waiting until ${new Date(p.notBeforeMs).toISOString().slice(11, 16)} UTC` : p.state === 'unknown' ? 'record expired' : p.state;
   const err = p.error && p.state !== 'sent' ? `<div class="sub bad-t">${esc(p.attempts)} failed attempt(s): ${esc(p.error)}</div>` : '';
   return `<li>${withIncident ? `<b>${esc(p.incident)}</b> ` : ''}${esc(stepName(p.step))} · ${esc(p.channel)} → ${esc(p.person)} · ${when(p.createdMs, nowMs)} ${badge(state, tone)}${p.doneMs !== null && p.doneMs - p.createdMs >= 60_000 ? ` <span class="sub">at ${when(p.doneMs, nowMs)}</span>` : ''}${err}</li>`;

@@ -16,10 +16,16 @@ export function smsDestination(phone: string): string {
   return `${PREFIX}${phone}`;
 }
 
+/** Records SMS sent with a delivery-receipt callback (store/smsMessages.ts), by outbox entry. */
+export interface SmsLog {
+  sent(outboxId: number, messageSid: string, person: string, nowMs: number): void;
+}
+
 /**
  * Pages by SMS through Twilio's Messages API with the twilio library (notifiers/twilioClient.ts
  * points it at sms.api_base_url and sorts its errors). Messages are kept within two segments
- * (GSM-7 aware).
+ * (GSM-7 aware). With sms.status_url each message asks Twilio for delivery receipts
+ * (StatusCallback) and is recorded by its MessageSid, so a receipt can be traced to its pages.
  */
 export class SmsNotifier extends AlwaysReadyNotifier {
   readonly digestsBacklog = false;
@@ -32,6 +38,7 @@ export class SmsNotifier extends AlwaysReadyNotifier {
   constructor(
     private readonly cfg: SmsConfig,
     private readonly clock: Clock,
+    private readonly receipts?: { log: SmsLog; personOf(phone: string): string },
   ) {
     super(PREFIX);
     this.client = makeTwilioClient(cfg);
@@ -46,11 +53,15 @@ export class SmsNotifier extends AlwaysReadyNotifier {
     const params: Record<string, string> = { to, body: d.lines.join(' ') };
     if (this.cfg.from.startsWith('MG')) params['messagingServiceSid'] = this.cfg.from;
     else params['from'] = this.cfg.from;
+    const track = this.cfg.status_url !== undefined && this.receipts !== undefined && d.entryId !== undefined;
+    if (track) params['statusCallback'] = this.cfg.status_url as string;
+    let sid: string;
     try {
-      await this.client.messages.create(params);
+      sid = (await this.client.messages.create(params)).sid;
     } catch (err) {
       throw twilioError(err, this.client, this.clock, 'sms.from');
     }
+    if (track) this.receipts?.log.sent(d.entryId as number, sid, this.receipts.personOf(to), this.clock.now());
     d.onProgress(d.lines.length);
   }
 }

@@ -67,6 +67,8 @@ export interface PageDelivery {
   error: string | null;
   /** For a voice page: what Twilio last reported of the call and how it ended for escalation. */
   call: { status: string; outcome: 'acknowledged' | 'declined' | 'unanswered' | null } | null;
+  /** For an SMS sent with receipts: Twilio's last MessageStatus and ErrorCode. */
+  receipt: { status: string; errorCode: string | null } | null;
 }
 
 // Unambiguous characters for ack codes (no 0/O, 1/I/L): 31^4 = 923,521 codes.
@@ -239,7 +241,9 @@ export class IncidentStore {
         `SELECT p.incident_id, i.ack_code, p.step, p.channel, p.person, p.created_ms, p.not_before_ms, p.outbox_id,
                 o.id AS message, o.state AS own_state, f.state AS summary_state, COALESCE(f.done_ms, o.done_ms) AS done_ms,
                 COALESCE(f.attempts, o.attempts, 0) AS attempts, COALESCE(f.last_error, o.last_error) AS last_error,
-                c.status AS call_status, c.outcome AS call_outcome
+                c.status AS call_status, c.outcome AS call_outcome,
+                (SELECT s.status FROM sms_messages s WHERE s.outbox_id = p.outbox_id ORDER BY s.sent_ms DESC LIMIT 1) AS sms_status,
+                (SELECT s.error_code FROM sms_messages s WHERE s.outbox_id = p.outbox_id ORDER BY s.sent_ms DESC LIMIT 1) AS sms_error
            FROM pages p JOIN incidents i ON i.id = p.incident_id LEFT JOIN outbox o ON o.id = p.outbox_id LEFT JOIN outbox f ON f.id = o.folded_into
                 LEFT JOIN calls c ON c.outbox_id = p.outbox_id
           WHERE ? IS NULL OR p.incident_id IN (SELECT value FROM json_each(?))
@@ -262,9 +266,20 @@ export class IncidentStore {
         doneMs: r['done_ms'] === null ? null : Number(r['done_ms']),
         attempts: Number(r['attempts']),
         error: (r['last_error'] as string | null) ?? null,
+        receipt: r['sms_status'] === null || r['sms_status'] === undefined ? null : { status: String(r['sms_status']), errorCode: (r['sms_error'] as string | null) ?? null },
         call: r['call_status'] === null || r['call_status'] === undefined ? null : { status: String(r['call_status']), outcome: (r['call_outcome'] as NonNullable<PageDelivery['call']>['outcome']) ?? null },
       };
     });
+  }
+
+  /** The pages one outbox message carried (a bundle). */
+  pagesOfMessage(outboxId: number): PageRow[] {
+    return (this.db.prepare('SELECT * FROM pages WHERE outbox_id = ? ORDER BY id').all(outboxId) as Record<string, unknown>[]).map(toPage);
+  }
+
+  /** Whether (incident, step, channel, person) was paged, with or without a ":…" suffix on the step. */
+  pagedOn(incidentId: number, step: string, channel: PagingChannel, person: string): boolean {
+    return this.db.prepare("SELECT 1 FROM pages WHERE incident_id = ? AND (step = ? OR step LIKE ? || ':%') AND channel = ? AND person = ? LIMIT 1").get(incidentId, step, step, channel, person) !== undefined;
   }
 
   /** Pages not yet given to the outbox, oldest first. */

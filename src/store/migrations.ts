@@ -229,4 +229,26 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 9,
+    name: 'sms delivery receipts',
+    sql: `
+      -- Every SMS sent with a StatusCallback: Twilio's MessageSid, the outbox message (its pages),
+      -- the last status Twilio reported (queued, sent, delivered, undelivered, failed) with its
+      -- ErrorCode, and whether it is settled: delivered, or moved to another channel (failed,
+      -- undelivered, or no "delivered" within sms.delivery_timeout).
+      CREATE TABLE sms_messages (
+        message_sid TEXT PRIMARY KEY,
+        outbox_id   INTEGER NOT NULL,
+        person      TEXT NOT NULL,
+        sent_ms     INTEGER NOT NULL,
+        status      TEXT NOT NULL DEFAULT 'queued',
+        error_code  TEXT,
+        updated_ms  INTEGER NOT NULL,
+        settled     TEXT CHECK (settled IN ('delivered', 'rerouted'))
+      );
+      CREATE INDEX sms_messages_unsettled ON sms_messages (settled, sent_ms);
+      CREATE INDEX sms_messages_outbox ON sms_messages (outbox_id);
+    `,
+  },
 ];

@@ -16,6 +16,8 @@ const RULES: ReadonlyArray<{ table: string; where: string }> = [
   { table: 'alert_events', where: 'at_ms < @cutoff' },
   { table: 'receipts', where: 'received_ms < @cutoff' },
   { table: 'silences', where: 'expires_ms < @cutoff' },
+  { table: 'calls', where: 'ended_ms < @cutoff' },
+  { table: 'sms_messages', where: 'settled IS NOT NULL AND updated_ms < @cutoff' },
 ];
 
 /** Rows deleted per transaction: small, so the webhook's writes never wait long for the lock. */

@@ -10,6 +10,9 @@ export interface ReceivedSms {
   messagingServiceSid?: string;
   body: string;
   atMs: number;
+  sid: string;
+  /** The StatusCallback URL Lifeline asked for (delivery receipts), if any. */
+  statusCallback?: string;
 }
 
 /** A call as the stand-in received it, with the TwiML it fetched from Lifeline. */
@@ -47,6 +50,8 @@ export interface ScriptedReply {
  *   X-Twilio-Signature, as Twilio does when the callee answers, and keeps the TwiML. `press` posts
  *   Digits to the <Gather> action found in that TwiML, `end` posts the status callback (completed,
  *   busy, no-answer, failed, canceled); both signed with the account's auth token.
+ * SMS delivery receipts: a message sent with StatusCallback gets `receipt(sid, status, ErrorCode)`
+ * posted there, signed, as Twilio does when the carrier reports.
  */
 export class TwilioStandIn {
   readonly received: ReceivedSms[] = [];
@@ -107,8 +112,8 @@ export class TwilioStandIn {
     if (!/^\+[1-9]\d{6,14}$/.test(to)) return json(400, { code: 21211, message: `The 'To' number ${to} is not a valid phone number.`, status: 400 });
     if (!from && !mg) return json(400, { code: 21603, message: "A 'From' or 'MessagingServiceSid' parameter is required", status: 400 });
     if (text.length === 0 || text.length > 1600) return json(400, { code: 21617, message: 'The concatenated message body exceeds the 1600 character limit', status: 400 });
-    this.received.push({ accountSid: m[1] as string, to, from, messagingServiceSid: mg, body: text, atMs: Date.now() });
     const sid = `SM${randomBytes(16).toString('hex')}`;
+    this.received.push({ accountSid: m[1] as string, to, from, messagingServiceSid: mg, body: text, atMs: Date.now(), sid, statusCallback: form.get('StatusCallback') ?? undefined });
     return json(201, { sid, account_sid: this.accountSid, to, from: from ?? null, messaging_service_sid: mg ?? null, body: text, status: 'queued', num_segments: '1', direction: 'outbound-api', api_version: '2010-04-01', uri: `/2010-04-01/Accounts/${this.accountSid}/Messages/${sid}.json` });
   }
 
@@ -148,6 +153,15 @@ export class TwilioStandIn {
   async post(url: string, params: Record<string, string>, signature?: string): Promise<{ status: number; body: string }> {
     const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature ?? this.sign(url, params) }, body: new URLSearchParams(params).toString() });
     return { status: res.status, body: await res.text() };
+  }
+
+  /** The carrier's verdict on an SMS: Twilio's status callback (MessageStatus, and ErrorCode when it failed). */
+  async receipt(sid: string, status: 'queued' | 'sent' | 'delivered' | 'undelivered' | 'failed', errorCode?: string): Promise<{ status: number; body: string }> {
+    const sms = this.received.find((m) => m.sid === sid);
+    if (!sms?.statusCallback) throw new Error(`SMS ${sid} has no StatusCallback`);
+    const params: Record<string, string> = { AccountSid: this.accountSid, MessageSid: sid, SmsSid: sid, MessageStatus: status, SmsStatus: status, To: sms.to, From: sms.from ?? '', ApiVersion: '2010-04-01' };
+    if (errorCode) params['ErrorCode'] = errorCode;
+    return this.post(sms.statusCallback, params);
   }
 
   /** The callee presses `digits`: posted to the <Gather> action of the call's TwiML. */

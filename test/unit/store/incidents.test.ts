@@ -8,6 +8,8 @@ import { openDb, type Db } from '../../../src/store/db.js';
 import { IncidentStore } from '../../../src/store/incidents.js';
 import { Outbox } from '../../../src/store/outbox.js';
 import { Retention } from '../../../src/store/retention.js';
+import { CallStore } from '../../../src/store/calls.js';
+import { SmsMessageStore } from '../../../src/store/smsMessages.js';
 import { FakeClock } from '../fakeClock.js';
 
 const DAY = 24 * 60 * 60_000;
@@ -68,7 +70,22 @@ describe('ack codes and retention (issue 7.4)', () => {
     const sent = outbox.enqueue('irc:#a', { kind: 'text', text: 'x' }, old);
     outbox.markSent(sent, old);
     const pending = outbox.enqueue('irc:#a', { kind: 'text', text: 'y' }, old);
+    // Calls and SMS receipts: ended/settled ones age out, a call still running or an SMS still
+    // waiting for its receipt stays.
+    const calls = new CallStore(db);
+    calls.placed(1, 'CA-old', 'alice', old);
+    calls.ended(1, 'completed', old + 1000);
+    calls.placed(2, 'CA-running', 'alice', old);
+    const sms = new SmsMessageStore(db);
+    sms.sent(3, 'SM-old', 'alice', old);
+    sms.receipt('SM-old', 'delivered', null, old + 1000);
+    sms.sent(4, 'SM-waiting', 'alice', old);
     const deleted = await new Retention(db).prune(now - 30 * DAY, async () => undefined);
+    assert.deepEqual([deleted['calls'], deleted['sms_messages']], [1, 1]);
+    assert.equal(calls.get(1), undefined);
+    assert.ok(calls.get(2));
+    assert.equal(sms.get('SM-old'), undefined);
+    assert.ok(sms.get('SM-waiting'));
     assert.equal(deleted['incidents'], 1);
     assert.equal(deleted['pages'], 1);
     assert.equal(deleted['outbox'], 1);
