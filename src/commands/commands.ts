@@ -9,6 +9,8 @@ import type { AlertStore } from '../store/alerts.js';
 import type { Outbox } from '../store/outbox.js';
 import type { SilenceStore } from '../store/silences.js';
 import type { ProbeStatus } from '../probes/engine.js';
+import { deliveryWords } from '../escalation/delivery.js';
+import type { PageDelivery } from '../store/incidents.js';
 import type { Clock } from '../util/clock.js';
 
 /** What commands can see and change. */
@@ -109,7 +111,14 @@ export class Commands {
     const counts = this.d.alerts.countByStatus();
     const open = this.d.engine.incidents.unresolved(8);
     const lines = [`${counts.firing} firing`];
-    for (const i of open) lines.push(`  ${i.ackCode} ${i.state.toUpperCase()} [${i.severity}] ${i.title}${i.ackedBy ? ` (ack ${i.ackedBy})` : ''}`);
+    // The latest page of each incident, and what became of it (receipts and calls included).
+    const last = new Map<number, PageDelivery>();
+    for (const p of this.d.engine.incidents.pageLog(200, open.map((i) => i.id))) if (!last.has(p.incidentId)) last.set(p.incidentId, p);
+    for (const i of open) {
+      const p = last.get(i.id);
+      const paged = p ? `; paged ${p.person} by ${p.channel} ${new Date(p.createdMs).toISOString().slice(11, 16)} UTC: ${deliveryWords(p).text}` : '';
+      lines.push(`  ${i.ackCode} ${i.state.toUpperCase()} [${i.severity}] ${i.title}${i.ackedBy ? ` (ack ${i.ackedBy})` : ''}${paged}`);
+    }
     if (open.length === 0) lines.push('  no open incidents');
     return lines;
   }

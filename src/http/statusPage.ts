@@ -1,6 +1,7 @@
 import { formatDuration } from '../config/duration.js';
 import type { ProbeStatus } from '../probes/engine.js';
 import { PHASES } from '../probes/probe.js';
+import { deliveryWords } from '../escalation/delivery.js';
 import type { IncidentView, PageView, StatusReport } from './status.js';
 
 /*
@@ -72,23 +73,10 @@ function stepName(step: string): string {
 }
 
 function pageLine(p: PageView, nowMs: number, withIncident: boolean): string {
-  const tone = p.state === 'sent' ? 'ok' : p.state === 'failed' ? 'bad' : p.state === 'unknown' ? 'idle' : 'warn';
-  if (p.call) {
-    // A call's story is its outcome: answered with key 1, key 2, or not answered at all.
-    const o = p.call.outcome;
-    const text = o === 'acknowledged' ? 'call answered: acknowledged (key 1)' : o === 'declined' ? 'call answered: escalated (key 2)' : o === 'unanswered' ? `call ${p.call.status}: not acknowledged` : `call ${p.call.status}`;
-    const tone = o === 'acknowledged' ? 'ok' : o === null ? 'warn' : 'bad';
-    return `<li>${withIncident ? `<b>${esc(p.incident)}</b> ` : ''}${esc(stepName(p.step))} · voice → ${esc(p.person)} · ${when(p.createdMs, nowMs)} ${badge(text, tone)}</li>`;
-  }
-  if (p.receipt && p.state === 'sent') {
-    // An SMS with a delivery receipt: what the carrier said, not just what Twilio accepted.
-    const st = p.receipt.status;
-    const text = st === 'delivered' ? 'delivered to the phone' : st === 'undelivered' || st === 'failed' ? `${st}${p.receipt.errorCode ? ` (error ${p.receipt.errorCode})` : ''}: sent another way` : `accepted, not yet delivered (${st})`;
-    return `<li>${withIncident ? `<b>${esc(p.incident)}</b> ` : ''}${esc(stepName(p.step))} · sms → ${esc(p.person)} · ${when(p.createdMs, nowMs)} ${badge(text, st === 'delivered' ? 'ok' : st === 'undelivered' || st === 'failed' ? 'bad' : 'warn')}</li>`;
-  }
-  const state = p.state === 'sent' ? 'sent (accepted by the provider)' : p.state === 'waiting' ? `waiting until ${new Date(p.notBeforeMs).toISOString().slice(11, 16)} UTC` : p.state === 'unknown' ? 'record expired' : p.state;
+  const d = deliveryWords(p);
   const err = p.error && p.state !== 'sent' ? `<div class="sub bad-t">${esc(p.attempts)} failed attempt(s): ${esc(p.error)}</div>` : '';
-  return `<li>${withIncident ? `<b>${esc(p.incident)}</b> ` : ''}${esc(stepName(p.step))} · ${esc(p.channel)} → ${esc(p.person)} · ${when(p.createdMs, nowMs)} ${badge(state, tone)}${p.doneMs !== null && p.doneMs - p.createdMs >= 60_000 ? ` <span class="sub">at ${when(p.doneMs, nowMs)}</span>` : ''}${err}</li>`;
+  const at = !p.call && !p.receipt && p.doneMs !== null && p.doneMs - p.createdMs >= 60_000 ? ` <span class="sub">at ${when(p.doneMs, nowMs)}</span>` : '';
+  return `<li>${withIncident ? `<b>${esc(p.incident)}</b> ` : ''}${esc(stepName(p.step))} · ${esc(p.channel)} → ${esc(p.person)} · ${when(p.createdMs, nowMs)} ${badge(d.text, d.tone)}${at}${err}</li>`;
 }
 
 function incidentRow(i: IncidentView, nowMs: number): string {
