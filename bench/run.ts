@@ -20,6 +20,8 @@
  *   detect         an HTTP target that stops answering (accepts TCP, never responds), probed every
  *                  5 s (the issue's setting) with the shipped threshold (3) and timeout (10 s):
  *                  alert opened, and the SMS page at the Twilio stand-in (policy: SMS at 0 s).
+ *   call           a voice step (policy: call at 0 s, then at 10 s; people, sms and voice added):
+ *                  from the step falling due to the Twilio stand-in receiving the call request.
  *   status         the status page (GET /) and /api/v1/status with 200 open incidents (200
  *                  webhooks of one alert; policy: SMS at 0 s to the Twilio stand-in, labelled) and
  *                  the IRC path up: 50 sequential requests each, latency and size.
@@ -37,7 +39,7 @@ import { tempDir, waitFor, type ServerProcess } from '../test/integration/harnes
 import { Znc } from '../test/integration/harness/znc.js';
 import { groupPayload, postWebhook as post } from '../test/integration/harness/webhook.js';
 import { selfSignedCert } from '../test/integration/harness/certs.js';
-import { pagingYaml, smsNowYaml } from '../test/integration/harness/paging.js';
+import { pagingYaml, smsNowYaml, smsSection } from '../test/integration/harness/paging.js';
 import { SmtpSink } from '../test/integration/harness/smtpSink.js';
 import { TwilioStandIn } from '../test/integration/harness/twilioStandIn.js';
 
@@ -98,8 +100,9 @@ routes:
 ${extra}`;
 }
 
-async function startLifeline(s: Setup, name: string, extra = '', httpExtra = ''): Promise<{ proc: ServerProcess; port: number; startedMs: number; dbPath: string }> {
+async function startLifeline(s: Setup, name: string, extra: string | ((port: number) => string) = '', httpExtra = ''): Promise<{ proc: ServerProcess; port: number; startedMs: number; dbPath: string }> {
   const port = await freePort();
+  if (typeof extra === 'function') extra = extra(port);
   const dbPath = join(s.tmp.dir, `${name}.db`);
   const startedMs = Date.now();
   const proc = await startProcess(s.tmp.dir, benchYaml(s, port, dbPath, extra, httpExtra), port);
@@ -128,7 +131,7 @@ type Lifeline = Awaited<ReturnType<typeof startLifeline>>;
  * One bench part's frame: network + bouncer + watcher, Lifeline with the shipped defaults (plus
  * `extra`, labelled where used), healthy and settled; torn down whatever happens.
  */
-async function withHealthyLifeline<T>(name: string, run: (s: Setup, l: Lifeline) => Promise<T>, extra = '', httpExtra = ''): Promise<T> {
+async function withHealthyLifeline<T>(name: string, run: (s: Setup, l: Lifeline) => Promise<T>, extra: string | ((port: number) => string) = '', httpExtra = ''): Promise<T> {
   const s = await setup();
   const l = await startLifeline(s, name, extra, httpExtra);
   try {
@@ -464,6 +467,39 @@ async function benchStatusPage(): Promise<Record<string, number>> {
   }
 }
 
+/**
+ * Time from a voice step falling due to the Twilio stand-in receiving the call request: the step
+ * at 0 s (due when the webhook's incident opens) and at 10 s (due by Lifeline's timer). One call per
+ * Lifeline run (the default 2 min bundle window would hold a second one), three runs each.
+ */
+async function benchCall(): Promise<Record<string, number>> {
+  const twilio = await TwilioStandIn.start();
+  const out: Record<string, number> = {};
+  try {
+    for (const after of [0, 10]) {
+      const lags: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        await withHealthyLifeline(
+          `call-${after}-${i}`,
+          async (_s, l) => {
+            const n = twilio.calls.length;
+            await post(l.port, groupPayload(`Call${after}x${i}`, 1));
+            const call = await waitFor('the call request', () => twilio.calls[n], 60_000, 2);
+            const opened = ((await (await fetch(`http://127.0.0.1:${l.port}/api/v1/status`)).json()) as { incidents: { shown: Array<{ openedMs: number }> } }).incidents.shown[0]?.openedMs ?? NaN;
+            lags.push(call.atMs - (opened + after * 1000));
+          },
+          (port) => `people:\n  - { name: alice, phone: "+4915112345678" }\noncall:\n  rotations:\n    - { name: primary, people: [alice], start: "2026-01-05" }\n${smsSection(twilio)}voice:\n  from: "+15005550006"\n  public_url: http://127.0.0.1:${port}\nescalation:\n  policies:\n    - { name: call, steps: [{ after: ${after}s, notify: [voice] }] }\n`,
+        );
+      }
+      lags.sort((a, b) => a - b);
+      Object.assign(out, { [`call_after_${after}s_min_ms`]: lags[0] as number, [`call_after_${after}s_max_ms`]: lags[lags.length - 1] as number });
+    }
+  } finally {
+    await twilio.stop();
+  }
+  return out;
+}
+
 async function benchProbes2000(): Promise<Record<string, number>> {
   const N = 2000;
   const WINDOW_MS = 60_000;
@@ -527,6 +563,7 @@ if (want('frozen')) Object.assign(results, await benchFrozen());
 if (want('path')) Object.assign(results, await benchPathFailure());
 if (want('big')) Object.assign(results, await benchBig());
 if (want('detect')) Object.assign(results, await benchDetect());
+if (want('call')) Object.assign(results, await benchCall());
 if (want('status')) Object.assign(results, await benchStatusPage());
 if (want('probes2000')) Object.assign(results, await benchProbes2000());
 for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(40)} ${Number.isInteger(v) ? v : v.toFixed(1)}`);
