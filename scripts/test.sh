@@ -2,7 +2,8 @@
 # The whole test suite, from a fresh clone on Debian with Node >= 20.19:
 #   1. installs the Debian servers the integration tests run (ngircd, znc, prometheus,
 #      prometheus-alertmanager, prometheus-node-exporter)
-#      and the tools they use (setpriv, openssl, chromium for the status page) when missing
+#      and the tools they use (setpriv, openssl, chromium for the status page, wireguard-go and
+#      wireguard-tools for the VPN probes) when missing
 #      (needs root or sudo);
 #   2. installs the npm packages (npm ci) when node_modules is missing or stale;
 #   3. builds, then runs the unit tests and the integration tests.
@@ -17,6 +18,10 @@ command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertman
 [ -x /usr/bin/prometheus-node-exporter ] || need+=(prometheus-node-exporter)
 command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# The VPN probe tests run wireguard-go in a network namespace they make (unshare, ip, ss).
+command -v wireguard-go >/dev/null 2>&1 || need+=(wireguard-go)
+command -v wg >/dev/null 2>&1 || need+=(wireguard-tools)
+command -v ss >/dev/null 2>&1 || need+=(iproute2)
 # The status page test drives Debian's Chromium with playwright-core (no browser download).
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)

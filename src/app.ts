@@ -44,6 +44,7 @@ import type { PagingChannel } from './escalation/channels.js';
 import { scheduleRetention } from './store/retention.js';
 import { ProbeStateStore } from './store/probeState.js';
 import { HeartbeatStore } from './store/heartbeats.js';
+import { WgTimestampStore } from './store/wgTimestamps.js';
 import { labelValue } from './alerts/labels.js';
 import { anyEndpointAnswers, ProbeEngine } from './probes/engine.js';
 import { createProbe } from './probes/registry.js';
@@ -255,12 +256,13 @@ export async function startApp(ctx: AppContext): Promise<App> {
   liveLabelledGauge(metrics.registry, 'lifeline_alerts', 'Stored alerts by state.', 'state', () => ({ ...alerts.countByStatus() }));
 
   // Commands from IRC and SMS, one set.
+  const wgTimestamps = new WgTimestampStore(db);
   const probes = new ProbeEngine({
     config: config.probes,
     clock,
     log,
     store: new ProbeStateStore(db),
-    create: (cfg) => createProbe(cfg, { heartbeats: { last: (n) => heartbeats.last(n), failure: (n) => heartbeats.failure(n), sinceMs: clock.now() } }),
+    create: (cfg) => createProbe(cfg, { heartbeats: { last: (n) => heartbeats.last(n), failure: (n) => heartbeats.failure(n), sinceMs: clock.now() }, wgTimestamps }),
     emit: (batch) => {
       const r = ingestBatch(config.probes.route, batch, clock.now());
       for (const d of r.queued) dispatcher.poke(d);

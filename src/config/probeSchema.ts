@@ -126,8 +126,24 @@ const memoryProbe = z.strictObject({
   swap_warn_percent: z.number().min(0).max(100).default(50),
 });
 
+/** A WireGuard key: base64 of 32 bytes, as `wg genkey` and `wg pubkey` print it. */
+const wgKey = z.string().regex(/^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/, { message: 'expected a WireGuard key: 44 base64 characters, as wg genkey / wg pubkey print' });
+
+const wireguardProbe = z.strictObject({
+  ...common,
+  kind: z.literal('wireguard'),
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535).default(51820),
+  /** The server's public key (its [Interface] PublicKey). */
+  server_public_key: wgKey,
+  /** The probe's own private key; its public key must be a peer on the server. */
+  private_key: secret.refine((s) => /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/.test(s.reveal()), { message: 'expected a WireGuard private key (44 base64 characters, wg genkey)' }),
+  /** The peer's preshared key on the server, if it has one. */
+  preshared_key: secret.refine((s) => /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/.test(s.reveal()), { message: 'expected a WireGuard preshared key (44 base64 characters, wg genpsk)' }).optional(),
+});
+
 /** One probe's config, by kind. */
-export const probeSchema = z.discriminatedUnion('kind', [httpProbe, tcpProbe, tlsProbe, bouncerProbe, prometheusProbe, alertmanagerProbe, heartbeatProbe, memoryProbe]);
+export const probeSchema = z.discriminatedUnion('kind', [httpProbe, tcpProbe, tlsProbe, bouncerProbe, prometheusProbe, alertmanagerProbe, heartbeatProbe, memoryProbe, wireguardProbe]);
 
 /** The `probes` section: defaults, limits, the route for probe alerts, and the targets. */
 export const probesSchema = z

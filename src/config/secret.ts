@@ -25,4 +25,4 @@ export class Secret {
 }
 
 /** Config keys whose values are secrets: each may instead be given as `<key>_file` (Docker secrets). */
-export const SECRET_KEYS: ReadonlySet<string> = new Set(['password', 'token', 'auth_token', 'key', 'ping_url']);
+export const SECRET_KEYS: ReadonlySet<string> = new Set(['password', 'token', 'auth_token', 'key', 'ping_url', 'private_key', 'preshared_key']);

@@ -7,10 +7,13 @@ import { memoryProbe } from './kinds/memory.js';
 import { prometheusProbe } from './kinds/prometheus.js';
 import { tcpProbe, tlsProbe } from './kinds/socket.js';
 import type { Probe, ProbeKind } from './probe.js';
+import { wireguardProbe, type WgTimestamps } from './kinds/wireguard.js';
 
 /** What probe kinds may need besides their config. */
 export interface ProbeDeps {
   heartbeats: HeartbeatSource;
+  /** Rising WireGuard handshake timestamps per probe key (stored across restarts). */
+  wgTimestamps: WgTimestamps;
 }
 
 /** One entry per probe kind: how to build it from its config. Add a kind here and in probeSchema.ts. */
@@ -23,6 +26,7 @@ export const PROBE_KINDS: { readonly [K in ProbeKind]: (cfg: Extract<ProbeConfig
   alertmanager: alertmanagerProbe,
   heartbeat: (cfg, deps) => heartbeatProbe(cfg, deps.heartbeats),
   memory: memoryProbe,
+  wireguard: (cfg, deps) => wireguardProbe(cfg, { timestamps: deps.wgTimestamps }),
 };
 
 /** Builds the probe a config entry describes. */

@@ -251,4 +251,17 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX sms_messages_outbox ON sms_messages (outbox_id);
     `,
   },
+  {
+    version: 10,
+    name: 'wireguard handshake timestamps',
+    sql: `
+      -- The last TAI64N timestamp (ns, as text) sent with each WireGuard probe key: the server drops
+      -- an initiation that is not newer, so after a restart or a clock step back the next one
+      -- continues from here.
+      CREATE TABLE wg_timestamps (
+        public_key TEXT PRIMARY KEY,
+        last_ns    TEXT NOT NULL
+      );
+    `,
+  },
 ];

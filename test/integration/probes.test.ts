@@ -9,6 +9,8 @@ import type { App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { ProbeConfig } from '../../src/config/probeSchema.js';
 import type { ProbeResult } from '../../src/probes/probe.js';
+import { WgTimestampStore } from '../../src/store/wgTimestamps.js';
+import { openDb } from '../../src/store/db.js';
 import { createProbe } from '../../src/probes/registry.js';
 import { selfSignedCert } from './harness/certs.js';
 import { IrcPeer, plain } from './harness/ircPeer.js';
@@ -22,7 +24,7 @@ import { NodeExporter, Prometheus } from './harness/prometheus.js';
 /** Runs one probe of the given config once, with its timeout as the deadline. */
 async function probeOnce(yaml: string, timeoutMs = 1_000): Promise<ProbeResult> {
   const cfg = parseConfig(`probes:\n  targets:\n    - ${yaml}\n`, 't.yaml', {}).probes.targets[0] as ProbeConfig;
-  return createProbe(cfg, { heartbeats: { last: () => undefined, failure: () => undefined, sinceMs: Date.now() } }).run({ signal: AbortSignal.timeout(timeoutMs), timeoutMs, nowMs: Date.now() });
+  return createProbe(cfg, { heartbeats: { last: () => undefined, failure: () => undefined, sinceMs: Date.now() }, wgTimestamps: new WgTimestampStore(openDb(':memory:')) }).run({ signal: AbortSignal.timeout(timeoutMs), timeoutMs, nowMs: Date.now() });
 }
 
 async function listen(server: net.Server): Promise<number> {
@@ -296,7 +298,7 @@ describe('probes against real servers on loopback (integration)', function () {
     const exporter = await NodeExporter.start();
     try {
       const cfg = parseConfig(`probes:\n  targets:\n    - { name: mem, kind: memory, url: "http://127.0.0.1:${exporter.port}/metrics" }\n`, 't.yaml', {}).probes.targets[0] as ProbeConfig;
-      const probe = createProbe(cfg, { heartbeats: { last: () => undefined, failure: () => undefined, sinceMs: Date.now() } });
+      const probe = createProbe(cfg, { heartbeats: { last: () => undefined, failure: () => undefined, sinceMs: Date.now() }, wgTimestamps: new WgTimestampStore(openDb(':memory:')) });
       const run = (): Promise<ProbeResult> => probe.run({ signal: AbortSignal.timeout(5_000), timeoutMs: 5_000, nowMs: Date.now() });
       const before = await run();
       assert.equal(before.values['oom_kills'], undefined);

@@ -1,14 +1,22 @@
 /**
- * Runs one probe once and prints its result as JSON: `node runProbe.js '<probe yaml>' TIMEOUT_MS`.
+ * Runs one probe once and prints its result as JSON:
+ *   node runProbe.js '<probe yaml>' TIMEOUT_MS [CLOCK_OFFSET_MS] [STATE_DB]
  * Tests start it inside a network namespace of their own (`unshare -Urn`: only a loopback, no
- * route, no resolver), to see what a probe says when DNS cannot work, without touching any network.
+ * route, no resolver), to see what a probe says when DNS cannot work, or to reach a server started
+ * in that namespace, without touching any network. CLOCK_OFFSET_MS shifts the probe's wall clock
+ * (a clock stepped back); STATE_DB keeps probe state (WireGuard timestamps) between runs, as
+ * Lifeline's store does across restarts.
  */
 import { parseConfig } from '../../../src/config/load.js';
 import type { ProbeConfig } from '../../../src/config/probeSchema.js';
 import { createProbe } from '../../../src/probes/registry.js';
+import { openDb } from '../../../src/store/db.js';
+import { WgTimestampStore } from '../../../src/store/wgTimestamps.js';
 
-const [yaml = '', timeout = '2000'] = process.argv.slice(2);
+const [yaml = '', timeout = '2000', offset = '0', stateDb = ':memory:'] = process.argv.slice(2);
 const cfg = parseConfig(`probes:\n  targets:\n    - ${yaml}\n`, 'probe.yaml', {}).probes.targets[0] as ProbeConfig;
 const timeoutMs = Number(timeout);
-const result = await createProbe(cfg, { heartbeats: { last: () => undefined, failure: () => undefined, sinceMs: Date.now() } }).run({ signal: AbortSignal.timeout(timeoutMs), timeoutMs, nowMs: Date.now() });
+const nowMs = Date.now() + Number(offset);
+const deps = { heartbeats: { last: () => undefined, failure: () => undefined, sinceMs: nowMs }, wgTimestamps: new WgTimestampStore(openDb(stateDb)) };
+const result = await createProbe(cfg, deps).run({ signal: AbortSignal.timeout(timeoutMs), timeoutMs, nowMs });
 process.stdout.write(`${JSON.stringify(result)}\n`);
