@@ -2,8 +2,8 @@
 # The whole test suite, from a fresh clone on Debian with Node >= 20.19:
 #   1. installs the Debian servers the integration tests run (ngircd, znc, prometheus,
 #      prometheus-alertmanager, prometheus-node-exporter)
-#      and the tools they use (setpriv, openssl, chromium for the status page, wireguard-go and
-#      wireguard-tools for the VPN probes) when missing
+#      and the tools they use (setpriv, openssl, chromium for the status page, openvpn,
+#      wireguard-go and wireguard-tools for the VPN probes) when missing
 #      (needs root or sudo);
 #   2. installs the npm packages (npm ci) when node_modules is missing or stale;
 #   3. builds, then runs the unit tests and the integration tests.
@@ -18,7 +18,8 @@ command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertman
 [ -x /usr/bin/prometheus-node-exporter ] || need+=(prometheus-node-exporter)
 command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
-# The VPN probe tests run wireguard-go in a network namespace they make (unshare, ip, ss).
+# The VPN probe tests run openvpn and wireguard-go in a network namespace they make (unshare, ip, ss).
+command -v openvpn >/dev/null 2>&1 || need+=(openvpn)
 command -v wireguard-go >/dev/null 2>&1 || need+=(wireguard-go)
 command -v wg >/dev/null 2>&1 || need+=(wireguard-tools)
 command -v ss >/dev/null 2>&1 || need+=(iproute2)

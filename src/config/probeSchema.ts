@@ -142,8 +142,26 @@ const wireguardProbe = z.strictObject({
   preshared_key: secret.refine((s) => /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/.test(s.reveal()), { message: 'expected a WireGuard preshared key (44 base64 characters, wg genpsk)' }).optional(),
 });
 
+const openvpnProbe = z
+  .strictObject({
+    ...common,
+    kind: z.literal('openvpn'),
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535).default(1194),
+    proto: z.enum(['udp', 'tcp']).default('udp'),
+    /** The server's tls-auth key file (OpenVPN static key), if it uses tls-auth. */
+    tls_auth_file: z.string().min(1).optional(),
+    /** key-direction as the client config has it (usually 1); unset: none (bidirectional). */
+    key_direction: z.union([z.literal(0), z.literal(1)]).optional(),
+    /** The tls-auth HMAC digest (the server's --auth). */
+    auth: z.enum(['sha1', 'sha256', 'sha512']).default('sha1'),
+    /** The server's tls-crypt key file, if it uses tls-crypt. */
+    tls_crypt_file: z.string().min(1).optional(),
+  })
+  .refine((c) => !(c.tls_auth_file && c.tls_crypt_file), { message: 'give tls_auth_file or tls_crypt_file, not both (a server uses one)', path: ['tls_crypt_file'] });
+
 /** One probe's config, by kind. */
-export const probeSchema = z.discriminatedUnion('kind', [httpProbe, tcpProbe, tlsProbe, bouncerProbe, prometheusProbe, alertmanagerProbe, heartbeatProbe, memoryProbe, wireguardProbe]);
+export const probeSchema = z.discriminatedUnion('kind', [httpProbe, tcpProbe, tlsProbe, bouncerProbe, prometheusProbe, alertmanagerProbe, heartbeatProbe, memoryProbe, wireguardProbe, openvpnProbe]);
 
 /** The `probes` section: defaults, limits, the route for probe alerts, and the targets. */
 export const probesSchema = z

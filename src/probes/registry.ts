@@ -8,6 +8,7 @@ import { prometheusProbe } from './kinds/prometheus.js';
 import { tcpProbe, tlsProbe } from './kinds/socket.js';
 import type { Probe, ProbeKind } from './probe.js';
 import { wireguardProbe, type WgTimestamps } from './kinds/wireguard.js';
+import { openvpnProbe } from './kinds/openvpn.js';
 
 /** What probe kinds may need besides their config. */
 export interface ProbeDeps {
@@ -26,6 +27,7 @@ export const PROBE_KINDS: { readonly [K in ProbeKind]: (cfg: Extract<ProbeConfig
   alertmanager: alertmanagerProbe,
   heartbeat: (cfg, deps) => heartbeatProbe(cfg, deps.heartbeats),
   memory: memoryProbe,
+  openvpn: openvpnProbe,
   wireguard: (cfg, deps) => wireguardProbe(cfg, { timestamps: deps.wgTimestamps }),
 };
 

@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ProbeResult } from '../../src/probes/probe.js';
+
+/**
+ * The OpenVPN reset probe against Debian's openvpn 2.6 servers — plain, tls-auth and tls-crypt,
+ * over UDP and TCP — in a network namespace the test makes (`unshare -Urn`: its own loopback, so
+ * fixed ports and tun devices clash with nothing and no host interface or route is touched). One
+ * script inside starts the servers, waits until each listens, and runs each probe case (the built
+ * harness/runProbe.js) in turn: one JSON result a line.
+ */
+describe('OpenVPN handshake probe against openvpn 2.6 in a namespace (integration)', function () {
+  this.timeout(120_000);
+  let dir: string;
+  let results: ProbeResult[];
+  let trace = '';
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'lifeline-ovpn-'));
+    const f = (n: string): string => join(dir, n);
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', f('key.pem'), '-out', f('cert.pem'), '-days', '2', '-subj', '/CN=vpn-test'], { stdio: 'ignore' });
+    for (const k of ['ta.key', 'other.key']) execFileSync('openvpn', ['--genkey', 'secret', f(k)], { stdio: 'ignore' });
+    execFileSync('openvpn', ['--genkey', 'tls-crypt', f('tc.key')], { stdio: 'ignore' });
+    const server = (name: string, proto: 'udp' | 'tcp-server', port: number, wrap = ''): void =>
+      writeFileSync(
+        f(`${name}.conf`),
+        [
+          'mode server', 'tls-server', 'dev-type tun', `dev ${name}`, 'ifconfig-noexec', 'disable-dco', 'dh none', 'local 127.0.0.1',
+          `proto ${proto}`, `port ${port}`, `ca ${f('cert.pem')}`, `cert ${f('cert.pem')}`, `key ${f('key.pem')}`, 'topology subnet',
+          `ifconfig 10.99.${port % 100}.1 255.255.255.0`, `ifconfig-pool 10.99.${port % 100}.2 10.99.${port % 100}.100`, 'max-clients 4', 'verb 3', wrap,
+        ].join('\n'),
+      );
+    server('ovplain', 'udp', 1194);
+    server('ovauth', 'udp', 1196, `tls-auth ${f('ta.key')} 0`);
+    server('ovcrypt', 'udp', 1197, `tls-crypt ${f('tc.key')}`);
+    server('ovtcp', 'tcp-server', 1198);
+    server('ovtcpc', 'tcp-server', 1199, `tls-crypt ${f('tc.key')}`);
+    const ov = (o: string): string => `{ name: ov, kind: openvpn, host: 127.0.0.1, ${o} }`;
+    const cases: Array<[string, number]> = [
+      [ov('port: 1194'), 3000], // 0 plain UDP
+      [ov(`port: 1196, tls_auth_file: ${f('ta.key')}, key_direction: 1`), 3000], // 1 tls-auth
+      [ov(`port: 1196, tls_auth_file: ${f('ta.key')}, key_direction: 0`), 1500], // 2 wrong direction
+      [ov(`port: 1196, tls_auth_file: ${f('other.key')}, key_direction: 1`), 1500], // 3 wrong key
+      [ov(`port: 1197, tls_crypt_file: ${f('tc.key')}`), 3000], // 4 tls-crypt
+      [ov(`port: 1197, tls_crypt_file: ${f('other.key')}`), 1500], // 5 wrong tls-crypt key
+      [ov('port: 1196'), 1500], // 6 plain reset to a tls-auth server
+      [ov('port: 1198, proto: tcp'), 3000], // 7 plain TCP
+      [ov(`port: 1199, proto: tcp, tls_crypt_file: ${f('tc.key')}`), 3000], // 8 tls-crypt TCP
+      [ov('port: 1195'), 1500], // 9 closed UDP port
+      [ov('port: 1195, proto: tcp'), 1500], // 10 closed TCP port
+    ];
+    const run = join(process.cwd(), 'dist/test/integration/harness/runProbe.js');
+    const servers = ['ovplain', 'ovauth', 'ovcrypt', 'ovtcp', 'ovtcpc'];
+    const script = [
+      'set -e',
+      'ip link set lo up',
+      'PIDS=""',
+      ...servers.map((s) => `openvpn --config ${f(`${s}.conf`)} >${f(`${s}.log`)} 2>&1 & PIDS="$PIDS $!"`),
+      'trap \'kill $PIDS 2>/dev/null; wait 2>/dev/null\' EXIT',
+      // Each server logs this once it listens.
+      ...servers.map((s) => `for i in $(seq 1 200); do grep -q "Initialization Sequence Completed" ${f(`${s}.log`)} && break; sleep 0.05; done`),
+      ...cases.map(([y, t]) => `${JSON.stringify(process.execPath)} ${run} '${y}' ${t}`),
+    ].join('\n');
+    const r = spawnSync('unshare', ['-Urn', 'sh', '-c', script], { encoding: 'utf8', timeout: 90_000 });
+    trace = `${r.stderr}\n${servers.map((s) => `${s}: ${readFileSync(f(`${s}.log`), 'utf8').slice(-600)}`).join('\n')}`;
+    assert.equal(r.status, 0, `namespace script failed: ${trace}`);
+    results = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as ProbeResult);
+    assert.equal(results.length, cases.length, r.stdout + trace);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('answers a plain reset over UDP, and says what an answer proves and what it does not', () => {
+    assert.equal(results[0]!.up, true, `${results[0]!.summary}\n${trace}`);
+    assert.match(results[0]!.summary, /^OpenVPN server answered the reset in \d+ ms \(plain\); alive and the key is right, which says nothing of free client slots$/);
+  });
+
+  it('tls-auth: the right key and direction is answered (HMAC verified); a wrong direction or key is silence, and the text says it cannot tell that from a down server', () => {
+    assert.equal(results[1]!.up, true, results[1]!.summary);
+    assert.match(results[1]!.summary, /\(tls-auth\)/);
+    for (const r of [results[2]!, results[3]!]) {
+      assert.equal(r.up, false);
+      assert.match(r.summary, /^no answer to the reset within 1\.5 s: a wrong tls-auth key or key_direction looks the same as a server that is down/);
+    }
+    assert.match(results[6]!.summary, /^no answer to the reset within 1\.5 s: the server is down, filtered, or expects tls-auth\/tls-crypt/);
+  });
+
+  it('tls-crypt: the right key is answered (tag verified, decrypted); a wrong key is silence', () => {
+    assert.equal(results[4]!.up, true, results[4]!.summary);
+    assert.match(results[4]!.summary, /\(tls-crypt\)/);
+    assert.match(results[5]!.summary, /^no answer to the reset within 1\.5 s: a wrong tls-crypt key looks the same as a server that is down/);
+  });
+
+  it('TCP with its 2-byte length prefix, plain and tls-crypt; the connect phase is measured', () => {
+    for (const r of [results[7]!, results[8]!]) {
+      assert.equal(r.up, true, r.summary);
+      assert.match(r.summary, /, TCP\)/);
+      assert.ok(r.phases.connect !== undefined);
+    }
+  });
+
+  it('a closed port: ICMP port unreachable over UDP, connection refused over TCP', () => {
+    assert.equal(results[9]!.summary, 'UDP 127.0.0.1:1195: ICMP port unreachable: nothing listens on that port');
+    assert.equal(results[10]!.summary, 'TCP 127.0.0.1:1195: connection refused: nothing listens there');
+  });
+});
