@@ -160,8 +160,32 @@ const openvpnProbe = z
   })
   .refine((c) => !(c.tls_auth_file && c.tls_crypt_file), { message: 'give tls_auth_file or tls_crypt_file, not both (a server uses one)', path: ['tls_crypt_file'] });
 
+const managementServer = z
+  .strictObject({
+    /** The management interface: host and port (OpenVPN's --management IP PORT) ... */
+    host: z.string().min(1).optional(),
+    port: z.number().int().min(1).max(65535).optional(),
+    /** ... or its unix socket (--management /path unix). */
+    socket: z.string().min(1).optional(),
+    /** The management password (--management ... pw-file), if set. */
+    password: secret.optional(),
+    /** This server's max-clients: OpenVPN does not report it. */
+    max_clients: z.number().int().min(1),
+  })
+  .refine((s) => (s.socket !== undefined) !== (s.host !== undefined && s.port !== undefined), { message: 'give host and port, or socket (one of them)' });
+
+const openvpnCapacityProbe = z.strictObject({
+  ...common,
+  kind: z.literal('openvpn_capacity'),
+  /** One server, or several behind one address (their clients and max-clients add up). */
+  servers: z.array(managementServer).min(1),
+  warn_percent: z.number().min(0).max(100).default(80),
+  critical_percent: z.number().min(0).max(100).default(95),
+  trend_window: duration.prefault('10m'),
+});
+
 /** One probe's config, by kind. */
-export const probeSchema = z.discriminatedUnion('kind', [httpProbe, tcpProbe, tlsProbe, bouncerProbe, prometheusProbe, alertmanagerProbe, heartbeatProbe, memoryProbe, wireguardProbe, openvpnProbe]);
+export const probeSchema = z.discriminatedUnion('kind', [httpProbe, tcpProbe, tlsProbe, bouncerProbe, prometheusProbe, alertmanagerProbe, heartbeatProbe, memoryProbe, wireguardProbe, openvpnProbe, openvpnCapacityProbe]);
 
 /** The `probes` section: defaults, limits, the route for probe alerts, and the targets. */
 export const probesSchema = z

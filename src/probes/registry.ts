@@ -9,6 +9,7 @@ import { tcpProbe, tlsProbe } from './kinds/socket.js';
 import type { Probe, ProbeKind } from './probe.js';
 import { wireguardProbe, type WgTimestamps } from './kinds/wireguard.js';
 import { openvpnProbe } from './kinds/openvpn.js';
+import { openvpnCapacityProbe } from './kinds/openvpnCapacity.js';
 
 /** What probe kinds may need besides their config. */
 export interface ProbeDeps {
@@ -28,6 +29,7 @@ export const PROBE_KINDS: { readonly [K in ProbeKind]: (cfg: Extract<ProbeConfig
   heartbeat: (cfg, deps) => heartbeatProbe(cfg, deps.heartbeats),
   memory: memoryProbe,
   openvpn: openvpnProbe,
+  openvpn_capacity: openvpnCapacityProbe,
   wireguard: (cfg, deps) => wireguardProbe(cfg, { timestamps: deps.wgTimestamps }),
 };
 

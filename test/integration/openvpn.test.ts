@@ -33,6 +33,17 @@ describe('OpenVPN handshake probe against openvpn 2.6 in a namespace (integratio
           `ifconfig 10.99.${port % 100}.1 255.255.255.0`, `ifconfig-pool 10.99.${port % 100}.2 10.99.${port % 100}.100`, 'max-clients 4', 'verb 3', wrap,
         ].join('\n'),
       );
+    // The capacity server: clients with their own certificate (trusted through the bundle), three
+    // slots, a management interface with a password.
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', f('ckey.pem'), '-out', f('ccert.pem'), '-days', '2', '-subj', '/CN=probe-client'], { stdio: 'ignore' });
+    writeFileSync(f('bundle.pem'), readFileSync(f('cert.pem'), 'utf8') + readFileSync(f('ccert.pem'), 'utf8'));
+    writeFileSync(f('mgmt.pw'), 'mgmt-secret\n');
+    server('ovcap', 'udp', 1200, ['max-clients 3', 'duplicate-cn', 'keepalive 2 10', `management 127.0.0.1 7505 ${f('mgmt.pw')}`].join('\n'));
+    writeFileSync(f('ovcap.conf'), readFileSync(f('ovcap.conf'), 'utf8').replace('max-clients 4\n', '').replace(`ca ${f('cert.pem')}`, `ca ${f('bundle.pem')}`));
+    writeFileSync(
+      f('client.conf'),
+      ['client', 'dev null', 'proto udp', 'remote 127.0.0.1 1200', 'nobind', `ca ${f('cert.pem')}`, `cert ${f('ccert.pem')}`, `key ${f('ckey.pem')}`, 'pull-filter ignore "tun-mtu"', 'pull-filter ignore "ifconfig"', 'pull-filter ignore "route"', 'verb 3'].join('\n'),
+    );
     server('ovplain', 'udp', 1194);
     server('ovauth', 'udp', 1196, `tls-auth ${f('ta.key')} 0`);
     server('ovcrypt', 'udp', 1197, `tls-crypt ${f('tc.key')}`);
@@ -53,7 +64,14 @@ describe('OpenVPN handshake probe against openvpn 2.6 in a namespace (integratio
       [ov('port: 1195, proto: tcp'), 1500], // 10 closed TCP port
     ];
     const run = join(process.cwd(), 'dist/test/integration/harness/runProbe.js');
-    const servers = ['ovplain', 'ovauth', 'ovcrypt', 'ovtcp', 'ovtcpc'];
+    const servers = ['ovplain', 'ovauth', 'ovcrypt', 'ovtcp', 'ovtcpc', 'ovcap'];
+    const cap = (extra = ''): string => `{ name: cap, kind: openvpn_capacity, servers: [{ host: 127.0.0.1, port: 7505, password: mgmt-secret, max_clients: 3 }]${extra} }`;
+    /** Starts `n` more real clients against ovcap and waits until the server counts `total`. */
+    const clients = (from: number, total: number): string =>
+      [
+        ...Array.from({ length: total - from }, (_, i) => `openvpn --config ${f('client.conf')} >${f(`client${from + i}.log`)} 2>&1 & PIDS="$PIDS $!"`),
+        `for i in $(seq 1 400); do [ "$(grep -l "Initialization Sequence Completed" ${f('client')}*.log 2>/dev/null | wc -l)" -ge ${total} ] && break; sleep 0.05; done`,
+      ].join('\n');
     const script = [
       'set -e',
       'ip link set lo up',
@@ -63,12 +81,20 @@ describe('OpenVPN handshake probe against openvpn 2.6 in a namespace (integratio
       // Each server logs this once it listens.
       ...servers.map((s) => `for i in $(seq 1 200); do grep -q "Initialization Sequence Completed" ${f(`${s}.log`)} && break; sleep 0.05; done`),
       ...cases.map(([y, t]) => `${JSON.stringify(process.execPath)} ${run} '${y}' ${t}`),
+      clients(0, 2), // 11: two of three slots
+      `${JSON.stringify(process.execPath)} ${run} '${cap()}' 3000`,
+      `${JSON.stringify(process.execPath)} ${run} '${cap(', warn_percent: 50')}' 3000`, // 12: a warning, not down
+      clients(2, 3), // 13: full
+      `${JSON.stringify(process.execPath)} ${run} '${cap()}' 3000`,
+      `${JSON.stringify(process.execPath)} ${run} '${cap().replace('mgmt-secret', 'wrong')}' 3000`, // 14: wrong password
+      // 15: the reset probe still gets an answer from the full server: it proves nothing about room.
+      `${JSON.stringify(process.execPath)} ${run} '${ov('port: 1200')}' 3000`,
     ].join('\n');
     const r = spawnSync('unshare', ['-Urn', 'sh', '-c', script], { encoding: 'utf8', timeout: 90_000 });
     trace = `${r.stderr}\n${servers.map((s) => `${s}: ${readFileSync(f(`${s}.log`), 'utf8').slice(-600)}`).join('\n')}`;
     assert.equal(r.status, 0, `namespace script failed: ${trace}`);
     results = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as ProbeResult);
-    assert.equal(results.length, cases.length, r.stdout + trace);
+    assert.equal(results.length, cases.length + 5, r.stdout + trace);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -104,5 +130,19 @@ describe('OpenVPN handshake probe against openvpn 2.6 in a namespace (integratio
   it('a closed port: ICMP port unreachable over UDP, connection refused over TCP', () => {
     assert.equal(results[9]!.summary, 'UDP 127.0.0.1:1195: ICMP port unreachable: nothing listens on that port');
     assert.equal(results[10]!.summary, 'TCP 127.0.0.1:1195: connection refused: nothing listens there');
+  });
+
+  it('capacity from the management interface (with its password): clients against max-clients, down when nearly full, a warning from warn_percent', () => {
+    assert.equal(results[11]!.up, true, `${results[11]!.summary}\n${trace}`);
+    assert.match(results[11]!.summary, /^2 of 3 clients \(67 % of max-clients\); management answered in \d+ ms$/);
+    assert.equal(results[12]!.up, true);
+    assert.equal(results[12]!.warning, 'OpenVPN at 67 % of max-clients (2 of 3)');
+    assert.equal(results[13]!.up, false);
+    assert.match(results[13]!.summary, /^OpenVPN nearly full: 3 of 3 clients \(100 % of max-clients\); new clients are refused at max-clients$/);
+    assert.equal(results[14]!.summary, 'management interface of 127.0.0.1:7505: the management interface refused the password');
+  });
+
+  it('a full 2.6 server still answers the reset (which is why capacity is its own probe)', () => {
+    assert.equal(results[15]!.up, true, results[15]!.summary);
   });
 });

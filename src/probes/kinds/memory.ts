@@ -1,3 +1,4 @@
+import { slope as trendSlope } from '../../util/trend.js';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import type { ProbeConfig } from '../../config/probeSchema.js';
 import { formatDuration } from '../../config/duration.js';
@@ -100,7 +101,7 @@ export function memoryEvaluator(cfg: Pick<MemoryConfig, 'trend_window' | 'critic
     const available = v.get('node_memory_MemAvailable_bytes') as number;
     const pct = (available / total) * 100;
     samples = [...samples.filter((s) => now - s.t <= cfg.trend_window && s.t < now), { t: now, available }];
-    const slope = trend(samples); // bytes per ms
+    const slope = trendSlope(samples.map((x) => ({ t: x.t, v: x.available }))); // bytes per ms
     const values: ProbeResult['values'] = { available_bytes: available, total_bytes: total, available_percent: Math.round(pct * 10) / 10 };
     let words = `MemAvailable ${Math.round(pct)} % (${size(available)} of ${size(total)})`;
     let leftMs: number | undefined;
@@ -164,27 +165,6 @@ function readText(text: string): Readings {
   if (missing.length > 0) return { ok: false, why: `${missing.join(' and ')} missing (${/^\s*</.test(text) ? 'HTML, not metrics' : 'is this node_exporter?'})` };
   if ((values.get('node_memory_MemTotal_bytes') as number) <= 0) return { ok: false, why: 'node_memory_MemTotal_bytes is 0' };
   return { ok: true, values };
-}
-
-/** Least-squares slope of available memory over time (bytes per ms); needs 3 samples over a minute. */
-function trend(samples: readonly Sample[]): number | undefined {
-  if (samples.length < 3) return undefined;
-  const t0 = samples[0]!.t;
-  if ((samples.at(-1) as Sample).t - t0 < 60_000) return undefined;
-  const n = samples.length;
-  let sx = 0;
-  let sy = 0;
-  let sxx = 0;
-  let sxy = 0;
-  for (const s of samples) {
-    const x = s.t - t0;
-    sx += x;
-    sy += s.available;
-    sxx += x * x;
-    sxy += x * s.available;
-  }
-  const d = n * sxx - sx * sx;
-  return d === 0 ? undefined : (n * sxy - sx * sy) / d;
 }
 
 function size(bytes: number): string {
