@@ -187,6 +187,21 @@ const openvpnCapacityProbe = z.strictObject({
 /** One probe's config, by kind. */
 export const probeSchema = z.discriminatedUnion('kind', [httpProbe, tcpProbe, tlsProbe, bouncerProbe, prometheusProbe, alertmanagerProbe, heartbeatProbe, memoryProbe, wireguardProbe, openvpnProbe, openvpnCapacityProbe]);
 
+/** A multi-node VPN: a portal and nodes, each node checked by its probes, and a quorum. */
+const redundancySchema = z.strictObject({
+  name: probeName,
+  /** The probe of the portal that hands out client configs (optional). */
+  portal: probeName.optional(),
+  /** The nodes; a node is down when any of its probes is down. */
+  nodes: z.array(z.strictObject({ name: z.string().min(1).max(64), probes: z.array(probeName).min(1) })).min(1),
+  /** Nodes that must be up for the VPN to be served; fewer is an outage (critical). */
+  quorum: z.number().int().min(1).default(1),
+  /** Severity while a node is down but quorum holds (warning: held during quiet hours). */
+  degraded_severity: z.enum(['critical', 'warning']).default('warning'),
+  /** Severity while only the portal is down. */
+  portal_severity: z.enum(['critical', 'warning']).default('warning'),
+});
+
 /** The `probes` section: defaults, limits, the route for probe alerts, and the targets. */
 export const probesSchema = z
   .strictObject({
@@ -202,6 +217,8 @@ export const probesSchema = z
     /** TCP endpoints ("host:port") that are up whenever Lifeline's own network is. */
     reference_endpoints: z.array(z.string().regex(/^[^\s:]+:[0-9]{1,5}$|^\[[0-9a-fA-F:]+\]:[0-9]{1,5}$/, { message: 'expected "host:port"' })).default([]),
     targets: z.array(probeSchema).default([]),
+    /** Redundancy groups: one alert per multi-node VPN instead of one per member probe. */
+    redundancy: z.array(redundancySchema).default([]),
   })
   .superRefine((p, ctx) => {
     const names = new Set<string>();
@@ -219,6 +236,20 @@ export const probesSchema = z
     p.targets.forEach((t, i) => {
       if (t.depends_on !== undefined && !names.has(t.depends_on)) ctx.addIssue({ code: 'custom', path: ['targets', i, 'depends_on'], message: `no probe named "${t.depends_on}"; depends_on names another probe` });
       if (t.depends_on === t.name) ctx.addIssue({ code: 'custom', path: ['targets', i, 'depends_on'], message: 'a probe cannot depend on itself' });
+    });
+    const member = new Map<string, string>();
+    p.redundancy.forEach((g, i) => {
+      if (g.quorum > g.nodes.length) ctx.addIssue({ code: 'custom', path: ['redundancy', i, 'quorum'], message: `quorum ${g.quorum} is more than the group's ${g.nodes.length} nodes` });
+      const refs: Array<[string, (string | number)[]]> = [
+        ...(g.portal !== undefined ? [[g.portal, ['redundancy', i, 'portal']] as [string, (string | number)[]]] : []),
+        ...g.nodes.flatMap((n, j) => n.probes.map((pr, k) => [pr, ['redundancy', i, 'nodes', j, 'probes', k]] as [string, (string | number)[]])),
+      ];
+      for (const [name, path] of refs) {
+        if (!names.has(name)) ctx.addIssue({ code: 'custom', path, message: `no probe named "${name}" in probes.targets` });
+        const other = member.get(name);
+        if (other !== undefined && other !== g.name) ctx.addIssue({ code: 'custom', path, message: `probe "${name}" is already in redundancy group "${other}"; a probe belongs to one group` });
+        member.set(name, g.name);
+      }
     });
   })
   .prefault({});

@@ -83,6 +83,8 @@ export class EscalationEngine {
   private readonly receipts: SmsMessageStore;
   /** People whose last SMS did not reach them: their SMS pages go by the fallback until one does. */
   private readonly smsFailing = new Set<string>();
+  /** Set when an incident turned critical inside a webhook's transaction: its pages go out at the next pass, unbundled. */
+  private raisedAt: number | undefined;
 
   constructor(private readonly d: EngineDeps) {
     this.incidents = new IncidentStore(d.db);
@@ -124,7 +126,11 @@ export class EscalationEngine {
         continue;
       }
       const severity = labelValue(a.labels, 'severity') ?? '';
-      if (own || !this.d.config.escalation.page_severities.includes(severity)) continue;
+      if (own) {
+        if (CRITICAL.has(severity) && !CRITICAL.has(own.severity)) this.raise(own, severity, a.summary, nowMs);
+        continue;
+      }
+      if (!this.d.config.escalation.page_severities.includes(severity)) continue;
       const policy = this.policies.find((p) => p.matches(a.labels));
       if (policy) opening.push({ a, policy, severity });
     }
@@ -142,6 +148,30 @@ export class EscalationEngine {
       }
     }
     if (group.status === 'resolved' && groupLive) this.resolve(groupLive, nowMs, `RESOLVED ${groupLive.title}`);
+  }
+
+  /**
+   * An open incident's alert turned critical (a VPN group from "redundancy lost" to "quorum lost"):
+   * one incident still, now critical, and whoever its last step paged is paged again at once,
+   * quiet hours or not, with the new words.
+   */
+  private raise(inc: Incident, severity: string, summary: string, nowMs: number): void {
+    this.incidents.raiseSeverity(inc.id, severity, { ...inc.labels, summary, severity });
+    const raised = this.incidents.get(inc.id) as Incident;
+    this.d.log.warn({ event: 'incident_raised', incident: inc.id, code: inc.ackCode, severity }, `${inc.ackCode} is now ${severity}: ${summary}`);
+    if (inc.state !== 'open') return;
+    // Pages still held (quiet hours, a bundle window) would repeat the old words later: replaced.
+    this.incidents.dropUnsent(inc.id);
+    const policy = this.policies.find((p) => p.name === inc.policy);
+    const idx = Math.max(0, inc.nextStep - 1);
+    const step = policy?.step(idx);
+    if (!step) return;
+    for (const person of this.recipients(step.to, nowMs)) {
+      for (const channel of this.route(step.notify, person)) {
+        this.incidents.addPage({ incidentId: inc.id, step: `${idx}:${severity}`, channel, person: person.name, nowMs, notBeforeMs: nowMs, text: JSON.stringify(this.alertText(raised)) });
+      }
+    }
+    this.raisedAt = nowMs;
   }
 
   private openIncident(fingerprint: string, title: string, severity: string, labels: Record<string, string>, policy: Policy, nowMs: number): void {
@@ -330,7 +360,8 @@ export class EscalationEngine {
     this.d.db.transaction(() => {
       for (const inc of this.incidents.due(now)) this.runDue(inc, now);
     })();
-    const wake = this.bundler.flush(now, false);
+    const wake = this.bundler.flush(now, this.raisedAt !== undefined);
+    this.raisedAt = undefined;
     const receipts = this.checkReceipts(now);
     const due = this.incidents.nextDue();
     return [wake, due, receipts].filter((t): t is number => t !== undefined).reduce<number | undefined>((a, b) => (a === undefined ? b : Math.min(a, b)), undefined);

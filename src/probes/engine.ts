@@ -6,6 +6,7 @@ import type { Logger } from '../observability/logger.js';
 import type { ProbeStateStore, StoredProbeState } from '../store/probeState.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { failed, ms, type Probe, type ProbeResult } from './probe.js';
+import { groupVerdict, type MemberState, type RedundancyGroup } from './redundancy.js';
 
 /** What the engine needs. */
 export interface ProbeEngineDeps {
@@ -93,6 +94,9 @@ export class ProbeEngine {
   private network: { atMs: number; ok: boolean } | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly controllers = new Set<AbortController>();
+  /** Redundancy groups by member probe, and the key of each group's last verdict. */
+  private readonly groupOf = new Map<string, RedundancyGroup>();
+  private readonly groupKey = new Map<string, string>();
   /** Monotonic time of the start, and of the last finished run (for stalled()). */
   private startedMono = 0;
   private lastRunMono: number | undefined;
@@ -104,6 +108,35 @@ export class ProbeEngine {
       const state = stored.get(cfg.name) ?? { name: cfg.name, status: 'unknown', failures: 0, successes: 0, sinceMs: now, behind: null, warning: null, lastResult: null, lastMs: null };
       const last = state.lastResult !== null && state.lastMs !== null ? { ...(JSON.parse(state.lastResult) as ProbeResult), atMs: state.lastMs } : null;
       this.entries.set(cfg.name, { cfg, probe: d.create(cfg), state, last, timer: undefined, running: 0, saved: undefined });
+    }
+    for (const g of d.config.redundancy) {
+      for (const p of [...(g.portal !== undefined ? [g.portal] : []), ...g.nodes.flatMap((n) => n.probes)]) this.groupOf.set(p, g);
+      // What the group said before a restart follows from its members' stored states.
+      this.groupKey.set(g.name, groupVerdict(g, (p) => this.member(p)).key);
+    }
+  }
+
+  private member(name: string): MemberState {
+    const e = this.entries.get(name);
+    return { status: e?.state.status ?? 'unknown', summary: e?.last?.summary };
+  }
+
+  /** A member of a redundancy group changed: the group's one alert is opened, updated or resolved. */
+  private evaluateGroup(g: RedundancyGroup): void {
+    const v = groupVerdict(g, (p) => this.member(p));
+    const before = this.groupKey.get(g.name);
+    if (v.key === before) return;
+    this.groupKey.set(g.name, v.key);
+    const labels: Record<string, string> = { alertname: 'VpnRedundancy', redundancy_group: g.name, kind: 'redundancy', instance: g.name, state: v.state, severity: v.severity };
+    const now = new Date(this.d.clock.now()).toISOString();
+    const status = v.state === 'ok' ? 'resolved' : 'firing';
+    this.d.log.info({ event: 'redundancy_group', group: g.name, state: v.state }, v.summary);
+    const alert: Alert = { fingerprint: `redundancy:${g.name}`, status, labels, annotations: { summary: v.summary }, startsAt: status === 'firing' ? now : '', endsAt: status === 'resolved' ? now : '', generatorURL: '' };
+    try {
+      this.d.emit({ source: 'probe', groupKey: alert.fingerprint, status, commonLabels: labels, truncatedAlerts: 0, alerts: [alert] });
+    } catch (err) {
+      this.d.log.error({ event: 'probe_emit_failed', group: g.name, err: describeError(err) }, 'could not store the redundancy group alert; it is sent again at the next change');
+      this.groupKey.set(g.name, before ?? '');
     }
   }
 
@@ -322,6 +355,9 @@ export class ProbeEngine {
   }
 
   private emit(e: Entry, status: 'firing' | 'resolved', r: ProbeResult): void {
+    // A member of a redundancy group has no alert of its own: the group's alert speaks for it.
+    const group = this.groupOf.get(e.cfg.name);
+    if (group) return this.evaluateGroup(group);
     const behind = [...this.entries.values()].filter((x) => x.state.behind === e.cfg.name && x.state.status === 'down').map((x) => x.cfg.name);
     const also = behind.length > 0 ? `; also failing behind it: ${behind.join(', ')}` : '';
     const summary = status === 'firing' ? `${e.cfg.name} (${e.probe.target}) is down: ${r.summary}${also}` : `${e.cfg.name} (${e.probe.target}) is up again: ${r.summary}`;

@@ -185,6 +185,11 @@ export class IncidentStore {
     return (this.db.prepare("SELECT * FROM incidents WHERE state != 'resolved' ORDER BY opened_ms DESC LIMIT ?").all(limit) as Record<string, unknown>[]).map(toIncident);
   }
 
+  /** Makes an incident more severe (its alert turned critical), with the alert's new labels. */
+  raiseSeverity(id: number, severity: string, labels: Record<string, string>): void {
+    this.db.prepare('UPDATE incidents SET severity = ?, labels = ? WHERE id = ?').run(severity, JSON.stringify(labels), id);
+  }
+
   /** How many incidents are open, and how many acknowledged. */
   countUnresolved(): { open: number; acked: number } {
     const r = this.db.prepare("SELECT COUNT(*) FILTER (WHERE state = 'open') AS open, COUNT(*) FILTER (WHERE state = 'acked') AS acked FROM incidents WHERE state != 'resolved'").get() as { open: number; acked: number };

@@ -3,9 +3,10 @@ import { PAGING_CHANNELS, pagingChannelOf } from '../../../src/escalation/channe
 import { ChannelHealth } from '../../../src/escalation/health.js';
 
 describe('paging channels', () => {
-  it('only email and SMS destinations are paging channels; IRC and console never feed failover', () => {
+  it('only email, SMS and voice destinations are paging channels; IRC and console never feed failover', () => {
     assert.equal(pagingChannelOf('email:alice@example.org'), 'email');
     assert.equal(pagingChannelOf('sms:+4915112345678'), 'sms');
+    assert.equal(pagingChannelOf('voice:+4915112345678'), 'voice');
     assert.equal(pagingChannelOf('irc:#alerts'), undefined);
     assert.equal(pagingChannelOf('console'), undefined);
     // What app.ts does with delivery failures: three IRC failures must not mark any channel unhealthy.

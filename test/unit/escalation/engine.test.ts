@@ -326,6 +326,22 @@ describe('EscalationEngine (fake clock)', () => {
     assert.equal(text.split(' - ack ').length - 1, 1, `the incident is listed once: ${text}`);
   });
 
+  it('an open incident whose alert turns critical stays one incident, becomes critical and pages again at once, quiet hours or not', () => {
+    const r = rig('escalation:\n  policies:\n    - { name: p, steps: [{ after: 0s, notify: [sms] }] }\n', '2026-11-23T23:00');
+    r.fire('VpnRedundancy', 'warning');
+    r.clock.advance(MIN);
+    assert.equal(r.sent().length, 0, 'a warning waits for the end of alice\'s quiet hours');
+    r.fire('VpnRedundancy', 'critical');
+    const open = r.engine.incidents.unresolved();
+    assert.equal(open.length, 1, 'still one incident');
+    assert.equal(open[0]!.severity, 'critical');
+    assert.deepEqual(r.sent().map((s) => `${s.dest.split(':')[0]}@${s.atMin}`), ['sms@1'], 'paged now, at 23:01');
+    assert.match(r.sent()[0]!.subject, /^\[CRITICAL\] VpnRedundancy h1/);
+    r.fire('VpnRedundancy', 'critical');
+    r.clock.advance(9 * 60 * MIN); // past 07:00: the held warning page is not sent after all
+    assert.equal(r.sent().length, 1, 'the same critical alert again pages nothing more, and the held warning page was replaced');
+  });
+
   describe('voice steps', () => {
     const VOICE = 'voice: { from: "+15005550006", public_url: "https://lifeline.example.org", max_per_hour: 3 }\n';
     const callThenSms = `${VOICE}escalation:\n  bundle_window: 2m\n  policies:\n    - { name: call, steps: [{ after: 0s, notify: [voice] }, { after: 15m, notify: [sms] }] }\n`;

@@ -206,6 +206,30 @@ describe('probe engine (fake clock)', () => {
     assert.equal(idle.stalled(), undefined, 'no probes configured: nothing to run');
   });
 
+  it('a redundancy group has one alert, updated as members change: redundancy lost, quorum lost, back; members have none of their own', async () => {
+    const r = rig(
+      '    - { name: n1, kind: tcp, host: 127.0.0.1, port: 1 }\n    - { name: n2, kind: tcp, host: 127.0.0.1, port: 1 }\n',
+      openDb(':memory:'),
+      '  redundancy:\n    - { name: vpn, nodes: [{ name: node-1, probes: [n1] }, { name: node-2, probes: [n2] }] }\n',
+    );
+    r.engine.start();
+    await run(r.clock, 15);
+    r.probes.get('n2')!.up = false;
+    await run(r.clock, 40);
+    assert.deepEqual(r.emitted.map((e) => `${e.fp} ${e.status}`), ['redundancy:vpn firing']);
+    assert.match(r.emitted[0]!.summary, /^VPN vpn: redundancy lost: node-2 of 2 down, VPN still served by node-1; node-2 \(n2: no TCP connection within 2000 ms\)$/);
+    r.probes.get('n1')!.up = false;
+    await run(r.clock, 40);
+    assert.deepEqual(r.emitted.map((e) => `${e.fp} ${e.status}`), ['redundancy:vpn firing', 'redundancy:vpn firing'], 'the same alert, updated');
+    assert.match(r.emitted[1]!.summary, /^VPN vpn down: quorum lost, 0 of 2 nodes up \(quorum 1\)/);
+    r.probes.get('n1')!.up = true;
+    r.probes.get('n2')!.up = true;
+    await run(r.clock, 30);
+    assert.deepEqual(r.emitted.map((e) => `${e.fp} ${e.status}`), ['redundancy:vpn firing', 'redundancy:vpn firing', 'redundancy:vpn firing', 'redundancy:vpn resolved'], 'degraded again on the way back, then resolved');
+    assert.ok(!r.emitted.some((e) => e.fp.startsWith('probe:')), 'no member alert');
+    await r.engine.stop();
+  });
+
   it('a hanging probe holds only its own slot and is abandoned after its timeout', async () => {
     const r = rig('    - { name: stuck, kind: tcp, host: 127.0.0.1, port: 1 }\n    - { name: fine, kind: tcp, host: 127.0.0.1, port: 1 }\n', openDb(':memory:'), '  concurrency: 1\n');
     r.probes.get('stuck')!.hang = true;
