@@ -20,6 +20,8 @@
  *   detect         an HTTP target that stops answering (accepts TCP, never responds), probed every
  *                  5 s (the issue's setting) with the shipped threshold (3) and timeout (10 s):
  *                  alert opened, and the SMS page at the Twilio stand-in (policy: SMS at 0 s).
+ *   vpn            WireGuard and OpenVPN probes against wireguard-go and openvpn 2.6 in a namespace:
+ *                  per-run wall and CPU ms per kind, then 500 + 500 targets at a 30 s interval.
  *   call           a voice step (policy: call at 0 s, then at 10 s; people, sms and voice added):
  *                  from the step falling due to the Twilio stand-in receiving the call request.
  *   status         the status page (GET /) and /api/v1/status with 200 open incidents (200
@@ -500,6 +502,77 @@ async function benchCall(): Promise<Record<string, number>> {
   return out;
 }
 
+/**
+ * VPN probes (issue 9): inside a namespace of their own (unshare -Urn: servers on its loopback,
+ * nothing on the host's network), Debian's wireguard-go with 500 probe keys as peers and five
+ * openvpn 2.6 UDP servers plus one TCP server, all at their defaults but for what a test server
+ * needs (addresses, certificates). bench/vpnInside.ts measures each kind's wall and CPU time per
+ * run, then Lifeline (startApp, shipped defaults) with 500 WireGuard + 500 OpenVPN targets at
+ * probes.interval 30s (the issue's setting; 100 targets per OpenVPN server keeps each under its
+ * default connect-freq-initial of 100 resets per 10 s).
+ */
+async function benchVpn(): Promise<Record<string, number>> {
+  const { execFileSync, spawnSync } = await import('node:child_process');
+  const { generateKeyPairSync } = await import('node:crypto');
+  const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  // Not tempDir (owned by the unprivileged server user): the namespace's root could not write it.
+  const dirPath = mkdtempSync(join(tmpdir(), 'lifeline-bench-vpn-'));
+  const tmp = { dir: dirPath, remove: () => rmSync(dirPath, { recursive: true, force: true }) };
+  const f = (n: string): string => join(tmp.dir, n);
+  try {
+    const keyPair = (): { priv: string; pub: string } => {
+      const k = generateKeyPairSync('x25519');
+      return { priv: (k.privateKey.export({ format: 'der', type: 'pkcs8' }) as Buffer).subarray(16).toString('base64'), pub: (k.publicKey.export({ format: 'der', type: 'spki' }) as Buffer).subarray(12).toString('base64') };
+    };
+    const server = keyPair();
+    writeFileSync(f('wg-server.key'), `${server.priv}\n`);
+    const probes = Array.from({ length: 500 }, keyPair);
+    writeFileSync(f('peers.conf'), probes.map((p, i) => `[Peer]\nPublicKey = ${p.pub}\nAllowedIPs = 10.200.${i >> 8}.${i & 255}/32\n`).join('\n'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', f('key.pem'), '-out', f('cert.pem'), '-days', '2', '-subj', '/CN=bench'], { stdio: 'ignore' });
+    const ovpn = (name: string, proto: string, port: number): void =>
+      writeFileSync(f(`${name}.conf`), ['mode server', 'tls-server', 'dev-type tun', `dev ${name}`, 'ifconfig-noexec', 'disable-dco', 'dh none', 'local 127.0.0.1', `proto ${proto}`, `port ${port}`, `ca ${f('cert.pem')}`, `cert ${f('cert.pem')}`, `key ${f('key.pem')}`, 'topology subnet', `ifconfig 10.97.${port % 100}.1 255.255.255.0`, `ifconfig-pool 10.97.${port % 100}.2 10.97.${port % 100}.200`, 'verb 1'].join('\n'));
+    const ovServers = [1301, 1302, 1303, 1304, 1305];
+    for (const p of ovServers) ovpn(`ovb${p}`, 'udp', p);
+    ovpn('ovbtcp', 'tcp-server', 1310);
+    const wg = (i: number): string => `{ name: wg${i}, kind: wireguard, host: 127.0.0.1, server_public_key: "${server.pub}", private_key: "${(probes[i] as { priv: string }).priv}" }`;
+    const ov = (i: number, port: number, proto = 'udp'): string => `{ name: ov${i}, kind: openvpn, host: 127.0.0.1, port: ${port}, proto: ${proto} }`;
+    const lifeline = `log:\n  level: warn\nhttp:\n  host: 127.0.0.1\n  port: 9095\nstore:\n  path: ${f('lifeline.db')}\nprobes:\n  interval: 30s\n  targets:\n${[...Array.from({ length: 500 }, (_, i) => wg(i)), ...Array.from({ length: 500 }, (_, i) => ov(i, ovServers[i % 5] as number))].map((t) => `    - ${t}`).join('\n')}\n`;
+    // The single-run keys are not in the load (its own timestamps would race the load's).
+    const single = keyPair();
+    writeFileSync(f('peers.conf'), `${readFileSync(f('peers.conf'), 'utf8')}\n[Peer]\nPublicKey = ${single.pub}\nAllowedIPs = 10.201.0.1/32\n`);
+    writeFileSync(f('input.json'), JSON.stringify({
+      single: {
+        wireguard: `{ name: wg, kind: wireguard, host: 127.0.0.1, server_public_key: "${server.pub}", private_key: "${single.priv}" }`,
+        openvpn_udp: '{ name: ov, kind: openvpn, host: 127.0.0.1, port: 1301 }',
+        openvpn_tcp: '{ name: ovt, kind: openvpn, host: 127.0.0.1, port: 1310, proto: tcp }',
+      },
+      lifeline,
+      warmupMs: 35_000,
+      windowMs: 60_000,
+    }));
+    const servers = [...ovServers.map((p) => `ovb${p}`), 'ovbtcp'];
+    const script = [
+      'set -e',
+      'ip link set lo up',
+      'PIDS=""',
+      `wireguard-go -f wgb${process.pid % 100_000} >${f('wg.log')} 2>&1 & PIDS="$PIDS $!"`,
+      ...servers.map((s) => `openvpn --config ${f(`${s}.conf`)} >${f(`${s}.log`)} 2>&1 & PIDS="$PIDS $!"`),
+      "trap 'kill $PIDS 2>/dev/null; wait 2>/dev/null' EXIT",
+      `for i in $(seq 1 100); do [ -S /var/run/wireguard/wgb${process.pid % 100_000}.sock ] && break; sleep 0.05; done`,
+      `wg set wgb${process.pid % 100_000} listen-port 51820 private-key ${f('wg-server.key')}`,
+      `wg addconf wgb${process.pid % 100_000} ${f('peers.conf')}`,
+      ...servers.map((s) => `for i in $(seq 1 200); do grep -q "Initialization Sequence Completed" ${f(`${s}.log`)} && break; sleep 0.05; done`),
+      `${JSON.stringify(process.execPath)} ${join(process.cwd(), 'dist/bench/vpnInside.js')} ${f('input.json')}`,
+    ].join('\n');
+    const r = spawnSync('unshare', ['-Urn', 'sh', '-c', script], { encoding: 'utf8', timeout: 10 * 60_000 });
+    if (r.status !== 0) throw new Error(`vpn bench failed: ${r.stderr.slice(-2000)}`);
+    return JSON.parse(r.stdout.trim().split('\n').at(-1) as string) as Record<string, number>;
+  } finally {
+    tmp.remove();
+  }
+}
+
 async function benchProbes2000(): Promise<Record<string, number>> {
   const N = 2000;
   const WINDOW_MS = 60_000;
@@ -563,6 +636,7 @@ if (want('frozen')) Object.assign(results, await benchFrozen());
 if (want('path')) Object.assign(results, await benchPathFailure());
 if (want('big')) Object.assign(results, await benchBig());
 if (want('detect')) Object.assign(results, await benchDetect());
+if (want('vpn')) Object.assign(results, await benchVpn());
 if (want('call')) Object.assign(results, await benchCall());
 if (want('status')) Object.assign(results, await benchStatusPage());
 if (want('probes2000')) Object.assign(results, await benchProbes2000());

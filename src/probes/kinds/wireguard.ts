@@ -88,11 +88,16 @@ export function wireguardProbe(cfg: WireguardConfig, deps: { timestamps: WgTimes
         await send(init.message);
         let cookied = false;
         let answer: WgAnswer | undefined;
-        for (let i = 0; i < 10 && !answer; i++) {
+        /** Packets that were not an answer to this handshake (garbage, another session): reported, not trusted. */
+        const ignored: string[] = [];
+        for (let i = 0; i < 20 && !answer; i++) {
           const m = await next();
           if (!m) break;
           const a = init.read(m);
-          if (a.kind === 'not_ours') continue;
+          if (a.kind === 'not_ours') {
+            ignored.push(a.why);
+            continue;
+          }
           if (a.kind === 'cookie' && !cookied) {
             // Under load the server wants mac2 made with its cookie: answer once, as the protocol says.
             const again = init.withCookie(m);
@@ -111,7 +116,8 @@ export function wireguardProbe(cfg: WireguardConfig, deps: { timestamps: WgTimes
           return failed(code === 'ECONNREFUSED' ? `UDP ${target}: ICMP port unreachable: nothing listens on that port` : `UDP ${target}: ${describeError(sockErr)}`, total);
         }
         const load = cookied ? ' after a cookie reply (the server is under load)' : '';
-        if (!answer) return failed(`no handshake response from ${target} within ${ms(ctx.timeoutMs)}${cookied ? ' after answering its cookie reply' : ''}: ${SILENCE}`, total);
+        const noise = ignored.length > 0 ? ` (ignored ${ignored.length} packet${ignored.length === 1 ? '' : 's'} that did not answer this handshake: ${[...new Set(ignored)].slice(0, 3).join('; ')})` : '';
+        if (!answer) return failed(`no handshake response from ${target} within ${ms(ctx.timeoutMs)}${cookied ? ' after answering its cookie reply' : ''}${noise}: ${SILENCE}`, total);
         const firstByte = { ...total, firstByte: took / 1000 };
         switch (answer.kind) {
           case 'response':
