@@ -7,6 +7,7 @@
  *     probes.interval: process CPU per probe run and peak RSS over a measured window.
  */
 import { readFileSync } from 'node:fs';
+import v8 from 'node:v8';
 import { startApp } from '../src/app.js';
 import { parseConfig } from '../src/config/load.js';
 import type { ProbeConfig } from '../src/config/probeSchema.js';
@@ -25,6 +26,8 @@ interface Input {
   windowMs: number;
 }
 
+// As `lifeline run` does (src/main.ts), so the memory figure is the one users get.
+v8.setFlagsFromString('--optimize-for-size');
 const input = JSON.parse(readFileSync(process.argv[2] as string, 'utf8')) as Input;
 const out: Record<string, number> = {};
 
