@@ -558,7 +558,7 @@ async function benchVpn(): Promise<Record<string, number>> {
       'PIDS=""',
       `wireguard-go -f wgb${process.pid % 100_000} >${f('wg.log')} 2>&1 & PIDS="$PIDS $!"`,
       ...servers.map((s) => `openvpn --config ${f(`${s}.conf`)} >${f(`${s}.log`)} 2>&1 & PIDS="$PIDS $!"`),
-      "trap 'kill $PIDS 2>/dev/null; wait 2>/dev/null' EXIT",
+      "trap 'st=$?; kill $PIDS 2>/dev/null || true; wait 2>/dev/null; exit $st' EXIT",
       `for i in $(seq 1 100); do [ -S /var/run/wireguard/wgb${process.pid % 100_000}.sock ] && break; sleep 0.05; done`,
       `wg set wgb${process.pid % 100_000} listen-port 51820 private-key ${f('wg-server.key')}`,
       `wg addconf wgb${process.pid % 100_000} ${f('peers.conf')}`,

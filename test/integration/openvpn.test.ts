@@ -42,7 +42,7 @@ describe('OpenVPN handshake probe against openvpn 2.6 in a namespace (integratio
     writeFileSync(f('ovcap.conf'), readFileSync(f('ovcap.conf'), 'utf8').replace('max-clients 4\n', '').replace(`ca ${f('cert.pem')}`, `ca ${f('bundle.pem')}`));
     writeFileSync(
       f('client.conf'),
-      ['client', 'dev null', 'proto udp', 'remote 127.0.0.1 1200', 'nobind', `ca ${f('cert.pem')}`, `cert ${f('ccert.pem')}`, `key ${f('ckey.pem')}`, 'pull-filter ignore "tun-mtu"', 'pull-filter ignore "ifconfig"', 'pull-filter ignore "route"', 'verb 3'].join('\n'),
+      ['client', 'dev null', 'proto udp', 'remote 127.0.0.1 1200', 'nobind', `ca ${f('cert.pem')}`, `cert ${f('ccert.pem')}`, `key ${f('ckey.pem')}`, 'pull-filter ignore "tun-mtu"', 'pull-filter ignore "ifconfig"', 'pull-filter ignore "route"', 'explicit-exit-notify 1', 'verb 3'].join('\n'),
     );
     server('ovplain', 'udp', 1194);
     server('ovauth', 'udp', 1196, `tls-auth ${f('ta.key')} 0`);
@@ -69,7 +69,7 @@ describe('OpenVPN handshake probe against openvpn 2.6 in a namespace (integratio
     /** Starts `n` more real clients against ovcap and waits until the server counts `total`. */
     const clients = (from: number, total: number): string =>
       [
-        ...Array.from({ length: total - from }, (_, i) => `openvpn --config ${f('client.conf')} >${f(`client${from + i}.log`)} 2>&1 & PIDS="$PIDS $!"`),
+        ...Array.from({ length: total - from }, (_, i) => `openvpn --config ${f('client.conf')} >${f(`client${from + i}.log`)} 2>&1 & PIDS="$PIDS $!"; LAST=$!`),
         `for i in $(seq 1 400); do [ "$(grep -l "Initialization Sequence Completed" ${f('client')}*.log 2>/dev/null | wc -l)" -ge ${total} ] && break; sleep 0.05; done`,
       ].join('\n');
     const script = [
@@ -77,7 +77,7 @@ describe('OpenVPN handshake probe against openvpn 2.6 in a namespace (integratio
       'ip link set lo up',
       'PIDS=""',
       ...servers.map((s) => `openvpn --config ${f(`${s}.conf`)} >${f(`${s}.log`)} 2>&1 & PIDS="$PIDS $!"`),
-      'trap \'kill $PIDS 2>/dev/null; wait 2>/dev/null\' EXIT',
+      'trap \'st=$?; kill $PIDS 2>/dev/null || true; wait 2>/dev/null; exit $st\' EXIT',
       // Each server logs this once it listens.
       ...servers.map((s) => `for i in $(seq 1 200); do grep -q "Initialization Sequence Completed" ${f(`${s}.log`)} && break; sleep 0.05; done`),
       ...cases.map(([y, t]) => `${JSON.stringify(process.execPath)} ${run} '${y}' ${t}`),
@@ -89,14 +89,22 @@ describe('OpenVPN handshake probe against openvpn 2.6 in a namespace (integratio
       `${JSON.stringify(process.execPath)} ${run} '${cap().replace('mgmt-secret', 'wrong')}' 3000`, // 14: wrong password
       // 15: the reset probe still gets an answer from the full server: it proves nothing about room.
       `${JSON.stringify(process.execPath)} ${run} '${ov('port: 1200')}' 3000`,
+      // 16: a client leaves (explicit-exit-notify tells the server at once): capacity recovers.
+      'kill $LAST',
+      `for i in $(seq 1 200); do grep -q "client-instance exiting\\|SIGTERM\\[soft,remote-exit\\]\\|CLIENT_EXIT" ${f('ovcap.log')} && break; sleep 0.05; done`,
+      'sleep 0.5',
+      `${JSON.stringify(process.execPath)} ${run} '${cap()}' 3000`,
     ].join('\n');
+    if (process.env['LIFELINE_OVPN_SCRIPT']) writeFileSync(process.env['LIFELINE_OVPN_SCRIPT'], script);
     const r = spawnSync('unshare', ['-Urn', 'sh', '-c', script], { encoding: 'utf8', timeout: 90_000 });
     trace = `${r.stderr}\n${servers.map((s) => `${s}: ${readFileSync(f(`${s}.log`), 'utf8').slice(-600)}`).join('\n')}`;
-    assert.equal(r.status, 0, `namespace script failed: ${trace}`);
+    assert.equal(r.status, 0, `namespace script failed (${r.status}): ${r.stdout.split('\n').length} lines out; ${trace}`);
     results = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as ProbeResult);
-    assert.equal(results.length, cases.length + 5, r.stdout + trace);
+    assert.equal(results.length, cases.length + 6, r.stdout + trace);
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  after(() => {
+    if (!process.env['LIFELINE_OVPN_SCRIPT']) rmSync(dir, { recursive: true, force: true });
+  });
 
   it('answers a plain reset over UDP, and says what an answer proves and what it does not', () => {
     assert.equal(results[0]!.up, true, `${results[0]!.summary}\n${trace}`);
@@ -144,5 +152,10 @@ describe('OpenVPN handshake probe against openvpn 2.6 in a namespace (integratio
 
   it('a full 2.6 server still answers the reset (which is why capacity is its own probe)', () => {
     assert.equal(results[15]!.up, true, results[15]!.summary);
+  });
+
+  it('a client leaving brings capacity back below the thresholds', () => {
+    assert.equal(results[16]!.up, true, `${results[16]!.summary}\n${trace}`);
+    assert.match(results[16]!.summary, /^2 of 3 clients \(67 % of max-clients\)/);
   });
 });

@@ -65,7 +65,7 @@ describe('WireGuard handshake probe against wireguard-go in a namespace (integra
       'ip link set lo up',
       `wireguard-go -f ${ifname} >${join(tmp.dir, 'wg.log')} 2>&1 &`,
       'WG=$!',
-      'trap \'kill $WG 2>/dev/null; wait $WG 2>/dev/null\' EXIT',
+      'trap \'st=$?; kill $WG 2>/dev/null || true; wait $WG 2>/dev/null; exit $st\' EXIT',
       `for i in $(seq 1 100); do [ -S /var/run/wireguard/${ifname}.sock ] && break; sleep 0.05; done`,
       `wg set ${ifname} listen-port 51820 private-key ${server.file} peer ${probe.pub} allowed-ips 192.0.2.250/32 peer ${withPsk.pub} preshared-key ${join(tmp.dir, 'psk')} allowed-ips 192.0.2.251/32`,
       // wireguard-go binds the port a moment after wg set returns.
