@@ -95,16 +95,13 @@ describe('OpenVPN handshake probe against openvpn 2.6 in a namespace (integratio
       'sleep 0.5',
       `${JSON.stringify(process.execPath)} ${run} '${cap()}' 3000`,
     ].join('\n');
-    if (process.env['LIFELINE_OVPN_SCRIPT']) writeFileSync(process.env['LIFELINE_OVPN_SCRIPT'], script);
     const r = spawnSync('unshare', ['-Urn', 'sh', '-c', script], { encoding: 'utf8', timeout: 90_000 });
     trace = `${r.stderr}\n${servers.map((s) => `${s}: ${readFileSync(f(`${s}.log`), 'utf8').slice(-600)}`).join('\n')}`;
     assert.equal(r.status, 0, `namespace script failed (${r.status}): ${r.stdout.split('\n').length} lines out; ${trace}`);
     results = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as ProbeResult);
     assert.equal(results.length, cases.length + 6, r.stdout + trace);
   });
-  after(() => {
-    if (!process.env['LIFELINE_OVPN_SCRIPT']) rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('answers a plain reset over UDP, and says what an answer proves and what it does not', () => {
     assert.equal(results[0]!.up, true, `${results[0]!.summary}\n${trace}`);

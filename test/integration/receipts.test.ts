@@ -43,7 +43,7 @@ describe('SMS delivery receipts move an undelivered page to the next channel (in
   });
 
   /** Lifeline paging alice by SMS at once, with receipts; `extra` adds sections (voice, irc...). */
-  async function start(name: string, o: { extra?: string; irc?: { port: number }; policy?: string } = {}): Promise<{ app: App; port: number }> {
+  async function start(name: string, o: { extra?: (port: number) => string; irc?: { port: number }; escalation?: string; deliveryTimeout?: string } = {}): Promise<{ app: App; port: number }> {
     const port = await freePort();
     const yaml = testConfigYaml({
       httpPort: port,
@@ -61,12 +61,8 @@ email:
   password: smtp-secret
   from: "Lifeline <lifeline@example.org>"
   ca_file: ${certFile}
-${smsSection(twilio, `  status_url: http://127.0.0.1:${port}/api/v1/twilio/sms/status\n  delivery_timeout: 3s\n`)}${o.extra ?? ''}escalation:
-  bundle_window: 1s
-  path_grace: 1s
-  policies:
-    - { name: sms-now, steps: [{ after: 0s, notify: [${o.policy ?? 'sms'}] }] }
-`,
+${smsSection(twilio, `  status_url: http://127.0.0.1:${port}/api/v1/twilio/sms/status\n${o.deliveryTimeout ?? '  delivery_timeout: 3s\n'}`)}${o.extra?.(port) ?? ''}escalation:
+${o.escalation ?? '  bundle_window: 1s\n  policies:\n    - { name: sms-now, steps: [{ after: 0s, notify: [sms] }] }\n'}`,
     });
     const app = await startInProcess(yaml);
     apps.push(app);
@@ -143,31 +139,9 @@ ${smsSection(twilio, `  status_url: http://127.0.0.1:${port}/api/v1/twilio/sms/s
   it('the monitoring-path page must reach a human: email and SMS go first; when the SMS fails, Lifeline calls', async () => {
     const closed = await freePort();
     const voice = (p: number): string => `voice:\n  from: "+15005550006"\n  public_url: http://127.0.0.1:${p}\n`;
-    const port = await freePort();
-    const yaml = testConfigYaml({
-      httpPort: port,
-      dbPath: join(tmp.dir, 'path2.db'),
-      irc: { port: closed },
-      extra: `people:
-  - { name: alice, email: alice@example.org, phone: "${ALICE}" }
-oncall:
-  rotations:
-    - { name: primary, people: [alice], start: "2026-01-05" }
-email:
-  host: 127.0.0.1
-  port: ${sink.port}
-  username: lifeline
-  password: smtp-secret
-  from: "Lifeline <lifeline@example.org>"
-  ca_file: ${certFile}
-${smsSection(twilio, `  status_url: http://127.0.0.1:${port}/api/v1/twilio/sms/status\n`)}${voice(port)}escalation:
-  path_grace: 1s
-`,
-    });
     const calls = twilio.calls.length;
     const n = twilio.received.length;
-    const app = await startInProcess(yaml);
-    apps.push(app);
+    await start('path', { irc: { port: closed }, extra: voice, escalation: '  path_grace: 1s\n', deliveryTimeout: '' });
     const sms = await waitFor('the path-down SMS', () => twilio.received.slice(n).find((m) => m.to === ALICE && /IRC alert path down/.test(m.body)), 15_000, 20);
     await waitFor('the path-down email', () => sink.received.some((m) => /IRC alert path down/.test(m.mail.subject ?? '')), 10_000, 20);
     assert.equal(twilio.calls.length, calls, 'no call while the SMS may still arrive');

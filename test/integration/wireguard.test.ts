@@ -72,7 +72,6 @@ describe('WireGuard handshake probe against wireguard-go in a namespace (integra
       "for i in $(seq 1 100); do ss -4Huln 'sport = :51820' | grep -q . && break; sleep 0.05; done",
       ...cases.map(([y, t, off, db]) => `${JSON.stringify(process.execPath)} ${run} '${y}' ${t} ${off} ${db ?? ':memory:'}`),
     ].join('\n');
-    if (process.env['LIFELINE_WG_SCRIPT']) writeFileSync(process.env['LIFELINE_WG_SCRIPT'], script);
     const r = spawnSync('unshare', ['-Urn', 'sh', '-c', script], { encoding: 'utf8', timeout: 90_000 });
     trace = `${r.stderr}\nwireguard-go said: ${readFileSync(join(tmp.dir, 'wg.log'), 'utf8').slice(-2000)}`;
     assert.equal(r.status, 0, `namespace script failed: ${r.stderr}`);
