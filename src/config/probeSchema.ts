@@ -157,8 +157,15 @@ const openvpnProbe = z
     auth: z.enum(['sha1', 'sha256', 'sha512']).default('sha1'),
     /** The server's tls-crypt key file, if it uses tls-crypt. */
     tls_crypt_file: z.string().min(1).optional(),
+    /** Continue past the reset with a TLS handshake up to the server's certificate. */
+    deep: z.boolean().default(false),
+    /** Deep mode: the CA the server's certificate must verify against. */
+    ca_file: z.string().min(1).optional(),
+    /** Deep mode: a warning when the server's certificate expires in fewer days. */
+    cert_expiry_warning_days: z.number().int().min(0).max(365).default(14),
   })
-  .refine((c) => !(c.tls_auth_file && c.tls_crypt_file), { message: 'give tls_auth_file or tls_crypt_file, not both (a server uses one)', path: ['tls_crypt_file'] });
+  .refine((c) => !(c.tls_auth_file && c.tls_crypt_file), { message: 'give tls_auth_file or tls_crypt_file, not both (a server uses one)', path: ['tls_crypt_file'] })
+  .refine((c) => c.deep || c.ca_file === undefined, { message: 'ca_file is only used by the deep probe: set deep: true, or remove ca_file', path: ['ca_file'] });
 
 const managementServer = z
   .strictObject({

@@ -49,6 +49,7 @@ describe('OpenVPN handshake probe against openvpn 2.6 in a namespace (integratio
     server('ovcrypt', 'udp', 1197, `tls-crypt ${f('tc.key')}`);
     server('ovtcp', 'tcp-server', 1198);
     server('ovtcpc', 'tcp-server', 1199, `tls-crypt ${f('tc.key')}`);
+    server('ov12', 'udp', 1201, 'tls-version-max 1.2');
     const ov = (o: string): string => `{ name: ov, kind: openvpn, host: 127.0.0.1, ${o} }`;
     const cases: Array<[string, number]> = [
       [ov('port: 1194'), 3000], // 0 plain UDP
@@ -63,8 +64,17 @@ describe('OpenVPN handshake probe against openvpn 2.6 in a namespace (integratio
       [ov('port: 1195'), 1500], // 9 closed UDP port
       [ov('port: 1195, proto: tcp'), 1500], // 10 closed TCP port
     ];
+    const deep: Array<[string, number]> = [
+      [ov('port: 1200, deep: true'), 3000], // 18 ovcap with room again
+      [ov(`port: 1194, deep: true, ca_file: ${f('cert.pem')}`), 3000], // 19 TLS 1.3, verified, expiring
+      [ov(`port: 1194, deep: true, ca_file: ${f('ccert.pem')}`), 3000], // 20 another CA
+      [ov(`port: 1199, proto: tcp, deep: true, tls_crypt_file: ${f('tc.key')}`), 3000], // 21 tls-crypt over TCP
+      [ov(`port: 1196, deep: true, tls_auth_file: ${f('ta.key')}, key_direction: 1, cert_expiry_warning_days: 0`), 3000], // 22 tls-auth
+      [ov(`port: 1201, deep: true, ca_file: ${f('cert.pem')}`), 3000], // 23 a TLS 1.2 server
+      [ov(`port: 1201, deep: true, ca_file: ${f('ccert.pem')}`), 3000], // 24 TLS 1.2, another CA
+    ];
     const run = join(process.cwd(), 'dist/test/integration/harness/runProbe.js');
-    const servers = ['ovplain', 'ovauth', 'ovcrypt', 'ovtcp', 'ovtcpc', 'ovcap'];
+    const servers = ['ovplain', 'ovauth', 'ovcrypt', 'ovtcp', 'ovtcpc', 'ov12', 'ovcap'];
     const cap = (extra = ''): string => `{ name: cap, kind: openvpn_capacity, servers: [{ host: 127.0.0.1, port: 7505, password: mgmt-secret, max_clients: 3 }]${extra} }`;
     /** Starts `n` more real clients against ovcap and waits until the server counts `total`. */
     const clients = (from: number, total: number): string =>
@@ -89,17 +99,21 @@ describe('OpenVPN handshake probe against openvpn 2.6 in a namespace (integratio
       `${JSON.stringify(process.execPath)} ${run} '${cap().replace('mgmt-secret', 'wrong')}' 3000`, // 14: wrong password
       // 15: the reset probe still gets an answer from the full server: it proves nothing about room.
       `${JSON.stringify(process.execPath)} ${run} '${ov('port: 1200')}' 3000`,
-      // 16: a client leaves (explicit-exit-notify tells the server at once): capacity recovers.
+      // 16: the deep probe gets no answer to its ClientHello from the full server.
+      `${JSON.stringify(process.execPath)} ${run} '${ov('port: 1200, deep: true')}' 1500`,
+      // 17: a client leaves (explicit-exit-notify tells the server at once): capacity recovers.
       'kill $LAST',
       `for i in $(seq 1 200); do grep -q "client-instance exiting\\|SIGTERM\\[soft,remote-exit\\]\\|CLIENT_EXIT" ${f('ovcap.log')} && break; sleep 0.05; done`,
       'sleep 0.5',
       `${JSON.stringify(process.execPath)} ${run} '${cap()}' 3000`,
+      // 18: and the deep probe is answered again; then the deep probe's other cases.
+      ...deep.map(([y, t]) => `${JSON.stringify(process.execPath)} ${run} '${y}' ${t}`),
     ].join('\n');
     const r = spawnSync('unshare', ['-Urn', 'sh', '-c', script], { encoding: 'utf8', timeout: 90_000 });
     trace = `${r.stderr}\n${servers.map((s) => `${s}: ${readFileSync(f(`${s}.log`), 'utf8').slice(-600)}`).join('\n')}`;
     assert.equal(r.status, 0, `namespace script failed (${r.status}): ${r.stdout.split('\n').length} lines out; ${trace}`);
     results = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as ProbeResult);
-    assert.equal(results.length, cases.length + 6, r.stdout + trace);
+    assert.equal(results.length, cases.length + 7 + deep.length, r.stdout + trace);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -152,7 +166,43 @@ describe('OpenVPN handshake probe against openvpn 2.6 in a namespace (integratio
   });
 
   it('a client leaving brings capacity back below the thresholds', () => {
-    assert.equal(results[16]!.up, true, `${results[16]!.summary}\n${trace}`);
-    assert.match(results[16]!.summary, /^2 of 3 clients \(67 % of max-clients\)/);
+    assert.equal(results[17]!.up, true, `${results[17]!.summary}\n${trace}`);
+    assert.match(results[17]!.summary, /^2 of 3 clients \(67 % of max-clients\)/);
+  });
+
+  it('deep: the full server answers the reset but not the TLS ClientHello; with a slot free again it shows its certificate', () => {
+    assert.equal(results[16]!.up, false, results[16]!.summary);
+    assert.match(results[16]!.summary, /^OpenVPN server answered the reset in \d+ ms \(plain\), then no answer to the TLS ClientHello within 1\.5 s: the server is full \(at max-clients it drops new sessions silently\)/);
+    assert.equal(results[16]!.phases.tls !== undefined && results[16]!.phases.firstByte !== undefined, true);
+    assert.equal(results[18]!.up, true, `${results[18]!.summary}\n${trace}`);
+    assert.match(results[18]!.summary, /and TLS \(TLSv1\.3\) in \d+ ms: certificate CN=vpn-test from CN=vpn-test, valid until \d{4}-\d\d-\d\d; the server has room for a client$/);
+    // The probe has no client certificate: the server fails the handshake and frees the slot at once.
+    assert.match(readFileSync(join(dir, 'ovcap.log'), 'utf8'), /TLS Error: TLS handshake failed/);
+  });
+
+  it('deep: the certificate is verified against ca_file, and one about to expire is a warning', () => {
+    const ok = results[19]!;
+    assert.equal(ok.up, true, ok.summary);
+    assert.match(ok.summary, /^OpenVPN server answered the reset in \d+ ms \(plain\) and TLS \(TLSv1\.3\) in \d+ ms: certificate CN=vpn-test from CN=vpn-test, valid until \d{4}-\d\d-\d\d \(verified against ca_file\); the server has room for a client$/);
+    assert.match(ok.warning ?? '', /^OpenVPN server certificate expires in [01] day\(s\) \(\d{4}-\d\d-\d\d\)$/);
+    assert.equal(ok.values['cert_subject'], 'CN=vpn-test');
+    assert.equal(ok.values['tls_version'], 'TLSv1.3');
+    assert.equal(results[20]!.up, false);
+    assert.match(results[20]!.summary, /but the certificate CN=vpn-test from CN=vpn-test, valid until [\d-]+ does not verify against ca_file: /);
+  });
+
+  it('deep: over tls-crypt and TCP, and over tls-auth (no warning when cert_expiry_warning_days is 0)', () => {
+    assert.equal(results[21]!.up, true, results[21]!.summary);
+    assert.match(results[21]!.summary, /\(tls-crypt, TCP\) and TLS \(TLSv1\.3\)/);
+    assert.equal(results[22]!.up, true, results[22]!.summary);
+    assert.match(results[22]!.summary, /\(tls-auth\) and TLS \(TLSv1\.3\)/);
+    assert.equal(results[22]!.warning, undefined);
+  });
+
+  it('deep: a TLS 1.2 server, which ends the handshake after showing its certificate: the certificate is still read and verified', () => {
+    assert.equal(results[23]!.up, true, results[23]!.summary);
+    assert.match(results[23]!.summary, /and TLS \(TLSv1\.2\) in \d+ ms: certificate CN=vpn-test .* \(verified against ca_file\)/);
+    assert.equal(results[24]!.up, false);
+    assert.match(results[24]!.summary, /does not verify against ca_file: no chain from the certificate to a CA in ca_file$/);
   });
 });

@@ -1,11 +1,13 @@
-import dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import type { ProbeConfig } from '../../config/probeSchema.js';
 import { describeError } from '../../errors.js';
 import { failed, ms, type Probe, type ProbeResult } from '../probe.js';
-import { clientReset, parseStaticKey, tcpFrame, type OvpnWrap } from './openvpnPacket.js';
+import { certificateWarning } from './cert.js';
+import { clientReset, parseStaticKey, type OvpnWrap, type ResetProbe } from './openvpnPacket.js';
+import { tlsOverControl } from './openvpnTls.js';
+import { openTransport, type OvpnTransport } from './openvpnTransport.js';
 
 type OpenvpnConfig = Extract<ProbeConfig, { kind: 'openvpn' }>;
 
@@ -35,6 +37,15 @@ export function openvpnProbe(cfg: OpenvpnConfig): Probe {
   } catch (err) {
     wrap = `cannot use ${cfg.tls_crypt_file ? 'tls_crypt_file' : 'tls_auth_file'}: ${describeError(err)}`;
   }
+  let ca: string | undefined;
+  if (cfg.ca_file && typeof wrap !== 'string') {
+    try {
+      ca = readFileSync(cfg.ca_file, 'utf8');
+      if (!ca.includes('-----BEGIN CERTIFICATE-----')) wrap = `cannot use ca_file ${cfg.ca_file}: no PEM certificate in it`;
+    } catch (err) {
+      wrap = `cannot use ca_file: ${describeError(err)}`;
+    }
+  }
   return {
     kind: 'openvpn',
     target,
@@ -52,101 +63,64 @@ export function openvpnProbe(cfg: OpenvpnConfig): Probe {
         phases.dns = (performance.now() - t0) / 1000;
       }
       const reset = clientReset(wrap, ctx.nowMs);
-      const packets: Buffer[] = [];
-      let wake: (() => void) | undefined;
-      let error: Error | undefined;
-      let closed = false;
-      const push = (p: Buffer): void => {
-        packets.push(p);
-        wake?.();
-      };
-      const fail = (e: Error): void => {
-        error = e;
-        wake?.();
-      };
-      let cleanup: () => void;
-      let sentAt = 0;
+      let t: OvpnTransport;
       try {
-        if (cfg.proto === 'udp') {
-          const sock = dgram.createSocket(net.isIP(address) === 6 ? 'udp6' : 'udp4');
-          cleanup = () => sock.close();
-          sock.on('message', push);
-          sock.on('error', fail);
-          await new Promise<void>((resolve, reject) => {
-            sock.once('error', reject);
-            sock.connect(cfg.port, address, () => {
-              sock.off('error', reject);
-              resolve();
-            });
-          });
-          sentAt = performance.now();
-          sock.send(reset.packet);
-        } else {
-          const sock = net.connect({ host: address, port: cfg.port });
-          cleanup = () => sock.destroy();
-          let buf = Buffer.alloc(0);
-          sock.on('data', (d: Buffer) => {
-            buf = Buffer.concat([buf, d]);
-            while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
-              push(buf.subarray(2, 2 + buf.readUInt16BE(0)));
-              buf = buf.subarray(2 + buf.readUInt16BE(0));
-            }
-          });
-          sock.on('error', fail);
-          sock.on('close', () => {
-            closed = true;
-            wake?.();
-          });
-          await new Promise<void>((resolve, reject) => {
-            const abort = (): void => reject(new Error(`no TCP connection within ${ms(ctx.timeoutMs)}`));
-            ctx.signal.addEventListener('abort', abort, { once: true });
-            sock.once('connect', () => {
-              ctx.signal.removeEventListener('abort', abort);
-              resolve();
-            });
-            sock.once('error', reject);
-          });
-          phases.connect = (performance.now() - t0) / 1000 - (phases.dns ?? 0);
-          sentAt = performance.now();
-          sock.write(tcpFrame(reset.packet));
-        }
+        t = await openTransport(cfg.proto, address, cfg.port, ctx.signal, ctx.timeoutMs);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         return failed(code === 'ECONNREFUSED' ? `TCP ${cfg.host}:${cfg.port}: connection refused: nothing listens there` : `${target}: ${describeError(err)}`, { ...phases, total: (performance.now() - t0) / 1000 });
       }
+      if (cfg.proto === 'tcp') phases.connect = (performance.now() - t0) / 1000 - (phases.dns ?? 0);
       try {
+        const sentAt = performance.now();
+        t.send(reset.packet);
         const why: string[] = [];
         for (let i = 0; i < 10; i++) {
-          const m = await new Promise<Buffer | undefined>((resolve) => {
-            const done = (): void => {
-              wake = undefined;
-              ctx.signal.removeEventListener('abort', done);
-              resolve(packets.shift());
-            };
-            if (packets.length > 0 || error || closed || ctx.signal.aborted) return done();
-            wake = done;
-            ctx.signal.addEventListener('abort', done, { once: true });
-          });
+          const m = await t.next(ctx.signal);
           if (!m) break;
           const r = reset.read(m);
           const took = performance.now() - sentAt;
           const timing = { ...phases, firstByte: took / 1000, total: (performance.now() - t0) / 1000 };
-          if (r.ok) return { up: true, summary: `OpenVPN server answered the reset in ${ms(took)} (${wrap.kind}${cfg.proto === 'tcp' ? ', TCP' : ''}); alive and the key is right, which says nothing of free client slots`, phases: timing, values: {} };
+          if (r.ok) {
+            const answered = `OpenVPN server answered the reset in ${ms(took)} (${wrap.kind}${cfg.proto === 'tcp' ? ', TCP' : ''})`;
+            if (!cfg.deep) return { up: true, summary: `${answered}; alive and the key is right, which says nothing of free client slots`, phases: timing, values: {} };
+            return await deep(t, reset, r.serverSession, answered, timing, ctx.signal, ctx.timeoutMs, ctx.nowMs);
+          }
           why.push(r.why);
           if (i === 9) return failed(`answers that are not the server's reset for this session: ${why.join('; ')}`, timing);
         }
         const total = { ...phases, total: (performance.now() - t0) / 1000 };
-        if (error) {
-          const code = (error as NodeJS.ErrnoException).code;
+        if (t.error) {
+          const code = (t.error as NodeJS.ErrnoException).code;
           if (code === 'ECONNREFUSED') return failed(`UDP ${cfg.host}:${cfg.port}: ICMP port unreachable: nothing listens on that port`, total);
-          return failed(`${target}: ${describeError(error)}`, total);
+          return failed(`${target}: ${describeError(t.error)}`, total);
         }
         if (why.length > 0) return failed(`an answer that is not the server's reset for this session: ${why.join('; ')}`, total);
-        if (closed) return failed(`TCP ${cfg.host}:${cfg.port}: connected, but the server closed the connection without answering the reset (a full server does this at accept; or ${silence(cfg)})`, total);
+        if (t.closed) return failed(`TCP ${cfg.host}:${cfg.port}: connected, but the server closed the connection without answering the reset (a full server does this at accept; or ${silence(cfg)})`, total);
         return failed(`no answer to the reset within ${ms(ctx.timeoutMs)}: ${silence(cfg)}`, total);
       } finally {
-        cleanup();
+        t.close();
       }
     },
   };
+
+  /** Deep mode: TLS over the control channel, up to the server's certificate. */
+  async function deep(t: OvpnTransport, reset: ResetProbe, serverSession: Buffer, answered: string, timing: ProbeResult['phases'], signal: AbortSignal, timeoutMs: number, nowMs: number): Promise<ProbeResult> {
+    const t1 = performance.now();
+    const o = await tlsOverControl(t, reset.channel, serverSession, signal, ca, nowMs);
+    const phases = { ...timing, tls: (performance.now() - t1) / 1000, total: (timing.total ?? 0) + (performance.now() - t1) / 1000 };
+    if (!o.ok) {
+      if (o.serverSpoke) return failed(`${answered}, then TLS failed: ${o.why}`, phases);
+      if (o.why === 'timeout')
+        return failed(`${answered}, then no answer to the TLS ClientHello within ${ms(timeoutMs)}: the server is full (at max-clients it drops new sessions silently) or its TLS layer is stuck`, phases);
+      return failed(`${answered}, then no TLS answer: ${o.why}`, phases);
+    }
+    const c = o.cert;
+    const values: ProbeResult['values'] = { cert_subject: c.subject, cert_issuer: c.issuer, cert_not_after: new Date(Date.parse(c.validTo)).toISOString(), tls_version: c.protocol };
+    const warning = certificateWarning(c.validTo, cfg.cert_expiry_warning_days, nowMs, values);
+    const cert = `certificate ${c.subject} from ${c.issuer}, valid until ${new Date(Date.parse(c.validTo)).toISOString().slice(0, 10)}`;
+    if (c.verified && !c.verified.ok) return failed(`${answered} and TLS (${c.protocol}) in ${ms((phases.tls ?? 0) * 1000)}, but the ${cert} does not verify against ca_file: ${c.verified.error}`, phases, values);
+    const summary = `${answered} and TLS (${c.protocol}) in ${ms((phases.tls ?? 0) * 1000)}: ${cert}${c.verified ? ' (verified against ca_file)' : ''}; the server has room for a client`;
+    return { up: true, summary, phases, values, ...(warning ? { warning: `OpenVPN server ${warning}` } : {}) };
+  }
 }

@@ -22,6 +22,9 @@ import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEq
 
 export const OP_RESET_CLIENT_V2 = 7;
 export const OP_RESET_SERVER_V2 = 8;
+/** A control packet carrying TLS records, and a bare acknowledgement. */
+export const OP_CONTROL_V1 = 4;
+export const OP_ACK_V1 = 5;
 
 /** How the control channel is wrapped. */
 export type OvpnWrap =
@@ -45,35 +48,38 @@ function keySet(key: Buffer, set: 0 | 1): { cipher: Buffer; hmac: Buffer } {
   return { cipher: key.subarray(set * 128, set * 128 + 64), hmac: key.subarray(set * 128 + 64, set * 128 + 128) };
 }
 
-/** The reset packet for `wrap` and what is needed to check the answer. */
-export interface ResetProbe {
-  packet: Buffer;
+/** A control packet from the server, unwrapped and verified. */
+export interface ControlPacket {
+  op: number;
+  /** The sender's session id. */
   sessionId: Buffer;
-  /** Verifies an answer; says why it is not the server's reset for us when it is not. */
-  read(msg: Buffer): { ok: true } | { ok: false; why: string };
+  /** Packet ids it acknowledges. */
+  acks: number[];
+  /** The session id those acks belong to (ours), when it acknowledges anything. */
+  ackedSession?: Buffer;
+  /** Its own message packet id (absent on P_ACK_V1). */
+  messageId?: number;
+  /** The payload after the message packet id (TLS records on P_CONTROL_V1). */
+  payload: Buffer;
 }
 
-/** Builds a P_CONTROL_HARD_RESET_CLIENT_V2 at wall time `nowMs`. */
-export function clientReset(wrap: OvpnWrap, nowMs: number): ResetProbe {
-  const sid = randomBytes(8);
-  const op = Buffer.from([OP_RESET_CLIENT_V2 << 3]);
-  const rest = Buffer.from([0, 0, 0, 0, 0]); // no acks; message packet id 0
-  const replay = Buffer.alloc(8);
-  replay.writeUInt32BE(1, 0); // replay packet id starts at 1
-  replay.writeUInt32BE(Math.floor(nowMs / 1000), 4);
+/**
+ * One client session's control channel: our session id, the replay counter tls-auth and
+ * tls-crypt need (1 for the reset, then one more per packet), and the wrapping both ways.
+ */
+export interface ControlChannel {
+  readonly sessionId: Buffer;
+  /** Our packet: opcode (key id 0), acks of the server's ids, our message id and payload. */
+  packet(op: number, acks: { ids: number[]; session: Buffer } | undefined, messageId: number | undefined, payload?: Buffer): Buffer;
+  /** A server packet, verified and parsed; or why it is not one we can trust. */
+  read(m: Buffer): ControlPacket | string;
+}
 
-  let packet: Buffer;
-  if (wrap.kind === 'plain') packet = Buffer.concat([op, sid, rest]);
-  else if (wrap.kind === 'tls-auth') {
-    const out = keySet(wrap.key, wrap.direction === 1 ? 1 : 0).hmac.subarray(0, DIGEST_LEN[wrap.digest]);
-    const mac = createHmac(wrap.digest, out).update(Buffer.concat([replay, op, sid, rest])).digest();
-    packet = Buffer.concat([op, sid, mac, replay, rest]);
-  } else {
-    const k = keySet(wrap.key, 1);
-    const tag = createHmac('sha256', k.hmac.subarray(0, 32)).update(Buffer.concat([op, sid, replay, rest])).digest();
-    const c = createCipheriv('aes-256-ctr', k.cipher.subarray(0, 32), tag.subarray(0, 16));
-    packet = Buffer.concat([op, sid, replay, tag, c.update(rest), c.final()]);
-  }
+/** A control channel for a new session at wall time `nowMs` (the replay field's net time). */
+export function controlChannel(wrap: OvpnWrap, nowMs: number): ControlChannel {
+  const sid = randomBytes(8);
+  let replayId = 0;
+  const netTime = Math.floor(nowMs / 1000);
 
   /** The plaintext after the wrapping: acks, peer session id, message packet id, payload. */
   const unwrap = (m: Buffer): Buffer | string => {
@@ -98,20 +104,72 @@ export function clientReset(wrap: OvpnWrap, nowMs: number): ResetProbe {
   };
 
   return {
-    packet,
     sessionId: sid,
+    packet(opcode, acks, messageId, payload) {
+      const op = Buffer.from([opcode << 3]);
+      const ackPart = acks && acks.ids.length > 0 ? Buffer.concat([Buffer.from([acks.ids.length]), ...acks.ids.map(u32), acks.session]) : Buffer.from([0]);
+      const rest = Buffer.concat([ackPart, ...(messageId === undefined ? [] : [u32(messageId)]), payload ?? Buffer.alloc(0)]);
+      const replay = Buffer.concat([u32(++replayId), u32(netTime)]);
+      if (wrap.kind === 'plain') return Buffer.concat([op, sid, rest]);
+      if (wrap.kind === 'tls-auth') {
+        const out = keySet(wrap.key, wrap.direction === 1 ? 1 : 0).hmac.subarray(0, DIGEST_LEN[wrap.digest]);
+        const mac = createHmac(wrap.digest, out).update(Buffer.concat([replay, op, sid, rest])).digest();
+        return Buffer.concat([op, sid, mac, replay, rest]);
+      }
+      const k = keySet(wrap.key, 1);
+      const tag = createHmac('sha256', k.hmac.subarray(0, 32)).update(Buffer.concat([op, sid, replay, rest])).digest();
+      const c = createCipheriv('aes-256-ctr', k.cipher.subarray(0, 32), tag.subarray(0, 16));
+      return Buffer.concat([op, sid, replay, tag, c.update(rest), c.final()]);
+    },
+    read(m) {
+      if (m.length < 10) return `${m.length} bytes`;
+      const op = (m[0] as number) >> 3;
+      const body = unwrap(m);
+      if (typeof body === 'string') return body;
+      const n = body[0] ?? 0;
+      const withSession = n > 0 ? 8 : 0;
+      const needsId = op !== OP_ACK_V1;
+      if (body.length < 1 + n * 4 + withSession + (needsId ? 4 : 0)) return `opcode ${op}: truncated after the wrapping`;
+      const acks = Array.from({ length: n }, (_, i) => body.readUInt32BE(1 + i * 4));
+      let at = 1 + n * 4;
+      const ackedSession = n > 0 ? body.subarray(at, at + 8) : undefined;
+      at += withSession;
+      const messageId = needsId ? body.readUInt32BE(at) : undefined;
+      if (needsId) at += 4;
+      return { op, sessionId: m.subarray(1, 9), acks, ackedSession, messageId, payload: body.subarray(at) };
+    },
+  };
+}
+
+function u32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n >>> 0, 0);
+  return b;
+}
+
+/** The reset packet for a channel and what is needed to check the answer. */
+export interface ResetProbe {
+  packet: Buffer;
+  channel: ControlChannel;
+  /** Verifies an answer; says why it is not the server's reset for us when it is not. */
+  read(msg: Buffer): { ok: true; serverSession: Buffer } | { ok: false; why: string };
+}
+
+/** Builds a P_CONTROL_HARD_RESET_CLIENT_V2 (message id 0, no acks) at wall time `nowMs`. */
+export function clientReset(wrap: OvpnWrap, nowMs: number): ResetProbe {
+  const channel = controlChannel(wrap, nowMs);
+  return {
+    packet: channel.packet(OP_RESET_CLIENT_V2, undefined, 0),
+    channel,
     read(m) {
       if (m.length < 10) return { ok: false, why: `${m.length} bytes` };
       const opcode = (m[0] as number) >> 3;
       if (opcode !== OP_RESET_SERVER_V2) return { ok: false, why: `opcode ${opcode}, not the server's reset (8)` };
-      const body = unwrap(m);
-      if (typeof body === 'string') return { ok: false, why: body };
-      const acks = body[0] ?? 0;
-      if (acks < 1 || body.length < 1 + acks * 4 + 8) return { ok: false, why: 'it acknowledges nothing' };
-      const acked = Array.from({ length: acks }, (_, i) => body.readUInt32BE(1 + i * 4));
-      const peer = body.subarray(1 + acks * 4, 1 + acks * 4 + 8);
-      if (!acked.includes(0) || !peer.equals(sid)) return { ok: false, why: 'it answers another session' };
-      return { ok: true };
+      const p = channel.read(m);
+      if (typeof p === 'string') return { ok: false, why: p };
+      if (p.acks.length === 0) return { ok: false, why: 'it acknowledges nothing' };
+      if (!p.acks.includes(0) || !p.ackedSession?.equals(channel.sessionId)) return { ok: false, why: 'it answers another session' };
+      return { ok: true, serverSession: Buffer.from(p.sessionId) };
     },
   };
 }

@@ -1,0 +1,143 @@
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { ms } from '../probe.js';
+import { tcpFrame } from './openvpnPacket.js';
+
+/**
+ * One OpenVPN probe's socket: a connected UDP socket, or a TCP connection whose stream is cut
+ * into packets by OpenVPN's 2-byte big-endian length prefix. Packets are queued as they come, so
+ * nothing is lost between two reads.
+ */
+export interface OvpnTransport {
+  /** Sends one control packet (framed for TCP). */
+  send(packet: Buffer): void;
+  /**
+   * The next packet, or undefined when `signal` aborts first, the socket failed (see `error`) or
+   * the server closed the TCP connection (see `closed`).
+   */
+  next(signal: AbortSignal): Promise<Buffer | undefined>;
+  /** The socket's error (ICMP port unreachable comes as ECONNREFUSED on a connected UDP socket). */
+  readonly error: Error | undefined;
+  /** The server closed the TCP connection. */
+  readonly closed: boolean;
+  close(): void;
+}
+
+/**
+ * Opens the socket: for UDP only a local bind and connect (nothing is sent); for TCP the
+ * connection, which fails with the deadline (`signal`) as "no TCP connection within ...".
+ */
+export async function openTransport(proto: 'udp' | 'tcp', address: string, port: number, signal: AbortSignal, timeoutMs: number): Promise<OvpnTransport> {
+  const packets: Buffer[] = [];
+  let wake: (() => void) | undefined;
+  let error: Error | undefined;
+  let closed = false;
+  const push = (p: Buffer): void => {
+    packets.push(p);
+    wake?.();
+  };
+  const fail = (e: Error): void => {
+    error = e;
+    wake?.();
+  };
+  let send: (p: Buffer) => void;
+  let close: () => void;
+  if (proto === 'udp') {
+    const sock = dgram.createSocket(net.isIP(address) === 6 ? 'udp6' : 'udp4');
+    // Datagrams still queued when the socket closes are dropped: close after the last one left.
+    let inFlight = 0;
+    let closeRequested = false;
+    let sockClosed = false;
+    const maybeClose = (): void => {
+      if (!closeRequested || inFlight > 0 || sockClosed) return;
+      sockClosed = true;
+      sock.close();
+    };
+    close = () => {
+      closeRequested = true;
+      maybeClose();
+    };
+    sock.on('message', push);
+    sock.on('error', fail);
+    await new Promise<void>((resolve, reject) => {
+      sock.once('error', reject);
+      sock.connect(port, address, () => {
+        sock.off('error', reject);
+        resolve();
+      });
+    }).catch((err: unknown) => {
+      sockClosed = true;
+      sock.close();
+      throw err;
+    });
+    send = (p) => {
+      if (closeRequested) return;
+      inFlight++;
+      sock.send(p, () => {
+        inFlight--;
+        maybeClose();
+      });
+    };
+  } else {
+    const sock = net.connect({ host: address, port });
+    // end() sends what is queued, then FIN; destroy() if the server does not close in a second.
+    close = () => {
+      sock.end();
+      setTimeout(() => sock.destroy(), 1000).unref();
+    };
+    let buf = Buffer.alloc(0);
+    sock.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+        push(buf.subarray(2, 2 + buf.readUInt16BE(0)));
+        buf = buf.subarray(2 + buf.readUInt16BE(0));
+      }
+    });
+    sock.on('error', fail);
+    sock.on('close', () => {
+      closed = true;
+      wake?.();
+    });
+    await new Promise<void>((resolve, reject) => {
+      const abort = (): void => reject(new Error(`no TCP connection within ${ms(timeoutMs)}`));
+      if (signal.aborted) return abort();
+      signal.addEventListener('abort', abort, { once: true });
+      sock.once('connect', () => {
+        signal.removeEventListener('abort', abort);
+        resolve();
+      });
+      sock.once('error', (e) => {
+        signal.removeEventListener('abort', abort);
+        reject(e);
+      });
+    }).catch((err: unknown) => {
+      sock.destroy();
+      throw err;
+    });
+    send = (p) => {
+      if (!sock.destroyed) sock.write(tcpFrame(p));
+    };
+  }
+  return {
+    send,
+    close,
+    get error() {
+      return error;
+    },
+    get closed() {
+      return closed;
+    },
+    next(sig) {
+      return new Promise<Buffer | undefined>((resolve) => {
+        const done = (): void => {
+          wake = undefined;
+          sig.removeEventListener('abort', done);
+          resolve(packets.shift());
+        };
+        if (packets.length > 0 || error || closed || sig.aborted) return done();
+        wake = done;
+        sig.addEventListener('abort', done, { once: true });
+      });
+    },
+  };
+}
