@@ -65,18 +65,23 @@ describe('WireGuard handshake probe against wireguard-go in a namespace (integra
       'ip link set lo up',
       `wireguard-go -f ${ifname} >${join(tmp.dir, 'wg.log')} 2>&1 &`,
       'WG=$!',
-      'trap \'st=$?; kill $WG 2>/dev/null || true; wait $WG 2>/dev/null; exit $st\' EXIT',
+      'trap \'st=$?; kill $WG 2>/dev/null || true; wait $WG 2>/dev/null || true; exit $st\' EXIT',
       `for i in $(seq 1 100); do [ -S /var/run/wireguard/${ifname}.sock ] && break; sleep 0.05; done`,
       `wg set ${ifname} listen-port 51820 private-key ${server.file} peer ${probe.pub} allowed-ips 192.0.2.250/32 peer ${withPsk.pub} preshared-key ${join(tmp.dir, 'psk')} allowed-ips 192.0.2.251/32`,
       // wireguard-go binds the port a moment after wg set returns.
       "for i in $(seq 1 100); do ss -4Huln 'sport = :51820' | grep -q . && break; sleep 0.05; done",
       ...cases.map(([y, t, off, db]) => `${JSON.stringify(process.execPath)} ${run} '${y}' ${t} ${off} ${db ?? ':memory:'}`),
+      // 9: right after 3,000 junk initiations the server is under load and answers with a cookie reply.
+      `WG_FLOOD=3000 ${JSON.stringify(process.execPath)} ${run} '${wg({ priv: probe.priv })}' 3000 0 ${state}`,
+      // 10: the server stopped.
+      'kill $WG; wait $WG 2>/dev/null || true',
+      `${JSON.stringify(process.execPath)} ${run} '${wg({ priv: probe.priv })}' 1500 0 ${state}`,
     ].join('\n');
     const r = spawnSync('unshare', ['-Urn', 'sh', '-c', script], { encoding: 'utf8', timeout: 90_000 });
     trace = `${r.stderr}\nwireguard-go said: ${readFileSync(join(tmp.dir, 'wg.log'), 'utf8').slice(-2000)}`;
     assert.equal(r.status, 0, `namespace script failed: ${r.stderr}`);
     results = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as ProbeResult);
-    assert.equal(results.length, cases.length, r.stdout + r.stderr);
+    assert.equal(results.length, cases.length + 2, r.stdout + r.stderr);
   });
   after(() => tmp?.remove());
 
@@ -105,5 +110,17 @@ describe('WireGuard handshake probe against wireguard-go in a namespace (integra
   it('timestamps keep rising across restarts: with the stored last one a clock stepped back is still answered; without it the server drops the replay', () => {
     assert.equal(results[7]!.up, true, results[7]!.summary);
     assert.equal(results[8]!.up, false, 'an older timestamp than the server has seen is ignored');
+  });
+
+  it('a server under load answers with a cookie reply; the probe answers it once with mac2, as the protocol says, and is answered', () => {
+    const r = results[9]!;
+    assert.equal(r.up, true, `${r.summary}\n${trace}`);
+    assert.match(r.summary, /^WireGuard handshake answered in \d+ ms after a cookie reply \(the server is under load\); response verified \(mac1 and payload\)$/);
+    assert.equal(r.values['cookie'], 1);
+  });
+
+  it('a stopped server is down', () => {
+    assert.equal(results[10]!.up, false);
+    assert.equal(results[10]!.summary, 'UDP 127.0.0.1:51820: ICMP port unreachable: nothing listens on that port');
   });
 });
