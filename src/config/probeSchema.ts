@@ -129,6 +129,9 @@ const memoryProbe = z.strictObject({
 /** A WireGuard key: base64 of 32 bytes, as `wg genkey` and `wg pubkey` print it. */
 const wgKey = z.string().regex(/^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/, { message: 'expected a WireGuard key: 44 base64 characters, as wg genkey / wg pubkey print' });
 
+/** A dotted IPv4 address. */
+const ipv4 = z.string().regex(/^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/, { message: 'expected an IPv4 address such as 10.8.0.250' });
+
 const wireguardProbe = z.strictObject({
   ...common,
   kind: z.literal('wireguard'),
@@ -140,7 +143,11 @@ const wireguardProbe = z.strictObject({
   private_key: secret.refine((s) => /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/.test(s.reveal()), { message: 'expected a WireGuard private key (44 base64 characters, wg genkey)' }),
   /** The peer's preshared key on the server, if it has one. */
   preshared_key: secret.refine((s) => /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/.test(s.reveal()), { message: 'expected a WireGuard preshared key (44 base64 characters, wg genpsk)' }).optional(),
-});
+  /** Forwarding check: the probe's address inside the tunnel (one of its allowed-ips on the server). */
+  tunnel_address: ipv4.optional(),
+  /** Forwarding check: an address behind the server that answers ping. */
+  ping_address: ipv4.optional(),
+}).refine((c) => (c.tunnel_address === undefined) === (c.ping_address === undefined), { message: 'the forwarding check needs both tunnel_address and ping_address (or neither)', path: ['ping_address'] });
 
 const openvpnProbe = z
   .strictObject({

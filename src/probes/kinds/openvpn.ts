@@ -1,4 +1,3 @@
-import { lookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import type { ProbeConfig } from '../../config/probeSchema.js';
@@ -7,7 +6,7 @@ import { failed, ms, type Probe, type ProbeResult } from '../probe.js';
 import { certificateWarning } from './cert.js';
 import { clientReset, parseStaticKey, type OvpnWrap, type ResetProbe } from './openvpnPacket.js';
 import { tlsOverControl } from './openvpnTls.js';
-import { openTransport, type OvpnTransport } from './openvpnTransport.js';
+import { openPacketSocket, resolveHost, type PacketSocket } from './packetSocket.js';
 
 type OpenvpnConfig = Extract<ProbeConfig, { kind: 'openvpn' }>;
 
@@ -53,19 +52,14 @@ export function openvpnProbe(cfg: OpenvpnConfig): Probe {
       const t0 = performance.now();
       if (typeof wrap === 'string') return failed(wrap);
       const phases: ProbeResult['phases'] = {};
-      let address = cfg.host;
-      if (net.isIP(cfg.host) === 0) {
-        try {
-          address = (await lookup(cfg.host)).address;
-        } catch (err) {
-          return failed(`DNS lookup of ${cfg.host} failed: ${describeError(err)}`, { total: (performance.now() - t0) / 1000 });
-        }
-        phases.dns = (performance.now() - t0) / 1000;
-      }
+      const resolved = await resolveHost(cfg.host, t0);
+      if (typeof resolved === 'string') return failed(resolved, { total: (performance.now() - t0) / 1000 });
+      if (resolved.dnsSeconds !== undefined) phases.dns = resolved.dnsSeconds;
+      const address = resolved.address;
       const reset = clientReset(wrap, ctx.nowMs);
-      let t: OvpnTransport;
+      let t: PacketSocket;
       try {
-        t = await openTransport(cfg.proto, address, cfg.port, ctx.signal, ctx.timeoutMs);
+        t = await openPacketSocket(cfg.proto, address, cfg.port, ctx.signal, ctx.timeoutMs);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         return failed(code === 'ECONNREFUSED' ? `TCP ${cfg.host}:${cfg.port}: connection refused: nothing listens there` : `${target}: ${describeError(err)}`, { ...phases, total: (performance.now() - t0) / 1000 });
@@ -105,7 +99,7 @@ export function openvpnProbe(cfg: OpenvpnConfig): Probe {
   };
 
   /** Deep mode: TLS over the control channel, up to the server's certificate. */
-  async function deep(t: OvpnTransport, reset: ResetProbe, serverSession: Buffer, answered: string, timing: ProbeResult['phases'], signal: AbortSignal, timeoutMs: number, nowMs: number): Promise<ProbeResult> {
+  async function deep(t: PacketSocket, reset: ResetProbe, serverSession: Buffer, answered: string, timing: ProbeResult['phases'], signal: AbortSignal, timeoutMs: number, nowMs: number): Promise<ProbeResult> {
     const t1 = performance.now();
     const o = await tlsOverControl(t, reset.channel, serverSession, signal, ca, nowMs);
     const phases = { ...timing, tls: (performance.now() - t1) / 1000, total: (timing.total ?? 0) + (performance.now() - t1) / 1000 };

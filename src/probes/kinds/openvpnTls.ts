@@ -3,7 +3,7 @@ import { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { describeError } from '../../errors.js';
 import { OP_ACK_V1, OP_CONTROL_V1, OP_RESET_SERVER_V2, type ControlChannel } from './openvpnPacket.js';
-import type { OvpnTransport } from './openvpnTransport.js';
+import type { PacketSocket } from './packetSocket.js';
 
 /*
  * OpenVPN carries its TLS session in P_CONTROL_V1 packets over a small reliability layer
@@ -92,7 +92,7 @@ function verifyShown(peer: tls.DetailedPeerCertificate, ca: string, nowMs: numbe
  * P_CONTROL_V1 up to the server's certificate. Ends when the certificate is in, TLS fails, the
  * socket fails or `signal` aborts (the probe's deadline). Never throws.
  */
-export function tlsOverControl(t: OvpnTransport, channel: ControlChannel, serverSession: Buffer, signal: AbortSignal, ca: string | undefined, nowMs: number): Promise<OvpnTlsOutcome> {
+export function tlsOverControl(t: PacketSocket, channel: ControlChannel, serverSession: Buffer, signal: AbortSignal, ca: string | undefined, nowMs: number): Promise<OvpnTlsOutcome> {
   return new Promise<OvpnTlsOutcome>((resolve) => {
     const acksDue: number[] = [0]; // the server's reset, acknowledged with our first packet
     const unacked = new Map<number, Buffer>();

@@ -1,10 +1,10 @@
-import dgram from 'node:dgram';
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
+import { randomInt } from 'node:crypto';
 import type { ProbeConfig } from '../../config/probeSchema.js';
 import { describeError } from '../../errors.js';
 import { failed, ms, type Probe, type ProbeResult } from '../probe.js';
-import { initiate, wgPublicKey, type WgAnswer } from './wireguardNoise.js';
+import { openPacketSocket, resolveHost, type PacketSocket } from './packetSocket.js';
+import { dataMessage, icmpEcho, openData, readIcmp, UNREACHABLE } from './wireguardData.js';
+import { initiate, wgPublicKey, type WgAnswer, type WgSession } from './wireguardNoise.js';
 
 type WireguardConfig = Extract<ProbeConfig, { kind: 'wireguard' }>;
 
@@ -41,57 +41,25 @@ export function wireguardProbe(cfg: WireguardConfig, deps: { timestamps: WgTimes
     async run(ctx): Promise<ProbeResult> {
       const t0 = performance.now();
       const phases: ProbeResult['phases'] = {};
-      let address = cfg.host;
-      if (isIP(cfg.host) === 0) {
-        try {
-          address = (await lookup(cfg.host)).address;
-        } catch (err) {
-          return failed(`DNS lookup of ${cfg.host} failed: ${describeError(err)}`, { total: (performance.now() - t0) / 1000 });
-        }
-        phases.dns = (performance.now() - t0) / 1000;
-      }
-      const sock = dgram.createSocket(isIP(address) === 6 ? 'udp6' : 'udp4');
+      const resolved = await resolveHost(cfg.host, t0);
+      if (typeof resolved === 'string') return failed(resolved, { total: (performance.now() - t0) / 1000 });
+      if (resolved.dnsSeconds !== undefined) phases.dns = resolved.dnsSeconds;
+      let sock: PacketSocket;
       try {
-        const answers: Buffer[] = [];
-        let wake: (() => void) | undefined;
-        let sockErr: Error | undefined;
-        sock.on('message', (m) => {
-          answers.push(m);
-          wake?.();
-        });
-        sock.on('error', (e) => {
-          sockErr = e;
-          wake?.();
-        });
-        await new Promise<void>((resolve, reject) => {
-          sock.once('error', reject);
-          sock.connect(cfg.port, address, () => {
-            sock.off('error', reject);
-            resolve();
-          });
-        });
-        const next = (): Promise<Buffer | undefined> =>
-          new Promise((resolve) => {
-            const done = (): void => {
-              wake = undefined;
-              ctx.signal.removeEventListener('abort', done);
-              resolve(answers.shift());
-            };
-            if (answers.length > 0 || sockErr || ctx.signal.aborted) return done();
-            wake = done;
-            ctx.signal.addEventListener('abort', done, { once: true });
-          });
-        const send = (m: Buffer): Promise<void> => new Promise((resolve, reject) => sock.send(m, (e) => (e ? reject(e) : resolve())));
-
+        sock = await openPacketSocket('udp', resolved.address, cfg.port, ctx.signal, ctx.timeoutMs);
+      } catch (err) {
+        return failed(`UDP ${target}: ${describeError(err)}`, { ...phases, total: (performance.now() - t0) / 1000 });
+      }
+      try {
         const init = initiate(keys, deps.timestamps.next(probePublic, BigInt(ctx.nowMs) * 1_000_000n));
         const sentAt = performance.now();
-        await send(init.message);
+        sock.send(init.message);
         let cookied = false;
         let answer: WgAnswer | undefined;
         /** Packets that were not an answer to this handshake (garbage, another session): reported, not trusted. */
         const ignored: string[] = [];
         for (let i = 0; i < 20 && !answer; i++) {
-          const m = await next();
+          const m = await sock.next(ctx.signal);
           if (!m) break;
           const a = init.read(m);
           if (a.kind === 'not_ours') {
@@ -104,24 +72,27 @@ export function wireguardProbe(cfg: WireguardConfig, deps: { timestamps: WgTimes
             if (!again) return failed('a cookie reply that does not open: not this server (check server_public_key)', { ...phases, total: (performance.now() - t0) / 1000 });
             cookied = true;
             await new Promise((r) => setTimeout(r, RETRY_GAP_MS));
-            await send(again);
+            sock.send(again);
             continue;
           }
           answer = a;
         }
         const took = performance.now() - sentAt;
         const total = { ...phases, total: (performance.now() - t0) / 1000 };
-        if (sockErr) {
-          const code = (sockErr as NodeJS.ErrnoException).code;
-          return failed(code === 'ECONNREFUSED' ? `UDP ${target}: ICMP port unreachable: nothing listens on that port` : `UDP ${target}: ${describeError(sockErr)}`, total);
+        if (sock.error) {
+          const code = (sock.error as NodeJS.ErrnoException).code;
+          return failed(code === 'ECONNREFUSED' ? `UDP ${target}: ICMP port unreachable: nothing listens on that port` : `UDP ${target}: ${describeError(sock.error)}`, total);
         }
         const load = cookied ? ' after a cookie reply (the server is under load)' : '';
         const noise = ignored.length > 0 ? ` (ignored ${ignored.length} packet${ignored.length === 1 ? '' : 's'} that did not answer this handshake: ${[...new Set(ignored)].slice(0, 3).join('; ')})` : '';
         if (!answer) return failed(`no handshake response from ${target} within ${ms(ctx.timeoutMs)}${cookied ? ' after answering its cookie reply' : ''}${noise}: ${SILENCE}`, total);
         const firstByte = { ...total, firstByte: took / 1000 };
         switch (answer.kind) {
-          case 'response':
-            return { up: true, summary: `WireGuard handshake answered in ${ms(took)}${load}; response verified (mac1 and payload)`, phases: firstByte, values: { cookie: cookied ? 1 : 0 } };
+          case 'response': {
+            const handshake = `WireGuard handshake answered in ${ms(took)}${load}; response verified (mac1 and payload)`;
+            if (!cfg.ping_address || !cfg.tunnel_address) return { up: true, summary: handshake, phases: firstByte, values: { cookie: cookied ? 1 : 0 } };
+            return await pingThrough(sock, answer.session, { tunnel: cfg.tunnel_address, target: cfg.ping_address }, handshake, firstByte, ctx.signal, cookied);
+          }
           case 'psk_mismatch':
             return failed(`the server answered in ${ms(took)}, but its response does not open: preshared_key differs from the server's for this peer`, firstByte);
           case 'bad_mac1':
@@ -129,11 +100,58 @@ export function wireguardProbe(cfg: WireguardConfig, deps: { timestamps: WgTimes
           default:
             return failed(`the server answered only with cookie replies within ${ms(ctx.timeoutMs)}: it is under load`, firstByte);
         }
-      } catch (err) {
-        return failed(`UDP ${target}: ${describeError(err)}`, { ...phases, total: (performance.now() - t0) / 1000 });
       } finally {
         sock.close();
       }
     },
   };
+}
+
+/** Echo requests per forwarding check, one a second, while the deadline allows. */
+const PINGS = 3;
+
+/**
+ * The forwarding check: ICMP echo requests from `tunnel` (the probe's address inside the tunnel,
+ * one of its allowed-ips on the server) to `target` (an address behind the server), carried as
+ * WireGuard data in this session, in user space. An echo reply proves the server forwards and the
+ * route back works; silence after a good handshake is the "handshake fine, no route to host" case.
+ */
+async function pingThrough(sock: PacketSocket, session: WgSession, addr: { tunnel: string; target: string }, handshake: string, timing: ProbeResult['phases'], signal: AbortSignal, cookied: boolean): Promise<ProbeResult> {
+  const t1 = performance.now();
+  const id = randomInt(1, 0xffff);
+  const payload = Buffer.from('lifeline wireguard forwarding check');
+  let counter = 0n;
+  let seq = 0;
+  const sentAt = new Map<number, number>();
+  const echo = (): void => {
+    seq++;
+    sentAt.set(seq, performance.now());
+    sock.send(dataMessage(session, counter++, icmpEcho(addr.tunnel, addr.target, id, seq, payload)));
+  };
+  const values: ProbeResult['values'] = { cookie: cookied ? 1 : 0 };
+  const phases = (): ProbeResult['phases'] => ({ ...timing, read: (performance.now() - t1) / 1000, total: (timing.total ?? 0) + (performance.now() - t1) / 1000 });
+  echo();
+  for (let i = 0; i < 200; i++) {
+    const m = await sock.next(AbortSignal.any([signal, AbortSignal.timeout(1000)]));
+    if (!m) {
+      if (signal.aborted || sock.error) break;
+      if (seq < PINGS) echo();
+      continue;
+    }
+    const inner = openData(session, m);
+    if (!inner || inner.length === 0) continue; // not for this session, or a keepalive
+    const a = readIcmp(inner, id);
+    if (a.kind === 'reply' && a.from === addr.target) {
+      const rtt = performance.now() - (sentAt.get(a.seq) ?? t1);
+      values['ping_ms'] = Math.round(rtt * 10) / 10;
+      return { up: true, summary: `${handshake}; ping ${addr.target} through the tunnel answered in ${ms(rtt)}`, phases: phases(), values };
+    }
+    if (a.kind === 'unreachable') return failed(`${handshake}, but a ping to ${addr.target} through the tunnel came back "${UNREACHABLE[a.code] ?? `unreachable, code ${a.code}`}" from ${a.from}: the server has no route to it, or a firewall refuses it`, phases(), values);
+    if (a.kind === 'time_exceeded') return failed(`${handshake}, but a ping to ${addr.target} through the tunnel came back "time exceeded" from ${a.from}: a routing loop`, phases(), values);
+  }
+  return failed(
+    `${handshake}, but ${addr.target} did not answer ${seq} ping${seq === 1 ? '' : 's'} through the tunnel: the server does not forward (net.ipv4.ip_forward, the firewall's FORWARD chain or NAT), has no route back to ${addr.tunnel}, tunnel_address is not in this probe's allowed-ips on the server, or ${addr.target} does not answer pings`,
+    phases(),
+    values,
+  );
 }

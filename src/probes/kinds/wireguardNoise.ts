@@ -52,20 +52,21 @@ function kdf(n: 1 | 2 | 3, key: Uint8Array, input: Uint8Array): Buffer[] {
   return out;
 }
 
-function nonce(counter: number): Buffer {
+function nonce(counter: number | bigint): Buffer {
   const n = Buffer.alloc(12);
   n.writeBigUInt64LE(BigInt(counter), 4);
   return n;
 }
 
-function seal(key: Uint8Array, counter: number, plain: Uint8Array, aad: Uint8Array): Buffer {
+/** ChaCha20-Poly1305 with WireGuard's nonce (4 zero bytes, 64-bit little-endian counter). */
+export function seal(key: Uint8Array, counter: number | bigint, plain: Uint8Array, aad: Uint8Array): Buffer {
   const c = createCipheriv('chacha20-poly1305', key, nonce(counter), { authTagLength: 16 });
   c.setAAD(aad, { plaintextLength: plain.length });
   return Buffer.concat([c.update(plain), c.final(), c.getAuthTag()]);
 }
 
 /** Opens an AEAD box; undefined when the tag does not verify. */
-function open(key: Uint8Array, counter: number, boxed: Uint8Array, aad: Uint8Array): Buffer | undefined {
+export function open(key: Uint8Array, counter: number | bigint, boxed: Uint8Array, aad: Uint8Array): Buffer | undefined {
   try {
     const d = createDecipheriv('chacha20-poly1305', key, nonce(counter), { authTagLength: 16 });
     d.setAAD(aad, { plaintextLength: boxed.length - 16 });
@@ -122,9 +123,20 @@ export interface Initiation {
   withCookie(reply: Buffer): Buffer | undefined;
 }
 
+/** The transport keys of a finished handshake (initiator's side) and both session indices. */
+export interface WgSession {
+  /** Our index: data for us carries it as the receiver. */
+  sender: number;
+  /** The server's index: our data messages carry it as the receiver. */
+  receiver: number;
+  /** T_send and T_recv: KDF2(C, empty) after the response. */
+  sendKey: Buffer;
+  recvKey: Buffer;
+}
+
 /** What came back. */
 export type WgAnswer =
-  | { kind: 'response' }
+  | { kind: 'response'; session: WgSession }
   | { kind: 'psk_mismatch' }
   | { kind: 'cookie' }
   | { kind: 'bad_mac1' }
@@ -179,9 +191,11 @@ export function initiate(keys: WgKeys, ns: bigint): Initiation {
       let hr = hash(transcript, ephR);
       cr = kdf(1, cr, dh(eph, ephR))[0] as Buffer;
       cr = kdf(1, cr, dh(staticPriv, ephR))[0] as Buffer;
-      const [, tau, key] = kdf(3, cr, keys.psk) as [Buffer, Buffer, Buffer];
+      const [cFinal, tau, key] = kdf(3, cr, keys.psk) as [Buffer, Buffer, Buffer];
       hr = hash(hr, tau);
-      return open(key, 0, m.subarray(44, 60), hr) === undefined ? { kind: 'psk_mismatch' } : { kind: 'response' };
+      if (open(key, 0, m.subarray(44, 60), hr) === undefined) return { kind: 'psk_mismatch' };
+      const [sendKey, recvKey] = kdf(2, cFinal, Buffer.alloc(0)) as [Buffer, Buffer];
+      return { kind: 'response', session: { sender, receiver: m.readUInt32LE(4), sendKey, recvKey } };
     },
     withCookie(reply) {
       // cookie = XChaCha20-Poly1305-open(HASH("cookie--" || S_r_pub), nonce, sealed, aad = our mac1)

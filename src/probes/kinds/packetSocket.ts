@@ -1,14 +1,16 @@
 import dgram from 'node:dgram';
+import { lookup } from 'node:dns/promises';
 import net from 'node:net';
+import { describeError } from '../../errors.js';
 import { ms } from '../probe.js';
 import { tcpFrame } from './openvpnPacket.js';
 
 /**
- * One OpenVPN probe's socket: a connected UDP socket, or a TCP connection whose stream is cut
- * into packets by OpenVPN's 2-byte big-endian length prefix. Packets are queued as they come, so
- * nothing is lost between two reads.
+ * A VPN probe's socket: a connected UDP socket (WireGuard, OpenVPN), or a TCP connection whose
+ * stream is cut into packets by OpenVPN's 2-byte big-endian length prefix. Packets are queued as
+ * they come, so nothing is lost between two reads.
  */
-export interface OvpnTransport {
+export interface PacketSocket {
   /** Sends one control packet (framed for TCP). */
   send(packet: Buffer): void;
   /**
@@ -27,7 +29,7 @@ export interface OvpnTransport {
  * Opens the socket: for UDP only a local bind and connect (nothing is sent); for TCP the
  * connection, which fails with the deadline (`signal`) as "no TCP connection within ...".
  */
-export async function openTransport(proto: 'udp' | 'tcp', address: string, port: number, signal: AbortSignal, timeoutMs: number): Promise<OvpnTransport> {
+export async function openPacketSocket(proto: 'udp' | 'tcp', address: string, port: number, signal: AbortSignal, timeoutMs: number): Promise<PacketSocket> {
   const packets: Buffer[] = [];
   let wake: (() => void) | undefined;
   let error: Error | undefined;
@@ -140,4 +142,18 @@ export async function openTransport(proto: 'udp' | 'tcp', address: string, port:
       });
     },
   };
+}
+
+/**
+ * The address to send to: `host` itself when it is an IP address, else its first DNS answer (with
+ * the lookup's seconds since `t0`, a performance.now() time); a sentence when DNS fails.
+ */
+export async function resolveHost(host: string, t0: number): Promise<{ address: string; dnsSeconds?: number } | string> {
+  if (net.isIP(host) !== 0) return { address: host };
+  try {
+    const { address } = await lookup(host);
+    return { address, dnsSeconds: (performance.now() - t0) / 1000 };
+  } catch (err) {
+    return `DNS lookup of ${host} failed: ${describeError(err)}`;
+  }
 }
