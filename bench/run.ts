@@ -507,7 +507,7 @@ async function benchCall(): Promise<Record<string, number>> {
  * nothing on the host's network), Debian's wireguard-go with 500 probe keys as peers and five
  * openvpn 2.6 UDP servers plus one TCP server, all at their defaults but for what a test server
  * needs (addresses, certificates). bench/vpnInside.ts measures each kind's wall and CPU time per
- * run, then Lifeline (startApp, shipped defaults) with 500 WireGuard + 500 OpenVPN targets at
+ * run (also the deep OpenVPN mode and the WireGuard forwarding check), then Lifeline (startApp, shipped defaults) with 500 WireGuard + 500 OpenVPN targets at
  * probes.interval 30s (the issue's setting; 100 targets per OpenVPN server keeps each under its
  * default connect-freq-initial of 100 resets per 10 s).
  */
@@ -546,6 +546,10 @@ async function benchVpn(): Promise<Record<string, number>> {
         wireguard: `{ name: wg, kind: wireguard, host: 127.0.0.1, server_public_key: "${server.pub}", private_key: "${single.priv}" }`,
         openvpn_udp: '{ name: ov, kind: openvpn, host: 127.0.0.1, port: 1301 }',
         openvpn_tcp: '{ name: ovt, kind: openvpn, host: 127.0.0.1, port: 1310, proto: tcp }',
+        // Deep mode on its own server: each run is a reset, and the reset rate limit is per server.
+        openvpn_udp_deep: `{ name: ovd, kind: openvpn, host: 127.0.0.1, port: 1302, deep: true, ca_file: ${f('cert.pem')} }`,
+        // The forwarding check: one ping to the server's own tunnel address (no forwarding hop here).
+        wireguard_ping: `{ name: wgp, kind: wireguard, host: 127.0.0.1, server_public_key: "${server.pub}", private_key: "${single.priv}", tunnel_address: 10.201.0.1, ping_address: 10.201.0.254 }`,
       },
       lifeline,
       warmupMs: 35_000,
@@ -562,6 +566,8 @@ async function benchVpn(): Promise<Record<string, number>> {
       `for i in $(seq 1 100); do [ -S /var/run/wireguard/wgb${process.pid % 100_000}.sock ] && break; sleep 0.05; done`,
       `wg set wgb${process.pid % 100_000} listen-port 51820 private-key ${f('wg-server.key')}`,
       `wg addconf wgb${process.pid % 100_000} ${f('peers.conf')}`,
+      `ip addr add 10.201.0.254/24 dev wgb${process.pid % 100_000}`,
+      `ip link set wgb${process.pid % 100_000} up`,
       ...servers.map((s) => `for i in $(seq 1 200); do grep -q "Initialization Sequence Completed" ${f(`${s}.log`)} && break; sleep 0.05; done`),
       `${JSON.stringify(process.execPath)} ${join(process.cwd(), 'dist/bench/vpnInside.js')} ${f('input.json')}`,
     ].join('\n');

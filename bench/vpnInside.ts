@@ -1,7 +1,7 @@
 /*
  * The VPN part of the benchmarks, run inside the network namespace bench/run.ts makes (servers on
  * its loopback): `node vpnInside.js CONFIG.json`. Prints one JSON object:
- *   - per kind (wireguard, openvpn udp, openvpn tcp): wall ms and CPU ms per run, 100 runs one
+ *   - per kind (wireguard, with its forwarding check, openvpn udp, tcp, deep): wall ms and CPU ms per run, 100 runs one
  *     after another with the real probe code;
  *   - then Lifeline itself (startApp, the shipped defaults plus the probes) with every target at
  *     probes.interval: process CPU per probe run and peak RSS over a measured window.
