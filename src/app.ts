@@ -264,7 +264,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
     store: new ProbeStateStore(db),
     create: (cfg) => createProbe(cfg, { heartbeats: { last: (n) => heartbeats.last(n), failure: (n) => heartbeats.failure(n), sinceMs: clock.now() }, wgTimestamps }),
     emit: (batch) => {
-      const r = ingestBatch(config.probes.route, batch, clock.now());
+      const r = ingestBatch(config.probes.route, batch, clock.now(), undefined, true);
       for (const d of r.queued) dispatcher.poke(d);
       escalation.kick();
     },

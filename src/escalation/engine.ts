@@ -46,12 +46,14 @@ export interface AlertGroupRef {
   commonLabels: LabelSet;
 }
 
-/** An alert that started or stopped firing, as escalation needs it. */
+/** An alert that started or stopped firing, or changed severity while firing, as escalation needs it. */
 export interface AlertChange {
   fingerprint: string;
   status: 'firing' | 'resolved';
   labels: LabelSet;
   summary: string;
+  /** Firing before and now, with another severity (a redundancy group losing its quorum). */
+  relabelled?: boolean;
 }
 
 /** The fingerprint of the one incident a large group shares. */
@@ -130,6 +132,8 @@ export class EscalationEngine {
         if (CRITICAL.has(severity) && !CRITICAL.has(own.severity)) this.raise(own, severity, a.summary, nowMs);
         continue;
       }
+      // A firing alert without an incident that changes severity opens one only on turning critical.
+      if (a.relabelled && !CRITICAL.has(severity)) continue;
       if (!this.d.config.escalation.page_severities.includes(severity)) continue;
       const policy = this.policies.find((p) => p.matches(a.labels));
       if (policy) opening.push({ a, policy, severity });

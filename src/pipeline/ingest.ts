@@ -42,10 +42,14 @@ export interface IngestResult {
  *   record (every alert, state changes) ─► mute (silences, maintenance windows)
  *     ─► escalate (incidents for paging alerts) ─► route (repeat filter, outbox per destination)
  *
+ * `onlyChanges`: the source sends a batch only when something changed (the probe engine: a
+ * damped state, a warning, a redundancy group's verdict, a dependency's list), so every batch is
+ * news to the channel, also when its (fingerprint, status) set is what was posted last.
+ *
  * Returns the destinations to wake; the caller pokes the dispatcher after the commit.
  */
-export function makeIngest(d: IngestDeps): (route: string, batch: AlertBatch, now: number, repeatKey?: string) => IngestResult {
-  return d.db.transaction((route: string, batch: AlertBatch, now: number, repeatKey = batch.groupKey): IngestResult => {
+export function makeIngest(d: IngestDeps): (route: string, batch: AlertBatch, now: number, repeatKey?: string, onlyChanges?: boolean) => IngestResult {
+  return d.db.transaction((route: string, batch: AlertBatch, now: number, repeatKey = batch.groupKey, onlyChanges = false): IngestResult => {
     const { changes } = d.alerts.record(route, batch, now);
     const silenced = d.silences.predicate(now);
     const inMaintenance = d.maintenance.predicate(now);
@@ -60,7 +64,7 @@ export function makeIngest(d: IngestDeps): (route: string, batch: AlertBatch, no
     const byFp = new Map(live.map((a) => [a.fingerprint, a]));
     const changed = changes.flatMap((c) => {
       const a = byFp.get(c.fingerprint);
-      return a ? [{ fingerprint: a.fingerprint, status: a.status, labels: a.labels, summary: labelValue(a.annotations, 'summary') ?? '' }] : [];
+      return a ? [{ fingerprint: a.fingerprint, status: a.status, labels: a.labels, summary: labelValue(a.annotations, 'summary') ?? '', relabelled: c.from === c.to }] : [];
     });
     d.escalation.onAlerts(batch, changed, now);
     // The alert line carries the ack code of the incident it belongs to, so people can act on it.
@@ -68,7 +72,7 @@ export function makeIngest(d: IngestDeps): (route: string, batch: AlertBatch, no
     const msg = groupMessageOf({ ...batch, alerts: live }, d.escalation.ackCodesFor(firing, batch.groupKey));
     const queued: string[] = [];
     for (const dest of d.routes.get(route) ?? []) {
-      if (!d.repeats.admit(dest, msg, now, repeatKey)) continue;
+      if (!d.repeats.admit(dest, msg, now, repeatKey, onlyChanges)) continue;
       d.outbox.enqueue(dest, msg, now);
       queued.push(dest);
     }

@@ -3,6 +3,7 @@ import { labelValue } from '../alerts/labels.js';
 import type { Db } from './db.js';
 
 /** A change of an alert's state recorded while storing a notification. */
+/** A status change; from and to both "firing" when a firing alert changed severity. */
 export interface AlertChange {
   fingerprint: string;
   from: 'firing' | 'resolved' | 'new';
@@ -32,7 +33,9 @@ export class AlertStore {
   private readonly receiptCount;
 
   constructor(private readonly db: Db) {
-    this.statusAmong = db.prepare<[string], { fingerprint: string; status: 'firing' | 'resolved' }>('SELECT fingerprint, status FROM alerts WHERE fingerprint IN (SELECT value FROM json_each(?))');
+    this.statusAmong = db.prepare<[string], { fingerprint: string; status: 'firing' | 'resolved'; severity: string | null }>(
+      "SELECT fingerprint, status, json_extract(labels, '$.severity') AS severity FROM alerts WHERE fingerprint IN (SELECT value FROM json_each(?))",
+    );
     this.upsert = db.prepare(`
       INSERT INTO alerts (fingerprint, status, alertname, labels, annotations, starts_at, ends_at, generator_url, first_seen_ms, updated_ms)
       VALUES (@fingerprint, @status, @alertname, @labels, @annotations, @startsAt, @endsAt, @generatorURL, @now, @now)
@@ -59,13 +62,19 @@ export class AlertStore {
     const changes: AlertChange[] = [];
     // One query for the batch's current states, not one per alert.
     const known = new Map<string, 'firing' | 'resolved'>();
+    const severityOf = new Map<string, string>();
     for (let i = 0; i < n.alerts.length; i += 50_000) {
       const fps = JSON.stringify(n.alerts.slice(i, i + 50_000).map((a) => a.fingerprint));
-      for (const r of this.statusAmong.all(fps)) known.set(r.fingerprint, r.status);
+      for (const r of this.statusAmong.all(fps)) {
+        known.set(r.fingerprint, r.status);
+        severityOf.set(r.fingerprint, r.severity ?? '');
+      }
     }
     for (const a of n.alerts) {
       const before = known.get(a.fingerprint);
+      const severityBefore = severityOf.get(a.fingerprint);
       known.set(a.fingerprint, a.status);
+      severityOf.set(a.fingerprint, a.labels['severity'] ?? '');
       this.upsert.run({
         fingerprint: a.fingerprint,
         status: a.status,
@@ -80,6 +89,10 @@ export class AlertStore {
       if (before !== a.status) {
         this.insertEvent.run(a.fingerprint, a.status, now, receiptId);
         changes.push({ fingerprint: a.fingerprint, from: before ?? 'new', to: a.status });
+      } else if (a.status === 'firing' && severityBefore !== (a.labels['severity'] ?? '')) {
+        // Alertmanager's fingerprints cover the labels, so only Lifeline's own alerts (a redundancy
+        // group losing its quorum) change severity under one fingerprint.
+        changes.push({ fingerprint: a.fingerprint, from: 'firing', to: 'firing' });
       }
     }
     return { receiptId, changes };

@@ -26,11 +26,12 @@ export class RepeatFilter {
 
   /**
    * Whether to queue `msg` for `destination` now; records the decision when it says yes. `key`
-   * names the group (one part of a split group has its own key).
+   * names the group (one part of a split group has its own key). `news`: the sender knows this is
+   * a change (always yes, recorded).
    */
-  admit(destination: string, msg: GroupMessage, now: number, key = msg.groupKey): boolean {
+  admit(destination: string, msg: GroupMessage, now: number, key = msg.groupKey, news = false): boolean {
     const sig = signature(msg);
-    const prev = this.get.get(destination, key);
+    const prev = news ? undefined : this.get.get(destination, key);
     if (prev && prev.signature === sig && now - prev.queued_ms < this.reminderMs) return false;
     this.put.run(destination, key, sig, now);
     return true;

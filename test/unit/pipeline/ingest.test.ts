@@ -76,3 +76,44 @@ describe('ingest of big webhooks (issue 7.7)', () => {
     assert.deepEqual(bad, { ok: false, reason: 'invalid payload at alerts[2999].labels.severity: label and annotation values must be strings' });
   });
 });
+
+describe('an alert that changes severity under one fingerprint (a redundancy group)', () => {
+  const group = (severity: string, fp = 'redundancy:vpn'): AlertBatch => ({
+    source: 'probe',
+    groupKey: fp,
+    status: 'firing',
+    commonLabels: { alertname: 'VpnRedundancy', severity },
+    truncatedAlerts: 0,
+    alerts: [{ fingerprint: fp, status: 'firing', labels: { alertname: 'VpnRedundancy', severity, instance: 'vpn' }, annotations: { summary: `now ${severity}` }, startsAt: '', endsAt: '', generatorURL: '' }],
+  });
+
+  it('is recorded as a change; the same severity again is not', () => {
+    const r = rig();
+    assert.deepEqual(r.alerts.record('default', group('warning'), 1).changes, [{ fingerprint: 'redundancy:vpn', from: 'new', to: 'firing' }]);
+    assert.deepEqual(r.alerts.record('default', group('warning'), 2).changes, []);
+    assert.deepEqual(r.alerts.record('default', group('critical'), 3).changes, [{ fingerprint: 'redundancy:vpn', from: 'firing', to: 'firing' }]);
+  });
+
+  it('raises its incident to critical; a source that sends only changes gets every one posted', () => {
+    const r = rig();
+    r.ingest('default', group('warning'), r.clock.now(), undefined, true);
+    r.ingest('default', group('critical'), r.clock.now(), undefined, true);
+    const incidents = r.escalation.incidents.unresolved();
+    assert.equal(incidents.length, 1);
+    assert.equal(incidents[0]!.severity, 'critical');
+    assert.equal(r.outbox.pending('irc:#alerts').length, 2, 'the channel hears "quorum lost" too');
+    // Without onlyChanges (Alertmanager's re-sends), an unchanged (fingerprint, status) set is held back.
+    r.ingest('default', group('warning', 'other'), r.clock.now());
+    r.ingest('default', group('warning', 'other'), r.clock.now());
+    assert.equal(r.outbox.pending('irc:#alerts').length, 3);
+  });
+
+  it('without an incident, turning critical opens one; changing to another non-critical severity does not', () => {
+    const r = rig();
+    r.ingest('default', group('info'), r.clock.now(), undefined, true);
+    r.ingest('default', group('warning'), r.clock.now(), undefined, true);
+    assert.equal(r.escalation.incidents.unresolved().length, 0, 'info does not page; info to warning opens nothing');
+    r.ingest('default', group('critical'), r.clock.now(), undefined, true);
+    assert.equal(r.escalation.incidents.unresolved().length, 1);
+  });
+});
