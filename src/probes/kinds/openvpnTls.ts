@@ -37,6 +37,8 @@ const FLUSH_MS = 200;
  * may never be sent (the instance is torn down first), so the certificate seen is the answer.
  */
 const GRACE_MS = 500;
+/** Server message ids accepted ahead of the next one to read. */
+const WINDOW = 64;
 /** Acks per packet (OpenVPN reads up to 8; SoftEther only 4). */
 const MAX_ACKS = 4;
 
@@ -176,10 +178,15 @@ export function tlsOverControl(t: PacketSocket, channel: ControlChannel, serverS
         const p = channel.read(m);
         if (typeof p === 'string' || !p.sessionId.equals(serverSession)) continue; // not ours: never trusted
         for (const a of p.acks) unacked.delete(a);
-        if (p.op === OP_RESET_SERVER_V2) acksDue.push(0); // our ack of its reset was lost: again
+        if (p.op === OP_RESET_SERVER_V2) {
+          if (!acksDue.includes(0)) acksDue.push(0); // our ack of its reset was lost: again
+        }
         else if (p.op === OP_CONTROL_V1 && p.messageId !== undefined) {
+          // Ids far ahead of what we have read are not kept (a real server never runs that far
+          // ahead, its send window is a few packets): what we hold stays bounded.
+          if (p.messageId >= expected + WINDOW) continue;
           serverSpoke = true;
-          acksDue.push(p.messageId);
+          if (!acksDue.includes(p.messageId)) acksDue.push(p.messageId);
           if (p.messageId >= expected && !early.has(p.messageId)) early.set(p.messageId, Buffer.from(p.payload));
           for (let next = early.get(expected); next !== undefined; next = early.get(expected)) {
             early.delete(expected++);
