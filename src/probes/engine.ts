@@ -295,10 +295,15 @@ export class ProbeEngine {
     }
   }
 
-  /** Everything in a probe's state that decides its alerts; counts past their threshold decide nothing more. */
+  /**
+   * Everything in a probe's state that decides its alerts: failures count towards opening only
+   * while it is not down, successes towards resolving only while it is; counts past their
+   * threshold decide nothing more. (So a healthy probe's second success is no write.)
+   */
   private decisiveKey(e: Entry, openAfter: number, resolveAfter: number): string {
     const s = e.state;
-    return `${s.status}|${s.sinceMs}|${Math.min(s.failures, openAfter)}|${Math.min(s.successes, resolveAfter)}|${JSON.stringify(s.behind)}|${JSON.stringify(s.warning)}`;
+    const down = s.status === 'down';
+    return `${s.status}|${s.sinceMs}|${down ? '-' : Math.min(s.failures, openAfter)}|${down ? Math.min(s.successes, resolveAfter) : '-'}|${JSON.stringify(s.behind)}|${JSON.stringify(s.warning)}`;
   }
 
   /** Whether Lifeline's own network works (reference endpoints), asked at most every NETWORK_CHECK_MS. */
