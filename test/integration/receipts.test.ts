@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { App } from '../../src/app.js';
 import { selfSignedCert } from './harness/certs.js';
 import { freePort, startInProcess, testConfigYaml } from './harness/lifeline.js';
-import { smsSection } from './harness/paging.js';
+import { aliceEmailYaml, smsSection } from './harness/paging.js';
 import { tempDir, waitFor } from './harness/procs.js';
 import { SmtpSink } from './harness/smtpSink.js';
 import { TwilioStandIn, type ReceivedSms } from './harness/twilioStandIn.js';
@@ -49,19 +49,7 @@ describe('SMS delivery receipts move an undelivered page to the next channel (in
       httpPort: port,
       dbPath: join(tmp.dir, `${name}.db`),
       irc: o.irc,
-      extra: `people:
-  - { name: alice, email: alice@example.org, phone: "${ALICE}" }
-oncall:
-  rotations:
-    - { name: primary, people: [alice], start: "2026-01-05" }
-email:
-  host: 127.0.0.1
-  port: ${sink.port}
-  username: lifeline
-  password: smtp-secret
-  from: "Lifeline <lifeline@example.org>"
-  ca_file: ${certFile}
-${smsSection(twilio, `  status_url: http://127.0.0.1:${port}/api/v1/twilio/sms/status\n${o.deliveryTimeout ?? '  delivery_timeout: 3s\n'}`)}${o.extra?.(port) ?? ''}escalation:
+      extra: `${aliceEmailYaml({ smtpPort: sink.port, caFile: certFile, phone: ALICE })}${smsSection(twilio, `  status_url: http://127.0.0.1:${port}/api/v1/twilio/sms/status\n${o.deliveryTimeout ?? '  delivery_timeout: 3s\n'}`)}${o.extra?.(port) ?? ''}escalation:
 ${o.escalation ?? '  bundle_window: 1s\n  policies:\n    - { name: sms-now, steps: [{ after: 0s, notify: [sms] }] }\n'}`,
     });
     const app = await startInProcess(yaml);

@@ -1,9 +1,13 @@
 import type { TwilioStandIn } from './twilioStandIn.js';
 
-/** Config for paging alice by email and SMS, with a short grace for the monitoring-path rule. */
-export function pagingYaml(o: { smtpPort: number; caFile: string; twilio: TwilioStandIn; grace?: string; extra?: string }): string {
+/**
+ * alice (with her phone number unless `phone` is null), always on call, and the email section for
+ * the SMTP sink (its default credentials) at `smtpPort`, trusting `caFile`.
+ */
+export function aliceEmailYaml(o: { smtpPort: number; caFile: string; phone?: string | null }): string {
+  const phone = o.phone === null ? '' : `, phone: "${o.phone ?? '+4915112345678'}"`;
   return `people:
-  - { name: alice, email: alice@example.org, phone: "+4915112345678" }
+  - { name: alice, email: alice@example.org${phone} }
 oncall:
   rotations:
     - { name: primary, people: [alice], start: "2026-01-05" }
@@ -15,7 +19,12 @@ email:
   from: "Lifeline <lifeline@example.org>"
   ca_file: ${o.caFile}
   timeout: 5s
-sms:
+`;
+}
+
+/** Config for paging alice by email and SMS, with a short grace for the monitoring-path rule. */
+export function pagingYaml(o: { smtpPort: number; caFile: string; twilio: TwilioStandIn; grace?: string; extra?: string }): string {
+  return `${aliceEmailYaml(o)}sms:
   account_sid: ${o.twilio.accountSid}
   auth_token: ${o.twilio.authToken}
   from: "+15005550006"

@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { selfSignedCert } from './certs.js';
 import { startInProcess, testConfigYaml } from './lifeline.js';
+import { aliceEmailYaml } from './paging.js';
 import { freePort, waitFor } from './procs.js';
 import { SmtpSink } from './smtpSink.js';
 
@@ -49,19 +50,7 @@ const app = await startInProcess(
   testConfigYaml({
     httpPort: await freePort(),
     dbPath: join(dir, 'lifeline.db'),
-    extra: `people:
-  - { name: alice, email: alice@example.org }
-oncall:
-  rotations:
-    - { name: primary, people: [alice], start: "2026-01-05" }
-email:
-  host: 127.0.0.1
-  port: ${smtp.port}
-  username: lifeline
-  password: smtp-secret
-  from: "Lifeline <lifeline@example.org>"
-  ca_file: ${cert.certFile}
-escalation:
+    extra: `${aliceEmailYaml({ smtpPort: smtp.port, caFile: cert.certFile, phone: null })}escalation:
   policies:
     - { name: email-now, steps: [{ after: 0s, notify: [email] }] }
 probes:
