@@ -23,26 +23,28 @@ function silence(cfg: OpenvpnConfig): string {
  * session, its HMAC or tag verified. An answer proves "alive, and the key is right", not "has
  * room": a 2.6 server answers resets statelessly even at max-clients (the capacity probe is for
  * that). One reset per run: the server rate-limits resets (connect-freq-initial).
+ *
+ * `deep`: the session goes on with TLS over the control channel (openvpnTls.ts) up to the server's
+ * certificate, which a full server never sends: "has room", and the certificate's dates.
  */
 export function openvpnProbe(cfg: OpenvpnConfig): Probe {
   const target = `${cfg.proto}://${cfg.host}:${cfg.port}`;
-  let wrap: OvpnWrap | string;
+  // Key and CA files are read once; a file that cannot be used fails every run, saying which.
+  let wrap: OvpnWrap = { kind: 'plain' };
+  let problem: string | undefined;
   try {
-    wrap = cfg.tls_crypt_file
-      ? { kind: 'tls-crypt', key: parseStaticKey(readFileSync(cfg.tls_crypt_file, 'utf8')) }
-      : cfg.tls_auth_file
-        ? { kind: 'tls-auth', key: parseStaticKey(readFileSync(cfg.tls_auth_file, 'utf8')), direction: cfg.key_direction, digest: cfg.auth }
-        : { kind: 'plain' };
+    if (cfg.tls_crypt_file) wrap = { kind: 'tls-crypt', key: parseStaticKey(readFileSync(cfg.tls_crypt_file, 'utf8')) };
+    else if (cfg.tls_auth_file) wrap = { kind: 'tls-auth', key: parseStaticKey(readFileSync(cfg.tls_auth_file, 'utf8')), direction: cfg.key_direction, digest: cfg.auth };
   } catch (err) {
-    wrap = `cannot use ${cfg.tls_crypt_file ? 'tls_crypt_file' : 'tls_auth_file'}: ${describeError(err)}`;
+    problem = `cannot use ${cfg.tls_crypt_file ? 'tls_crypt_file' : 'tls_auth_file'}: ${describeError(err)}`;
   }
   let ca: string | undefined;
-  if (cfg.ca_file && typeof wrap !== 'string') {
+  if (cfg.ca_file && problem === undefined) {
     try {
       ca = readFileSync(cfg.ca_file, 'utf8');
-      if (!ca.includes('-----BEGIN CERTIFICATE-----')) wrap = `cannot use ca_file ${cfg.ca_file}: no PEM certificate in it`;
+      if (!ca.includes('-----BEGIN CERTIFICATE-----')) problem = `cannot use ca_file ${cfg.ca_file}: no PEM certificate in it`;
     } catch (err) {
-      wrap = `cannot use ca_file: ${describeError(err)}`;
+      problem = `cannot use ca_file: ${describeError(err)}`;
     }
   }
   return {
@@ -50,7 +52,7 @@ export function openvpnProbe(cfg: OpenvpnConfig): Probe {
     target,
     async run(ctx): Promise<ProbeResult> {
       const t0 = performance.now();
-      if (typeof wrap === 'string') return failed(wrap);
+      if (problem !== undefined) return failed(problem);
       const phases: ProbeResult['phases'] = {};
       const resolved = await resolveHost(cfg.host, t0);
       if (typeof resolved === 'string') return failed(resolved, { total: (performance.now() - t0) / 1000 });

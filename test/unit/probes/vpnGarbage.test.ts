@@ -59,4 +59,21 @@ describe('VPN probes and garbage: truncated, random and foreign replies are repo
       peer.close();
     }
   });
+
+  it('openvpn: a key file or ca_file it cannot use fails every run, naming the key, and sends nothing', async () => {
+    let packets = 0;
+    const peer = await udpPeer(() => {
+      packets++;
+      return [];
+    });
+    try {
+      const missing = await run(openvpnProbe(cfg<'openvpn'>(`{ name: ov, kind: openvpn, host: 127.0.0.1, port: ${peer.port}, tls_auth_file: /nonexistent/ta.key, key_direction: 1 }`)));
+      assert.match(missing.summary, /^cannot use tls_auth_file: ENOENT/);
+      const notCa = await run(openvpnProbe(cfg<'openvpn'>(`{ name: ov, kind: openvpn, host: 127.0.0.1, port: ${peer.port}, deep: true, ca_file: ${new URL(import.meta.url).pathname} }`)));
+      assert.match(notCa.summary, /^cannot use ca_file .*: no PEM certificate in it$/);
+      assert.equal(packets, 0);
+    } finally {
+      peer.close();
+    }
+  });
 });
