@@ -80,11 +80,15 @@ export function makeIngest(d: IngestDeps): (route: string, batch: AlertBatch, no
   });
 }
 
-/** Alerts per transaction when a notification is split (see `ingestInParts`). */
-export const PART_SIZE = 1_000;
+/**
+ * Alerts per transaction when a notification is split (see `ingestInParts`). On a slow 2-core
+ * machine 1,000 held the event loop for up to 170 ms; 500 for at most 86 ms, with the same total
+ * (docs/benchmarks.md, `big`).
+ */
+export const PART_SIZE = 500;
 
 /**
- * Ingests a notification in parts of at most PART_SIZE alerts (about 250 KiB of JSON), each its own transaction through
+ * Ingests a notification in parts of at most PART_SIZE alerts (about 125 KiB of JSON), each its own transaction through
  * the whole pipeline, yielding to the event loop between them: a webhook of 1 MiB or of 100,000 alerts never
  * holds the process (health checks, the IRC link) for the seconds it takes to store them all.
  * Each part is complete on its own (its alerts recorded, escalated and queued together), so a
