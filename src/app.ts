@@ -263,8 +263,8 @@ export async function startApp(ctx: AppContext): Promise<App> {
     log,
     store: new ProbeStateStore(db),
     create: (cfg) => createProbe(cfg, { heartbeats: { last: (n) => heartbeats.last(n), failure: (n) => heartbeats.failure(n), sinceMs: clock.now() }, wgTimestamps }),
-    emit: (batch) => {
-      const r = ingestBatch(config.probes.route, batch, clock.now(), undefined, true);
+    emit: (batch, news) => {
+      const r = ingestBatch(config.probes.route, batch, clock.now(), undefined, news);
       for (const d of r.queued) dispatcher.poke(d);
       escalation.kick();
     },

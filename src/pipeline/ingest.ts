@@ -42,9 +42,9 @@ export interface IngestResult {
  *   record (every alert, state changes) ─► mute (silences, maintenance windows)
  *     ─► escalate (incidents for paging alerts) ─► route (repeat filter, outbox per destination)
  *
- * `onlyChanges`: the source sends a batch only when something changed (the probe engine: a
- * damped state, a warning, a redundancy group's verdict, a dependency's list), so every batch is
- * news to the channel, also when its (fingerprint, status) set is what was posted last.
+ * `onlyChanges`: the source says this batch is news (the probe engine: a damped state, a
+ * warning opening, a redundancy group's verdict, a dependency's list), so it is posted also when
+ * its (fingerprint, status) set is what was posted last.
  *
  * Returns the destinations to wake; the caller pokes the dispatcher after the commit.
  */

@@ -16,8 +16,14 @@ export interface ProbeEngineDeps {
   store: ProbeStateStore;
   /** Builds a probe from its config (probes/registry.ts; tests pass their own). */
   create(cfg: ProbeConfig): Probe;
-  /** Hands an alert batch to the pipeline (the same ingest Alertmanager's alerts go through). */
-  emit(batch: AlertBatch): void;
+  /**
+   * Hands an alert batch to the pipeline (the same ingest Alertmanager's alerts go through).
+   * `news`: it says something the channel has not heard (an alert opened or resolved, a group's
+   * verdict, a dependency's list), so it is posted even when its fingerprint and status are what
+   * was posted last; false for a refreshed text (a memory warning's numbers), which the repeat
+   * filter holds back until its reminder is due.
+   */
+  emit(batch: AlertBatch, news: boolean): void;
   /** Whether Lifeline's own network works: true when any reference endpoint answers (none configured: true). */
   networkOk?(): Promise<boolean>;
   /** Lifeline's own network is cut off (or back): reported once as Lifeline's fault. */
@@ -133,7 +139,7 @@ export class ProbeEngine {
     this.d.log.info({ event: 'redundancy_group', group: g.name, state: v.state }, v.summary);
     const alert: Alert = { fingerprint: `redundancy:${g.name}`, status, labels, annotations: { summary: v.summary }, startsAt: status === 'firing' ? now : '', endsAt: status === 'resolved' ? now : '', generatorURL: '' };
     try {
-      this.d.emit({ source: 'probe', groupKey: alert.fingerprint, status, commonLabels: labels, truncatedAlerts: 0, alerts: [alert] });
+      this.d.emit({ source: 'probe', groupKey: alert.fingerprint, status, commonLabels: labels, truncatedAlerts: 0, alerts: [alert] }, true);
     } catch (err) {
       this.d.log.error({ event: 'probe_emit_failed', group: g.name, err: describeError(err) }, 'could not store the redundancy group alert; it is sent again at the next change');
       this.groupKey.set(g.name, before ?? '');
@@ -355,7 +361,7 @@ export class ProbeEngine {
   private warn(e: Entry, warning: string | null): void {
     const before = e.state.warning;
     e.state.warning = warning;
-    if (warning !== null && before !== warning) this.emitAlert(e, 'warning', 'firing', `${e.cfg.name} (${e.probe.target}): ${warning}`);
+    if (warning !== null && before !== warning) this.emitAlert(e, 'warning', 'firing', `${e.cfg.name} (${e.probe.target}): ${warning}`, before === null);
     if (warning === null && before !== null) this.emitAlert(e, 'warning', 'resolved', `${e.cfg.name} (${e.probe.target}): ${before}`);
   }
 
@@ -369,7 +375,7 @@ export class ProbeEngine {
     this.emitAlert(e, 'down', status, summary);
   }
 
-  private emitAlert(e: Entry, what: 'down' | 'warning', status: 'firing' | 'resolved', summary: string): void {
+  private emitAlert(e: Entry, what: 'down' | 'warning', status: 'firing' | 'resolved', summary: string, news = true): void {
     const labels: Record<string, string> = {
       ...e.cfg.labels,
       alertname: what === 'down' ? 'ProbeDown' : 'ProbeWarning',
@@ -391,7 +397,7 @@ export class ProbeEngine {
       generatorURL: '',
     };
     try {
-      this.d.emit({ source: 'probe', groupKey: alert.fingerprint, status, commonLabels: labels, truncatedAlerts: 0, alerts: [alert] });
+      this.d.emit({ source: 'probe', groupKey: alert.fingerprint, status, commonLabels: labels, truncatedAlerts: 0, alerts: [alert] }, news);
     } catch (err) {
       this.d.log.error({ event: 'probe_emit_failed', probe: e.cfg.name, err: describeError(err) }, 'could not store the probe alert; it is sent again at the next run');
       // Undo the transition so the next run tries again.

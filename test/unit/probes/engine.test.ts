@@ -14,12 +14,14 @@ class Scripted implements Probe {
   readonly kind = 'tcp' as const;
   up = true;
   hang = false;
+  /** A warning for up results (a function: its text may change from run to run). */
+  warning: (() => string) | undefined;
   runs = 0;
   constructor(readonly target: string) {}
   run(ctx: ProbeRunContext): Promise<ProbeResult> {
     this.runs++;
     if (this.hang) return new Promise(() => undefined);
-    if (this.up) return Promise.resolve({ up: true, summary: 'TCP connected in 2 ms', phases: { connect: 0.002, total: 0.002 }, values: {} });
+    if (this.up) return Promise.resolve({ up: true, summary: 'TCP connected in 2 ms', phases: { connect: 0.002, total: 0.002 }, values: {}, ...(this.warning ? { warning: this.warning() } : {}) });
     return new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve({ up: false, summary: `no TCP connection within ${ctx.timeoutMs} ms`, phases: { total: ctx.timeoutMs / 1000 }, values: {} })));
   }
 }
@@ -31,7 +33,7 @@ async function settle(): Promise<void> {
 function rig(targets: string, db: Db = openDb(':memory:'), extra = '', clock = new FakeClock()) {
   const config = parseConfig(`probes:\n  interval: 10s\n  timeout: 2s\n${extra}  targets:\n${targets}`, 't.yaml', {});
   const probes = new Map<string, Scripted>();
-  const emitted: Array<{ fp: string; status: string; summary: string }> = [];
+  const emitted: Array<{ fp: string; status: string; summary: string; news: boolean }> = [];
   const engine = new ProbeEngine({
     config: config.probes,
     clock,
@@ -42,8 +44,8 @@ function rig(targets: string, db: Db = openDb(':memory:'), extra = '', clock = n
       probes.set(cfg.name, p);
       return p;
     },
-    emit: (b: AlertBatch) => {
-      for (const a of b.alerts) emitted.push({ fp: a.fingerprint, status: a.status, summary: a.annotations['summary'] ?? '' });
+    emit: (b: AlertBatch, news: boolean) => {
+      for (const a of b.alerts) emitted.push({ fp: a.fingerprint, status: a.status, summary: a.annotations['summary'] ?? '', news });
     },
     random: () => 0.5,
   });
@@ -268,5 +270,21 @@ describe('probe engine (fake clock)', () => {
     assert.deepEqual(cuts, [true, false]);
     assert.deepEqual(emitted.sort(), ['probe:a', 'probe:b'], 'with the network back, real failures are reported');
     await engine.stop();
+  });
+
+  it('a warning opening and resolving is news; only its text changing (a memory warning\'s numbers) is not, so the repeat filter decides', async () => {
+    const r = rig('    - { name: mem, kind: tcp, host: 127.0.0.1, port: 1 }\n');
+    r.engine.start();
+    await run(r.clock, 6);
+    const mem = r.probes.get('mem')!;
+    let n = 0;
+    mem.warning = () => `MemAvailable ${9 - n++} %`;
+    await run(r.clock, 30);
+    mem.warning = undefined;
+    await run(r.clock, 10);
+    const warnings = r.emitted.filter((e) => e.fp === 'probe:mem:warning');
+    assert.ok(warnings.length >= 4, JSON.stringify(warnings));
+    assert.deepEqual(warnings.map((w) => `${w.status} ${w.news}`), ['firing true', ...warnings.slice(1, -1).map(() => 'firing false'), 'resolved true']);
+    assert.match(warnings[1]!.summary, /MemAvailable 8 %/);
   });
 });
