@@ -42,14 +42,14 @@ export interface IngestResult {
  *   record (every alert, state changes) ─► mute (silences, maintenance windows)
  *     ─► escalate (incidents for paging alerts) ─► route (repeat filter, outbox per destination)
  *
- * `onlyChanges`: the source says this batch is news (the probe engine: a damped state, a
+ * `news`: the source says this batch is news (the probe engine: a damped state, a
  * warning opening, a redundancy group's verdict, a dependency's list), so it is posted also when
  * its (fingerprint, status) set is what was posted last.
  *
  * Returns the destinations to wake; the caller pokes the dispatcher after the commit.
  */
-export function makeIngest(d: IngestDeps): (route: string, batch: AlertBatch, now: number, repeatKey?: string, onlyChanges?: boolean) => IngestResult {
-  return d.db.transaction((route: string, batch: AlertBatch, now: number, repeatKey = batch.groupKey, onlyChanges = false): IngestResult => {
+export function makeIngest(d: IngestDeps): (route: string, batch: AlertBatch, now: number, repeatKey?: string, news?: boolean) => IngestResult {
+  return d.db.transaction((route: string, batch: AlertBatch, now: number, repeatKey = batch.groupKey, news = false): IngestResult => {
     const { changes } = d.alerts.record(route, batch, now);
     const silenced = d.silences.predicate(now);
     const inMaintenance = d.maintenance.predicate(now);
@@ -72,7 +72,7 @@ export function makeIngest(d: IngestDeps): (route: string, batch: AlertBatch, no
     const msg = groupMessageOf({ ...batch, alerts: live }, d.escalation.ackCodesFor(firing, batch.groupKey));
     const queued: string[] = [];
     for (const dest of d.routes.get(route) ?? []) {
-      if (!d.repeats.admit(dest, msg, now, repeatKey, onlyChanges)) continue;
+      if (!d.repeats.admit(dest, msg, now, repeatKey, news)) continue;
       d.outbox.enqueue(dest, msg, now);
       queued.push(dest);
     }

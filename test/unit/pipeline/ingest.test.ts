@@ -95,7 +95,7 @@ describe('an alert that changes severity under one fingerprint (a redundancy gro
     assert.deepEqual(r.alerts.record('default', group('critical'), 3).changes, [{ fingerprint: 'redundancy:vpn', from: 'firing', to: 'firing' }]);
   });
 
-  it('raises its incident to critical; a source that sends only changes gets every one posted', () => {
+  it('raises its incident to critical; a source that says a batch is news gets it posted', () => {
     const r = rig();
     r.ingest('default', group('warning'), r.clock.now(), undefined, true);
     r.ingest('default', group('critical'), r.clock.now(), undefined, true);
@@ -103,7 +103,7 @@ describe('an alert that changes severity under one fingerprint (a redundancy gro
     assert.equal(incidents.length, 1);
     assert.equal(incidents[0]!.severity, 'critical');
     assert.equal(r.outbox.pending('irc:#alerts').length, 2, 'the channel hears "quorum lost" too');
-    // Without onlyChanges (Alertmanager's re-sends), an unchanged (fingerprint, status) set is held back.
+    // Without news (Alertmanager's re-sends), an unchanged (fingerprint, status) set is held back.
     r.ingest('default', group('warning', 'other'), r.clock.now());
     r.ingest('default', group('warning', 'other'), r.clock.now());
     assert.equal(r.outbox.pending('irc:#alerts').length, 3);
