@@ -6,7 +6,7 @@ import { failed, ms, type Probe, type ProbeResult } from '../probe.js';
 import { certificateWarning } from './cert.js';
 import { clientReset, parseStaticKey, type OvpnWrap, type ResetProbe } from './openvpnPacket.js';
 import { tlsOverControl } from './openvpnTls.js';
-import { openPacketSocket, resolveHost, type PacketSocket } from './packetSocket.js';
+import { openPacketSocket, resolveHost, socketFailure, type PacketSocket } from './packetSocket.js';
 
 type OpenvpnConfig = Extract<ProbeConfig, { kind: 'openvpn' }>;
 
@@ -63,8 +63,7 @@ export function openvpnProbe(cfg: OpenvpnConfig): Probe {
       try {
         t = await openPacketSocket(cfg.proto, address, cfg.port, ctx.signal, ctx.timeoutMs);
       } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        return failed(code === 'ECONNREFUSED' ? `TCP ${cfg.host}:${cfg.port}: connection refused: nothing listens there` : `${target}: ${describeError(err)}`, { ...phases, total: (performance.now() - t0) / 1000 });
+        return failed(socketFailure(cfg.proto, `${cfg.host}:${cfg.port}`, err as Error), { ...phases, total: (performance.now() - t0) / 1000 });
       }
       if (cfg.proto === 'tcp') phases.connect = (performance.now() - t0) / 1000 - (phases.dns ?? 0);
       try {
@@ -86,11 +85,7 @@ export function openvpnProbe(cfg: OpenvpnConfig): Probe {
           if (i === 9) return failed(`answers that are not the server's reset for this session: ${why.join('; ')}`, timing);
         }
         const total = { ...phases, total: (performance.now() - t0) / 1000 };
-        if (t.error) {
-          const code = (t.error as NodeJS.ErrnoException).code;
-          if (code === 'ECONNREFUSED') return failed(`UDP ${cfg.host}:${cfg.port}: ICMP port unreachable: nothing listens on that port`, total);
-          return failed(`${target}: ${describeError(t.error)}`, total);
-        }
+        if (t.error) return failed(socketFailure(cfg.proto, `${cfg.host}:${cfg.port}`, t.error), total);
         if (why.length > 0) return failed(`an answer that is not the server's reset for this session: ${why.join('; ')}`, total);
         if (t.closed) return failed(`TCP ${cfg.host}:${cfg.port}: connected, but the server closed the connection without answering the reset (a full server does this at accept; or ${silence(cfg)})`, total);
         return failed(`no answer to the reset within ${ms(ctx.timeoutMs)}: ${silence(cfg)}`, total);

@@ -157,3 +157,12 @@ export async function resolveHost(host: string, t0: number): Promise<{ address: 
     return `DNS lookup of ${host} failed: ${describeError(err)}`;
   }
 }
+
+/**
+ * A socket error in words: ECONNREFUSED is ICMP port unreachable on a connected UDP socket and a
+ * refused connection over TCP: nothing listens there.
+ */
+export function socketFailure(proto: 'udp' | 'tcp', hostPort: string, err: Error): string {
+  if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED') return proto === 'udp' ? `UDP ${hostPort}: ICMP port unreachable: nothing listens on that port` : `TCP ${hostPort}: connection refused: nothing listens there`;
+  return `${proto.toUpperCase()} ${hostPort}: ${describeError(err)}`;
+}

@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import type { ProbeConfig } from '../../config/probeSchema.js';
 import { describeError } from '../../errors.js';
 import { failed, ms, type Probe, type ProbeResult } from '../probe.js';
-import { openPacketSocket, resolveHost, type PacketSocket } from './packetSocket.js';
+import { openPacketSocket, resolveHost, socketFailure, type PacketSocket } from './packetSocket.js';
 import { dataMessage, icmpEcho, openData, readIcmp, UNREACHABLE } from './wireguardData.js';
 import { initiate, wgPublicKey, type WgAnswer, type WgSession } from './wireguardNoise.js';
 
@@ -79,10 +79,7 @@ export function wireguardProbe(cfg: WireguardConfig, deps: { timestamps: WgTimes
         }
         const took = performance.now() - sentAt;
         const total = { ...phases, total: (performance.now() - t0) / 1000 };
-        if (sock.error) {
-          const code = (sock.error as NodeJS.ErrnoException).code;
-          return failed(code === 'ECONNREFUSED' ? `UDP ${target}: ICMP port unreachable: nothing listens on that port` : `UDP ${target}: ${describeError(sock.error)}`, total);
-        }
+        if (sock.error) return failed(socketFailure('udp', target, sock.error), total);
         const load = cookied ? ' after a cookie reply (the server is under load)' : '';
         const noise = ignored.length > 0 ? ` (ignored ${ignored.length} packet${ignored.length === 1 ? '' : 's'} that did not answer this handshake: ${[...new Set(ignored)].slice(0, 3).join('; ')})` : '';
         if (!answer) return failed(`no handshake response from ${target} within ${ms(ctx.timeoutMs)}${cookied ? ' after answering its cookie reply' : ''}${noise}: ${SILENCE}`, total);
