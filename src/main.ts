@@ -10,6 +10,7 @@ import { createLogger } from './observability/logger.js';
 import { healthcheck } from './http/healthcheck.js';
 import { TEST_CHANNELS, testNotify, type TestChannel } from './testNotify.js';
 import { systemClock } from './util/clock.js';
+import { collectGarbage } from './util/gc.js';
 
 const USAGE = `Usage:
   lifeline run --config FILE           run the relay
@@ -77,6 +78,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     return r.ok ? 0 : 1;
   }
   const log = createLogger(config.log.level);
+  // Reading the config made garbage that would otherwise set the peak RSS (src/util/gc.ts).
+  collectGarbage();
   const app = await startApp({ config, clock: systemClock(), log });
   await new Promise<void>((resolve) => {
     const onSignal = (sig: NodeJS.Signals): void => {

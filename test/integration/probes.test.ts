@@ -101,6 +101,32 @@ describe('probes against real servers on loopback (integration)', function () {
     assert.match((await probeOnce(`{ name: a, kind: http, url: "http://127.0.0.1:${httpPort}/huge", body_regex: "y" }`, 5_000)).summary, /body larger than 1 MiB; not checked$/);
   });
 
+  it('http: method, headers and body as configured, on every run of one probe; redirects followed or not', async () => {
+    const seen: Array<{ method?: string; url?: string; token?: string; agent?: string; body: string }> = [];
+    const server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString())).on('end', () => {
+        seen.push({ method: req.method, url: req.url, token: req.headers['x-token'] as string | undefined, agent: req.headers['user-agent'], body });
+        if (req.url === '/moved') return void res.writeHead(302, { location: '/here' }).end();
+        res.writeHead(req.method === 'POST' && body === '{"ping":1}' ? 200 : 400).end();
+      });
+    });
+    const port = await listen(server);
+    servers.push(server);
+    const cfg = (yaml: string): ProbeConfig => parseConfig(`probes:\n  targets:\n    - ${yaml}\n`, 't.yaml', {}).probes.targets[0] as ProbeConfig;
+    const deps = { heartbeats: { last: () => undefined, failure: () => undefined, sinceMs: Date.now() }, wgTimestamps: new WgTimestampStore(openDb(':memory:')) };
+    const run = (p: ReturnType<typeof createProbe>): Promise<ProbeResult> => p.run({ signal: AbortSignal.timeout(1_000), timeoutMs: 1_000, nowMs: Date.now() });
+    const post = createProbe(cfg(`{ name: p, kind: http, url: "http://127.0.0.1:${port}/api", method: POST, headers: { x-token: abc }, body: '{"ping":1}' }`), deps);
+    for (let i = 0; i < 3; i++) assert.equal((await run(post)).summary.startsWith('HTTP 200 in '), true);
+    assert.deepEqual(seen.splice(0), Array.from({ length: 3 }, () => ({ method: 'POST', url: '/api', token: 'abc', agent: 'Lifeline-probe', body: '{"ping":1}' })));
+    const follow = createProbe(cfg(`{ name: f, kind: http, url: "http://127.0.0.1:${port}/moved" }`), deps);
+    for (let i = 0; i < 2; i++) assert.match((await run(follow)).summary, /^HTTP 400 in \d+ ms \(expected 200-399\)$/, 'followed to /here, where a GET is a 400');
+    assert.deepEqual(seen.splice(0).map((r) => `${r.method} ${r.url}`), ['GET /moved', 'GET /here', 'GET /moved', 'GET /here']);
+    const stay = createProbe(cfg(`{ name: s, kind: http, url: "http://127.0.0.1:${port}/moved", follow_redirects: false, expect_status: [302] }`), deps);
+    assert.match((await run(stay)).summary, /^HTTP 302 in \d+ ms$/);
+    assert.deepEqual(seen.splice(0).map((r) => `${r.method} ${r.url}`), ['GET /moved']);
+  });
+
   it('http: a name that does not resolve reads as a DNS failure (inside a network namespace of its own: no resolver, no traffic out)', () => {
     const r = spawnSync('unshare', ['-Urn', process.execPath, join(process.cwd(), 'dist/test/integration/harness/runProbe.js'), '{ name: dns, kind: http, url: "https://wiki.example.org/" }', '2000'], { encoding: 'utf8', timeout: 20_000 });
     assert.equal(r.status, 0, r.stderr);
