@@ -8,8 +8,9 @@ import { runInNewContext } from 'node:vm';
  * it soon: after reading the config. The YAML parser allocates about 50 KB per line it reads
  * (98 MB for 2,000 probe targets), and much of it lives long enough to be moved into the old
  * generation, which V8 collects only when that generation has grown well past its size after the
- * last collection. Left alone, that garbage was the process's peak RSS (147-151 MB at 2,000 HTTP
- * probes, against 122 MB collected; docs/benchmarks.md, probes2000).
+ * last collection. Left alone, that garbage set the process's peak RSS in its first seconds:
+ * 144-147 MB with 2,000 HTTP probes (and no IRC), 118-122 MB collected here, for 11-15 ms of one
+ * collection (docs/benchmarks.md, probes2000).
  *
  * Node has no API for this. `--expose-gc` given at runtime puts `gc` on the globals of contexts
  * created afterwards (not on the main one), so the function is taken from a new context and the

@@ -32,9 +32,9 @@ export function httpProbe(cfg: HttpConfig): Probe {
     async run(ctx: ProbeRunContext): Promise<ProbeResult> {
       let cert: ReturnType<TLSSocket['getPeerCertificate']> | undefined;
       const { default: got, TimeoutError } = await gotLib();
-      // got checks and merges every option it is given on each call: about 20 KB and a tenth of a
-      // request's CPU with 2,000 probes (docs/benchmarks.md, probes2000). The fixed ones are
-      // merged once, into this probe's own instance; a run adds its deadline and signal.
+      // got checks and merges every option it is given on each call: 16 KB of the 140 KB a run
+      // allocated (docs/benchmarks.md, httprun). The fixed ones are merged once, into this
+      // probe's own instance (~4 KB kept); a run adds only its deadline and signal.
       client ??= got.extend({
         method: cfg.method,
         headers: { 'user-agent': 'Lifeline-probe', ...cfg.headers },
