@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { readMetrics, memoryEvaluator } from '../../../src/probes/kinds/memory.js';
 import type { ProbeResult } from '../../../src/probes/probe.js';
 
@@ -35,7 +36,7 @@ function exporter(o: { avail: number; total?: number; waiting?: number; stalled?
   ].join('\n');
 }
 
-describe('memory pressure (recorded node_exporter output, fake time)', () => {
+describe('memory pressure (the lines node_exporter prints, written for each case; fake time)', () => {
   const t0 = Date.UTC(2026, 10, 23, 3, 0);
   it('a healthy host: steady, no warning', () => {
     const ev = onText(memoryEvaluator(cfg));
@@ -76,5 +77,55 @@ describe('memory pressure (recorded node_exporter output, fake time)', () => {
     assert.match(ev('node_memory_MemAvailable_bytes{a="b" 5\n', t0).summary, /^node_exporter output is not usable: not the Prometheus text format/);
     assert.match(ev(exporter({ avail: GiB }).slice(0, 200), t0).summary, /^node_exporter output is not usable: /, 'a truncated reply');
     assert.equal(ev('', t0).up, false);
+  });
+});
+
+/**
+ * The whole /metrics of Debian's prometheus-node-exporter 1.5.0 (default collectors), recorded on
+ * the CI machine: 283 metric families (gauges, counters, untyped, a summary), labelled and not. Each signal
+ * is then changed where node_exporter printed it, so the parser meets the real format every time.
+ */
+describe('memory pressure on recorded node_exporter 1.5.0 output', () => {
+  const recorded = readFileSync('test/fixtures/node-exporter-1.5.0.txt', 'utf8');
+  const t0 = Date.UTC(2026, 10, 23, 3, 0);
+  /** The recorded output with some samples' values replaced; a sample not found is an error. */
+  function edited(values: Record<string, number>): string {
+    let text = recorded;
+    for (const [name, v] of Object.entries(values)) {
+      const line = new RegExp(`^${name} \\S+$`, 'm');
+      assert.match(text, line, `${name} is in the recording`);
+      text = text.replace(line, `${name} ${v}`);
+    }
+    return text;
+  }
+
+  it('as recorded: read in full, steady, no warning', () => {
+    const ev = onText(memoryEvaluator(cfg));
+    for (let i = 0; i < 4; i++) ev(recorded, t0 + i * 30_000);
+    const r = ev(recorded, t0 + 4 * 30_000);
+    assert.equal(r.up, true);
+    assert.equal(r.warning, undefined);
+    // 24,864,440,320 of 25,276,502,016 bytes; sizes in units of 1024 (as free(1) and /proc/meminfo count).
+    assert.equal(r.summary, 'MemAvailable 98 % (23.2 GB of 23.5 GB), steady');
+    assert.equal(r.values['stall_some_percent'], 0);
+    assert.equal(r.values['oom_kills'], undefined, 'no OOM kill between runs (the recorded counter is 1 throughout)');
+    assert.equal(r.values['available_bytes'], 24864440320);
+  });
+
+  it('every signal, changed in the recording: PSI stalls, an OOM kill, swap, the trend, almost nothing left', () => {
+    const ev = onText(memoryEvaluator(cfg));
+    ev(edited({ node_pressure_memory_waiting_seconds_total: 100, node_vmstat_oom_kill: 1, node_memory_SwapTotal_bytes: GiB, node_memory_SwapFree_bytes: 0.8 * GiB }), t0);
+    const r = ev(edited({ node_pressure_memory_waiting_seconds_total: 130, node_vmstat_oom_kill: 3, node_memory_SwapTotal_bytes: GiB, node_memory_SwapFree_bytes: 0.1 * GiB }), t0 + 60_000);
+    assert.equal(r.up, true);
+    assert.equal(r.warning, 'MemAvailable 98 % (23.2 GB of 23.5 GB); tasks stalled on memory 50 % of the time (PSI); 2 OOM kill(s) in the last 1 min; swap 90 % used');
+    const total = 25276502016;
+    const fall = onText(memoryEvaluator(cfg));
+    let f = fall(edited({ node_memory_MemAvailable_bytes: 0.2 * total }), t0);
+    for (let i = 1; i <= 10; i++) f = fall(edited({ node_memory_MemAvailable_bytes: (0.2 - 0.015 * i) * total }), t0 + i * 60_000);
+    assert.equal(f.up, false, 'exhausted within 15 min: critical');
+    assert.match(f.summary, /^MemAvailable 5 % \(1\.2 GB of 23\.5 GB\) and falling 362 MB\/min: exhausted in ~3 min$/);
+    const low = onText(memoryEvaluator(cfg))(edited({ node_memory_MemAvailable_bytes: 0.03 * total }), t0);
+    assert.equal(low.up, false);
+    assert.equal(low.summary, 'MemAvailable 3 % (723 MB of 23.5 GB)');
   });
 });
