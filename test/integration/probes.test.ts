@@ -224,7 +224,7 @@ describe('probes against real servers on loopback (integration)', function () {
       // Memory pressure via PromQL: the same signals, read from Prometheus instead of the exporter.
       const mem = await probeOnce(`{ name: mem, kind: memory, prometheus: "${url}", instance: "127.0.0.1:${exporter.port}" }`, 5_000);
       assert.equal(mem.up, true, mem.summary);
-      assert.match(mem.summary, /^MemAvailable \d+ % \([0-9.]+ [GMK]B of [0-9.]+ [GMK]B\)/);
+      assert.match(mem.summary, /^MemAvailable \d+ % \([0-9.]+ [GMK]iB of [0-9.]+ [GMK]iB\)/);
       const direct = await probeOnce(`{ name: mem, kind: memory, url: "http://127.0.0.1:${exporter.port}/metrics" }`, 5_000);
       assert.equal(mem.values['total_bytes'], direct.values['total_bytes'], 'MemTotal via PromQL is what the exporter says');
       const other = await probeOnce(`{ name: mem, kind: memory, prometheus: "${url}", instance: "bouncer-9:9100" }`, 5_000);
@@ -307,7 +307,7 @@ describe('probes against real servers on loopback (integration)', function () {
     const exporter = await NodeExporter.start();
     try {
       const r = await probeOnce(`{ name: mem, kind: memory, url: "http://127.0.0.1:${exporter.port}/metrics" }`, 5_000);
-      assert.match(r.summary, /^MemAvailable \d+ % \([0-9.]+ [GMK]B of [0-9.]+ [GMK]B\)/);
+      assert.match(r.summary, /^MemAvailable \d+ % \([0-9.]+ [GMK]iB of [0-9.]+ [GMK]iB\)/);
       assert.ok(Number(r.values['total_bytes']) > 0);
     } finally {
       await exporter.destroy();

@@ -44,15 +44,15 @@ describe('memory pressure (the lines node_exporter prints, written for each case
     const r = ev(exporter({ avail: 2.4 * GiB }), t0 + 4 * 30_000);
     assert.equal(r.up, true);
     assert.equal(r.warning, undefined);
-    assert.equal(r.summary, 'MemAvailable 60 % (2.4 GB of 4.0 GB), steady');
+    assert.equal(r.summary, 'MemAvailable 60 % (2.4 GiB of 4.0 GiB), steady');
   });
 
-  it('the bouncer night: falling 80 MB/min from 480 MB says how long is left, and is critical before the end', () => {
+  it('the bouncer night: falling 80 MiB/min from 480 MiB says how long is left, and is critical before the end', () => {
     const ev = onText(memoryEvaluator(cfg));
     let r = ev(exporter({ avail: 1200 * 1024 ** 2 }), t0);
     for (let i = 1; i <= 9; i++) r = ev(exporter({ avail: (1200 - 80 * i) * 1024 ** 2 }), t0 + i * 60_000);
     assert.equal(r.up, false, 'exhausted within 15 min: critical');
-    assert.match(r.summary, /^MemAvailable 12 % \(480 MB of 4\.0 GB\) and falling 80 MB\/min: exhausted in ~6 min$/);
+    assert.match(r.summary, /^MemAvailable 12 % \(480 MiB of 4\.0 GiB\) and falling 80 MiB\/min: exhausted in ~6 min$/);
     assert.equal(r.values['exhausted_in_seconds'], 360);
   });
 
@@ -61,10 +61,10 @@ describe('memory pressure (the lines node_exporter prints, written for each case
     ev(exporter({ avail: 2 * GiB, waiting: 100, oom: 3, swapTotal: 1 * GiB, swapFree: 0.8 * GiB }), t0);
     const r = ev(exporter({ avail: 2 * GiB, waiting: 100 + 15, oom: 4, swapTotal: 1 * GiB, swapFree: 0.2 * GiB }), t0 + 60_000);
     assert.equal(r.up, true);
-    assert.equal(r.warning, 'MemAvailable 50 % (2.0 GB of 4.0 GB); tasks stalled on memory 25 % of the time (PSI); 1 OOM kill(s) in the last 1 min; swap 80 % used');
+    assert.equal(r.warning, 'MemAvailable 50 % (2.0 GiB of 4.0 GiB); tasks stalled on memory 25 % of the time (PSI); 1 OOM kill(s) in the last 1 min; swap 80 % used');
     const low = onText(memoryEvaluator(cfg))(exporter({ avail: 0.15 * GiB }), t0);
     assert.equal(low.up, false);
-    assert.match(low.summary, /^MemAvailable 4 % \(154 MB of 4\.0 GB\)$/);
+    assert.match(low.summary, /^MemAvailable 4 % \(154 MiB of 4\.0 GiB\)$/);
     const warnOnly = onText(memoryEvaluator(cfg))(exporter({ avail: 0.3 * GiB }), t0);
     assert.equal(warnOnly.up, true);
     assert.ok(warnOnly.warning, 'below 10 %: a warning');
@@ -105,8 +105,8 @@ describe('memory pressure on recorded node_exporter 1.5.0 output', () => {
     const r = ev(recorded, t0 + 4 * 30_000);
     assert.equal(r.up, true);
     assert.equal(r.warning, undefined);
-    // 24,864,440,320 of 25,276,502,016 bytes; sizes in units of 1024 (as free(1) and /proc/meminfo count).
-    assert.equal(r.summary, 'MemAvailable 98 % (23.2 GB of 23.5 GB), steady');
+    // 24,864,440,320 of 25,276,502,016 bytes.
+    assert.equal(r.summary, 'MemAvailable 98 % (23.2 GiB of 23.5 GiB), steady');
     assert.equal(r.values['stall_some_percent'], 0);
     assert.equal(r.values['oom_kills'], undefined, 'no OOM kill between runs (the recorded counter is 1 throughout)');
     assert.equal(r.values['available_bytes'], 24864440320);
@@ -117,15 +117,15 @@ describe('memory pressure on recorded node_exporter 1.5.0 output', () => {
     ev(edited({ node_pressure_memory_waiting_seconds_total: 100, node_vmstat_oom_kill: 1, node_memory_SwapTotal_bytes: GiB, node_memory_SwapFree_bytes: 0.8 * GiB }), t0);
     const r = ev(edited({ node_pressure_memory_waiting_seconds_total: 130, node_vmstat_oom_kill: 3, node_memory_SwapTotal_bytes: GiB, node_memory_SwapFree_bytes: 0.1 * GiB }), t0 + 60_000);
     assert.equal(r.up, true);
-    assert.equal(r.warning, 'MemAvailable 98 % (23.2 GB of 23.5 GB); tasks stalled on memory 50 % of the time (PSI); 2 OOM kill(s) in the last 1 min; swap 90 % used');
+    assert.equal(r.warning, 'MemAvailable 98 % (23.2 GiB of 23.5 GiB); tasks stalled on memory 50 % of the time (PSI); 2 OOM kill(s) in the last 1 min; swap 90 % used');
     const total = 25276502016;
     const fall = onText(memoryEvaluator(cfg));
     let f = fall(edited({ node_memory_MemAvailable_bytes: 0.2 * total }), t0);
     for (let i = 1; i <= 10; i++) f = fall(edited({ node_memory_MemAvailable_bytes: (0.2 - 0.015 * i) * total }), t0 + i * 60_000);
     assert.equal(f.up, false, 'exhausted within 15 min: critical');
-    assert.match(f.summary, /^MemAvailable 5 % \(1\.2 GB of 23\.5 GB\) and falling 362 MB\/min: exhausted in ~3 min$/);
+    assert.match(f.summary, /^MemAvailable 5 % \(1\.2 GiB of 23\.5 GiB\) and falling 362 MiB\/min: exhausted in ~3 min$/);
     const low = onText(memoryEvaluator(cfg))(edited({ node_memory_MemAvailable_bytes: 0.03 * total }), t0);
     assert.equal(low.up, false);
-    assert.equal(low.summary, 'MemAvailable 3 % (723 MB of 23.5 GB)');
+    assert.equal(low.summary, 'MemAvailable 3 % (723 MiB of 23.5 GiB)');
   });
 });
