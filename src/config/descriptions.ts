@@ -201,7 +201,7 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = Object.freeze({
   'probes.targets[].min_peers': 'alertmanager: cluster members (peers, itself included) there must be (default 0: any; a single instance reports cluster "disabled").',
   'probes.targets[].method': 'http: GET, HEAD, POST, PUT or OPTIONS.',
   'probes.targets[].headers': 'http: request headers.',
-  'probes.targets[].body': 'http: request body.',
+  'probes.targets[].body': 'http: request body (with method POST, PUT or OPTIONS; GET and HEAD carry none).',
   'probes.targets[].expect_status': 'http: accepted status codes or ranges, e.g. [200, "300-399"] (default ["200-399"]).',
   'probes.targets[].body_regex': 'http: an RE2 expression the body must contain (the first MiB is read).',
   'probes.targets[].json_path': 'http: a simple JSON path ($.status, $.items[0].state) that must exist in a JSON body.',

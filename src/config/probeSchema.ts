@@ -47,7 +47,7 @@ const httpProbe = z.strictObject({
   follow_redirects: z.boolean().default(true),
   tls_verify: z.boolean().default(true),
   cert_expiry_warning_days: z.number().int().min(0).max(365).default(14),
-});
+}).refine((c) => c.body === undefined || (c.method !== 'GET' && c.method !== 'HEAD'), { message: 'a GET or HEAD request carries no body: set method: POST (or PUT), or remove body', path: ['body'] });
 
 /** Keys of the socket probes (tcp, tls). */
 const socketKeys = {

@@ -35,17 +35,21 @@ export function httpProbe(cfg: HttpConfig): Probe {
       // got checks and merges every option it is given on each call: 16 KB of the 140 KB a run
       // allocated (docs/benchmarks.md, httprun). The fixed ones are merged once, into this
       // probe's own instance (~4 KB kept); a run adds only its deadline and signal.
-      client ??= got.extend({
-        method: cfg.method,
-        headers: { 'user-agent': 'Lifeline-probe', ...cfg.headers },
-        body: cfg.body,
-        followRedirect: cfg.follow_redirects,
-        throwHttpErrors: false,
-        retry: { limit: 0 },
-        https: { rejectUnauthorized: cfg.tls_verify },
-        agent: PROBE_AGENTS,
-        cache: false,
-      });
+      try {
+        client ??= got.extend({
+          method: cfg.method,
+          headers: { 'user-agent': 'Lifeline-probe', ...cfg.headers },
+          body: cfg.body,
+          followRedirect: cfg.follow_redirects,
+          throwHttpErrors: false,
+          retry: { limit: 0 },
+          https: { rejectUnauthorized: cfg.tls_verify },
+          agent: PROBE_AGENTS,
+          cache: false,
+        });
+      } catch (err) {
+        return failure(err, ctx.timeoutMs, cfg.url, TimeoutError);
+      }
       const t = ctx.timeoutMs;
       const request = client(cfg.url, {
         responseType: 'buffer',

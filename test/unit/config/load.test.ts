@@ -73,6 +73,13 @@ describe('config loading', () => {
     assert.equal(ok.probes.targets[0]!.kind, 'memory');
   });
 
+  it('an http probe with a body needs a method that carries one (got refuses a GET or HEAD with a body on every run)', () => {
+    const web = (keys: string): string[] => problems(`${IRC}probes:\n  targets:\n    - { name: w, kind: http, url: "http://h/", body: "{}"${keys} }\n`);
+    assert.ok(web('').includes('probes.targets[0].body: a GET or HEAD request carries no body: set method: POST (or PUT), or remove body'), web('').join('\n'));
+    assert.ok(web(', method: HEAD').some((p) => p.startsWith('probes.targets[0].body: a GET or HEAD request')));
+    assert.equal(parseConfig(`${IRC}probes:\n  targets:\n    - { name: w, kind: http, url: "http://h/", body: "{}", method: POST }\n`, 'c.yaml', {}).probes.targets[0]!.kind, 'http');
+  });
+
   it('rejects unknown keys, naming the path', () => {
     const p = problems(`${IRC}  chanels: []\nhttp:\n  prot: 80\n`);
     assert.ok(p.some((l) => l.startsWith('irc.chanels: unknown key')), p.join('\n'));
