@@ -646,7 +646,7 @@ async function benchHttpRun(): Promise<Record<string, number>> {
     const targets = Array.from({ length: 200 }, (_, i) => `    - { name: t${i}, kind: http, url: "http://127.0.0.1:${target.port}/t${i}" }`).join('\n');
     const cfg = parseConfig(`probes:\n  targets:\n${targets}\n`, 'bench.yaml', {});
     const deps = { heartbeats: { last: () => undefined, failure: () => undefined, sinceMs: Date.now() }, wgTimestamps: new WgTimestampStore(openDb(':memory:')) };
-    const probes = cfg.probes.targets.map((t) => createProbe(t, deps));
+    const probes = await Promise.all(cfg.probes.targets.map((t) => createProbe(t, deps)));
     const runs = async (n: number): Promise<void> => {
       let k = 0;
       await Promise.all(Array.from({ length: 20 }, async () => {

@@ -34,7 +34,7 @@ const out: Record<string, number> = {};
 const deps = { heartbeats: { last: () => undefined, failure: () => undefined, sinceMs: Date.now() }, wgTimestamps: new WgTimestampStore(openDb(':memory:')) };
 for (const [name, yaml] of Object.entries(input.single)) {
   const cfg = parseConfig(`probes:\n  targets:\n    - ${yaml}\n`, 'bench.yaml', {}).probes.targets[0] as ProbeConfig;
-  const probe = createProbe(cfg, deps);
+  const probe = await createProbe(cfg, deps);
   const N = 100;
   let up = 0;
   const c0 = process.cpuUsage();

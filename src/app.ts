@@ -47,7 +47,7 @@ import { HeartbeatStore } from './store/heartbeats.js';
 import { WgTimestampStore } from './store/wgTimestamps.js';
 import { labelValue } from './alerts/labels.js';
 import { anyEndpointAnswers, ProbeEngine } from './probes/engine.js';
-import { createProbe } from './probes/registry.js';
+import { probeBuilder } from './probes/registry.js';
 import { PHASES } from './probes/probe.js';
 import { rebaseTimes } from './store/rebase.js';
 import { ClockStepWatcher } from './util/clockStep.js';
@@ -257,12 +257,13 @@ export async function startApp(ctx: AppContext): Promise<App> {
 
   // Commands from IRC and SMS, one set.
   const wgTimestamps = new WgTimestampStore(db);
+  const buildProbe = await probeBuilder(config.probes.targets.map((t) => t.kind));
   const probes = new ProbeEngine({
     config: config.probes,
     clock,
     log,
     store: new ProbeStateStore(db),
-    create: (cfg) => createProbe(cfg, { heartbeats: { last: (n) => heartbeats.last(n), failure: (n) => heartbeats.failure(n), sinceMs: clock.now() }, wgTimestamps }),
+    create: (cfg) => buildProbe(cfg, { heartbeats: { last: (n) => heartbeats.last(n), failure: (n) => heartbeats.failure(n), sinceMs: clock.now() }, wgTimestamps }),
     emit: (batch, news) => {
       const r = ingestBatch(config.probes.route, batch, clock.now(), undefined, news);
       for (const d of r.queued) dispatcher.poke(d);

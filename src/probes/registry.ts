@@ -1,15 +1,7 @@
 import type { ProbeConfig } from '../config/probeSchema.js';
-import { alertmanagerProbe } from './kinds/alertmanager.js';
-import { bouncerProbe } from './kinds/bouncer.js';
-import { heartbeatProbe, type HeartbeatSource } from './kinds/heartbeat.js';
-import { httpProbe } from './kinds/http.js';
-import { memoryProbe } from './kinds/memory.js';
-import { prometheusProbe } from './kinds/prometheus.js';
-import { tcpProbe, tlsProbe } from './kinds/socket.js';
+import type { HeartbeatSource } from './kinds/heartbeat.js';
+import type { WgTimestamps } from './kinds/wireguard.js';
 import type { Probe, ProbeKind } from './probe.js';
-import { wireguardProbe, type WgTimestamps } from './kinds/wireguard.js';
-import { openvpnProbe } from './kinds/openvpn.js';
-import { openvpnCapacityProbe } from './kinds/openvpnCapacity.js';
 
 /** What probe kinds may need besides their config. */
 export interface ProbeDeps {
@@ -18,22 +10,53 @@ export interface ProbeDeps {
   wgTimestamps: WgTimestamps;
 }
 
-/** One entry per probe kind: how to build it from its config. Add a kind here and in probeSchema.ts. */
-export const PROBE_KINDS: { readonly [K in ProbeKind]: (cfg: Extract<ProbeConfig, { kind: K }>, deps: ProbeDeps) => Probe } = {
-  http: httpProbe,
-  tcp: tcpProbe,
-  tls: tlsProbe,
-  bouncer: bouncerProbe,
-  prometheus: prometheusProbe,
-  alertmanager: alertmanagerProbe,
-  heartbeat: (cfg, deps) => heartbeatProbe(cfg, deps.heartbeats),
-  memory: memoryProbe,
-  openvpn: openvpnProbe,
-  openvpn_capacity: openvpnCapacityProbe,
-  wireguard: (cfg, deps) => wireguardProbe(cfg, { timestamps: deps.wgTimestamps }),
+/** How one kind builds its probe from its config. */
+type Factory<K extends ProbeKind> = (cfg: Extract<ProbeConfig, { kind: K }>, deps: ProbeDeps) => Probe;
+
+/**
+ * One entry per probe kind: where its code is and how it builds a probe. Add a kind here and in
+ * probeSchema.ts. A kind's code (and its libraries: got, @noble for WireGuard, node:tls for
+ * OpenVPN's deep mode) is loaded only when the config has a probe of that kind; loading all of
+ * them cost a Lifeline that only relays about 10 MB of RSS (docs/benchmarks.md, start).
+ */
+export const PROBE_KINDS: { readonly [K in ProbeKind]: () => Promise<Factory<K>> } = {
+  http: async () => (await import('./kinds/http.js')).httpProbe,
+  tcp: async () => (await import('./kinds/socket.js')).tcpProbe,
+  tls: async () => (await import('./kinds/socket.js')).tlsProbe,
+  bouncer: async () => (await import('./kinds/bouncer.js')).bouncerProbe,
+  prometheus: async () => (await import('./kinds/prometheus.js')).prometheusProbe,
+  alertmanager: async () => (await import('./kinds/alertmanager.js')).alertmanagerProbe,
+  heartbeat: async () => {
+    const { heartbeatProbe } = await import('./kinds/heartbeat.js');
+    return (cfg, deps) => heartbeatProbe(cfg, deps.heartbeats);
+  },
+  memory: async () => (await import('./kinds/memory.js')).memoryProbe,
+  openvpn: async () => (await import('./kinds/openvpn.js')).openvpnProbe,
+  openvpn_capacity: async () => (await import('./kinds/openvpnCapacity.js')).openvpnCapacityProbe,
+  wireguard: async () => {
+    const { wireguardProbe } = await import('./kinds/wireguard.js');
+    return (cfg, deps) => wireguardProbe(cfg, { timestamps: deps.wgTimestamps });
+  },
 };
 
-/** Builds the probe a config entry describes. */
-export function createProbe(cfg: ProbeConfig, deps: ProbeDeps): Probe {
-  return (PROBE_KINDS[cfg.kind] as (c: ProbeConfig, d: ProbeDeps) => Probe)(cfg, deps);
+/** Builds a probe from its config entry, with the code of its kind already loaded. */
+export type ProbeBuilder = (cfg: ProbeConfig, deps: ProbeDeps) => Probe;
+
+/**
+ * Loads the code of the given kinds (those the config uses) and returns what builds their probes;
+ * building a probe of a kind not loaded here is a programming error and throws.
+ */
+export async function probeBuilder(kinds: Iterable<ProbeKind>): Promise<ProbeBuilder> {
+  const loaded = new Map<ProbeKind, Factory<ProbeKind>>();
+  for (const kind of new Set(kinds)) loaded.set(kind, (await PROBE_KINDS[kind]()) as Factory<ProbeKind>);
+  return (cfg, deps) => {
+    const factory = loaded.get(cfg.kind);
+    if (!factory) throw new Error(`probe kind ${cfg.kind} was not loaded (probeBuilder was given ${[...loaded.keys()].join(', ') || 'no kinds'})`);
+    return (factory as (c: ProbeConfig, d: ProbeDeps) => Probe)(cfg, deps);
+  };
+}
+
+/** Builds the probe a config entry describes, loading its kind's code first. */
+export async function createProbe(cfg: ProbeConfig, deps: ProbeDeps): Promise<Probe> {
+  return (await probeBuilder([cfg.kind]))(cfg, deps);
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { ProbeConfig } from '../../src/config/probeSchema.js';
-import type { ProbeResult } from '../../src/probes/probe.js';
+import type { Probe, ProbeResult } from '../../src/probes/probe.js';
 import { WgTimestampStore } from '../../src/store/wgTimestamps.js';
 import { openDb } from '../../src/store/db.js';
 import { createProbe } from '../../src/probes/registry.js';
@@ -24,7 +24,7 @@ import { NodeExporter, Prometheus } from './harness/prometheus.js';
 /** Runs one probe of the given config once, with its timeout as the deadline. */
 async function probeOnce(yaml: string, timeoutMs = 1_000): Promise<ProbeResult> {
   const cfg = parseConfig(`probes:\n  targets:\n    - ${yaml}\n`, 't.yaml', {}).probes.targets[0] as ProbeConfig;
-  return createProbe(cfg, { heartbeats: { last: () => undefined, failure: () => undefined, sinceMs: Date.now() }, wgTimestamps: new WgTimestampStore(openDb(':memory:')) }).run({ signal: AbortSignal.timeout(timeoutMs), timeoutMs, nowMs: Date.now() });
+  return (await createProbe(cfg, { heartbeats: { last: () => undefined, failure: () => undefined, sinceMs: Date.now() }, wgTimestamps: new WgTimestampStore(openDb(':memory:')) })).run({ signal: AbortSignal.timeout(timeoutMs), timeoutMs, nowMs: Date.now() });
 }
 
 async function listen(server: net.Server): Promise<number> {
@@ -115,14 +115,14 @@ describe('probes against real servers on loopback (integration)', function () {
     servers.push(server);
     const cfg = (yaml: string): ProbeConfig => parseConfig(`probes:\n  targets:\n    - ${yaml}\n`, 't.yaml', {}).probes.targets[0] as ProbeConfig;
     const deps = { heartbeats: { last: () => undefined, failure: () => undefined, sinceMs: Date.now() }, wgTimestamps: new WgTimestampStore(openDb(':memory:')) };
-    const run = (p: ReturnType<typeof createProbe>): Promise<ProbeResult> => p.run({ signal: AbortSignal.timeout(1_000), timeoutMs: 1_000, nowMs: Date.now() });
-    const post = createProbe(cfg(`{ name: p, kind: http, url: "http://127.0.0.1:${port}/api", method: POST, headers: { x-token: abc }, body: '{"ping":1}' }`), deps);
+    const run = (p: Probe): Promise<ProbeResult> => p.run({ signal: AbortSignal.timeout(1_000), timeoutMs: 1_000, nowMs: Date.now() });
+    const post = await createProbe(cfg(`{ name: p, kind: http, url: "http://127.0.0.1:${port}/api", method: POST, headers: { x-token: abc }, body: '{"ping":1}' }`), deps);
     for (let i = 0; i < 3; i++) assert.equal((await run(post)).summary.startsWith('HTTP 200 in '), true);
     assert.deepEqual(seen.splice(0), Array.from({ length: 3 }, () => ({ method: 'POST', url: '/api', token: 'abc', agent: 'Lifeline-probe', body: '{"ping":1}' })));
-    const follow = createProbe(cfg(`{ name: f, kind: http, url: "http://127.0.0.1:${port}/moved" }`), deps);
+    const follow = await createProbe(cfg(`{ name: f, kind: http, url: "http://127.0.0.1:${port}/moved" }`), deps);
     for (let i = 0; i < 2; i++) assert.match((await run(follow)).summary, /^HTTP 400 in \d+ ms \(expected 200-399\)$/, 'followed to /here, where a GET is a 400');
     assert.deepEqual(seen.splice(0).map((r) => `${r.method} ${r.url}`), ['GET /moved', 'GET /here', 'GET /moved', 'GET /here']);
-    const stay = createProbe(cfg(`{ name: s, kind: http, url: "http://127.0.0.1:${port}/moved", follow_redirects: false, expect_status: [302] }`), deps);
+    const stay = await createProbe(cfg(`{ name: s, kind: http, url: "http://127.0.0.1:${port}/moved", follow_redirects: false, expect_status: [302] }`), deps);
     assert.match((await run(stay)).summary, /^HTTP 302 in \d+ ms$/);
     assert.deepEqual(seen.splice(0).map((r) => `${r.method} ${r.url}`), ['GET /moved']);
   });
@@ -324,7 +324,7 @@ describe('probes against real servers on loopback (integration)', function () {
     const exporter = await NodeExporter.start();
     try {
       const cfg = parseConfig(`probes:\n  targets:\n    - { name: mem, kind: memory, url: "http://127.0.0.1:${exporter.port}/metrics" }\n`, 't.yaml', {}).probes.targets[0] as ProbeConfig;
-      const probe = createProbe(cfg, { heartbeats: { last: () => undefined, failure: () => undefined, sinceMs: Date.now() }, wgTimestamps: new WgTimestampStore(openDb(':memory:')) });
+      const probe = await createProbe(cfg, { heartbeats: { last: () => undefined, failure: () => undefined, sinceMs: Date.now() }, wgTimestamps: new WgTimestampStore(openDb(':memory:')) });
       const run = (): Promise<ProbeResult> => probe.run({ signal: AbortSignal.timeout(5_000), timeoutMs: 5_000, nowMs: Date.now() });
       const before = await run();
       assert.equal(before.values['oom_kills'], undefined);

@@ -22,5 +22,5 @@ const nowMs = Date.now() + Number(offset);
 const deps = { heartbeats: { last: () => undefined, failure: () => undefined, sinceMs: nowMs }, wgTimestamps: new WgTimestampStore(openDb(stateDb)) };
 // WG_FLOOD=N: first put the WireGuard server under load (see wgFlood).
 if (process.env['WG_FLOOD'] && cfg.kind === 'wireguard') await wgFlood(cfg.host, cfg.port, cfg.server_public_key, Number(process.env['WG_FLOOD']));
-const result = await createProbe(cfg, deps).run({ signal: AbortSignal.timeout(timeoutMs), timeoutMs, nowMs });
+const result = await (await createProbe(cfg, deps)).run({ signal: AbortSignal.timeout(timeoutMs), timeoutMs, nowMs });
 process.stdout.write(`${JSON.stringify(result)}\n`);
