@@ -15,9 +15,9 @@ type Factory<K extends ProbeKind> = (cfg: Extract<ProbeConfig, { kind: K }>, dep
 
 /**
  * One entry per probe kind: where its code is and how it builds a probe. Add a kind here and in
- * probeSchema.ts. A kind's code (and its libraries: got, @noble for WireGuard, node:tls for
- * OpenVPN's deep mode) is loaded only when the config has a probe of that kind; loading all of
- * them cost a Lifeline that only relays about 10 MB of RSS (docs/benchmarks.md, start).
+ * probeSchema.ts. A kind's code (and what it imports: @noble for WireGuard, node:tls for OpenVPN's
+ * deep mode) is loaded only when the config has a probe of that kind; loading every kind at start
+ * cost a Lifeline that only relays about 3 MB of its idle RSS (docs/benchmarks.md, start).
  */
 export const PROBE_KINDS: { readonly [K in ProbeKind]: () => Promise<Factory<K>> } = {
   http: async () => (await import('./kinds/http.js')).httpProbe,
