@@ -255,7 +255,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
   liveLabelledGauge(metrics.registry, 'lifeline_fault', "1 for each of Lifeline's own faults active now (store_write, delivery_worker, network_cut_off, notifier_misconfigured, clock_step).", 'kind', () => Object.fromEntries(faults.list().map((f) => [f.kind, 1])));
   liveLabelledGauge(metrics.registry, 'lifeline_alerts', 'Stored alerts by state.', 'state', () => ({ ...alerts.countByStatus() }));
 
-  // Commands from IRC and SMS, one set.
+  // Probes: only the kinds the config uses are loaded (probes/registry.ts).
   const wgTimestamps = new WgTimestampStore(db);
   const buildProbe = await probeBuilder(config.probes.targets.map((t) => t.kind));
   const probes = new ProbeEngine({
@@ -280,6 +280,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
       }
     },
   });
+  // Commands from IRC and SMS, one set.
   const commands = new Commands({ config, clock, engine: escalation, schedule, alerts, outbox, silences, ircState: () => irc?.state, probes: () => probes.status() });
 
   // IRC first: registering takes network round trips, listening does not.
