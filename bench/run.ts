@@ -639,13 +639,12 @@ async function benchHttpRun(): Promise<Record<string, number>> {
   const v8 = (await import('node:v8')).default;
   const { parseConfig } = await import('../src/config/load.js');
   const { createProbe } = await import('../src/probes/registry.js');
-  const { openDb } = await import('../src/store/db.js');
-  const { WgTimestampStore } = await import('../src/store/wgTimestamps.js');
+  const { standaloneProbeDeps } = await import('../test/integration/harness/probeDeps.js');
   const target = await targetServer();
   try {
     const targets = Array.from({ length: 200 }, (_, i) => `    - { name: t${i}, kind: http, url: "http://127.0.0.1:${target.port}/t${i}" }`).join('\n');
     const cfg = parseConfig(`probes:\n  targets:\n${targets}\n`, 'bench.yaml', {});
-    const deps = { heartbeats: { last: () => undefined, failure: () => undefined, sinceMs: Date.now() }, wgTimestamps: new WgTimestampStore(openDb(':memory:')) };
+    const deps = standaloneProbeDeps();
     const probes = await Promise.all(cfg.probes.targets.map((t) => createProbe(t, deps)));
     const runs = async (n: number): Promise<void> => {
       let k = 0;

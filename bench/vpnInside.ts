@@ -10,12 +10,10 @@ import { readFileSync } from 'node:fs';
 import v8 from 'node:v8';
 import { startApp } from '../src/app.js';
 import { parseConfig } from '../src/config/load.js';
-import type { ProbeConfig } from '../src/config/probeSchema.js';
 import { silentLogger } from '../src/observability/logger.js';
 import { createProbe } from '../src/probes/registry.js';
-import { openDb } from '../src/store/db.js';
-import { WgTimestampStore } from '../src/store/wgTimestamps.js';
 import { systemClock } from '../src/util/clock.js';
+import { probeConfig, standaloneProbeDeps } from '../test/integration/harness/probeDeps.js';
 
 interface Input {
   /** One probe YAML per kind for the per-run figures. */
@@ -31,10 +29,9 @@ v8.setFlagsFromString('--optimize-for-size');
 const input = JSON.parse(readFileSync(process.argv[2] as string, 'utf8')) as Input;
 const out: Record<string, number> = {};
 
-const deps = { heartbeats: { last: () => undefined, failure: () => undefined, sinceMs: Date.now() }, wgTimestamps: new WgTimestampStore(openDb(':memory:')) };
+const deps = standaloneProbeDeps();
 for (const [name, yaml] of Object.entries(input.single)) {
-  const cfg = parseConfig(`probes:\n  targets:\n    - ${yaml}\n`, 'bench.yaml', {}).probes.targets[0] as ProbeConfig;
-  const probe = await createProbe(cfg, deps);
+  const probe = await createProbe(probeConfig(yaml), deps);
   const N = 100;
   let up = 0;
   const c0 = process.cpuUsage();

@@ -6,14 +6,11 @@ import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'n
 import net from 'node:net';
 import { join } from 'node:path';
 import type { App } from '../../src/app.js';
-import { parseConfig } from '../../src/config/load.js';
-import type { ProbeConfig } from '../../src/config/probeSchema.js';
 import type { Probe, ProbeResult } from '../../src/probes/probe.js';
-import { WgTimestampStore } from '../../src/store/wgTimestamps.js';
-import { openDb } from '../../src/store/db.js';
 import { createProbe } from '../../src/probes/registry.js';
 import { selfSignedCert } from './harness/certs.js';
 import { IrcPeer, plain } from './harness/ircPeer.js';
+import { probeConfig, standaloneProbeDeps } from './harness/probeDeps.js';
 import { freePort, startInProcess, testConfigYaml } from './harness/lifeline.js';
 import { Ngircd } from './harness/ngircd.js';
 import { tempDir, waitFor } from './harness/procs.js';
@@ -23,8 +20,7 @@ import { NodeExporter, Prometheus } from './harness/prometheus.js';
 
 /** Runs one probe of the given config once, with its timeout as the deadline. */
 async function probeOnce(yaml: string, timeoutMs = 1_000): Promise<ProbeResult> {
-  const cfg = parseConfig(`probes:\n  targets:\n    - ${yaml}\n`, 't.yaml', {}).probes.targets[0] as ProbeConfig;
-  return (await createProbe(cfg, { heartbeats: { last: () => undefined, failure: () => undefined, sinceMs: Date.now() }, wgTimestamps: new WgTimestampStore(openDb(':memory:')) })).run({ signal: AbortSignal.timeout(timeoutMs), timeoutMs, nowMs: Date.now() });
+  return (await createProbe(probeConfig(yaml), standaloneProbeDeps())).run({ signal: AbortSignal.timeout(timeoutMs), timeoutMs, nowMs: Date.now() });
 }
 
 async function listen(server: net.Server): Promise<number> {
@@ -113,16 +109,15 @@ describe('probes against real servers on loopback (integration)', function () {
     });
     const port = await listen(server);
     servers.push(server);
-    const cfg = (yaml: string): ProbeConfig => parseConfig(`probes:\n  targets:\n    - ${yaml}\n`, 't.yaml', {}).probes.targets[0] as ProbeConfig;
-    const deps = { heartbeats: { last: () => undefined, failure: () => undefined, sinceMs: Date.now() }, wgTimestamps: new WgTimestampStore(openDb(':memory:')) };
+    const deps = standaloneProbeDeps();
     const run = (p: Probe): Promise<ProbeResult> => p.run({ signal: AbortSignal.timeout(1_000), timeoutMs: 1_000, nowMs: Date.now() });
-    const post = await createProbe(cfg(`{ name: p, kind: http, url: "http://127.0.0.1:${port}/api", method: POST, headers: { x-token: abc }, body: '{"ping":1}' }`), deps);
+    const post = await createProbe(probeConfig(`{ name: p, kind: http, url: "http://127.0.0.1:${port}/api", method: POST, headers: { x-token: abc }, body: '{"ping":1}' }`), deps);
     for (let i = 0; i < 3; i++) assert.equal((await run(post)).summary.startsWith('HTTP 200 in '), true);
     assert.deepEqual(seen.splice(0), Array.from({ length: 3 }, () => ({ method: 'POST', url: '/api', token: 'abc', agent: 'Lifeline-probe', body: '{"ping":1}' })));
-    const follow = await createProbe(cfg(`{ name: f, kind: http, url: "http://127.0.0.1:${port}/moved" }`), deps);
+    const follow = await createProbe(probeConfig(`{ name: f, kind: http, url: "http://127.0.0.1:${port}/moved" }`), deps);
     for (let i = 0; i < 2; i++) assert.match((await run(follow)).summary, /^HTTP 400 in \d+ ms \(expected 200-399\)$/, 'followed to /here, where a GET is a 400');
     assert.deepEqual(seen.splice(0).map((r) => `${r.method} ${r.url}`), ['GET /moved', 'GET /here', 'GET /moved', 'GET /here']);
-    const stay = await createProbe(cfg(`{ name: s, kind: http, url: "http://127.0.0.1:${port}/moved", follow_redirects: false, expect_status: [302] }`), deps);
+    const stay = await createProbe(probeConfig(`{ name: s, kind: http, url: "http://127.0.0.1:${port}/moved", follow_redirects: false, expect_status: [302] }`), deps);
     assert.match((await run(stay)).summary, /^HTTP 302 in \d+ ms$/);
     assert.deepEqual(seen.splice(0).map((r) => `${r.method} ${r.url}`), ['GET /moved']);
   });
@@ -323,8 +318,7 @@ describe('probes against real servers on loopback (integration)', function () {
     const cg = join('/sys/fs/cgroup/memory', mem!.split(':')[2]!, `lifeline-oom-${process.pid}`);
     const exporter = await NodeExporter.start();
     try {
-      const cfg = parseConfig(`probes:\n  targets:\n    - { name: mem, kind: memory, url: "http://127.0.0.1:${exporter.port}/metrics" }\n`, 't.yaml', {}).probes.targets[0] as ProbeConfig;
-      const probe = await createProbe(cfg, { heartbeats: { last: () => undefined, failure: () => undefined, sinceMs: Date.now() }, wgTimestamps: new WgTimestampStore(openDb(':memory:')) });
+      const probe = await createProbe(probeConfig(`{ name: mem, kind: memory, url: "http://127.0.0.1:${exporter.port}/metrics" }`), standaloneProbeDeps());
       const run = (): Promise<ProbeResult> => probe.run({ signal: AbortSignal.timeout(5_000), timeoutMs: 5_000, nowMs: Date.now() });
       const before = await run();
       assert.equal(before.values['oom_kills'], undefined);

@@ -8,18 +8,15 @@
  * Lifeline's store does across restarts. With WG_FLOOD=N in the environment a wireguard probe
  * runs right after N junk initiations (see wgFlood.ts).
  */
-import { parseConfig } from '../../../src/config/load.js';
-import type { ProbeConfig } from '../../../src/config/probeSchema.js';
 import { createProbe } from '../../../src/probes/registry.js';
-import { openDb } from '../../../src/store/db.js';
-import { WgTimestampStore } from '../../../src/store/wgTimestamps.js';
+import { probeConfig, standaloneProbeDeps } from './probeDeps.js';
 import { wgFlood } from './wgFlood.js';
 
 const [yaml = '', timeout = '2000', offset = '0', stateDb = ':memory:'] = process.argv.slice(2);
-const cfg = parseConfig(`probes:\n  targets:\n    - ${yaml}\n`, 'probe.yaml', {}).probes.targets[0] as ProbeConfig;
+const cfg = probeConfig(yaml);
 const timeoutMs = Number(timeout);
 const nowMs = Date.now() + Number(offset);
-const deps = { heartbeats: { last: () => undefined, failure: () => undefined, sinceMs: nowMs }, wgTimestamps: new WgTimestampStore(openDb(stateDb)) };
+const deps = standaloneProbeDeps(nowMs, stateDb);
 // WG_FLOOD=N: first put the WireGuard server under load (see wgFlood).
 if (process.env['WG_FLOOD'] && cfg.kind === 'wireguard') await wgFlood(cfg.host, cfg.port, cfg.server_public_key, Number(process.env['WG_FLOOD']));
 const result = await (await createProbe(cfg, deps)).run({ signal: AbortSignal.timeout(timeoutMs), timeoutMs, nowMs });
