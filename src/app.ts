@@ -31,6 +31,7 @@ import { MaintenanceWindows } from './policy/maintenance.js';
 import { RepeatFilter } from './store/repeat.js';
 import { destinationsOf } from './policy/routing.js';
 import { SilenceStore } from './store/silences.js';
+import { Mutes } from './pipeline/mutes.js';
 import { Dispatcher } from './relay/dispatcher.js';
 import { queueOutageSummaries } from './relay/outage.js';
 import { ingestInParts, makeIngest } from './pipeline/ingest.js';
@@ -212,14 +213,27 @@ export async function startApp(ctx: AppContext): Promise<App> {
   const ingestBatch = makeIngest({
     db,
     alerts,
-    silences,
-    maintenance,
+    muted: (now) => mutes.muted(now),
     escalation,
     repeats,
     outbox,
     routes,
     heartbeatOf: (labels) => (heartbeatByAlert.size > 0 ? heartbeatByAlert.get(labelValue(labels, 'alertname') ?? '') : undefined),
     beat: (name, now) => heartbeats.beat(name, now),
+  });
+  // Silences and maintenance windows: mute new alerts, hold open incidents, release them when they end.
+  const mutes = new Mutes({
+    silences,
+    maintenance,
+    alerts,
+    escalation,
+    clock,
+    log,
+    reevaluate: (route, batch, now) => {
+      const r = ingestBatch(route, batch, now, undefined, true, true);
+      for (const d of r.queued) dispatcher.poke(d);
+      return r;
+    },
   });
   const ingest = async (route: string, n: GroupNotification): Promise<{ alerts: number; queued: number }> => {
     const r = await ingestInParts(ingestBatch, route, batchOf(n), () => clock.now());
@@ -281,7 +295,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
     },
   });
   // Commands from IRC and SMS, one set.
-  const commands = new Commands({ config, clock, engine: escalation, schedule, alerts, outbox, silences, ircState: () => irc?.state, probes: () => probes.status() });
+  const commands = new Commands({ config, clock, engine: escalation, schedule, alerts, outbox, mutes, ircState: () => irc?.state, probes: () => probes.status() });
 
   // IRC first: registering takes network round trips, listening does not.
   irc?.start();
@@ -367,6 +381,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
 
   dispatcher.start();
   escalation.start();
+  mutes.start();
   probes.start();
   const heartbeatOut = config.heartbeat_out
     ? new HeartbeatOut({
@@ -435,6 +450,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
         clock.clearTimeout(clockTimer);
         await stopRetention();
         await probes.stop();
+        mutes.stop();
         escalation.stop();
         await dispatcher.stop();
         await irc?.stop();

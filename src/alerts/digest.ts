@@ -1,3 +1,4 @@
+import { bySeverity } from './severity.js';
 import { naturalCompare } from '../util/naturalCompare.js';
 import { MAX_SUMMARY_ALERTS, type OutboxMessage, type SummaryEntry, type SummaryMessage } from './messages.js';
 
@@ -95,8 +96,6 @@ export interface DigestTotals {
   firing: SummaryEntry[];
 }
 
-const SEVERITY_ORDER: ReadonlyMap<string, number> = new Map([['critical', 0], ['page', 0], ['error', 1], ['high', 1], ['warning', 2], ['warn', 2], ['info', 3]]);
-
 /** Counts a summary for rendering. */
 export function totals(s: SummaryMessage): DigestTotals {
   let fired = s.overflow.fired;
@@ -107,6 +106,6 @@ export function totals(s: SummaryMessage): DigestTotals {
     if (e.resolved) resolved++;
     if (e.status === 'firing') firing.push(e);
   }
-  firing.sort((a, b) => (SEVERITY_ORDER.get(a.severity.toLowerCase()) ?? 4) - (SEVERITY_ORDER.get(b.severity.toLowerCase()) ?? 4) || naturalCompare(a.name, b.name) || naturalCompare(a.instance, b.instance));
+  firing.sort((a, b) => bySeverity(a.severity, b.severity) || naturalCompare(a.name, b.name) || naturalCompare(a.instance, b.instance));
   return { fired, resolved, stillFiring: firing.length + s.overflow.stillFiring, firing };
 }

@@ -4,10 +4,11 @@ import type { AckResult, EscalationEngine } from '../escalation/engine.js';
 import type { IrcState } from '../notifiers/irc/state.js';
 import { cleanValue } from '../notifiers/text.js';
 import type { OnCallSchedule } from '../people/oncall.js';
-import { parseMatcherText } from '../policy/matchers.js';
+import { matcherText, parseMatchers, type Matcher } from '../policy/matchers.js';
 import type { AlertStore } from '../store/alerts.js';
 import type { Outbox } from '../store/outbox.js';
-import type { SilenceStore } from '../store/silences.js';
+import type { Mutes } from '../pipeline/mutes.js';
+import type { Incident } from '../store/incidents.js';
 import type { ProbeStatus } from '../probes/engine.js';
 import { deliveryWords } from '../escalation/delivery.js';
 import type { PageDelivery } from '../store/incidents.js';
@@ -21,7 +22,8 @@ export interface CommandDeps {
   schedule: OnCallSchedule;
   alerts: AlertStore;
   outbox: Outbox;
-  silences: SilenceStore;
+  /** Silences (and what they hold). */
+  mutes: Mutes;
   /** The IRC path, when IRC is configured. */
   ircState(): IrcState | undefined;
   /** The probes' states, when any are configured. */
@@ -54,8 +56,8 @@ export class Commands {
       `${p}alerts - firing alerts and open incidents`,
       `${p}status - the IRC path, outbox and incidents`,
       `${p}oncall - who is on call now`,
-      `${p}ack ID / ${p}unack ID - acknowledge an incident / take it back`,
-      `${p}silence MATCHERS DURATION - e.g. ${p}silence alertname=HostDown instance=~vpn-.* 2h`,
+      `${p}ack ID [ID ...] / ${p}ack ID+ / ${p}unack ID - acknowledge incidents / every incident of ID's alert group / take it back`,
+      `${p}silence MATCHERS DURATION - e.g. ${p}silence alertname=HostDown instance=~"vpn-.*" 2h (Alertmanager's = != =~ !~)`,
       `${p}silences / ${p}unsilence ID - list active silences / end one now`,
     ];
   }
@@ -78,7 +80,7 @@ export class Commands {
       case 'silence':
       case 'unsilence':
         if (!who.mayChange) return [`sorry ${who.name}, you may not ${cmd.endsWith('silence') ? 'set silences' : 'change incidents'} here (see commands.allowed)`];
-        return cmd === 'silence' ? this.silence(args, who) : cmd === 'unsilence' ? this.unsilence(args, who) : this.ack(cmd, args[0], who);
+        return cmd === 'silence' ? this.silence(args, who) : cmd === 'unsilence' ? this.unsilence(args, who) : cmd === 'ack' ? this.ackAll(args, who) : this.unack(args[0], who);
       default:
         return [`unknown command "${cleanValue(cmd, 30)}"; try ${this.d.config.commands.prefix}help`];
     }
@@ -128,31 +130,69 @@ export class Commands {
     return who.mayChange ? this.d.engine.ack(code, who.name) : { ok: false, reason: `${who.name} may not acknowledge` };
   }
 
-  private ack(cmd: 'ack' | 'unack', code: string | undefined, who: Actor): string[] {
-    if (!code || !/^[A-Za-z0-9]{4}$/.test(code)) return [`usage: ${this.d.config.commands.prefix}${cmd} ID (the 4-character id from the page)`];
-    const r = cmd === 'ack' ? this.acknowledge(code, who) : this.d.engine.unack(code, who.name);
+  /**
+   * Acknowledges every code given ("26S7 VWZV"), a whole alert group with "26S7+", and says
+   * which codes were not found or could not be acknowledged: one line per incident acknowledged,
+   * then one line for the rest. Used by IRC and SMS alike.
+   */
+  acknowledgeAll(codes: readonly string[], who: Actor): { acked: Incident[]; lines: string[] } {
+    const usage = `usage: ${this.d.config.commands.prefix}ack ID [ID ...] or ${this.d.config.commands.prefix}ack ID+ (the 4-character ids from the pages; + takes the id's whole alert group)`;
+    if (codes.length === 0) return { acked: [], lines: [usage] };
+    if (codes.length > MAX_ACK_CODES) return { acked: [], lines: [`at most ${MAX_ACK_CODES} ids at once; for a whole alert group write ID+`] };
+    const bad = codes.filter((c) => !/^[A-Za-z0-9]{4}\+?$/.test(c));
+    if (bad.length > 0) return { acked: [], lines: [`"${cleanValue(bad[0] as string, 20)}" is not an incident id; ${usage}`] };
+    const acked: Incident[] = [];
+    const problems: string[] = [];
+    for (const c of new Set(codes.map((x) => x.toUpperCase()))) {
+      if (!who.mayChange) {
+        problems.push(`${who.name} may not acknowledge`);
+        break;
+      }
+      if (c.endsWith('+')) {
+        const r = this.d.engine.ackGroup(c.slice(0, -1), who.name);
+        if (r.ok) acked.push(...r.incidents.filter((i) => !acked.some((a) => a.id === i.id)));
+        else problems.push(r.reason);
+        continue;
+      }
+      const r = this.d.engine.ack(c, who.name);
+      if (r.ok) acked.push(r.incident);
+      else problems.push(r.reason);
+    }
+    const lines = acked.map((i) => `${i.ackCode} acknowledged by ${who.name}: ${i.title}`);
+    if (problems.length > 0) lines.push(`${acked.length > 0 ? 'not acknowledged: ' : ''}${problems.join('; ')}`);
+    return { acked, lines };
+  }
+
+  private ackAll(args: readonly string[], who: Actor): string[] {
+    return this.acknowledgeAll(args, who).lines;
+  }
+
+  private unack(code: string | undefined, who: Actor): string[] {
+    if (!code || !/^[A-Za-z0-9]{4}$/.test(code)) return [`usage: ${this.d.config.commands.prefix}unack ID (the 4-character id from the page)`];
+    const r = this.d.engine.unack(code, who.name);
     if (!r.ok) return [r.reason];
-    return [cmd === 'ack' ? `${r.incident.ackCode} acknowledged by ${who.name}: ${r.incident.title}` : `${r.incident.ackCode} unacknowledged by ${who.name}; paging resumes`];
+    return [`${r.incident.ackCode} unacknowledged by ${who.name}; paging resumes`];
   }
 
   private silence(args: readonly string[], who: Actor): string[] {
-    const now = this.d.clock.now();
     const ms = parseDuration(args.at(-1) ?? '');
-    if (args.length < 2 || ms === undefined) return [`usage: ${this.d.config.commands.prefix}silence label=value [label=~regex ...] DURATION (e.g. 2h)`];
+    if (args.length < 2 || ms === undefined) return [`usage: ${this.d.config.commands.prefix}silence label=value [label!=value label=~"regex" label!~"regex" ...] DURATION (e.g. 2h)`];
+    if (ms <= 0) return ['a silence must last longer than 0s'];
     if (ms > MAX_SILENCE_MS) return ['a silence may last at most 7d'];
-    let matchers: Record<string, string>;
+    let matchers: Matcher[];
     try {
-      matchers = parseMatcherText(args.slice(0, -1).join(' '));
+      matchers = parseMatchers(args.slice(0, -1).join(' '));
     } catch (err) {
-      return [cleanValue((err as Error).message, 200)];
+      return [cleanValue((err as Error).message, 300)];
     }
-    const s = this.d.silences.add(matchers, who.name, now, now + ms);
-    return [`silence #${s.id} set by ${who.name} for ${formatDuration(ms)}: ${matcherText(matchers)}`];
+    const { silence, held } = this.d.mutes.silence(matchers, who.name, ms);
+    const holds = held.length === 0 ? '' : `; holds ${held.length} open incident${held.length === 1 ? '' : 's'} (no step, no page until it ends): ${codeList(held)}`;
+    return [`silence #${silence.id} set by ${who.name} for ${formatDuration(ms)}: ${cleanValue(matcherText(matchers), 300)}${holds}`];
   }
 
   private listSilences(): string[] {
     const now = this.d.clock.now();
-    const active = this.d.silences.active(now);
+    const active = this.d.mutes.active();
     if (active.length === 0) return ['no active silences'];
     const shown = active.slice(0, 8).map((s) => `  #${s.id} ${cleanValue(matcherText(s.matchers), 200)} by ${cleanValue(s.createdBy, 40)}, ${formatDuration(s.expiresMs - now)} left`);
     return [`${active.length} active silence(s)`, ...shown, ...(active.length > shown.length ? [`  …and ${active.length - shown.length} more`] : [])];
@@ -161,13 +201,21 @@ export class Commands {
   private unsilence(args: readonly string[], who: Actor): string[] {
     const id = Number((args[0] ?? '').replace(/^#/, ''));
     if (!Number.isInteger(id) || id <= 0) return [`usage: ${this.d.config.commands.prefix}unsilence ID (see ${this.d.config.commands.prefix}silences)`];
-    return this.d.silences.end(id, this.d.clock.now()) ? [`silence #${id} ended by ${who.name}`] : [`no active silence #${id}`];
+    const r = this.d.mutes.unsilence(id, who.name);
+    if (!r) return [`no active silence #${id}`];
+    const parts = [
+      ...(r.resumed.length > 0 ? [`${r.resumed.length} held incident${r.resumed.length === 1 ? '' : 's'} resume${r.resumed.length === 1 ? 's' : ''}: ${codeList(r.resumed)}`] : []),
+      ...(r.opened.length > 0 ? [`still firing, now paged as new: ${codeList(r.opened)}`] : []),
+    ];
+    return [`silence #${id} ended by ${who.name}${parts.length > 0 ? `; ${parts.join('; ')}` : ''}`];
   }
 }
 
-/** Matchers as people type them: label=value, label=~regex. */
-function matcherText(matchers: Readonly<Record<string, string>>): string {
-  return Object.entries(matchers)
-    .map(([k, v]) => (v.startsWith('~') ? `${k}=~${v.slice(1)}` : `${k}=${v}`))
-    .join(' ');
+/** Most ids one !ack takes (each is its own transaction and reply). */
+const MAX_ACK_CODES = 20;
+
+/** Incidents by code, a few shown: "26S7 (HostDown h1), VWZV (…) and 3 more". */
+function codeList(incs: readonly Incident[]): string {
+  const shown = incs.slice(0, 5).map((i) => `${i.ackCode} (${cleanValue(i.title, 60)})`);
+  return `${shown.join(', ')}${incs.length > shown.length ? ` and ${incs.length - shown.length} more` : ''}`;
 }

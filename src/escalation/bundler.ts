@@ -1,3 +1,4 @@
+import { bySeverity } from '../alerts/severity.js';
 import type { Config } from '../config/schema.js';
 import { smsDestination } from '../notifiers/sms.js';
 import { voiceDestination } from '../notifiers/voice.js';
@@ -138,8 +139,7 @@ export class PageBundler {
    */
   private callText(incidentIds: readonly number[], now: number): PageText {
     const incs = incidentIds.flatMap((id) => this.d.incidents.get(id) ?? []);
-    const rank = (s: string): number => (s === 'critical' ? 0 : s === 'warning' ? 1 : 2);
-    const worst = [...incs].sort((a, b) => rank(a.severity) - rank(b.severity) || a.openedMs - b.openedMs)[0];
+    const worst = [...incs].sort((a, b) => bySeverity(a.severity, b.severity) || a.openedMs - b.openedMs)[0];
     const subject = `Lifeline call: ${incs.length} incident${incs.length === 1 ? '' : 's'}`;
     if (!worst) return { subject, body: ['Lifeline has a page for you.'] };
     const count = incs.length === 1 ? 'one incident' : `${incs.length} incidents. The worst`;

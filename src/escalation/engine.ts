@@ -1,4 +1,5 @@
 import { labelValue, type LabelSet } from '../alerts/labels.js';
+import { isCritical } from '../alerts/severity.js';
 import type { Config } from '../config/schema.js';
 import { formatDuration } from '../config/duration.js';
 import type { Logger } from '../observability/logger.js';
@@ -13,9 +14,6 @@ import { IncidentStore, type Incident } from '../store/incidents.js';
 import { PageBundler, type PageText } from './bundler.js';
 import type { PathMonitor } from './pathMonitor.js';
 import { effectivePolicies, type Policy } from './policies.js';
-
-/** Severities that always page, quiet hours or not. */
-const CRITICAL = new Set(['critical', 'page']);
 
 /** What the engine needs. */
 export interface EngineDeps {
@@ -129,11 +127,11 @@ export class EscalationEngine {
       }
       const severity = labelValue(a.labels, 'severity') ?? '';
       if (own) {
-        if (CRITICAL.has(severity) && !CRITICAL.has(own.severity)) this.raise(own, severity, a.summary, nowMs);
+        if (isCritical(severity) && !isCritical(own.severity)) this.raise(own, severity, a.summary, nowMs);
         continue;
       }
       // A firing alert without an incident that changes severity opens one only on turning critical.
-      if (a.relabelled && !CRITICAL.has(severity)) continue;
+      if (a.relabelled && !isCritical(severity)) continue;
       if (!this.d.config.escalation.page_severities.includes(severity)) continue;
       const policy = this.policies.find((p) => p.matches(a.labels));
       if (policy) opening.push({ a, policy, severity });
@@ -143,12 +141,12 @@ export class EscalationEngine {
       if (!groupLive && first) {
         const name = labelValue(group.commonLabels, 'alertname') ?? labelValue(first.a.labels, 'alertname') ?? 'alerts';
         const title = `${name} (${opening.length} alerts)`;
-        this.openIncident(groupFp, title, first.severity, { ...group.commonLabels, summary: `${opening.length} alerts of one Alertmanager group` }, first.policy, nowMs);
+        this.openIncident(groupFp, title, first.severity, { ...group.commonLabels, summary: `${opening.length} alerts of one Alertmanager group` }, first.policy, nowMs, group.groupKey);
       }
     } else {
       for (const { a, policy, severity } of opening) {
         const title = [labelValue(a.labels, 'alertname') ?? 'alert', labelValue(a.labels, 'instance') ?? ''].filter(Boolean).join(' ');
-        this.openIncident(a.fingerprint, title, severity, { ...a.labels, summary: a.summary }, policy, nowMs);
+        this.openIncident(a.fingerprint, title, severity, { ...a.labels, summary: a.summary }, policy, nowMs, group.groupKey);
       }
     }
     if (group.status === 'resolved' && groupLive) this.resolve(groupLive, nowMs, `RESOLVED ${groupLive.title}`);
@@ -160,6 +158,9 @@ export class EscalationEngine {
    * quiet hours or not, with the new words.
    */
   private raise(inc: Incident, severity: string, summary: string, nowMs: number): void {
+    // Held by a silence: the change waits too. When the silence ends, the alert is evaluated again
+    // (pipeline/mutes.ts) and raised then, paging as it would have.
+    if (inc.heldSinceMs !== null) return;
     this.incidents.raiseSeverity(inc.id, severity, { ...inc.labels, summary, severity });
     const raised = this.incidents.get(inc.id) as Incident;
     this.d.log.warn({ event: 'incident_raised', incident: inc.id, code: inc.ackCode, severity }, `${inc.ackCode} is now ${severity}: ${summary}`);
@@ -178,9 +179,9 @@ export class EscalationEngine {
     this.raisedAt = nowMs;
   }
 
-  private openIncident(fingerprint: string, title: string, severity: string, labels: Record<string, string>, policy: Policy, nowMs: number): void {
+  private openIncident(fingerprint: string, title: string, severity: string, labels: Record<string, string>, policy: Policy, nowMs: number, groupKey: string): void {
     const first = policy.step(0);
-    const inc = this.incidents.open({ kind: 'alert', fingerprint, title, severity, labels, policy: policy.name, nowMs, firstDueMs: first ? nowMs + first.afterMs : null });
+    const inc = this.incidents.open({ kind: 'alert', fingerprint, title, severity, labels, policy: policy.name, nowMs, firstDueMs: first ? nowMs + first.afterMs : null, groupKey });
     if (!inc) return;
     this.d.log.info({ event: 'incident_opened', incident: inc.id, code: inc.ackCode, title, policy: policy.name }, 'incident opened');
     // The monitoring-path rule: while IRC cannot carry the news, page out of band at once.
@@ -190,8 +191,11 @@ export class EscalationEngine {
   private resolve(inc: Incident, nowMs: number, subject: string): void {
     this.incidents.resolve(inc.id, nowMs);
     this.incidents.dropUnsent(inc.id);
-    // Resolved notices go to whoever was paged, on the channels they were paged on.
-    for (const r of this.noticeRecipients(inc.id)) {
+    // Resolved notices go to whoever was paged, on the channels they were paged on; not while a
+    // silence or maintenance window holds the incident (it mutes notifications, resolved ones too,
+    // as Alertmanager's silences do).
+    const notices = inc.heldSinceMs === null ? this.noticeRecipients(inc.id) : [];
+    for (const r of notices) {
       this.incidents.addPage({ incidentId: inc.id, step: 'resolved', channel: r.channel, person: r.person, nowMs, notBeforeMs: nowMs, text: JSON.stringify({ subject, body: [`${inc.title} resolved after ${formatDuration(nowMs - inc.openedMs)}.`] } satisfies PageText) });
     }
     this.d.log.info({ event: 'incident_resolved', incident: inc.id, code: inc.ackCode }, 'incident resolved');
@@ -241,6 +245,53 @@ export class EscalationEngine {
   }
 
   /**
+   * Acknowledges every open incident opened by the same group notification as the incident with
+   * this code (an Alertmanager group of five alerts opens five incidents: "!ack CODE+" takes all).
+   */
+  ackGroup(code: string, by: string): { ok: true; incidents: Incident[] } | { ok: false; reason: string } {
+    const inc = this.incidents.byCode(code);
+    if (!inc) return { ok: false, reason: `no incident with id ${code.toUpperCase()}` };
+    const members = inc.groupKey === null ? [inc] : this.incidents.unresolvedInGroup(inc.groupKey);
+    const acked: Incident[] = [];
+    for (const m of members) {
+      if (m.state !== 'open') continue;
+      const r = this.ack(m.ackCode, by);
+      if (r.ok) acked.push(r.incident);
+    }
+    if (acked.length === 0) return { ok: false, reason: `${inc.ackCode}'s group has no open incident left (${inc.state === 'resolved' ? 'resolved' : 'acknowledged'})` };
+    return { ok: true, incidents: acked };
+  }
+
+  // ---------------------------------------------------------------- silences and maintenance
+
+  /**
+   * Applies what is muted now (silences, maintenance windows) to the incidents already open: an
+   * incident whose alert labels are muted is held (no step runs, no page goes, pages waiting in a
+   * bundle window wait on), and one no longer muted is released, its remaining steps moved later
+   * by the time it was held. Returns what changed, for the operator's reply and the log.
+   */
+  applyMutes(muted: (labels: LabelSet) => boolean, nowMs: number): { held: Incident[]; released: Incident[] } {
+    const out = { held: [] as Incident[], released: [] as Incident[] };
+    if (!this.enabled) return out;
+    this.d.db.transaction(() => {
+      for (const inc of this.incidents.unresolvedAlerts()) {
+        const m = muted(inc.labels);
+        if (m && inc.heldSinceMs === null) {
+          this.incidents.hold(inc.id, nowMs);
+          out.held.push(inc);
+        } else if (!m && inc.heldSinceMs !== null) {
+          this.incidents.release(inc.id, nowMs);
+          out.released.push(inc);
+        }
+      }
+    })();
+    for (const i of out.held) this.d.log.info({ event: 'incident_held', incident: i.id, code: i.ackCode }, `${i.ackCode} held: a silence or maintenance window matches it`);
+    for (const i of out.released) this.d.log.info({ event: 'incident_released', incident: i.id, code: i.ackCode, held_ms: nowMs - (i.heldSinceMs ?? nowMs) }, `${i.ackCode} released: escalation resumes where it was held`);
+    if (out.released.length > 0) this.kick();
+    return out;
+  }
+
+  /**
    * A page did not reach its person (a call ended busy, unanswered, or with key 2): the incidents
    * still open move to their next step now instead of after its wait.
    */
@@ -280,7 +331,7 @@ export class EscalationEngine {
       for (const page of this.incidents.pagesOfMessage(outboxId)) {
         const inc = this.incidents.get(page.incidentId);
         const notice = NOTICE_STEPS.has(page.step);
-        if (!inc || !p || (!notice && inc.state !== 'open')) continue;
+        if (!inc || !p || (!notice && (inc.state !== 'open' || inc.heldSinceMs !== null))) continue;
         const step = page.step.split(':')[0] as string;
         const next = (['email', 'voice'] as const).find(
           (ch) => this.channels.includes(ch) && !(notice && ch === 'voice') && PAGING_CHANNELS[ch].destination(p) !== undefined && !this.incidents.pagedOn(inc.id, step, ch, person),
@@ -390,7 +441,7 @@ export class EscalationEngine {
       }
     }
     const following = policy.step(inc.nextStep + 1);
-    this.incidents.setSchedule(inc.id, inc.nextStep + 1, following ? Math.max(now, inc.openedMs + following.afterMs) : null);
+    this.incidents.setSchedule(inc.id, inc.nextStep + 1, following ? Math.max(now, inc.openedMs + inc.heldMs + following.afterMs) : null);
   }
 
   private recipients(to: string, now: number): Person[] {
@@ -417,7 +468,7 @@ export class EscalationEngine {
   }
 
   private notBefore(person: Person, severity: string, now: number): number {
-    return CRITICAL.has(severity) || !inQuietHours(person, now) ? now : quietHoursEnd(person, now);
+    return isCritical(severity) || !inQuietHours(person, now) ? now : quietHoursEnd(person, now);
   }
 
   private alertText(inc: Incident): PageText {
@@ -525,7 +576,7 @@ export class EscalationEngine {
           } satisfies PageText),
         });
       }
-      for (const a of this.incidents.unresolved().filter((i) => i.kind === 'alert' && i.state === 'open')) this.pageOutOfBand(a, now);
+      for (const a of this.incidents.unresolved().filter((i) => i.kind === 'alert' && i.state === 'open' && i.heldSinceMs === null)) this.pageOutOfBand(a, now);
       this.d.log.error({ event: 'irc_path_down', incident: inc.id, reason: this.pathReason, since_ms: now - since }, `${name} down: paging out of band`);
     })();
     this.bundler.flush(now, true);
@@ -535,7 +586,7 @@ export class EscalationEngine {
   /** Pages an alert incident by email and SMS to on-call at once (bundled per person). */
   private pageOutOfBand(inc: Incident, now: number): void {
     const person = this.d.schedule.primary(now);
-    if (!person) return;
+    if (!person || inc.heldSinceMs !== null) return;
     for (const channel of this.route(this.channels.filter((c) => c !== 'voice'), person)) {
       this.incidents.addPage({ incidentId: inc.id, step: 'oob', channel, person: person.name, nowMs: now, notBeforeMs: this.notBefore(person, inc.severity, now), text: JSON.stringify(this.alertText(inc)) });
     }

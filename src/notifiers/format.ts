@@ -2,6 +2,7 @@ import type { FormatConfig } from '../config/schema.js';
 import { formatDuration } from '../config/duration.js';
 import { totals } from '../alerts/digest.js';
 import { labelValue } from '../alerts/labels.js';
+import { severityLevel, type SeverityLevel } from '../alerts/severity.js';
 import type { AlertBrief, GroupMessage, OutboxMessage, SummaryEntry, SummaryMessage } from '../alerts/messages.js';
 import { naturalCompare } from '../util/naturalCompare.js';
 import { compressNames, joinWithin } from './compress.js';
@@ -15,7 +16,12 @@ export interface DigestContext {
 
 // mIRC colour codes: \x03NN sets the colour, \x0f resets all formatting, \x02 toggles bold.
 const COLOR = { red: '04', green: '03', orange: '07', blue: '12', grey: '14' } as const;
-const SEVERITY_COLOR: Record<string, string> = { critical: COLOR.red, page: COLOR.red, error: COLOR.red, warning: COLOR.orange, warn: COLOR.orange, info: COLOR.blue };
+const LEVEL_COLOR: Readonly<Record<SeverityLevel, string | undefined>> = { critical: COLOR.red, error: COLOR.red, warning: COLOR.orange, info: COLOR.blue, unknown: undefined };
+
+/** The mIRC colour of a severity, by its level in the one severity table. */
+function severityColor(severity: string): string | undefined {
+  return LEVEL_COLOR[severityLevel(severity)];
+}
 
 /**
  * Renders outbox messages into message lines (not yet split for the wire). Untrusted values are
@@ -65,7 +71,7 @@ export class Formatter {
       return [
         fill(this.cfg.templates.single, {
           status,
-          severity: this.paint(severity, SEVERITY_COLOR[severity.toLowerCase()]),
+          severity: this.paint(severity, severityColor(severity)),
           alertname: cleanValue(only.name, 120),
           instance: cleanValue(only.instance, 120),
           summary: only.summary ? `: ${cleanValue(only.summary, 300)}` : '',
@@ -88,7 +94,7 @@ export class Formatter {
     const head = fill(this.cfg.templates.group, {
       status,
       count: `:${count}`,
-      severity: this.paint(severity, SEVERITY_COLOR[severity.toLowerCase()]),
+      severity: this.paint(severity, severityColor(severity)),
       alertname,
       labels,
       firing: String(firing.length),
@@ -139,7 +145,7 @@ export class Formatter {
       return [
         head,
         ...kinds.map((k) => {
-          const sev = k.severity ? `${this.paint(cleanValue(k.severity, 40), SEVERITY_COLOR[k.severity.toLowerCase()])} ` : '';
+          const sev = k.severity ? `${this.paint(cleanValue(k.severity, 40), severityColor(k.severity))} ` : '';
           const names = compressNames(k.instances.map((i) => cleanValue(i, 80)).filter(Boolean));
           return `  ${sev}${cleanValue(k.name, 120)} ×${k.count}${names.length ? `: ${joinWithin(names, 380, 'instances')}` : ''}`;
         }),
@@ -152,7 +158,7 @@ export class Formatter {
     let total = 0;
     for (const sev of [...new Set(kinds.map((k) => k.severity))]) {
       const items = kinds.filter((k) => k.severity === sev).map((k) => `${cleanValue(k.name, 120)}${k.count > 1 ? ` ×${k.count}` : k.instances[0] ? ` ${cleanValue(k.instances[0], 80)}` : ''}`);
-      const label = sev ? `${this.paint(cleanValue(sev, 40), SEVERITY_COLOR[sev.toLowerCase()])}: ` : '';
+      const label = sev ? `${this.paint(cleanValue(sev, 40), severityColor(sev))}: ` : '';
       // Up to two IRC lines' worth: 20 alerts of different kinds are all named.
       const room = Math.max(60, 700 - total);
       const text = `${label}${joinWithin(items, room, 'kinds')}`;

@@ -1,8 +1,6 @@
 import type { AlertBatch } from '../alerts/alert.js';
-import type { EscalationEngine } from '../escalation/engine.js';
-import type { MaintenanceWindows } from '../policy/maintenance.js';
+import type { AlertChange, EscalationEngine } from '../escalation/engine.js';
 import type { RepeatFilter } from '../store/repeat.js';
-import type { SilenceStore } from '../store/silences.js';
 import { labelValue, type LabelSet } from '../alerts/labels.js';
 import { groupMessageOf } from '../alerts/messages.js';
 import type { AlertStore } from '../store/alerts.js';
@@ -13,8 +11,8 @@ import type { Outbox } from '../store/outbox.js';
 export interface IngestDeps {
   db: Db;
   alerts: AlertStore;
-  silences: SilenceStore;
-  maintenance: MaintenanceWindows;
+  /** What is muted at a time (silences and maintenance windows; pipeline/mutes.ts), compiled once per batch. */
+  muted(nowMs: number): (labels: LabelSet) => boolean;
   escalation: EscalationEngine;
   repeats: RepeatFilter;
   outbox: Outbox;
@@ -46,27 +44,39 @@ export interface IngestResult {
  * warning opening, a redundancy group's verdict, a dependency's list), so it is posted also when
  * its (fingerprint, status) set is what was posted last.
  *
+ * A resolved alert always reaches escalation, muted or not: an incident opened before a silence
+ * must not stay open for good because its alert resolved under the silence.
+ *
+ * `asNew`: every alert of the batch that fires and is not muted is evaluated as if it had just
+ * started firing (pipeline/mutes.ts, when a silence or maintenance window ends: an alert that
+ * started firing under it opens its incident then). Alerts with an incident already open are
+ * left as they are.
+ *
  * Returns the destinations to wake; the caller pokes the dispatcher after the commit.
  */
-export function makeIngest(d: IngestDeps): (route: string, batch: AlertBatch, now: number, repeatKey?: string, news?: boolean) => IngestResult {
-  return d.db.transaction((route: string, batch: AlertBatch, now: number, repeatKey = batch.groupKey, news = false): IngestResult => {
+export function makeIngest(d: IngestDeps): (route: string, batch: AlertBatch, now: number, repeatKey?: string, news?: boolean, asNew?: boolean) => IngestResult {
+  return d.db.transaction((route: string, batch: AlertBatch, now: number, repeatKey = batch.groupKey, news = false, asNew = false): IngestResult => {
     const { changes } = d.alerts.record(route, batch, now);
-    const silenced = d.silences.predicate(now);
-    const inMaintenance = d.maintenance.predicate(now);
+    const muted = d.muted(now);
     const beating = (a: AlertBatch['alerts'][number]): boolean => {
       const hb = d.heartbeatOf?.(a.labels);
       if (hb === undefined) return false;
       if (a.status === 'firing') d.beat?.(hb, now);
       return true;
     };
-    const live = batch.alerts.filter((a) => !beating(a) && !silenced(a.labels) && !inMaintenance(a.labels));
+    const counted = batch.alerts.filter((a) => !beating(a));
+    const live = counted.filter((a) => !muted(a.labels));
+    const byFp = new Map(counted.map((a) => [a.fingerprint, a]));
+    const liveFps = new Set(live.map((a) => a.fingerprint));
+    const changeOf = (a: AlertBatch['alerts'][number], relabelled: boolean): AlertChange => ({ fingerprint: a.fingerprint, status: a.status, labels: a.labels, summary: labelValue(a.annotations, 'summary') ?? '', relabelled });
+    const changed = asNew
+      ? live.filter((a) => a.status === 'firing').map((a) => changeOf(a, false))
+      : changes.flatMap((c) => {
+          const a = byFp.get(c.fingerprint);
+          return a && (a.status === 'resolved' || liveFps.has(a.fingerprint)) ? [changeOf(a, c.from === c.to)] : [];
+        });
+    if (counted.length > 0) d.escalation.onAlerts(batch, changed, now);
     if (live.length === 0) return { alerts: batch.alerts.length, queued: [] };
-    const byFp = new Map(live.map((a) => [a.fingerprint, a]));
-    const changed = changes.flatMap((c) => {
-      const a = byFp.get(c.fingerprint);
-      return a ? [{ fingerprint: a.fingerprint, status: a.status, labels: a.labels, summary: labelValue(a.annotations, 'summary') ?? '', relabelled: c.from === c.to }] : [];
-    });
-    d.escalation.onAlerts(batch, changed, now);
     // The alert line carries the ack code of the incident it belongs to, so people can act on it.
     const firing = live.filter((a) => a.status === 'firing').map((a) => a.fingerprint);
     const msg = groupMessageOf({ ...batch, alerts: live }, d.escalation.ackCodesFor(firing, batch.groupKey));

@@ -9,6 +9,8 @@ interface Window {
   name: string;
   matches: (labels: Readonly<Record<string, string>>) => boolean;
   activeAt: (nowMs: number) => boolean;
+  /** The next time after `nowMs` the window starts or ends, if it ever does again. */
+  nextChange: (nowMs: number) => number | undefined;
 }
 
 /**
@@ -19,7 +21,7 @@ interface Window {
 export class MaintenanceWindows {
   private readonly windows: Window[];
   constructor(cfg: readonly WindowConfig[]) {
-    this.windows = cfg.map((w) => ({ name: w.name, matches: compileMatchers(w.match), activeAt: activeTest(w) }));
+    this.windows = cfg.map((w) => ({ name: w.name, matches: compileMatchers(w.match), ...timing(w) }));
   }
 
   /**
@@ -31,26 +33,55 @@ export class MaintenanceWindows {
     return (labels) => active.some((w) => w.matches(labels));
   }
 
+  /** The names of the windows active at `nowMs`. */
+  activeNames(nowMs: number): Set<string> {
+    return new Set(this.windows.filter((w) => w.activeAt(nowMs)).map((w) => w.name));
+  }
+
+  /** Whether the named window covers these labels (whether or not it is active). */
+  matchesWindow(name: string, labels: Readonly<Record<string, string>>): boolean {
+    return this.windows.find((w) => w.name === name)?.matches(labels) ?? false;
+  }
+
+  /** The names of every window. */
+  names(): string[] {
+    return this.windows.map((w) => w.name);
+  }
+
+  /** The next time after `nowMs` any window starts or ends. */
+  nextChange(nowMs: number): number | undefined {
+    let next: number | undefined;
+    for (const w of this.windows) {
+      const t = w.nextChange(nowMs);
+      if (t !== undefined && (next === undefined || t < next)) next = t;
+    }
+    return next;
+  }
+
   /** The name of an active window covering these labels, if any. */
   covering(labels: Readonly<Record<string, string>>, nowMs: number): string | undefined {
     return this.windows.find((w) => w.activeAt(nowMs) && w.matches(labels))?.name;
   }
 }
 
-function activeTest(w: WindowConfig): (nowMs: number) => boolean {
+function timing(w: WindowConfig): Pick<Window, 'activeAt' | 'nextChange'> {
   if (w.from !== undefined && w.to !== undefined) {
     const { DateTime } = luxon();
     const from = DateTime.fromISO(w.from, { zone: w.time_zone }).toMillis();
     const to = DateTime.fromISO(w.to, { zone: w.time_zone }).toMillis();
-    return (now) => now >= from && now < to;
+    return { activeAt: (now) => now >= from && now < to, nextChange: (now) => (now < from ? from : now < to ? to : undefined) };
   }
   const cron = w.cron as string;
   const length = w.duration as number;
-  return (now) => {
-    // The latest start at or before now; the window is active if it has not run its length yet.
-    const it = cronParser().parseExpression(cron, { currentDate: new Date(now + 1), tz: w.time_zone });
-    const start = it.prev().getTime();
-    return now - start < length;
+  // The latest start at or before now; the window is active if it has not run its length yet.
+  const lastStart = (now: number): number => cronParser().parseExpression(cron, { currentDate: new Date(now + 1), tz: w.time_zone }).prev().getTime();
+  return {
+    activeAt: (now) => now - lastStart(now) < length,
+    nextChange: (now) => {
+      const end = lastStart(now) + length;
+      const nextStart = cronParser().parseExpression(cron, { currentDate: new Date(now), tz: w.time_zone }).next().getTime();
+      return end > now ? Math.min(end, nextStart) : nextStart;
+    },
   };
 }
 

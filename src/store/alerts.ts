@@ -1,4 +1,4 @@
-import { instanceOf, type Alert, type AlertBatch } from '../alerts/alert.js';
+import { instanceOf, type Alert, type AlertBatch, type AlertSource } from '../alerts/alert.js';
 import { labelValue } from '../alerts/labels.js';
 import type { Db } from './db.js';
 
@@ -45,7 +45,7 @@ export class AlertStore {
         generator_url = excluded.generator_url, updated_ms = excluded.updated_ms`);
     this.insertEvent = db.prepare('INSERT INTO alert_events (fingerprint, status, at_ms, receipt_id) VALUES (?, ?, ?, ?)');
     this.insertReceipt = db.prepare(
-      'INSERT INTO receipts (received_ms, route, group_key, status, alert_count, truncated) VALUES (?, ?, ?, ?, ?, ?)',
+      'INSERT INTO receipts (received_ms, route, group_key, status, alert_count, truncated, source) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
     this.firingStmt = db.prepare<[number], { fingerprint: string; alertname: string; labels: string }>("SELECT fingerprint, alertname, labels FROM alerts WHERE status = 'firing' ORDER BY updated_ms DESC LIMIT ?");
     this.changesStmt = db.prepare<[number, number], { status: string; n: number }>('SELECT status, COUNT(DISTINCT fingerprint) AS n FROM alert_events WHERE at_ms BETWEEN ? AND ? GROUP BY status');
@@ -57,7 +57,7 @@ export class AlertStore {
   /** Stores a notification's alerts and returns the state changes it caused. */
   record(route: string, n: AlertBatch, now: number): { receiptId: number; changes: AlertChange[] } {
     const receiptId = Number(
-      this.insertReceipt.run(now, route, n.groupKey, n.status, n.alerts.length, n.truncatedAlerts).lastInsertRowid,
+      this.insertReceipt.run(now, route, n.groupKey, n.status, n.alerts.length, n.truncatedAlerts, n.source).lastInsertRowid,
     );
     const changes: AlertChange[] = [];
     // One query for the batch's current states, not one per alert.
@@ -104,6 +104,35 @@ export class AlertStore {
       const labels = JSON.parse(r.labels) as Record<string, string>;
       return { fp: r.fingerprint, name: r.alertname, instance: instanceOf(labels), severity: labels['severity'] ?? '' };
     });
+  }
+
+  /**
+   * Every alert firing now, whole, with the route, group and source of the notification it
+   * started firing in (route '' and its own fingerprint as group when retention removed that
+   * record), for evaluating again what a silence or maintenance window held.
+   */
+  firingAlerts(): Array<{ alert: Alert; route: string; groupKey: string; source: AlertSource }> {
+    const rows = this.db
+      .prepare(
+        `SELECT a.*, r.route, r.group_key, r.source FROM alerts a
+           LEFT JOIN receipts r ON r.id = (SELECT e.receipt_id FROM alert_events e WHERE e.fingerprint = a.fingerprint ORDER BY e.at_ms DESC, e.id DESC LIMIT 1)
+          WHERE a.status = 'firing' ORDER BY a.first_seen_ms`,
+      )
+      .all() as Array<Record<string, unknown>>;
+    return rows.map((r) => ({
+      alert: {
+        fingerprint: String(r['fingerprint']),
+        status: 'firing',
+        labels: JSON.parse(String(r['labels'])) as Record<string, string>,
+        annotations: JSON.parse(String(r['annotations'])) as Record<string, string>,
+        startsAt: String(r['starts_at']),
+        endsAt: String(r['ends_at']),
+        generatorURL: String(r['generator_url']),
+      },
+      route: (r['route'] as string | null) ?? '',
+      groupKey: (r['group_key'] as string | null) ?? String(r['fingerprint']),
+      source: r['source'] === 'probe' ? 'probe' : 'alertmanager',
+    }));
   }
 
   /** How many alerts started firing, and how many resolved, within [fromMs, toMs]. */

@@ -24,6 +24,12 @@ export interface Incident {
   resolvedMs: number | null;
   nextStep: number;
   nextDueMs: number | null;
+  /** Since when a silence or maintenance window holds it (no step runs, no page goes); null when not held. */
+  heldSinceMs: number | null;
+  /** Time held so far, released holds only: later steps are due this much later. */
+  heldMs: number;
+  /** The group notification that opened it (Alertmanager's groupKey, a probe's name), if known. */
+  groupKey: string | null;
 }
 
 /** A page waiting to be bundled and sent, or already given to the outbox. */
@@ -99,6 +105,9 @@ function toIncident(r: Record<string, unknown>): Incident {
     resolvedMs: r['resolved_ms'] === null ? null : Number(r['resolved_ms']),
     nextStep: Number(r['next_step']),
     nextDueMs: r['next_due_ms'] === null ? null : Number(r['next_due_ms']),
+    heldSinceMs: r['held_since_ms'] === null || r['held_since_ms'] === undefined ? null : Number(r['held_since_ms']),
+    heldMs: Number(r['held_ms'] ?? 0),
+    groupKey: (r['group_key'] as string | null | undefined) ?? null,
   };
 }
 
@@ -130,7 +139,7 @@ export class IncidentStore {
   }
 
   /** Opens an incident unless one is already live for the same kind and fingerprint. */
-  open(i: { kind: Incident['kind']; fingerprint: string | null; title: string; severity: string; labels: Record<string, string>; policy: string; nowMs: number; firstDueMs: number | null }): Incident | undefined {
+  open(i: { kind: Incident['kind']; fingerprint: string | null; title: string; severity: string; labels: Record<string, string>; policy: string; nowMs: number; firstDueMs: number | null; groupKey?: string }): Incident | undefined {
     if (this.liveStmt.get(i.kind, i.fingerprint)) return undefined;
     for (let attempt = 0; attempt < 50; attempt++) {
       const code = Array.from({ length: 4 }, () => CODE_ALPHABET[randomInt(CODE_ALPHABET.length)]).join('');
@@ -142,8 +151,8 @@ export class IncidentStore {
       }
       const id = Number(
         this.db
-          .prepare("INSERT INTO incidents (kind, fingerprint, title, severity, labels, policy, state, ack_code, opened_ms, next_step, next_due_ms) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, 0, ?)")
-          .run(i.kind, i.fingerprint, i.title, i.severity, JSON.stringify(i.labels), i.policy, code, i.nowMs, i.firstDueMs).lastInsertRowid,
+          .prepare("INSERT INTO incidents (kind, fingerprint, title, severity, labels, policy, state, ack_code, opened_ms, next_step, next_due_ms, group_key) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, 0, ?, ?)")
+          .run(i.kind, i.fingerprint, i.title, i.severity, JSON.stringify(i.labels), i.policy, code, i.nowMs, i.firstDueMs, i.groupKey ?? null).lastInsertRowid,
       );
       return this.get(id);
     }
@@ -196,15 +205,43 @@ export class IncidentStore {
     return { open: r.open, acked: r.acked };
   }
 
-  /** Incidents whose next step is due. */
+  /** Incidents whose next step is due (held ones wait for their release). */
   due(nowMs: number): Incident[] {
-    return (this.db.prepare("SELECT * FROM incidents WHERE state != 'resolved' AND next_due_ms IS NOT NULL AND next_due_ms <= ? ORDER BY next_due_ms").all(nowMs) as Record<string, unknown>[]).map(toIncident);
+    return (this.db.prepare("SELECT * FROM incidents WHERE state != 'resolved' AND held_since_ms IS NULL AND next_due_ms IS NOT NULL AND next_due_ms <= ? ORDER BY next_due_ms").all(nowMs) as Record<string, unknown>[]).map(toIncident);
   }
 
-  /** Earliest due time of any unresolved incident. */
+  /** Earliest due time of any unresolved incident not held. */
   nextDue(): number | undefined {
-    const r = this.db.prepare("SELECT MIN(next_due_ms) AS t FROM incidents WHERE state != 'resolved' AND next_due_ms IS NOT NULL").get() as { t: number | null };
+    const r = this.db.prepare("SELECT MIN(next_due_ms) AS t FROM incidents WHERE state != 'resolved' AND held_since_ms IS NULL AND next_due_ms IS NOT NULL").get() as { t: number | null };
     return r.t ?? undefined;
+  }
+
+  /** Every unresolved alert incident, oldest first (to decide which a silence or window holds). */
+  unresolvedAlerts(): Incident[] {
+    return (this.db.prepare("SELECT * FROM incidents WHERE kind = 'alert' AND state != 'resolved' ORDER BY id").all() as Record<string, unknown>[]).map(toIncident);
+  }
+
+  /** Unresolved incidents opened by one group notification (its groupKey), oldest first. */
+  unresolvedInGroup(groupKey: string): Incident[] {
+    return (this.db.prepare("SELECT * FROM incidents WHERE group_key = ? AND state != 'resolved' ORDER BY id").all(groupKey) as Record<string, unknown>[]).map(toIncident);
+  }
+
+  /** Holds an incident from now: its steps and unsent pages wait. */
+  hold(id: number, nowMs: number): void {
+    this.db.prepare('UPDATE incidents SET held_since_ms = ? WHERE id = ? AND held_since_ms IS NULL').run(nowMs, id);
+  }
+
+  /**
+   * Releases a held incident: its next step (or an acknowledgement's lapse) moves later by the
+   * time it was held, so escalation resumes where it was held, with the same waits ahead of it.
+   */
+  release(id: number, nowMs: number): void {
+    this.db
+      .prepare(
+        `UPDATE incidents SET next_due_ms = next_due_ms + MAX(0, @now - held_since_ms), held_ms = held_ms + MAX(0, @now - held_since_ms), held_since_ms = NULL
+          WHERE id = @id AND held_since_ms IS NOT NULL`,
+      )
+      .run({ id, now: nowMs });
   }
 
   setSchedule(id: number, nextStep: number, nextDueMs: number | null): void {
@@ -287,9 +324,9 @@ export class IncidentStore {
     return this.db.prepare("SELECT 1 FROM pages WHERE incident_id = ? AND (step = ? OR step LIKE ? || ':%') AND channel = ? AND person = ? LIMIT 1").get(incidentId, step, step, channel, person) !== undefined;
   }
 
-  /** Pages not yet given to the outbox, oldest first. */
+  /** Pages not yet given to the outbox, oldest first; a held incident's pages wait for its release. */
   unsentPages(): PageRow[] {
-    return (this.db.prepare('SELECT * FROM pages WHERE outbox_id IS NULL ORDER BY id').all() as Record<string, unknown>[]).map(toPage);
+    return (this.db.prepare('SELECT p.* FROM pages p JOIN incidents i ON i.id = p.incident_id WHERE p.outbox_id IS NULL AND i.held_since_ms IS NULL ORDER BY p.id').all() as Record<string, unknown>[]).map(toPage);
   }
 
   markPagesSent(ids: readonly number[], outboxId: number): void {

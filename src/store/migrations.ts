@@ -264,4 +264,26 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 11,
+    name: 'silences hold incidents; incidents know their group',
+    sql: `
+      -- A silence or maintenance window that matches an open incident's alert holds the incident:
+      -- no step runs and no page goes while held_since_ms is set. held_ms adds up the time held,
+      -- so when it is released the remaining steps keep their spacing (a step due 5 min after
+      -- opening is due 5 min after opening plus the time held).
+      ALTER TABLE incidents ADD COLUMN held_since_ms INTEGER;
+      ALTER TABLE incidents ADD COLUMN held_ms INTEGER NOT NULL DEFAULT 0;
+      -- The group notification (Alertmanager's groupKey, a probe's name) that opened the incident:
+      -- "!ack CODE+" acknowledges every open incident of that group.
+      ALTER TABLE incidents ADD COLUMN group_key TEXT;
+      CREATE INDEX incidents_group ON incidents (group_key) WHERE group_key IS NOT NULL;
+      -- Who ended a silence early (NULL: it ran out), and whether what it held was released: the
+      -- alerts that still fire and matched it evaluated as new, the incidents it held resumed.
+      ALTER TABLE silences ADD COLUMN ended_by TEXT;
+      ALTER TABLE silences ADD COLUMN released INTEGER NOT NULL DEFAULT 0;
+      -- Where a notification came from (AlertSource), so alerts evaluated again carry it.
+      ALTER TABLE receipts ADD COLUMN source TEXT NOT NULL DEFAULT 'alertmanager';
+    `,
+  },
 ];

@@ -9,10 +9,21 @@ import type { IrcState } from '../../../src/notifiers/irc/state.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { OnCallSchedule } from '../../../src/people/oncall.js';
 import { SilenceStore } from '../../../src/store/silences.js';
+import { Mutes } from '../../../src/pipeline/mutes.js';
+import { MaintenanceWindows } from '../../../src/policy/maintenance.js';
+import type { Db } from '../../../src/store/db.js';
+import type { Clock } from '../../../src/util/clock.js';
 import { AlertStore } from '../../../src/store/alerts.js';
 import { openDb } from '../../../src/store/db.js';
 import { Outbox } from '../../../src/store/outbox.js';
 import { FakeClock } from '../fakeClock.js';
+
+/** Silences as the app wires them, without re-evaluation (these tests post no alerts). */
+function mutesFor(db: Db, engine: EscalationEngine, clock: Clock): Mutes {
+  const m = new Mutes({ silences: new SilenceStore(db), maintenance: new MaintenanceWindows([]), alerts: new AlertStore(db), escalation: engine, clock, log: silentLogger(), reevaluate: () => ({ alerts: 0, queued: [] }) });
+  m.start();
+  return m;
+}
 
 function setup(allowed: string[]): { handler: IrcCommands; commands: Commands; engine: EscalationEngine; said: string[]; clock: FakeClock; state: IrcState } {
   const config = parseConfig(`commands:\n  allowed: ${JSON.stringify(allowed)}\n`, 't.yaml', {});
@@ -23,7 +34,7 @@ function setup(allowed: string[]): { handler: IrcCommands; commands: Commands; e
   const engine = new EscalationEngine({ config, db, outbox, schedule, clock, log: silentLogger(), health: new ChannelHealth(), poke: () => undefined, pathOutageEnded: () => ({ fired: 0, resolved: 0, firingNow: 0 }) });
   const state = { link: 'registered', connectedSinceMs: clock.now(), nick: 'lifeline', upstream: 'up', canary: { failing: false } } as unknown as IrcState;
   const said: string[] = [];
-  const commands = new Commands({ config, clock, engine, schedule, alerts: new AlertStore(db), outbox, silences: new SilenceStore(db), ircState: () => state });
+  const commands = new Commands({ config, clock, engine, schedule, alerts: new AlertStore(db), outbox, mutes: mutesFor(db, engine, clock), ircState: () => state });
   const handler = new IrcCommands({ config, clock, commands, ircState: () => state, say: (t, text) => said.push(`${t} ${text}`) });
   return { handler, commands, engine, said, clock, state };
 }
@@ -87,7 +98,7 @@ describe('commands from IRC and SMS', () => {
     const schedule = new OnCallSchedule(config);
     const engine = new EscalationEngine({ config, db, outbox, schedule, clock, log: silentLogger(), health: new ChannelHealth(), poke: () => undefined, pathOutageEnded: () => ({ fired: 0, resolved: 0, firingNow: 0 }) });
     const probe = (name: string, status: 'up' | 'down', summary: string, behind: string | null = null) => ({ name, kind: 'http' as const, target: name, group: undefined, status, sinceMs: clock.now() - 300_000, failures: status === 'down' ? 3 : 0, behind, warning: null, last: { up: status === 'up', summary, phases: {}, values: {}, atMs: clock.now() } });
-    const commands = new Commands({ config, clock, engine, schedule, alerts: new AlertStore(db), outbox, silences: new SilenceStore(db), ircState: () => undefined, probes: () => [probe('proxy', 'down', 'TCP connected in 3 ms; request sent; no HTTP response within 10 s'), probe('wiki', 'down', 'x', 'proxy'), probe('api', 'up', 'HTTP 200 in 12 ms')] });
+    const commands = new Commands({ config, clock, engine, schedule, alerts: new AlertStore(db), outbox, mutes: mutesFor(db, engine, clock), ircState: () => undefined, probes: () => [probe('proxy', 'down', 'TCP connected in 3 ms; request sent; no HTTP response within 10 s'), probe('wiki', 'down', 'x', 'proxy'), probe('api', 'up', 'HTTP 200 in 12 ms')] });
     assert.deepEqual(commands.run('status', [], { name: 'bob', mayChange: false }), [
       'IRC not configured; outbox 0 pending; incidents 0 open, 0 acked',
       'probes: 1 of 3 up',

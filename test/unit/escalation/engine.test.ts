@@ -384,6 +384,19 @@ describe('EscalationEngine (fake clock)', () => {
       assert.match(calls[1]!.body[0]!, /^This is Lifeline with 2 incidents\. The worst: Worse h1, critical, for 1 minute, incident /);
     });
 
+    it('reads out the worst by the one severity table: "page" and "error" rank above "warning" (issue 19 §5)', () => {
+      for (const worst of ['page', 'error', 'high']) {
+        const r = rig(callThenSms);
+        r.fire('First');
+        r.clock.advance(MIN);
+        r.fire('Slow', 'warning');
+        r.fire('Worse', worst);
+        r.clock.advance(MIN);
+        const calls = r.sent().filter((s) => s.dest.startsWith('voice'));
+        assert.match(calls[1]!.body[0]!, new RegExp(`^This is Lifeline with 2 incidents\\. The worst: Worse h1, ${worst}, `), `${worst}: ${calls[1]!.body[0]}`);
+      }
+    });
+
     it('quiet hours hold a call for a warning until they end; a critical one calls at once', () => {
       const r = rig(`${VOICE}escalation:\n  policies:\n    - { name: call, steps: [{ after: 0s, notify: [voice] }] }\n`, '2026-11-23T23:00');
       r.fire('DiskFilling', 'warning');

@@ -6,13 +6,11 @@ import { ChannelHealth } from '../../../src/escalation/health.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { OnCallSchedule } from '../../../src/people/oncall.js';
 import { ingestInParts, makeIngest, PART_SIZE } from '../../../src/pipeline/ingest.js';
-import { MaintenanceWindows } from '../../../src/policy/maintenance.js';
 import { parseWebhookPayloadYielding, VALIDATE_CHUNK } from '../../../src/sources/alertmanager.js';
 import { AlertStore } from '../../../src/store/alerts.js';
 import { openDb } from '../../../src/store/db.js';
 import { Outbox } from '../../../src/store/outbox.js';
 import { RepeatFilter } from '../../../src/store/repeat.js';
-import { SilenceStore } from '../../../src/store/silences.js';
 import { FakeClock } from '../fakeClock.js';
 
 function rig() {
@@ -26,7 +24,7 @@ function rig() {
   const outbox = new Outbox(db, 100_000);
   const escalation = new EscalationEngine({ config, db, outbox, schedule: new OnCallSchedule(config), clock, log: silentLogger(), health: new ChannelHealth(), poke: () => undefined, pathOutageEnded: () => ({ fired: 0, resolved: 0, firingNow: 0 }) });
   const alerts = new AlertStore(db);
-  const ingest = makeIngest({ db, alerts, silences: new SilenceStore(db), maintenance: new MaintenanceWindows([]), escalation, repeats: new RepeatFilter(db, 4 * 3600_000), outbox, routes: new Map([['default', ['irc:#alerts']]]) });
+  const ingest = makeIngest({ db, alerts, muted: () => () => false, escalation, repeats: new RepeatFilter(db, 4 * 3600_000), outbox, routes: new Map([['default', ['irc:#alerts']]]) });
   return { clock, db, outbox, escalation, alerts, ingest };
 }
 
