@@ -34,7 +34,8 @@ describe('commands from IRC and SMS (integration)', function () {
     ircd = await Ngircd.start();
     twilio = await TwilioStandIn.start();
     httpPort = await freePort();
-    const extra = `${smsNowYaml(twilio, { smsExtra: `  inbound_url: ${INBOUND_URL}\n`, escalationExtra: '  bundle_window: 1s\n' })}commands:
+    // Every test here pages by SMS: a budget above what they send together.
+    const extra = `${smsNowYaml(twilio, { smsExtra: `  inbound_url: ${INBOUND_URL}\n  max_per_hour: 200\n  max_per_day: 200\n`, escalationExtra: '  bundle_window: 1s\n' })}commands:
   allowed: ["nick:alice"]
 `;
     app = await startInProcess(testConfigYaml({ httpPort, dbPath: join(tmp.dir, 'c.db'), irc: { port: ircd.port, bouncer: 'none' }, extra }), {}, logger.log);
@@ -110,9 +111,58 @@ describe('commands from IRC and SMS (integration)', function () {
     const listed = await reply(alice, 'PRIVMSG #alerts :!silences', /alertname=Silenced/);
     const id = /#(\d+) alertname=Silenced by alice/.exec(listed)?.[1];
     assert.ok(id, `!silences lists it: ${listed}`);
-    assert.equal(await reply(alice, `PRIVMSG #alerts :!unsilence ${id}`, /ended/), `silence #${id} ended by alice`);
+    // Silenced-0 still fires: it is evaluated as new now that the silence is over.
+    assert.match(await reply(alice, `PRIVMSG #alerts :!unsilence ${id}`, /ended/), new RegExp(`^silence #${id} ended by alice; still firing, now paged as new: [2-9A-Z]{4} \\(Silenced host-0\\)$`));
     assert.equal(await postWebhook(httpPort, groupPayload('Silenced', 1, 1)), 200);
     await waitFor('the alert once the silence is ended', () => alice.from('lifeline').find((m) => plain(m.text).includes('Silenced host-1')), 10_000);
+  });
+
+  it("!silence takes Alertmanager's matcher syntax: alertname=~\"Host.*\" silences HostDown (the quotes are not part of the value)", async () => {
+    assert.match(await reply(alice, 'PRIVMSG #alerts :!silence alertname=~"AmHost.*" team!=db 1h', /silence #/), /^silence #\d+ set by alice for 1 h: alertname=~AmHost\.\* team!=db$/);
+    assert.equal(await postWebhook(httpPort, groupPayload('AmHostDown', 1)), 200);
+    assert.equal(await postWebhook(httpPort, groupPayload('AmAfter', 1)), 200);
+    await waitFor('the alert after it', () => alice.from('lifeline').find((m) => plain(m.text).includes('AmAfter')), 10_000);
+    assert.equal(app.escalation.incidents.live('alert', 'AmHostDown-0'), undefined, 'silenced: not paged');
+    assert.equal(alice.from('lifeline').filter((m) => plain(m.text).includes('AmHostDown')).length, 0, 'silenced: not posted');
+    assert.match(await reply(alice, 'PRIVMSG #alerts :!silence alertname=~"AmHost.* 1h', /quote/), /no closing quote/);
+  });
+
+  it('an alert that started firing under a silence is paged as new when the silence is ended, and posted with its ack code', async () => {
+    const set = await reply(alice, 'PRIVMSG #alerts :!silence alertname=LateFiring 1h', /silence #/);
+    const id = /^silence #(\d+)/.exec(set)?.[1];
+    assert.equal(await postWebhook(httpPort, groupPayload('LateFiring', 1)), 200);
+    const smsBefore = twilio.received.length;
+    const ended = await reply(alice, `PRIVMSG #alerts :!unsilence ${id}`, /ended/);
+    const code = /still firing, now paged as new: ([2-9A-Z]{4}) \(LateFiring host-0\)$/.exec(ended)?.[1];
+    assert.ok(code, `the reply names the incident it opened: ${ended}`);
+    await waitFor('the SMS page for it', () => twilio.received.slice(smsBefore).find((m) => m.body.includes(code)), 10_000);
+    await waitFor('the IRC line with its ack code', () => alice.from('lifeline').find((m) => plain(m.text).includes('LateFiring') && plain(m.text).includes(code)), 10_000);
+  });
+
+  it('an incident whose alert resolves under a silence resolves; !silence names the incident it holds', async () => {
+    const code = await fire('ResolveSilenced');
+    const set = await reply(alice, 'PRIVMSG #alerts :!silence alertname=ResolveSilenced 1h', /silence #/);
+    assert.match(set, new RegExp(`holds 1 open incident \\(no step, no page until it ends\\): ${code} \\(ResolveSilenced host-0\\)$`));
+    const resolved = { ...groupPayload('ResolveSilenced', 1), status: 'resolved' } as unknown as { alerts: Array<{ status: string }> };
+    for (const a of resolved.alerts) a.status = 'resolved';
+    assert.equal(await postWebhook(httpPort, resolved), 200);
+    assert.equal(app.escalation.incidents.byCode(code)?.state, 'resolved', 'not open for good');
+  });
+
+  it('!ack takes several ids and says which were not found; ID+ acknowledges the whole alert group', async () => {
+    const a = await fire('AckManyA');
+    const b = await fire('AckManyB');
+    const first = await reply(alice, `PRIVMSG #alerts :!ack ${a} ${b} ZZZZ`, /not acknowledged/);
+    assert.equal(first, 'not acknowledged: no incident with id ZZZZ');
+    assert.equal(app.escalation.incidents.byCode(a)?.state, 'acked');
+    assert.equal(app.escalation.incidents.byCode(b)?.state, 'acked');
+    assert.equal(await postWebhook(httpPort, groupPayload('AckGroup', 5)), 200);
+    const codes = await waitFor('5 incidents', () => {
+      const live = [0, 1, 2, 3, 4].map((k) => app.escalation.incidents.live('alert', `AckGroup-${k}`));
+      return live.every(Boolean) ? live.map((i) => i!.ackCode) : undefined;
+    }, 5_000);
+    await reply(alice, `PRIVMSG #alerts :!ack ${codes[2]}+`, new RegExp(`${codes[4]} acknowledged`));
+    assert.deepEqual(codes.map((c) => app.escalation.incidents.byCode(c)?.state), ['acked', 'acked', 'acked', 'acked', 'acked']);
   });
 
   it('a catastrophic-backtracking silence (issue 7.1) runs in linear time: the alert arrives and /healthz answers at once', async () => {
@@ -181,5 +231,61 @@ describe('commands from IRC and SMS (integration)', function () {
     assert.equal(r.status, 200);
     assert.match(r.body, /not in the team/);
     assert.equal(app.escalation.incidents.byCode(code)?.state, 'open');
+  });
+});
+
+describe('a silence holds the steps of an incident already open (integration)', function () {
+  this.timeout(60_000);
+  let tmp: ReturnType<typeof tempDir>;
+  let ircd: Ngircd;
+  let twilio: TwilioStandIn;
+  let app: App;
+  let alice: IrcPeer;
+  let httpPort: number;
+
+  before(async () => {
+    tmp = tempDir('hold');
+    ircd = await Ngircd.start();
+    twilio = await TwilioStandIn.start();
+    httpPort = await freePort();
+    // SMS at once, then every 4 s: a silence set after the first must stop the rest.
+    const extra = `${smsNowYaml(twilio, { escalationExtra: '  bundle_window: 1s\n' }).replace('steps: [{ after: 0s, notify: [sms] }]', 'steps: [{ after: 0s, notify: [sms] }, { after: 4s, notify: [sms] }, { after: 8s, notify: [sms] }]')}commands:
+  allowed: ["nick:alice"]
+`;
+    app = await startInProcess(testConfigYaml({ httpPort, dbPath: join(tmp.dir, 'h.db'), irc: { port: ircd.port, bouncer: 'none' }, extra }));
+    await waitFor('joined', () => app.irc?.state.joined.includes('#alerts'), 15_000);
+    alice = await IrcPeer.connect(ircd.port, 'alice');
+  });
+  after(async () => {
+    alice?.close();
+    await app?.stop();
+    await ircd?.destroy();
+    await twilio?.stop();
+    tmp?.remove();
+  });
+
+  it('no page while silenced; after !unsilence the held steps go, each with the wait it had left', async () => {
+    assert.equal(await postWebhook(httpPort, groupPayload('HeldProbe', 1)), 200);
+    const inc = await waitFor('incident', () => app.escalation.incidents.live('alert', 'HeldProbe-0'), 5_000);
+    await waitFor('the first SMS', () => twilio.received.find((m) => m.body.includes(inc.ackCode)), 10_000);
+    const start = alice.lines.length;
+    alice.send('PRIVMSG #alerts :!silence alertname=HeldProbe 2h');
+    const set = await waitFor('the reply', () => alice.lines.slice(start).map((l) => plain(l)).find((l) => l.includes('silence #')), 10_000);
+    assert.match(set, new RegExp(`holds 1 open incident \\(no step, no page until it ends\\): ${inc.ackCode} \\(HeldProbe host-0\\)`));
+    const silencedAt = Date.now();
+    await new Promise((r) => setTimeout(r, 10_000));
+    const pages = (): number => twilio.received.filter((m) => m.body.includes(inc.ackCode)).length;
+    assert.equal(pages(), 1, 'the 4 s and 8 s steps did not go while silenced');
+    const id = /silence #(\d+)/.exec(set)?.[1];
+    const at = alice.lines.length;
+    alice.send(`PRIVMSG #alerts :!unsilence ${id}`);
+    const ended = await waitFor('the reply', () => alice.lines.slice(at).map((l) => plain(l)).find((l) => l.includes('ended by')), 10_000);
+    assert.match(ended, new RegExp(`1 held incident resumes: ${inc.ackCode}`));
+    const releasedAt = Date.now();
+    await waitFor('the second step', () => pages() >= 2 || undefined, 10_000);
+    const wait = Date.now() - releasedAt;
+    // The 4 s step had about 4 s minus (silencedAt - opened) left; it goes that long after the release, not at once.
+    const left = 4_000 - (silencedAt - inc.openedMs);
+    assert.ok(wait >= left - 1_500, `the second step waited ${wait} ms after the release (it had ${left} ms left)`);
   });
 });
