@@ -370,6 +370,8 @@ export async function startApp(ctx: AppContext): Promise<App> {
         incidents: escalation.incidents,
         schedule,
         channels: pagingChannelStates,
+        silences: () => mutes.active(),
+        maintenance: () => [...maintenance.activeNames(clock.now())],
       }),
   });
   } catch (err) {

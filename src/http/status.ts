@@ -4,6 +4,8 @@ import type { IrcState } from '../notifiers/irc/state.js';
 import type { OnCallSchedule } from '../people/oncall.js';
 import type { ProbeStatus } from '../probes/engine.js';
 import type { Incident, IncidentStore, PageDelivery, PagingChannel } from '../store/incidents.js';
+import { matcherText } from '../policy/matchers.js';
+import type { Silence } from '../store/silences.js';
 
 /** Open incidents listed in full on the status page and API; beyond this only the count is given. */
 export const INCIDENTS_SHOWN = 500;
@@ -28,6 +30,20 @@ export interface StatusSources {
   schedule: Pick<OnCallSchedule, 'shifts'>;
   /** The configured paging channels and whether each is delivering. */
   channels(): ReadonlyArray<{ channel: PagingChannel; healthy: boolean; misconfigured: boolean }>;
+  /** Silences in force now. */
+  silences(): readonly Silence[];
+  /** Maintenance windows in force now, by name. */
+  maintenance(): readonly string[];
+}
+
+/** A silence in force, as the status report shows it. */
+export interface SilenceView {
+  id: number;
+  /** The matchers as amtool prints them. */
+  matchers: string;
+  createdBy: string;
+  createdMs: number;
+  expiresMs: number;
 }
 
 /** One page of an incident, as the status report shows it (no addresses: names only). */
@@ -45,6 +61,8 @@ export interface IncidentView {
   ackedBy: string | null;
   /** When escalation acts next (the next step, or an acknowledgement lapsing). */
   nextDueMs: number | null;
+  /** Since when a silence or maintenance window holds it (no step, no page); null when not held. */
+  heldSinceMs: number | null;
   pages: PageView[];
 }
 
@@ -76,6 +94,10 @@ export interface StatusReport {
   oncall: OnCallView[];
   /** The last pages decided, newest first, with their delivery state. */
   pages: PageView[];
+  /** Silences in force, oldest first. */
+  silences: SilenceView[];
+  /** Maintenance windows in force, by name. */
+  maintenance: string[];
 }
 
 function pageView(p: PageDelivery): PageView {
@@ -130,10 +152,13 @@ export function buildStatus(s: StatusSources): StatusReport {
         ackedMs: i.ackedMs,
         ackedBy: i.ackedBy,
         nextDueMs: i.nextDueMs,
+        heldSinceMs: i.heldSinceMs,
         pages: pagesByIncident.get(i.id) ?? [],
       })),
     },
     oncall: oncall(s.schedule, now),
     pages: s.incidents.pageLog(RECENT_PAGES).map(pageView),
+    silences: s.silences().map((x) => ({ id: x.id, matchers: matcherText(x.matchers), createdBy: x.createdBy, createdMs: x.createdMs, expiresMs: x.expiresMs })),
+    maintenance: [...s.maintenance()],
   };
 }

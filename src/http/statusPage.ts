@@ -81,7 +81,8 @@ function pageLine(p: PageView, nowMs: number, withIncident: boolean): string {
 
 function incidentRow(i: IncidentView, nowMs: number): string {
   const tone = i.state === 'acked' ? 'warn' : 'bad';
-  const ack = i.state === 'acked' ? `acked by ${esc(i.ackedBy ?? '?')} ${when(i.ackedMs, nowMs)}` : i.nextDueMs !== null ? `next step ${when(i.nextDueMs, nowMs)}` : 'no further steps';
+  const held = i.heldSinceMs !== null ? `held by a silence or maintenance window since ${when(i.heldSinceMs, nowMs)}: no step, no page until it ends` : '';
+  const ack = held || (i.state === 'acked' ? `acked by ${esc(i.ackedBy ?? '?')} ${when(i.ackedMs, nowMs)}` : i.nextDueMs !== null ? `next step ${when(i.nextDueMs, nowMs)}` : 'no further steps');
   const pages = i.pages.length === 0 ? '<div class="sub">nobody paged yet</div>' : `<ul class="pages">${i.pages.map((p) => pageLine(p, nowMs, false)).join('')}</ul>`;
   return `<tr><td>${badge(i.state, tone)}<div class="code">${esc(i.code)}</div></td><td><b>${esc(i.title)}</b><div class="sub">${esc(i.kind)} · ${esc(i.severity)} · opened ${when(i.openedMs, nowMs)}</div><div class="sub">${ack}</div>${pages}</td></tr>`;
 }
@@ -121,6 +122,14 @@ function channelsAndPages(r: StatusReport): string {
   const ch = r.channels.length === 0 ? '<p class="sub">No paging channel configured (email, sms).</p>' : `<p>${r.channels.map((c) => `${esc(c.channel)} ${badge(c.misconfigured ? 'misconfigured' : c.healthy ? 'delivering' : 'failing', c.healthy && !c.misconfigured ? 'ok' : 'bad')}`).join(' · ')}</p>`;
   const pages = r.pages.length === 0 ? '<p class="sub">No pages sent yet.</p>' : `<ul class="pages">${r.pages.map((p) => pageLine(p, r.generatedMs, true)).join('')}</ul>`;
   return `<section id="paging"><h2>Paging</h2>${ch}<h3>Last pages</h3>${pages}</section>`;
+}
+
+/** Silences and maintenance windows in force: who set each, what it matches, when it ends. */
+function mutesSection(r: StatusReport): string {
+  if (r.silences.length === 0 && r.maintenance.length === 0) return '';
+  const silences = r.silences.map((x) => `<li><b>#${esc(x.id)}</b> <code>${esc(x.matchers)}</code> · by ${esc(x.createdBy)} ${when(x.createdMs, r.generatedMs)} · ends ${when(x.expiresMs, r.generatedMs)}</li>`);
+  const windows = r.maintenance.map((n) => `<li>maintenance window <b>${esc(n)}</b> (config)</li>`);
+  return `<section id="silences"><h2>Silences and maintenance <span class="count">${r.silences.length} silence${r.silences.length === 1 ? '' : 's'} · ${r.maintenance.length} window${r.maintenance.length === 1 ? '' : 's'}</span></h2><ul>${[...silences, ...windows].join('')}</ul></section>`;
 }
 
 function faultsSection(r: StatusReport): string {
@@ -163,7 +172,7 @@ export function renderStatusPage(r: StatusReport): string {
 <meta http-equiv="refresh" content="${REFRESH_S}"><title>${esc(h.tone === 'ok' ? '✓' : '✗')} ${esc(r.name)}</title><style>${CSS}</style></head>
 <body><h1>${esc(r.name)}</h1><div class="head ${h.tone}" id="verdict">${esc(h.text)}</div>
 <nav><a href="#path">IRC path</a><a href="#oncall">On call</a><a href="#incidents">Incidents</a><a href="#probes">Probes</a><a href="#paging">Paging</a></nav>
-${faultsSection(r)}${pathSection(r)}${oncallSection(r)}${incidentsSection(r)}${probesSection(r)}${channelsAndPages(r)}
+${faultsSection(r)}${pathSection(r)}${oncallSection(r)}${incidentsSection(r)}${mutesSection(r)}${probesSection(r)}${channelsAndPages(r)}
 <p class="sub">Generated ${when(r.generatedMs, r.generatedMs)} · running since ${when(r.startedMs, r.generatedMs)} · ${esc(r.outbox.pending)} message(s) queued for delivery · reloads every ${REFRESH_S} s · <a href="api/v1/status">JSON</a></p>
 </body></html>
 `;

@@ -112,7 +112,9 @@ describe('commands from IRC and SMS (integration)', function () {
     const id = /#(\d+) alertname=Silenced by alice/.exec(listed)?.[1];
     assert.ok(id, `!silences lists it: ${listed}`);
     // Silenced-0 still fires: it is evaluated as new now that the silence is over.
+    assert.ok(!logger.records.some((r) => r['event'] === 'silence_ended' && r['silence'] === Number(id)), 'not ended yet');
     assert.match(await reply(alice, `PRIVMSG #alerts :!unsilence ${id}`, /ended/), new RegExp(`^silence #${id} ended by alice; still firing, now paged as new: [2-9A-Z]{4} \\(Silenced host-0\\)$`));
+    assert.ok(logger.records.some((r) => r['event'] === 'silence_ended' && r['silence'] === Number(id) && r['by'] === 'alice'), 'logged when ended, with who ended it');
     assert.equal(await postWebhook(httpPort, groupPayload('Silenced', 1, 1)), 200);
     await waitFor('the alert once the silence is ended', () => alice.from('lifeline').find((m) => plain(m.text).includes('Silenced host-1')), 10_000);
   });
@@ -125,6 +127,12 @@ describe('commands from IRC and SMS (integration)', function () {
     assert.equal(app.escalation.incidents.live('alert', 'AmHostDown-0'), undefined, 'silenced: not paged');
     assert.equal(alice.from('lifeline').filter((m) => plain(m.text).includes('AmHostDown')).length, 0, 'silenced: not posted');
     assert.match(await reply(alice, 'PRIVMSG #alerts :!silence alertname=~"AmHost.* 1h', /quote/), /no closing quote/);
+    const status = (await (await fetch(`http://127.0.0.1:${httpPort}/api/v1/status`)).json()) as { silences: Array<{ matchers: string; createdBy: string }> };
+    assert.ok(status.silences.some((x) => x.matchers === 'alertname=~AmHost.* team!=db' && x.createdBy === 'alice'), `/api/v1/status shows it: ${JSON.stringify(status.silences)}`);
+    const page = await (await fetch(`http://127.0.0.1:${httpPort}/`)).text();
+    assert.match(page, /<code>alertname=~AmHost\.\* team!=db<\/code> · by alice/, 'the status page shows it');
+    const logged = logger.records.find((r) => r['event'] === 'silence_created' && r['matchers'] === 'alertname=~AmHost.* team!=db');
+    assert.ok(logged, 'logged when set');
   });
 
   it('an alert that started firing under a silence is paged as new when the silence is ended, and posted with its ack code', async () => {

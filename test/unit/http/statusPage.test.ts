@@ -19,6 +19,8 @@ function report(over: Partial<StatusReport> = {}): StatusReport {
     incidents: { open: 0, acked: 0, shown: [] },
     oncall: [],
     pages: [],
+    silences: [],
+    maintenance: [],
     ...over,
   };
 }
@@ -41,7 +43,7 @@ describe('status page HTML', () => {
       report({
         path: { name: 'IRC alert path', healthy: false, reason: evil },
         faults: [{ kind: 'clock_step', sinceMs: NOW, detail: evil }],
-        incidents: { open: 1, acked: 0, shown: [{ code: 'K7Q2', title: evil, kind: 'alert', severity: 'critical', state: 'open', openedMs: NOW, ackedMs: null, ackedBy: null, nextDueMs: null, pages: [] }] },
+        incidents: { open: 1, acked: 0, shown: [{ code: 'K7Q2', title: evil, kind: 'alert', severity: 'critical', state: 'open', openedMs: NOW, ackedMs: null, ackedBy: null, nextDueMs: null, heldSinceMs: null, pages: [] }] },
         probes: [{ name: 'p', kind: 'http', target: evil, group: evil, status: 'down', sinceMs: NOW, failures: 3, behind: null, warning: null, last: { up: false, summary: evil, phases: {}, values: {}, atMs: NOW } }],
       }),
     );
@@ -96,7 +98,7 @@ describe('status page HTML', () => {
 
   it('renders 500 incidents with 20 pages each and 2,000 probes in well under a second', () => {
     const shown = Array.from({ length: 500 }, (_, i) => ({
-      code: `C${i}`, title: `Alert ${i}`, kind: 'alert' as const, severity: 'critical', state: 'open' as const, openedMs: NOW, ackedMs: null, ackedBy: null, nextDueMs: NOW + 60_000,
+      code: `C${i}`, title: `Alert ${i}`, kind: 'alert' as const, severity: 'critical', state: 'open' as const, openedMs: NOW, ackedMs: null, ackedBy: null, nextDueMs: NOW + 60_000, heldSinceMs: null,
       pages: Array.from({ length: 20 }, (_, k) => ({ incident: `C${i}`, step: String(k), channel: 'sms' as const, person: 'alice', createdMs: NOW, notBeforeMs: NOW, state: 'sent' as const, doneMs: NOW, attempts: 0, error: null, call: null, receipt: null })),
     }));
     const probes = Array.from({ length: 2000 }, (_, i) => ({ name: `p${i}`, kind: 'http' as const, target: `http://h${i}/`, group: undefined, status: 'up' as const, sinceMs: NOW, failures: 0, behind: null, warning: null, last: { up: true, summary: 'HTTP 200', phases: { connect: 0.001 }, values: {}, atMs: NOW } }));
@@ -105,5 +107,23 @@ describe('status page HTML', () => {
     const took = performance.now() - t0;
     assert.match(html, /400 older incidents not shown/);
     assert.ok(took < 1000, `took ${took} ms`);
+  });
+});
+
+describe('status page: silences and held incidents', () => {
+  it('lists the silences in force with who set them and when they end, and marks the incidents they hold', () => {
+    const html = renderStatusPage(
+      report({
+        silences: [{ id: 3, matchers: 'alertname=~Host.* team!="db <x>"', createdBy: 'alice', createdMs: NOW - 60_000, expiresMs: NOW + 7_200_000 }],
+        maintenance: ['patching'],
+        incidents: { open: 1, acked: 0, shown: [{ code: 'K7Q2', title: 'HostDown h1', kind: 'alert', severity: 'critical', state: 'open', openedMs: NOW - 120_000, ackedMs: null, ackedBy: null, nextDueMs: NOW + 60_000, heldSinceMs: NOW - 60_000, pages: [] }] },
+      }),
+    );
+    assert.match(html, /<section id="silences"><h2>Silences and maintenance <span class="count">1 silence · 1 window<\/span><\/h2>/);
+    assert.match(html, /<b>#3<\/b> <code>alertname=~Host\.\* team!=&quot;db &lt;x&gt;&quot;<\/code> · by alice/);
+    assert.match(html, /ends <time datetime="2026-11-23T05:07:00.000Z">/);
+    assert.match(html, /maintenance window <b>patching<\/b>/);
+    assert.match(html, /held by a silence or maintenance window since .*no step, no page until it ends/);
+    assert.doesNotMatch(html, /next step/, 'a held incident has no next step to show');
   });
 });
