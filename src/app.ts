@@ -365,7 +365,8 @@ export async function startApp(ctx: AppContext): Promise<App> {
         path: ircPath,
         faults: () => faults.list(),
         outboxPending: () => outbox.pendingCount(),
-        alertCounts: () => ({ ...alerts.countByStatus() }),
+        // Heartbeat alerts (the Watchdog) fire by design: not counted as something firing.
+        alertCounts: () => ({ ...alerts.countByStatus([...heartbeatByAlert.keys()]) }),
         probes: () => probes.status(),
         incidents: escalation.incidents,
         schedule,

@@ -147,9 +147,14 @@ function headline(r: StatusReport): { text: string; tone: 'ok' | 'bad' | 'warn' 
     ...(open ? [`${open} open incident${open > 1 ? 's' : ''}`] : []),
     ...(down ? [`${down} probe${down > 1 ? 's' : ''} down`] : []),
   ];
-  if (parts.length) return { text: parts.join(' · '), tone: 'bad' };
+  // Never "All clear" while anything fires: an alert with no incident (silenced, in a maintenance
+  // window, not a paging severity) still fires.
+  const firing = r.alerts['firing'] ?? 0;
+  const firingText = `${firing} alert${firing === 1 ? '' : 's'} firing`;
+  if (parts.length) return { text: [...parts, ...(firing ? [firingText] : [])].join(' · '), tone: 'bad' };
   const acked = r.incidents.acked;
-  return acked ? { text: `${acked} acknowledged incident${acked > 1 ? 's' : ''}, nothing unacknowledged`, tone: 'warn' } : { text: 'All clear', tone: 'ok' };
+  const quiet = [...(acked ? [`${acked} acknowledged incident${acked > 1 ? 's' : ''}`] : []), ...(firing ? [firingText] : [])];
+  return quiet.length ? { text: `${quiet.join(' · ')}, nothing unacknowledged`, tone: 'warn' } : { text: 'All clear', tone: 'ok' };
 }
 
 const CSS = `body{font:15px/1.4 system-ui,sans-serif;margin:0 auto;max-width:70em;padding:.5em;color:#111;background:#fafafa}

@@ -27,6 +27,7 @@ export class AlertStore {
   private readonly insertEvent;
   private readonly insertReceipt;
   private readonly counts;
+  private readonly countsExcept;
   private readonly firingStmt;
   private readonly changesStmt;
   private readonly probesDownStmt;
@@ -51,6 +52,7 @@ export class AlertStore {
     this.changesStmt = db.prepare<[number, number], { status: string; n: number }>('SELECT status, COUNT(DISTINCT fingerprint) AS n FROM alert_events WHERE at_ms BETWEEN ? AND ? GROUP BY status');
     this.probesDownStmt = db.prepare<[number], { fingerprint: string }>("SELECT DISTINCT fingerprint FROM alert_events WHERE status = 'firing' AND at_ms >= ? AND fingerprint LIKE 'probe:%' AND fingerprint NOT LIKE '%:warning' ORDER BY fingerprint");
     this.counts = db.prepare<[], { status: string; n: number }>('SELECT status, COUNT(*) AS n FROM alerts GROUP BY status');
+    this.countsExcept = db.prepare<[string], { status: string; n: number }>('SELECT status, COUNT(*) AS n FROM alerts WHERE alertname NOT IN (SELECT value FROM json_each(?)) GROUP BY status');
     this.receiptCount = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM receipts');
   }
 
@@ -150,10 +152,14 @@ export class AlertStore {
     return this.probesDownStmt.all(fromMs).map((r) => r.fingerprint.slice('probe:'.length));
   }
 
-  /** Alerts by status. */
-  countByStatus(): AlertCounts {
+  /**
+   * Alerts by status; `exceptNames` leaves out alerts by name (a dead man's switch's Watchdog,
+   * which fires all the time by design).
+   */
+  countByStatus(exceptNames: readonly string[] = []): AlertCounts {
     const out: AlertCounts = { firing: 0, resolved: 0 };
-    for (const r of this.counts.all()) {
+    const rows = exceptNames.length === 0 ? this.counts.all() : this.countsExcept.all(JSON.stringify(exceptNames));
+    for (const r of rows) {
       if (r.status === 'firing' || r.status === 'resolved') out[r.status] = r.n;
     }
     return out;

@@ -127,3 +127,12 @@ describe('status page: silences and held incidents', () => {
     assert.doesNotMatch(html, /next step/, 'a held incident has no next step to show');
   });
 });
+
+describe('status page verdict', () => {
+  it('never says "All clear" while an alert fires, with or without an incident', () => {
+    assert.match(renderStatusPage(report({ alerts: { firing: 1, resolved: 4 } })), /class="head warn" id="verdict">1 alert firing, nothing unacknowledged</);
+    assert.match(renderStatusPage(report({ alerts: { firing: 3 }, incidents: { open: 0, acked: 1, shown: [] } })), /id="verdict">1 acknowledged incident · 3 alerts firing, nothing unacknowledged</);
+    assert.match(renderStatusPage(report({ alerts: { firing: 2 }, incidents: { open: 1, acked: 0, shown: [] } })), /class="head bad" id="verdict">1 open incident · 2 alerts firing</);
+    assert.match(renderStatusPage(report({ alerts: { firing: 0, resolved: 9 } })), /id="verdict">All clear</);
+  });
+});

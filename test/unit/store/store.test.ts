@@ -43,6 +43,8 @@ describe('store', () => {
     assert.deepEqual(store.record('default', notification('firing', ['a', 'b']), 2).changes, []);
     assert.deepEqual(store.record('default', notification('resolved', ['a']), 3).changes.map((c) => `${c.fingerprint}:${c.from}->${c.to}`), ['a:firing->resolved']);
     assert.deepEqual(store.countByStatus(), { firing: 1, resolved: 1 });
+    assert.deepEqual(store.countByStatus(['HostDown']), { firing: 0, resolved: 0 }, 'leaves out alerts by name (the Watchdog)');
+    assert.deepEqual(store.countByStatus(['Watchdog']), { firing: 1, resolved: 1 });
     assert.equal(store.receipts(), 3);
   });
 
