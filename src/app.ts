@@ -230,7 +230,8 @@ export async function startApp(ctx: AppContext): Promise<App> {
     clock,
     log,
     reevaluate: (route, batch, now) => {
-      const r = ingestBatch(route, batch, now, undefined, true, true);
+      // Not forced as news: the repeat filter keeps an alert already posted from being posted again.
+      const r = ingestBatch(route, batch, now, undefined, false, true);
       for (const d of r.queued) dispatcher.poke(d);
       return r;
     },

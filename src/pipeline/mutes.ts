@@ -40,6 +40,9 @@ export interface MuteEnded {
   opened: Incident[];
 }
 
+/** At start, maintenance windows that closed this long ago or less are released (Lifeline may have been down then). */
+const RESTART_LOOKBACK_MS = 86_400_000;
+
 /** Longest wait between two looks at the silences and windows (a wall-clock step, a far-off cron start). */
 const MAX_WAIT_MS = 3_600_000;
 
@@ -124,8 +127,8 @@ export class Mutes {
     try {
       const ended = this.d.silences.endedUnreleased(now);
       const active = this.d.maintenance.activeNames(now);
-      // Before the first look, any window not active now may have closed while Lifeline was down.
-      const closed = [...(this.windowsActive ?? new Set(this.d.maintenance.names()))].filter((n) => !active.has(n));
+      // Before the first look, a window that closed in the last day may have closed while Lifeline was down.
+      const closed = this.windowsActive ? [...this.windowsActive].filter((n) => !active.has(n)) : this.d.maintenance.endedWithin(now, RESTART_LOOKBACK_MS);
       this.windowsActive = active;
       const muted = this.muted(now);
       out.resumed = this.d.escalation.applyMutes(muted, now).released;

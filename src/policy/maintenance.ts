@@ -11,6 +11,8 @@ interface Window {
   activeAt: (nowMs: number) => boolean;
   /** The next time after `nowMs` the window starts or ends, if it ever does again. */
   nextChange: (nowMs: number) => number | undefined;
+  /** When the window last ended at or before `nowMs`, if it has. */
+  lastEnd: (nowMs: number) => number | undefined;
 }
 
 /**
@@ -43,9 +45,9 @@ export class MaintenanceWindows {
     return this.windows.find((w) => w.name === name)?.matches(labels) ?? false;
   }
 
-  /** The names of every window. */
-  names(): string[] {
-    return this.windows.map((w) => w.name);
+  /** The names of the windows that ended within `withinMs` before `nowMs` and are not active again. */
+  endedWithin(nowMs: number, withinMs: number): string[] {
+    return this.windows.filter((w) => !w.activeAt(nowMs) && (w.lastEnd(nowMs) ?? -Infinity) >= nowMs - withinMs).map((w) => w.name);
   }
 
   /** The next time after `nowMs` any window starts or ends. */
@@ -64,12 +66,12 @@ export class MaintenanceWindows {
   }
 }
 
-function timing(w: WindowConfig): Pick<Window, 'activeAt' | 'nextChange'> {
+function timing(w: WindowConfig): Pick<Window, 'activeAt' | 'nextChange' | 'lastEnd'> {
   if (w.from !== undefined && w.to !== undefined) {
     const { DateTime } = luxon();
     const from = DateTime.fromISO(w.from, { zone: w.time_zone }).toMillis();
     const to = DateTime.fromISO(w.to, { zone: w.time_zone }).toMillis();
-    return { activeAt: (now) => now >= from && now < to, nextChange: (now) => (now < from ? from : now < to ? to : undefined) };
+    return { activeAt: (now) => now >= from && now < to, nextChange: (now) => (now < from ? from : now < to ? to : undefined), lastEnd: (now) => (to <= now ? to : undefined) };
   }
   const cron = w.cron as string;
   const length = w.duration as number;
@@ -77,6 +79,10 @@ function timing(w: WindowConfig): Pick<Window, 'activeAt' | 'nextChange'> {
   const lastStart = (now: number): number => cronParser().parseExpression(cron, { currentDate: new Date(now + 1), tz: w.time_zone }).prev().getTime();
   return {
     activeAt: (now) => now - lastStart(now) < length,
+    lastEnd: (now) => {
+      const end = lastStart(now) + length;
+      return end <= now ? end : lastStart(lastStart(now) - 1) + length;
+    },
     nextChange: (now) => {
       const end = lastStart(now) + length;
       const nextStart = cronParser().parseExpression(cron, { currentDate: new Date(now), tz: w.time_zone }).next().getTime();

@@ -73,7 +73,7 @@ function rig(extra = '', start = Date.UTC(2026, 10, 23, 12, 0)): Rig {
     // eslint-disable-next-line prefer-const
     let mutes: Mutes;
     const ingest = makeIngest({ db, alerts, muted: (now) => mutes.muted(now), escalation: engine, repeats: new RepeatFilter(db, 4 * 3600_000), outbox, routes: new Map([['default', ['irc:#alerts']]]) });
-    mutes = new Mutes({ silences: new SilenceStore(db), maintenance: new MaintenanceWindows(config.maintenance), alerts, escalation: engine, clock, log: silentLogger(), reevaluate: (route, batch, now) => ingest(route, batch, now, undefined, true, true) });
+    mutes = new Mutes({ silences: new SilenceStore(db), maintenance: new MaintenanceWindows(config.maintenance), alerts, escalation: engine, clock, log: silentLogger(), reevaluate: (route, batch, now) => ingest(route, batch, now, undefined, false, true) });
     const commands = new Commands({ config, clock, engine, schedule, alerts, outbox, mutes, ircState: () => undefined });
     engine.start();
     mutes.start();
@@ -263,6 +263,24 @@ describe('silences hold what is already open and release it when they end (fake 
     assert.equal(r.engine.incidents.unresolved().length, 2, 'h1 opens at 13:00');
     r.clock.advance(5 * MIN);
     assert.deepEqual(r.pages().sort(), ['email@63', 'email@65'], 'h0 resumes (3 min left), h1 pages 5 min after the window');
+  });
+});
+
+describe('maintenance windows that close while Lifeline is down', () => {
+  it('a recurring window that closed while down releases what fired under it, once; one that closed days ago is left alone', () => {
+    // Every day 12:00-12:30 UTC.
+    const r = rig('maintenance:\n  - { name: daily, match: { alertname: Patch }, cron: "0 12 * * *", duration: 30m, time_zone: UTC }\n');
+    r.fire('Patch');
+    assert.equal(r.engine.incidents.unresolved().length, 0, 'muted at 12:00');
+    r.mutes.stop();
+    r.engine.stop();
+    r.clock.advance(45 * MIN);
+    r.restart();
+    assert.equal(r.engine.incidents.unresolved().length, 1, 'opened at start: the window closed at 12:30, while down');
+    r.restart();
+    assert.equal(r.engine.incidents.unresolved().length, 1, 'not twice');
+    r.clock.advance(5 * MIN);
+    assert.deepEqual(r.pages(), ['email@50']);
   });
 });
 
