@@ -127,7 +127,8 @@ export class EscalationEngine {
       }
       const severity = labelValue(a.labels, 'severity') ?? '';
       if (own) {
-        if (isCritical(severity) && !isCritical(own.severity)) this.raise(own, severity, a.summary, nowMs);
+        if (isCritical(severity) && !isCritical(own.severity)) this.raise(own, severity, a.summary, a.labels, nowMs);
+        else if (!isCritical(severity) && isCritical(own.severity) && a.relabelled) this.lower(own, severity, a.summary, a.labels, nowMs);
         continue;
       }
       // A firing alert without an incident that changes severity opens one only on turning critical.
@@ -154,19 +155,29 @@ export class EscalationEngine {
 
   /**
    * An open incident's alert turned critical (a VPN group from "redundancy lost" to "quorum lost"):
-   * one incident still, now critical, and whoever its last step paged is paged again at once,
-   * quiet hours or not, with the new words.
+   * one incident still, now critical. When the critical labels select another policy ("critical →
+   * email + SMS" instead of "warning → email"), the incident moves to it and its steps run from
+   * now, the first at once when it has no wait. Whoever its last step paged is paged again at once,
+   * quiet hours or not, with the new words (unless the new policy's first step does that now).
    */
-  private raise(inc: Incident, severity: string, summary: string, nowMs: number): void {
+  private raise(inc: Incident, severity: string, summary: string, alertLabels: LabelSet, nowMs: number): void {
     // Held by a silence: the change waits too. When the silence ends, the alert is evaluated again
     // (pipeline/mutes.ts) and raised then, paging as it would have.
     if (inc.heldSinceMs !== null) return;
-    this.incidents.raiseSeverity(inc.id, severity, { ...inc.labels, summary, severity });
-    const raised = this.incidents.get(inc.id) as Incident;
+    this.incidents.setSeverity(inc.id, severity, { ...inc.labels, summary, severity });
     this.d.log.warn({ event: 'incident_raised', incident: inc.id, code: inc.ackCode, severity }, `${inc.ackCode} is now ${severity}: ${summary}`);
     if (inc.state !== 'open') return;
     // Pages still held (quiet hours, a bundle window) would repeat the old words later: replaced.
     this.incidents.dropUnsent(inc.id);
+    this.raisedAt = nowMs;
+    const next = this.policies.find((p) => p.matches(alertLabels));
+    if (next && next.name !== inc.policy) {
+      const first = next.step(0);
+      this.incidents.switchPolicy(inc.id, next.name, nowMs, 0, first ? nowMs + first.afterMs : null);
+      this.d.log.info({ event: 'incident_policy', incident: inc.id, code: inc.ackCode, from: inc.policy, to: next.name }, `${inc.ackCode} now follows policy ${next.name}`);
+      if (first && first.afterMs === 0) return;
+    }
+    const raised = this.incidents.get(inc.id) as Incident;
     const policy = this.policies.find((p) => p.name === inc.policy);
     const idx = Math.max(0, inc.nextStep - 1);
     const step = policy?.step(idx);
@@ -176,7 +187,34 @@ export class EscalationEngine {
         this.incidents.addPage({ incidentId: inc.id, step: `${idx}:${severity}`, channel, person: person.name, nowMs, notBeforeMs: nowMs, text: JSON.stringify(this.alertText(raised)) });
       }
     }
-    this.raisedAt = nowMs;
+  }
+
+  /**
+   * An incident's alert fell back from critical (a VPN group regaining its quorum): that is news
+   * for whoever was paged, on the channels that paged them ("VPN served again by node-1;
+   * redundancy still lost"), and the incident is lowered. When the new labels select another
+   * policy, the incident follows it from now; steps with no wait are skipped, the notice says it.
+   */
+  private lower(inc: Incident, severity: string, summary: string, alertLabels: LabelSet, nowMs: number): void {
+    this.incidents.setSeverity(inc.id, severity, { ...inc.labels, summary, severity });
+    this.d.log.info({ event: 'incident_lowered', incident: inc.id, code: inc.ackCode, severity }, `${inc.ackCode} is now ${severity}: ${summary}`);
+    if (inc.heldSinceMs !== null) return;
+    const lowered = this.incidents.get(inc.id) as Incident;
+    const text: PageText = {
+      subject: `[${severity.toUpperCase()}] ${inc.title} - no longer critical - ack ${inc.ackCode}`,
+      body: [summary, `${inc.title} is ${severity} now, no longer critical, since ${new Date(nowMs).toISOString()}.`, `Acknowledge: "!ack ${inc.ackCode}" in IRC, or reply "ACK ${inc.ackCode}" to the SMS.`],
+    };
+    for (const r of this.noticeRecipients(inc.id)) {
+      this.incidents.addPage({ incidentId: inc.id, step: 'lowered', channel: r.channel, person: r.person, nowMs, notBeforeMs: nowMs, text: JSON.stringify(text) });
+    }
+    if (lowered.state !== 'open') return;
+    const next = this.policies.find((p) => p.matches(alertLabels));
+    if (!next || next.name === inc.policy) return;
+    let k = 0;
+    while (next.step(k)?.afterMs === 0 && k < 1000) k++;
+    const step = next.step(k);
+    this.incidents.switchPolicy(inc.id, next.name, nowMs, k, step ? nowMs + step.afterMs : null);
+    this.d.log.info({ event: 'incident_policy', incident: inc.id, code: inc.ackCode, from: inc.policy, to: next.name }, `${inc.ackCode} now follows policy ${next.name}`);
   }
 
   private openIncident(fingerprint: string, title: string, severity: string, labels: Record<string, string>, policy: Policy, nowMs: number, groupKey: string): void {
@@ -435,13 +473,16 @@ export class EscalationEngine {
       return;
     }
     const people = this.recipients(step.to, now);
+    // After a move to another policy its steps are pages of their own ("0:crit"), not repeats of
+    // the first policy's step 0.
+    const name = inc.policyChanged ? `${inc.nextStep}:${policy.name}` : String(inc.nextStep);
     for (const person of people) {
       for (const channel of this.route(step.notify, person)) {
-        this.incidents.addPage({ incidentId: inc.id, step: String(inc.nextStep), channel, person: person.name, nowMs: now, notBeforeMs: this.notBefore(person, inc.severity, now), text: JSON.stringify(this.alertText(inc)) });
+        this.incidents.addPage({ incidentId: inc.id, step: name, channel, person: person.name, nowMs: now, notBeforeMs: this.notBefore(person, inc.severity, now), text: JSON.stringify(this.alertText(inc)) });
       }
     }
     const following = policy.step(inc.nextStep + 1);
-    this.incidents.setSchedule(inc.id, inc.nextStep + 1, following ? Math.max(now, inc.openedMs + inc.heldMs + following.afterMs) : null);
+    this.incidents.setSchedule(inc.id, inc.nextStep + 1, following ? Math.max(now, inc.stepsBaseMs + inc.heldMs + following.afterMs) : null);
   }
 
   private recipients(to: string, now: number): Person[] {

@@ -69,7 +69,9 @@ function probesSection(r: StatusReport): string {
 
 /** A page's step as people count them: "step 1" for the policy's first step; notices by name. */
 function stepName(step: string): string {
-  return /^\d+$/.test(step) ? `step ${Number(step) + 1}` : step;
+  const m = /^(\d+)(?::(.+))?$/.exec(step);
+  if (!m) return step;
+  return `step ${Number(m[1]) + 1}${m[2] ? ` (${m[2]})` : ''}`;
 }
 
 function pageLine(p: PageView, nowMs: number, withIncident: boolean): string {

@@ -280,11 +280,13 @@ export class ProbeEngine {
         this.setStatus(e, 'up', now);
         if (wasDown && s.behind === null) this.emit(e, 'resolved', r);
         s.behind = null;
+        if (wasDown) this.causeRecovered(e);
       }
     } else {
       s.failures++;
       s.successes = 0;
       if (s.status !== 'down' && s.failures >= openAfter) await this.open(e, r, now);
+      else if (s.status === 'down' && s.behind !== null && this.entries.get(s.behind)?.state.status !== 'down') this.outlivedCause(e, r, now);
     }
     this.warn(e, r.up ? (r.warning ?? null) : s.warning);
     s.lastMs = now;
@@ -350,6 +352,30 @@ export class ProbeEngine {
     this.emit(e, 'firing', r);
   }
 
+  /**
+   * A cause is up again: the probes down behind it are run again now. One that still fails has
+   * outlived its cause and opens as its own alert at once (outlivedCause); one that answers
+   * resolves quietly (it never had an alert of its own).
+   */
+  private causeRecovered(cause: Entry): void {
+    for (const x of this.entries.values()) {
+      if (x.state.behind === cause.cfg.name && x.state.status === 'down') this.schedule(x, 0);
+    }
+  }
+
+  /**
+   * A probe down behind a cause that is no longer down failed again: the cause does not explain it
+   * any more, so it opens now as its own alert ("still down after proxy, which it depends on,
+   * recovered") instead of staying silent until it recovers too.
+   */
+  private outlivedCause(e: Entry, r: ProbeResult, now: number): void {
+    const cause = e.state.behind as string;
+    e.state.behind = null;
+    e.state.sinceMs = now;
+    this.d.log.info({ event: 'probe_down_after_cause', probe: e.cfg.name, cause }, `${e.cfg.name} is still down after ${cause} recovered`);
+    this.emit(e, 'firing', { ...r, summary: `${r.summary} (still down after ${cause}, which it depends on, recovered)` });
+  }
+
   private setStatus(e: Entry, status: StoredProbeState['status'], now: number): void {
     if (e.state.status === status) return;
     this.d.log.info({ event: 'probe_state', probe: e.cfg.name, from: e.state.status, to: status, summary: e.last?.summary }, `probe ${e.cfg.name} is ${status}: ${e.last?.summary ?? ''}`);
@@ -371,7 +397,8 @@ export class ProbeEngine {
     if (group) return this.evaluateGroup(group);
     const behind = [...this.entries.values()].filter((x) => x.state.behind === e.cfg.name && x.state.status === 'down').map((x) => x.cfg.name);
     const also = behind.length > 0 ? `; also failing behind it: ${behind.join(', ')}` : '';
-    const summary = status === 'firing' ? `${e.cfg.name} (${e.probe.target}) is down: ${r.summary}${also}` : `${e.cfg.name} (${e.probe.target}) is up again: ${r.summary}`;
+    const still = behind.length > 0 ? `; still down behind it, checked again now: ${behind.join(', ')}` : '';
+    const summary = status === 'firing' ? `${e.cfg.name} (${e.probe.target}) is down: ${r.summary}${also}` : `${e.cfg.name} (${e.probe.target}) is up again: ${r.summary}${still}`;
     this.emitAlert(e, 'down', status, summary);
   }
 

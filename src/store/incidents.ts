@@ -5,7 +5,7 @@ import type { Db } from './db.js';
 export type PagingChannel = 'email' | 'sms' | 'voice';
 
 /** Page steps that are notices (resolved, restored): sent at once, never bundled with or delaying pages. */
-export const NOTICE_STEPS: ReadonlySet<string> = new Set(['resolved', 'restored']);
+export const NOTICE_STEPS: ReadonlySet<string> = new Set(['resolved', 'restored', 'lowered']);
 
 /** An incident: what escalation pages about, acknowledges and resolves. */
 export interface Incident {
@@ -28,6 +28,10 @@ export interface Incident {
   heldSinceMs: number | null;
   /** Time held so far, released holds only: later steps are due this much later. */
   heldMs: number;
+  /** When its policy's steps count from: its opening, or when a severity change moved it to another policy. */
+  stepsBaseMs: number;
+  /** Whether a severity change moved it to another policy than the one it opened with. */
+  policyChanged: boolean;
   /** The group notification that opened it (Alertmanager's groupKey, a probe's name), if known. */
   groupKey: string | null;
 }
@@ -107,6 +111,8 @@ function toIncident(r: Record<string, unknown>): Incident {
     nextDueMs: r['next_due_ms'] === null ? null : Number(r['next_due_ms']),
     heldSinceMs: r['held_since_ms'] === null || r['held_since_ms'] === undefined ? null : Number(r['held_since_ms']),
     heldMs: Number(r['held_ms'] ?? 0),
+    stepsBaseMs: r['steps_base_ms'] === null || r['steps_base_ms'] === undefined ? Number(r['opened_ms']) : Number(r['steps_base_ms']),
+    policyChanged: r['steps_base_ms'] !== null && r['steps_base_ms'] !== undefined,
     groupKey: (r['group_key'] as string | null | undefined) ?? null,
   };
 }
@@ -194,9 +200,14 @@ export class IncidentStore {
     return (this.db.prepare("SELECT * FROM incidents WHERE state != 'resolved' ORDER BY opened_ms DESC LIMIT ?").all(limit) as Record<string, unknown>[]).map(toIncident);
   }
 
-  /** Makes an incident more severe (its alert turned critical), with the alert's new labels. */
-  raiseSeverity(id: number, severity: string, labels: Record<string, string>): void {
+  /** Changes an incident's severity (its alert turned critical, or back), with the alert's new labels. */
+  setSeverity(id: number, severity: string, labels: Record<string, string>): void {
     this.db.prepare('UPDATE incidents SET severity = ?, labels = ? WHERE id = ?').run(severity, JSON.stringify(labels), id);
+  }
+
+  /** Moves an incident to another policy whose steps count from `baseMs`, starting at `nextStep`. */
+  switchPolicy(id: number, policy: string, baseMs: number, nextStep: number, nextDueMs: number | null): void {
+    this.db.prepare('UPDATE incidents SET policy = ?, steps_base_ms = ?, held_ms = 0, next_step = ?, next_due_ms = ? WHERE id = ?').run(policy, baseMs, nextStep, nextDueMs, id);
   }
 
   /** How many incidents are open, and how many acknowledged. */

@@ -266,7 +266,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 11,
-    name: 'silences hold incidents; incidents know their group',
+    name: 'silences hold incidents; incidents know their group and when their steps count from',
     sql: `
       -- A silence or maintenance window that matches an open incident's alert holds the incident:
       -- no step runs and no page goes while held_since_ms is set. held_ms adds up the time held,
@@ -274,6 +274,9 @@ export const MIGRATIONS: readonly Migration[] = [
       -- opening is due 5 min after opening plus the time held).
       ALTER TABLE incidents ADD COLUMN held_since_ms INTEGER;
       ALTER TABLE incidents ADD COLUMN held_ms INTEGER NOT NULL DEFAULT 0;
+      -- When the incident's policy steps count from (NULL: its opening). Set when a severity change
+      -- moves the incident to another policy: that policy's steps run from then.
+      ALTER TABLE incidents ADD COLUMN steps_base_ms INTEGER;
       -- The group notification (Alertmanager's groupKey, a probe's name) that opened the incident:
       -- "!ack CODE+" acknowledges every open incident of that group.
       ALTER TABLE incidents ADD COLUMN group_key TEXT;

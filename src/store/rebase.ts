@@ -8,7 +8,7 @@ import type { Db } from './db.js';
  * live and recent rows are touched (history older than two days keeps its times).
  */
 const REBASE: ReadonlyArray<{ table: string; set: string[]; where: string }> = [
-  { table: 'incidents', set: ['opened_ms', 'acked_ms', 'next_due_ms', 'held_since_ms'], where: "state != 'resolved'" },
+  { table: 'incidents', set: ['opened_ms', 'acked_ms', 'next_due_ms', 'held_since_ms', 'steps_base_ms'], where: "state != 'resolved'" },
   { table: 'pages', set: ['created_ms', 'not_before_ms'], where: 'created_ms > @cutoff' },
   { table: 'outbox', set: ['created_ms', 'done_ms'], where: "state = 'pending' OR created_ms > @cutoff" },
   { table: 'silences', set: ['created_ms', 'expires_ms'], where: 'expires_ms > @cutoff' },

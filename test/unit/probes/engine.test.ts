@@ -190,6 +190,32 @@ describe('probe engine (fake clock)', () => {
     await r.engine.stop();
   });
 
+  it('a probe still down after the cause it depends on recovered opens its own alert at once; one that answers resolves quietly (issue 21 §1)', async () => {
+    const r = rig('    - { name: front, kind: tcp, host: 127.0.0.1, port: 1 }\n    - { name: svc, kind: tcp, host: 127.0.0.1, port: 1, depends_on: front }\n    - { name: api, kind: tcp, host: 127.0.0.1, port: 1, depends_on: front }\n');
+    r.engine.start();
+    await run(r.clock, 12);
+    for (const p of r.probes.values()) p.up = false;
+    await run(r.clock, 60);
+    assert.deepEqual([...new Set(r.emitted.filter((e) => e.status === 'firing').map((e) => e.fp))], ['probe:front']);
+    r.probes.get('front')!.up = true;
+    r.probes.get('api')!.up = true;
+    await run(r.clock, 25);
+    const resolved = r.emitted.find((e) => e.fp === 'probe:front' && e.status === 'resolved');
+    assert.ok(resolved, 'front resolves');
+    assert.match(resolved.summary, /still down behind it, checked again now: (svc, api|api, svc)$/);
+    const svc = r.emitted.filter((e) => e.fp === 'probe:svc');
+    assert.deepEqual(svc.map((e) => e.status), ['firing'], 'svc opens on its own');
+    assert.match(svc[0]!.summary, /^svc \(svc\) is down: .*\(still down after front, which it depends on, recovered\)$/);
+    const resolvedAt = r.emitted.indexOf(resolved);
+    assert.ok(r.emitted.indexOf(svc[0]!) > resolvedAt, 'after the cause resolved');
+    assert.deepEqual(r.emitted.filter((e) => e.fp === 'probe:api'), [], 'api answered: no alert of its own, opened or resolved');
+    assert.deepEqual(r.engine.status().map((s) => `${s.name}:${s.status}:${s.behind ?? ''}`), ['front:up:', 'svc:down:', 'api:up:']);
+    r.probes.get('svc')!.up = true;
+    await run(r.clock, 25);
+    assert.deepEqual(r.emitted.filter((e) => e.fp === 'probe:svc').map((e) => e.status), ['firing', 'resolved'], 'and resolves when it is back');
+    await r.engine.stop();
+  });
+
   it('says when the probes are not running (for the outbound heartbeat): before start, after stop, and when no run finished for 3 × (interval + timeout)', async () => {
     const r = rig('    - { name: web, kind: tcp, host: 127.0.0.1, port: 1 }\n');
     assert.equal(r.engine.stalled(), 'the probes are not running');
