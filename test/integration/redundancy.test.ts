@@ -63,12 +63,14 @@ describe('redundancy group: portal + 2 OpenVPN nodes, one incident per group (in
     assert.match(s.mails[1]!.text, /VPN vpn down: quorum lost, 0 of 2 nodes up/);
   });
 
-  it('both back: the incident resolves and the one paged gets the resolved notice', () => {
+  it('both back: the first node back is told (quorum holds again, no longer critical), then the incident resolves and the one paged gets the resolved notice', () => {
     const s = steps['recovered']!;
     assert.equal(s.incidents.length, 1);
     assert.equal(s.incidents[0]!.state, 'resolved');
-    assert.equal(s.mails.length, 3, JSON.stringify(s.mails));
-    assert.match(s.mails[2]!.subject, /resolved/i);
+    assert.equal(s.mails.length, 4, JSON.stringify(s.mails));
+    assert.match(s.mails[2]!.subject, /^\[WARNING\] VpnRedundancy vpn - no longer critical - ack [2-9A-Z]{4}$/);
+    assert.match(s.mails[2]!.text, /VPN still served by node-\d/);
+    assert.match(s.mails[3]!.subject, /resolved/i);
   });
 
   it('the portal down with both nodes up: its own message (a new warning incident; its page waits for the bundle window)', () => {

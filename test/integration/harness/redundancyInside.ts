@@ -102,7 +102,8 @@ try {
 
   nodes.n1 = await node('node-1');
   nodes.n2 = await node('node-2');
-  await waitFor('the incident resolved and the notice sent', () => incidents()[0]?.state === 'resolved' && smtp.received.length >= 3, 20_000, 100);
+  // Four mails by then: the warning, the critical page, "no longer critical" when the first node is back, "resolved".
+  await waitFor('the incident resolved and the notice sent', () => incidents()[0]?.state === 'resolved' && smtp.received.length >= 4, 20_000, 100);
   await new Promise((r) => setTimeout(r, 1500));
   record('recovered');
 
