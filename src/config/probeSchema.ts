@@ -17,7 +17,11 @@ const common = {
   timeout: duration.optional(),
   severity: z.enum(['critical', 'warning', 'info']).default('critical'),
   group: z.string().min(1).max(64).optional(),
-  depends_on: probeName.optional(),
+  // One probe or a list; any of them down explains this one's failure.
+  depends_on: z
+    .union([probeName, z.array(probeName).min(1).max(16)])
+    .transform((v) => (typeof v === 'string' ? [v] : v))
+    .optional(),
   labels: z.record(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/), z.string()).default({}),
   failures_to_open: z.number().int().min(1).max(100).optional(),
   successes_to_resolve: z.number().int().min(1).max(100).optional(),
@@ -248,8 +252,10 @@ export const probesSchema = z
       else if (viaProm && (t.prometheus === undefined || t.instance === undefined)) ctx.addIssue({ code: 'custom', path: ['targets', i, t.prometheus === undefined ? 'prometheus' : 'instance'], message: 'reading memory via PromQL needs both prometheus (its base URL) and instance (the node_exporter target\'s instance label, e.g. bouncer-1:9100)' });
     });
     p.targets.forEach((t, i) => {
-      if (t.depends_on !== undefined && !names.has(t.depends_on)) ctx.addIssue({ code: 'custom', path: ['targets', i, 'depends_on'], message: `no probe named "${t.depends_on}"; depends_on names another probe` });
-      if (t.depends_on === t.name) ctx.addIssue({ code: 'custom', path: ['targets', i, 'depends_on'], message: 'a probe cannot depend on itself' });
+      for (const d of t.depends_on ?? []) {
+        if (!names.has(d)) ctx.addIssue({ code: 'custom', path: ['targets', i, 'depends_on'], message: `no probe named "${d}"; depends_on names other probes` });
+        if (d === t.name) ctx.addIssue({ code: 'custom', path: ['targets', i, 'depends_on'], message: 'a probe cannot depend on itself' });
+      }
     });
     const member = new Map<string, string>();
     p.redundancy.forEach((g, i) => {

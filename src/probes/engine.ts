@@ -286,7 +286,7 @@ export class ProbeEngine {
       s.failures++;
       s.successes = 0;
       if (s.status !== 'down' && s.failures >= openAfter) await this.open(e, r, now);
-      else if (s.status === 'down' && s.behind !== null && this.entries.get(s.behind)?.state.status !== 'down') this.outlivedCause(e, r, now);
+      else if (s.status === 'down' && s.behind !== null && this.entries.get(s.behind)?.state.status !== 'down') this.causeGone(e, r, now);
     }
     this.warn(e, r.up ? (r.warning ?? null) : s.warning);
     s.lastMs = now;
@@ -336,12 +336,13 @@ export class ProbeEngine {
   private async open(e: Entry, r: ProbeResult, now: number): Promise<void> {
     // Lifeline's own network first: when it is cut off, no target is to blame.
     if (!(await this.networkOk())) return;
-    const dep = e.cfg.depends_on !== undefined ? this.entries.get(e.cfg.depends_on) : undefined;
-    // The dependency is failing but has not decided yet: wait for it, so that one cause opens one
+    const deps = this.dependencies(e);
+    // A dependency is failing but has not decided yet: wait for it, so that one cause opens one
     // incident (this probe opens on a later run if the dependency turns out fine).
-    if (dep && dep.state.status !== 'down' && dep.state.failures > 0) return;
+    if (deps.some((d) => d.state.status !== 'down' && d.state.failures > 0)) return;
     this.setStatus(e, 'down', now);
-    if (dep && dep.state.status === 'down') {
+    const dep = deps.find((d) => d.state.status === 'down');
+    if (dep) {
       // One cause, one incident: the dependency's alert names this probe.
       e.state.behind = dep.cfg.name;
       this.d.log.info({ event: 'probe_down_behind', probe: e.cfg.name, cause: dep.cfg.name }, `${e.cfg.name} is down behind ${dep.cfg.name}`);
@@ -363,13 +364,25 @@ export class ProbeEngine {
     }
   }
 
+  /** The probes `e` depends on (depends_on), in config order. */
+  private dependencies(e: Entry): Entry[] {
+    return (e.cfg.depends_on ?? []).flatMap((n) => this.entries.get(n) ?? []);
+  }
+
   /**
-   * A probe down behind a cause that is no longer down failed again: the cause does not explain it
-   * any more, so it opens now as its own alert ("still down after proxy, which it depends on,
-   * recovered") instead of staying silent until it recovers too.
+   * A probe down behind a cause that is no longer down failed again: another dependency still
+   * down explains it now (its alert names it); otherwise nothing does, so it opens as its own
+   * alert ("still down after proxy, which it depends on, recovered") instead of staying silent
+   * until it recovers too.
    */
-  private outlivedCause(e: Entry, r: ProbeResult, now: number): void {
+  private causeGone(e: Entry, r: ProbeResult, now: number): void {
     const cause = e.state.behind as string;
+    const other = this.dependencies(e).find((d) => d.state.status === 'down');
+    if (other) {
+      e.state.behind = other.cfg.name;
+      if (other.last) this.emit(other, 'firing', other.last);
+      return;
+    }
     e.state.behind = null;
     e.state.sinceMs = now;
     this.d.log.info({ event: 'probe_down_after_cause', probe: e.cfg.name, cause }, `${e.cfg.name} is still down after ${cause} recovered`);

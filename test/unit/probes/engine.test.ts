@@ -216,6 +216,25 @@ describe('probe engine (fake clock)', () => {
     await r.engine.stop();
   });
 
+  it('depends_on takes a list: either dependency down explains the dependent; when one recovers and the other is down, the other takes it over (issue 21 §2)', async () => {
+    const r = rig('    - { name: prom, kind: tcp, host: 127.0.0.1, port: 1 }\n    - { name: am, kind: tcp, host: 127.0.0.1, port: 1 }\n    - { name: watchdog, kind: tcp, host: 127.0.0.1, port: 1, depends_on: [prom, am] }\n');
+    r.engine.start();
+    await run(r.clock, 12);
+    r.probes.get('am')!.up = false;
+    r.probes.get('watchdog')!.up = false;
+    await run(r.clock, 60);
+    assert.deepEqual([...new Set(r.emitted.filter((e) => e.status === 'firing').map((e) => e.fp))], ['probe:am'], 'one incident: Alertmanager');
+    assert.match(r.emitted.filter((e) => e.fp === 'probe:am').at(-1)!.summary, /also failing behind it: watchdog$/);
+    r.probes.get('prom')!.up = false;
+    await run(r.clock, 60);
+    r.probes.get('am')!.up = true;
+    await run(r.clock, 30);
+    assert.deepEqual(r.emitted.filter((e) => e.fp === 'probe:watchdog'), [], 'still explained: by Prometheus now');
+    assert.deepEqual(r.engine.status().map((s) => `${s.name}:${s.status}:${s.behind ?? ''}`), ['prom:down:', 'am:up:', 'watchdog:down:prom']);
+    assert.match(r.emitted.filter((e) => e.fp === 'probe:prom').at(-1)!.summary, /also failing behind it: watchdog$/);
+    await r.engine.stop();
+  });
+
   it('says when the probes are not running (for the outbound heartbeat): before start, after stop, and when no run finished for 3 × (interval + timeout)', async () => {
     const r = rig('    - { name: web, kind: tcp, host: 127.0.0.1, port: 1 }\n');
     assert.equal(r.engine.stalled(), 'the probes are not running');
