@@ -184,6 +184,7 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = Object.freeze({
   'probes.targets[].timeout': 'Time a run may take (default probes.timeout).',
   'probes.targets[].severity': 'Severity label of the alert: critical (pages), warning or info.',
   'probes.targets[].group': 'A group label, e.g. the service or site the target belongs to.',
+  'probes.targets[].infer_cause': 'Whether this probe may be grouped with others that fail the same way at the same address and port (services behind one reverse proxy): they then make one alert naming the shared endpoint and the phase, with no depends_on written. false: this probe always alerts on its own.',
   'probes.targets[].depends_on': 'Another probe this one sits behind (e.g. services behind one reverse proxy), or a list of them (the Watchdog behind Prometheus and Alertmanager): while any of them is down, this one\'s failure opens no alert of its own; that dependency\'s alert names it. When the dependency is up again and this one still fails, it opens its own alert at once.',
   'probes.targets[].labels': 'Extra labels on the alert (for routes, silences and policies).',
   'probes.targets[].failures_to_open': 'Failures in a row before the alert opens (default probes.failures_to_open).',

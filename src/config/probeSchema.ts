@@ -23,6 +23,7 @@ const common = {
     .transform((v) => (typeof v === 'string' ? [v] : v))
     .optional(),
   labels: z.record(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/), z.string()).default({}),
+  infer_cause: z.boolean().default(true),
   failures_to_open: z.number().int().min(1).max(100).optional(),
   successes_to_resolve: z.number().int().min(1).max(100).optional(),
 };

@@ -6,6 +6,8 @@ import type { Logger } from '../observability/logger.js';
 import type { ProbeStateStore, StoredProbeState } from '../store/probeState.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { failed, ms, type Probe, type ProbeResult } from './probe.js';
+import { decideShared, sharedEndpoint, sharedSummary, type SharedCandidate } from './sharedCause.js';
+import { bySeverity } from '../alerts/severity.js';
 import { groupVerdict, type MemberState, type RedundancyGroup } from './redundancy.js';
 
 /** What the engine needs. */
@@ -191,7 +193,7 @@ export class ProbeEngine {
       status: e.state.status,
       sinceMs: e.state.sinceMs,
       failures: e.state.failures,
-      behind: e.state.behind,
+      behind: sharedEndpoint(e.state.behind) !== undefined ? `${sharedEndpoint(e.state.behind) as string} (shared endpoint)` : e.state.behind,
       warning: e.state.warning,
       last: e.last,
     }));
@@ -277,16 +279,19 @@ export class ProbeEngine {
       s.failures = 0;
       if (s.status === 'unknown' || (s.status === 'down' && s.successes >= resolveAfter)) {
         const wasDown = s.status === 'down';
+        const wasBehind = s.behind;
         this.setStatus(e, 'up', now);
         if (wasDown && s.behind === null) this.emit(e, 'resolved', r);
         s.behind = null;
+        const shared = sharedEndpoint(wasBehind);
+        if (shared !== undefined) this.emitShared(shared, true);
         if (wasDown) this.causeRecovered(e);
       }
     } else {
       s.failures++;
       s.successes = 0;
       if (s.status !== 'down' && s.failures >= openAfter) await this.open(e, r, now);
-      else if (s.status === 'down' && s.behind !== null && this.entries.get(s.behind)?.state.status !== 'down') this.causeGone(e, r, now);
+      else if (s.status === 'down' && s.behind !== null) this.stillBehind(e, r, now);
     }
     this.warn(e, r.up ? (r.warning ?? null) : s.warning);
     s.lastMs = now;
@@ -340,8 +345,14 @@ export class ProbeEngine {
     // A dependency is failing but has not decided yet: wait for it, so that one cause opens one
     // incident (this probe opens on a later run if the dependency turns out fine).
     if (deps.some((d) => d.state.status !== 'down' && d.state.failures > 0)) return;
-    this.setStatus(e, 'down', now);
     const dep = deps.find((d) => d.state.status === 'down');
+    if (!dep) {
+      const shared = decideShared(this.candidate(e), r, [...this.entries.values()].map((x) => this.candidate(x)), now);
+      // Another probe failing the same way is still deciding: wait for it (one group, one alert).
+      if (shared.kind === 'wait') return;
+      if (shared.kind === 'shared') return this.openShared(shared.cause, shared.members, now);
+    }
+    this.setStatus(e, 'down', now);
     if (dep) {
       // One cause, one incident: the dependency's alert names this probe.
       e.state.behind = dep.cfg.name;
@@ -361,6 +372,73 @@ export class ProbeEngine {
   private causeRecovered(cause: Entry): void {
     for (const x of this.entries.values()) {
       if (x.state.behind === cause.cfg.name && x.state.status === 'down') this.schedule(x, 0);
+    }
+  }
+
+  /** How a probe looks to the shared-cause inference (probes/sharedCause.ts). Redundancy group members take no part: their group speaks for them. */
+  private candidate(x: Entry): SharedCandidate {
+    return {
+      name: x.cfg.name,
+      status: x.state.status,
+      failures: x.state.failures,
+      openAfter: x.cfg.failures_to_open ?? this.d.config.failures_to_open,
+      behind: x.state.behind,
+      infer: x.cfg.infer_cause && !this.groupOf.has(x.cfg.name),
+      last: x.last,
+      windowMs: this.interval(x) * 1.1 + (x.cfg.timeout ?? this.d.config.timeout) + GRACE_MS,
+    };
+  }
+
+  /** Several probes fail the same way at one endpoint: they go down behind it, and its one alert names them. */
+  private openShared(cause: string, members: readonly string[], now: number): void {
+    for (const name of members) {
+      const m = this.entries.get(name);
+      if (!m) continue;
+      this.setStatus(m, 'down', now);
+      if (m.state.behind !== cause) this.d.log.info({ event: 'probe_down_shared', probe: name, endpoint: cause.slice(1) }, `${name} fails like ${members.length - 1} other probe(s) at ${cause.slice(1)}`);
+      m.state.behind = cause;
+      try {
+        this.d.store.save(m.state);
+      } catch (err) {
+        this.d.log.error({ event: 'probe_state_not_saved', probe: name, err: describeError(err) }, `could not store the state of probe ${name}; it is written again at its next run`);
+      }
+    }
+    this.emitShared(cause.slice(1), true);
+  }
+
+  /** A probe down behind a cause failed again: is it still explained? */
+  private stillBehind(e: Entry, r: ProbeResult, now: number): void {
+    const endpoint = sharedEndpoint(e.state.behind);
+    if (endpoint === undefined) {
+      if (this.entries.get(e.state.behind as string)?.state.status !== 'down') this.causeGone(e, r, now);
+      return;
+    }
+    if (r.endpoint === endpoint) return;
+    // It fails elsewhere or otherwise now (its own DNS, another address): no longer the endpoint's doing.
+    e.state.behind = null;
+    e.state.sinceMs = now;
+    this.emit(e, 'firing', { ...r, summary: `${r.summary} (no longer failing at ${endpoint} with the others)` });
+    this.emitShared(endpoint, false);
+  }
+
+  /**
+   * The one alert of an inferred cause: firing while any probe is down behind the endpoint, with
+   * their names and one member's evidence; resolved when none is. Its severity is its worst
+   * member's.
+   */
+  private emitShared(endpoint: string, news: boolean): void {
+    const cause = `~${endpoint}`;
+    const members = [...this.entries.values()].filter((x) => x.state.behind === cause && x.state.status === 'down');
+    const status = members.length > 0 ? 'firing' : 'resolved';
+    const severity = members.map((m) => m.cfg.severity).sort(bySeverity)[0] ?? 'critical';
+    const summary = status === 'firing' ? sharedSummary(endpoint, members.map((m) => ({ name: m.cfg.name, summary: m.last?.summary ?? 'down' }))) : `${endpoint}: the probes that failed behind it answer again`;
+    const labels: Record<string, string> = { alertname: 'ProbeDown', probe: cause, kind: 'shared', target: endpoint, instance: endpoint, severity };
+    const now = new Date(this.d.clock.now()).toISOString();
+    const alert: Alert = { fingerprint: `probe:${cause}`, status, labels, annotations: { summary }, startsAt: status === 'firing' ? now : '', endsAt: status === 'resolved' ? now : '', generatorURL: '' };
+    try {
+      this.d.emit({ source: 'probe', groupKey: alert.fingerprint, status, commonLabels: labels, truncatedAlerts: 0, alerts: [alert] }, news || status === 'resolved');
+    } catch (err) {
+      this.d.log.error({ event: 'probe_emit_failed', endpoint, err: describeError(err) }, 'could not store the shared alert; it is sent again at the next change');
     }
   }
 

@@ -26,6 +26,28 @@ export interface ProbeResult {
   values: Record<string, string | number>;
   /** Up, but something needs attention soon (a certificate about to expire): a warning. */
   warning?: string;
+  /**
+   * The address and port the probe reached or tried ("203.0.113.7:443", "[2001:db8::1]:443"),
+   * after DNS: probes of different names behind one reverse proxy share it. Absent when DNS
+   * failed or the kind has no single endpoint.
+   */
+  endpoint?: string;
+}
+
+/**
+ * What a failure can be grouped by when several probes fail at once (probes/sharedCause.ts): the
+ * endpoint and the last phase reached ("203.0.113.7:443|request": connected, sent the request,
+ * no answer). Undefined for a success or a failure with no known endpoint.
+ */
+export function failureKey(r: ProbeResult): string | undefined {
+  if (r.up || r.endpoint === undefined) return undefined;
+  const reached = PHASES.filter((p) => p !== 'total' && r.phases[p] !== undefined);
+  return `${r.endpoint}|${reached.at(-1) ?? 'none'}`;
+}
+
+/** "host:port" for an address and port, IPv6 in brackets. */
+export function endpointOf(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
 /** What a probe run gets: its deadline as an abort signal. */

@@ -2,7 +2,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { ProbeConfig } from '../../config/probeSchema.js';
 import { compileRegex } from '../../util/regex.js';
-import { ms, type Probe, type ProbeResult, type ProbeRunContext } from '../probe.js';
+import { endpointOf, ms, type Probe, type ProbeResult, type ProbeRunContext } from '../probe.js';
 import { certificateWarning } from './cert.js';
 
 type TcpConfig = Extract<ProbeConfig, { kind: 'tcp' }>;
@@ -35,6 +35,11 @@ function socketProbe(cfg: TcpConfig | TlsConfig, ctx: ProbeRunContext, useTls: b
     let buf = '';
     const raw = net.connect({ host: cfg.host, port: cfg.port });
     let sock: net.Socket = raw;
+    // The address DNS gave (or the host itself, an IP): what probes behind one proxy share.
+    let address: string | undefined = net.isIP(cfg.host) ? cfg.host : undefined;
+    raw.once('lookup', (err, a) => {
+      if (!err) address = a;
+    });
     const done = (r: Omit<ProbeResult, 'phases' | 'values'>): void => {
       if (settled) return;
       settled = true;
@@ -42,7 +47,7 @@ function socketProbe(cfg: TcpConfig | TlsConfig, ctx: ProbeRunContext, useTls: b
       ctx.signal.removeEventListener('abort', onAbort);
       sock.destroy();
       raw.destroy();
-      resolve({ ...r, phases, values, ...(warning && r.up ? { warning } : {}) });
+      resolve({ ...r, phases, values, ...(warning && r.up ? { warning } : {}), ...(address !== undefined ? { endpoint: endpointOf(address, cfg.port) } : {}) });
     };
     const steps = (): string => [connectedAt !== undefined ? `TCP connected in ${ms(connectedAt)}` : '', tlsAt !== undefined ? `TLS in ${ms(tlsAt - (connectedAt ?? 0))}` : ''].filter(Boolean).join(', ');
     const prefix = (): string => (steps() ? `${steps()}; ` : '');

@@ -16,12 +16,18 @@ class Scripted implements Probe {
   hang = false;
   /** A warning for up results (a function: its text may change from run to run). */
   warning: (() => string) | undefined;
+  /** The endpoint a failure reports (after DNS), with the phases reached before it hung. */
+  endpoint: string | undefined;
   runs = 0;
   constructor(readonly target: string) {}
   run(ctx: ProbeRunContext): Promise<ProbeResult> {
     this.runs++;
     if (this.hang) return new Promise(() => undefined);
     if (this.up) return Promise.resolve({ up: true, summary: 'TCP connected in 2 ms', phases: { connect: 0.002, total: 0.002 }, values: {}, ...(this.warning ? { warning: this.warning() } : {}) });
+    if (this.endpoint !== undefined) {
+      const endpoint = this.endpoint;
+      return new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve({ up: false, summary: `TCP connected in 1 ms; request sent; no HTTP response within ${ctx.timeoutMs} ms`, phases: { dns: 0.001, connect: 0.001, request: 0.001, total: ctx.timeoutMs / 1000 }, values: {}, endpoint })));
+    }
     return new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve({ up: false, summary: `no TCP connection within ${ctx.timeoutMs} ms`, phases: { total: ctx.timeoutMs / 1000 }, values: {} })));
   }
 }
@@ -233,6 +239,56 @@ describe('probe engine (fake clock)', () => {
     assert.deepEqual(r.engine.status().map((s) => `${s.name}:${s.status}:${s.behind ?? ''}`), ['prom:down:', 'am:up:', 'watchdog:down:prom']);
     assert.match(r.emitted.filter((e) => e.fp === 'probe:prom').at(-1)!.summary, /also failing behind it: watchdog$/);
     await r.engine.stop();
+  });
+
+  describe('inferred causes: probes failing the same way at one endpoint (issue 21 §2)', () => {
+    /** Starts the engine, lets every probe pass once, then makes all fail at one endpoint for 60 s. */
+    const failAllAt = async (r: ReturnType<typeof rig>, endpoint: string): Promise<void> => {
+      r.engine.start();
+      await run(r.clock, 12);
+      for (const p of r.probes.values()) {
+        p.endpoint = endpoint;
+        p.up = false;
+      }
+      await run(r.clock, 60);
+    };
+    const THREE = '    - { name: wiki, kind: tcp, host: 127.0.0.1, port: 1 }\n    - { name: api, kind: tcp, host: 127.0.0.1, port: 1 }\n    - { name: feed, kind: tcp, host: 127.0.0.1, port: 1 }\n';
+    it('three services behind one hanging proxy make one alert naming the endpoint, the phase and the services; it resolves when they answer', async () => {
+      const r = rig(THREE);
+      await failAllAt(r, '203.0.113.7:443');
+      const firing = r.emitted.filter((e) => e.status === 'firing');
+      assert.deepEqual([...new Set(firing.map((e) => e.fp))], ['probe:~203.0.113.7:443'], 'one alert for the shared endpoint, none per service');
+      assert.match(firing.at(-1)!.summary, /^3 probes behind 203\.0\.113\.7:443 fail the same way \(api, feed, wiki\): TCP connected in 1 ms; request sent; no HTTP response within 2000 ms$/);
+      assert.deepEqual(r.engine.status().map((s) => s.behind), ['203.0.113.7:443 (shared endpoint)', '203.0.113.7:443 (shared endpoint)', '203.0.113.7:443 (shared endpoint)']);
+      for (const p of r.probes.values()) p.up = true;
+      await run(r.clock, 30);
+      assert.deepEqual(r.emitted.filter((e) => e.fp === 'probe:~203.0.113.7:443').at(-1)?.status, 'resolved');
+      assert.deepEqual(r.emitted.filter((e) => !e.fp.startsWith('probe:~')), [], 'no alert of their own, opened or resolved');
+      await r.engine.stop();
+    });
+    it('infer_cause: false keeps a probe on its own; other endpoints and a single failure are not grouped', async () => {
+      const r = rig('    - { name: wiki, kind: tcp, host: 127.0.0.1, port: 1 }\n    - { name: api, kind: tcp, host: 127.0.0.1, port: 1, infer_cause: false }\n    - { name: feed, kind: tcp, host: 127.0.0.1, port: 1 }\n    - { name: other, kind: tcp, host: 127.0.0.1, port: 1 }\n');
+      r.engine.start();
+      await run(r.clock, 12);
+      for (const n of ['wiki', 'api', 'feed']) r.probes.get(n)!.endpoint = '203.0.113.7:443';
+      r.probes.get('other')!.endpoint = '203.0.113.8:443';
+      for (const p of r.probes.values()) p.up = false;
+      await run(r.clock, 60);
+      assert.deepEqual([...new Set(r.emitted.filter((e) => e.status === 'firing').map((e) => e.fp))].sort(), ['probe:api', 'probe:other', 'probe:~203.0.113.7:443']);
+      assert.match(r.emitted.find((e) => e.fp === 'probe:~203.0.113.7:443')!.summary, /^2 probes behind 203\.0\.113\.7:443 fail the same way \(feed, wiki\)/);
+      await r.engine.stop();
+    });
+    it('a member that later fails somewhere else leaves the group with an alert of its own; the group alert says who is left', async () => {
+      const r = rig(THREE);
+      await failAllAt(r, '203.0.113.7:443');
+      r.probes.get('feed')!.endpoint = '198.51.100.9:443';
+      await run(r.clock, 15);
+      const own = r.emitted.filter((e) => e.fp === 'probe:feed');
+      assert.deepEqual(own.map((e) => e.status), ['firing']);
+      assert.match(own[0]!.summary, /\(no longer failing at 203\.0\.113\.7:443 with the others\)$/);
+      assert.match(r.emitted.filter((e) => e.fp === 'probe:~203.0.113.7:443').at(-1)!.summary, /^2 probes behind 203\.0\.113\.7:443 fail the same way \(api, wiki\)/);
+      await r.engine.stop();
+    });
   });
 
   it('says when the probes are not running (for the outbound heartbeat): before start, after stop, and when no run finished for 3 × (interval + timeout)', async () => {
