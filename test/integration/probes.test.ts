@@ -290,7 +290,7 @@ describe('probes against real servers on loopback (integration)', function () {
       const broken = await waitFor('the heartbeat alert', () => app.alerts.firing(10).find((a) => a.name === 'ProbeDown' && a.instance === 'pipeline'), 30_000, 200);
       assert.equal(broken.severity, 'critical');
       const st = app.probes.status().find((p) => p.name === 'pipeline')!;
-      assert.match(st.last!.summary, /^no Watchdog alert for \d+s \(expected every 8s\): the alert pipeline \(Prometheus rules → Alertmanager → Lifeline\) is broken$/);
+      assert.match(st.last!.summary, /^no Watchdog alert for \d+s, \d+m?s overdue \(expected every 8s\): the alert pipeline \(Prometheus rules → Alertmanager → Lifeline\) is broken$/);
     } finally {
       await prom.destroy();
       await am.destroy();

@@ -37,7 +37,9 @@ export function heartbeatProbe(cfg: HeartbeatConfig, source: HeartbeatSource): P
       if (age <= cfg.within) {
         return Promise.resolve({ up: true, summary: last !== undefined ? `last ${what} ${formatDuration(age)} ago (expected every ${every})` : `waiting for the first ${what} (expected every ${every})`, phases: {}, values });
       }
-      const summary = last !== undefined ? `no ${what} for ${formatDuration(age)} (expected every ${every})${broken}` : `no ${what} since Lifeline started ${formatDuration(age)} ago (expected every ${every})${broken}`;
+      // How late, not only how long: "for 10s (expected every 10s)" read as if nothing were wrong.
+      const late = `${formatDuration(age - cfg.within)} overdue`;
+      const summary = last !== undefined ? `no ${what} for ${formatDuration(age)}, ${late} (expected every ${every})${broken}` : `no ${what} since Lifeline started ${formatDuration(age)} ago, ${late} (expected every ${every})${broken}`;
       return Promise.resolve({ up: false, summary, phases: {}, values });
     },
   };

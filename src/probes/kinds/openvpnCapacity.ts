@@ -70,6 +70,30 @@ export async function managementClients(server: CapacityConfig['servers'][number
   }
 }
 
+/** Where the client count is going: its direction, and the rate when there is one to project from. */
+interface Trend {
+  dir: 'rising' | 'falling' | 'steady';
+  /** Clients per ms, when the window's line agrees with the last change. */
+  perMs?: number;
+}
+
+/**
+ * The trend over the window, but only when the last change goes its way: after a drain from 10
+ * clients to 0 the least-squares line over the window still rises (it counts the ramp), and
+ * "0 of 10 clients, rising: full in ~4 min" contradicts what was just read. A last change against
+ * the line's direction wins: the trend is that change's direction, with no projection.
+ */
+function trendOf(history: readonly Point[]): Trend | undefined {
+  const perMs = slope(history);
+  if (perMs === undefined) return undefined;
+  const line: Trend = { dir: perMs > 0 ? 'rising' : perMs < 0 ? 'falling' : 'steady', perMs };
+  const [prev, last] = history.slice(-2);
+  if (prev === undefined || last === undefined) return line;
+  const step = last.v - prev.v;
+  if (step === 0 || Math.sign(step) === Math.sign(perMs)) return line;
+  return { dir: step > 0 ? 'rising' : 'falling' };
+}
+
 /**
  * OpenVPN capacity: connected clients against max-clients, per server and added up over a group
  * of servers behind one address. The reset probe cannot see this (a full 2.6 server still answers
@@ -100,15 +124,18 @@ export function openvpnCapacityProbe(cfg: CapacityConfig): Probe {
       const now = ctx.nowMs;
       history = [...history.filter((p) => now - p.t <= cfg.trend_window && p.t < now), { t: now, v: clients }];
       const pct = max > 0 ? (clients / max) * 100 : 100;
-      const perMs = slope(history);
+      const trend = trendOf(history);
+      const perMs = trend?.dir === 'rising' ? trend.perMs : undefined;
+      const full = clients >= max;
       let words = `${clients} of ${max} clients (${pct.toFixed(0)} % of max-clients)`;
       if (cfg.servers.length > 1) words += ` [${per.join(', ')}]`;
-      if (perMs !== undefined && perMs > 0) words += `, rising ${(perMs * 600_000).toFixed(1)} per 10 min: full in ~${formatDuration((max - clients) / perMs)}`;
-      else if (perMs !== undefined) words += perMs < 0 ? ', falling' : ', steady';
+      if (full) words += ': full now';
+      else if (perMs !== undefined) words += `, rising ${(perMs * 600_000).toFixed(1)} per 10 min: full in ~${formatDuration((max - clients) / perMs)}`;
+      else if (trend !== undefined) words += `, ${trend.dir}`;
       const phases = { read: (performance.now() - t0) / 1000, total: (performance.now() - t0) / 1000 };
       const values = { clients, max_clients: max, percent: Math.round(pct * 10) / 10 };
       if (pct >= cfg.critical_percent) return { up: false, summary: `OpenVPN nearly full: ${words}; new clients are refused at max-clients`, phases, values };
-      if (pct >= cfg.warn_percent) return { up: true, summary: words, phases, values, warning: `OpenVPN at ${pct.toFixed(0)} % of max-clients (${clients} of ${max})${perMs !== undefined && perMs > 0 ? `; full in ~${formatDuration((max - clients) / perMs)}` : ''}` };
+      if (pct >= cfg.warn_percent) return { up: true, summary: words, phases, values, warning: `OpenVPN at ${pct.toFixed(0)} % of max-clients (${clients} of ${max})${full ? '; full now' : perMs !== undefined ? `; full in ~${formatDuration((max - clients) / perMs)}` : ''}` };
       return { up: true, summary: `${words}; management answered in ${ms(performance.now() - t0)}`, phases, values };
     },
   };

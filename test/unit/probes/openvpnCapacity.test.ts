@@ -54,4 +54,23 @@ describe('openvpn_capacity: thresholds, several servers, trend and time to full'
     assert.match(r.summary, /^OpenVPN nearly full: 19 of 20 clients \(95 % of max-clients\)/);
     assert.deepEqual(r.values, { clients: 19, max_clients: 20, percent: 95 });
   });
+
+  it('full is "full now", and a trend never contradicts the count just read (issue 21 §3)', async () => {
+    const a = await mgmt(2);
+    const cfg = parseConfig(`probes:\n  targets:\n    - { name: vpn, kind: openvpn_capacity, servers: [{ host: 127.0.0.1, port: ${a}, max_clients: 10 }] }\n`, 't.yaml', {}).probes.targets[0] as Extract<ProbeConfig, { kind: 'openvpn_capacity' }>;
+    const probe = openvpnCapacityProbe(cfg);
+    const t = Date.UTC(2026, 10, 23, 3, 0);
+    const at = (ms: number) => probe.run({ signal: AbortSignal.timeout(2000), timeoutMs: 2000, nowMs: t + ms });
+    for (const [i, n] of [2, 5, 8, 10].entries()) {
+      counts[2] = n;
+      await at(i * 60_000);
+    }
+    let r = await at(4 * 60_000);
+    assert.match(r.summary, /^OpenVPN nearly full: 10 of 10 clients \(100 % of max-clients\): full now; new clients are refused/);
+    assert.doesNotMatch(r.summary, /full in/);
+    counts[2] = 0; // drained: the window still holds the ramp, whose line rises
+    r = await at(5 * 60_000);
+    assert.match(r.summary, /^0 of 10 clients \(0 % of max-clients\), falling; management answered/);
+    assert.doesNotMatch(r.summary, /rising|full in/);
+  });
 });
