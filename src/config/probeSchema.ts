@@ -38,8 +38,19 @@ const regex = z.string().superRefine((v, ctx) => {
 
 const statusRange = z.union([z.number().int().min(100).max(599), z.string().regex(/^[1-5][0-9]{2}(-[1-5][0-9]{2})?$/, { message: 'expected a status such as 200 or a range "200-399"' })]);
 
+/** Keys of the probes that can check every address behind a name (http, tcp, tls; probes/eachAddress.ts). */
+const addressKeys = {
+  each_address: z.boolean().default(false),
+  address_quorum: z.number().int().min(1).max(16).default(1),
+  resolver: z
+    .string()
+    .regex(/^(\[[0-9a-fA-F:]+\]|[0-9.]+|[A-Za-z0-9.-]+):[0-9]{1,5}$/, { message: 'expected host:port of a DNS server, e.g. 127.0.0.53:53' })
+    .optional(),
+};
+
 const httpProbe = z.strictObject({
   ...common,
+  ...addressKeys,
   kind: z.literal('http'),
   url: z.url({ protocol: /^https?$/, message: 'expected an http:// or https:// URL' }),
   method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'OPTIONS']).default('GET'),
@@ -62,11 +73,12 @@ const socketKeys = {
   expect: regex.optional(),
 };
 
-const tcpProbe = z.strictObject({ ...common, ...socketKeys, kind: z.literal('tcp') });
+const tcpProbe = z.strictObject({ ...common, ...socketKeys, ...addressKeys, kind: z.literal('tcp') });
 
 const tlsProbe = z.strictObject({
   ...common,
   ...socketKeys,
+  ...addressKeys,
   kind: z.literal('tls'),
   server_name: z.string().optional(),
   tls_verify: z.boolean().default(true),

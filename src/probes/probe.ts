@@ -58,6 +58,11 @@ export interface ProbeRunContext {
   timeoutMs: number;
   /** Wall time at the start (for certificate dates). */
   nowMs: number;
+  /**
+   * The address to check instead of resolving the target's name (each_address: every address
+   * behind a name in turn); names still go in TLS SNI and the HTTP Host header.
+   */
+  address?: string;
 }
 
 /** One probe: checks one target once per call. Never throws: failures are results. */

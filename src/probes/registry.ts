@@ -2,6 +2,7 @@ import type { ProbeConfig } from '../config/probeSchema.js';
 import type { HeartbeatSource } from './kinds/heartbeat.js';
 import type { WgTimestamps } from './kinds/wireguard.js';
 import type { Probe, ProbeKind } from './probe.js';
+import { addressResolver, eachAddress } from './eachAddress.js';
 
 /** What probe kinds may need besides their config. */
 export interface ProbeDeps {
@@ -52,8 +53,18 @@ export async function probeBuilder(kinds: Iterable<ProbeKind>): Promise<ProbeBui
   return (cfg, deps) => {
     const factory = loaded.get(cfg.kind);
     if (!factory) throw new Error(`probe kind ${cfg.kind} was not loaded (probeBuilder was given ${[...loaded.keys()].join(', ') || 'no kinds'})`);
-    return (factory as (c: ProbeConfig, d: ProbeDeps) => Probe)(cfg, deps);
+    const probe = (factory as (c: ProbeConfig, d: ProbeDeps) => Probe)(cfg, deps);
+    const host = addressHost(cfg);
+    return host === undefined ? probe : eachAddress(probe, host, 'address_quorum' in cfg ? cfg.address_quorum : 1, addressResolver('resolver' in cfg ? cfg.resolver : undefined));
   };
+}
+
+/** The name whose every address a probe checks (each_address on tcp, tls and http probes), if it does. */
+function addressHost(cfg: ProbeConfig): string | undefined {
+  if (!('each_address' in cfg) || !cfg.each_address) return undefined;
+  if (cfg.kind === 'tcp' || cfg.kind === 'tls') return cfg.host;
+  if (cfg.kind === 'http') return new URL(cfg.url).hostname.replace(/^\[|\]$/g, '');
+  return undefined;
 }
 
 /** Builds the probe a config entry describes, loading its kind's code first. */

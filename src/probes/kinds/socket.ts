@@ -33,10 +33,10 @@ function socketProbe(cfg: TcpConfig | TlsConfig, ctx: ProbeRunContext, useTls: b
     let tlsAt: number | undefined;
     let warning: string | undefined;
     let buf = '';
-    const raw = net.connect({ host: cfg.host, port: cfg.port });
+    const raw = net.connect({ host: ctx.address ?? cfg.host, port: cfg.port });
     let sock: net.Socket = raw;
     // The address DNS gave (or the host itself, an IP): what probes behind one proxy share.
-    let address: string | undefined = net.isIP(cfg.host) ? cfg.host : undefined;
+    let address: string | undefined = ctx.address ?? (net.isIP(cfg.host) ? cfg.host : undefined);
     raw.once('lookup', (err, a) => {
       if (!err) address = a;
     });
