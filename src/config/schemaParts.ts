@@ -6,7 +6,7 @@ import { compileRegex } from '../util/regex.js';
 /** Building blocks shared by the schema files. */
 export const duration = z
   .string()
-  .regex(new RegExp(DURATION_PATTERN), { message: 'expected a duration such as "250ms", "45s", "5m", "4h" or "1d"' })
+  .regex(new RegExp(DURATION_PATTERN), { message: 'expected a duration as Prometheus writes them, such as "250ms", "45s", "5m", "1h30m" or "1w"' })
   .transform((s) => parseDuration(s) as number);
 
 /** A secret string, wrapped so it never prints. */
