@@ -23,7 +23,11 @@ RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev \
  && rm -rf deps src build/Release/obj build/Release/obj.target build/Release/.deps build/Release/test_extension.node
 
 FROM node:20-bookworm-slim
-ENV NODE_ENV=production \
+# The source revision, shown by `lifeline --version`, in the start log and /api/v1/status:
+#   docker build --build-arg LIFELINE_REVISION=$(git rev-parse HEAD) -t lifeline .
+ARG LIFELINE_REVISION=unknown
+ENV LIFELINE_REVISION=$LIFELINE_REVISION \
+    NODE_ENV=production \
     LIFELINE_CONFIG=/app/config/lifeline.yaml \
     LIFELINE_DATA_DIR=/var/lib/lifeline \
     LIFELINE_HTTP_HOST=0.0.0.0

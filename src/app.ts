@@ -32,6 +32,7 @@ import { RepeatFilter } from './store/repeat.js';
 import { destinationsOf } from './policy/routing.js';
 import { SilenceStore } from './store/silences.js';
 import { Mutes } from './pipeline/mutes.js';
+import { buildInfo, type BuildInfo } from './observability/version.js';
 import { Dispatcher } from './relay/dispatcher.js';
 import { queueOutageSummaries } from './relay/outage.js';
 import { ingestInParts, makeIngest } from './pipeline/ingest.js';
@@ -67,6 +68,8 @@ export interface AppContext {
   clock: Clock;
   log: Logger;
   ircClientFactory?: ClientFactory;
+  /** Version and revision (observability/version.ts); read from package.json when not given. */
+  build?: BuildInfo;
 }
 
 /** A running Lifeline. */
@@ -97,6 +100,8 @@ export interface App {
  */
 export async function startApp(ctx: AppContext): Promise<App> {
   const { config, clock, log } = ctx;
+  const build = ctx.build ?? buildInfo();
+  log.info({ event: 'starting', version: build.version, revision: build.revision }, `Lifeline ${build.version} (revision ${build.revision}) starting`);
   const db = openDb(config.store.path);
   const alerts = new AlertStore(db);
   const outbox = new Outbox(db, config.outbox.max_pending);
@@ -360,6 +365,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
     status: () =>
       buildStatus({
         name: lifelineName,
+        build,
         nowMs: () => clock.now(),
         startedMs,
         irc: () => irc?.state,

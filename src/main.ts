@@ -11,11 +11,13 @@ import { healthcheck } from './http/healthcheck.js';
 import { TEST_CHANNELS, testNotify, type TestChannel } from './testNotify.js';
 import { systemClock } from './util/clock.js';
 import { collectGarbage } from './util/gc.js';
+import { buildInfo } from './observability/version.js';
 
 const USAGE = `Usage:
   lifeline run --config FILE           run the relay
   lifeline check-config --config FILE  validate a config file and exit (non-zero on problems)
   lifeline schema                      print the JSON Schema of the config file
+  lifeline --version                   print the version and the revision it was built from
   lifeline healthcheck [--config FILE] ask the running Lifeline's /healthz (http.host, http.port of
                                        the config); exit 0 when it answers 200 (the image's HEALTHCHECK)
   lifeline test-notify --config FILE --channel irc|email|sms [--to PERSON]
@@ -28,12 +30,17 @@ const USAGE = `Usage:
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' }, channel: { type: 'string' }, to: { type: 'string' } } });
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'V' }, channel: { type: 'string' }, to: { type: 'string' } } });
   } catch (err) {
     process.stderr.write(`lifeline: ${describeError(err)}\n${USAGE}`);
     return 2;
   }
   const [command] = parsed.positionals;
+  if (parsed.values.version || command === 'version') {
+    const b = buildInfo(env);
+    process.stdout.write(`lifeline ${b.version} (revision ${b.revision})\n`);
+    return 0;
+  }
   if (parsed.values.help || command === undefined) {
     process.stdout.write(USAGE);
     return command === undefined && !parsed.values.help ? 2 : 0;

@@ -6,6 +6,7 @@ import type { ProbeStatus } from '../probes/engine.js';
 import type { Incident, IncidentStore, PageDelivery, PagingChannel } from '../store/incidents.js';
 import { matcherText } from '../policy/matchers.js';
 import type { Silence } from '../store/silences.js';
+import type { BuildInfo } from '../observability/version.js';
 
 /** Open incidents listed in full on the status page and API; beyond this only the count is given. */
 export const INCIDENTS_SHOWN = 500;
@@ -16,6 +17,8 @@ export const RECENT_PAGES = 25;
 export interface StatusSources {
   /** "Lifeline on eu-west-1" */
   name: string;
+  /** Which Lifeline this is. */
+  build: BuildInfo;
   nowMs(): number;
   startedMs: number;
   /** The IRC session's state; undefined when IRC is not configured. */
@@ -79,6 +82,9 @@ export interface OnCallView {
  */
 export interface StatusReport {
   name: string;
+  /** Lifeline's version and the revision it was built from. */
+  version: string;
+  revision: string;
   generatedMs: number;
   startedMs: number;
   /** The monitoring path (IRC): whether it carries alerts to people now, and why not. */
@@ -131,6 +137,8 @@ export function buildStatus(s: StatusSources): StatusReport {
   const irc = s.irc();
   return {
     name: s.name,
+    version: s.build.version,
+    revision: s.build.revision,
     generatedMs: now,
     startedMs: s.startedMs,
     path: s.path ? { name: s.path.name, healthy: s.path.healthy(), reason: s.path.healthy() ? null : s.path.reason() } : null,

@@ -180,7 +180,7 @@ export function renderStatusPage(r: StatusReport): string {
 <body><h1>${esc(r.name)}</h1><div class="head ${h.tone}" id="verdict">${esc(h.text)}</div>
 <nav><a href="#path">IRC path</a><a href="#oncall">On call</a><a href="#incidents">Incidents</a><a href="#probes">Probes</a><a href="#paging">Paging</a></nav>
 ${faultsSection(r)}${pathSection(r)}${oncallSection(r)}${incidentsSection(r)}${mutesSection(r)}${probesSection(r)}${channelsAndPages(r)}
-<p class="sub">Generated ${when(r.generatedMs, r.generatedMs)} · running since ${when(r.startedMs, r.generatedMs)} · ${esc(r.outbox.pending)} message(s) queued for delivery · reloads every ${REFRESH_S} s · <a href="api/v1/status">JSON</a></p>
+<p class="sub">Lifeline ${esc(r.version)} (${esc(r.revision)}) · generated ${when(r.generatedMs, r.generatedMs)} · running since ${when(r.startedMs, r.generatedMs)} · ${esc(r.outbox.pending)} message(s) queued for delivery · reloads every ${REFRESH_S} s · <a href="api/v1/status">JSON</a></p>
 </body></html>
 `;
 }

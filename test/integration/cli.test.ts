@@ -20,6 +20,14 @@ describe('lifeline CLI', function () {
   });
   after(() => tmp.remove());
 
+  it('--version prints the version and the revision (LIFELINE_REVISION) it was built from', () => {
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    const r = run(['--version'], { LIFELINE_REVISION: '0123456789abcdef0123456789abcdef01234567' });
+    assert.equal(r.code, 0);
+    assert.equal(r.out, `lifeline ${pkg.version} (revision 0123456789abcdef0123456789abcdef01234567)\n`);
+    assert.equal(run(['version']).out, `lifeline ${pkg.version} (revision unknown)\n`);
+  });
+
   it('check-config accepts the shipped configs', () => {
     const r = run(['check-config', '--config', 'config/lifeline.yaml']);
     assert.equal(r.code, 0, r.err);

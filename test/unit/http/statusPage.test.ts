@@ -7,6 +7,8 @@ const NOW = Date.UTC(2026, 10, 23, 3, 7);
 function report(over: Partial<StatusReport> = {}): StatusReport {
   return {
     name: 'Lifeline on eu-west',
+    version: '0.1.0',
+    revision: 'unknown',
     generatedMs: NOW,
     startedMs: NOW - 3_600_000,
     path: null,
