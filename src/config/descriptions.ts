@@ -9,6 +9,7 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = Object.freeze({
   http: 'The HTTP server: webhook, health, status, metrics and the Twilio inbound endpoint.',
   'http.host': 'Address to listen on. 0.0.0.0 for all interfaces (inside a container), 127.0.0.1 for local only.',
   'http.port': 'TCP port to listen on.',
+  'http.public_url': 'The URL people reach Lifeline\'s status page at (https://lifeline.example.org/): email pages link to it. Unset: no link.',
   'http.body_limit': 'Largest accepted webhook body in bytes; larger ones get 413 without being read.',
   'http.auth': 'Authentication required on the webhook endpoints (not on /healthz, /readyz or /metrics).',
   'http.auth.type': 'none, bearer (Authorization: Bearer <token>) or basic (user and password).',

@@ -41,6 +41,7 @@ const httpSchema = z.strictObject({
   body_limit: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
   auth: authSchema.prefault({ type: 'none' }),
   status_auth: z.strictObject({ username: z.string().min(1), password: secret }).optional(),
+  public_url: z.url({ protocol: /^https?$/, message: 'expected the http(s) URL people reach the status page at, e.g. https://lifeline.example.org' }).optional(),
 });
 
 const storeSchema = z.strictObject({

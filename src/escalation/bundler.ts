@@ -124,13 +124,26 @@ export class PageBundler {
     // One entry per incident: its latest step's text (several steps may have come due meanwhile).
     const latest = new Map<number, PageRow>();
     for (const r of rows) latest.set(r.incidentId, r);
-    const msg = ch === 'voice' ? this.callText([...latest.keys()], now) : bundleText([...latest.values()].map((r) => JSON.parse(r.text) as PageText), ch);
+    const msg = ch === 'voice' ? this.callText([...latest.keys()], now) : bundleText(this.worstFirst([...latest.values()]).map((r) => JSON.parse(r.text) as PageText), ch);
     const dest = PAGING_CHANNELS[ch].destination(person);
     if (dest === undefined) return;
     const id = this.d.outbox.enqueue(dest, { kind: 'page', subject: msg.subject, body: msg.body }, now);
     this.d.incidents.markPagesSent(rows.map((r) => r.id), id);
     this.d.log.info({ event: 'paged', person: person.name, channel: ch, pages: rows.length, outbox: id }, 'page queued');
     this.d.poke(dest);
+  }
+
+  /**
+   * A bundle leads with its cause and its worst: the path-down page first (it explains why the
+   * others come by email and SMS), then by severity (critical before warning), then oldest first.
+   * Its subject is the first item's, so the subject names the worst.
+   */
+  private worstFirst(rows: readonly PageRow[]): PageRow[] {
+    const inc = new Map(rows.map((r) => [r.incidentId, this.d.incidents.get(r.incidentId)]));
+    const causal = (r: PageRow): number => (r.step === 'path' ? 0 : 1);
+    const severity = (r: PageRow): string => inc.get(r.incidentId)?.severity ?? '';
+    const opened = (r: PageRow): number => inc.get(r.incidentId)?.openedMs ?? 0;
+    return [...rows].sort((a, b) => causal(a) - causal(b) || bySeverity(severity(a), severity(b)) || opened(a) - opened(b) || a.incidentId - b.incidentId);
   }
 
   /**

@@ -59,6 +59,13 @@ function groupFingerprint(groupKey: string): string {
   return `group:${groupKey}`;
 }
 
+/** A time as people read it in a page: "Fri 4 Dec 15:49 UTC" (UTC: a page goes to people in several zones). */
+export function humanTime(ms: number): string {
+  const d = new Date(ms);
+  const day = d.toLocaleDateString('en-GB', { weekday: 'short', day: 'numeric', month: 'short', timeZone: 'UTC' }).replace(',', '');
+  return `${day} ${d.toISOString().slice(11, 16)} UTC`;
+}
+
 /** Result of an acknowledgement command. */
 export type AckResult = { ok: true; incident: Incident } | { ok: false; reason: string };
 
@@ -202,7 +209,7 @@ export class EscalationEngine {
     const lowered = this.incidents.get(inc.id) as Incident;
     const text: PageText = {
       subject: `[${severity.toUpperCase()}] ${inc.title} - no longer critical - ack ${inc.ackCode}`,
-      body: [summary, `${inc.title} is ${severity} now, no longer critical, since ${new Date(nowMs).toISOString()}.`, `Acknowledge: "!ack ${inc.ackCode}" in IRC, or reply "ACK ${inc.ackCode}" to the SMS.`],
+      body: [summary, `${inc.title} is ${severity} now, no longer critical, since ${humanTime(nowMs)}.`, `Acknowledge: "!ack ${inc.ackCode}" in IRC, or reply "ACK ${inc.ackCode}" to the SMS.`],
     };
     for (const r of this.noticeRecipients(inc.id)) {
       this.incidents.addPage({ incidentId: inc.id, step: 'lowered', channel: r.channel, person: r.person, nowMs, notBeforeMs: nowMs, text: JSON.stringify(text) });
@@ -514,13 +521,16 @@ export class EscalationEngine {
 
   private alertText(inc: Incident): PageText {
     const sev = inc.severity.toUpperCase();
-    const summary = inc.labels['summary'] ?? '';
+    // A summary that ends a sentence already ("… 10 min.") gets no second full stop.
+    const summary = (inc.labels['summary'] ?? '').replace(/[.\s]+$/, '');
+    const link = this.d.config.http.public_url;
     return {
       subject: `[${sev}] ${inc.title} - ack ${inc.ackCode}`,
       body: [
         `${inc.title} is firing${summary ? `: ${summary}` : ''}.`,
-        `Since ${new Date(inc.openedMs).toISOString()} (${inc.severity}).`,
+        `Since ${humanTime(inc.openedMs)} (${inc.severity}).`,
         `Acknowledge: "!ack ${inc.ackCode}" in IRC, or reply "ACK ${inc.ackCode}" to the SMS.`,
+        ...(link ? [`Status: ${link}`] : []),
       ],
     };
   }
@@ -613,7 +623,7 @@ export class EscalationEngine {
           notBeforeMs: now,
           text: JSON.stringify({
             subject: `[CRITICAL] Lifeline: ${name} down - ack ${inc.ackCode}`,
-            body: [`The ${name} cannot carry alerts since ${new Date(since).toISOString()} (${formatDuration(now - since)}): ${this.pathReason}.`, 'Alerts are paged by email and SMS until it is back.', `Acknowledge: reply "ACK ${inc.ackCode}".`],
+            body: [`The ${name} cannot carry alerts since ${humanTime(since)} (${formatDuration(now - since)}): ${this.pathReason}.`, 'Alerts are paged by email and SMS until it is back.', `Acknowledge: reply "ACK ${inc.ackCode}".`],
           } satisfies PageText),
         });
       }

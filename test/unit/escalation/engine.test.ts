@@ -265,6 +265,29 @@ describe('EscalationEngine (fake clock)', () => {
     assert.deepEqual(r.sent().slice(2).map((s) => s.subject.includes('restored')), [true, true]);
   });
 
+  it('a bundle leads with the path-down page, then criticals before warnings; its subject names the worst (issue 22 §4)', () => {
+    const r = rig('escalation:\n  path_grace: 2m\n');
+    r.fire('DiskFilling', 'warning');
+    r.fire('HostDown', 'critical');
+    r.fire('CertExpiring', 'warning');
+    r.irc(false);
+    r.clock.advance(120_000);
+    const email = r.sent().find((s) => s.dest.startsWith('email'))!;
+    assert.match(email.subject, /^4 pages: \[CRITICAL\] Lifeline: IRC alert path down - ack /);
+    const order = email.body.filter((l) => /^\[[A-Z]+\]/.test(l)).map((l) => l.replace(/ - ack .*/, ''));
+    assert.deepEqual(order, ['[CRITICAL] Lifeline: IRC alert path down', '[CRITICAL] HostDown h1', '[WARNING] DiskFilling h1', '[WARNING] CertExpiring h1']);
+  });
+
+  it('an email page says since when in words, ends its sentences once and links the status page when http.public_url is set (issue 22 §4)', () => {
+    const r = rig('http:\n  public_url: https://lifeline.example.org/\nescalation:\n  policies:\n    - { name: p, steps: [{ after: 0s, notify: [email] }] }\n', '2026-12-04T16:49');
+    r.db.transaction(() => r.engine.onAlerts({ groupKey: 'g', status: 'firing', commonLabels: {} }, [{ fingerprint: 'f', status: 'firing', labels: { alertname: 'Slow', severity: 'critical', instance: 'h1' }, summary: 'p99 above 2s for 10 min.' }], r.clock.now()))();
+    r.engine.kick();
+    const body = r.sent()[0]!.body;
+    assert.equal(body[0], 'Slow h1 is firing: p99 above 2s for 10 min.');
+    assert.equal(body[1], 'Since Fri 4 Dec 15:49 UTC (critical).');
+    assert.equal(body.at(-1), 'Status: https://lifeline.example.org/');
+  });
+
   it('a short blip under the grace period pages nobody', () => {
     const r = rig('escalation:\n  path_grace: 2m\n');
     r.irc(false, 'blip');
