@@ -208,7 +208,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
     health,
     poke: (d) => dispatcher.poke(d),
     path: ircPath,
-    pathOutageEnded: (o) => queueOutageSummaries({ alerts, outbox, clock, destinations: ircDestinations, poke: (d) => dispatcher.poke(d) }, o),
+    pathOutageEnded: (o) => queueOutageSummaries({ alerts, outbox, clock, destinations: ircDestinations, poke: (d) => dispatcher.poke(d), quietNames: [...heartbeatByAlert.keys()] }, o),
   });
 
   const routes = new Map(config.routes.map((r) => [r.name, destinationsOf(r)]));
@@ -301,7 +301,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
     },
   });
   // Commands from IRC and SMS, one set.
-  const commands = new Commands({ config, clock, engine: escalation, schedule, alerts, outbox, mutes, ircState: () => irc?.state, probes: () => probes.status() });
+  const commands = new Commands({ config, clock, engine: escalation, schedule, alerts, outbox, mutes, ircState: () => irc?.state, probes: () => probes.status(), quietNames: [...heartbeatByAlert.keys()] });
 
   // IRC first: registering takes network round trips, listening does not.
   irc?.start();

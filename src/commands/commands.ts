@@ -28,6 +28,8 @@ export interface CommandDeps {
   ircState(): IrcState | undefined;
   /** The probes' states, when any are configured. */
   probes?(): readonly ProbeStatus[];
+  /** Alerts that fire by design (a dead man's switch's Watchdog): not counted as firing. */
+  quietNames?: readonly string[];
 }
 
 /** Who is asking, as the transport (IRC, SMS) established it. */
@@ -110,9 +112,11 @@ export class Commands {
   }
 
   private alerts(): string[] {
-    const counts = this.d.alerts.countByStatus();
+    const counts = this.d.alerts.countByStatus(this.d.quietNames);
     const open = this.d.engine.incidents.unresolved(8);
-    const lines = [`${counts.firing} firing`];
+    const all = this.d.engine.incidents.countUnresolved();
+    const shown = open.length < all.open + all.acked ? `; the newest ${open.length} of ${all.open + all.acked} incidents:` : open.length > 0 ? `; ${open.length} incident${open.length === 1 ? '' : 's'}:` : '';
+    const lines = [`${counts.firing} firing${shown}`];
     // The latest page of each incident, and what became of it (receipts and calls included).
     const last = new Map<number, PageDelivery>();
     for (const p of this.d.engine.incidents.pageLog(200, open.map((i) => i.id))) if (!last.has(p.incidentId)) last.set(p.incidentId, p);

@@ -12,6 +12,8 @@ export interface OutageSummaryDeps {
   destinations: readonly string[];
   /** Wakes the dispatcher for a destination. */
   poke(destination: string): void;
+  /** Alerts that fire by design (a dead man's switch's Watchdog): neither listed nor counted. */
+  quietNames?: readonly string[];
 }
 
 /**
@@ -20,8 +22,8 @@ export interface OutageSummaryDeps {
  * Runs inside the engine's transaction; the dispatcher is woken after it commits.
  */
 export function queueOutageSummaries(d: OutageSummaryDeps, o: OutageInfo): { fired: number; resolved: number; firingNow: number } {
-  const firing = d.alerts.firing(MAX_SUMMARY_ALERTS);
-  const firingNow = d.alerts.countByStatus().firing;
+  const firing = d.alerts.firing(MAX_SUMMARY_ALERTS, d.quietNames);
+  const firingNow = d.alerts.countByStatus(d.quietNames).firing;
   const now = d.clock.now();
   for (const dest of d.destinations) {
     d.outbox.enqueue(dest, outageSummary(o, firing, firingNow), now);

@@ -29,6 +29,7 @@ export class AlertStore {
   private readonly counts;
   private readonly countsExcept;
   private readonly firingStmt;
+  private readonly firingExceptStmt;
   private readonly changesStmt;
   private readonly probesDownStmt;
   private readonly receiptCount;
@@ -49,6 +50,9 @@ export class AlertStore {
       'INSERT INTO receipts (received_ms, route, group_key, status, alert_count, truncated, source) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
     this.firingStmt = db.prepare<[number], { fingerprint: string; alertname: string; labels: string }>("SELECT fingerprint, alertname, labels FROM alerts WHERE status = 'firing' ORDER BY updated_ms DESC LIMIT ?");
+    this.firingExceptStmt = db.prepare<[string, number], { fingerprint: string; alertname: string; labels: string }>(
+      "SELECT fingerprint, alertname, labels FROM alerts WHERE status = 'firing' AND alertname NOT IN (SELECT value FROM json_each(?)) ORDER BY updated_ms DESC LIMIT ?",
+    );
     this.changesStmt = db.prepare<[number, number], { status: string; n: number }>('SELECT status, COUNT(DISTINCT fingerprint) AS n FROM alert_events WHERE at_ms BETWEEN ? AND ? GROUP BY status');
     this.probesDownStmt = db.prepare<[number], { fingerprint: string }>("SELECT DISTINCT fingerprint FROM alert_events WHERE status = 'firing' AND at_ms >= ? AND fingerprint LIKE 'probe:%' AND fingerprint NOT LIKE '%:warning' ORDER BY fingerprint");
     this.counts = db.prepare<[], { status: string; n: number }>('SELECT status, COUNT(*) AS n FROM alerts GROUP BY status');
@@ -100,9 +104,10 @@ export class AlertStore {
     return { receiptId, changes };
   }
 
-  /** Alerts firing now, briefly (at most `limit`, most recently changed first). */
-  firing(limit = 2000): Array<{ fp: string; name: string; instance: string; severity: string }> {
-    return this.firingStmt.all(limit).map((r) => {
+  /** Alerts firing now, briefly (at most `limit`, most recently changed first), but those named in `exceptNames` (the Watchdog). */
+  firing(limit = 2000, exceptNames: readonly string[] = []): Array<{ fp: string; name: string; instance: string; severity: string }> {
+    const rows = exceptNames.length === 0 ? this.firingStmt.all(limit) : this.firingExceptStmt.all(JSON.stringify(exceptNames), limit);
+    return rows.map((r) => {
       const labels = JSON.parse(r.labels) as Record<string, string>;
       return { fp: r.fingerprint, name: r.alertname, instance: instanceOf(labels), severity: labels['severity'] ?? '' };
     });

@@ -74,7 +74,7 @@ function rig(extra = '', start = Date.UTC(2026, 10, 23, 12, 0)): Rig {
     let mutes: Mutes;
     const ingest = makeIngest({ db, alerts, muted: (now) => mutes.muted(now), escalation: engine, repeats: new RepeatFilter(db, 4 * 3600_000), outbox, routes: new Map([['default', ['irc:#alerts']]]) });
     mutes = new Mutes({ silences: new SilenceStore(db), maintenance: new MaintenanceWindows(config.maintenance), alerts, escalation: engine, clock, log: silentLogger(), reevaluate: (route, batch, now) => ingest(route, batch, now, undefined, false, true) });
-    const commands = new Commands({ config, clock, engine, schedule, alerts, outbox, mutes, ircState: () => undefined });
+    const commands = new Commands({ config, clock, engine, schedule, alerts, outbox, mutes, ircState: () => undefined, quietNames: ['Watchdog'] });
     engine.start();
     mutes.start();
     return { engine, mutes, commands, ingest };
@@ -301,6 +301,18 @@ describe('matchers as Alertmanager users type them, in !silence', () => {
     assert.match(r.say('silence team!=db 30m')[0]!, /would silence everything/);
     assert.match(r.say('silence {alertname="x" 30m')[0]!, /does not close/);
     assert.equal(r.mutes.active().length, 0);
+  });
+});
+
+describe('!alerts counts what it lists (issue 22 §4)', () => {
+  it('leaves the Watchdog out of the count and says how many incidents follow', () => {
+    const r = rig();
+    r.fire('Watchdog', { labels: { severity: 'none' } });
+    r.fire('HostDown');
+    const out = r.say('alerts');
+    assert.equal(out[0], '1 firing; 1 incident:');
+    assert.match(out[1]!, /^ {2}[2-9A-Z]{4} OPEN \[critical\] HostDown h0/);
+    assert.equal(out.length, 2);
   });
 });
 

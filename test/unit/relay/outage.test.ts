@@ -37,4 +37,18 @@ describe('queueOutageSummaries', () => {
     clock.advance(0);
     assert.deepEqual(poked, ['irc:#a', 'irc:#b']);
   });
+
+  it('leaves out alerts that fire by design (the Watchdog): no "none: Watchdog" line, not counted (issue 22 §4)', () => {
+    const clock = new FakeClock();
+    const db = openDb(':memory:');
+    const alerts = new AlertStore(db);
+    const outbox = new Outbox(db, 100);
+    const r0 = parseWebhookPayload({ version: '4', groupKey: 'g', status: 'firing', alerts: [{ status: 'firing', labels: { alertname: 'Watchdog', severity: 'none' }, fingerprint: 'w' }, { status: 'firing', labels: { alertname: 'HostDown', severity: 'critical' }, fingerprint: 'h' }] });
+    assert.ok(r0.ok);
+    alerts.record('default', batchOf(r0.value), clock.now());
+    const r = queueOutageSummaries({ alerts, outbox, clock, destinations: ['irc:#a'], poke: () => undefined, quietNames: ['Watchdog'] }, { incident: 'K7QM', fromMs: 0, toMs: clock.now() });
+    assert.equal(r.firingNow, 1);
+    const m = outbox.pending('irc:#a')[0]!.message as SummaryMessage;
+    assert.deepEqual(Object.values(m.alerts).map((a) => a.name), ['HostDown']);
+  });
 });
