@@ -36,6 +36,7 @@ import { queueOutageSummaries } from './relay/outage.js';
 import { ingestInParts, makeIngest } from './pipeline/ingest.js';
 import { batchOf, type GroupNotification } from './sources/alertmanager.js';
 import { makeTwilioInbound } from './sources/twilioInbound.js';
+import { twilioSignatureCheck } from './sources/twilioSignature.js';
 import { AlertStore } from './store/alerts.js';
 import { openDb, storeReadable, type Db } from './store/db.js';
 import { Outbox } from './store/outbox.js';
@@ -290,6 +291,8 @@ export async function startApp(ctx: AppContext): Promise<App> {
     storeOk: storeReadable(db),
     failing: [...dispatcher.faults()].map(([d, f]) => `${d}: ${f.error} (since ${new Date(f.sinceMs).toISOString()})`),
   });
+  // One signature check (and one rate-limited warning) for every Twilio webhook.
+  const twilioSignature = config.sms ? twilioSignatureCheck({ authToken: config.sms.auth_token, log, clock }) : undefined;
   let http: HttpServer;
   try {
     http = await startHttpServer({
@@ -307,6 +310,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
       config,
       clock,
       log,
+      signature: twilioSignature,
       messages: smsMessages,
       undelivered: (id, person, why) => escalation.smsUndelivered(id, person, why),
       delivered: (person) => escalation.smsDelivered(person),
@@ -315,6 +319,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
       config,
       clock,
       log,
+      signature: twilioSignature,
       calls,
       message: (id) => {
         const m = outbox.get(id)?.message;
@@ -324,7 +329,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
       ack: (code, by) => escalation.ack(code, by).ok,
       escalateNow: (ids, why) => escalation.escalateNow(ids, why),
     }),
-    smsInbound: makeTwilioInbound({ config, schedule, log, command: (person, body) => smsCommand(commands, escalation.incidents, person, body) }),
+    smsInbound: makeTwilioInbound({ config, schedule, signature: twilioSignature, command: (person, body) => smsCommand(commands, escalation.incidents, person, body) }),
     ready: () => {
       const { storeOk, failing } = readiness();
       return {
