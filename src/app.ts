@@ -25,6 +25,7 @@ import { makeTwilioVoice } from './sources/twilioVoice.js';
 import { makeTwilioReceipts } from './sources/twilioReceipts.js';
 import { SmsMessageStore } from './store/smsMessages.js';
 import type { Logger } from './observability/logger.js';
+import { ContactNames } from './observability/contactNames.js';
 import { createMetrics, liveGauge, liveLabelledGauge, type Metrics } from './observability/metrics.js';
 import { OnCallSchedule } from './people/oncall.js';
 import { MaintenanceWindows } from './policy/maintenance.js';
@@ -141,30 +142,33 @@ export async function startApp(ctx: AppContext): Promise<App> {
   // Faults go straight to email and SMS (a call needs its outbox row, and the store may be the fault).
   const faults = new FaultReporter({ clock, log, schedule, formatter, channels: new Map([...pagingNotifiers].filter(([ch]) => ch !== 'voice')), name: lifelineName });
 
+  // Metrics and logs name people, never their numbers or addresses.
+  const names = new ContactNames(config.people);
   const dispatcher = new Dispatcher(outbox, notifiers, formatter, config.outbox, clock, log, {
+    names,
     sent: (destination, kind, lines) => {
-      metrics.sent.inc({ destination, kind });
-      metrics.sentLines.inc({ destination }, lines);
+      metrics.sent.inc({ destination: names.destination(destination), kind });
+      metrics.sentLines.inc({ destination: names.destination(destination) }, lines);
       const ch = pagingChannelOf(destination);
       if (ch) health.delivered(ch);
       if (ch && misconfigured.delete(ch) && misconfigured.size === 0) faults.clear('notifier_misconfigured');
     },
     failed: (destination, retryable, err) => {
-      metrics.deliveryFailures.inc({ destination, retryable: String(retryable) });
+      metrics.deliveryFailures.inc({ destination: names.destination(destination), retryable: String(retryable) });
       // Only paging channels feed failover: an IRC failure is the path rule's business.
       const ch = pagingChannelOf(destination);
       if (ch) health.failed(ch);
       // Bad credentials are Lifeline's own fault: reported once, through the other channels.
       if (ch && err instanceof NotifyError && err.misconfigured !== undefined) {
         misconfigured.add(ch);
-        faults.raise('notifier_misconfigured', `${ch}: ${describeError(err)}; fix ${err.misconfigured}, then check with "lifeline test-notify --channel ${ch}"`);
+        faults.raise('notifier_misconfigured', `${ch}: ${names.text(describeError(err))}; fix ${err.misconfigured}, then check with "lifeline test-notify --channel ${ch}"`);
       }
     },
     workerFault: (destination, err) => {
       const kind = (err as { code?: unknown } | undefined)?.code?.toString().startsWith('SQLITE_') ? 'store_write' : 'delivery_worker';
       if (err === undefined) {
         if (dispatcher.faults().size === 0) for (const k of ['store_write', 'delivery_worker'] as const) faults.clear(k);
-      } else faults.raise(kind, `delivering to ${destination}: ${describeError(err)}`);
+      } else faults.raise(kind, `delivering to ${names.destination(destination)}: ${names.text(describeError(err))}`);
     },
   });
 
@@ -251,7 +255,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
   });
   liveGauge(metrics.registry, 'lifeline_outbox_pending', 'Messages waiting in the outbox, all destinations.', () => outbox.pendingCount());
   liveLabelledGauge(metrics.registry, 'lifeline_delivery_worker_faulted', '1 for each destination whose delivery worker is failing now (store errors such as a full disk); it retries with backoff.', 'destination', () =>
-    Object.fromEntries([...dispatcher.faults().keys()].map((d) => [d, 1])),
+    Object.fromEntries([...dispatcher.faults().keys()].map((d) => [names.destination(d), 1])),
   );
   liveLabelledGauge(metrics.registry, 'lifeline_fault', "1 for each of Lifeline's own faults active now (store_write, delivery_worker, network_cut_off, notifier_misconfigured, clock_step).", 'kind', () => Object.fromEntries(faults.list().map((f) => [f.kind, 1])));
   liveLabelledGauge(metrics.registry, 'lifeline_alerts', 'Stored alerts by state.', 'state', () => ({ ...alerts.countByStatus() }));
@@ -289,7 +293,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
   /** The store and the delivery workers, as /readyz and the outbound heartbeat judge Lifeline. */
   const readiness = (): { storeOk: boolean; failing: string[] } => ({
     storeOk: storeReadable(db),
-    failing: [...dispatcher.faults()].map(([d, f]) => `${d}: ${f.error} (since ${new Date(f.sinceMs).toISOString()})`),
+    failing: [...dispatcher.faults()].map(([d, f]) => `${names.destination(d)}: ${names.text(f.error)} (since ${new Date(f.sinceMs).toISOString()})`),
   });
   // One signature check (and one rate-limited warning) for every Twilio webhook.
   const twilioSignature = config.sms ? twilioSignatureCheck({ authToken: config.sms.auth_token, log, clock }) : undefined;

@@ -204,4 +204,15 @@ describe('Twilio callbacks: one key press per call, bound to its CallSid, 413 an
     // Loose: this machine's cores are shared; the log lines above are the regression check.
     assert.ok(worst < 500, `/healthz took ${worst.toFixed(1)} ms`);
   });
+
+  it('/metrics and the log name alice and bob, never their numbers (issue 19 §4)', async () => {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    assert.match(text, /lifeline_sent_total\{destination="voice:alice",kind="page"\} \d+/);
+    for (const number of [ALICE, BOB, ALICE.slice(1), BOB.slice(1)]) {
+      assert.ok(!text.includes(number), `${number} in /metrics`);
+      const rec = records.find((r) => JSON.stringify(r).includes(number));
+      assert.equal(rec, undefined, `${number} in the log: ${JSON.stringify(rec)}`);
+    }
+    assert.ok(records.some((r) => r['event'] === 'sent' && r['destination'] === 'voice:alice'), 'the log names the destination by person');
+  });
 });
