@@ -3,6 +3,7 @@ import { Commands } from './commands/commands.js';
 import { IrcCommands, commandMessage } from './commands/irc.js';
 import { smsCommand } from './commands/sms.js';
 import type { Config } from './config/schema.js';
+import { startupWarnings } from './config/startupWarnings.js';
 import { ErrorCodes, LifelineError, NotifyError, describeError } from './errors.js';
 import { scheduleDailyNote } from './escalation/dailyNote.js';
 import { HeartbeatOut } from './observability/heartbeatOut.js';
@@ -98,6 +99,7 @@ export interface App {
  */
 export async function startApp(ctx: AppContext): Promise<App> {
   const { config, clock, log } = ctx;
+  for (const w of startupWarnings(config)) log.warn({ event: w.event, key: w.key }, w.text);
   const db = openDb(config.store.path);
   const alerts = new AlertStore(db);
   const outbox = new Outbox(db, config.outbox.max_pending);

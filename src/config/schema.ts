@@ -41,6 +41,14 @@ const httpSchema = z.strictObject({
   body_limit: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
   auth: authSchema.prefault({ type: 'none' }),
   status_auth: z.strictObject({ username: z.string().min(1), password: secret }).optional(),
+  /** The heartbeat ping endpoint's own secret (else it shares http.auth). */
+  heartbeat_auth: z
+    .strictObject({
+      token: secret.refine((s) => s.reveal().length >= 16 && /^[A-Za-z0-9._~-]+$/.test(s.reveal()), {
+        message: 'expected at least 16 characters of letters, digits and . _ ~ - (it may go in a URL), e.g. the output of "openssl rand -hex 16"',
+      }),
+    })
+    .optional(),
 });
 
 const storeSchema = z.strictObject({

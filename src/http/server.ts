@@ -5,7 +5,7 @@ import { describeError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { parseWebhookPayloadYielding, type GroupNotification } from '../sources/alertmanager.js';
-import { makeAuthCheck } from './auth.js';
+import { makeAuthCheck, makeHeartbeatAuth } from './auth.js';
 import type { StatusReport } from './status.js';
 import { renderStatusPage } from './statusPage.js';
 
@@ -155,6 +155,7 @@ function readBody(req: IncomingMessage, res: ServerResponse, limit: number, tooL
 export async function startHttpServer(deps: HttpDeps): Promise<HttpServer> {
   const { config, log, metrics } = deps;
   const authorized = makeAuthCheck(config.http.auth);
+  const heartbeatAuthorized = makeHeartbeatAuth(config.http);
   const statusAuth = config.http.status_auth;
   const statusAuthOk = statusAuth ? makeAuthCheck({ type: 'basic', ...statusAuth }) : () => true;
   const routes = new Set(config.routes.map((r) => r.name));
@@ -222,13 +223,20 @@ export async function startHttpServer(deps: HttpDeps): Promise<HttpServer> {
   };
 
   /**
-   * A dead man's switch ping (healthchecks.io style): GET or POST, the webhook's auth, 200 once
-   * stored. `<name>/fail` reports the sender unhealthy (its body, up to FAIL_REASON_MAX bytes, is
-   * the reason); `<name>/start` is accepted and changes nothing.
+   * A dead man's switch ping (healthchecks.io style): GET or POST, http.heartbeat_auth (a bearer
+   * token or `<token>/` in the path; without it the webhook's auth), 200 once stored.
+   * `<name>/fail` reports the sender unhealthy (its body, up to FAIL_REASON_MAX bytes, is the
+   * reason); `<name>/start` is accepted and changes nothing. The credential is checked before the
+   * name, so an unauthorised caller cannot learn which heartbeats exist.
    */
-  const heartbeat = async (path: string, req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  const heartbeat = async (full: string, req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (req.method !== 'GET' && req.method !== 'POST' && req.method !== 'HEAD') return reject(res, 405, 'method_not_allowed', 'ping with GET or POST', { allow: 'GET, POST' });
-    if (!authorized(req.headers.authorization)) return reject(res, 401, 'unauthorized', 'missing or wrong credentials (the same as the webhook\'s)');
+    const path = heartbeatAuthorized(full, req.headers.authorization);
+    if (path === undefined) {
+      return reject(res, 401, 'unauthorized', config.http.heartbeat_auth ? 'missing or wrong heartbeat token: send Authorization: Bearer <http.heartbeat_auth.token> or ping /api/v1/heartbeat/<token>/<name>' : "missing or wrong credentials (the webhook's, http.auth)", {
+        'www-authenticate': 'Bearer realm="lifeline heartbeat"',
+      });
+    }
     const m = /^(.+?)(?:\/(start|fail))?$/.exec(path);
     if (!m) return reject(res, 404, 'unknown_heartbeat', 'ping /api/v1/heartbeat/<name> (with /start or /fail for those pings)');
     const name = m[1] as string;
@@ -318,7 +326,9 @@ export async function startHttpServer(deps: HttpDeps): Promise<HttpServer> {
 
   const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 }, (req, res) => {
     handle(req, res).catch((err: unknown) => {
-      log.error({ event: 'http_error', url: req.url, err: describeError(err) }, 'unexpected error in HTTP handler');
+      // A heartbeat URL may hold its token: only the endpoint is logged.
+      const url = (req.url ?? '').startsWith(`${HEARTBEAT}/`) ? `${HEARTBEAT}/…` : req.url;
+      log.error({ event: 'http_error', url, err: describeError(err) }, 'unexpected error in HTTP handler');
       reject(res, 500, 'internal', 'unexpected error; see Lifeline logs');
     });
   });
