@@ -141,11 +141,11 @@ export async function startApp(ctx: AppContext): Promise<App> {
   const pagingChannelStates = (): Array<{ channel: PagingChannel; healthy: boolean; misconfigured: boolean }> =>
     [...pagingNotifiers.keys()].map((channel) => ({ channel, healthy: health.healthy(channel), misconfigured: misconfigured.has(channel) }));
   const startedMs = clock.now();
-  // Faults go straight to email and SMS (a call needs its outbox row, and the store may be the fault).
-  const faults = new FaultReporter({ clock, log, schedule, formatter, channels: new Map([...pagingNotifiers].filter(([ch]) => ch !== 'voice')), name: lifelineName });
-
   // Metrics and logs name people, never their numbers or addresses.
   const names = new ContactNames(config.people);
+  // Faults go straight to email and SMS (a call needs its outbox row, and the store may be the fault).
+  const faults = new FaultReporter({ clock, log, schedule, formatter, channels: new Map([...pagingNotifiers].filter(([ch]) => ch !== 'voice')), name: lifelineName, scrub: (t) => names.text(t) });
+
   const dispatcher = new Dispatcher(outbox, notifiers, formatter, config.outbox, clock, log, {
     names,
     sent: (destination, kind, lines) => {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import net from 'node:net';
 import { join } from 'node:path';
 import type { App } from '../../src/app.js';
 import { freePort, recordingLogger, startInProcess, testConfigYaml } from './harness/lifeline.js';
+import { forgedTwilioFlood, longestHealthzWhile } from './harness/flood.js';
 import { tempDir, waitFor } from './harness/procs.js';
 import { TwilioStandIn, type ReceivedCall } from './harness/twilioStandIn.js';
 import { aliceBobVoiceYaml } from './harness/paging.js';
@@ -20,20 +20,6 @@ const BOB = '+4915112345679';
  * Policy: call alice at once, then SMS bob at 10, 20 and 30 minutes: every "escalate now" that
  * acts is one SMS to bob within seconds.
  */
-/** POSTs `params` to `url` `n` times at once from a child process, each with a wrong signature; resolves with the statuses. */
-function flood(url: string, params: Record<string, string>, n: number): Promise<number[]> {
-  const script = `
-    const { createHmac } = await import('node:crypto');
-    const [url, params, n] = JSON.parse(process.env.FLOOD);
-    const body = new URLSearchParams(params).toString();
-    const sig = (i) => createHmac('sha1', 'forged-' + i).update(url + Object.keys(params).sort().map((k) => k + params[k]).join('')).digest('base64');
-    const r = await Promise.all(Array.from({ length: n }, (_, i) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': sig(i) }, body }).then((x) => x.status)));
-    process.stdout.write(JSON.stringify(r));`;
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, FLOOD: JSON.stringify([url, params, n]) }, timeout: 30_000 }, (err, out) => (err ? reject(err) : resolve(JSON.parse(out) as number[])));
-  });
-}
-
 describe('Twilio callbacks: one key press per call, bound to its CallSid, 413 and forged floods (integration)', function () {
   this.timeout(90_000);
   let tmp: ReturnType<typeof tempDir>;
@@ -183,20 +169,10 @@ describe('Twilio callbacks: one key press per call, bound to its CallSid, 413 an
     const gather = /<Gather [^>]*action="([^"]+)"/.exec(call.twiml ?? '')?.[1]?.replace(/&amp;/g, '&') ?? '';
     const params = { AccountSid: twilio.accountSid, CallSid: call.sid, Digits: '2' };
     const before = records.filter((r) => r['event'] === 'twilio_bad_signature').length;
-    let worst = 0;
-    let stop = false;
-    const probe = (async () => {
-      while (!stop) {
-        const t0 = performance.now();
-        await fetch(`http://127.0.0.1:${port}/healthz`);
-        worst = Math.max(worst, performance.now() - t0);
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    })();
     // The flood comes from another process, so the /healthz times measured here are Lifeline's.
-    const statuses = await flood(gather, params, 200);
-    stop = true;
-    await probe;
+    const flood = forgedTwilioFlood(gather, params, 200);
+    const worst = await longestHealthzWhile(port, flood);
+    const statuses = await flood;
     assert.deepEqual(statuses, Array.from({ length: 200 }, () => 403));
     const lines = records.filter((r) => r['event'] === 'twilio_bad_signature').length - before;
     console.log(`      200 forged posts: ${lines} twilio_bad_signature line(s), longest /healthz ${worst.toFixed(1)} ms`);
