@@ -178,7 +178,7 @@ describe('Twilio callbacks: one key press per call, bound to its CallSid, 413 an
     console.log(`      200 forged posts: ${lines} twilio_bad_signature line(s), longest /healthz ${worst.toFixed(1)} ms`);
     assert.ok(lines <= 6, `${lines} log lines`);
     // Loose: this machine's cores are shared; the log lines above are the regression check.
-    assert.ok(worst < 500, `/healthz took ${worst.toFixed(1)} ms`);
+    assert.ok(worst < 1_000, `/healthz took ${worst.toFixed(1)} ms`);
   });
 
   it('/metrics and the log name alice and bob, never their numbers (issue 19 §4)', async () => {
