@@ -118,7 +118,8 @@ export async function startApp(ctx: AppContext): Promise<App> {
   const email = config.email ? new EmailNotifier(config.email) : undefined;
   if (email) notifiers.push(email);
   const smsMessages = new SmsMessageStore(db);
-  const personByPhone = (phone: string): string => config.people.find((p) => p.phone === phone)?.name ?? phone;
+  // Calls and receipts are recorded (and logged) by person name; a number of nobody in people is not kept as the name.
+  const personByPhone = (phone: string): string => config.people.find((p) => p.phone === phone)?.name ?? 'unknown';
   // A recorded SMS starts its delivery_timeout: escalation's timer must know (it watches receipts).
   const smsLog = {
     sent: (outboxId: number, sid: string, person: string, now: number): void => {
