@@ -30,10 +30,15 @@
  *   probes2000     2,000 HTTP targets every 10 s on a local server: Lifeline's CPU per probe and
  *                  peak RSS, and Debian's prometheus-blackbox-exporter driven at the same rate
  *                  against the same server, in the same run.
+ *   twilio         Twilio webhooks under attack (voice section added, labelled): 200 forged gather
+ *                  posts at once from another process while /healthz is asked every 5 ms (longest
+ *                  wait, twilio_bad_signature log lines), and a 100 MB Content-Length with 1 KiB
+ *                  sent: time to the 413.
  *   httprun        the http probe's own cost in this process: heap allocated and CPU per run, over
  *                  6,000 runs of 200 probes (20 at a time) against a local server.
  */
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { IrcPeer, plain } from '../test/integration/harness/ircPeer.js';
@@ -46,6 +51,7 @@ import { selfSignedCert } from '../test/integration/harness/certs.js';
 import { pagingYaml, smsNowYaml, smsSection } from '../test/integration/harness/paging.js';
 import { SmtpSink } from '../test/integration/harness/smtpSink.js';
 import { TwilioStandIn } from '../test/integration/harness/twilioStandIn.js';
+import { forgedTwilioFlood, longestHealthzWhile } from '../test/integration/harness/flood.js';
 
 function percentile(sorted: number[], p: number): number {
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
@@ -675,6 +681,59 @@ async function benchHttpRun(): Promise<Record<string, number>> {
   }
 }
 
+/** Time from sending headers announcing 100 MB (and 1 KiB of body) to the first byte of the answer, and the answer's status line. */
+function declaredTooLarge(port: number, path: string): Promise<{ ms: number; status: string }> {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const s = net.connect(port, '127.0.0.1');
+    let ms = -1;
+    let data = '';
+    s.on('data', (d) => {
+      if (ms < 0) ms = performance.now() - t0;
+      data += d.toString();
+    });
+    s.on('error', () => undefined);
+    s.on('close', () => resolve({ ms, status: data.split('\r\n')[0] ?? '' }));
+    s.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100000000\r\n\r\n${'x'.repeat(1024)}`);
+    setTimeout(() => s.destroy(), 60_000);
+  });
+}
+
+async function benchTwilio(): Promise<Record<string, number>> {
+  const twilio = await TwilioStandIn.start();
+  const out: Record<string, number> = {};
+  try {
+    await withHealthyLifeline(
+      'twilio',
+      async (_s, l) => {
+        const n = twilio.calls.length;
+        await post(l.port, groupPayload('Forged', 1));
+        const call = await waitFor('the call request', () => twilio.calls[n], 60_000, 2);
+        await waitFor('the TwiML', () => call.twiml, 10_000, 2);
+        const gather = `http://127.0.0.1:${l.port}/api/v1/twilio/voice/gather?${new URL(call.url).searchParams.toString()}`;
+        const lines = (): number => l.proc.output.join('').split('\n').filter((x) => x.includes('"event":"twilio_bad_signature"')).length;
+        const before = lines();
+        const flood = forgedTwilioFlood(gather, { AccountSid: twilio.accountSid, CallSid: call.sid, Digits: '2' }, 200);
+        const worst = await longestHealthzWhile(l.port, flood);
+        const statuses = await flood;
+        await new Promise((r) => setTimeout(r, 200)); // the log lines reach the pipe
+        const big = await declaredTooLarge(l.port, new URL(gather).pathname + new URL(gather).search);
+        if (statuses.some((x) => x !== 403)) throw new Error(`twilio: ${statuses.filter((x) => x !== 403).length} forged posts not refused`);
+        Object.assign(out, {
+          twilio_forged_200_max_healthz_ms: worst,
+          twilio_forged_200_log_lines: lines() - before,
+          twilio_declared_100mb_answer_status: Number(/^HTTP\/1\.1 (\d{3})/.exec(big.status)?.[1] ?? 0),
+          twilio_declared_100mb_answer_ms: big.ms,
+        });
+      },
+      (port) => `people:\n  - { name: alice, phone: "+4915112345678" }\noncall:\n  rotations:\n    - { name: primary, people: [alice], start: "2026-01-05" }\n${smsSection(twilio)}voice:\n  from: "+15005550006"\n  public_url: http://127.0.0.1:${port}\nescalation:\n  policies:\n    - { name: call, steps: [{ after: 0s, notify: [voice] }] }\n`,
+    );
+  } finally {
+    await twilio.stop();
+  }
+  return out;
+}
+
 const results: Record<string, number> = {};
 const only = process.argv[2];
 const want = (p: string): boolean => !only || only === p;
@@ -693,5 +752,6 @@ if (want('call')) Object.assign(results, await benchCall());
 if (want('status')) Object.assign(results, await benchStatusPage());
 if (want('probes2000')) Object.assign(results, await benchProbes2000());
 if (want('httprun')) Object.assign(results, await benchHttpRun());
+if (want('twilio')) Object.assign(results, await benchTwilio());
 for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(40)} ${Number.isInteger(v) ? v : v.toFixed(1)}`);
 process.exit(0);

@@ -3,6 +3,7 @@ import { Commands } from './commands/commands.js';
 import { IrcCommands, commandMessage } from './commands/irc.js';
 import { smsCommand } from './commands/sms.js';
 import type { Config } from './config/schema.js';
+import { startupWarnings } from './config/startupWarnings.js';
 import { ErrorCodes, LifelineError, NotifyError, describeError } from './errors.js';
 import { scheduleDailyNote } from './escalation/dailyNote.js';
 import { HeartbeatOut } from './observability/heartbeatOut.js';
@@ -25,6 +26,7 @@ import { makeTwilioVoice } from './sources/twilioVoice.js';
 import { makeTwilioReceipts } from './sources/twilioReceipts.js';
 import { SmsMessageStore } from './store/smsMessages.js';
 import type { Logger } from './observability/logger.js';
+import { ContactNames } from './observability/contactNames.js';
 import { createMetrics, liveGauge, liveLabelledGauge, type Metrics } from './observability/metrics.js';
 import { OnCallSchedule } from './people/oncall.js';
 import { MaintenanceWindows } from './policy/maintenance.js';
@@ -38,6 +40,7 @@ import { queueOutageSummaries } from './relay/outage.js';
 import { ingestInParts, makeIngest } from './pipeline/ingest.js';
 import { batchOf, type GroupNotification } from './sources/alertmanager.js';
 import { makeTwilioInbound } from './sources/twilioInbound.js';
+import { twilioSignatureCheck } from './sources/twilioSignature.js';
 import { AlertStore } from './store/alerts.js';
 import { openDb, storeReadable, type Db } from './store/db.js';
 import { Outbox } from './store/outbox.js';
@@ -102,6 +105,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
   const { config, clock, log } = ctx;
   const build = ctx.build ?? buildInfo();
   log.info({ event: 'starting', version: build.version, revision: build.revision }, `Lifeline ${build.version} (revision ${build.revision}) starting`);
+  for (const w of startupWarnings(config)) log.warn({ event: w.event, key: w.key }, w.text);
   const db = openDb(config.store.path);
   const alerts = new AlertStore(db);
   const outbox = new Outbox(db, config.outbox.max_pending);
@@ -120,7 +124,8 @@ export async function startApp(ctx: AppContext): Promise<App> {
   const email = config.email ? new EmailNotifier(config.email) : undefined;
   if (email) notifiers.push(email);
   const smsMessages = new SmsMessageStore(db);
-  const personByPhone = (phone: string): string => config.people.find((p) => p.phone === phone)?.name ?? phone;
+  // Calls and receipts are recorded (and logged) by person name; a number of nobody in people is not kept as the name.
+  const personByPhone = (phone: string): string => config.people.find((p) => p.phone === phone)?.name ?? 'unknown';
   // A recorded SMS starts its delivery_timeout: escalation's timer must know (it watches receipts).
   const smsLog = {
     sent: (outboxId: number, sid: string, person: string, now: number): void => {
@@ -143,33 +148,36 @@ export async function startApp(ctx: AppContext): Promise<App> {
   const pagingChannelStates = (): Array<{ channel: PagingChannel; healthy: boolean; misconfigured: boolean }> =>
     [...pagingNotifiers.keys()].map((channel) => ({ channel, healthy: health.healthy(channel), misconfigured: misconfigured.has(channel) }));
   const startedMs = clock.now();
+  // Metrics and logs name people, never their numbers or addresses.
+  const names = new ContactNames(config.people);
   // Faults go straight to email and SMS (a call needs its outbox row, and the store may be the fault).
-  const faults = new FaultReporter({ clock, log, schedule, formatter, channels: new Map([...pagingNotifiers].filter(([ch]) => ch !== 'voice')), name: lifelineName });
+  const faults = new FaultReporter({ clock, log, schedule, formatter, channels: new Map([...pagingNotifiers].filter(([ch]) => ch !== 'voice')), name: lifelineName, scrub: (t) => names.text(t) });
 
   const dispatcher = new Dispatcher(outbox, notifiers, formatter, config.outbox, clock, log, {
+    names,
     sent: (destination, kind, lines) => {
-      metrics.sent.inc({ destination, kind });
-      metrics.sentLines.inc({ destination }, lines);
+      metrics.sent.inc({ destination: names.destination(destination), kind });
+      metrics.sentLines.inc({ destination: names.destination(destination) }, lines);
       const ch = pagingChannelOf(destination);
       if (ch) health.delivered(ch);
       if (ch && misconfigured.delete(ch) && misconfigured.size === 0) faults.clear('notifier_misconfigured');
     },
     failed: (destination, retryable, err) => {
-      metrics.deliveryFailures.inc({ destination, retryable: String(retryable) });
+      metrics.deliveryFailures.inc({ destination: names.destination(destination), retryable: String(retryable) });
       // Only paging channels feed failover: an IRC failure is the path rule's business.
       const ch = pagingChannelOf(destination);
       if (ch) health.failed(ch);
       // Bad credentials are Lifeline's own fault: reported once, through the other channels.
       if (ch && err instanceof NotifyError && err.misconfigured !== undefined) {
         misconfigured.add(ch);
-        faults.raise('notifier_misconfigured', `${ch}: ${describeError(err)}; fix ${err.misconfigured}, then check with "lifeline test-notify --channel ${ch}"`);
+        faults.raise('notifier_misconfigured', `${ch}: ${names.text(describeError(err))}; fix ${err.misconfigured}, then check with "lifeline test-notify --channel ${ch}"`);
       }
     },
     workerFault: (destination, err) => {
       const kind = (err as { code?: unknown } | undefined)?.code?.toString().startsWith('SQLITE_') ? 'store_write' : 'delivery_worker';
       if (err === undefined) {
         if (dispatcher.faults().size === 0) for (const k of ['store_write', 'delivery_worker'] as const) faults.clear(k);
-      } else faults.raise(kind, `delivering to ${destination}: ${describeError(err)}`);
+      } else faults.raise(kind, `delivering to ${names.destination(destination)}: ${names.text(describeError(err))}`);
     },
   });
 
@@ -270,7 +278,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
   });
   liveGauge(metrics.registry, 'lifeline_outbox_pending', 'Messages waiting in the outbox, all destinations.', () => outbox.pendingCount());
   liveLabelledGauge(metrics.registry, 'lifeline_delivery_worker_faulted', '1 for each destination whose delivery worker is failing now (store errors such as a full disk); it retries with backoff.', 'destination', () =>
-    Object.fromEntries([...dispatcher.faults().keys()].map((d) => [d, 1])),
+    Object.fromEntries([...dispatcher.faults().keys()].map((d) => [names.destination(d), 1])),
   );
   liveLabelledGauge(metrics.registry, 'lifeline_fault', "1 for each of Lifeline's own faults active now (store_write, delivery_worker, network_cut_off, notifier_misconfigured, clock_step).", 'kind', () => Object.fromEntries(faults.list().map((f) => [f.kind, 1])));
   liveLabelledGauge(metrics.registry, 'lifeline_alerts', 'Stored alerts by state.', 'state', () => ({ ...alerts.countByStatus() }));
@@ -308,8 +316,10 @@ export async function startApp(ctx: AppContext): Promise<App> {
   /** The store and the delivery workers, as /readyz and the outbound heartbeat judge Lifeline. */
   const readiness = (): { storeOk: boolean; failing: string[] } => ({
     storeOk: storeReadable(db),
-    failing: [...dispatcher.faults()].map(([d, f]) => `${d}: ${f.error} (since ${new Date(f.sinceMs).toISOString()})`),
+    failing: [...dispatcher.faults()].map(([d, f]) => `${names.destination(d)}: ${names.text(f.error)} (since ${new Date(f.sinceMs).toISOString()})`),
   });
+  // One signature check (and one rate-limited warning) for every Twilio webhook.
+  const twilioSignature = config.sms ? twilioSignatureCheck({ authToken: config.sms.auth_token, log, clock }) : undefined;
   let http: HttpServer;
   try {
     http = await startHttpServer({
@@ -327,6 +337,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
       config,
       clock,
       log,
+      signature: twilioSignature,
       messages: smsMessages,
       undelivered: (id, person, why) => escalation.smsUndelivered(id, person, why),
       delivered: (person) => escalation.smsDelivered(person),
@@ -335,6 +346,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
       config,
       clock,
       log,
+      signature: twilioSignature,
       calls,
       message: (id) => {
         const m = outbox.get(id)?.message;
@@ -344,7 +356,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
       ack: (code, by) => escalation.ack(code, by).ok,
       escalateNow: (ids, why) => escalation.escalateNow(ids, why),
     }),
-    smsInbound: makeTwilioInbound({ config, schedule, log, command: (person, body) => smsCommand(commands, escalation.incidents, person, body) }),
+    smsInbound: makeTwilioInbound({ config, schedule, signature: twilioSignature, command: (person, body) => smsCommand(commands, escalation.incidents, person, body) }),
     ready: () => {
       const { storeOk, failing } = readiness();
       return {

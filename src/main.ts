@@ -5,6 +5,7 @@ import v8 from 'node:v8';
 import { startApp } from './app.js';
 import { loadConfig } from './config/load.js';
 import { configJsonSchema } from './config/schema.js';
+import { startupWarnings } from './config/startupWarnings.js';
 import { LifelineError, describeError } from './errors.js';
 import { createLogger } from './observability/logger.js';
 import { healthcheck } from './http/healthcheck.js';
@@ -67,6 +68,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const config = loadConfig(file, env);
   if (command === 'check-config') {
     process.stdout.write(`${file}: configuration is valid\n`);
+    for (const w of startupWarnings(config)) process.stderr.write(`warning (${w.key}): ${w.text}\n`);
     return 0;
   }
   if (command === 'healthcheck') {

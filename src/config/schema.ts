@@ -42,6 +42,14 @@ const httpSchema = z.strictObject({
   auth: authSchema.prefault({ type: 'none' }),
   status_auth: z.strictObject({ username: z.string().min(1), password: secret }).optional(),
   public_url: z.url({ protocol: /^https?$/, message: 'expected the http(s) URL people reach the status page at, e.g. https://lifeline.example.org' }).optional(),
+  /** The heartbeat ping endpoint's own secret (else it shares http.auth). */
+  heartbeat_auth: z
+    .strictObject({
+      token: secret.refine((s) => s.reveal().length >= 16 && /^[A-Za-z0-9._~-]+$/.test(s.reveal()), {
+        message: 'expected at least 16 characters of letters, digits and . _ ~ - (it may go in a URL), e.g. the output of "openssl rand -hex 16"',
+      }),
+    })
+    .optional(),
 });
 
 const storeSchema = z.strictObject({

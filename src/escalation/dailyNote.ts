@@ -117,6 +117,7 @@ export function sendDailyNote(d: NoteDeps): string[] {
     d.poke(dest);
     sent.push(dest);
   }
-  d.log.info({ event: 'daily_note', to: sent }, 'daily note queued');
+  // Logged by name: an email address never goes into the log.
+  d.log.info({ event: 'daily_note', to: sent.map((dest) => (dest.startsWith('irc:') ? dest : `email:${person?.name ?? 'unknown'}`)) }, 'daily note queued');
   return sent;
 }

@@ -8,6 +8,7 @@ import type { Db } from '../store/db.js';
 import type { Outbox } from '../store/outbox.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { NOTICE_STEPS, PAGING_CHANNELS, type PagingChannel } from './channels.js';
+import { SmsFailingStore } from '../store/smsFailing.js';
 import { SmsMessageStore } from '../store/smsMessages.js';
 import type { ChannelHealth } from './health.js';
 import { IncidentStore, type Incident } from '../store/incidents.js';
@@ -89,13 +90,14 @@ export class EscalationEngine {
   /** Delivery receipts of SMS (with sms.status_url). */
   private readonly receipts: SmsMessageStore;
   /** People whose last SMS did not reach them: their SMS pages go by the fallback until one does. */
-  private readonly smsFailing = new Set<string>();
+  private readonly smsFailing: SmsFailingStore;
   /** Set when an incident turned critical inside a webhook's transaction: its pages go out at the next pass, unbundled. */
   private raisedAt: number | undefined;
 
   constructor(private readonly d: EngineDeps) {
     this.incidents = new IncidentStore(d.db);
     this.receipts = new SmsMessageStore(d.db);
+    this.smsFailing = new SmsFailingStore(d.db);
     this.policies = effectivePolicies(d.config);
     this.channels = [...(d.config.email ? (['email'] as const) : []), ...(d.config.sms ? (['sms'] as const) : []), ...(d.config.voice ? (['voice'] as const) : [])];
     this.bundler = new PageBundler({ ...d, incidents: this.incidents, channels: this.channels });
@@ -369,7 +371,7 @@ export class EscalationEngine {
    */
   smsUndelivered(outboxId: number, person: string, why: string): void {
     const now = this.d.clock.now();
-    this.smsFailing.add(person);
+    this.smsFailing.add(person, now);
     let moved = 0;
     const p = this.d.schedule.person(person);
     this.d.db.transaction(() => {

@@ -42,6 +42,8 @@ export class FaultReporter {
       channels: ReadonlyMap<PagingChannel, Notifier>;
       /** Lifeline's name in the text ("lifeline@eu-west"). */
       name: string;
+      /** Takes phone numbers and addresses out of an error's text before it is logged (observability/contactNames.ts). */
+      scrub?(text: string): string;
     },
   ) {}
 
@@ -82,7 +84,8 @@ export class FaultReporter {
         await notifier.send({ destination, lines, startAt: 0, onProgress: () => undefined }, AbortSignal.timeout(60_000));
         this.d.log.info({ event: 'lifeline_fault_reported', fault: kind, channel, person: person.name }, `Lifeline fault reported to ${person.name} by ${channel}`);
       } catch (err) {
-        this.d.log.error({ event: 'lifeline_fault_report_failed', fault: kind, channel, err: describeError(err) }, `could not report the Lifeline fault by ${channel}`);
+        const text = describeError(err);
+        this.d.log.error({ event: 'lifeline_fault_report_failed', fault: kind, channel, err: this.d.scrub?.(text) ?? text }, `could not report the Lifeline fault by ${channel}`);
       }
     }
   }

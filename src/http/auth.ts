@@ -24,3 +24,29 @@ export function makeAuthCheck(auth: Config['http']['auth']): (header: string | u
 function sha256(s: string): Buffer {
   return createHash('sha256').update(s).digest();
 }
+
+/** A heartbeat ping that passed its check: what follows the credential in the path (`<name>[/start|/fail]`). */
+export type HeartbeatAuthCheck = (path: string, header: string | undefined) => string | undefined;
+
+/**
+ * The heartbeat endpoint's check. With `http.heartbeat_auth` a ping must carry that token, either
+ * as `Authorization: Bearer <token>` or as the first path segment (`<token>/<name>`, for senders
+ * that can only call a URL, as healthchecks.io's ping keys); the webhook's credentials do not
+ * open it. Without, pings take the webhook's auth (`http.auth`). Returns the path with the token
+ * segment removed when the ping is authorised, undefined when not.
+ */
+export function makeHeartbeatAuth(http: Config['http']): HeartbeatAuthCheck {
+  const own = http.heartbeat_auth;
+  if (!own) {
+    const webhook = makeAuthCheck(http.auth);
+    return (path, header) => (webhook(header) ? path : undefined);
+  }
+  const bearer = makeAuthCheck({ type: 'bearer', token: own.token });
+  const want = sha256(own.token.reveal());
+  return (path, header) => {
+    if (header !== undefined && bearer(header)) return path;
+    const slash = path.indexOf('/');
+    if (slash <= 0) return undefined;
+    return timingSafeEqual(sha256(path.slice(0, slash)), want) ? path.slice(slash + 1) : undefined;
+  };
+}

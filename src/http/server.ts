@@ -5,7 +5,7 @@ import { describeError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { parseWebhookPayloadYielding, type GroupNotification } from '../sources/alertmanager.js';
-import { makeAuthCheck } from './auth.js';
+import { makeAuthCheck, makeHeartbeatAuth } from './auth.js';
 import type { StatusReport } from './status.js';
 import { renderStatusPage } from './statusPage.js';
 
@@ -64,6 +64,14 @@ async function readSome(req: IncomingMessage, max: number): Promise<string> {
   }
   return Buffer.concat(parts).toString('utf8');
 }
+/** Twilio's webhook parameters are small; 64 KiB is far above any real request. */
+const TWILIO_BODY_LIMIT = 64 * 1024;
+
+/** Whether the request announces (Content-Length) a body over `limit`: answered 413 before reading it. */
+function declaredOver(req: IncomingMessage, limit: number): boolean {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  return Number.isFinite(declared) && declared > limit;
+}
 const JSON_TYPE = /^application\/([a-z0-9.+-]*\+)?json\s*(;|$)/i;
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -77,6 +85,36 @@ function reject(res: ServerResponse, status: number, error: string, reason: stri
   send(res, status, { status: 'error', error, reason }, headers);
 }
 
+/** After refusing a body, how long and how much of the rest is read and dropped before the socket is destroyed. */
+const LINGER_MS = 2_000;
+const LINGER_BYTES = 1024 * 1024;
+
+/**
+ * Closes the connection after an answer sent before the request body was read (413), so that the
+ * client can read it. A `connection: close` answer makes Node destroy the socket as soon as its
+ * FIN is written; with the client's unread upload still in the receive buffer the kernel then
+ * sends a TCP RST, and a client still sending often loses the answer to "connection reset". So
+ * (as nginx's lingering close): answer, send FIN, keep reading and dropping what still arrives
+ * until the client closes, LINGER_MS passes or LINGER_BYTES arrived, then destroy.
+ */
+function closeAfterAnswer(req: IncomingMessage, res: ServerResponse): void {
+  const socket = req.socket;
+  res.once('finish', () => {
+    // Node's own close for `connection: close` (socket.destroySoon: end, then destroy on 'finish').
+    socket.removeListener('finish', socket.destroy);
+    let n = 0;
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+    timer.unref();
+    socket.on('data', (c: Buffer) => {
+      n += c.length;
+      if (n > LINGER_BYTES) socket.destroy();
+    });
+    socket.once('end', () => socket.destroy());
+    socket.once('close', () => clearTimeout(timer));
+    req.resume();
+  });
+}
+
 /** Reads the body up to `limit` bytes; resolves undefined (after answering 413) when it is larger. */
 function readBody(req: IncomingMessage, res: ServerResponse, limit: number, tooLarge: () => void): Promise<Buffer | undefined> {
   return new Promise((resolve) => {
@@ -86,8 +124,8 @@ function readBody(req: IncomingMessage, res: ServerResponse, limit: number, tooL
     const over = (): void => {
       done = true;
       tooLarge();
-      // Stop reading: answer, then drop the connection rather than swallow the rest.
-      res.once('finish', () => req.destroy());
+      // Stop keeping the body: answer, then close without resetting the answer away.
+      closeAfterAnswer(req, res);
       resolve(undefined);
     };
     req.on('data', (c: Buffer) => {
@@ -117,6 +155,7 @@ function readBody(req: IncomingMessage, res: ServerResponse, limit: number, tooL
 export async function startHttpServer(deps: HttpDeps): Promise<HttpServer> {
   const { config, log, metrics } = deps;
   const authorized = makeAuthCheck(config.http.auth);
+  const heartbeatAuthorized = makeHeartbeatAuth(config.http);
   const statusAuth = config.http.status_auth;
   const statusAuthOk = statusAuth ? makeAuthCheck({ type: 'basic', ...statusAuth }) : () => true;
   const routes = new Set(config.routes.map((r) => r.name));
@@ -144,10 +183,9 @@ export async function startHttpServer(deps: HttpDeps): Promise<HttpServer> {
       count('too_large');
       reject(res, 413, 'payload_too_large', `body is larger than http.body_limit (${limit} bytes)`, { connection: 'close' });
     };
-    const declared = Number(req.headers['content-length'] ?? NaN);
-    if (Number.isFinite(declared) && declared > limit) {
+    if (declaredOver(req, limit)) {
       tooLarge();
-      res.once('finish', () => req.destroy());
+      closeAfterAnswer(req, res);
       return;
     }
     const body = await readBody(req, res, limit, tooLarge);
@@ -185,13 +223,20 @@ export async function startHttpServer(deps: HttpDeps): Promise<HttpServer> {
   };
 
   /**
-   * A dead man's switch ping (healthchecks.io style): GET or POST, the webhook's auth, 200 once
-   * stored. `<name>/fail` reports the sender unhealthy (its body, up to FAIL_REASON_MAX bytes, is
-   * the reason); `<name>/start` is accepted and changes nothing.
+   * A dead man's switch ping (healthchecks.io style): GET or POST, http.heartbeat_auth (a bearer
+   * token or `<token>/` in the path; without it the webhook's auth), 200 once stored.
+   * `<name>/fail` reports the sender unhealthy (its body, up to FAIL_REASON_MAX bytes, is the
+   * reason); `<name>/start` is accepted and changes nothing. The credential is checked before the
+   * name, so an unauthorised caller cannot learn which heartbeats exist.
    */
-  const heartbeat = async (path: string, req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  const heartbeat = async (full: string, req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (req.method !== 'GET' && req.method !== 'POST' && req.method !== 'HEAD') return reject(res, 405, 'method_not_allowed', 'ping with GET or POST', { allow: 'GET, POST' });
-    if (!authorized(req.headers.authorization)) return reject(res, 401, 'unauthorized', 'missing or wrong credentials (the same as the webhook\'s)');
+    const path = heartbeatAuthorized(full, req.headers.authorization);
+    if (path === undefined) {
+      return reject(res, 401, 'unauthorized', config.http.heartbeat_auth ? 'missing or wrong heartbeat token: send Authorization: Bearer <http.heartbeat_auth.token> or ping /api/v1/heartbeat/<token>/<name>' : "missing or wrong credentials (the webhook's, http.auth)", {
+        'www-authenticate': 'Bearer realm="lifeline heartbeat"',
+      });
+    }
     const m = /^(.+?)(?:\/(start|fail))?$/.exec(path);
     if (!m) return reject(res, 404, 'unknown_heartbeat', 'ping /api/v1/heartbeat/<name> (with /start or /fail for those pings)');
     const name = m[1] as string;
@@ -213,8 +258,13 @@ export async function startHttpServer(deps: HttpDeps): Promise<HttpServer> {
     if (!handle) return reject(res, 404, 'not_configured', off);
     if (req.method !== 'POST') return reject(res, 405, 'method_not_allowed', 'Twilio POSTs here', { allow: 'POST' });
     if (!/^application\/x-www-form-urlencoded\b/i.test(req.headers['content-type'] ?? '')) return reject(res, 415, 'unsupported_media_type', 'Twilio sends application/x-www-form-urlencoded');
-    // Twilio's inbound parameters are small; 64 KiB is far above any real request.
-    const body = await readBody(req, res, 64 * 1024, () => reject(res, 413, 'payload_too_large', 'Twilio request larger than 64 KiB', { connection: 'close' }));
+    const tooLarge = (): void => reject(res, 413, 'payload_too_large', `Twilio request larger than ${TWILIO_BODY_LIMIT / 1024} KiB`, { connection: 'close' });
+    if (declaredOver(req, TWILIO_BODY_LIMIT)) {
+      tooLarge();
+      closeAfterAnswer(req, res);
+      return;
+    }
+    const body = await readBody(req, res, TWILIO_BODY_LIMIT, tooLarge);
     if (body === undefined) return;
     const form = Object.fromEntries(new URLSearchParams(body.toString('utf8')));
     const sig = req.headers['x-twilio-signature'];
@@ -276,7 +326,9 @@ export async function startHttpServer(deps: HttpDeps): Promise<HttpServer> {
 
   const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 }, (req, res) => {
     handle(req, res).catch((err: unknown) => {
-      log.error({ event: 'http_error', url: req.url, err: describeError(err) }, 'unexpected error in HTTP handler');
+      // A heartbeat URL may hold its token: only the endpoint is logged.
+      const url = (req.url ?? '').startsWith(`${HEARTBEAT}/`) ? `${HEARTBEAT}/…` : req.url;
+      log.error({ event: 'http_error', url, err: describeError(err) }, 'unexpected error in HTTP handler');
       reject(res, 500, 'internal', 'unexpected error; see Lifeline logs');
     });
   });

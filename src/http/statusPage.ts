@@ -2,6 +2,7 @@ import { formatDuration } from '../config/duration.js';
 import type { ProbeStatus } from '../probes/engine.js';
 import { PHASES } from '../probes/probe.js';
 import { deliveryWords } from '../escalation/delivery.js';
+import { neutralise } from '../notifiers/text.js';
 import type { IncidentView, PageView, StatusReport } from './status.js';
 
 /*
@@ -16,9 +17,13 @@ const REFRESH_S = 30;
 
 const ESC: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
-/** Text made safe for HTML element content and quoted attribute values. */
+/**
+ * Text made safe for HTML element content and quoted attribute values, with control characters
+ * dropped and invisible format characters (bidi overrides, zero-width) shown as "[U+202E]", as in
+ * IRC (notifiers/text.ts neutralise).
+ */
 export function esc(s: string | number): string {
-  return String(s).replace(/[&<>"']/g, (c) => ESC[c] as string);
+  return neutralise(String(s)).replace(/[&<>"']/g, (c) => ESC[c] as string);
 }
 
 /** "2026-11-23 12:03 UTC (5 min ago)" */

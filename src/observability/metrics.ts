@@ -23,12 +23,12 @@ export function createMetrics(): Metrics {
     alertsReceived: new Counter({ name: 'lifeline_alerts_received_total', help: 'Alerts received in accepted webhooks, by status.', labelNames: ['status'], registers: [registry] }),
     sent: new Counter({
       name: 'lifeline_sent_total',
-      help: 'Outbox entries handed over, by destination and kind: IRC lines echoed by the bouncer (written to the socket without echo-message), email accepted by the SMTP server, SMS accepted by Twilio. Not proof the network or the phone got them.',
+      help: 'Outbox entries handed over, by destination and kind: IRC lines echoed by the bouncer (written to the socket without echo-message), email accepted by the SMTP server, SMS accepted by Twilio. Not proof the network or the phone got them. destination is irc:<channel>, console, or <channel>:<person name> for email, sms and voice (never an address or a number).',
       labelNames: ['destination', 'kind'],
       registers: [registry],
     }),
     sentLines: new Counter({ name: 'lifeline_sent_lines_total', help: 'Lines handed over, by destination (as lifeline_sent_total).', labelNames: ['destination'], registers: [registry] }),
-    deliveryFailures: new Counter({ name: 'lifeline_delivery_failures_total', help: 'Failed delivery attempts, by destination and whether they will be retried.', labelNames: ['destination', 'retryable'], registers: [registry] }),
+    deliveryFailures: new Counter({ name: 'lifeline_delivery_failures_total', help: 'Failed delivery attempts, by destination (as lifeline_sent_total: a person\'s name, never an address) and whether they will be retried.', labelNames: ['destination', 'retryable'], registers: [registry] }),
     probeSuccess: new Gauge({ name: 'lifeline_probe_success', help: 'Result of the last run of each probe: 1 up, 0 down (before flap damping).', labelNames: ['probe', 'kind'], registers: [registry] }),
     probeDuration: new Gauge({
       name: 'lifeline_probe_duration_seconds',

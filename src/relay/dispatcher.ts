@@ -19,6 +19,8 @@ export interface DispatchObserver {
   failed(destination: string, retryable: boolean, err: unknown): void;
   /** A worker hit an error of its own (e.g. the store cannot be written); undefined when it recovered. */
   workerFault?(destination: string, err: unknown): void;
+  /** How logs name a destination and an error: never a phone number or an address (observability/contactNames.ts). */
+  readonly names?: { destination(destination: string): string; text(text: string): string };
 }
 
 /**
@@ -50,6 +52,17 @@ export class Dispatcher {
     }
   }
 
+  /** A destination as logs name it. */
+  private named(destination: string): string {
+    return this.observer?.names?.destination(destination) ?? destination;
+  }
+
+  /** An error as logs show it. */
+  private errText(err: unknown): string {
+    const text = describeError(err);
+    return this.observer?.names?.text(text) ?? text;
+  }
+
   /**
    * Entries a notifier reported sent but can no longer vouch for go back into the queue, in their
    * place: they are sent again (or folded into a digest) when the path is back. People may see a
@@ -58,7 +71,7 @@ export class Dispatcher {
   private resend(destination: string, ids: readonly number[], why: string): void {
     const n = this.outbox.requeue(ids);
     if (n === 0) return;
-    this.log.warn({ event: 'resend_unconfirmed', destination, entries: n, why }, `${n} notification(s) reported sent to ${destination} were never confirmed (${why}); queued to send again`);
+    this.log.warn({ event: 'resend_unconfirmed', destination: this.named(destination), entries: n, why }, `${n} notification(s) reported sent to ${this.named(destination)} were never confirmed (${why}); queued to send again`);
     this.poke(destination);
   }
 
@@ -92,7 +105,7 @@ export class Dispatcher {
 
   private spawn(destination: string): void {
     const p = this.work(destination)
-      .catch((err) => this.log.error({ event: 'dispatcher_crashed', destination, err: describeError(err) }, 'dispatcher worker stopped'))
+      .catch((err) => this.log.error({ event: 'dispatcher_crashed', destination: this.named(destination), err: this.errText(err) }, 'dispatcher worker stopped'))
       .finally(() => {
         this.workers.delete(destination);
         this.wake.delete(destination);
@@ -123,7 +136,7 @@ export class Dispatcher {
   private async work(destination: string): Promise<void> {
     const notifier = this.notifierFor(destination);
     if (!notifier) {
-      this.log.error({ event: 'no_notifier', destination }, 'no notifier handles this destination; entries stay queued');
+      this.log.error({ event: 'no_notifier', destination: this.named(destination) }, 'no notifier handles this destination; entries stay queued');
       return;
     }
     const signal = this.abort.signal;
@@ -135,14 +148,14 @@ export class Dispatcher {
           w.faults = 0;
           this.faulted.delete(destination);
           this.observer?.workerFault?.(destination, undefined);
-          this.log.info({ event: 'dispatcher_recovered', destination }, 'delivery worker is working again');
+          this.log.info({ event: 'dispatcher_recovered', destination: this.named(destination) }, 'delivery worker is working again');
         }
       } catch (err) {
         if (signal.aborted) return;
         const delay = backoffDelay(w.faults, { initialMs: 1_000, maxMs: 30_000 });
         w.faults++;
         if (!this.faulted.has(destination)) this.faulted.set(destination, { sinceMs: this.clock.now(), error: describeError(err) });
-        this.log.error({ event: 'dispatcher_error', destination, err: describeError(err), retry_in_ms: delay, attempt: w.faults }, 'delivery worker hit an error; retrying');
+        this.log.error({ event: 'dispatcher_error', destination: this.named(destination), err: this.errText(err), retry_in_ms: delay, attempt: w.faults }, 'delivery worker hit an error; retrying');
         this.observer?.workerFault?.(destination, err);
         await sleep(this.clock, delay, signal).catch(() => undefined);
       }
@@ -202,7 +215,7 @@ export class Dispatcher {
     // Pages (email, SMS) stop being retried past the deadline: by then escalation has moved on.
     const expired = !notifier.digestsBacklog && this.clock.now() - entry.createdMs > this.cfg.page_deadline;
     if (!retryable || expired) {
-      this.log.error({ event: 'delivery_failed', destination, entry: entry.id, err: describeError(err), expired }, expired ? 'delivery still failing at its deadline; given up' : 'delivery failed, not retryable');
+      this.log.error({ event: 'delivery_failed', destination: this.named(destination), entry: entry.id, err: this.errText(err), expired }, expired ? 'delivery still failing at its deadline; given up' : 'delivery failed, not retryable');
       this.outbox.markFailed(entry.id, this.clock.now());
       return;
     }
@@ -210,7 +223,7 @@ export class Dispatcher {
       ? Math.max(0, err.retryAfterMs - this.clock.now())
       : backoffDelay(w.failures, { initialMs: 500, maxMs: 30_000 });
     w.failures++;
-    this.log.warn({ event: 'delivery_retry', destination, entry: entry.id, err: describeError(err), retry_in_ms: delay }, 'delivery interrupted; will resume');
+    this.log.warn({ event: 'delivery_retry', destination: this.named(destination), entry: entry.id, err: this.errText(err), retry_in_ms: delay }, 'delivery interrupted; will resume');
     // Readiness changes (reconnect) poke us earlier than the backoff.
     await this.waitForPoke(destination, delay);
   }
@@ -237,7 +250,7 @@ export class Dispatcher {
     const newest = all.reduce((t, e) => Math.max(t, e.createdMs), 0);
     if (now - newest < SETTLE_MS && now - first.createdMs < MAX_SETTLE_MS) return { waitMs: SETTLE_MS - (now - newest) };
     const folded = this.outbox.foldEntries(destination, all, now);
-    this.log.info({ event: 'digest', destination, folded: all.length, stale, backlog, outage }, 'pending notifications folded into a digest');
+    this.log.info({ event: 'digest', destination: this.named(destination), folded: all.length, stale, backlog, outage }, 'pending notifications folded into a digest');
     return this.withOutage(folded, notifier, destination);
   }
 
@@ -281,7 +294,7 @@ export class Dispatcher {
   private recordSent(notifier: Notifier, entry: OutboxEntry, lineCount: number): void {
     this.outbox.markSent(entry.id, this.clock.now());
     const means = notifier.sentMeans(entry.destination);
-    this.log.info({ event: 'sent', destination: entry.destination, entry: entry.id, kind: entry.message.kind, lines: lineCount - entry.linesSent, queued_ms: this.clock.now() - entry.createdMs, proof: means }, `sent: ${means}`);
+    this.log.info({ event: 'sent', destination: this.named(entry.destination), entry: entry.id, kind: entry.message.kind, lines: lineCount - entry.linesSent, queued_ms: this.clock.now() - entry.createdMs, proof: means }, `sent: ${means}`);
     this.observer?.sent(entry.destination, entry.message.kind, lineCount - entry.linesSent);
   }
 }

@@ -1,14 +1,10 @@
-import { createRequire } from 'node:module';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
 import { VOICE_PATHS, voiceUrl } from '../notifiers/voice.js';
 import type { CallOutcome, CallStore } from '../store/calls.js';
 import type { Incident } from '../store/incidents.js';
 import type { Clock } from '../util/clock.js';
-import type { InboundAnswer } from './twilioInbound.js';
-
-type Validate = (authToken: string, signature: string, url: string, params: Record<string, string>) => boolean;
-const require = createRequire(import.meta.url);
+import type { InboundAnswer, TwilioSignatureCheck } from './twilioSignature.js';
 
 /** Call statuses that end a call (Twilio's status callback). */
 const FINAL = new Set(['completed', 'busy', 'no-answer', 'failed', 'canceled']);
@@ -21,6 +17,7 @@ export interface VoiceDeps {
   config: Config;
   clock: Clock;
   log: Logger;
+  signature: TwilioSignatureCheck | undefined;
   calls: CallStore;
   /** The spoken text of the call (from its outbox message). */
   message(outboxId: number): string | undefined;
@@ -50,13 +47,15 @@ export function spell(code: string): string {
  *                                                call failed to reach the person, and escalation
  *                                                moves on at once instead of after the next wait.
  * Every request must carry a valid X-Twilio-Signature for voice.public_url + path + query (the
- * same HMAC-SHA1 as inbound SMS); anything else gets 403 and changes nothing.
+ * same HMAC-SHA1 as inbound SMS); anything else gets 403 and changes nothing. Its CallSid must be
+ * the one Twilio gave Lifeline for that call (?call=ID); anything else gets 404 and changes
+ * nothing. A key press counts once per call: the signature has no timestamp, so a replayed
+ * "Digits=2" would otherwise escalate again each time (store/calls.ts keyOnce, kept in SQLite).
  */
 export function makeTwilioVoice(d: VoiceDeps): ((pathAndQuery: string, form: Record<string, string>, signature: string | undefined) => InboundAnswer) | undefined {
   const voice = d.config.voice;
-  const sms = d.config.sms;
-  if (!voice || !sms) return undefined;
-  const validate = (require('twilio') as { validateRequest: Validate }).validateRequest;
+  const check = d.signature;
+  if (!voice || !check) return undefined;
   const base = voice.public_url.replace(/\/+$/, '');
   const say = (text: string): string => `<Say language="${xml(voice.language)}">${xml(text)}</Say>`;
   const respond = (inner: string): InboundAnswer => ({ status: 200, body: `<?xml version="1.0" encoding="UTF-8"?><Response>${inner}</Response>` });
@@ -64,14 +63,15 @@ export function makeTwilioVoice(d: VoiceDeps): ((pathAndQuery: string, form: Rec
   const openIncidents = (outboxId: number): Incident[] => d.calls.incidentIds(outboxId).flatMap((id) => d.incident(id) ?? []).filter((i) => i.state === 'open');
 
   return (pathAndQuery, form, signature) => {
-    if (!signature || !validate(sms.auth_token.reveal(), signature, base + pathAndQuery, form)) {
-      d.log.warn({ event: 'twilio_bad_signature', path: pathAndQuery.split('?')[0] }, 'voice webhook with a missing or wrong signature refused');
-      return { status: 403, body: "invalid X-Twilio-Signature: the request was not signed with this account's auth token for voice.public_url" };
-    }
+    const refused = check('voice webhook', base + pathAndQuery, form, signature, 'voice.public_url');
+    if (refused) return refused;
     const [path, query = ''] = pathAndQuery.split('?') as [string, string?];
     const id = Number(new URLSearchParams(query).get('call'));
     const call = Number.isInteger(id) ? d.calls.get(id) : undefined;
     if (!call) return { status: 404, body: `no call ${String(id)} placed by this Lifeline` };
+    // A signed request for another call (its own CallSid, our ?call=ID) must not act on this one.
+    if (call.callSid === null || form['CallSid'] !== call.callSid) return { status: 404, body: `call ${id} of this Lifeline is not the CallSid given; nothing changed` };
+    const callSid = call.callSid;
     const gather = voiceUrl(base, VOICE_PATHS.gather, id);
 
     if (path === VOICE_PATHS.twiml) {
@@ -84,20 +84,26 @@ export function makeTwilioVoice(d: VoiceDeps): ((pathAndQuery: string, form: Rec
 
     if (path === VOICE_PATHS.gather) {
       const digits = form['Digits'] ?? '';
-      const outcome: CallOutcome | null = digits === '1' ? 'acknowledged' : digits === '2' ? 'declined' : null;
-      d.calls.pressed(id, digits, outcome);
+      const r = d.calls.keyOnce(callSid, 'gather', digits, d.clock.now(), () => {
+        const outcome: CallOutcome | null = digits === '1' ? 'acknowledged' : digits === '2' ? 'declined' : null;
+        d.calls.pressed(id, digits, outcome);
+        if (digits === '1') {
+          const acked = openIncidents(id).filter((i) => d.ack(i.ackCode, `${call.person} (phone)`));
+          const codes = acked.map((i) => spell(i.ackCode)).join(', ');
+          return acked.length > 0 ? `Acknowledged ${acked.length === 1 ? 'incident' : `${acked.length} incidents`}: ${codes}. Goodbye.` : 'Nothing left to acknowledge: already acknowledged or resolved. Goodbye.';
+        }
+        if (digits === '2') {
+          d.escalateNow(openIncidents(id).map((i) => i.id), `${call.person} pressed 2 on the call`);
+          return 'Escalating to the next step now. Goodbye.';
+        }
+        return 'That key does nothing. Lifeline keeps escalating. Goodbye.';
+      });
+      if (!r.first) {
+        d.log.info({ event: 'call_key_replayed', call: id, person: call.person, digits, handled: r.handledDigits }, 'a key press for a call whose key was already handled; nothing changed');
+        return respond(`${say(`This call's key press was already handled. Nothing changed. Goodbye.`)}<Hangup/>`);
+      }
       d.log.info({ event: 'call_key', call: id, person: call.person, digits }, 'key pressed on a page call');
-      if (digits === '1') {
-        const incidents = openIncidents(id);
-        const acked = incidents.filter((i) => d.ack(i.ackCode, `${call.person} (phone)`));
-        const codes = acked.map((i) => spell(i.ackCode)).join(', ');
-        return respond(`${say(acked.length > 0 ? `Acknowledged ${acked.length === 1 ? 'incident' : `${acked.length} incidents`}: ${codes}. Goodbye.` : 'Nothing left to acknowledge: already acknowledged or resolved. Goodbye.')}<Hangup/>`);
-      }
-      if (digits === '2') {
-        d.escalateNow(openIncidents(id).map((i) => i.id), `${call.person} pressed 2 on the call`);
-        return respond(`${say('Escalating to the next step now. Goodbye.')}<Hangup/>`);
-      }
-      return respond(`${say('That key does nothing. Lifeline keeps escalating. Goodbye.')}<Hangup/>`);
+      return respond(`${say(r.result)}<Hangup/>`);
     }
 
     if (path === VOICE_PATHS.status) {

@@ -43,6 +43,23 @@ export class CallStore {
     return r ? toCall(r) : undefined;
   }
 
+  /**
+   * Acts on the key press `digits` of gather `gather` of call `callSid` once: the first time, runs
+   * `act` in the same transaction as recording it (so a failed action can be retried) and returns
+   * its result; every later press for that gather (a replay: Twilio's signature carries no
+   * timestamp) returns the digits handled before and changes nothing.
+   */
+  keyOnce<T>(callSid: string, gather: string, digits: string, nowMs: number, act: () => T): { first: true; result: T } | { first: false; handledDigits: string } {
+    return this.db.transaction(() => {
+      const claimed = this.db.prepare('INSERT INTO voice_keys (call_sid, gather, digits, handled_ms) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING').run(callSid, gather, digits, nowMs).changes > 0;
+      if (!claimed) {
+        const r = this.db.prepare('SELECT digits FROM voice_keys WHERE call_sid = ? AND gather = ?').get(callSid, gather) as { digits: string };
+        return { first: false as const, handledDigits: r.digits };
+      }
+      return { first: true as const, result: act() };
+    })();
+  }
+
   /** Records a key press; the first decisive one (1 or 2) sets the outcome. */
   pressed(outboxId: number, digits: string, outcome: CallOutcome | null): void {
     this.db.prepare('UPDATE calls SET digits = ?, outcome = COALESCE(outcome, ?) WHERE outbox_id = ?').run(digits, outcome, outboxId);

@@ -289,4 +289,28 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE receipts ADD COLUMN source TEXT NOT NULL DEFAULT 'alertmanager';
     `,
   },
+  {
+    version: 12,
+    name: 'voice key presses handled, people SMS fails for',
+    sql: `
+      -- Each key press Lifeline acted on, by Twilio's CallSid and the <Gather> it answered. Twilio's
+      -- signature has no timestamp or nonce, so a captured, correctly signed "Digits=2" can be
+      -- posted again at will: only the first press of a call's gather acts, every replay is told
+      -- "already handled" and changes nothing, across restarts.
+      CREATE TABLE voice_keys (
+        call_sid   TEXT NOT NULL,
+        gather     TEXT NOT NULL,
+        digits     TEXT NOT NULL,
+        handled_ms INTEGER NOT NULL,
+        PRIMARY KEY (call_sid, gather)
+      );
+
+      -- People whose last SMS did not reach the phone (undelivered, failed, or no receipt in
+      -- time): their SMS pages go by the fallback channel until an SMS to them is delivered again.
+      CREATE TABLE sms_failing (
+        person   TEXT PRIMARY KEY,
+        since_ms INTEGER NOT NULL
+      );
+    `,
+  },
 ];

@@ -17,6 +17,8 @@ const RULES: ReadonlyArray<{ table: string; where: string }> = [
   { table: 'receipts', where: 'received_ms < @cutoff' },
   { table: 'silences', where: 'expires_ms < @cutoff' },
   { table: 'calls', where: 'ended_ms < @cutoff' },
+  // A handled key press is kept as long as its call (a replay of a deleted call gets 404 anyway).
+  { table: 'voice_keys', where: 'handled_ms < @cutoff AND call_sid NOT IN (SELECT call_sid FROM calls WHERE call_sid IS NOT NULL)' },
   { table: 'sms_messages', where: 'settled IS NOT NULL AND updated_ms < @cutoff' },
 ];
 

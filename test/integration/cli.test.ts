@@ -40,6 +40,19 @@ describe('lifeline CLI', function () {
     assert.equal(e.code, 0, e.err);
   });
 
+  it('check-config of an empty file says loudly what is unsafe and that it delivers nowhere (still valid, for the quick start)', () => {
+    const file = join(tmp.dir, 'empty.yaml');
+    writeFileSync(file, '');
+    const r = run(['check-config', '--config', file]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /warning \(http\.auth\): UNSAFE: listening on 0\.0\.0\.0:9095 \(not loopback\) with http\.auth type none: anyone who reaches the port can post alerts that page/);
+    assert.match(r.err, /warning \(routes\): Lifeline delivers nowhere/);
+    // The shipped quick-start config listens on loopback: only the "nowhere" note.
+    const shipped = run(['check-config', '--config', 'config/lifeline.yaml']);
+    assert.doesNotMatch(shipped.err, /UNSAFE/);
+    assert.match(shipped.err, /delivers nowhere/);
+  });
+
   it('check-config lists every problem with its key path, exits 1, and prints no stack trace', () => {
     const file = join(tmp.dir, 'bad.yaml');
     writeFileSync(file, 'http:\n  prot: 9095\nirc:\n  host: znc\n  nick: "9bad nick"\n  channels: []\n  password: ${ZNC_PASSWORD}\n');

@@ -42,9 +42,9 @@ describe('SMS delivery receipts move an undelivered page to the next channel (in
     tmp?.remove();
   });
 
-  /** Lifeline paging alice by SMS at once, with receipts; `extra` adds sections (voice, irc...). */
-  async function start(name: string, o: { extra?: (port: number) => string; irc?: { port: number }; escalation?: string; deliveryTimeout?: string } = {}): Promise<{ app: App; port: number }> {
-    const port = await freePort();
+  /** Lifeline paging alice by SMS at once, with receipts; `extra` adds sections (voice, irc...); `port` restarts one on its store. */
+  async function start(name: string, o: { extra?: (port: number) => string; irc?: { port: number }; escalation?: string; deliveryTimeout?: string; port?: number } = {}): Promise<{ app: App; port: number }> {
+    const port = o.port ?? (await freePort());
     const yaml = testConfigYaml({
       httpPort: port,
       dbPath: join(tmp.dir, `${name}.db`),
@@ -122,6 +122,38 @@ ${o.escalation ?? '  bundle_window: 1s\n  policies:\n    - { name: sms-now, step
     await new Promise((r) => setTimeout(r, 1_000));
     assert.equal(mailsAbout('RcptForged'), 0);
     assert.equal((await pagesOf(port)).find((p) => p.channel === 'sms')?.receipt?.status, 'delivered');
+  });
+
+  it('a signed receipt for a MessageSid Lifeline never sent gets 404 and changes nothing', async () => {
+    const { port } = await start('foreign');
+    const n = twilio.received.length;
+    assert.equal(await postWebhook(port, groupPayload('RcptForeign', 1)), 200);
+    const sms = await smsFor('RcptForeign', n);
+    const url = sms.statusCallback ?? '';
+    const params = { AccountSid: twilio.accountSid, MessageSid: `SM${'0'.repeat(32)}`, MessageStatus: 'undelivered', ErrorCode: '30003' };
+    const r = await twilio.post(url, params);
+    assert.equal(r.status, 404);
+    assert.match(r.body, /MessageSid/);
+    await new Promise((res) => setTimeout(res, 1_000));
+    assert.equal(mailsAbout('RcptForeign'), 0, 'nothing rerouted');
+    assert.equal((await twilio.receipt(sms.sid, 'delivered')).status, 200, 'the real receipt is still taken');
+  });
+
+  it('"SMS failing for alice" survives a restart: after it, her next page still goes by email', async () => {
+    const first = await start('failover-restart');
+    const n = twilio.received.length;
+    assert.equal(await postWebhook(first.port, groupPayload('RcptBeforeKill', 1)), 200);
+    const sms = await smsFor('RcptBeforeKill', n);
+    await twilio.receipt(sms.sid, 'undelivered', '30003');
+    await waitFor('the email to alice', () => mailsAbout('RcptBeforeKill') > 0, 10_000, 10);
+    await first.app.stop();
+    apps.splice(apps.indexOf(first.app), 1);
+    const { port } = await start('failover-restart', { port: first.port });
+    await new Promise((res) => setTimeout(res, 200)); // fetch notices its keep-alive socket to the old server closed
+    const m = twilio.received.length;
+    assert.equal(await postWebhook(port, groupPayload('RcptAfterRestart', 1)), 200);
+    await waitFor('the next page by email', () => mailsAbout('RcptAfterRestart') > 0, 10_000, 10);
+    assert.equal(twilio.received.slice(m).filter((s) => s.body.includes('RcptAfterRestart')).length, 0, 'not by the SMS that failed');
   });
 
   it('the monitoring-path page must reach a human: email and SMS go first; when the SMS fails, Lifeline calls', async () => {

@@ -86,6 +86,19 @@ describe('relay through ZNC and ngircd (integration)', function () {
     assert.equal(app.irc?.state.link, 'registered');
   });
 
+  it('shows right-to-left overrides and zero-width characters from alert data as code points (issue 19 §4)', async () => {
+    const spoof = structuredClone(fixture) as { groupKey: string; alerts: Array<{ labels: Record<string, string>; annotations: Record<string, string>; fingerprint: string }> };
+    spoof.groupKey = 'bidi';
+    spoof.alerts[0]!.fingerprint = 'bidi0000';
+    spoof.alerts[0]!.labels['alertname'] = 'Bidi\u200BDown';
+    spoof.alerts[0]!.labels['instance'] = 'db\u202E1-prod\u202C';
+    spoof.alerts[0]!.annotations['summary'] = '\u2066evil\u2069 \uFEFFok';
+    assert.equal(await postWebhook(httpPort, spoof), 200);
+    const seen = await waitFor('the spoofed alert line', () => peer.from('lifeline').find((m) => m.text.includes('Bidi')));
+    assert.equal(plain(seen.text), '[FIRING] critical Bidi[U+200B]Down db[U+202E]1-prod[U+202C]: [U+2066]evil[U+2069] [U+FEFF]ok');
+    assert.doesNotMatch(seen.raw, /\p{Cf}/u);
+  });
+
   it('splits a long summary at the line limit without breaking UTF-8', async () => {
     const long = structuredClone(fixture) as { groupKey: string; alerts: Array<{ annotations: Record<string, string>; fingerprint: string }> };
     long.groupKey = 'long';

@@ -4,7 +4,7 @@ import type { App } from '../../src/app.js';
 import { freePort, startInProcess, testConfigYaml } from './harness/lifeline.js';
 import { tempDir, waitFor } from './harness/procs.js';
 import { TwilioStandIn, type ReceivedCall } from './harness/twilioStandIn.js';
-import { smsSection } from './harness/paging.js';
+import { aliceBobVoiceYaml } from './harness/paging.js';
 import { groupPayload, postWebhook } from './harness/webhook.js';
 
 const ALICE = '+4915112345678';
@@ -28,17 +28,7 @@ describe('voice calls with a keypress acknowledgement (integration)', function (
     tmp = tempDir('lifeline-voice');
     twilio = await TwilioStandIn.start();
     port = await freePort();
-    const extra = `people:
-  - { name: alice, phone: "${ALICE}" }
-  - { name: bob, phone: "${BOB}" }
-oncall:
-  rotations:
-    - { name: primary, people: [alice], start: "2026-01-05" }
-${smsSection(twilio)}voice:
-  from: "+15005550006"
-  public_url: http://127.0.0.1:${port}
-  max_per_hour: 5
-escalation:
+    const extra = `${aliceBobVoiceYaml(twilio, port, '  max_per_hour: 5\n')}escalation:
   bundle_window: 1s
   policies:
     - name: call-then-bob

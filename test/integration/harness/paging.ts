@@ -59,3 +59,17 @@ ${o.escalationExtra ?? ''}  policies:
     - { name: now, steps: [{ after: 0s, notify: [sms] }] }
 `;
 }
+
+/** alice (on call) and bob with phones, the sms section and a voice section for Lifeline at `port`; `voiceExtra`: more voice keys, indented. */
+export function aliceBobVoiceYaml(twilio: TwilioStandIn, port: number, voiceExtra = ''): string {
+  return `people:
+  - { name: alice, phone: "+4915112345678" }
+  - { name: bob, phone: "+4915112345679" }
+oncall:
+  rotations:
+    - { name: primary, people: [alice], start: "2026-01-05" }
+${smsSection(twilio)}voice:
+  from: "+15005550006"
+  public_url: http://127.0.0.1:${port}
+${voiceExtra}`;
+}

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { makeAuthCheck } from '../../../src/http/auth.js';
+import { makeAuthCheck, makeHeartbeatAuth } from '../../../src/http/auth.js';
+import { parseConfig } from '../../../src/config/load.js';
 import { Secret } from '../../../src/config/secret.js';
 
 describe('webhook auth', () => {
@@ -20,5 +21,30 @@ describe('webhook auth', () => {
   });
   it('lets everything through when auth is none', () => {
     assert.ok(makeAuthCheck({ type: 'none' })(undefined));
+  });
+});
+
+describe('heartbeat auth', () => {
+  const TOKEN = '0123456789abcdef';
+  it('with heartbeat_auth: the token as bearer or as the first path segment, never the webhook token', () => {
+    const http = parseConfig(`http:\n  auth: { type: bearer, token: webhook-token }\n  heartbeat_auth: { token: ${TOKEN} }\n`, 't.yaml', {}).http;
+    const check = makeHeartbeatAuth(http);
+    assert.equal(check('cron', `Bearer ${TOKEN}`), 'cron');
+    assert.equal(check(`${TOKEN}/cron/fail`, undefined), 'cron/fail');
+    assert.equal(check(`${TOKEN}/start`, undefined), 'start', 'a heartbeat named "start" behind the token');
+    assert.equal(check('cron', 'Bearer webhook-token'), undefined);
+    assert.equal(check('cron', undefined), undefined);
+    assert.equal(check(`${TOKEN}x/cron`, undefined), undefined);
+    assert.equal(check(`/${TOKEN}/cron`, undefined), undefined);
+    assert.equal(check(TOKEN, undefined), undefined, 'the token alone names no heartbeat');
+  });
+  it("without heartbeat_auth: the webhook's auth, as before", () => {
+    const http = parseConfig('http:\n  auth: { type: bearer, token: webhook-token }\n', 't.yaml', {}).http;
+    assert.equal(makeHeartbeatAuth(http)('cron', 'Bearer webhook-token'), 'cron');
+    assert.equal(makeHeartbeatAuth(http)('cron', undefined), undefined);
+  });
+  it('refuses a short heartbeat token, or one that cannot go in a URL', () => {
+    assert.throws(() => parseConfig('http:\n  heartbeat_auth: { token: short }\n', 't.yaml', {}), /http\.heartbeat_auth\.token: expected at least 16 characters/);
+    assert.throws(() => parseConfig('http:\n  heartbeat_auth: { token: "0123456789abcdef/x" }\n', 't.yaml', {}), /heartbeat_auth\.token/);
   });
 });

@@ -54,6 +54,13 @@ describe('status page HTML', () => {
     assert.equal(esc(evil), '&lt;script&gt;alert(1)&lt;/script&gt;&amp;&quot;&#39;');
   });
 
+  it('shows bidi overrides and zero-width characters from alert data as code points, and drops control characters (issue 19 §4)', () => {
+    const spoof = 'ProbeDown \u202Edb1\u202C host\u200Bname\u0000\u001b[31m';
+    const html = renderStatusPage(report({ incidents: { open: 1, acked: 0, shown: [{ code: 'K7Q2', title: spoof, kind: 'alert', severity: 'critical', state: 'open', openedMs: NOW, ackedMs: null, ackedBy: null, nextDueMs: null, heldSinceMs: null, pages: [] }] } }));
+    assert.ok(html.includes('<b>ProbeDown [U+202E]db1[U+202C] host[U+200B]name[31m</b>'), html);
+    assert.doesNotMatch(html, /[\p{Cf}\u0000-\u0008\u001b]/u);
+  });
+
   it('the verdict counts what needs people: path down, Lifeline faults, open incidents, probes down; acked only is amber', () => {
     const html = renderStatusPage(
       report({

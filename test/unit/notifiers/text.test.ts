@@ -3,7 +3,7 @@ import { parseConfig } from '../../../src/config/load.js';
 import { EmailNotifier } from '../../../src/notifiers/email.js';
 import { SmsNotifier } from '../../../src/notifiers/sms.js';
 import { FakeClock } from '../fakeClock.js';
-import { cleanLine, cleanValue } from '../../../src/notifiers/text.js';
+import { cleanLine, cleanValue, plainLine, showInvisible } from '../../../src/notifiers/text.js';
 import { splitUtf8, textBudget } from '../../../src/notifiers/irc/split.js';
 
 describe('cleanValue (untrusted text)', () => {
@@ -27,6 +27,22 @@ describe('cleanLine (last gate before the wire)', () => {
   });
   it('keeps the formatting codes Lifeline emits', () => {
     assert.equal(cleanLine('\u0002\u000304FIRING\u000f'), '\u0002\u000304FIRING\u000f');
+  });
+});
+
+describe('invisible format characters (issue 19 §4)', () => {
+  // "db1" with a right-to-left override reads "1bd"; a zero-width space makes "db\u200b1" look like "db1".
+  const spoof = 'ProbeDown \u202Edb1\u202C host\u200Bname \u2066x\u2069 \uFEFFz \u200D\u200E\u200F\u00AD';
+  it('are shown as their code point in IRC values, the last IRC gate, and email/SMS lines', () => {
+    const shown = 'ProbeDown [U+202E]db1[U+202C] host[U+200B]name [U+2066]x[U+2069] [U+FEFF]z [U+200D][U+200E][U+200F][U+00AD]';
+    assert.equal(cleanValue(spoof), shown);
+    assert.equal(cleanLine(spoof), shown);
+    assert.equal(plainLine(spoof), shown);
+    for (const out of [cleanValue(spoof), cleanLine(spoof), plainLine(spoof)]) assert.doesNotMatch(out, /\p{Cf}/u);
+  });
+  it('covers the whole Cf category, astral planes too (tag characters), and leaves other text alone', () => {
+    assert.equal(showInvisible('\u{E0041}\u0600\u2060'), '[U+E0041][U+0600][U+2060]');
+    assert.equal(showInvisible('café ✓ 😀 Ünïcødé'), 'café ✓ 😀 Ünïcødé');
   });
 });
 
