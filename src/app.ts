@@ -110,7 +110,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
   const alerts = new AlertStore(db);
   const outbox = new Outbox(db, config.outbox.max_pending);
   const repeats = new RepeatFilter(db, config.format.reminder_interval);
-  const metrics = createMetrics();
+  const metrics = createMetrics(build);
   const formatter = new Formatter(config.format, config.outbox.digest_max_kinds);
 
   const notifiers: Notifier[] = [new ConsoleNotifier(log)];

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { BuildInfo } from './version.js';
 
 /** Everything Lifeline exports on /metrics, on its own registry (no global default registry). */
 export interface Metrics {
@@ -13,10 +14,23 @@ export interface Metrics {
   probeDuration: Gauge<'probe' | 'phase'>;
 }
 
-/** Creates the metrics. Gauges that read live state get their collect callbacks in app.ts. */
-export function createMetrics(): Metrics {
+/**
+ * Creates the metrics. Gauges that read live state get their collect callbacks in app.ts.
+ *
+ * The process and Node.js metrics keep their standard names (process_cpu_seconds_total,
+ * nodejs_heap_size_used_bytes, ...) as every Node exporter has them, so dashboards and
+ * `promtool check metrics` know them; under a "lifeline_" prefix gauges such as
+ * lifeline_process_start_time_seconds ended in names promtool flags. lifeline_build_info says
+ * which Lifeline answers, as Prometheus' own *_build_info do.
+ */
+export function createMetrics(build: BuildInfo = { version: 'unknown', revision: 'unknown' }): Metrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'lifeline_' });
+  collectDefaultMetrics({ register: registry });
+  // prom-client also exports the sums of these three gauges under a "_total" name, which
+  // Prometheus keeps for counters (promtool flags them); the per-type gauges it keeps beside them
+  // (nodejs_active_handles{type}, ...) carry the same numbers: sum() them.
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
+  new Gauge({ name: 'lifeline_build_info', help: 'Always 1; its labels say which Lifeline this is: version and the source revision it was built from.', labelNames: ['version', 'revision'], registers: [registry] }).set({ version: build.version, revision: build.revision }, 1);
   return {
     registry,
     webhookRequests: new Counter({ name: 'lifeline_webhook_requests_total', help: 'Alertmanager webhook requests by result (accepted, unauthorized, too_large, bad_request, unsupported_media_type, unavailable).', labelNames: ['result'], registers: [registry] }),

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -194,5 +195,11 @@ describe('webhook HTTP input (integration)', function () {
     assert.match(metrics, /lifeline_webhook_requests_total\{result="unauthorized"\} 2/);
     assert.match(metrics, /lifeline_outbox_pending \d+/);
     assert.match(metrics, /lifeline_alerts\{state="firing"\} \d+/);
+    assert.match(metrics, /^lifeline_build_info\{version="\d+\.\d+\.\d+",revision="[^"]+"\} 1$/m);
+    assert.match(metrics, /^process_cpu_seconds_total \d/m, 'the standard process metrics keep their names');
+    // Prometheus' own linter (Debian's promtool) finds nothing to say about the exposition.
+    const lint = spawnSync('promtool', ['check', 'metrics'], { input: metrics, encoding: 'utf8' });
+    assert.equal(lint.status, 0, `promtool check metrics: ${lint.stdout}${lint.stderr}`);
+    assert.equal(`${lint.stdout}${lint.stderr}`.trim(), '');
   });
 });
