@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ProbeResult } from '../../src/probes/probe.js';
 import { createProbe } from '../../src/probes/registry.js';
 import { Dnsmasq } from './harness/dnsmasq.js';
@@ -48,15 +52,43 @@ describe('dns probe against dnsmasq on loopback (integration)', function () {
   it('A with the expected answers: up, with the answers, TTL and time in words', async () => {
     const r = await dnsOnce(`query: portal.lifeline.test, ${at}, expect: [127.0.0.2, 127.0.0.3]`);
     assert.ok(r.up, r.summary);
-    assert.match(r.summary, new RegExp(`^A portal\\.lifeline\\.test via ${dns.address}: 127\\.0\\.0\\.2, 127\\.0\\.0\\.3 \\(TTL 300\\) ${IN}$`));
+    assert.match(r.summary, new RegExp(`^127\\.0\\.0\\.2, 127\\.0\\.0\\.3 \\(TTL 300\\) ${IN}$`));
     assert.deepEqual({ rcode: r.values['rcode'], answers: r.values['answers'], ttl: r.values['ttl'] }, { rcode: 'NOERROR', answers: 2, ttl: 300 });
     assert.ok(r.phases.dns !== undefined && r.phases.total !== undefined);
+    const probe = await createProbe(probeConfig(`{ name: d, kind: dns, query: portal.lifeline.test, ${at} }`), standaloneProbeDeps());
+    assert.equal(probe.target, `A portal.lifeline.test via ${dns.address}`);
+  });
+
+  it('without resolver: the first nameserver of /etc/resolv.conf, named in the evidence', function () {
+    // In a user, mount and network namespace of its own: a resolv.conf naming 127.0.0.1 bound over
+    // /etc/resolv.conf, and dnsmasq on port 53 of the namespace's own loopback (as the namespace's
+    // root: `--user= --group=`, as it cannot change to nobody there).
+    const dir = mkdtempSync(join(tmpdir(), 'lifeline-dns-'));
+    writeFileSync(join(dir, 'resolv.conf'), 'nameserver 127.0.0.1\n');
+    const script = [
+      'set -e',
+      'ip link set lo up',
+      `mount --bind ${dir}/resolv.conf /etc/resolv.conf`,
+      '/usr/sbin/dnsmasq --keep-in-foreground --port=53 --listen-address=127.0.0.1 --bind-interfaces --no-resolv --no-hosts --conf-file=/dev/null --pid-file= --user= --group= --host-record=sys.lifeline.test,127.0.0.4 & DM=$!',
+      'trap "kill $DM" EXIT',
+      'for i in $(seq 1 100); do ss -lun | grep -q "127.0.0.1:53 " && break; sleep 0.05; done',
+      `${process.execPath} ${join(process.cwd(), 'dist/test/integration/harness/runProbe.js')} '{ name: d, kind: dns, query: sys.lifeline.test, expect: [127.0.0.4] }' 2000`,
+    ].join('\n');
+    try {
+      const r = spawnSync('unshare', ['-Urmn', 'sh', '-c', script], { encoding: 'utf8', timeout: 20_000 });
+      assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+      const result = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as ProbeResult;
+      assert.ok(result.up, result.summary);
+      assert.match(result.summary, new RegExp(`^127\\.0\\.0\\.1:53: 127\\.0\\.0\\.4 \\(TTL 0\\) ${IN}$`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('an expected answer missing is down and named; any and exact compare as documented', async () => {
     const missing = await dnsOnce(`query: portal.lifeline.test, ${at}, expect: [127.0.0.2, 127.0.0.4]`);
     assert.equal(missing.up, false);
-    assert.match(missing.summary, new RegExp(`^A portal\\.lifeline\\.test via ${dns.address}: 127\\.0\\.0\\.2, 127\\.0\\.0\\.3 \\(TTL 300\\) ${IN}; expected 127\\.0\\.0\\.4 missing$`));
+    assert.match(missing.summary, new RegExp(`^127\\.0\\.0\\.2, 127\\.0\\.0\\.3 \\(TTL 300\\) ${IN}; expected 127\\.0\\.0\\.4 missing$`));
     assert.ok((await dnsOnce(`query: portal.lifeline.test, ${at}, expect: [127.0.0.2, 127.0.0.4], expect_match: any`)).up);
     const none = await dnsOnce(`query: portal.lifeline.test, ${at}, expect: [127.0.0.4, 127.0.0.6], expect_match: any`);
     assert.equal(none.up, false);
@@ -70,20 +102,20 @@ describe('dns probe against dnsmasq on loopback (integration)', function () {
   it('NXDOMAIN, REFUSED and an empty answer are each named as such', async () => {
     const nx = await dnsOnce(`query: gone.lifeline.test, ${at}`);
     assert.equal(nx.up, false);
-    assert.match(nx.summary, new RegExp(`^A gone\\.lifeline\\.test via ${dns.address}: NXDOMAIN \\(the name does not exist\\) ${IN}$`));
+    assert.match(nx.summary, new RegExp(`^NXDOMAIN \\(the name does not exist\\) ${IN}$`));
     assert.equal(nx.values['rcode'], 'NXDOMAIN');
     const refused = await dnsOnce(`query: portal.example.org, ${at}`);
     assert.equal(refused.up, false);
-    assert.match(refused.summary, new RegExp(`^A portal\\.example\\.org via ${dns.address}: REFUSED \\(the resolver will not answer this query for Lifeline\\) ${IN}$`));
+    assert.match(refused.summary, new RegExp(`^REFUSED \\(the resolver will not answer this query for Lifeline\\) ${IN}$`));
     const nodata = await dnsOnce(`query: short.lifeline.test, record: AAAA, ${at}`);
     assert.equal(nodata.up, false);
-    assert.match(nodata.summary, new RegExp(`^AAAA short\\.lifeline\\.test via ${dns.address}: no AAAA record \\(NOERROR, empty answer: the name exists without one\\) ${IN}$`));
+    assert.match(nodata.summary, new RegExp(`^no AAAA record \\(NOERROR, empty answer: the name exists without one\\) ${IN}$`));
   });
 
   it('SERVFAIL from a validating resolver whose upstream answers unsigned is named as such; its own names still answer', async () => {
     const r = await dnsOnce(`query: www.fail.test, resolver: "${validating.address}"`);
     assert.equal(r.up, false);
-    assert.match(r.summary, new RegExp(`^A www\\.fail\\.test via ${validating.address}: SERVFAIL \\(the resolver could not get an answer: .*\\) ${IN}$`));
+    assert.match(r.summary, new RegExp(`^SERVFAIL \\(the resolver could not get an answer: .*\\) ${IN}$`));
     assert.equal(r.values['rcode'], 'SERVFAIL');
     assert.ok((await dnsOnce(`query: ok.lifeline.test, resolver: "${validating.address}", expect: [127.0.0.7]`)).up);
   });
@@ -98,7 +130,7 @@ describe('dns probe against dnsmasq on loopback (integration)', function () {
       for (const timeoutMs of [800, 2_500]) {
         const r = await dnsOnce(`query: portal.lifeline.test, resolver: "${silent}"`, timeoutMs);
         assert.equal(r.up, false);
-        assert.equal(r.summary, `A portal.lifeline.test via ${silent}: no answer within ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${(timeoutMs / 1000).toFixed(1)} s`} (timeout)`);
+        assert.equal(r.summary, `no answer within ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${(timeoutMs / 1000).toFixed(1)} s`} (timeout)`);
         assert.equal(r.values['rcode'], 'timeout');
         // c-ares alone overshoots its timeout (3 s took 4 s); the probe's deadline ends the run.
         assert.ok(r.wallMs < timeoutMs + 250, `took ${r.wallMs.toFixed(0)} ms with a ${timeoutMs} ms timeout`);
@@ -113,7 +145,7 @@ describe('dns probe against dnsmasq on loopback (integration)', function () {
     const gone = `127.0.0.1:${await freePort()}`;
     const r = await dnsOnce(`query: portal.lifeline.test, resolver: "${gone}"`);
     assert.equal(r.up, false);
-    assert.match(r.summary, new RegExp(`^A portal\\.lifeline\\.test via ${gone}: port unreachable \\(nothing listening there\\) ${IN}$`));
+    assert.match(r.summary, new RegExp(`^port unreachable \\(nothing listening there\\) ${IN}$`));
     const once = await Dnsmasq.start(['--host-record=cache.lifeline.test,127.0.0.8']);
     try {
       const probe = await createProbe(probeConfig(`{ name: d, kind: dns, query: cache.lifeline.test, resolver: "${once.address}" }`), standaloneProbeDeps());
@@ -131,34 +163,34 @@ describe('dns probe against dnsmasq on loopback (integration)', function () {
   it('CNAME: the target, compared without case or trailing dot; an A query follows it', async () => {
     const r = await dnsOnce(`query: www.lifeline.test, record: CNAME, ${at}, expect: [PORTAL.lifeline.test.]`);
     assert.ok(r.up, r.summary);
-    assert.match(r.summary, new RegExp(`^CNAME www\\.lifeline\\.test via ${dns.address}: portal\\.lifeline\\.test ${IN}$`));
+    assert.match(r.summary, new RegExp(`^portal\\.lifeline\\.test ${IN}$`));
     const wrong = await dnsOnce(`query: www.lifeline.test, record: CNAME, ${at}, expect: [proxy.lifeline.test]`);
     assert.equal(wrong.up, false);
-    assert.match(wrong.summary, /: portal\.lifeline\.test in \d+ ms; expected proxy\.lifeline\.test missing$/);
+    assert.match(wrong.summary, /^portal\.lifeline\.test in \d+ ms; expected proxy\.lifeline\.test missing$/);
     assert.ok((await dnsOnce(`query: www.lifeline.test, ${at}, expect: [127.0.0.2, 127.0.0.3]`)).up);
   });
 
   it('TXT, MX and SRV answers in words, with expect', async () => {
     const txt = await dnsOnce(`query: lifeline.test, record: TXT, ${at}, expect: ["v=spf1 -all"]`);
     assert.ok(txt.up, txt.summary);
-    assert.match(txt.summary, new RegExp(`^TXT lifeline\\.test via ${dns.address}: "v=spf1 -all" ${IN}$`));
+    assert.match(txt.summary, new RegExp(`^"v=spf1 -all" ${IN}$`));
     const badTxt = await dnsOnce(`query: lifeline.test, record: TXT, ${at}, expect: ["v=spf1 mx -all"]`);
     assert.equal(badTxt.up, false);
     assert.match(badTxt.summary, /; expected v=spf1 mx -all missing$/);
     const mx = await dnsOnce(`query: lifeline.test, record: MX, ${at}, expect: [mx.lifeline.test]`);
     assert.ok(mx.up, mx.summary);
-    assert.match(mx.summary, /: 10 mx\.lifeline\.test in \d+ ms$/);
+    assert.match(mx.summary, /^10 mx\.lifeline\.test in \d+ ms$/);
     assert.ok((await dnsOnce(`query: lifeline.test, record: MX, ${at}, expect: ["10 mx.lifeline.test"]`)).up);
     assert.equal((await dnsOnce(`query: lifeline.test, record: MX, ${at}, expect: ["20 mx.lifeline.test"]`)).up, false);
     const srv = await dnsOnce(`query: _imaps._tcp.lifeline.test, record: SRV, ${at}, expect: ["5 10 993 mx.lifeline.test"]`);
     assert.ok(srv.up, srv.summary);
-    assert.match(srv.summary, /: 5 10 993 mx\.lifeline\.test in \d+ ms$/);
+    assert.match(srv.summary, /^5 10 993 mx\.lifeline\.test in \d+ ms$/);
   });
 
   it('TTL bounds: below min_ttl and above max_ttl are down and named; within them up', async () => {
     const low = await dnsOnce(`query: short.lifeline.test, ${at}, min_ttl: 60`);
     assert.equal(low.up, false);
-    assert.match(low.summary, new RegExp(`^A short\\.lifeline\\.test via ${dns.address}: 127\\.0\\.0\\.5 \\(TTL 30\\) ${IN}; TTL 30 s below min_ttl 60 s$`));
+    assert.match(low.summary, new RegExp(`^127\\.0\\.0\\.5 \\(TTL 30\\) ${IN}; TTL 30 s below min_ttl 60 s$`));
     const high = await dnsOnce(`query: portal.lifeline.test, ${at}, max_ttl: 120`);
     assert.equal(high.up, false);
     assert.match(high.summary, /\(TTL 300\) in \d+ ms; TTL 300 s above max_ttl 120 s$/);
@@ -168,7 +200,7 @@ describe('dns probe against dnsmasq on loopback (integration)', function () {
   it('AAAA: addresses compared in any spelling, with their TTL', async () => {
     const r = await dnsOnce(`query: portal.lifeline.test, record: AAAA, ${at}, expect: ["0:0::0:2"]`);
     assert.ok(r.up, r.summary);
-    assert.match(r.summary, new RegExp(`^AAAA portal\\.lifeline\\.test via ${dns.address}: ::2 \\(TTL 300\\) ${IN}$`));
+    assert.match(r.summary, new RegExp(`^::2 \\(TTL 300\\) ${IN}$`));
     const wrong = await dnsOnce(`query: portal.lifeline.test, record: AAAA, ${at}, expect: ["::3"]`);
     assert.equal(wrong.up, false);
     assert.match(wrong.summary, /; expected ::3 missing$/);

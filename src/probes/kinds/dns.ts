@@ -34,16 +34,22 @@ export function dnsProbe(cfg: DnsConfig): Probe {
   const question = `${cfg.record} ${cfg.query}`;
   return {
     kind: 'dns',
-    target: cfg.resolver !== undefined ? `${question} via ${cfg.resolver}` : question,
+    // The alert reads "portal-dns (A portal.example.org via 192.0.2.53:53) is down: NXDOMAIN (...)":
+    // the question and the resolver in the target, the answer in the summary (as http's URL and status).
+    target: `${question} via ${cfg.resolver ?? 'the system resolver'}`,
     async run(ctx: ProbeRunContext): Promise<ProbeResult> {
       const resolver = new dnsPromises.Resolver({ timeout: ctx.timeoutMs, tries: 1 });
       try {
         if (cfg.resolver !== undefined) resolver.setServers([cfg.resolver]);
       } catch (err) {
-        return { up: false, summary: `${question}: resolver ${cfg.resolver} not usable: ${(err as Error).message}`, phases: {}, values: {} };
+        return { up: false, summary: `resolver ${cfg.resolver} not usable: ${(err as Error).message}`, phases: {}, values: {} };
       }
-      const via = cfg.resolver ?? resolver.getServers()[0];
-      const head = `${question} via ${via ?? 'the system resolver (none in /etc/resolv.conf)'}`;
+      // Which server the system resolver is this run (the first nameserver of /etc/resolv.conf).
+      const first = cfg.resolver === undefined ? resolver.getServers()[0] : undefined;
+      const system = first === undefined ? undefined : withPort(first);
+      if (cfg.resolver === undefined && system === undefined) return { up: false, summary: 'no nameserver in /etc/resolv.conf: set resolver', phases: {}, values: {} };
+      const head = system !== undefined ? `${system}: ` : '';
+      const values: ProbeResult['values'] = { resolver: cfg.resolver ?? system ?? '' };
       const started = performance.now();
       const onAbort = (): void => resolver.cancel();
       ctx.signal.addEventListener('abort', onAbort, { once: true });
@@ -56,20 +62,20 @@ export function dnsProbe(cfg: DnsConfig): Probe {
         const code = (err as NodeJS.ErrnoException).code ?? '';
         const phases = { total: took / 1000 };
         if (code === 'ETIMEOUT' || code === 'ECANCELLED') {
-          return { up: false, summary: `${head}: no answer within ${ms(ctx.timeoutMs)} (timeout)`, phases, values: { rcode: 'timeout' } };
+          return { up: false, summary: `${head}no answer within ${ms(ctx.timeoutMs)} (timeout)`, phases, values: { ...values, rcode: 'timeout' } };
         }
         const known = ERRORS[code];
-        return { up: false, summary: `${head}: ${known ? known.words(cfg.record) : `${code || 'error'}: ${(err as Error).message}`} in ${ms(took)}`, phases, values: { rcode: known?.rcode ?? code } };
+        return { up: false, summary: `${head}${known ? known.words(cfg.record) : `${code || 'error'}: ${(err as Error).message}`} in ${ms(took)}`, phases, values: { ...values, rcode: known?.rcode ?? code } };
       } finally {
         ctx.signal.removeEventListener('abort', onAbort);
       }
       const took = performance.now() - started;
       const phases = { dns: took / 1000, total: took / 1000 };
       const ttls = answers.flatMap((a) => (a.ttl !== undefined ? [a.ttl] : []));
-      const values: ProbeResult['values'] = { rcode: 'NOERROR', answers: answers.length };
+      Object.assign(values, { rcode: 'NOERROR', answers: answers.length });
       if (ttls.length > 0) values['ttl'] = Math.min(...ttls);
       const problems = [...expectProblems(cfg, answers), ...ttlProblems(cfg, ttls)];
-      const summary = `${head}: ${listed(answers)}${ttlText(ttls)} in ${ms(took)}${problems.length > 0 ? `; ${problems.join('; ')}` : ''}`;
+      const summary = `${head}${listed(answers)}${ttlText(ttls)} in ${ms(took)}${problems.length > 0 ? `; ${problems.join('; ')}` : ''}`;
       return { up: problems.length === 0, summary, phases, values };
     },
   };
@@ -125,6 +131,12 @@ function canonicalIp6(a: string): string {
   } catch {
     return a.toLowerCase();
   }
+}
+
+/** A server as getServers() gives it ("127.0.0.1", "::1", "127.0.0.1:5353"), with its port always. */
+function withPort(server: string): string {
+  if (server.startsWith('[') || /^[0-9.]+:[0-9]+$/.test(server)) return server;
+  return server.includes(':') ? `[${server}]:53` : `${server}:53`;
 }
 
 /** A host name compared without case and trailing dot. */
