@@ -25,10 +25,12 @@ interface Answer {
  *  - c-ares's own timeout overshoots (tries: 1: 800 ms gave ETIMEOUT after 1.6 s, 3000 ms after 4.0 s), so
  *    the probe's deadline cancels the query (resolver.cancel(): ECANCELLED) and the run ends
  *    within the probe's timeout;
- *  - queries go out as written (no search domains from resolv.conf) over UDP, with TCP on a
- *    truncated answer.
- * A Resolver per run (it reads /etc/resolv.conf when no resolver is configured, so a changed
- * system resolver is followed): cost per run in docs/benchmarks.md (dnsrun).
+ *  - queries go out as written (no search domains from resolv.conf) over UDP (c-ares asks again
+ *    over TCP when an answer comes truncated).
+ * A Resolver per run: it reads /etc/resolv.conf, so a changed system resolver is followed;
+ * cancel() stops only this run's query; no socket is held between runs. It costs 117 µs of CPU
+ * per run against 80 µs with one Resolver kept per probe (bench dnsrun: 6 KB allocated, nothing
+ * kept): 4 ms of CPU a second for 1,000 dns probes every 30 s (docs/benchmarks.md).
  */
 export function dnsProbe(cfg: DnsConfig): Probe {
   const question = `${cfg.record} ${cfg.query}`;
