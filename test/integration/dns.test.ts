@@ -136,6 +136,12 @@ describe('dns probe against dnsmasq on loopback (integration)', function () {
         assert.ok(r.wallMs < timeoutMs + 250, `took ${r.wallMs.toFixed(0)} ms with a ${timeoutMs} ms timeout`);
       }
       assert.ok(seen >= 2, `the silent resolver saw ${seen} queries`);
+      // A deadline already over when the run starts (a run dequeued late): at once, not after c-ares's own timeout.
+      const probe = await createProbe(probeConfig(`{ name: d, kind: dns, query: portal.lifeline.test, resolver: "${silent}" }`), standaloneProbeDeps());
+      const t0 = performance.now();
+      const late = await probe.run({ signal: AbortSignal.abort(), timeoutMs: 2_000, nowMs: Date.now() });
+      assert.equal(late.summary, 'no answer within 2.0 s (timeout)');
+      assert.ok(performance.now() - t0 < 200, `took ${(performance.now() - t0).toFixed(0)} ms`);
     } finally {
       sink.close();
     }

@@ -52,10 +52,12 @@ export function dnsProbe(cfg: DnsConfig): Probe {
       if (cfg.resolver === undefined && system === undefined) return { up: false, summary: 'no nameserver in /etc/resolv.conf: set resolver', phases: {}, values: {} };
       const head = system !== undefined ? `${system}: ` : '';
       const values: ProbeResult['values'] = { resolver: cfg.resolver ?? system ?? '' };
+      const timedOut = (phases: ProbeResult['phases']): ProbeResult => ({ up: false, summary: `${head}no answer within ${ms(ctx.timeoutMs)} (timeout)`, phases, values: { ...values, rcode: 'timeout' } });
+      // A deadline already over: cancel() now would find no query to stop.
+      if (ctx.signal.aborted) return timedOut({});
       const started = performance.now();
       const onAbort = (): void => resolver.cancel();
       ctx.signal.addEventListener('abort', onAbort, { once: true });
-      if (ctx.signal.aborted) resolver.cancel();
       let answers: Answer[];
       try {
         answers = await ask(resolver, cfg.record, cfg.query);
@@ -63,9 +65,7 @@ export function dnsProbe(cfg: DnsConfig): Probe {
         const took = performance.now() - started;
         const code = (err as NodeJS.ErrnoException).code ?? '';
         const phases = { total: took / 1000 };
-        if (code === 'ETIMEOUT' || code === 'ECANCELLED') {
-          return { up: false, summary: `${head}no answer within ${ms(ctx.timeoutMs)} (timeout)`, phases, values: { ...values, rcode: 'timeout' } };
-        }
+        if (code === 'ETIMEOUT' || code === 'ECANCELLED') return timedOut(phases);
         const known = ERRORS[code];
         return { up: false, summary: `${head}${known ? known.words(cfg.record) : `${code || 'error'}: ${(err as Error).message}`} in ${ms(took)}`, phases, values: { ...values, rcode: known?.rcode ?? code } };
       } finally {
