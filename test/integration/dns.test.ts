@@ -4,11 +4,15 @@ import dgram from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { App } from '../../src/app.js';
 import type { ProbeResult } from '../../src/probes/probe.js';
 import { createProbe } from '../../src/probes/registry.js';
 import { Dnsmasq } from './harness/dnsmasq.js';
 import { probeConfig, standaloneProbeDeps } from './harness/probeDeps.js';
-import { freePort } from './harness/procs.js';
+import { IrcPeer, plain } from './harness/ircPeer.js';
+import { startInProcess, testConfigYaml } from './harness/lifeline.js';
+import { Ngircd } from './harness/ngircd.js';
+import { freePort, tempDir, waitFor } from './harness/procs.js';
 
 /** Runs one dns probe (a YAML flow mapping's keys after `kind: dns`) once; its wall time too. */
 async function dnsOnce(keys: string, timeoutMs = 2_000): Promise<ProbeResult & { wallMs: number }> {
@@ -210,5 +214,27 @@ describe('dns probe against dnsmasq on loopback (integration)', function () {
     const wrong = await dnsOnce(`query: portal.lifeline.test, record: AAAA, ${at}, expect: ["::3"]`);
     assert.equal(wrong.up, false);
     assert.match(wrong.summary, /; expected ::3 missing$/);
+  });
+
+  it('end to end: the ProbeDown alert in IRC names the question and the resolver, then the rcode in words (as the README says)', async () => {
+    const ircd = await Ngircd.start();
+    const tmp = tempDir('dns-e2e');
+    const port = await freePort();
+    const extra = `probes:\n  interval: 1s\n  timeout: 1s\n  failures_to_open: 2\n  targets:\n    - { name: portal-dns, kind: dns, query: gone.lifeline.test, ${at} }\n`;
+    let app: App | undefined;
+    const peer = await IrcPeer.connect(ircd.port, 'watcher');
+    try {
+      app = await startInProcess(testConfigYaml({ httpPort: port, dbPath: `${tmp.dir}/e2e.db`, irc: { port: ircd.port, bouncer: 'none' }, extra }));
+      const line = await waitFor('the probe alert in IRC', () => peer.from('lifeline').find((m) => plain(m.text).includes('ProbeDown')), 20_000);
+      const esc = dns.address.replace(/\./g, '\\.');
+      assert.match(plain(line.text), new RegExp(`^\\[FIRING\\] critical ProbeDown portal-dns: portal-dns \\(A gone\\.lifeline\\.test via ${esc}\\) is down: NXDOMAIN \\(the name does not exist\\) ${IN}`));
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      assert.match(metrics, /lifeline_probe_success\{probe="portal-dns",kind="dns"\} 0/);
+    } finally {
+      peer.close();
+      await app?.stop();
+      await ircd.destroy();
+      tmp.remove();
+    }
   });
 });

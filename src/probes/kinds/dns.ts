@@ -22,7 +22,7 @@ interface Answer {
  *    ECONNREFUSED, never the previous answer;
  *  - TTLs come only for A and AAAA ({ ttl: true }); CNAME, MX, TXT and SRV answers carry none, so
  *    min_ttl / max_ttl are accepted for A and AAAA only (probeSchema.ts says so);
- *  - c-ares's own timeout overshoots (tries: 1: 800 ms gave ETIMEOUT after 1.6 s, 3000 ms after 4.0 s), so
+ *  - c-ares's own timeout overshoots (tries: 1: 800 ms gave ETIMEOUT after 1.6 s, 3 s after 4.0 s), so
  *    the probe's deadline cancels the query (resolver.cancel(): ECANCELLED) and the run ends
  *    within the probe's timeout;
  *  - queries go out as written (no search domains from resolv.conf) over UDP (c-ares asks again
@@ -36,7 +36,7 @@ export function dnsProbe(cfg: DnsConfig): Probe {
   const question = `${cfg.record} ${cfg.query}`;
   return {
     kind: 'dns',
-    // The alert reads "portal-dns (A portal.example.org via 192.0.2.53:53) is down: NXDOMAIN (...)":
+    // The alert reads "portal-dns (A portal.example.org via 192.0.2.53) is down: NXDOMAIN (...)":
     // the question and the resolver in the target, the answer in the summary (as http's URL and status).
     target: `${question} via ${cfg.resolver ?? 'the system resolver'}`,
     async run(ctx: ProbeRunContext): Promise<ProbeResult> {
@@ -91,7 +91,7 @@ const ERRORS: Readonly<Record<string, { rcode: string; words: (record: RecordTyp
   EREFUSED: { rcode: 'REFUSED', words: () => 'REFUSED (the resolver will not answer this query for Lifeline)' },
   EFORMERR: { rcode: 'FORMERR', words: () => 'FORMERR (the resolver could not read the query)' },
   ENOTIMP: { rcode: 'NOTIMP', words: (r) => `NOTIMP (the resolver does not do ${r} queries)` },
-  ECONNREFUSED: { rcode: 'refused', words: () => 'port unreachable (nothing listening there)' },
+  ECONNREFUSED: { rcode: 'unreachable', words: () => 'port unreachable (nothing listening there)' },
   EBADRESP: { rcode: 'bad response', words: () => 'malformed answer' },
 };
 
