@@ -3,7 +3,7 @@
 #   1. installs the Debian servers the integration tests run (ngircd, znc, prometheus,
 #      prometheus-alertmanager, prometheus-node-exporter)
 #      and the tools they use (setpriv, openssl, chromium for the status page, openvpn,
-#      wireguard-go and wireguard-tools for the VPN probes) when missing
+#      wireguard-go and wireguard-tools for the VPN probes, dnsmasq-base for the dns probe) when missing
 #      (needs root or sudo);
 #   2. installs the npm packages (npm ci) when node_modules is missing or stale;
 #   3. builds, then runs the unit tests and the integration tests.
@@ -23,6 +23,9 @@ command -v openvpn >/dev/null 2>&1 || need+=(openvpn)
 command -v wireguard-go >/dev/null 2>&1 || need+=(wireguard-go)
 command -v wg >/dev/null 2>&1 || need+=(wireguard-tools)
 command -v ss >/dev/null 2>&1 || need+=(iproute2)
+# The dns probe tests run dnsmasq on loopback. dnsmasq-base is the binary alone (/usr/sbin, maybe
+# not on a user's PATH); the dnsmasq package would add a system service that starts on install.
+command -v dnsmasq >/dev/null 2>&1 || [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq-base)
 # The status page test drives Debian's Chromium with playwright-core (no browser download).
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)

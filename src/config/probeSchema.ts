@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { compileRegex } from '../util/regex.js';
 import { duration, secret } from './schemaParts.js';
@@ -38,14 +39,23 @@ const regex = z.string().superRefine((v, ctx) => {
 
 const statusRange = z.union([z.number().int().min(100).max(599), z.string().regex(/^[1-5][0-9]{2}(-[1-5][0-9]{2})?$/, { message: 'expected a status such as 200 or a range "200-399"' })]);
 
+/** A resolver address for node:dns (c-ares takes IP addresses only): "192.0.2.53", "127.0.0.1:5353", "[2001:db8::53]:53". */
+const resolverAddress = z.string().refine(
+  (v) => {
+    const m = /^\[([0-9A-Fa-f:.]+)\](?::([0-9]{1,5}))?$|^([0-9.]+)(?::([0-9]{1,5}))?$|^([0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)$/.exec(v);
+    if (!m) return false;
+    const ip = m[1] ?? m[3] ?? m[5] ?? '';
+    const p = Number(m[2] ?? m[4] ?? 53);
+    return isIP(ip) !== 0 && (m[5] === undefined || isIP(ip) === 6) && p >= 1 && p <= 65535;
+  },
+  { message: 'expected the resolver\'s IP address with an optional port: "192.0.2.53", "127.0.0.1:5353" or "[2001:db8::53]:53" (a host name cannot be used: it would need a resolver itself)' },
+);
+
 /** Keys of the probes that can check every address behind a name (http, tcp, tls; probes/eachAddress.ts). */
 const addressKeys = {
   each_address: z.boolean().default(false),
   address_quorum: z.number().int().min(1).max(16).default(1),
-  resolver: z
-    .string()
-    .regex(/^(\[[0-9a-fA-F:]+\]|[0-9.]+|[A-Za-z0-9.-]+):[0-9]{1,5}$/, { message: 'expected host:port of a DNS server, e.g. 127.0.0.53:53' })
-    .optional(),
+  resolver: resolverAddress.optional(),
 };
 
 const httpProbe = z.strictObject({
@@ -215,8 +225,32 @@ const openvpnCapacityProbe = z.strictObject({
   trend_window: duration.prefault('10m'),
 });
 
+const dnsProbe = z
+  .strictObject({
+    ...common,
+    kind: z.literal('dns'),
+    query: z.string().regex(/^(?=.{1,253}\.?$)([A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.?$/, { message: 'expected a DNS name such as portal.example.org or _sip._tcp.example.org' }),
+    record: z.enum(['A', 'AAAA', 'CNAME', 'MX', 'TXT', 'SRV']).default('A'),
+    resolver: resolverAddress.optional(),
+    expect: z.array(z.string().min(1)).min(1).optional(),
+    expect_match: z.enum(['all', 'any', 'exact']).default('all'),
+    min_ttl: z.number().int().min(0).optional(),
+    max_ttl: z.number().int().min(0).optional(),
+  })
+  .superRefine((c, ctx) => {
+    (c.expect ?? []).forEach((e, i) => {
+      if (c.record === 'A' && isIP(e) !== 4) ctx.addIssue({ code: 'custom', path: ['expect', i], message: `expected an IPv4 address for record A, e.g. 192.0.2.10 (got "${e}")` });
+      if (c.record === 'AAAA' && isIP(e) !== 6) ctx.addIssue({ code: 'custom', path: ['expect', i], message: `expected an IPv6 address for record AAAA, e.g. 2001:db8::10 (got "${e}")` });
+    });
+    // node:dns reports TTLs for A and AAAA answers only (src/probes/kinds/dns.ts).
+    for (const k of ['min_ttl', 'max_ttl'] as const) {
+      if (c[k] !== undefined && c.record !== 'A' && c.record !== 'AAAA') ctx.addIssue({ code: 'custom', path: [k], message: `${k} is checked on A and AAAA answers only (the resolver Lifeline uses reports no TTL for ${c.record}): probe the A or AAAA record, or remove ${k}` });
+    }
+    if (c.min_ttl !== undefined && c.max_ttl !== undefined && c.min_ttl > c.max_ttl) ctx.addIssue({ code: 'custom', path: ['max_ttl'], message: `max_ttl ${c.max_ttl} is below min_ttl ${c.min_ttl}` });
+  });
+
 /** One probe's config, by kind. */
-export const probeSchema = z.discriminatedUnion('kind', [httpProbe, tcpProbe, tlsProbe, bouncerProbe, prometheusProbe, alertmanagerProbe, heartbeatProbe, memoryProbe, wireguardProbe, openvpnProbe, openvpnCapacityProbe]);
+export const probeSchema = z.discriminatedUnion('kind', [httpProbe, tcpProbe, tlsProbe, bouncerProbe, prometheusProbe, alertmanagerProbe, heartbeatProbe, memoryProbe, wireguardProbe, openvpnProbe, openvpnCapacityProbe, dnsProbe]);
 
 /** A multi-node VPN: a portal and nodes, each node checked by its probes, and a quorum. */
 const redundancySchema = z.strictObject({

@@ -38,6 +38,7 @@ export const PROBE_KINDS: { readonly [K in ProbeKind]: () => Promise<Factory<K>>
     const { wireguardProbe } = await import('./kinds/wireguard.js');
     return (cfg, deps) => wireguardProbe(cfg, { timestamps: deps.wgTimestamps });
   },
+  dns: async () => (await import('./kinds/dns.js')).dnsProbe,
 };
 
 /** Builds a probe from its config entry, with the code of its kind already loaded. */

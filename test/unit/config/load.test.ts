@@ -80,6 +80,22 @@ describe('config loading', () => {
     assert.equal(parseConfig(`${IRC}probes:\n  targets:\n    - { name: w, kind: http, url: "http://h/", body: "{}", method: POST }\n`, 'c.yaml', {}).probes.targets[0]!.kind, 'http');
   });
 
+  it('a dns probe checks its resolver, expected answers and TTL bounds against the record type, naming the key and the fix', () => {
+    const dns = (keys: string): string[] => problems(`${IRC}probes:\n  targets:\n    - { name: d, kind: dns, query: portal.example.org${keys} }\n`);
+    const ok = (keys: string) => parseConfig(`${IRC}probes:\n  targets:\n    - { name: d, kind: dns, query: portal.example.org${keys} }\n`, 'c.yaml', {}).probes.targets[0]!;
+    assert.ok(dns(', resolver: ns1.example.org').some((p) => p.startsWith('probes.targets[0].resolver: expected the resolver\'s IP address')), dns(', resolver: ns1.example.org').join('\n'));
+    for (const r of ['192.0.2.53', '127.0.0.1:5353', '[2001:db8::53]:53', '::1']) assert.equal(ok(`, resolver: "${r}"`).kind, 'dns', r);
+    assert.ok(dns(', resolver: "127.0.0.1:70000"').some((p) => p.startsWith('probes.targets[0].resolver:')));
+    assert.ok(dns(', expect: [2001:db8::1]').includes('probes.targets[0].expect[0]: expected an IPv4 address for record A, e.g. 192.0.2.10 (got "2001:db8::1")'), dns(', expect: [2001:db8::1]').join('\n'));
+    assert.ok(dns(', record: AAAA, expect: [192.0.2.1]').some((p) => p.startsWith('probes.targets[0].expect[0]: expected an IPv6 address for record AAAA')));
+    assert.ok(dns(', record: TXT, max_ttl: 60').includes('probes.targets[0].max_ttl: max_ttl is checked on A and AAAA answers only (the resolver Lifeline uses reports no TTL for TXT): probe the A or AAAA record, or remove max_ttl'));
+    assert.ok(dns(', min_ttl: 600, max_ttl: 60').includes('probes.targets[0].max_ttl: max_ttl 60 is below min_ttl 600'));
+    const badName = problems(`${IRC}probes:\n  targets:\n    - { name: d, kind: dns, query: "bad name!" }\n`);
+    assert.ok(badName.some((p) => p.startsWith('probes.targets[0].query: expected a DNS name')), badName.join('\n'));
+    const d = ok(', record: CNAME, expect: [proxy.example.org]');
+    assert.ok(d.kind === 'dns' && d.record === 'CNAME' && d.expect_match === 'all');
+  });
+
   it('rejects unknown keys, naming the path', () => {
     const p = problems(`${IRC}  chanels: []\nhttp:\n  prot: 80\n`);
     assert.ok(p.some((l) => l.startsWith('irc.chanels: unknown key')), p.join('\n'));

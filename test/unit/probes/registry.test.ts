@@ -20,6 +20,7 @@ describe('probe registry', () => {
       openvpn: '{ name: a, kind: openvpn, host: h }',
       openvpn_capacity: '{ name: a, kind: openvpn_capacity, servers: [{ host: h, port: 7505, max_clients: 10 }] }',
       wireguard: `{ name: a, kind: wireguard, host: h, server_public_key: "${'A'.repeat(43)}=", private_key: "${'C'.repeat(42)}A=" }`,
+      dns: '{ name: a, kind: dns, query: portal.example.org, resolver: "127.0.0.1:5353" }',
     };
     const kinds = Object.keys(PROBE_KINDS) as Array<keyof typeof PROBE_KINDS>;
     const build = await probeBuilder(kinds);
