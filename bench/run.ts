@@ -36,6 +36,8 @@
  *                  sent: time to the 413.
  *   httprun        the http probe's own cost in this process: heap allocated and CPU per run, over
  *                  6,000 runs of 200 probes (20 at a time) against a local server.
+ *   eachaddrrun    each_address's cost per run: 200 tcp probes of names with 4 addresses (dnsmasq
+ *                  on loopback), against the same probes on one address, in the same run.
  *   dnsrun         the dns probe's own cost, as httprun: heap allocated, CPU and wall time per run
  *                  over 6,000 runs of 200 A queries (expected answer, TTL bounds) against Debian's
  *                  dnsmasq on loopback.
@@ -785,6 +787,40 @@ async function benchDnsRun(): Promise<Record<string, number>> {
   }
 }
 
+/**
+ * each_address's cost: 200 tcp probes, each a name with 4 addresses (127.0.0.2-5, all listening)
+ * resolved by Debian's dnsmasq on loopback, against the same 200 probes on one address without
+ * each_address, in the same run.
+ */
+async function benchEachAddressRun(): Promise<Record<string, number>> {
+  const { Dnsmasq } = await import('../test/integration/harness/dnsmasq.js');
+  const port = await freePort();
+  const servers = await Promise.all(['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5'].map(async (a) => {
+    const s = net.createServer((c) => c.end());
+    await new Promise<void>((r) => s.listen(port, a, r));
+    return s;
+  }));
+  const N = 200;
+  const dns = await Dnsmasq.start(['--local=/bench.test/', ...Array.from({ length: N }, (_, i) => ['2', '3', '4', '5'].map((k) => `--host-record=t${i}.bench.test,127.0.0.${k}`)).flat()]);
+  try {
+    const each = await buildProbes(Array.from({ length: N }, (_, i) => `{ name: t${i}, kind: tcp, host: t${i}.bench.test, port: ${port}, each_address: true, resolver: "${dns.address}" }`));
+    const one = await buildProbes(Array.from({ length: N }, (_, i) => `{ name: t${i}, kind: tcp, host: 127.0.0.2, port: ${port} }`));
+    const c4 = await probeRunCost(each, 6_000, 'eachaddrrun');
+    const c1 = await probeRunCost(one, 6_000, 'eachaddrrun');
+    return {
+      each_address_4_run_cpu_us: c4.cpu_us,
+      each_address_4_run_wall_ms: c4.wall_ms,
+      each_address_4_run_kb_allocated: c4.kb_allocated,
+      tcp_1_address_run_cpu_us: c1.cpu_us,
+      tcp_1_address_run_wall_ms: c1.wall_ms,
+      tcp_1_address_run_kb_allocated: c1.kb_allocated,
+    };
+  } finally {
+    await dns.stop();
+    for (const s of servers) s.close();
+  }
+}
+
 const results: Record<string, number> = {};
 const only = process.argv[2];
 const want = (p: string): boolean => !only || only === p;
@@ -805,5 +841,6 @@ if (want('probes2000')) Object.assign(results, await benchProbes2000());
 if (want('httprun')) Object.assign(results, await benchHttpRun());
 if (want('twilio')) Object.assign(results, await benchTwilio());
 if (want('dnsrun')) Object.assign(results, await benchDnsRun());
+if (want('eachaddrrun')) Object.assign(results, await benchEachAddressRun());
 for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(40)} ${Number.isInteger(v) ? v : v.toFixed(1)}`);
 process.exit(0);
