@@ -86,7 +86,7 @@ describe('OpenVPN handshake probe against openvpn 2.6 in a namespace (integratio
       'set -e',
       'ip link set lo up',
       'PIDS=""',
-      ...servers.map((s) => `openvpn --config ${f(`${s}.conf`)} >${f(`${s}.log`)} 2>&1 & PIDS="$PIDS $!"`),
+      ...servers.map((s) => `openvpn --config ${f(`${s}.conf`)} >${f(`${s}.log`)} 2>&1 & PIDS="$PIDS $!"; PID_${s}=$!`),
       'trap \'st=$?; kill $PIDS 2>/dev/null || true; wait 2>/dev/null; exit $st\' EXIT',
       // Each server logs this once it listens.
       ...servers.map((s) => `for i in $(seq 1 200); do grep -q "Initialization Sequence Completed" ${f(`${s}.log`)} && break; sleep 0.05; done`),
@@ -108,12 +108,16 @@ describe('OpenVPN handshake probe against openvpn 2.6 in a namespace (integratio
       `${JSON.stringify(process.execPath)} ${run} '${cap()}' 3000`,
       // 18: and the deep probe is answered again; then the deep probe's other cases.
       ...deep.map(([y, t]) => `${JSON.stringify(process.execPath)} ${run} '${y}' ${t}`),
+      // 25, 26: the tls-crypt server answers, then stops answering (SIGSTOP: as a firewall or a
+      // stalled server would); the same probe instance says the key is right.
+      `AGAIN_AFTER="kill -STOP $PID_ovcrypt" ${JSON.stringify(process.execPath)} ${run} '${ov(`port: 1197, tls_crypt_file: ${f('tc.key')}`)}' 1500`,
+      'kill -CONT $PID_ovcrypt',
     ].join('\n');
     const r = spawnSync('unshare', ['-Urn', 'sh', '-c', script], { encoding: 'utf8', timeout: 90_000 });
     trace = `${r.stderr}\n${servers.map((s) => `${s}: ${readFileSync(f(`${s}.log`), 'utf8').slice(-600)}`).join('\n')}`;
     assert.equal(r.status, 0, `namespace script failed (${r.status}): ${r.stdout.split('\n').length} lines out; ${trace}`);
     results = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as ProbeResult);
-    assert.equal(results.length, cases.length + 7 + deep.length, r.stdout + trace);
+    assert.equal(results.length, cases.length + 7 + deep.length + 2, r.stdout + trace);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -138,6 +142,13 @@ describe('OpenVPN handshake probe against openvpn 2.6 in a namespace (integratio
     assert.match(results[5]!.summary, /^no answer to the reset within 1\.5 s: a wrong tls-crypt key looks the same as a server that is down/);
   });
 
+  it('silence after the same tls-crypt key was answered says the key is right and since when it is silent (issue 21 §3)', () => {
+    const [answered, silent] = results.slice(-2);
+    assert.equal(answered!.up, true, answered!.summary);
+    assert.equal(silent!.up, false);
+    assert.match(silent!.summary, /^no answer to the reset within 1\.5 s: the same tls-crypt key was answered \d+m?s ago, so the key is right: the server, its firewall or the path stopped answering \(silent since \d\d:\d\d:\d\d UTC\)$/);
+  });
+
   it('TCP with its 2-byte length prefix, plain and tls-crypt; the connect phase is measured', () => {
     for (const r of [results[7]!, results[8]!]) {
       assert.equal(r.up, true, r.summary);
@@ -157,7 +168,7 @@ describe('OpenVPN handshake probe against openvpn 2.6 in a namespace (integratio
     assert.equal(results[12]!.up, true);
     assert.equal(results[12]!.warning, 'OpenVPN at 67 % of max-clients (2 of 3)');
     assert.equal(results[13]!.up, false);
-    assert.match(results[13]!.summary, /^OpenVPN nearly full: 3 of 3 clients \(100 % of max-clients\); new clients are refused at max-clients$/);
+    assert.match(results[13]!.summary, /^OpenVPN nearly full: 3 of 3 clients \(100 % of max-clients\): full now; new clients are refused at max-clients$/);
     assert.equal(results[14]!.summary, 'management interface of 127.0.0.1:7505: the management interface refused the password');
   });
 

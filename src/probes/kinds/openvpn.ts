@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import type { ProbeConfig } from '../../config/probeSchema.js';
 import { describeError } from '../../errors.js';
+import { formatDuration } from '../../config/duration.js';
 import { failed, ms, type Probe, type ProbeResult } from '../probe.js';
 import { certificateWarning } from './cert.js';
 import { clientReset, parseStaticKey, type OvpnWrap, type ResetProbe } from './openvpnPacket.js';
@@ -10,8 +11,20 @@ import { openPacketSocket, resolveHost, socketFailure, type PacketSocket } from 
 
 type OpenvpnConfig = Extract<ProbeConfig, { kind: 'openvpn' }>;
 
-/** What silence can mean, with a tls-auth or tls-crypt key: the server cannot tell us which. */
-function silence(cfg: OpenvpnConfig): string {
+/**
+ * A key answered within this long before a silence proves the key right: the server, its firewall
+ * or the path changed since. Longer ago, the server's key may have been changed meanwhile.
+ */
+const KEY_PROVEN_MS = 24 * 3_600_000;
+
+/** What silence can mean, with a tls-auth or tls-crypt key: the server cannot tell us which, unless this key was answered recently. */
+function silence(cfg: OpenvpnConfig, answered?: { lastMs: number; silentSinceMs: number; nowMs: number }): string {
+  const key = cfg.tls_crypt_file ? 'tls-crypt key' : cfg.tls_auth_file ? 'tls-auth key' : undefined;
+  if (answered && answered.nowMs - answered.lastMs <= KEY_PROVEN_MS) {
+    const ago = formatDuration(answered.nowMs - answered.lastMs);
+    const since = new Date(answered.silentSinceMs).toISOString().slice(11, 19);
+    return `${key ? `the same ${key} was answered ${ago} ago, so the key is right` : `it answered ${ago} ago`}: the server, its firewall or the path stopped answering (silent since ${since} UTC)`;
+  }
   if (cfg.tls_crypt_file) return 'a wrong tls-crypt key looks the same as a server that is down (the server drops what it cannot unwrap, silently): check the key, then the server';
   if (cfg.tls_auth_file) return 'a wrong tls-auth key or key_direction looks the same as a server that is down (the server drops packets whose HMAC fails, silently): check the key and key_direction, then the server';
   return 'the server is down, filtered, or expects tls-auth/tls-crypt (it drops resets without them, silently)';
@@ -47,6 +60,13 @@ export function openvpnProbe(cfg: OpenvpnConfig): Probe {
       problem = `cannot use ca_file: ${describeError(err)}`;
     }
   }
+  // When a reset was last answered, and since when it has been silent (what silence means, below).
+  let lastAnsweredMs: number | undefined;
+  let silentSinceMs: number | undefined;
+  const silentNow = (nowMs: number): string => {
+    silentSinceMs ??= nowMs;
+    return silence(cfg, lastAnsweredMs !== undefined ? { lastMs: lastAnsweredMs, silentSinceMs, nowMs } : undefined);
+  };
   return {
     kind: 'openvpn',
     target,
@@ -77,6 +97,8 @@ export function openvpnProbe(cfg: OpenvpnConfig): Probe {
           const took = performance.now() - sentAt;
           const timing = { ...phases, firstByte: took / 1000, total: (performance.now() - t0) / 1000 };
           if (r.ok) {
+            lastAnsweredMs = ctx.nowMs;
+            silentSinceMs = undefined;
             const answered = `OpenVPN server answered the reset in ${ms(took)} (${wrap.kind}${cfg.proto === 'tcp' ? ', TCP' : ''})`;
             if (!cfg.deep) return { up: true, summary: `${answered}; alive and the key is right, which says nothing of free client slots`, phases: timing, values: {} };
             return await deep(t, reset, r.serverSession, answered, timing, ctx.signal, ctx.timeoutMs, ctx.nowMs);
@@ -88,7 +110,7 @@ export function openvpnProbe(cfg: OpenvpnConfig): Probe {
         if (t.error) return failed(socketFailure(cfg.proto, `${cfg.host}:${cfg.port}`, t.error), total);
         if (why.length > 0) return failed(`an answer that is not the server's reset for this session: ${why.join('; ')}`, total);
         if (t.closed) return failed(`TCP ${cfg.host}:${cfg.port}: connected, but the server closed the connection without answering the reset (a full server does this at accept; or ${silence(cfg)})`, total);
-        return failed(`no answer to the reset within ${ms(ctx.timeoutMs)}: ${silence(cfg)}`, total);
+        return failed(`no answer to the reset within ${ms(ctx.timeoutMs)}: ${silentNow(ctx.nowMs)}`, total);
       } finally {
         t.close();
       }
