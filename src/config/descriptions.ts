@@ -19,7 +19,7 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = Object.freeze({
   'http.status_auth.username': 'User name for the status page.',
   'http.status_auth.password': 'Password for the status page. A secret: use ${ENV} or password_file.',
   store: 'The embedded database holding alerts, the outbox, incidents and pages.',
-  'store.path': 'SQLite file; put it on a persistent volume. Created with its directory if missing.',
+  'store.path': 'SQLite file; put it on a persistent volume. Created with its directory if missing. Relative paths are relative to the config file. Unset: $LIFELINE_DATA_DIR/lifeline.db when that variable is set (the container image sets /var/lib/lifeline, its volume), else data/lifeline.db next to the config file.',
   'store.retention': 'How long history is kept: resolved incidents and their pages, delivered or folded notifications (the delivery log), resolved alerts and ended silences. Older rows are deleted hourly, in small batches. Open incidents and pending notifications are never deleted.',
   irc: 'The IRC server or bouncer Lifeline stays connected to. Omit to run without IRC.',
   'irc.host': 'Host name or address of the bouncer (or IRC server).',

@@ -65,8 +65,24 @@ export function parseConfig(text: string, file: string, env: Env = process.env):
   }
   if (problems.length > 0 || !result.success) throw new ConfigError(file, problems);
   const cfg = result.data;
-  cfg.store.path = resolve(baseDir, cfg.store.path);
+  cfg.store.path = storePath(raw, cfg.store.path, baseDir, env);
   return deepFreeze(cfg);
+}
+
+/** The variable naming the data folder when store.path is unset; the image sets it to its volume. */
+export const DATA_DIR_ENV = 'LIFELINE_DATA_DIR';
+
+/**
+ * Where the database goes. A store.path the user wrote is resolved against the config file's
+ * folder. Unset, it goes into $LIFELINE_DATA_DIR (the image's volume, /var/lib/lifeline: the
+ * config folder there is read-only), or else next to the config file (data/lifeline.db).
+ */
+function storePath(raw: unknown, validated: string, baseDir: string, env: Env): string {
+  const store = (raw as { store?: { path?: unknown } } | null)?.store;
+  const given = store !== null && typeof store === 'object' && store.path !== undefined && store.path !== null;
+  const dataDir = env[DATA_DIR_ENV];
+  if (!given && dataDir) return resolve(dataDir, 'lifeline.db');
+  return resolve(baseDir, validated);
 }
 
 /** Formats a key path as the user writes it: irc.channels[0].name */
