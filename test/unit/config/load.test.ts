@@ -4,19 +4,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
-import { ConfigError, loadConfig, parseConfig } from '../../../src/config/load.js';
+import { loadConfig, parseConfig } from '../../../src/config/load.js';
+import { problems } from './configProblems.js';
 import { configJsonSchema } from '../../../src/config/schema.js';
 import { LifelineError } from '../../../src/errors.js';
 
-function problems(yaml: string, env: Record<string, string> = {}): string[] {
-  try {
-    parseConfig(yaml, 'bad.yaml', env);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
-    return err.problems.map((p) => `${p.path}: ${p.message}`);
-  }
-  assert.fail('config was accepted');
-}
 
 const IRC = `irc:
   host: bouncer.example
@@ -66,17 +58,17 @@ describe('config loading', () => {
 
   it('a memory probe reads node_exporter (url) or Prometheus (prometheus and instance), and says so when given neither, both or half', () => {
     const mem = (keys: string): string[] => problems(`${IRC}probes:\n  targets:\n    - { name: m, kind: memory${keys} }\n`);
-    assert.ok(mem('').includes('probes.targets[0].url: a memory probe needs url (node_exporter\'s metrics URL, e.g. http://bouncer-1:9100/metrics) or prometheus and instance'), mem('').join('\n'));
-    assert.ok(mem(', url: "http://h:9100/metrics", prometheus: "http://p:9090", instance: "h:9100"').some((p) => p.startsWith('probes.targets[0].url: give either url')));
-    assert.ok(mem(', prometheus: "http://p:9090"').some((p) => p.startsWith('probes.targets[0].instance: reading memory via PromQL needs both')));
+    assert.ok(mem('').includes('probes.targets[0] (m).url: a memory probe needs url (node_exporter\'s metrics URL, e.g. http://bouncer-1:9100/metrics) or prometheus and instance'), mem('').join('\n'));
+    assert.ok(mem(', url: "http://h:9100/metrics", prometheus: "http://p:9090", instance: "h:9100"').some((p) => p.startsWith('probes.targets[0] (m).url: give either url')));
+    assert.ok(mem(', prometheus: "http://p:9090"').some((p) => p.startsWith('probes.targets[0] (m).instance: reading memory via PromQL needs both')));
     const ok = parseConfig(`${IRC}probes:\n  targets:\n    - { name: m, kind: memory, prometheus: "http://p:9090", instance: "h:9100" }\n`, 'c.yaml', {});
     assert.equal(ok.probes.targets[0]!.kind, 'memory');
   });
 
   it('an http probe with a body needs a method that carries one (got refuses a GET or HEAD with a body on every run)', () => {
     const web = (keys: string): string[] => problems(`${IRC}probes:\n  targets:\n    - { name: w, kind: http, url: "http://h/", body: "{}"${keys} }\n`);
-    assert.ok(web('').includes('probes.targets[0].body: a GET or HEAD request carries no body: set method: POST (or PUT), or remove body'), web('').join('\n'));
-    assert.ok(web(', method: HEAD').some((p) => p.startsWith('probes.targets[0].body: a GET or HEAD request')));
+    assert.ok(web('').includes('probes.targets[0] (w).body: a GET or HEAD request carries no body: set method: POST (or PUT), or remove body'), web('').join('\n'));
+    assert.ok(web(', method: HEAD').some((p) => p.startsWith('probes.targets[0] (w).body: a GET or HEAD request')));
     assert.equal(parseConfig(`${IRC}probes:\n  targets:\n    - { name: w, kind: http, url: "http://h/", body: "{}", method: POST }\n`, 'c.yaml', {}).probes.targets[0]!.kind, 'http');
   });
 
