@@ -191,9 +191,9 @@ ${smsNowYaml(twilio).replace(`auth_token: ${twilio.authToken}`, 'auth_token_file
   });
   /**
    * The shipped pair, compose.yaml and the config it mounts (config/example-znc.yaml), as Compose
-   * would run them. podman-compose is not used: it is not installed with podman here (a Debian
-   * package, python3-based, that podman-env.sh does not set up), and its 1.0 series differs from
-   * Docker Compose on secrets; so the test reads compose.yaml itself and turns the service into
+   * would run them. podman-compose is not used: CI's podman setup does not install it (Debian has
+   * 1.0.3 as a separate package), and the test should need nothing more than podman; so the test
+   * reads compose.yaml itself (the yaml package) and turns the service into
    * the `podman run` Compose would make: the image of `build: .` (built above from the Dockerfile),
    * its environment, its named volume, each file secret bind-mounted read-only at
    * /run/secrets/NAME (what Compose does for `file:` secrets), its restart policy. Unchanged:
