@@ -305,4 +305,24 @@ ${smsNowYaml(twilio).replace(`auth_token: ${twilio.authToken}`, 'auth_token_file
       await znc.destroy();
     }
   });
+  it('a config without store.path keeps the database on the volume ($LIFELINE_DATA_DIR), not beside the read-only config (issue 22 §2)', async () => {
+    const dir = join(tmp.dir, 'nostore');
+    mkdirSync(dir);
+    chmodSync(dir, 0o755);
+    const webPort = await freePort();
+    writeFileSync(join(dir, 'lifeline.yaml'), `http:\n  host: 127.0.0.1\n  port: ${webPort}\nroutes:\n  - { name: default, console: true }\n`, { mode: 0o644 });
+    const ctr = `${composeName}-nostore`;
+    const vol = `${composeVolume}-nostore`;
+    try {
+      podman.ok(['run', '-d', '--name', ctr, '--network', 'host', '--pull=never', '-v', `${vol}:/var/lib/lifeline`, '-v', `${dir}:/etc/lifeline:ro`, '-e', 'LIFELINE_CONFIG=/etc/lifeline/lifeline.yaml', IMAGE]);
+      await waitFor('/healthz without store.path', async () => (await fetch(`http://127.0.0.1:${webPort}/healthz`).catch(() => undefined))?.ok, 30_000, 200).catch((err: Error) => {
+        const r = podman.run(['logs', ctr]);
+        throw new Error(`${err.message}; container logs:\n${(r.stdout + r.stderr).slice(-3000)}`);
+      });
+      assert.match(podman.ok(['exec', ctr, 'ls', '/var/lib/lifeline']), /^lifeline\.db$/m);
+    } finally {
+      podman.run(['rm', '-f', ctr]);
+      podman.run(['volume', 'rm', '-f', vol]);
+    }
+  });
 });
