@@ -3,7 +3,8 @@
 #   docker run -d --name lifeline -p 9095:9095 -v lifeline-data:/var/lib/lifeline lifeline
 # Mount your own config and point LIFELINE_CONFIG at it (the HEALTHCHECK reads the port from the
 # same file); secrets as files under /run/secrets (Docker secrets) or as environment variables.
-# README.md "Deploying in another region" has docker run and compose examples.
+# compose.yaml runs it with config/example-znc.yaml; README.md "Deploying in another region" has
+# the steps and a docker run example. Without store.path the database goes to LIFELINE_DATA_DIR.
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app

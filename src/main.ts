@@ -21,10 +21,11 @@ const USAGE = `Usage:
   lifeline --version                   print the version and the revision it was built from
   lifeline healthcheck [--config FILE] ask the running Lifeline's /healthz (http.host, http.port of
                                        the config); exit 0 when it answers 200 (the image's HEALTHCHECK)
-  lifeline test-notify --config FILE --channel irc|email|sms [--to PERSON]
-                                       send a real test message through a channel and say what
-                                       failed and how to fix it (email/sms default: everyone with
-                                       that contact; irc: every channel a route names)
+  lifeline test-notify --config FILE --channel irc|email|sms|voice [--to PERSON]
+                                       send a real test message (voice: a call) through a channel
+                                       and say what failed and how to fix it (email/sms/voice
+                                       default: everyone with that contact; irc: every channel a
+                                       route names)
 `;
 
 /** Entry point: parses the command line, returns the exit code (or never returns for `run`). */

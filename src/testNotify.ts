@@ -6,9 +6,10 @@ import type { Notifier } from './notifiers/notifier.js';
 import { SmsNotifier, smsDestination } from './notifiers/sms.js';
 import type { Clock } from './util/clock.js';
 import { testIrc } from './testNotifyIrc.js';
+import { testVoice } from './testNotifyVoice.js';
 
 /** Channels `lifeline test-notify` can test. */
-export const TEST_CHANNELS = ['irc', 'email', 'sms'] as const;
+export const TEST_CHANNELS = ['irc', 'email', 'sms', 'voice'] as const;
 export type TestChannel = (typeof TEST_CHANNELS)[number];
 
 /** The outcome, in words for the operator: what was sent where, or what failed and how to fix it. */
@@ -18,18 +19,19 @@ export interface TestNotifyResult {
 }
 
 /**
- * `lifeline test-notify --channel irc|email|sms [--to PERSON]`: sends one real test message
+ * `lifeline test-notify --channel irc|email|sms|voice [--to PERSON]`: sends one real test message (voice: places a call)
  * through the configured notifier, exactly as a page would go, to one person (default: everyone in
  * `people` with that contact), or for IRC to every channel a route names, and says what failed
  * and what to change.
  */
 export async function testNotify(config: Config, channel: TestChannel, to: string | undefined, clock: Clock): Promise<TestNotifyResult> {
   if (channel === 'irc') {
-    if (to !== undefined) return { ok: false, lines: ['--to is for email and sms; IRC test messages go to the channels the routes name'] };
+    if (to !== undefined) return { ok: false, lines: ['--to is for email, sms and voice; IRC test messages go to the channels the routes name'] };
     return testIrc(config, clock);
   }
   const people = to === undefined ? config.people : config.people.filter((p) => p.name === to);
   if (to !== undefined && people.length === 0) return { ok: false, lines: [`no person named "${to}" in people; names: ${config.people.map((p) => p.name).join(', ') || '(none)'}`] };
+  if (channel === 'voice') return testVoice(config, people, clock);
   let notifier: (Notifier & { close?(): void }) | undefined;
   let targets: Array<{ person: string; destination: string }>;
   if (channel === 'email') {
@@ -62,7 +64,7 @@ export async function testNotify(config: Config, channel: TestChannel, to: strin
 }
 
 /** What to change, for the failures people make when setting a channel up. */
-function hint(channel: Exclude<TestChannel, 'irc'>, err: unknown): string {
+function hint(channel: 'email' | 'sms', err: unknown): string {
   const msg = describeError(err);
   if (channel === 'email') {
     if (/certificate|self[- ]signed|unable to verify|CERT_/i.test(msg)) return '; the SMTP server\'s certificate is not trusted: set email.ca_file to its CA (or, only for a test server, email.tls_verify: false)';

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { Config } from './config/schema.js';
 import { describeError } from './errors.js';
 import { IrcNotifier } from './notifiers/irc/notifier.js';
+import { plainIrcAnswer } from './notifiers/irc/plainText.js';
 import { IrcSupervisor, type ClientFactory } from './notifiers/irc/supervisor.js';
 import { silentLogger } from './observability/logger.js';
 import { destinationsOf } from './policy/routing.js';
@@ -11,6 +12,13 @@ import { sleep, type Clock } from './util/clock.js';
 const READY_WITHIN_MS = 30_000;
 /** How long it waits for the network to confirm the test line (a canary written after it came back). */
 const PROOF_WITHIN_MS = 20_000;
+
+/** With irc.tls on and no registration this long (or a failed handshake), ask the port in plain text. */
+const PLAIN_CHECK_AFTER_MS = 2_000;
+/** How long the plain-text question waits for its answer. */
+const PLAIN_CHECK_WITHIN_MS = 3_000;
+/** A TLS handshake that failed without a TLS reason: the peer closed or sent something that is not TLS. */
+const TLS_HANDSHAKE_FAILED = /before secure TLS connection|wrong version number|EPROTO|packet length too long|ssl3_get_record/i;
 
 /** Server errors (irc-framework's names) that refuse a JOIN: waiting does not help. */
 const JOIN_REFUSED = /bad_channel_key|invite_only_channel|banned_from_channel|channel_is_full|need_reggednick|477/;
@@ -30,7 +38,7 @@ export function ircHint(error: string): string {
   if (/ENOTFOUND|EAI_AGAIN/.test(error)) return 'irc.host does not resolve';
   if (/EHOSTUNREACH|ENETUNREACH|ETIMEDOUT/.test(error)) return 'irc.host cannot be reached: check the address and the firewall between Lifeline and the bouncer';
   if (/certificate|self[- ]signed|unable to verify|CERT_|altnames/i.test(error)) return "the bouncer's TLS certificate is not trusted for irc.host: set irc.ca_file to its CA (or, only for a test server, irc.tls_verify: false)";
-  if (/wrong version number|EPROTO|packet length too long|ssl3_get_record/i.test(error)) return 'TLS and plain text mixed up: irc.tls must match the port (in ZNC, a listener port written with "+" is TLS)';
+  if (TLS_HANDSHAKE_FAILED.test(error)) return 'TLS and plain text mixed up: irc.tls must match the port (in ZNC, a listener port written with "+" is TLS)';
   if (/password_mismatch|Invalid Password/i.test(error)) return 'the bouncer refused the password: for ZNC, irc.password is "user/network:password"';
   if (/SASL/.test(error)) return 'SASL failed: check irc.sasl (account and password, or the client certificate for EXTERNAL)';
   if (/registration did not complete/.test(error)) return 'connected, but registration never finished: check irc.password (ZNC wants "user/network:password"); a TLS port spoken to in plain text also looks like this';
@@ -72,12 +80,36 @@ export async function testIrc(config: Config, clock: Clock, factory?: ClientFact
   // them between reconnects, when no socket is open, so it holds the process itself.
   const keepAlive = setInterval(() => undefined, 1_000);
   sup.start();
+  const startedAt = clock.monotonic();
   try {
     const channels = irc.channels.map((c) => c.name.toLowerCase());
     const isReady = (): boolean => sup.state.link === 'registered' && channels.every((c) => sup.state.joined.includes(c));
-    // Give up early on what waiting cannot fix: three failed connection attempts, or a refused JOIN.
-    const hopeless = (): boolean => (sup.state.link !== 'registered' && sup.state.attempts >= 3 && errors.length > 0) || errors.some((e) => JOIN_REFUSED.test(e));
-    await until(clock, READY_WITHIN_MS, () => isReady() || hopeless());
+    // TLS to a plain port hangs or fails without a useful reason: when TLS is slow to register or
+    // its handshake failed, ask the port once in plain text (src/notifiers/irc/plainText.ts).
+    let plain: { asked: boolean; line?: string } = { asked: false };
+    const checkPlain = (): void => {
+      if (!irc.tls || plain.asked || sup.state.link === 'registered') return;
+      if (clock.monotonic() - startedAt < PLAIN_CHECK_AFTER_MS && !errors.some((e) => TLS_HANDSHAKE_FAILED.test(e))) return;
+      plain = { asked: true };
+      void plainIrcAnswer(irc.host, irc.port, PLAIN_CHECK_WITHIN_MS).then((line) => {
+        if (line !== undefined) plain.line = line;
+      });
+    };
+    // Give up early on what waiting cannot fix: three failed connection attempts, a refused JOIN,
+    // or a TLS connection to a port that speaks plain text.
+    const hopeless = (): boolean =>
+      (sup.state.link !== 'registered' && sup.state.attempts >= 3 && errors.length > 0) || errors.some((e) => JOIN_REFUSED.test(e)) || plain.line !== undefined;
+    await until(clock, READY_WITHIN_MS, () => {
+      checkPlain();
+      return isReady() || hopeless();
+    });
+    if (!isReady() && plain.line !== undefined) {
+      const heard = plain.line.length > 60 ? `${plain.line.slice(0, 60)}…` : plain.line;
+      return {
+        ok: false,
+        lines: [`irc: FAILED: TLS to a plain port: ${irc.host}:${irc.port} speaks IRC in plain text (asked in clear, it answered "${heard}"); set irc.tls: false, or use the bouncer's TLS port (in ZNC, a listener port written with "+")`],
+      };
+    }
     if (!isReady()) {
       const registered = sup.state.link === 'registered';
       const missing = channels.filter((c) => !sup.state.joined.includes(c));

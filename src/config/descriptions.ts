@@ -22,7 +22,7 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = Object.freeze({
   'http.heartbeat_auth': 'The heartbeat pings\' own credential (POST /api/v1/heartbeat/<name>, which can keep a dead job looking alive or page with /fail). Set: a ping needs this token, the webhook\'s credentials do not work there. Unset: pings take http.auth (and with none, anyone who reaches the port can ping).',
   'http.heartbeat_auth.token': 'Sent as Authorization: Bearer <token>, or in the URL for senders that can only call one: /api/v1/heartbeat/<token>/<name>[/start|/fail] (as healthchecks.io\'s ping key). At least 16 characters; a secret: use ${ENV} or token_file.',
   store: 'The embedded database holding alerts, the outbox, incidents and pages.',
-  'store.path': 'SQLite file; put it on a persistent volume. Created with its directory if missing.',
+  'store.path': 'SQLite file; put it on a persistent volume. Created with its directory if missing. Relative paths are relative to the config file. Unset: $LIFELINE_DATA_DIR/lifeline.db when that variable is set (the container image sets /var/lib/lifeline, its volume), else data/lifeline.db next to the config file.',
   'store.retention': 'How long history is kept: resolved incidents and their pages, delivered or folded notifications (the delivery log), resolved alerts and ended silences. Older rows are deleted hourly, in small batches. Open incidents and pending notifications are never deleted.',
   irc: 'The IRC server or bouncer Lifeline stays connected to. Omit to run without IRC.',
   'irc.host': 'Host name or address of the bouncer (or IRC server).',

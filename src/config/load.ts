@@ -55,36 +55,68 @@ export function parseConfig(text: string, file: string, env: Env = process.env):
   const raw: unknown = doc.toJS() ?? {};
   const problems: ConfigProblem[] = [];
   const baseDir = dirname(resolve(file));
-  const resolved = resolveTree(raw, [], env, baseDir, problems);
+  const resolved = resolveTree(raw, [], { env, baseDir, problems, root: raw });
   // Validate even when variables or secret files are missing, so every problem shows at once;
   // a key whose value could not be resolved reports only that.
   const result = configSchema.safeParse(resolved, { reportInput: true });
   if (!result.success) {
     const unresolved = new Set(problems.map((p) => p.path));
-    problems.push(...result.error.issues.flatMap(describeIssue).filter((p) => !unresolved.has(p.path)));
+    problems.push(...result.error.issues.flatMap((i) => describeIssue(i, resolved)).filter((p) => !unresolved.has(p.path)));
   }
   if (problems.length > 0 || !result.success) throw new ConfigError(file, problems);
   const cfg = result.data;
-  cfg.store.path = resolve(baseDir, cfg.store.path);
+  cfg.store.path = storePath(raw, cfg.store.path, baseDir, env);
   return deepFreeze(cfg);
 }
 
-/** Formats a key path as the user writes it: irc.channels[0].name */
-function formatPath(path: readonly PropertyKey[]): string {
+/** The variable naming the data folder when store.path is unset; the image sets it to its volume. */
+export const DATA_DIR_ENV = 'LIFELINE_DATA_DIR';
+
+/**
+ * Where the database goes. A store.path the user wrote is resolved against the config file's
+ * folder. Unset, it goes into $LIFELINE_DATA_DIR (the image's volume, /var/lib/lifeline: the
+ * config folder there is read-only), or else next to the config file (data/lifeline.db).
+ */
+function storePath(raw: unknown, validated: string, baseDir: string, env: Env): string {
+  const store = (raw as { store?: { path?: unknown } } | null)?.store;
+  const given = store !== null && typeof store === 'object' && store.path !== undefined && store.path !== null;
+  const dataDir = env[DATA_DIR_ENV];
+  if (!given && dataDir) return resolve(dataDir, 'lifeline.db');
+  return resolve(baseDir, validated);
+}
+
+/**
+ * Formats a key path as the user writes it: irc.channels[0].name. Given the config's tree, a probe
+ * (an item of probes.targets) is named as well, as the user finds it in the file:
+ * probes.targets[3] (wiki).url.
+ */
+function formatPath(path: readonly PropertyKey[], root?: unknown): string {
   let out = '';
+  let node: unknown = root;
   for (const p of path) {
-    if (typeof p === 'number') out += `[${p}]`;
-    else out += out ? `.${String(p)}` : String(p);
+    node = node !== null && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[p] : undefined;
+    if (typeof p === 'number') {
+      out += `[${p}]`;
+      const name = path[0] === 'probes' && path[1] === 'targets' && node !== null && typeof node === 'object' ? (node as { name?: unknown }).name : undefined;
+      if (typeof name === 'string' && name !== '') out += ` (${name})`;
+    } else out += out ? `.${String(p)}` : String(p);
   }
   return out || '(top level)';
 }
 
-function describeIssue(issue: z.core.$ZodIssue): ConfigProblem[] {
-  const where = formatPath(issue.path);
+/** The value at a path of the config's tree, if there is one. */
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let node = root;
+  for (const p of path) node = node !== null && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[p] : undefined;
+  return node;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, root: unknown): ConfigProblem[] {
+  const where = formatPath(issue.path, root);
   switch (issue.code) {
     case 'unrecognized_keys':
       return issue.keys.map((k) => ({
-        path: formatPath([...issue.path, k]),
+        path: formatPath([...issue.path, k], root),
         message: 'unknown key; check its spelling or remove it (config/lifeline.schema.json lists every key)',
       }));
     case 'invalid_type':
@@ -93,8 +125,13 @@ function describeIssue(issue: z.core.$ZodIssue): ConfigProblem[] {
     case 'invalid_value':
       return [{ path: where, message: `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}` }];
     case 'invalid_union': {
-      const note = (issue as { note?: string }).note;
-      return [{ path: where, message: note === 'No matching discriminator' ? `${issue.message}; see the schema for the allowed values` : issue.message }];
+      // A discriminated union (a probe's kind, http.auth.type, irc.sasl.mechanism) names its values.
+      const u = issue as { note?: string; discriminator?: string; options?: unknown[] };
+      if (u.note !== 'No matching discriminator' || !u.options) return [{ path: where, message: issue.message }];
+      const given = valueAt(root, issue.path);
+      const valid = u.options.map(String).join(', ');
+      const what = u.discriminator ?? 'value';
+      return [{ path: where, message: given === undefined ? `is required: the ${what}, one of ${valid}` : `unknown ${what} ${JSON.stringify(given)}; the valid ${what}s are ${valid}` }];
     }
     default:
       return [{ path: where, message: issue.message }];
@@ -118,6 +155,14 @@ function isSecretPath(path: readonly PropertyKey[]): boolean {
 /** Placeholder for a secret whose file could not be read (already reported). */
 const UNRESOLVED = '<unresolved secret>';
 
+/** What resolving the tree needs: the environment, the config's folder, where problems go, the raw tree (to name probes). */
+interface ResolveCtx {
+  env: Env;
+  baseDir: string;
+  problems: ConfigProblem[];
+  root: unknown;
+}
+
 const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
 /**
@@ -125,40 +170,41 @@ const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
  * file's content (trailing newline removed), as Docker secrets are mounted. Expansion runs on
  * parsed values, never on the YAML text, so a variable's content cannot change the structure.
  */
-function resolveTree(node: unknown, path: PropertyKey[], env: Env, baseDir: string, problems: ConfigProblem[]): unknown {
-  if (typeof node === 'string') return expandEnv(node, path, env, problems);
-  if (Array.isArray(node)) return node.map((v, i) => resolveTree(v, [...path, i], env, baseDir, problems));
+function resolveTree(node: unknown, path: PropertyKey[], ctx: ResolveCtx): unknown {
+  const { env, baseDir, problems, root } = ctx;
+  if (typeof node === 'string') return expandEnv(node, path, ctx);
+  if (Array.isArray(node)) return node.map((v, i) => resolveTree(v, [...path, i], ctx));
   if (node === null || typeof node !== 'object') return node;
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(node)) {
     const base = key.endsWith('_file') ? key.slice(0, -'_file'.length) : undefined;
     if (base !== undefined && SECRET_KEYS.has(base)) {
       if (Object.hasOwn(node, base)) {
-        problems.push({ path: formatPath([...path, key]), message: `set either ${base} or ${key}, not both` });
+        problems.push({ path: formatPath([...path, key], root), message: `set either ${base} or ${key}, not both` });
         continue;
       }
-      const filePath = expandEnv(String(value), [...path, key], env, problems);
+      const filePath = expandEnv(String(value), [...path, key], ctx);
       try {
         out[base] = readFileSync(resolve(baseDir, filePath), 'utf8').replace(/\r?\n$/, '');
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code ?? String(err);
-        problems.push({ path: formatPath([...path, key]), message: `cannot read secret file ${filePath} (${code}); mount the secret or fix the path` });
+        problems.push({ path: formatPath([...path, key], root), message: `cannot read secret file ${filePath} (${code}); mount the secret or fix the path` });
         // Stand-in so validation does not also report the secret itself as missing.
         out[base] = UNRESOLVED;
       }
       continue;
     }
-    out[key] = resolveTree(value, [...path, key], env, baseDir, problems);
+    out[key] = resolveTree(value, [...path, key], ctx);
   }
   return out;
 }
 
-function expandEnv(value: string, path: PropertyKey[], env: Env, problems: ConfigProblem[]): string {
+function expandEnv(value: string, path: PropertyKey[], ctx: ResolveCtx): string {
   return value.replace(ENV_REF, (_m, name: string, fallback: string | undefined) => {
-    const v = env[name];
+    const v = ctx.env[name];
     if (v !== undefined && v !== '') return v;
     if (fallback !== undefined) return fallback;
-    problems.push({ path: formatPath(path), message: `environment variable ${name} is not set; export it or use \${${name}:-default}` });
+    ctx.problems.push({ path: formatPath(path, ctx.root), message: `environment variable ${name} is not set; export it or use \${${name}:-default}` });
     return '';
   });
 }

@@ -31,6 +31,7 @@ const common = {
 
 const regex = z.string().superRefine((v, ctx) => {
   try {
+    compileRegex(v); // first alone, so an error quotes the pattern as the user wrote it
     compileRegex(`(?s:.*)(?:${v})(?s:.*)`);
   } catch (e) {
     ctx.addIssue({ code: 'custom', message: (e as Error).message });

@@ -3,6 +3,7 @@ import { commandsSchema, dailyNoteSchema, emailSchema, escalationSchema, mainten
 import { describeJsonSchema } from './descriptions.js';
 import { probesSchema } from './probeSchema.js';
 import { duration, port, secret } from './schemaParts.js';
+import { addSecretFileKeys, CONFIG_SCHEMA_ID } from './jsonSchemaSecrets.js';
 import { cronProblem } from './cron.js';
 
 /*
@@ -271,5 +272,6 @@ export type OutboxConfig = Config['outbox'];
 export function configJsonSchema(): unknown {
   const schema = z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
   describeJsonSchema(schema);
-  return { $id: 'https://lifeline.invalid/lifeline.schema.json', title: 'Lifeline configuration', ...schema };
+  addSecretFileKeys(schema);
+  return { $id: CONFIG_SCHEMA_ID, title: 'Lifeline configuration', ...schema };
 }

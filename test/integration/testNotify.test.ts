@@ -63,7 +63,24 @@ describe('lifeline test-notify against a real SMTP server and the Twilio stand-i
     assert.equal((await cli(sms(twilio.authToken), '--channel', 'sms', '--to', 'carol')).out, 'no person named "carol" in people; names: alice, bob\n');
     const noChannel = await cli(sms(twilio.authToken), '--channel', 'pager');
     assert.equal(noChannel.code, 2);
-    assert.match(noChannel.err, /^lifeline: test-notify needs --channel irc or email or sms \(not "pager"\)/);
+    assert.match(noChannel.err, /^lifeline: test-notify needs --channel irc or email or sms or voice \(not "pager"\)/);
     assert.equal((await cli(sms(twilio.authToken), '--channel', 'email')).out, 'email is not configured: add an email section (host, port, from, username, password)\n');
+  });
+  it('voice: a real call through the Twilio Calls API, its words inline, ringing voice.ring_timeout; a number Twilio refuses names voice.from (issue 22 §3)', async () => {
+    const voice = `${sms(twilio.authToken)}voice:\n  from: "+15005550006"\n  public_url: https://lifeline.example.org\n  ring_timeout: 25s\n`;
+    const before = twilio.calls.length;
+    const ok = await cli(voice, '--channel', 'voice', '--to', 'bob');
+    assert.equal(ok.code, 0, ok.out + ok.err);
+    assert.match(ok.out, /^voice to bob \(\+4915112345679\): call requested from the Twilio API \(CA[0-9a-f]{32}\); the phone should ring within a minute and say "This is a Lifeline test call"\n$/);
+    const calls = twilio.calls.slice(before);
+    assert.equal(calls.length, 1);
+    assert.deepEqual({ to: calls[0]?.to, from: calls[0]?.from, timeout: calls[0]?.timeout, inline: calls[0]?.inline }, { to: '+4915112345679', from: '+15005550006', timeout: 25, inline: true });
+    assert.match(calls[0]?.twiml ?? '', /^<\?xml version="1\.0" encoding="UTF-8"\?><Response><Say>This is a Lifeline test call from .+, sent by lifeline test-notify\. No action needed\. Goodbye\.<\/Say>/);
+
+    twilio.script.push({ status: 400, code: 21210, message: 'The source phone number provided, +15005550006, is not yet verified for your account.' });
+    const bad = await cli(voice, '--channel', 'voice', '--to', 'alice');
+    assert.equal(bad.code, 1);
+    assert.match(bad.out, /^voice to alice: FAILED: Twilio: .*\(code 21210\); voice\.from must be a voice-capable number of this Twilio account/);
+    assert.equal((await cli(sms(twilio.authToken), '--channel', 'voice')).out, 'voice is not configured: add a voice section (from, public_url)\n');
   });
 });

@@ -4,6 +4,7 @@ import { freePort, runCli } from './harness/lifeline.js';
 import { Ngircd } from './harness/ngircd.js';
 import { tempDir } from './harness/procs.js';
 import { Znc } from './harness/znc.js';
+import { selfSignedCert } from './harness/certs.js';
 
 /** `lifeline test-notify --channel irc` as the operator runs it, against ngircd and ZNC. */
 describe('lifeline test-notify --channel irc against ngircd and ZNC (integration)', function () {
@@ -64,6 +65,31 @@ routes:
     assert.equal(r.code, 1);
     assert.match(r.out, /^irc: FAILED: could not register with 127\.0\.0\.1:\d+ \(3 attempts\): connection closed: connect ECONNREFUSED .*; nothing listens at irc\.host:irc\.port/);
     assert.ok(Date.now() - t0 < 20_000, 'gives up without waiting the whole 30 s');
+  });
+
+  it('irc.tls: true against a plain-text port (ngircd, ZNC): says "TLS to a plain port" within a few seconds, not a password problem after 30 s (issue 22 §3)', async () => {
+    for (const [port, bouncer] of [[ircd.port, 'none'], [znc.port, 'znc']] as const) {
+      const t0 = Date.now();
+      const r = await cli(yaml({ port, bouncer, password: bouncer === 'znc' ? znc.loginPassword : undefined }).replace('  tls: false\n', '  tls: true\n'));
+      const ms = Date.now() - t0;
+      console.log(`      TLS to the plain port of ${bouncer === 'znc' ? 'ZNC' : 'ngircd'}: answered in ${ms} ms`);
+      assert.equal(r.code, 1, r.out);
+      assert.match(r.out, new RegExp(`^irc: FAILED: TLS to a plain port: 127\\.0\\.0\\.1:${port} speaks IRC in plain text \\(asked in clear, it answered ":\\S+ .*"\\); set irc\\.tls: false, or use the bouncer's TLS port`));
+      assert.doesNotMatch(r.out, /password/);
+      assert.ok(ms < 10_000, `took ${ms} ms`);
+    }
+  });
+
+  it('irc.tls: true against a real TLS port (ZNC with a certificate): the plain-text check does not misfire', async () => {
+    const cert = selfSignedCert(tmp.dir);
+    const tlsZnc = await Znc.start(ircd.port, ['#alerts'], cert);
+    try {
+      const r = await cli(yaml({ port: tlsZnc.port, password: tlsZnc.loginPassword, bouncer: 'znc' }).replace('  tls: false\n', `  tls: true\n  ca_file: ${cert.certFile}\n`));
+      assert.equal(r.code, 0, r.out + r.err);
+      assert.match(r.out, new RegExp(`^irc: registered with 127\\.0\\.0\\.1:${tlsZnc.port} \\(TLS\\) as `));
+    } finally {
+      await tlsZnc.destroy();
+    }
   });
 
   it('a channel with a key Lifeline lacks: registered, FAILED to join, says to set irc.channels[].key', async () => {

@@ -24,8 +24,10 @@ export interface ReceivedCall {
   statusCallback: string | undefined;
   timeout: number | undefined;
   atMs: number;
-  /** The TwiML Lifeline answered at `url` (fetched right after the call was accepted). */
+  /** The TwiML Lifeline answered at `url` (fetched right after the call was accepted), or sent inline. */
   twiml?: string;
+  /** The TwiML came with the request (Twiml parameter), not from a Url. */
+  inline?: boolean;
   twimlStatus?: number;
 }
 
@@ -45,7 +47,7 @@ export interface ScriptedReply {
  * It checks what it receives and records it; `script` queues error replies (429, 500, 400 …).
  *
  * The Calls API too, as Twilio runs a call:
- *   POST /2010-04-01/Accounts/{AccountSid}/Calls.json  To, From, Url, Method, StatusCallback, Timeout
+ *   POST /2010-04-01/Accounts/{AccountSid}/Calls.json  To, From, Url (or Twiml), Method, StatusCallback, Timeout
  *   201 with the call resource; then it POSTs to Url (CallSid, CallStatus=in-progress, …) signed with
  *   X-Twilio-Signature, as Twilio does when the callee answers, and keeps the TwiML. `press` posts
  *   Digits to the <Gather> action found in that TwiML, `end` posts the status callback (completed,
@@ -121,14 +123,17 @@ export class TwilioStandIn {
     const to = form.get('To') ?? '';
     const from = form.get('From') ?? '';
     const url = form.get('Url') ?? '';
+    // Twilio takes the call's instructions at Url (fetched when answered) or inline as Twiml.
+    const inline = form.get('Twiml') ?? undefined;
     if (!/^\+[1-9]\d{6,14}$/.test(to)) return json(400, { code: 21211, message: `The 'To' number ${to} is not a valid phone number.`, status: 400 });
     if (!/^\+[1-9]\d{6,14}$/.test(from)) return json(400, { code: 21210, message: `The source phone number provided, ${from}, is not yet verified for your account.`, status: 400 });
-    if (!/^https?:\/\//.test(url)) return json(400, { code: 21205, message: 'Url is not a valid URL', status: 400 });
+    if (inline === undefined && !/^https?:\/\//.test(url)) return json(400, { code: 21205, message: 'Url is not a valid URL', status: 400 });
     const timeout = form.get('Timeout');
     const sid = `CA${randomBytes(16).toString('hex')}`;
-    const call: ReceivedCall = { sid, to, from, url, statusCallback: form.get('StatusCallback') ?? undefined, timeout: timeout ? Number(timeout) : undefined, atMs: Date.now() };
+    const call: ReceivedCall = { sid, to, from, url, statusCallback: form.get('StatusCallback') ?? undefined, timeout: timeout ? Number(timeout) : undefined, atMs: Date.now(), ...(inline !== undefined ? { twiml: inline, inline: true } : {}) };
     this.calls.push(call);
     json(201, { sid, account_sid: this.accountSid, to, from, status: 'queued', direction: 'outbound-api', api_version: '2010-04-01', uri: `/2010-04-01/Accounts/${this.accountSid}/Calls/${sid}.json` });
+    if (inline !== undefined) return;
     // The callee answers: Twilio asks Lifeline what to do.
     void this.post(url, this.callParams(call, { CallStatus: 'in-progress' })).then(
       (r) => {

@@ -4,19 +4,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
-import { ConfigError, loadConfig, parseConfig } from '../../../src/config/load.js';
+import { loadConfig, parseConfig } from '../../../src/config/load.js';
+import { problems } from './configProblems.js';
 import { configJsonSchema } from '../../../src/config/schema.js';
 import { LifelineError } from '../../../src/errors.js';
 
-function problems(yaml: string, env: Record<string, string> = {}): string[] {
-  try {
-    parseConfig(yaml, 'bad.yaml', env);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
-    return err.problems.map((p) => `${p.path}: ${p.message}`);
-  }
-  assert.fail('config was accepted');
-}
 
 const IRC = `irc:
   host: bouncer.example
@@ -66,32 +58,32 @@ describe('config loading', () => {
 
   it('a memory probe reads node_exporter (url) or Prometheus (prometheus and instance), and says so when given neither, both or half', () => {
     const mem = (keys: string): string[] => problems(`${IRC}probes:\n  targets:\n    - { name: m, kind: memory${keys} }\n`);
-    assert.ok(mem('').includes('probes.targets[0].url: a memory probe needs url (node_exporter\'s metrics URL, e.g. http://bouncer-1:9100/metrics) or prometheus and instance'), mem('').join('\n'));
-    assert.ok(mem(', url: "http://h:9100/metrics", prometheus: "http://p:9090", instance: "h:9100"').some((p) => p.startsWith('probes.targets[0].url: give either url')));
-    assert.ok(mem(', prometheus: "http://p:9090"').some((p) => p.startsWith('probes.targets[0].instance: reading memory via PromQL needs both')));
+    assert.ok(mem('').includes('probes.targets[0] (m).url: a memory probe needs url (node_exporter\'s metrics URL, e.g. http://bouncer-1:9100/metrics) or prometheus and instance'), mem('').join('\n'));
+    assert.ok(mem(', url: "http://h:9100/metrics", prometheus: "http://p:9090", instance: "h:9100"').some((p) => p.startsWith('probes.targets[0] (m).url: give either url')));
+    assert.ok(mem(', prometheus: "http://p:9090"').some((p) => p.startsWith('probes.targets[0] (m).instance: reading memory via PromQL needs both')));
     const ok = parseConfig(`${IRC}probes:\n  targets:\n    - { name: m, kind: memory, prometheus: "http://p:9090", instance: "h:9100" }\n`, 'c.yaml', {});
     assert.equal(ok.probes.targets[0]!.kind, 'memory');
   });
 
   it('an http probe with a body needs a method that carries one (got refuses a GET or HEAD with a body on every run)', () => {
     const web = (keys: string): string[] => problems(`${IRC}probes:\n  targets:\n    - { name: w, kind: http, url: "http://h/", body: "{}"${keys} }\n`);
-    assert.ok(web('').includes('probes.targets[0].body: a GET or HEAD request carries no body: set method: POST (or PUT), or remove body'), web('').join('\n'));
-    assert.ok(web(', method: HEAD').some((p) => p.startsWith('probes.targets[0].body: a GET or HEAD request')));
+    assert.ok(web('').includes('probes.targets[0] (w).body: a GET or HEAD request carries no body: set method: POST (or PUT), or remove body'), web('').join('\n'));
+    assert.ok(web(', method: HEAD').some((p) => p.startsWith('probes.targets[0] (w).body: a GET or HEAD request')));
     assert.equal(parseConfig(`${IRC}probes:\n  targets:\n    - { name: w, kind: http, url: "http://h/", body: "{}", method: POST }\n`, 'c.yaml', {}).probes.targets[0]!.kind, 'http');
   });
 
   it('a dns probe checks its resolver, expected answers and TTL bounds against the record type, naming the key and the fix', () => {
     const dns = (keys: string): string[] => problems(`${IRC}probes:\n  targets:\n    - { name: d, kind: dns, query: portal.example.org${keys} }\n`);
     const ok = (keys: string) => parseConfig(`${IRC}probes:\n  targets:\n    - { name: d, kind: dns, query: portal.example.org${keys} }\n`, 'c.yaml', {}).probes.targets[0]!;
-    assert.ok(dns(', resolver: ns1.example.org').some((p) => p.startsWith('probes.targets[0].resolver: expected the resolver\'s IP address')), dns(', resolver: ns1.example.org').join('\n'));
+    assert.ok(dns(', resolver: ns1.example.org').some((p) => p.startsWith('probes.targets[0] (d).resolver: expected the resolver\'s IP address')), dns(', resolver: ns1.example.org').join('\n'));
     for (const r of ['192.0.2.53', '127.0.0.1:5353', '[2001:db8::53]:53', '::1']) assert.equal(ok(`, resolver: "${r}"`).kind, 'dns', r);
-    assert.ok(dns(', resolver: "127.0.0.1:70000"').some((p) => p.startsWith('probes.targets[0].resolver:')));
-    assert.ok(dns(', expect: [2001:db8::1]').includes('probes.targets[0].expect[0]: expected an IPv4 address for record A, e.g. 192.0.2.10 (got "2001:db8::1")'), dns(', expect: [2001:db8::1]').join('\n'));
-    assert.ok(dns(', record: AAAA, expect: [192.0.2.1]').some((p) => p.startsWith('probes.targets[0].expect[0]: expected an IPv6 address for record AAAA')));
-    assert.ok(dns(', record: TXT, max_ttl: 60').includes('probes.targets[0].max_ttl: max_ttl is checked on A and AAAA answers only (the resolver Lifeline uses reports no TTL for TXT): probe the A or AAAA record, or remove max_ttl'));
-    assert.ok(dns(', min_ttl: 600, max_ttl: 60').includes('probes.targets[0].max_ttl: max_ttl 60 is below min_ttl 600'));
+    assert.ok(dns(', resolver: "127.0.0.1:70000"').some((p) => p.startsWith('probes.targets[0] (d).resolver:')));
+    assert.ok(dns(', expect: [2001:db8::1]').includes('probes.targets[0] (d).expect[0]: expected an IPv4 address for record A, e.g. 192.0.2.10 (got "2001:db8::1")'), dns(', expect: [2001:db8::1]').join('\n'));
+    assert.ok(dns(', record: AAAA, expect: [192.0.2.1]').some((p) => p.startsWith('probes.targets[0] (d).expect[0]: expected an IPv6 address for record AAAA')));
+    assert.ok(dns(', record: TXT, max_ttl: 60').includes('probes.targets[0] (d).max_ttl: max_ttl is checked on A and AAAA answers only (the resolver Lifeline uses reports no TTL for TXT): probe the A or AAAA record, or remove max_ttl'));
+    assert.ok(dns(', min_ttl: 600, max_ttl: 60').includes('probes.targets[0] (d).max_ttl: max_ttl 60 is below min_ttl 600'));
     const badName = problems(`${IRC}probes:\n  targets:\n    - { name: d, kind: dns, query: "bad name!" }\n`);
-    assert.ok(badName.some((p) => p.startsWith('probes.targets[0].query: expected a DNS name')), badName.join('\n'));
+    assert.ok(badName.some((p) => p.startsWith('probes.targets[0] (d).query: expected a DNS name')), badName.join('\n'));
     const d = ok(', record: CNAME, expect: [proxy.example.org]');
     assert.ok(d.kind === 'dns' && d.record === 'CNAME' && d.expect_match === 'all');
   });
