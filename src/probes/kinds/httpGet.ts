@@ -1,21 +1,34 @@
-import type { Response } from 'got';
 import { gotLib } from '../../util/lazy.js';
 import { ms, type ProbeResult, type ProbeRunContext } from '../probe.js';
 import { PROBE_AGENTS } from './agents.js';
 import { failure, phasesOf } from './http.js';
+import { bytesText, keepAll, readStream, type ChunkVerdict, type StreamedResponse } from './httpBody.js';
+import { JsonShape } from './jsonShape.js';
 
-/** Most bytes of an API answer read (Prometheus' target list of a big setup stays well under). */
-const MAX_BODY = 8 * 1024 * 1024;
+/** Most bytes of an API answer read, after decompression (Prometheus' target list of a big setup stays well under). */
+export const MAX_ANSWER = 8 * 1024 * 1024;
 
-/** An answer, or the probe result that says why there is none. */
-export type Got = { ok: true; status: number; body: string; res: Response<string> } | { ok: false; result: ProbeResult };
+/** An answer, or the probe result that says why there is none (`answered`: the server did answer, but not usably). */
+export type Got = { ok: true; status: number; body: string; timings: StreamedResponse['timings'] } | { ok: false; answered: boolean; result: ProbeResult };
 
-/** GET with the probe's deadline and per-phase timeouts; never throws. */
-export async function httpGet(url: string, ctx: ProbeRunContext, tlsVerify: boolean, headers: Record<string, string> = {}): Promise<Got> {
+/** How to read the answer: extra headers; `json` (its shape checked as it arrives, jsonShape.ts); or `onChunk` (the body is not kept). */
+export interface GetOptions {
+  headers?: Record<string, string>;
+  json?: boolean;
+  onChunk?: (chunk: Buffer) => ChunkVerdict;
+}
+
+/**
+ * GET with the probe's deadline and per-phase timeouts, the body streamed and capped at
+ * MAX_ANSWER after decompression (httpBody.ts); never throws. An answer over the cap, or one that
+ * `json` or `onChunk` refuses, is `answered` with the reason: the server is there, its answer is not usable.
+ */
+export async function httpGet(url: string, ctx: ProbeRunContext, tlsVerify: boolean, opts: GetOptions = {}): Promise<Got> {
   const t = ctx.timeoutMs;
   const { default: got, TimeoutError } = await gotLib();
-  const request = got(url, {
-    headers: { 'user-agent': 'Lifeline-probe', accept: 'application/json, text/plain', ...headers },
+  const path = new URL(url).pathname;
+  const stream = got.stream(url, {
+    headers: { 'user-agent': 'Lifeline-probe', accept: 'application/json, text/plain', ...opts.headers },
     throwHttpErrors: false,
     retry: { limit: 0 },
     https: { rejectUnauthorized: tlsVerify },
@@ -24,15 +37,18 @@ export async function httpGet(url: string, ctx: ProbeRunContext, tlsVerify: bool
     agent: PROBE_AGENTS,
     cache: false,
   });
-  request.on('downloadProgress', (p: { transferred: number }) => {
-    if (p.transferred > MAX_BODY) request.cancel();
-  });
+  const shape = opts.json ? new JsonShape(`the answer of ${path}`) : undefined;
+  const kept = opts.onChunk ? undefined : keepAll(shape ? (c) => shape.scan(c) : undefined);
+  let r: StreamedResponse;
   try {
-    const res = await request;
-    return { ok: true, status: res.statusCode, body: res.body, res };
+    r = await readStream(stream, MAX_ANSWER, opts.onChunk ?? (kept as ReturnType<typeof keepAll>).onChunk);
   } catch (err) {
-    return { ok: false, result: failure(err, t, url, TimeoutError) };
+    return { ok: false, answered: false, result: failure(err, t, url, TimeoutError) };
   }
+  const phases = phasesOf(r.timings);
+  if (r.refused !== undefined) return { ok: false, answered: true, result: { up: false, summary: `${r.refused} (HTTP ${r.status}, ${bytesText(r.bytes)} read)`, phases, values: { body_bytes: r.bytes } } };
+  if (r.capped) return { ok: false, answered: true, result: { up: false, summary: `${path} answered HTTP ${r.status} with more than ${bytesText(MAX_ANSWER)}, the most a probe reads of an answer; not read further`, phases, values: { body_bytes: r.bytes } } };
+  return { ok: true, status: r.status, body: kept ? kept.buffer().toString('utf8') : '', timings: r.timings };
 }
 
 /** Parses a JSON answer; the reason when it is not JSON (an HTML login page, a truncated reply). */
@@ -41,13 +57,13 @@ export function parseJson(g: Extract<Got, { ok: true }>, what: string): { ok: tr
     return { ok: true, value: JSON.parse(g.body) as unknown };
   } catch {
     const looks = /^\s*</.test(g.body) ? 'HTML' : g.body.length === 0 ? 'an empty body' : 'not JSON';
-    return { ok: false, why: `${what} answered HTTP ${g.status} with ${looks} (${ms(g.res.timings.phases.total ?? 0)})` };
+    return { ok: false, why: `${what} answered HTTP ${g.status} with ${looks} (${ms(g.timings.phases.total ?? 0)})` };
   }
 }
 
 /** A down result carrying the request's phases. */
 export function down(g: Extract<Got, { ok: true }>, summary: string, values: ProbeResult['values'] = {}): ProbeResult {
-  return { up: false, summary, phases: phasesOf(g.res.timings), values };
+  return { up: false, summary, phases: phasesOf(g.timings), values };
 }
 
 /** `/-/healthy` then `/-/ready` (Prometheus, Alertmanager): the result that says why not, or undefined when both answer 200. */
@@ -66,10 +82,21 @@ export interface QuerySample {
   value: string;
 }
 
+/** A plain JSON object (not null, not an array), or undefined. */
+export function objectOf(v: unknown): Record<string, unknown> | undefined {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+}
+
+/** A string, or undefined for anything else. */
+export function stringOf(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
 /**
  * A Prometheus instant query (`/api/v1/query`, shared by the prometheus and memory probes): the
  * answer and its samples, or the probe result that says why there are none (`answered`: false
- * when Prometheus did not answer at all).
+ * when Prometheus did not answer at all). Each result must be `{metric: {…}, value: [time,
+ * "string"]}` as Prometheus writes it; anything else is named, never read as a number.
  */
 export async function instantQuery(
   base: string,
@@ -78,13 +105,23 @@ export async function instantQuery(
   tlsVerify: boolean,
   values: ProbeResult['values'] = {},
 ): Promise<{ ok: true; g: Extract<Got, { ok: true }>; samples: QuerySample[] } | { ok: false; answered: boolean; result: ProbeResult }> {
-  const g = await httpGet(`${base}/api/v1/query?query=${encodeURIComponent(expr)}`, ctx, tlsVerify);
-  if (!g.ok) return { ok: false, answered: false, result: g.result };
+  const g = await httpGet(`${base}/api/v1/query?query=${encodeURIComponent(expr)}`, ctx, tlsVerify, { json: true });
+  if (!g.ok) return g;
   if (g.status !== 200) return { ok: false, answered: true, result: down(g, `Prometheus answered HTTP ${g.status} to the query ${expr}: ${g.body.trim().slice(0, 120)}`, values) };
   const j = parseJson(g, '/api/v1/query');
   if (!j.ok) return { ok: false, answered: true, result: down(g, j.why, values) };
-  const result = (j.value as { data?: { result?: unknown } }).data?.result;
-  if (!Array.isArray(result)) return { ok: false, answered: true, result: down(g, '/api/v1/query answered without data.result', values) };
-  const samples = (result as Array<{ metric?: Record<string, string>; value?: [number, string] }>).flatMap((r) => (r.value?.[1] !== undefined ? [{ metric: r.metric ?? {}, value: r.value[1] }] : []));
+  const result = objectOf(objectOf(j.value)?.['data'])?.['result'];
+  if (!Array.isArray(result)) return { ok: false, answered: true, result: down(g, '/api/v1/query answered without a data.result list', values) };
+  const samples: QuerySample[] = [];
+  for (const r of result as unknown[]) {
+    const o = objectOf(r);
+    const metric = objectOf(o?.['metric']) ?? {};
+    const pair = o?.['value'];
+    const value = Array.isArray(pair) ? stringOf(pair[1]) : undefined;
+    if (o === undefined || value === undefined || !Object.values(metric).every((v) => typeof v === 'string')) {
+      return { ok: false, answered: true, result: down(g, `/api/v1/query answered a result that is not {metric, value: [time, "number"]}: ${JSON.stringify(r).slice(0, 80)}`, values) };
+    }
+    samples.push({ metric: metric as Record<string, string>, value });
+  }
   return { ok: true, g, samples };
 }

@@ -1,7 +1,7 @@
 import type { ProbeConfig } from '../../config/probeSchema.js';
 import { formatDuration, parseDuration } from '../../config/duration.js';
 import { ms, type Probe, type ProbeResult, type ProbeRunContext } from '../probe.js';
-import { down, healthyAndReady, httpGet, instantQuery, parseJson } from './httpGet.js';
+import { down, healthyAndReady, httpGet, instantQuery, objectOf, parseJson, stringOf } from './httpGet.js';
 import { phasesOf } from './http.js';
 
 type PrometheusConfig = Extract<ProbeConfig, { kind: 'prometheus' }>;
@@ -34,19 +34,22 @@ export function prometheusProbe(cfg: PrometheusConfig): Probe {
     async run(ctx: ProbeRunContext): Promise<ProbeResult> {
       const notOk = await healthyAndReady(base, ctx, cfg.tls_verify, 'Prometheus');
       if (notOk) return notOk;
-      const g = await httpGet(`${base}/api/v1/targets?state=active`, ctx, cfg.tls_verify);
+      const g = await httpGet(`${base}/api/v1/targets?state=active`, ctx, cfg.tls_verify, { json: true });
       if (!g.ok) return g.result;
       const j = parseJson(g, '/api/v1/targets');
       if (!j.ok) return down(g, j.why);
-      const targets = ((j.value as { data?: { activeTargets?: Target[] } }).data?.activeTargets ?? []) as Target[];
-      if (!Array.isArray(targets)) return down(g, '/api/v1/targets has no data.activeTargets list');
+      const list = objectOf(objectOf(j.value)?.['data'])?.['activeTargets'];
+      if (!Array.isArray(list)) return down(g, `/api/v1/targets answered HTTP ${g.status} without a data.activeTargets list: ${g.body.slice(0, 80)}`);
+      const targets = (list as unknown[]).map(targetOf);
+      const bad = targets.findIndex((t) => t === undefined);
+      if (bad >= 0) return down(g, `/api/v1/targets lists something that is not a target at data.activeTargets[${bad}]: ${JSON.stringify(list[bad]).slice(0, 80)}`);
       const values: ProbeResult['values'] = { targets: targets.length };
       if (targets.length === 0) return down(g, 'Prometheus has no active scrape targets', values);
       const now = ctx.nowMs;
       const stale: string[] = [];
       const failing: string[] = [];
       let oldest = 0;
-      for (const t of targets) {
+      for (const t of targets as Target[]) {
         const name = t.labels?.['instance'] ?? t.scrapeUrl ?? '?';
         const intervalMs = parseDuration(t.scrapeInterval ?? '') ?? 60_000;
         const last = Date.parse(t.lastScrape ?? '');
@@ -78,9 +81,20 @@ export function prometheusProbe(cfg: PrometheusConfig): Probe {
         pending.push(`${wrong} for ${ms(now - since)} of ${formatDuration(q.for)}`);
       }
       const summary = `healthy, ready; ${targets.length} targets scraped on time${failing.length ? ` (${failing.length} down)` : ''}${pending.length ? `; pending: ${pending.join('; ')}` : ''}`;
-      return { up: true, summary, phases: phasesOf(g.res.timings), values };
+      return { up: true, summary, phases: phasesOf(g.timings), values };
     },
   };
+}
+
+/** A target of the list as Prometheus writes it (an object; its fields strings where present), or undefined. */
+function targetOf(v: unknown): Target | undefined {
+  const o = objectOf(v);
+  if (o === undefined) return undefined;
+  const labels = objectOf(o['labels']);
+  const strings: Array<keyof Target> = ['scrapePool', 'scrapeUrl', 'health', 'lastError', 'lastScrape', 'scrapeInterval'];
+  if (strings.some((k) => o[k] !== undefined && typeof o[k] !== 'string')) return undefined;
+  if (o['labels'] !== undefined && (labels === undefined || !Object.values(labels).every((l) => typeof l === 'string'))) return undefined;
+  return { scrapePool: stringOf(o['scrapePool']), scrapeUrl: stringOf(o['scrapeUrl']), health: stringOf(o['health']), lastError: stringOf(o['lastError']), lastScrape: stringOf(o['lastScrape']), scrapeInterval: stringOf(o['scrapeInterval']), labels: labels as Record<string, string> | undefined };
 }
 
 function compare(v: number, op: PrometheusConfig['queries'][number]['op'], want: number): boolean {
