@@ -8,6 +8,7 @@ import { ms, type Phase, type Probe, type ProbeResult, type ProbeRunContext } fr
 import { PROBE_AGENTS } from './agents.js';
 import { certificateWarning } from './cert.js';
 import { bytesText, readStream, type StreamedResponse } from './httpBody.js';
+import { parseAnswer } from './jsonParse.js';
 import { JsonShape } from './jsonShape.js';
 
 type HttpConfig = Extract<ProbeConfig, { kind: 'http' }>;
@@ -97,8 +98,8 @@ export function httpProbe(cfg: HttpConfig): Probe {
       }
       if (cfg.json_path !== undefined) {
         if (res.capped) return { up: false, summary: `HTTP ${res.status} in ${took}, but the body is longer than ${bytesText(MAX_BODY)}, the most json_path reads; not parsed`, phases, values };
-        const found = jsonAt(Buffer.concat(kept), cfg.json_path);
-        if (!found.ok) return { up: false, summary: `HTTP ${res.status} in ${took}, but ${found.why}`, phases, values };
+        const found = await parseAnswer(Buffer.concat(kept), 'valueAtPath', ctx.signal, cfg.json_path);
+        if (!found.ok) return { up: false, summary: `HTTP ${res.status} in ${took}, but ${'notJson' in found && found.notJson === true ? 'the body is not JSON' : found.why}`, phases, values };
         if (cfg.json_equals !== undefined && found.value !== cfg.json_equals) {
           return { up: false, summary: `HTTP ${res.status} in ${took}, but ${cfg.json_path} is ${JSON.stringify(found.value)}, expected ${JSON.stringify(cfg.json_equals)}`, phases, values };
         }
@@ -179,20 +180,4 @@ function statusMatcher(expect: ReadonlyArray<number | string>): (status: number)
     return [lo, hi ?? lo] as const;
   });
   return (s) => ranges.some(([lo, hi]) => s >= lo && s <= hi);
-}
-
-/** The value at a simple JSON path ($.a.b[0]). */
-function jsonAt(body: Buffer, path: string): { ok: true; value: unknown } | { ok: false; why: string } {
-  let v: unknown;
-  try {
-    v = JSON.parse(body.toString('utf8'));
-  } catch {
-    return { ok: false, why: 'the body is not JSON' };
-  }
-  for (const step of path.slice(1).match(/\.[A-Za-z_][A-Za-z0-9_]*|\[[0-9]+\]/g) ?? []) {
-    const key = step.startsWith('.') ? step.slice(1) : Number(step.slice(1, -1));
-    if (v === null || typeof v !== 'object' || !Object.prototype.hasOwnProperty.call(v, key)) return { ok: false, why: `${path} is not in the JSON body` };
-    v = (v as Record<string | number, unknown>)[key];
-  }
-  return { ok: true, value: v };
 }

@@ -4,14 +4,18 @@ import { PROBE_AGENTS } from './agents.js';
 import { failure, phasesOf } from './http.js';
 import { bytesText, keepAll, readStream, type ChunkVerdict, type StreamedResponse } from './httpBody.js';
 import { JsonShape } from './jsonShape.js';
+import type { ExtractedBy, ExtractorName, QuerySample } from './answers.js';
+import { parseAnswer } from './jsonParse.js';
 
 /** Most bytes of an API answer read, after decompression (Prometheus' target list of a big setup stays well under). */
 export const MAX_ANSWER = 8 * 1024 * 1024;
 
-/** An answer, or the probe result that says why there is none (`answered`: the server did answer, but not usably). */
-export type Got = { ok: true; status: number; body: string; timings: StreamedResponse['timings'] } | { ok: false; answered: boolean; result: ProbeResult };
+/** An answer (its body as read, at most MAX_ANSWER), or the probe result that says why there is none (`answered`: the server did answer, but not usably). */
+export type Got = { ok: true; status: number; raw: Buffer; timings: StreamedResponse['timings'] } | { ok: false; answered: boolean; result: ProbeResult };
+/** An answer. */
+export type Answer = Extract<Got, { ok: true }>;
 
-/** How to read the answer: extra headers; `json` (its shape checked as it arrives, jsonShape.ts); or `onChunk` (the body is not kept). */
+/** How to read the answer: extra headers; `json` (its nesting checked as it arrives, jsonShape.ts); or `onChunk` (the body is not kept). */
 export interface GetOptions {
   headers?: Record<string, string>;
   json?: boolean;
@@ -48,21 +52,31 @@ export async function httpGet(url: string, ctx: ProbeRunContext, tlsVerify: bool
   const phases = phasesOf(r.timings);
   if (r.refused !== undefined) return { ok: false, answered: true, result: { up: false, summary: `${r.refused} (HTTP ${r.status}, ${bytesText(r.bytes)} read)`, phases, values: { body_bytes: r.bytes } } };
   if (r.capped) return { ok: false, answered: true, result: { up: false, summary: `${path} answered HTTP ${r.status} with more than ${bytesText(MAX_ANSWER)}, the most a probe reads of an answer; not read further`, phases, values: { body_bytes: r.bytes } } };
-  return { ok: true, status: r.status, body: kept ? kept.buffer().toString('utf8') : '', timings: r.timings };
+  return { ok: true, status: r.status, raw: kept ? kept.buffer() : Buffer.alloc(0), timings: r.timings };
 }
 
-/** Parses a JSON answer; the reason when it is not JSON (an HTML login page, a truncated reply). */
-export function parseJson(g: Extract<Got, { ok: true }>, what: string): { ok: true; value: unknown } | { ok: false; why: string } {
-  try {
-    return { ok: true, value: JSON.parse(g.body) as unknown };
-  } catch {
-    const looks = /^\s*</.test(g.body) ? 'HTML' : g.body.length === 0 ? 'an empty body' : 'not JSON';
-    return { ok: false, why: `${what} answered HTTP ${g.status} with ${looks} (${ms(g.timings.phases.total ?? 0)})` };
+/** The start of an answer's body, as text for a reason (an error page's first words). */
+export function snippet(g: Answer, chars = 120): string {
+  return g.raw.subarray(0, chars * 4).toString('utf8').trim().slice(0, chars);
+}
+
+/**
+ * The answer parsed (jsonParse.ts: off the event loop when it is big) and the named extractor's
+ * findings (answers.ts), or the down result that says why not, naming the endpoint (`what`): an
+ * HTML login page, an empty or truncated body, JSON of another shape, an answer too large.
+ */
+export async function readJson<K extends ExtractorName>(g: Answer, what: string, extractor: K, ctx: ProbeRunContext, values: ProbeResult['values'] = {}): Promise<{ ok: true; value: Extract<ExtractedBy<K>, { ok: true }>['value'] } | { ok: false; result: ProbeResult }> {
+  const p = await parseAnswer(g.raw, extractor, ctx.signal);
+  if (p.ok) return { ok: true, value: p.value as Extract<ExtractedBy<K>, { ok: true }>['value'] };
+  if ('notJson' in p && p.notJson === true) {
+    const looks = /^\s*</.test(snippet(g, 20)) ? 'HTML' : g.raw.length === 0 ? 'an empty body' : 'not JSON';
+    return { ok: false, result: down(g, `${what} answered HTTP ${g.status} with ${looks} (${ms(g.timings.phases.total ?? 0)})`, values) };
   }
+  return { ok: false, result: down(g, `${what}: ${p.why}`, values) };
 }
 
 /** A down result carrying the request's phases. */
-export function down(g: Extract<Got, { ok: true }>, summary: string, values: ProbeResult['values'] = {}): ProbeResult {
+export function down(g: Answer, summary: string, values: ProbeResult['values'] = {}): ProbeResult {
   return { up: false, summary, phases: phasesOf(g.timings), values };
 }
 
@@ -71,32 +85,15 @@ export async function healthyAndReady(base: string, ctx: ProbeRunContext, tlsVer
   for (const path of ['/-/healthy', '/-/ready']) {
     const g = await httpGet(base + path, ctx, tlsVerify);
     if (!g.ok) return g.result;
-    if (g.status !== 200) return down(g, `${name} ${path} answered HTTP ${g.status}${path === '/-/ready' ? ' (not ready: starting up)' : ''}: ${g.body.trim().slice(0, 120)}`);
+    if (g.status !== 200) return down(g, `${name} ${path} answered HTTP ${g.status}${path === '/-/ready' ? ' (not ready: starting up)' : ''}: ${snippet(g)}`);
   }
   return undefined;
-}
-
-/** One sample of an instant query's vector: its labels and value (as Prometheus writes it). */
-export interface QuerySample {
-  metric: Record<string, string>;
-  value: string;
-}
-
-/** A plain JSON object (not null, not an array), or undefined. */
-export function objectOf(v: unknown): Record<string, unknown> | undefined {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-}
-
-/** A string, or undefined for anything else. */
-export function stringOf(v: unknown): string | undefined {
-  return typeof v === 'string' ? v : undefined;
 }
 
 /**
  * A Prometheus instant query (`/api/v1/query`, shared by the prometheus and memory probes): the
  * answer and its samples, or the probe result that says why there are none (`answered`: false
- * when Prometheus did not answer at all). Each result must be `{metric: {…}, value: [time,
- * "string"]}` as Prometheus writes it; anything else is named, never read as a number.
+ * when Prometheus did not answer at all).
  */
 export async function instantQuery(
   base: string,
@@ -104,24 +101,11 @@ export async function instantQuery(
   ctx: ProbeRunContext,
   tlsVerify: boolean,
   values: ProbeResult['values'] = {},
-): Promise<{ ok: true; g: Extract<Got, { ok: true }>; samples: QuerySample[] } | { ok: false; answered: boolean; result: ProbeResult }> {
+): Promise<{ ok: true; g: Answer; samples: QuerySample[] } | { ok: false; answered: boolean; result: ProbeResult }> {
   const g = await httpGet(`${base}/api/v1/query?query=${encodeURIComponent(expr)}`, ctx, tlsVerify, { json: true });
   if (!g.ok) return g;
-  if (g.status !== 200) return { ok: false, answered: true, result: down(g, `Prometheus answered HTTP ${g.status} to the query ${expr}: ${g.body.trim().slice(0, 120)}`, values) };
-  const j = parseJson(g, '/api/v1/query');
-  if (!j.ok) return { ok: false, answered: true, result: down(g, j.why, values) };
-  const result = objectOf(objectOf(j.value)?.['data'])?.['result'];
-  if (!Array.isArray(result)) return { ok: false, answered: true, result: down(g, '/api/v1/query answered without a data.result list', values) };
-  const samples: QuerySample[] = [];
-  for (const r of result as unknown[]) {
-    const o = objectOf(r);
-    const metric = objectOf(o?.['metric']) ?? {};
-    const pair = o?.['value'];
-    const value = Array.isArray(pair) ? stringOf(pair[1]) : undefined;
-    if (o === undefined || value === undefined || !Object.values(metric).every((v) => typeof v === 'string')) {
-      return { ok: false, answered: true, result: down(g, `/api/v1/query answered a result that is not {metric, value: [time, "number"]}: ${JSON.stringify(r).slice(0, 80)}`, values) };
-    }
-    samples.push({ metric: metric as Record<string, string>, value });
-  }
-  return { ok: true, g, samples };
+  if (g.status !== 200) return { ok: false, answered: true, result: down(g, `Prometheus answered HTTP ${g.status} to the query ${expr}: ${snippet(g)}`, values) };
+  const j = await readJson(g, '/api/v1/query', 'querySamples', ctx, values);
+  if (!j.ok) return { ok: false, answered: true, result: j.result };
+  return { ok: true, g, samples: j.value };
 }

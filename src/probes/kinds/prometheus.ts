@@ -1,20 +1,11 @@
 import type { ProbeConfig } from '../../config/probeSchema.js';
 import { formatDuration, parseDuration } from '../../config/duration.js';
 import { ms, type Probe, type ProbeResult, type ProbeRunContext } from '../probe.js';
-import { down, healthyAndReady, httpGet, instantQuery, objectOf, parseJson, stringOf } from './httpGet.js';
+import type { Target } from './answers.js';
+import { down, healthyAndReady, httpGet, instantQuery, readJson } from './httpGet.js';
 import { phasesOf } from './http.js';
 
 type PrometheusConfig = Extract<ProbeConfig, { kind: 'prometheus' }>;
-
-interface Target {
-  scrapePool?: string;
-  scrapeUrl?: string;
-  labels?: Record<string, string>;
-  health?: string;
-  lastError?: string;
-  lastScrape?: string;
-  scrapeInterval?: string;
-}
 
 /**
  * Prometheus, the scraper: `/-/healthy`, `/-/ready`, and scraping actually happening. From
@@ -36,20 +27,16 @@ export function prometheusProbe(cfg: PrometheusConfig): Probe {
       if (notOk) return notOk;
       const g = await httpGet(`${base}/api/v1/targets?state=active`, ctx, cfg.tls_verify, { json: true });
       if (!g.ok) return g.result;
-      const j = parseJson(g, '/api/v1/targets');
-      if (!j.ok) return down(g, j.why);
-      const list = objectOf(objectOf(j.value)?.['data'])?.['activeTargets'];
-      if (!Array.isArray(list)) return down(g, `/api/v1/targets answered HTTP ${g.status} without a data.activeTargets list: ${g.body.slice(0, 80)}`);
-      const targets = (list as unknown[]).map(targetOf);
-      const bad = targets.findIndex((t) => t === undefined);
-      if (bad >= 0) return down(g, `/api/v1/targets lists something that is not a target at data.activeTargets[${bad}]: ${JSON.stringify(list[bad]).slice(0, 80)}`);
+      const j = await readJson(g, '/api/v1/targets', 'activeTargets', ctx);
+      if (!j.ok) return j.result;
+      const targets: Target[] = j.value;
       const values: ProbeResult['values'] = { targets: targets.length };
       if (targets.length === 0) return down(g, 'Prometheus has no active scrape targets', values);
       const now = ctx.nowMs;
       const stale: string[] = [];
       const failing: string[] = [];
       let oldest = 0;
-      for (const t of targets as Target[]) {
+      for (const t of targets) {
         const name = t.labels?.['instance'] ?? t.scrapeUrl ?? '?';
         const intervalMs = parseDuration(t.scrapeInterval ?? '') ?? 60_000;
         const last = Date.parse(t.lastScrape ?? '');
@@ -84,17 +71,6 @@ export function prometheusProbe(cfg: PrometheusConfig): Probe {
       return { up: true, summary, phases: phasesOf(g.timings), values };
     },
   };
-}
-
-/** A target of the list as Prometheus writes it (an object; its fields strings where present), or undefined. */
-function targetOf(v: unknown): Target | undefined {
-  const o = objectOf(v);
-  if (o === undefined) return undefined;
-  const labels = objectOf(o['labels']);
-  const strings: Array<keyof Target> = ['scrapePool', 'scrapeUrl', 'health', 'lastError', 'lastScrape', 'scrapeInterval'];
-  if (strings.some((k) => o[k] !== undefined && typeof o[k] !== 'string')) return undefined;
-  if (o['labels'] !== undefined && (labels === undefined || !Object.values(labels).every((l) => typeof l === 'string'))) return undefined;
-  return { scrapePool: stringOf(o['scrapePool']), scrapeUrl: stringOf(o['scrapeUrl']), health: stringOf(o['health']), lastError: stringOf(o['lastError']), lastScrape: stringOf(o['lastScrape']), scrapeInterval: stringOf(o['scrapeInterval']), labels: labels as Record<string, string> | undefined };
 }
 
 function compare(v: number, op: PrometheusConfig['queries'][number]['op'], want: number): boolean {

@@ -59,7 +59,9 @@ export function gzipBomb(): Promise<Buffer> {
     gz.on('data', (d: Buffer) => parts.push(d));
     const zeros = Buffer.alloc(1024 * 1024);
     for (let i = 0; i < 1024; i++) if (!gz.write(zeros)) await new Promise((r) => gz.once('drain', r));
-    await new Promise<void>((r) => gz.end(r));
+    const ended = new Promise((r) => gz.once('end', r));
+    gz.end();
+    await ended;
     return Buffer.concat(parts);
   })();
   return bomb;
@@ -83,6 +85,7 @@ export interface HostileHttp {
  *   /metrics/over                   MemAvailable above MemTotal
  *   /metrics/9mib                   a node_exporter answer over the 8 MiB a probe reads
  *   /prom-deep/api/v1/targets       Prometheus' target list nested 3 million deep
+ *   /prom-wide/api/v1/targets       a healthy target list of 7.5 MiB, 6,000 targets with labels of their own
  *   /prom-null/api/v1/targets       a target that is null
  *   /prom-number/api/v1/targets     a target whose scrapeInterval is a number
  *   /am-deep/api/v2/status          Alertmanager's status nested 1 million deep
@@ -96,7 +99,17 @@ export async function hostileHttpServer(): Promise<HostileHttp> {
   const promDeep = deepJson('{"status":"success","data":{"activeTargets":', 3_000_000, ',"droppedTargets":[]}}');
   const amDeep = deepJson('{"cluster":{"status":"ready","peers":', 1_000_000, '},"versionInfo":{"version":"0.25.0"}}');
   const target = (o: Record<string, unknown>): string => JSON.stringify({ status: 'success', data: { activeTargets: [o], droppedTargets: [] } });
+  // A wide target list of 7.5 MiB: every target's discovered labels have names of their own (as
+  // Kubernetes service discovery writes pod labels), which JSON.parse pays for key by key.
+  const wide = JSON.stringify({
+    status: 'success',
+    data: {
+      activeTargets: Array.from({ length: 6_000 }, (_, i) => ({ discoveredLabels: Object.fromEntries(Array.from({ length: 24 }, (_, j) => [`__meta_kubernetes_pod_label_app_${i}_${j}`, 'x'])), labels: { instance: `pod-${i}:9100`, job: 'k8s' }, scrapePool: 'k8s', scrapeUrl: `http://pod-${i}:9100/metrics`, lastError: '', lastScrape: new Date().toISOString(), health: 'up', scrapeInterval: '15s' })),
+      droppedTargets: [],
+    },
+  });
   const fixed: Record<string, string | Buffer> = {
+    '/prom-wide/api/v1/targets': wide,
     '/metrics/big': big,
     '/metrics/dup': dup,
     '/metrics/over': over,
