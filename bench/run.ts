@@ -32,6 +32,9 @@
  *                  against the same server, in the same run.
  *   httprun        the http probe's own cost in this process: heap allocated and CPU per run, over
  *                  6,000 runs of 200 probes (20 at a time) against a local server.
+ *   hostile        probes against hostile servers at the shipped defaults (issue 19): Lifeline's
+ *                  peak RSS with a 1 GiB body and a gzip bomb; the longest /healthz wait while
+ *                  probes read 7.5 MiB of node_exporter text and JSON nested 3 million deep.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -347,8 +350,11 @@ function alertsFitting(name: string, bytes: number): number {
   return n;
 }
 
-/** POSTs `body` while asking /healthz every 5 ms; returns the POST's status and time, and the longest /healthz wait. */
-async function postWatchingHealth(port: number, body: string): Promise<{ status: number; postMs: number; maxHealthMs: number }> {
+/**
+ * Asks /healthz every 5 ms until stopped (at most 100,000 times); `stop()` gives the longest wait:
+ * how long Lifeline's event loop was held.
+ */
+function watchHealth(port: number): { stop(): Promise<number> } {
   let done = false;
   let maxHealthMs = 0;
   const watcher = (async () => {
@@ -359,15 +365,25 @@ async function postWatchingHealth(port: number, body: string): Promise<{ status:
       await new Promise((r) => setTimeout(r, 5));
     }
   })();
+  return {
+    async stop() {
+      done = true;
+      await watcher;
+      return maxHealthMs;
+    },
+  };
+}
+
+/** POSTs `body` while asking /healthz every 5 ms; returns the POST's status and time, and the longest /healthz wait. */
+async function postWatchingHealth(port: number, body: string): Promise<{ status: number; postMs: number; maxHealthMs: number }> {
+  const health = watchHealth(port);
   await new Promise((r) => setTimeout(r, 50));
   const t0 = performance.now();
   const res = await fetch(`http://127.0.0.1:${port}/api/v1/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
   await res.arrayBuffer();
   const postMs = performance.now() - t0;
   await new Promise((r) => setTimeout(r, 200)); // work after the answer (dispatch) counts too
-  done = true;
-  await watcher;
-  return { status: res.status, postMs, maxHealthMs };
+  return { status: res.status, postMs, maxHealthMs: await health.stop() };
 }
 
 async function benchBig(): Promise<Record<string, number>> {
@@ -631,6 +647,68 @@ async function benchProbes2000(): Promise<Record<string, number>> {
   return out;
 }
 
+/** Each probe's last result from /api/v1/status, by name (those that have run). */
+async function probeResults(port: number): Promise<Map<string, { summary: string; values: Record<string, string | number>; atMs: number }>> {
+  const st = (await (await fetch(`http://127.0.0.1:${port}/api/v1/status`)).json()) as { probes: Array<{ name: string; last: { summary: string; values: Record<string, string | number>; atMs: number } | null }> };
+  return new Map(st.probes.flatMap((p) => (p.last ? [[p.name, p.last] as const] : [])));
+}
+
+/**
+ * Issue 19: probes against hostile servers on loopback (test/integration/harness/hostileServers.ts),
+ * Lifeline as its own process with the shipped probe defaults (interval 30 s, timeout 10 s; the
+ * first runs spread over one interval), /healthz asked every 5 ms throughout. Three runs:
+ *   control an http probe of a page that says "ok": the same figures for a well-behaved target
+ *           (what this machine's load and Lifeline's own work add, with no hostile answer);
+ *   http    an http probe of a 1 GiB body and one of a gzip bomb (1 MiB inflating to 1 GiB):
+ *           Lifeline's peak RSS (VmHWM) and the longest /healthz wait, until both ran twice;
+ *   parse   a memory probe reading 7.5 MiB of node_exporter text (205,000 series), prometheus
+ *           probes of a target list nested 3 million deep and of a healthy one of 7.5 MiB (6,000
+ *           targets with labels of their own, parsed in the worker), and an alertmanager probe of
+ *           a status nested 1 million deep: the longest /healthz wait and peak RSS, until all ran twice.
+ */
+async function benchHostile(): Promise<Record<string, number>> {
+  const { hostileHttpServer } = await import('../test/integration/harness/hostileServers.js');
+  const srv = await hostileHttpServer();
+  const out: Record<string, number> = {};
+  const runs: Array<[string, Array<[string, string]>]> = [
+    ['control', [['ok', `kind: http, url: "${srv.url('/ok')}"`]]],
+    ['http', [['gigabyte', `kind: http, url: "${srv.url('/gigabyte')}"`], ['bomb', `kind: http, url: "${srv.url('/gzip-bomb')}"`]]],
+    [
+      'parse',
+      [
+        ['exporter', `kind: memory, url: "${srv.url('/metrics/big')}"`],
+        ['promdeep', `kind: prometheus, url: "${srv.url('/prom-deep')}"`],
+        ['promwide', `kind: prometheus, url: "${srv.url('/prom-wide')}"`],
+        ['amdeep', `kind: alertmanager, url: "${srv.url('/am-deep')}"`],
+      ],
+    ],
+  ];
+  try {
+    for (const [part, probes] of runs) {
+      const yaml = `probes:\n  targets:\n${probes.map(([name, rest]) => `    - { name: ${name}, ${rest} }`).join('\n')}\n`;
+      await withHealthyLifeline(`hostile-${part}`, async (_s, l) => {
+        const health = watchHealth(l.port);
+        const first = new Map<string, number>();
+        // Every probe twice: its first run within one interval (30 s), the next one interval later.
+        const last = await waitFor(`each ${part} probe twice`, async () => {
+          const r = await probeResults(l.port);
+          for (const [name, v] of r) if (!first.has(name)) first.set(name, v.atMs);
+          return probes.every(([name]) => (r.get(name)?.atMs ?? 0) > (first.get(name) ?? Infinity)) ? r : undefined;
+        }, 120_000, 500);
+        Object.assign(out, { [`hostile_${part}_max_healthz_ms`]: await health.stop(), [`hostile_${part}_peak_rss_mb`]: rssMb(l.proc.pid, 'VmHWM') });
+        for (const [name] of probes) {
+          const r = last.get(name);
+          console.log(`hostile ${part} ${name}: ${r?.summary ?? '(no result)'}`);
+          if (typeof r?.values['body_bytes'] === 'number') out[`hostile_${part}_${name}_body_bytes`] = r.values['body_bytes'];
+        }
+      }, yaml);
+    }
+  } finally {
+    await srv.close();
+  }
+  return out;
+}
+
 /**
  * The http probe's own cost, without the engine or the process around it: V8's heap statistics at
  * each collection (v8.GCProfiler) give what was allocated between collections.
@@ -693,5 +771,6 @@ if (want('call')) Object.assign(results, await benchCall());
 if (want('status')) Object.assign(results, await benchStatusPage());
 if (want('probes2000')) Object.assign(results, await benchProbes2000());
 if (want('httprun')) Object.assign(results, await benchHttpRun());
+if (want('hostile')) Object.assign(results, await benchHostile());
 for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(40)} ${Number.isInteger(v) ? v : v.toFixed(1)}`);
 process.exit(0);

@@ -22,7 +22,7 @@ export function alertmanagerProbe(cfg: AlertmanagerConfig): Probe {
       const g = await httpGet(`${base}/api/v2/status`, ctx, cfg.tls_verify, { json: true });
       if (!g.ok) return g.result;
       if (g.status !== 200) return down(g, `Alertmanager /api/v2/status answered HTTP ${g.status}`);
-      const j = await readJson(g, '/api/v2/status', 'alertmanagerStatus', ctx);
+      const j = await readJson(g, '/api/v2/status', 'alertmanagerStatus', undefined, ctx);
       if (!j.ok) return j.result;
       const { cluster, peers, version } = j.value;
       const values: ProbeResult['values'] = { cluster, peers, version };

@@ -3,8 +3,11 @@
  * type is named in words, never met with a JavaScript exception ("Cannot read properties of null
  * (reading 'labels')", "text.trim is not a function" in issue 19). Pure functions of the parsed
  * value, so they run where the parse runs: inline for a small answer, in the parse worker for a
- * big one (jsonParse.ts); what they return is small.
+ * big one (jsonParse.ts); what they return is small (handing 6,000 targets back from the worker
+ * held the event loop 15–40 ms).
  */
+import { parseDuration } from '../../config/duration.js';
+import { ms } from '../probe.js';
 
 /** What an extractor found, or why the answer does not have it (in words, without the endpoint). */
 export type Extracted<T> = { ok: true; value: T } | { ok: false; why: string };
@@ -25,7 +28,7 @@ function shown(v: unknown): string {
 }
 
 /** One scrape target of Prometheus' `/api/v1/targets` (the fields the probe reads). */
-export interface Target {
+interface Target {
   scrapePool?: string;
   scrapeUrl?: string;
   labels?: Record<string, string>;
@@ -37,26 +40,46 @@ export interface Target {
 
 const TARGET_STRINGS = ['scrapePool', 'scrapeUrl', 'health', 'lastError', 'lastScrape', 'scrapeInterval'] as const;
 
-/** `data.activeTargets` of Prometheus 2.x's `/api/v1/targets`, each an object whose fields are strings where present. */
-export function activeTargets(v: unknown): Extracted<Target[]> {
+/** What the prometheus probe needs of the target list: counts, and the first few problems in words. */
+export interface TargetHealth {
+  total: number;
+  staleCount: number;
+  /** The first three stale targets: "node/bouncer-1:9100 last scraped 10 min ago (every 15s)". */
+  stale: string[];
+  downCount: number;
+  /** The first three targets whose last scrape failed: "node/bouncer-1:9100: connection refused". */
+  down: string[];
+}
+
+/**
+ * `data.activeTargets` of Prometheus 2.x's `/api/v1/targets` judged at `nowMs`: a target whose last
+ * scrape is older than `staleFactor` × its interval is stale (not being scraped), one whose health
+ * is "down" failed its last scrape. Each must be an object whose fields are strings where present.
+ * Only counts and the first few texts come back, so a list of thousands costs nothing to hand over.
+ */
+export function targetHealth(v: unknown, at: { nowMs: number; staleFactor: number }): Extracted<TargetHealth> {
   const list = objectOf(objectOf(v)?.['data'])?.['activeTargets'];
   if (!Array.isArray(list)) return { ok: false, why: `no data.activeTargets list in the answer: ${shown(v)}` };
-  const out: Target[] = [];
+  const h: TargetHealth = { total: list.length, staleCount: 0, stale: [], downCount: 0, down: [] };
   for (const [i, item] of (list as unknown[]).entries()) {
     const o = objectOf(item);
     const labels = objectOf(o?.['labels']);
     const fine = o !== undefined && TARGET_STRINGS.every((k) => o[k] === undefined || typeof o[k] === 'string') && (o['labels'] === undefined || (labels !== undefined && Object.values(labels).every((l) => typeof l === 'string')));
     if (!fine) return { ok: false, why: `data.activeTargets[${i}] is not a target: ${shown(item)}` };
-    const t: Target = {};
-    for (const k of TARGET_STRINGS) if (typeof o[k] === 'string') t[k] = o[k];
-    if (labels !== undefined) t.labels = labels as Record<string, string>;
-    out.push(t);
+    const t = o as Target;
+    const name = t.labels?.['instance'] ?? t.scrapeUrl ?? '?';
+    const intervalMs = parseDuration(t.scrapeInterval ?? '') ?? 60_000;
+    const last = Date.parse(t.lastScrape ?? '');
+    const age = Number.isFinite(last) && last > 0 ? at.nowMs - last : Infinity;
+    if (age > at.staleFactor * intervalMs) {
+      if (h.staleCount++ < 3) h.stale.push(`${t.scrapePool ?? ''}/${name} last scraped ${Number.isFinite(age) ? `${ms(age)} ago` : 'never'} (every ${t.scrapeInterval ?? '?'})`);
+    } else if (t.health === 'down' && h.downCount++ < 3) h.down.push(`${t.scrapePool ?? ''}/${name}: ${t.lastError || 'down'}`);
   }
-  return { ok: true, value: out };
+  return { ok: true, value: h };
 }
 
 /** Alertmanager 0.2x's `/api/v2/status`: the cluster's status and peer count, and the version. */
-export function alertmanagerStatus(v: unknown): Extracted<{ cluster: string; peers: number; version: string }> {
+export function alertmanagerStatus(v: unknown, _unused?: undefined): Extracted<{ cluster: string; peers: number; version: string }> {
   const st = objectOf(v);
   const c = objectOf(st?.['cluster']);
   if (st === undefined || c === undefined) return { ok: false, why: `no cluster object in the answer (is this Alertmanager 0.2x?): ${shown(v)}` };
@@ -70,8 +93,11 @@ export interface QuerySample {
   value: string;
 }
 
-/** `data.result` of `/api/v1/query`: each `{metric: {…}, value: [time, "number"]}`. */
-export function querySamples(v: unknown): Extracted<QuerySample[]> {
+/** Samples handed back at most (the probes read one, or the seven series of one host). */
+const MAX_SAMPLES = 100;
+
+/** `data.result` of `/api/v1/query`: each `{metric: {…}, value: [time, "number"]}`; the first MAX_SAMPLES. */
+export function querySamples(v: unknown, _unused?: undefined): Extracted<QuerySample[]> {
   const result = objectOf(objectOf(v)?.['data'])?.['result'];
   if (!Array.isArray(result)) return { ok: false, why: `no data.result list in the answer: ${shown(v)}` };
   const samples: QuerySample[] = [];
@@ -81,7 +107,7 @@ export function querySamples(v: unknown): Extracted<QuerySample[]> {
     const pair = o?.['value'];
     const value = Array.isArray(pair) ? stringOf(pair[1]) : undefined;
     if (o === undefined || value === undefined || !Object.values(metric).every((l) => typeof l === 'string')) return { ok: false, why: `a result is not {metric, value: [time, "number"]}: ${shown(r)}` };
-    samples.push({ metric: metric as Record<string, string>, value });
+    if (samples.length < MAX_SAMPLES) samples.push({ metric: metric as Record<string, string>, value });
   }
   return { ok: true, value: samples };
 }
@@ -98,13 +124,15 @@ export function valueAtPath(v: unknown, path: string): Extracted<unknown> {
 }
 
 /** Every extractor, by name (the parse worker is told a name, as functions do not cross threads). */
-export const EXTRACTORS = { activeTargets, alertmanagerStatus, querySamples, valueAtPath } as const;
+export const EXTRACTORS = { targetHealth, alertmanagerStatus, querySamples, valueAtPath } as const;
 /** An extractor's name. */
 export type ExtractorName = keyof typeof EXTRACTORS;
 /** What the named extractor returns. */
 export type ExtractedBy<K extends ExtractorName> = ReturnType<(typeof EXTRACTORS)[K]>;
+/** What the named extractor is given besides the answer (a path, the time...). */
+export type ArgOf<K extends ExtractorName> = Parameters<(typeof EXTRACTORS)[K]>[1];
 
-/** Runs the named extractor on a parsed answer (`arg`: valueAtPath's path). */
-export function extract<K extends ExtractorName>(name: K, v: unknown, arg = ''): ExtractedBy<K> {
-  return (EXTRACTORS[name] as (v: unknown, arg: string) => ExtractedBy<K>)(v, arg);
+/** Runs the named extractor on a parsed answer. */
+export function extract<K extends ExtractorName>(name: K, v: unknown, arg: ArgOf<K>): ExtractedBy<K> {
+  return (EXTRACTORS[name] as (v: unknown, arg: ArgOf<K>) => ExtractedBy<K>)(v, arg);
 }

@@ -4,7 +4,7 @@ import { PROBE_AGENTS } from './agents.js';
 import { failure, phasesOf } from './http.js';
 import { bytesText, keepAll, readStream, type ChunkVerdict, type StreamedResponse } from './httpBody.js';
 import { JsonShape } from './jsonShape.js';
-import type { ExtractedBy, ExtractorName, QuerySample } from './answers.js';
+import type { ArgOf, ExtractedBy, ExtractorName, QuerySample } from './answers.js';
 import { parseAnswer } from './jsonParse.js';
 
 /** Most bytes of an API answer read, after decompression (Prometheus' target list of a big setup stays well under). */
@@ -65,8 +65,8 @@ export function snippet(g: Answer, chars = 120): string {
  * findings (answers.ts), or the down result that says why not, naming the endpoint (`what`): an
  * HTML login page, an empty or truncated body, JSON of another shape, an answer too large.
  */
-export async function readJson<K extends ExtractorName>(g: Answer, what: string, extractor: K, ctx: ProbeRunContext, values: ProbeResult['values'] = {}): Promise<{ ok: true; value: Extract<ExtractedBy<K>, { ok: true }>['value'] } | { ok: false; result: ProbeResult }> {
-  const p = await parseAnswer(g.raw, extractor, ctx.signal);
+export async function readJson<K extends ExtractorName>(g: Answer, what: string, extractor: K, arg: ArgOf<K>, ctx: ProbeRunContext, values: ProbeResult['values'] = {}): Promise<{ ok: true; value: Extract<ExtractedBy<K>, { ok: true }>['value'] } | { ok: false; result: ProbeResult }> {
+  const p = await parseAnswer(g.raw, extractor, ctx.signal, arg);
   if (p.ok) return { ok: true, value: p.value as Extract<ExtractedBy<K>, { ok: true }>['value'] };
   if ('notJson' in p && p.notJson === true) {
     const looks = /^\s*</.test(snippet(g, 20)) ? 'HTML' : g.raw.length === 0 ? 'an empty body' : 'not JSON';
@@ -105,7 +105,7 @@ export async function instantQuery(
   const g = await httpGet(`${base}/api/v1/query?query=${encodeURIComponent(expr)}`, ctx, tlsVerify, { json: true });
   if (!g.ok) return g;
   if (g.status !== 200) return { ok: false, answered: true, result: down(g, `Prometheus answered HTTP ${g.status} to the query ${expr}: ${snippet(g)}`, values) };
-  const j = await readJson(g, '/api/v1/query', 'querySamples', ctx, values);
+  const j = await readJson(g, '/api/v1/query', 'querySamples', undefined, ctx, values);
   if (!j.ok) return { ok: false, answered: true, result: j.result };
   return { ok: true, g, samples: j.value };
 }

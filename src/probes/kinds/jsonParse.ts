@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { extract, type ExtractedBy, type ExtractorName } from './answers.js';
+import { extract, type ArgOf, type ExtractedBy, type ExtractorName } from './answers.js';
 
 /**
  * Answers up to this size are parsed on the event loop. JSON.parse's time follows what the JSON
@@ -23,7 +23,7 @@ export type ParsedAnswer<K extends ExtractorName> = ExtractedBy<K> | { ok: false
  * big answers do not add up in memory; `signal` (the probe's deadline) ends a parse still running;
  * `heapMb` bounds the worker's heap (tests lower it).
  */
-export async function parseAnswer<K extends ExtractorName>(bytes: Buffer, extractor: K, signal: AbortSignal, arg = '', heapMb = WORKER_HEAP_MB): Promise<ParsedAnswer<K>> {
+export async function parseAnswer<K extends ExtractorName>(bytes: Buffer, extractor: K, signal: AbortSignal, arg: ArgOf<K>, heapMb = WORKER_HEAP_MB): Promise<ParsedAnswer<K>> {
   if (bytes.length <= INLINE_MAX) {
     let value: unknown;
     try {
@@ -44,7 +44,7 @@ export async function parseAnswer<K extends ExtractorName>(bytes: Buffer, extrac
 /** The parse worker's queue: one big answer at a time, in this process. */
 let queue: Promise<void> = Promise.resolve();
 
-function inWorker<K extends ExtractorName>(bytes: Buffer, extractor: K, signal: AbortSignal, arg: string, heapMb: number): Promise<ParsedAnswer<K>> {
+function inWorker<K extends ExtractorName>(bytes: Buffer, extractor: K, signal: AbortSignal, arg: ArgOf<K>, heapMb: number): Promise<ParsedAnswer<K>> {
   if (signal.aborted) return Promise.resolve({ ok: false, why: 'not parsed: the probe timed out first' });
   return new Promise((resolve) => {
     const worker = new Worker(new URL('./jsonWorker.js', import.meta.url), { workerData: { extractor, arg }, resourceLimits: { maxOldGenerationSizeMb: heapMb } });

@@ -78,6 +78,7 @@ export interface HostileHttp {
 /**
  * Routes (any prefix before `/-/healthy`, `/-/ready` answers 200, so a prefix is a Prometheus or
  * an Alertmanager):
+ *   /ok                             "ok" (the well-behaved control)
  *   /gigabyte                       1 GiB body with its Content-Length, written as the client reads
  *   /gzip-bomb                      1 MiB of gzip that inflates to 1 GiB (Content-Encoding: gzip)
  *   /metrics/big                    node_exporter text of 7.5 MiB, 205,000 series
@@ -100,16 +101,18 @@ export async function hostileHttpServer(): Promise<HostileHttp> {
   const amDeep = deepJson('{"cluster":{"status":"ready","peers":', 1_000_000, '},"versionInfo":{"version":"0.25.0"}}');
   const target = (o: Record<string, unknown>): string => JSON.stringify({ status: 'success', data: { activeTargets: [o], droppedTargets: [] } });
   // A wide target list of 7.5 MiB: every target's discovered labels have names of their own (as
-  // Kubernetes service discovery writes pod labels), which JSON.parse pays for key by key.
+  // Kubernetes service discovery writes pod labels), which JSON.parse pays for key by key. Scraped
+  // hourly, so it stays on time for the length of a bench run.
   const wide = JSON.stringify({
     status: 'success',
     data: {
-      activeTargets: Array.from({ length: 6_000 }, (_, i) => ({ discoveredLabels: Object.fromEntries(Array.from({ length: 24 }, (_, j) => [`__meta_kubernetes_pod_label_app_${i}_${j}`, 'x'])), labels: { instance: `pod-${i}:9100`, job: 'k8s' }, scrapePool: 'k8s', scrapeUrl: `http://pod-${i}:9100/metrics`, lastError: '', lastScrape: new Date().toISOString(), health: 'up', scrapeInterval: '15s' })),
+      activeTargets: Array.from({ length: 6_000 }, (_, i) => ({ discoveredLabels: Object.fromEntries(Array.from({ length: 24 }, (_, j) => [`__meta_kubernetes_pod_label_app_${i}_${j}`, 'x'])), labels: { instance: `pod-${i}:9100`, job: 'k8s' }, scrapePool: 'k8s', scrapeUrl: `http://pod-${i}:9100/metrics`, lastError: '', lastScrape: new Date().toISOString(), health: 'up', scrapeInterval: '1h' })),
       droppedTargets: [],
     },
   });
   const fixed: Record<string, string | Buffer> = {
-    '/prom-wide/api/v1/targets': wide,
+    '/ok': 'ok',
+    '/prom-wide/api/v1/targets': Buffer.from(wide),
     '/metrics/big': big,
     '/metrics/dup': dup,
     '/metrics/over': over,
