@@ -110,6 +110,19 @@ describe('probes against hostile servers: memory and the event loop stay bounded
     assert.match(num.summary, /^\/api\/v1\/targets: data\.activeTargets\[0\] is not a target: \{"scrapePool":"node"/);
   });
 
+  it('tcp: a server that streams without ever saying the expected text fails after 64 KiB, not at the deadline', async () => {
+    const flood = await emptyFrameServer(5_000);
+    try {
+      const t0 = performance.now();
+      const r = (await watchedRun(`{ name: smtp, kind: tcp, host: 127.0.0.1, port: ${flood.port}, expect: "^220 " }`, 5_000)).value;
+      assert.equal(r.up, false);
+      assert.match(r.summary, /^TCP connected in \d+ ms; expected \/\^220 \/ not seen in the first 64 KiB \(got "\\u0000/);
+      assert.ok(performance.now() - t0 < 2_500, `took ${Math.round(performance.now() - t0)} ms`);
+    } finally {
+      await flood.close();
+    }
+  });
+
   it('openvpn over TCP: a server streaming empty frames is not read past what the probe needs, also during the close grace', async () => {
     const flood = await emptyFrameServer(5_000);
     try {
