@@ -111,8 +111,11 @@ export async function openPacketSocket(proto: 'udp' | 'tcp', address: string, po
     /** Cuts whole frames out of `buf` while the queue has room; reads on only then. */
     const cut = (): void => {
       while (packets.length < MAX_QUEUED && buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
-        push(buf.subarray(2, 2 + buf.readUInt16BE(0)));
-        buf = buf.subarray(2 + buf.readUInt16BE(0));
+        const len = buf.readUInt16BE(0);
+        const packet = buf.subarray(2, 2 + len);
+        // buf first: push() may wake a reader that takes the packet and calls cut() again at once.
+        buf = buf.subarray(2 + len);
+        push(packet);
       }
       if (closing || packets.length >= MAX_QUEUED) sock.pause();
       else if (sock.isPaused()) sock.resume();
