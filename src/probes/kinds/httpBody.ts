@@ -66,6 +66,8 @@ export async function readStream(stream: Request, maxBytes: number, onChunk: (ch
     }
     return { status: response.statusCode, headers: response.headers, timings: response.timings, bytes, complete, capped, ...(refused !== undefined ? { refused } : {}) };
   } finally {
+    // Whatever got still reports about a request given up is of no interest (and must not crash).
+    stream.on('error', () => undefined);
     stream.destroy();
   }
 }

@@ -59,7 +59,7 @@ function inWorker<K extends ExtractorName>(bytes: Buffer, extractor: K, signal: 
     const onAbort = (): void => finish({ ok: false, why: 'not parsed within the probe\'s timeout' });
     signal.addEventListener('abort', onAbort, { once: true });
     worker.once('message', (r: ParsedAnswer<K>) => finish(r));
-    worker.once('error', (err: NodeJS.ErrnoException) =>
+    worker.on('error', (err: NodeJS.ErrnoException) =>
       finish({ ok: false, why: err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `too large to parse: it needs more than ${heapMb} MB once parsed` : `not parsed: ${err.message}` }),
     );
     worker.once('exit', (code) => finish({ ok: false, why: `not parsed: the parse worker stopped (exit ${code})` }));
