@@ -112,15 +112,22 @@ export function querySamples(v: unknown, _unused?: undefined): Extracted<QuerySa
   return { ok: true, value: samples };
 }
 
-/** The value at a simple JSON path ($.a.b[0]), as the http probe's json_path names it. */
-export function valueAtPath(v: unknown, path: string): Extracted<unknown> {
+/** What json_path found: a plain value, or an object or array as its JSON (cut to 80 characters). */
+export type PathValue = string | number | boolean | null | { composite: string };
+
+/**
+ * The value at a simple JSON path ($.a.b[0]), as the http probe's json_path names it. An object or
+ * array comes back as its JSON text, cut short: json_equals compares plain values only, and a
+ * whole document need not cross from the parse worker to say it exists.
+ */
+export function valueAtPath(v: unknown, path: string): Extracted<PathValue> {
   let at = v;
   for (const step of path.slice(1).match(/\.[A-Za-z_][A-Za-z0-9_]*|\[[0-9]+\]/g) ?? []) {
     const key = step.startsWith('.') ? step.slice(1) : Number(step.slice(1, -1));
     if (at === null || typeof at !== 'object' || !Object.prototype.hasOwnProperty.call(at, key)) return { ok: false, why: `${path} is not in the JSON body` };
     at = (at as Record<string | number, unknown>)[key];
   }
-  return { ok: true, value: at };
+  return { ok: true, value: at !== null && typeof at === 'object' ? { composite: shown(at) } : (at as PathValue) };
 }
 
 /** Every extractor, by name (the parse worker is told a name, as functions do not cross threads). */

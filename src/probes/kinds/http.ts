@@ -100,8 +100,9 @@ export function httpProbe(cfg: HttpConfig): Probe {
         if (res.capped) return { up: false, summary: `HTTP ${res.status} in ${took}, but the body is longer than ${bytesText(MAX_BODY)}, the most json_path reads; not parsed`, phases, values };
         const found = await parseAnswer(Buffer.concat(kept), 'valueAtPath', ctx.signal, cfg.json_path);
         if (!found.ok) return { up: false, summary: `HTTP ${res.status} in ${took}, but ${'notJson' in found && found.notJson === true ? 'the body is not JSON' : found.why}`, phases, values };
-        if (cfg.json_equals !== undefined && found.value !== cfg.json_equals) {
-          return { up: false, summary: `HTTP ${res.status} in ${took}, but ${cfg.json_path} is ${JSON.stringify(found.value)}, expected ${JSON.stringify(cfg.json_equals)}`, phases, values };
+        const v = found.value;
+        if (cfg.json_equals !== undefined && v !== cfg.json_equals) {
+          return { up: false, summary: `HTTP ${res.status} in ${took}, but ${cfg.json_path} is ${v !== null && typeof v === 'object' ? v.composite : JSON.stringify(v)}, expected ${JSON.stringify(cfg.json_equals)}`, phases, values };
         }
       }
       const warning = cert && cert.valid_to ? certificateWarning(cert.valid_to, cfg.cert_expiry_warning_days, ctx.nowMs, values) : undefined;

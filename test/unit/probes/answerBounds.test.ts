@@ -73,6 +73,8 @@ describe('JSON answers parsed inline when small, in a worker thread when big (js
     const r = await parseAnswer(heavy, 'valueAtPath', AbortSignal.timeout(30_000), '$[0]', 16);
     assert.deepEqual(r, { ok: false, why: 'too large to parse: it needs more than 16 MB once parsed' });
     assert.deepEqual(await parseAnswer(Buffer.from(`[${'1,'.repeat(200_000)}1]`), 'valueAtPath', AbortSignal.timeout(30_000), '$[3]'), { ok: true, value: 1 });
+    // json_path at an object or array: its JSON, cut short, not the whole value handed over.
+    assert.deepEqual(await parseAnswer(Buffer.from(`{"items":[${'1,'.repeat(200_000)}1]}`), 'valueAtPath', AbortSignal.timeout(30_000), '$.items'), { ok: true, value: { composite: `[${'1,'.repeat(39)}1` } });
   });
 
   it('a parse still running when the probe times out is ended, with the reason; one whose probe timed out is not started', async () => {
