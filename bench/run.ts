@@ -41,6 +41,9 @@
  *   dnsrun         the dns probe's own cost, as httprun: heap allocated, CPU and wall time per run
  *                  over 6,000 runs of 200 A queries (expected answer, TTL bounds) against Debian's
  *                  dnsmasq on loopback.
+ *   hostile        probes against hostile servers at the shipped defaults (issue 19): Lifeline's
+ *                  peak RSS with a 1 GiB body and a gzip bomb; the longest /healthz wait while
+ *                  probes read 7.5 MiB of node_exporter text and JSON nested 3 million deep.
  */
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -361,27 +364,46 @@ function alertsFitting(name: string, bytes: number): number {
   return n;
 }
 
-/** POSTs `body` while asking /healthz every 5 ms; returns the POST's status and time, and the longest /healthz wait. */
-async function postWatchingHealth(port: number, body: string): Promise<{ status: number; postMs: number; maxHealthMs: number }> {
+/**
+ * Asks /healthz every 5 ms until stopped (at most 100,000 times); `stop()` gives the longest wait
+ * (how long Lifeline's event loop was held), `waits()` every wait in order.
+ */
+function watchHealth(port: number): { stop(): Promise<number>; waits(): number[]; longestWithin(windows: Array<[number, number]>): number } {
   let done = false;
-  let maxHealthMs = 0;
+  const waits: number[] = [];
+  /** Wall time (ms) each wait began. */
+  const starts: number[] = [];
   const watcher = (async () => {
     for (let i = 0; !done && i < 100_000; i++) {
       const t = performance.now();
+      starts.push(Date.now());
       await (await fetch(`http://127.0.0.1:${port}/healthz`)).arrayBuffer();
-      maxHealthMs = Math.max(maxHealthMs, performance.now() - t);
+      waits.push(performance.now() - t);
       await new Promise((r) => setTimeout(r, 5));
     }
   })();
+  return {
+    async stop() {
+      done = true;
+      await watcher;
+      return Math.max(0, ...waits);
+    },
+    waits: () => waits,
+    /** The longest wait that overlapped one of `windows` ([from, to] wall ms). */
+    longestWithin: (windows) => Math.max(0, ...waits.filter((w, i) => windows.some(([from, to]) => (starts[i] as number) <= to && (starts[i] as number) + w >= from))),
+  };
+}
+
+/** POSTs `body` while asking /healthz every 5 ms; returns the POST's status and time, and the longest /healthz wait. */
+async function postWatchingHealth(port: number, body: string): Promise<{ status: number; postMs: number; maxHealthMs: number }> {
+  const health = watchHealth(port);
   await new Promise((r) => setTimeout(r, 50));
   const t0 = performance.now();
   const res = await fetch(`http://127.0.0.1:${port}/api/v1/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
   await res.arrayBuffer();
   const postMs = performance.now() - t0;
   await new Promise((r) => setTimeout(r, 200)); // work after the answer (dispatch) counts too
-  done = true;
-  await watcher;
-  return { status: res.status, postMs, maxHealthMs };
+  return { status: res.status, postMs, maxHealthMs: await health.stop() };
 }
 
 async function benchBig(): Promise<Record<string, number>> {
@@ -645,6 +667,88 @@ async function benchProbes2000(): Promise<Record<string, number>> {
   return out;
 }
 
+/** Each probe's last result from /api/v1/status, by name (those that have run). */
+async function probeResults(port: number): Promise<Map<string, { summary: string; values: Record<string, string | number>; phases: Record<string, number>; atMs: number }>> {
+  const st = (await (await fetch(`http://127.0.0.1:${port}/api/v1/status`)).json()) as { probes: Array<{ name: string; last: { summary: string; values: Record<string, string | number>; phases: Record<string, number>; atMs: number } | null }> };
+  return new Map(st.probes.flatMap((p) => (p.last ? [[p.name, p.last] as const] : [])));
+}
+
+/**
+ * Issue 19: probes against hostile servers on loopback (test/integration/harness/hostileServers.ts),
+ * Lifeline as its own process with the shipped probe defaults (interval 30 s, timeout 10 s; the
+ * first runs spread over one interval), /healthz asked every 5 ms throughout. Three runs:
+ *   control an http probe of a page that says "ok": the same figures for a well-behaved target
+ *           (what this machine's load and Lifeline's own work add, with no hostile answer);
+ *   http    an http probe of a 1 GiB body and one of a gzip bomb (1 MiB inflating to 1 GiB):
+ *           Lifeline's peak RSS (VmHWM) and the longest /healthz wait, until both ran twice;
+ *   parse   a memory probe reading 7.5 MiB of node_exporter text (205,000 series), a prometheus
+ *           probe of a target list nested 3 million deep and an alertmanager probe of a status
+ *           nested 1 million deep: the same figures, until all ran twice;
+ *   wide    a prometheus probe of a healthy target list of 7.5 MiB (6,000 targets with labels of
+ *           their own: parsed in the worker thread).
+ * Each run gives the longest /healthz wait while a probe ran (its run from start to result), the
+ * longest at all, its 99th percentile and how many waits were over 50 ms: on a shared 2-core
+ * machine the control shows what the machine's load alone adds.
+ */
+async function benchHostile(): Promise<Record<string, number>> {
+  const { hostileHttpServer } = await import('../test/integration/harness/hostileServers.js');
+  const srv = await hostileHttpServer();
+  const out: Record<string, number> = {};
+  const runs: Array<[string, Array<[string, string]>]> = [
+    ['control', [['ok', `kind: http, url: "${srv.url('/ok')}"`]]],
+    ['http', [['gigabyte', `kind: http, url: "${srv.url('/gigabyte')}"`], ['bomb', `kind: http, url: "${srv.url('/gzip-bomb')}"`]]],
+    [
+      'parse',
+      [
+        ['exporter', `kind: memory, url: "${srv.url('/metrics/big')}"`],
+        ['promdeep', `kind: prometheus, url: "${srv.url('/prom-deep')}"`],
+        ['amdeep', `kind: alertmanager, url: "${srv.url('/am-deep')}"`],
+      ],
+    ],
+    ['wide', [['promwide', `kind: prometheus, url: "${srv.url('/prom-wide')}"`]]],
+  ];
+  try {
+    for (const [part, probes] of runs) {
+      const yaml = `probes:\n  targets:\n${probes.map(([name, rest]) => `    - { name: ${name}, ${rest} }`).join('\n')}\n`;
+      await withHealthyLifeline(`hostile-${part}`, async (_s, l) => {
+        const health = watchHealth(l.port);
+        const first = new Map<string, number>();
+        // When each run happened: from its start (its total time before the result; 1 s when a run
+        // stopped reading before got's timings closed) to 100 ms after its result.
+        const windows = new Map<string, [number, number]>();
+        // Every probe twice: its first run within one interval (30 s), the next one interval later.
+        const last = await waitFor(`each ${part} probe twice`, async () => {
+          const r = await probeResults(l.port);
+          for (const [name, v] of r) {
+            if (!first.has(name)) first.set(name, v.atMs);
+            windows.set(`${name}@${v.atMs}`, [v.atMs - (v.phases['total'] ?? 1) * 1000, v.atMs + 100]);
+          }
+          return probes.every(([name]) => (r.get(name)?.atMs ?? 0) > (first.get(name) ?? Infinity)) ? r : undefined;
+        }, 120_000, 500);
+        const max = await health.stop();
+        const waits = [...health.waits()].sort((a, b) => a - b);
+        Object.assign(out, {
+          [`hostile_${part}_max_healthz_ms`]: max,
+          [`hostile_${part}_max_healthz_during_runs_ms`]: health.longestWithin([...windows.values()]),
+          [`hostile_${part}_runs`]: windows.size,
+          [`hostile_${part}_p99_healthz_ms`]: percentile(waits, 99),
+          [`hostile_${part}_healthz_over_50ms`]: waits.filter((w) => w > 50).length,
+          [`hostile_${part}_healthz_asked`]: waits.length,
+          [`hostile_${part}_peak_rss_mb`]: rssMb(l.proc.pid, 'VmHWM'),
+        });
+        for (const [name] of probes) {
+          const r = last.get(name);
+          console.log(`hostile ${part} ${name}: ${r?.summary ?? '(no result)'}`);
+          if (typeof r?.values['body_bytes'] === 'number') out[`hostile_${part}_${name}_body_bytes`] = r.values['body_bytes'];
+        }
+      }, yaml);
+    }
+  } finally {
+    await srv.close();
+  }
+  return out;
+}
+
 /**
  * A probe's own cost, without the engine or the process around it, over `n` runs of `probes` (20
  * at a time, after 1,000 to warm up): CPU and wall time per run, and what was allocated, from
@@ -842,5 +946,6 @@ if (want('httprun')) Object.assign(results, await benchHttpRun());
 if (want('twilio')) Object.assign(results, await benchTwilio());
 if (want('dnsrun')) Object.assign(results, await benchDnsRun());
 if (want('eachaddrrun')) Object.assign(results, await benchEachAddressRun());
+if (want('hostile')) Object.assign(results, await benchHostile());
 for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(40)} ${Number.isInteger(v) ? v : v.toFixed(1)}`);
 process.exit(0);

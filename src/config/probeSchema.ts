@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { compileRegex } from '../util/regex.js';
+import { formatDuration } from './duration.js';
 import { duration, secret } from './schemaParts.js';
 
 /*
@@ -11,11 +12,31 @@ import { duration, secret } from './schemaParts.js';
 
 const probeName = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, { message: 'expected a short lower-case name (letters, digits, "_", ".", "-")' });
 
+/**
+ * Probe timing that can work. An interval under a second is a busy loop, not monitoring (two
+ * probes at 1 ms burned 87 % of a core, issue 19); a timeout under 100 ms fails a healthy target
+ * across any real network (0 ms paged for everything). A timeout longer than the interval is
+ * allowed: runs then overlap, up to three of one probe at once (engine.ts).
+ */
+export const MIN_PROBE_INTERVAL_MS = 1_000;
+/** The shortest probe timeout (see MIN_PROBE_INTERVAL_MS). */
+export const MIN_PROBE_TIMEOUT_MS = 100;
+
+/** A duration of at least `minMs`; below it the message says what was given, why it cannot work and the minimum. */
+function durationAtLeast(minMs: number, why: string) {
+  return duration.superRefine((v, ctx) => {
+    if (v < minMs) ctx.addIssue({ code: 'custom', message: `${formatDuration(v)} ${why}; use at least ${formatDuration(minMs)}` });
+  });
+}
+
+const probeInterval = durationAtLeast(MIN_PROBE_INTERVAL_MS, 'is too short for a probe interval (runs back to back burn the CPU Lifeline needs to relay and page)');
+const probeTimeout = durationAtLeast(MIN_PROBE_TIMEOUT_MS, 'is too short for a probe timeout (every target would fail)');
+
 /** Keys every probe has. */
 const common = {
   name: probeName,
-  interval: duration.optional(),
-  timeout: duration.optional(),
+  interval: probeInterval.optional(),
+  timeout: probeTimeout.optional(),
   severity: z.enum(['critical', 'warning', 'info']).default('critical'),
   group: z.string().min(1).max(64).optional(),
   // One probe or a list; any of them down explains this one's failure.
@@ -272,8 +293,8 @@ const redundancySchema = z.strictObject({
 export const probesSchema = z
   .strictObject({
     /** Defaults for every probe. */
-    interval: duration.prefault('30s'),
-    timeout: duration.prefault('10s'),
+    interval: probeInterval.prefault('30s'),
+    timeout: probeTimeout.prefault('10s'),
     failures_to_open: z.number().int().min(1).max(100).default(3),
     successes_to_resolve: z.number().int().min(1).max(100).default(2),
     /** Probes running at once, at most. */

@@ -3,12 +3,22 @@ import type { HeartbeatSource } from './kinds/heartbeat.js';
 import type { WgTimestamps } from './kinds/wireguard.js';
 import type { Probe, ProbeKind } from './probe.js';
 import { addressResolver, eachAddress } from './eachAddress.js';
+import { gotLib } from '../util/lazy.js';
 
 /** What probe kinds may need besides their config. */
 export interface ProbeDeps {
   heartbeats: HeartbeatSource;
   /** Rising WireGuard handshake timestamps per probe key (stored across restarts). */
   wgTimestamps: WgTimestamps;
+}
+
+/**
+ * A kind that speaks HTTP loads got with its code, at start (before Lifeline serves anything):
+ * compiling got's modules holds the event loop 87–131 ms (measured on the 2-core machine under
+ * load), which at a probe's first run held /healthz as long (docs/benchmarks.md, hostile).
+ */
+async function withGot<T>(code: Promise<T>): Promise<T> {
+  return (await Promise.all([code, gotLib()]))[0];
 }
 
 /** How one kind builds its probe from its config. */
@@ -21,17 +31,17 @@ type Factory<K extends ProbeKind> = (cfg: Extract<ProbeConfig, { kind: K }>, dep
  * cost a Lifeline that only relays about 3 MB of its idle RSS (docs/benchmarks.md, start).
  */
 export const PROBE_KINDS: { readonly [K in ProbeKind]: () => Promise<Factory<K>> } = {
-  http: async () => (await import('./kinds/http.js')).httpProbe,
+  http: async () => (await withGot(import('./kinds/http.js'))).httpProbe,
   tcp: async () => (await import('./kinds/socket.js')).tcpProbe,
   tls: async () => (await import('./kinds/socket.js')).tlsProbe,
   bouncer: async () => (await import('./kinds/bouncer.js')).bouncerProbe,
-  prometheus: async () => (await import('./kinds/prometheus.js')).prometheusProbe,
-  alertmanager: async () => (await import('./kinds/alertmanager.js')).alertmanagerProbe,
+  prometheus: async () => (await withGot(import('./kinds/prometheus.js'))).prometheusProbe,
+  alertmanager: async () => (await withGot(import('./kinds/alertmanager.js'))).alertmanagerProbe,
   heartbeat: async () => {
     const { heartbeatProbe } = await import('./kinds/heartbeat.js');
     return (cfg, deps) => heartbeatProbe(cfg, deps.heartbeats);
   },
-  memory: async () => (await import('./kinds/memory.js')).memoryProbe,
+  memory: async () => (await withGot(import('./kinds/memory.js'))).memoryProbe,
   openvpn: async () => (await import('./kinds/openvpn.js')).openvpnProbe,
   openvpn_capacity: async () => (await import('./kinds/openvpnCapacity.js')).openvpnCapacityProbe,
   wireguard: async () => {

@@ -1,7 +1,7 @@
 import type { ProbeConfig } from '../../config/probeSchema.js';
 import { type Probe, type ProbeResult, type ProbeRunContext } from '../probe.js';
 import { phasesOf } from './http.js';
-import { down, healthyAndReady, httpGet, parseJson } from './httpGet.js';
+import { down, healthyAndReady, httpGet, readJson } from './httpGet.js';
 
 type AlertmanagerConfig = Extract<ProbeConfig, { kind: 'alertmanager' }>;
 
@@ -19,18 +19,16 @@ export function alertmanagerProbe(cfg: AlertmanagerConfig): Probe {
     async run(ctx: ProbeRunContext): Promise<ProbeResult> {
       const notOk = await healthyAndReady(base, ctx, cfg.tls_verify, 'Alertmanager');
       if (notOk) return notOk;
-      const g = await httpGet(`${base}/api/v2/status`, ctx, cfg.tls_verify);
+      const g = await httpGet(`${base}/api/v2/status`, ctx, cfg.tls_verify, { json: true });
       if (!g.ok) return g.result;
       if (g.status !== 200) return down(g, `Alertmanager /api/v2/status answered HTTP ${g.status}`);
-      const j = parseJson(g, '/api/v2/status');
-      if (!j.ok) return down(g, j.why);
-      const st = j.value as { cluster?: { status?: string; peers?: unknown[] }; versionInfo?: { version?: string } };
-      const cluster = st.cluster?.status ?? 'unknown';
-      const peers = Array.isArray(st.cluster?.peers) ? st.cluster.peers.length : 0;
-      const values: ProbeResult['values'] = { cluster, peers, version: st.versionInfo?.version ?? '' };
+      const j = await readJson(g, '/api/v2/status', 'alertmanagerStatus', undefined, ctx);
+      if (!j.ok) return j.result;
+      const { cluster, peers, version } = j.value;
+      const values: ProbeResult['values'] = { cluster, peers, version };
       if (cluster !== 'ready' && cluster !== 'disabled') return down(g, `Alertmanager cluster is ${cluster} (${peers} peer(s))`, values);
       if (peers < cfg.min_peers) return down(g, `Alertmanager cluster has ${peers} peer(s), expected at least ${cfg.min_peers}`, values);
-      return { up: true, summary: `healthy, ready; cluster ${cluster}${cluster === 'ready' ? ` with ${peers} peer(s)` : ''}`, phases: phasesOf(g.res.timings), values };
+      return { up: true, summary: `healthy, ready; cluster ${cluster}${cluster === 'ready' ? ` with ${peers} peer(s)` : ''}`, phases: phasesOf(g.timings), values };
     },
   };
 }

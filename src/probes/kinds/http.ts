@@ -7,11 +7,17 @@ import { compileRegex } from '../../util/regex.js';
 import { ms, type Phase, type Probe, type ProbeResult, type ProbeRunContext } from '../probe.js';
 import { PROBE_AGENTS } from './agents.js';
 import { certificateWarning } from './cert.js';
+import { bytesText, readStream, type StreamedResponse } from './httpBody.js';
+import { parseAnswer } from './jsonParse.js';
+import { JsonShape } from './jsonShape.js';
 
 type HttpConfig = Extract<ProbeConfig, { kind: 'http' }>;
 
-/** Bytes of body read for body_regex / json_path; a bigger body is cut off and fails the check. */
-const MAX_BODY = 1024 * 1024;
+/**
+ * Bytes of body read at most, after decompression: body_regex checks these, json_path parses
+ * them (a longer JSON body is not parsed), and a probe with neither reads this much and keeps none.
+ */
+export const MAX_BODY = 1024 * 1024;
 
 /**
  * HTTP(S) with got. Each phase has its own timeout (got's `timeout.lookup/connect/secureConnect/
@@ -21,10 +27,13 @@ const MAX_BODY = 1024 * 1024;
  *  - an https port that accepts TCP but never does TLS: event "secureConnect";
  *  - a closed port: ECONNREFUSED with no `connect` timing;
  *  - `timings.phases` are milliseconds; a phase never reached is undefined (reported absent).
+ * The body is streamed (httpBody.ts): at most MAX_BODY is read, only body_regex and json_path keep
+ * it, and the result says how much was read (`body_bytes`).
  */
 export function httpProbe(cfg: HttpConfig): Probe {
   const bodyRe = cfg.body_regex !== undefined ? compileRegex(`(?s:.*)(?:${cfg.body_regex})(?s:.*)`) : undefined;
   const statusOk = statusMatcher(cfg.expect_status);
+  const keepBody = bodyRe !== undefined || cfg.json_path !== undefined;
   let client: Got | undefined;
   return {
     kind: 'http',
@@ -51,44 +60,54 @@ export function httpProbe(cfg: HttpConfig): Probe {
         return failure(err, ctx.timeoutMs, cfg.url, TimeoutError);
       }
       const t = ctx.timeoutMs;
-      const request = client(cfg.url, {
-        responseType: 'buffer',
+      const stream = client.stream(cfg.url, {
         timeout: { lookup: t, connect: t, secureConnect: t, response: t, request: t },
         signal: ctx.signal,
       });
-      request.on('request', (req: { once(ev: 'socket', fn: (s: TLSSocket) => void): void }) =>
+      stream.on('request', (req: { once(ev: 'socket', fn: (s: TLSSocket) => void): void }) =>
         req.once('socket', (sock) => {
           if (typeof sock.getPeerCertificate === 'function') sock.once('secureConnect', () => (cert = sock.getPeerCertificate()));
         }),
       );
-      request.on('downloadProgress', (p: { transferred: number }) => {
-        if (p.transferred > MAX_BODY && (bodyRe || cfg.json_path)) request.cancel();
-      });
-      let res: Response<Buffer>;
+      const shape = cfg.json_path !== undefined ? new JsonShape('the JSON body') : undefined;
+      const kept: Buffer[] = [];
+      let res: StreamedResponse;
       try {
-        res = await request;
+        res = await readStream(stream, MAX_BODY, (chunk) => {
+          const why = shape?.scan(chunk);
+          if (why !== undefined) return { refuse: why };
+          if (keepBody) kept.push(chunk);
+          return undefined;
+        });
       } catch (err) {
         return failure(err, ctx.timeoutMs, cfg.url, TimeoutError);
       }
-      const phases = phasesOf(res.timings);
-      const took = ms(res.timings.phases.total ?? 0);
-      const values: ProbeResult['values'] = { status: res.statusCode };
-      if (!statusOk(res.statusCode)) {
-        return { up: false, summary: `HTTP ${res.statusCode} in ${took} (expected ${cfg.expect_status.join(', ')})`, phases, values };
+      const tookMs = res.timings.phases.total ?? Date.now() - res.timings.start;
+      const phases = { ...phasesOf(res.timings), total: tookMs / 1000 };
+      const took = ms(tookMs);
+      const values: ProbeResult['values'] = { status: res.status, body_bytes: res.bytes };
+      const declared = Number(res.headers['content-length']);
+      // What was read of a body longer than MAX_BODY, for the summary.
+      const partial = res.capped ? `the first ${bytesText(MAX_BODY)} of the body${Number.isFinite(declared) && declared > MAX_BODY && res.headers['content-encoding'] === undefined ? ` (${bytesText(declared)} declared)` : ''}` : 'the body';
+      if (!statusOk(res.status)) {
+        return { up: false, summary: `HTTP ${res.status} in ${took} (expected ${cfg.expect_status.join(', ')})`, phases, values };
       }
-      const body = res.body;
-      if (bodyRe && !bodyRe.matches(body.toString('utf8'))) {
-        return { up: false, summary: `HTTP ${res.statusCode} in ${took}, but the body does not match /${cfg.body_regex}/`, phases, values };
+      if (res.refused !== undefined) return { up: false, summary: `HTTP ${res.status} in ${took}, but ${res.refused}`, phases, values };
+      if (bodyRe && !bodyRe.matches(Buffer.concat(kept).toString('utf8'))) {
+        return { up: false, summary: `HTTP ${res.status} in ${took}, but ${partial} does not match /${cfg.body_regex}/`, phases, values };
       }
       if (cfg.json_path !== undefined) {
-        const found = jsonAt(body, cfg.json_path);
-        if (!found.ok) return { up: false, summary: `HTTP ${res.statusCode} in ${took}, but ${found.why}`, phases, values };
-        if (cfg.json_equals !== undefined && found.value !== cfg.json_equals) {
-          return { up: false, summary: `HTTP ${res.statusCode} in ${took}, but ${cfg.json_path} is ${JSON.stringify(found.value)}, expected ${JSON.stringify(cfg.json_equals)}`, phases, values };
+        if (res.capped) return { up: false, summary: `HTTP ${res.status} in ${took}, but the body is longer than ${bytesText(MAX_BODY)}, the most json_path reads; not parsed`, phases, values };
+        const found = await parseAnswer(Buffer.concat(kept), 'valueAtPath', ctx.signal, cfg.json_path);
+        if (!found.ok) return { up: false, summary: `HTTP ${res.status} in ${took}, but ${'notJson' in found && found.notJson === true ? 'the body is not JSON' : found.why}`, phases, values };
+        const v = found.value;
+        if (cfg.json_equals !== undefined && v !== cfg.json_equals) {
+          return { up: false, summary: `HTTP ${res.status} in ${took}, but ${cfg.json_path} is ${v !== null && typeof v === 'object' ? v.composite : JSON.stringify(v)}, expected ${JSON.stringify(cfg.json_equals)}`, phases, values };
         }
       }
       const warning = cert && cert.valid_to ? certificateWarning(cert.valid_to, cfg.cert_expiry_warning_days, ctx.nowMs, values) : undefined;
-      return { up: true, summary: `HTTP ${res.statusCode} in ${took}`, phases, values, ...(warning ? { warning } : {}) };
+      const read = res.capped ? ` (read ${partial}, not the rest)` : '';
+      return { up: true, summary: `HTTP ${res.status} in ${took}${read}`, phases, values, ...(warning ? { warning } : {}) };
     },
   };
 }
@@ -147,7 +166,6 @@ export function failure(err: unknown, timeoutMs: number, url: string, TimeoutErr
     ECONNRESET: 'connection reset by the server',
     EHOSTUNREACH: `no route to ${host} (EHOSTUNREACH)`,
     ENETUNREACH: `network unreachable (ENETUNREACH)`,
-    ERR_CANCELED: `body larger than ${MAX_BODY / 1048576} MiB; not checked`,
   };
   if (reason[code]) return { up: false, summary: `${before}${reason[code]}`, phases, values: {} };
   if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|HOSTNAME_MISMATCH|ALTNAME/i.test(code + e.message)) {
@@ -163,20 +181,4 @@ function statusMatcher(expect: ReadonlyArray<number | string>): (status: number)
     return [lo, hi ?? lo] as const;
   });
   return (s) => ranges.some(([lo, hi]) => s >= lo && s <= hi);
-}
-
-/** The value at a simple JSON path ($.a.b[0]). */
-function jsonAt(body: Buffer, path: string): { ok: true; value: unknown } | { ok: false; why: string } {
-  let v: unknown;
-  try {
-    v = JSON.parse(body.toString('utf8'));
-  } catch {
-    return { ok: false, why: 'the body is not JSON' };
-  }
-  for (const step of path.slice(1).match(/\.[A-Za-z_][A-Za-z0-9_]*|\[[0-9]+\]/g) ?? []) {
-    const key = step.startsWith('.') ? step.slice(1) : Number(step.slice(1, -1));
-    if (v === null || typeof v !== 'object' || !Object.prototype.hasOwnProperty.call(v, key)) return { ok: false, why: `${path} is not in the JSON body` };
-    v = (v as Record<string | number, unknown>)[key];
-  }
-  return { ok: true, value: v };
 }

@@ -1,9 +1,9 @@
 import { slope as trendSlope } from '../../util/trend.js';
-import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import type { ProbeConfig } from '../../config/probeSchema.js';
 import { formatDuration } from '../../config/duration.js';
 import type { Probe, ProbeResult, ProbeRunContext } from '../probe.js';
 import { phasesOf } from './http.js';
+import { ExporterLines } from './exporterLines.js';
 import { down, httpGet, instantQuery } from './httpGet.js';
 
 type MemoryConfig = Extract<ProbeConfig, { kind: 'memory' }>;
@@ -15,6 +15,9 @@ type MemoryConfig = Extract<ProbeConfig, { kind: 'memory' }>;
  * so the share of time stalled is a rate between two scrapes; OOM kills as node_vmstat_oom_kill.
  */
 const NEEDED = ['node_memory_MemAvailable_bytes', 'node_memory_MemTotal_bytes'] as const;
+
+/** Every sample the probe reads from node_exporter's text. */
+const WANTED: ReadonlySet<string> = new Set(['node_memory_MemAvailable_bytes', 'node_memory_MemTotal_bytes', 'node_memory_SwapTotal_bytes', 'node_memory_SwapFree_bytes', 'node_pressure_memory_waiting_seconds_total', 'node_pressure_memory_stalled_seconds_total', 'node_vmstat_oom_kill']);
 
 /** Every series the probe reads, as one PromQL selector (the instance label is added). */
 const SERIES = 'node_memory_(MemAvailable|MemTotal|SwapTotal|SwapFree)_bytes|node_pressure_memory_(waiting|stalled)_seconds_total|node_vmstat_oom_kill';
@@ -49,10 +52,19 @@ export function memoryProbe(cfg: MemoryConfig): Probe {
     kind: 'memory',
     target: url,
     async run(ctx: ProbeRunContext): Promise<ProbeResult> {
-      const g = await httpGet(url, ctx, cfg.tls_verify, { accept: 'text/plain' });
-      if (!g.ok) return { ...g.result, summary: `node_exporter unresponsive: ${g.result.summary}` };
+      // The answer is read line by line as it arrives and only the wanted samples are kept
+      // (exporterLines.ts): a node_exporter of 200,000 series costs a few ms a chunk.
+      const lines = new ExporterLines(WANTED);
+      const g = await httpGet(url, ctx, cfg.tls_verify, {
+        headers: { accept: 'text/plain' },
+        onChunk: (c) => {
+          const why = lines.scan(c);
+          return why === undefined ? undefined : { refuse: `node_exporter output is not usable: ${why}` };
+        },
+      });
+      if (!g.ok) return g.answered ? g.result : { ...g.result, summary: `node_exporter unresponsive: ${g.result.summary}` };
       if (g.status !== 200) return down(g, `node_exporter answered HTTP ${g.status}`);
-      return { ...evaluate(readMetrics(g.body), ctx.nowMs), phases: phasesOf(g.res.timings) };
+      return { ...evaluate(readingsOf(lines), ctx.nowMs), phases: phasesOf(g.timings) };
     },
   };
 }
@@ -81,8 +93,8 @@ function viaPrometheus(cfg: MemoryConfig, evaluate: ReturnType<typeof memoryEval
       const missing = NEEDED.filter((k) => !values.has(k));
       const readings: Readings = missing.length > 0
         ? { ok: false, why: `Prometheus has no ${missing.join(' or ')} for instance="${instance}" (not scraped in the last 5 min, or another instance label)` }
-        : { ok: true, values };
-      return { ...evaluate(readings, ctx.nowMs), phases: phasesOf(q.g.res.timings) };
+        : checked(values, false);
+      return { ...evaluate(readings, ctx.nowMs), phases: phasesOf(q.g.timings) };
     },
   };
 }
@@ -140,30 +152,35 @@ export function memoryEvaluator(cfg: Pick<MemoryConfig, 'trend_window' | 'critic
   };
 }
 
-/** The sample values the probe reads from node_exporter's text, checked: every needed family present, every value a number. */
+/** The sample values the probe reads from node_exporter's text (all of it at once), checked as the probe checks them. */
 export function readMetrics(text: string): Readings {
-  const r = readText(text);
+  const lines = new ExporterLines(WANTED);
+  const why = lines.scan(Buffer.from(text, 'utf8'));
+  return why !== undefined ? { ok: false, why: `node_exporter output is not usable: ${why}` } : readingsOf(lines);
+}
+
+/** What the lines read once the answer has ended: the checked readings, or why they are not usable. */
+function readingsOf(lines: ExporterLines): Readings {
+  const why = lines.end();
+  const r: Readings = why !== undefined ? { ok: false, why } : checked(lines.values, lines.looksLikeHtml());
   return r.ok ? r : { ok: false, why: `node_exporter output is not usable: ${r.why}` };
 }
 
-function readText(text: string): Readings {
-  let families: ReturnType<typeof parsePrometheusTextFormat>;
-  try {
-    families = parsePrometheusTextFormat(text);
-  } catch (err) {
-    return { ok: false, why: `not the Prometheus text format (${(err as Error).message.slice(0, 80)})` };
-  }
-  const values = new Map<string, number>();
-  for (const f of families) {
-    if (!f.name.startsWith('node_memory_') && !f.name.startsWith('node_pressure_memory_') && f.name !== 'node_vmstat_oom_kill') continue;
-    const raw = f.metrics[0]?.value;
-    const n = raw === undefined ? NaN : Number(raw);
-    if (!Number.isFinite(n) || n < 0) return { ok: false, why: `${f.name} has the value ${JSON.stringify(raw)}, not a number` };
-    values.set(f.name, n);
-  }
+/**
+ * The samples read, checked: every needed one present, and consistent. Numbers that cannot both be
+ * true (MemAvailable above MemTotal, SwapFree above SwapTotal) are the exporter's fault, reported
+ * as such, never read as a verdict on the host ("225 %" once counted as up).
+ */
+function checked(values: Map<string, number>, html: boolean): Readings {
   const missing = NEEDED.filter((k) => !values.has(k));
-  if (missing.length > 0) return { ok: false, why: `${missing.join(' and ')} missing (${/^\s*</.test(text) ? 'HTML, not metrics' : 'is this node_exporter?'})` };
-  if ((values.get('node_memory_MemTotal_bytes') as number) <= 0) return { ok: false, why: 'node_memory_MemTotal_bytes is 0' };
+  if (missing.length > 0) return { ok: false, why: `${missing.join(' and ')} missing (${html ? 'HTML, not metrics' : 'is this node_exporter?'})` };
+  const total = values.get('node_memory_MemTotal_bytes') as number;
+  const available = values.get('node_memory_MemAvailable_bytes') as number;
+  if (total <= 0) return { ok: false, why: 'node_memory_MemTotal_bytes is 0' };
+  if (available > total) return { ok: false, why: `node_memory_MemAvailable_bytes (${available}) is more than node_memory_MemTotal_bytes (${total}): the numbers contradict each other, so they say nothing about the host` };
+  const swapTotal = values.get('node_memory_SwapTotal_bytes');
+  const swapFree = values.get('node_memory_SwapFree_bytes');
+  if (swapTotal !== undefined && swapFree !== undefined && swapFree > swapTotal) return { ok: false, why: `node_memory_SwapFree_bytes (${swapFree}) is more than node_memory_SwapTotal_bytes (${swapTotal}): the numbers contradict each other` };
   return { ok: true, values };
 }
 

@@ -1,20 +1,10 @@
 import type { ProbeConfig } from '../../config/probeSchema.js';
-import { formatDuration, parseDuration } from '../../config/duration.js';
+import { formatDuration } from '../../config/duration.js';
 import { ms, type Probe, type ProbeResult, type ProbeRunContext } from '../probe.js';
-import { down, healthyAndReady, httpGet, instantQuery, parseJson } from './httpGet.js';
+import { down, healthyAndReady, httpGet, instantQuery, readJson } from './httpGet.js';
 import { phasesOf } from './http.js';
 
 type PrometheusConfig = Extract<ProbeConfig, { kind: 'prometheus' }>;
-
-interface Target {
-  scrapePool?: string;
-  scrapeUrl?: string;
-  labels?: Record<string, string>;
-  health?: string;
-  lastError?: string;
-  lastScrape?: string;
-  scrapeInterval?: string;
-}
 
 /**
  * Prometheus, the scraper: `/-/healthy`, `/-/ready`, and scraping actually happening. From
@@ -34,31 +24,16 @@ export function prometheusProbe(cfg: PrometheusConfig): Probe {
     async run(ctx: ProbeRunContext): Promise<ProbeResult> {
       const notOk = await healthyAndReady(base, ctx, cfg.tls_verify, 'Prometheus');
       if (notOk) return notOk;
-      const g = await httpGet(`${base}/api/v1/targets?state=active`, ctx, cfg.tls_verify);
+      const g = await httpGet(`${base}/api/v1/targets?state=active`, ctx, cfg.tls_verify, { json: true });
       if (!g.ok) return g.result;
-      const j = parseJson(g, '/api/v1/targets');
-      if (!j.ok) return down(g, j.why);
-      const targets = ((j.value as { data?: { activeTargets?: Target[] } }).data?.activeTargets ?? []) as Target[];
-      if (!Array.isArray(targets)) return down(g, '/api/v1/targets has no data.activeTargets list');
-      const values: ProbeResult['values'] = { targets: targets.length };
-      if (targets.length === 0) return down(g, 'Prometheus has no active scrape targets', values);
+      const j = await readJson(g, '/api/v1/targets', 'targetHealth', { nowMs: ctx.nowMs, staleFactor: cfg.stale_factor }, ctx);
+      if (!j.ok) return j.result;
+      const h = j.value;
+      const values: ProbeResult['values'] = { targets: h.total, targets_stale: h.staleCount, targets_down: h.downCount };
+      if (h.total === 0) return down(g, 'Prometheus has no active scrape targets', { targets: 0 });
       const now = ctx.nowMs;
-      const stale: string[] = [];
-      const failing: string[] = [];
-      let oldest = 0;
-      for (const t of targets) {
-        const name = t.labels?.['instance'] ?? t.scrapeUrl ?? '?';
-        const intervalMs = parseDuration(t.scrapeInterval ?? '') ?? 60_000;
-        const last = Date.parse(t.lastScrape ?? '');
-        const age = Number.isFinite(last) && last > 0 ? now - last : Infinity;
-        oldest = Math.max(oldest, age);
-        if (age > cfg.stale_factor * intervalMs) stale.push(`${t.scrapePool ?? ''}/${name} last scraped ${Number.isFinite(age) ? `${ms(age)} ago` : 'never'} (every ${t.scrapeInterval ?? '?'})`);
-        else if (t.health === 'down') failing.push(`${t.scrapePool ?? ''}/${name}: ${t.lastError || 'down'}`);
-      }
-      values['targets_stale'] = stale.length;
-      values['targets_down'] = failing.length;
-      if (stale.length > 0) return down(g, `Prometheus is not scraping: ${stale.length} of ${targets.length} targets stale: ${stale.slice(0, 3).join('; ')}${stale.length > 3 ? ' …' : ''}`, values);
-      if (failing.length > cfg.max_targets_down) return down(g, `${failing.length} of ${targets.length} scrape targets down: ${failing.slice(0, 3).join('; ')}${failing.length > 3 ? ' …' : ''}`, values);
+      if (h.staleCount > 0) return down(g, `Prometheus is not scraping: ${h.staleCount} of ${h.total} targets stale: ${h.stale.join('; ')}${h.staleCount > 3 ? ' …' : ''}`, values);
+      if (h.downCount > cfg.max_targets_down) return down(g, `${h.downCount} of ${h.total} scrape targets down: ${h.down.join('; ')}${h.downCount > 3 ? ' …' : ''}`, values);
       const pending: string[] = [];
       for (const [i, q] of cfg.queries.entries()) {
         const qr = await instantQuery(base, q.expr, ctx, cfg.tls_verify, values);
@@ -77,8 +52,8 @@ export function prometheusProbe(cfg: PrometheusConfig): Probe {
         if (q.for === undefined || now - since >= q.for) return down(r, q.for === undefined ? wrong : `${wrong} for ${ms(now - since)}`, values);
         pending.push(`${wrong} for ${ms(now - since)} of ${formatDuration(q.for)}`);
       }
-      const summary = `healthy, ready; ${targets.length} targets scraped on time${failing.length ? ` (${failing.length} down)` : ''}${pending.length ? `; pending: ${pending.join('; ')}` : ''}`;
-      return { up: true, summary, phases: phasesOf(g.res.timings), values };
+      const summary = `healthy, ready; ${h.total} targets scraped on time${h.downCount ? ` (${h.downCount} down)` : ''}${pending.length ? `; pending: ${pending.join('; ')}` : ''}`;
+      return { up: true, summary, phases: phasesOf(g.timings), values };
     },
   };
 }

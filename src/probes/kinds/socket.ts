@@ -8,7 +8,7 @@ import { certificateWarning } from './cert.js';
 type TcpConfig = Extract<ProbeConfig, { kind: 'tcp' }>;
 type TlsConfig = Extract<ProbeConfig, { kind: 'tls' }>;
 
-/** Bytes read while waiting for `expect`. */
+/** Bytes read while waiting for `expect`, at most; past them the probe fails (a stream that never says it). */
 const MAX_READ = 64 * 1024;
 
 /** TCP: connect, then optionally send a line and expect a pattern in what comes back. */
@@ -71,10 +71,13 @@ function socketProbe(cfg: TcpConfig | TlsConfig, ctx: ProbeRunContext, useTls: b
         return;
       }
       sock.on('data', (d: Buffer) => {
-        if (buf.length < MAX_READ) buf += d.toString('utf8');
+        buf += d.toString('utf8', 0, Math.min(d.length, MAX_READ - buf.length));
         if (expect.matches(buf)) {
           phases.read = (at() - (tlsAt ?? connectedAt ?? 0)) / 1000;
           done({ up: true, summary: `${prefix()}got /${cfg.expect}/ in ${ms(at() - (tlsAt ?? connectedAt ?? 0))}` });
+        } else if (buf.length >= MAX_READ) {
+          // Nothing more is read: a server that streams without saying it fails now, not at the deadline.
+          done({ up: false, summary: `${prefix()}expected /${cfg.expect}/ not seen in the first ${MAX_READ / 1024} KiB (got ${JSON.stringify(buf.slice(0, 80))})` });
         }
       });
       sock.on('end', () => done({ up: false, summary: `${prefix()}connection closed before /${cfg.expect}/ was seen${buf ? ` (got ${JSON.stringify(buf.slice(0, 80))})` : ''}` }));
