@@ -98,4 +98,15 @@ describe('causes: dependencies and inferred shared endpoints (integration)', fun
     await proxy.start();
     await waitFor('the shared alert resolved', () => alerts().find((a) => a.fingerprint === `probe:~127.0.0.1:${proxy.port}` && a.status === 'resolved'), 15_000, 100);
   });
+
+  it('http: three services behind a proxy that accepts and never answers make one alert naming the endpoint and the phase', async () => {
+    const silent = new Server(await freePort(), true);
+    servers.push(silent);
+    await silent.start();
+    const http = (name: string): string => `    - { name: ${name}, kind: http, url: "http://127.0.0.1:${silent.port}/${name}" }\n`;
+    await start(http('wiki') + http('api') + http('feed'));
+    const shared = await waitFor('the shared alert', () => alerts().find((a) => a.fingerprint === `probe:~127.0.0.1:${silent.port}` && a.status === 'firing' && a.summary.startsWith('3 probes')), 20_000, 100);
+    assert.match(shared.summary, new RegExp(`^3 probes behind 127\\.0\\.0\\.1:${silent.port} fail the same way \\(api, feed, wiki\\): TCP connected in \\d+ ms; request sent; no HTTP response within 500 ms`));
+    assert.deepEqual(alerts().filter((a) => !a.fingerprint.startsWith('probe:~')), [], 'no alert per service');
+  });
 });

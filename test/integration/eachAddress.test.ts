@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import net from 'node:net';
 import { join } from 'node:path';
 import type { App } from '../../src/app.js';
@@ -57,6 +58,30 @@ describe('each_address: every address behind a name, resolved by a real DNS serv
     assert.match(none.summary, /^portal\.test: 2 addresses, 0 up \(quorum 1\); 127\.0\.0\.[23] TCP connection/);
     await listen('127.0.0.2');
     await listen('127.0.0.3');
+  });
+
+  it('http: each address gets the request with the name in Host; one answering 503 is a warning naming it', async () => {
+    const hosts: string[] = [];
+    const web = async (address: string, status: number): Promise<http.Server> => {
+      const s = http.createServer((req, res) => {
+        hosts.push(`${address} ${req.headers.host ?? ''}`);
+        res.writeHead(status).end('ok');
+      });
+      await new Promise<void>((r) => s.listen(webPort, address, r));
+      return s;
+    };
+    const webPort = await freePort();
+    const a = await web('127.0.0.2', 200);
+    const b = await web('127.0.0.3', 503);
+    try {
+      const r = await run(`{ name: portal, kind: http, url: "http://portal.test:${webPort}/health", each_address: true, resolver: "${dns.address}" }`);
+      assert.equal(r.up, true, r.summary);
+      assert.match(r.warning ?? '', /^portal\.test: 2 addresses, 1 down \(still served by 127\.0\.0\.2\): 127\.0\.0\.3 HTTP 503 in \d+ ms \(expected 200-399\)$/);
+      assert.deepEqual(hosts.sort(), [`127.0.0.2 portal.test:${webPort}`, `127.0.0.3 portal.test:${webPort}`], 'each address asked once, with the name in Host');
+    } finally {
+      a.close();
+      b.close();
+    }
   });
 
   it('a name that does not exist is NXDOMAIN, in words', async () => {

@@ -1,10 +1,11 @@
-import { isIP } from 'node:net';
+import { isIP, type LookupFunction } from 'node:net';
+import type { LookupAddress, LookupOptions } from 'node:dns';
 import type { TLSSocket } from 'node:tls';
 import type { Got, RequestError, Response } from 'got';
 import { gotLib } from '../../util/lazy.js';
 import type { ProbeConfig } from '../../config/probeSchema.js';
 import { compileRegex } from '../../util/regex.js';
-import { ms, type Phase, type Probe, type ProbeResult, type ProbeRunContext } from '../probe.js';
+import { endpointOf, ms, type Phase, type Probe, type ProbeResult, type ProbeRunContext } from '../probe.js';
 import { PROBE_AGENTS } from './agents.js';
 import { certificateWarning } from './cert.js';
 import { bytesText, readStream, type StreamedResponse } from './httpBody.js';
@@ -35,10 +36,22 @@ export function httpProbe(cfg: HttpConfig): Probe {
   const statusOk = statusMatcher(cfg.expect_status);
   const keepBody = bodyRe !== undefined || cfg.json_path !== undefined;
   let client: Got | undefined;
+  const url = new URL(cfg.url);
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
   return {
     kind: 'http',
     target: cfg.url,
     async run(ctx: ProbeRunContext): Promise<ProbeResult> {
+      // The address the request went to (DNS's answer, or the one each_address gives): probes of
+      // different names behind one proxy share it (probes/sharedCause.ts).
+      const seen: { address?: string } = { address: ctx.address ?? (isIP(host) ? host : undefined) };
+      const r = await runOnce(ctx, seen);
+      return seen.address !== undefined ? { ...r, endpoint: endpointOf(seen.address, port) } : r;
+    },
+  };
+
+  async function runOnce(ctx: ProbeRunContext, seen: { address?: string }): Promise<ProbeResult> {
       let cert: ReturnType<TLSSocket['getPeerCertificate']> | undefined;
       const { default: got, TimeoutError } = await gotLib();
       // got checks and merges every option it is given on each call: 16 KB of the 140 KB a run
@@ -63,10 +76,19 @@ export function httpProbe(cfg: HttpConfig): Probe {
       const stream = client.stream(cfg.url, {
         timeout: { lookup: t, connect: t, secureConnect: t, response: t, request: t },
         signal: ctx.signal,
+        // each_address: this run's address instead of DNS; the URL's name stays in Host and SNI.
+        ...(ctx.address !== undefined ? { dnsLookup: pinnedLookup(ctx.address) } : {}),
       });
       stream.on('request', (req: { once(ev: 'socket', fn: (s: TLSSocket) => void): void }) =>
         req.once('socket', (sock) => {
           if (typeof sock.getPeerCertificate === 'function') sock.once('secureConnect', () => (cert = sock.getPeerCertificate()));
+          if (sock.remoteAddress) seen.address = sock.remoteAddress;
+          sock.once('lookup', (err: Error | null, address: string) => {
+            if (!err) seen.address = address;
+          });
+          sock.once('connect', () => {
+            if (sock.remoteAddress) seen.address = sock.remoteAddress;
+          });
         }),
       );
       const shape = cfg.json_path !== undefined ? new JsonShape('the JSON body') : undefined;
@@ -108,8 +130,20 @@ export function httpProbe(cfg: HttpConfig): Probe {
       const warning = cert && cert.valid_to ? certificateWarning(cert.valid_to, cfg.cert_expiry_warning_days, ctx.nowMs, values) : undefined;
       const read = res.capped ? ` (read ${partial}, not the rest)` : '';
       return { up: true, summary: `HTTP ${res.status} in ${took}${read}`, phases, values, ...(warning ? { warning } : {}) };
-    },
+  }
+}
+
+/**
+ * A lookup that answers one address whatever is asked. Node calls it with `all: true` when it
+ * may race IPv4 and IPv6 (autoSelectFamily, on by default in Node 20), else for one address.
+ */
+function pinnedLookup(address: string): LookupFunction {
+  const family = isIP(address);
+  const lookup = (_host: string, options: LookupOptions, cb: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void): void => {
+    if (options.all) cb(null, [{ address, family }]);
+    else cb(null, address, family);
   };
+  return lookup as LookupFunction;
 }
 
 /** got's phases (ms) as seconds, only those reached. */
