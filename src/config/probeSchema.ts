@@ -173,6 +173,10 @@ const memoryProbe = z.strictObject({
   trend_window: duration.prefault('10m'),
   psi_warn_percent: z.number().min(0).max(100).default(10),
   swap_warn_percent: z.number().min(0).max(100).default(50),
+  oom_window: duration.prefault('1h'),
+  saturation_warn_percent: z.number().min(0).max(100).default(80),
+  saturation_critical_percent: z.number().min(0).max(100).default(95),
+  udp_rcvbuf_errors_warn_per_second: z.number().min(0).default(1),
 });
 
 /** A WireGuard key: base64 of 32 bytes, as `wg genkey` and `wg pubkey` print it. */

@@ -4,6 +4,7 @@ import { formatDuration } from '../../config/duration.js';
 import type { Probe, ProbeResult, ProbeRunContext } from '../probe.js';
 import { phasesOf } from './http.js';
 import { ExporterLines } from './exporterLines.js';
+import { SATURATION_SERIES, saturationEvaluator, type SaturationConfig } from './saturation.js';
 import { down, httpGet, instantQuery } from './httpGet.js';
 
 type MemoryConfig = Extract<ProbeConfig, { kind: 'memory' }>;
@@ -17,10 +18,19 @@ type MemoryConfig = Extract<ProbeConfig, { kind: 'memory' }>;
 const NEEDED = ['node_memory_MemAvailable_bytes', 'node_memory_MemTotal_bytes'] as const;
 
 /** Every sample the probe reads from node_exporter's text. */
-const WANTED: ReadonlySet<string> = new Set(['node_memory_MemAvailable_bytes', 'node_memory_MemTotal_bytes', 'node_memory_SwapTotal_bytes', 'node_memory_SwapFree_bytes', 'node_pressure_memory_waiting_seconds_total', 'node_pressure_memory_stalled_seconds_total', 'node_vmstat_oom_kill']);
+const WANTED: ReadonlySet<string> = new Set([
+  'node_memory_MemAvailable_bytes',
+  'node_memory_MemTotal_bytes',
+  'node_memory_SwapTotal_bytes',
+  'node_memory_SwapFree_bytes',
+  'node_pressure_memory_waiting_seconds_total',
+  'node_pressure_memory_stalled_seconds_total',
+  'node_vmstat_oom_kill',
+  ...SATURATION_SERIES,
+]);
 
 /** Every series the probe reads, as one PromQL selector (the instance label is added). */
-const SERIES = 'node_memory_(MemAvailable|MemTotal|SwapTotal|SwapFree)_bytes|node_pressure_memory_(waiting|stalled)_seconds_total|node_vmstat_oom_kill';
+const SERIES = `node_memory_(MemAvailable|MemTotal|SwapTotal|SwapFree)_bytes|node_pressure_memory_(waiting|stalled)_seconds_total|node_vmstat_oom_kill|${SATURATION_SERIES.join('|')}`;
 
 /** The values read, or why they are not usable. */
 type Readings = { ok: true; values: Map<string, number> } | { ok: false; why: string };
@@ -103,9 +113,15 @@ function viaPrometheus(cfg: MemoryConfig, evaluate: ReturnType<typeof memoryEval
  * The judgement, apart from the scrape (tested on recorded exporter outputs and a fake clock):
  * keeps the MemAvailable samples of the trend window and the last counters between calls.
  */
-export function memoryEvaluator(cfg: Pick<MemoryConfig, 'trend_window' | 'critical_available_percent' | 'warn_available_percent' | 'critical_exhaustion' | 'psi_warn_percent' | 'swap_warn_percent'>): (readings: Readings, nowMs: number) => ProbeResult {
+export function memoryEvaluator(
+  cfg: Pick<MemoryConfig, 'trend_window' | 'critical_available_percent' | 'warn_available_percent' | 'critical_exhaustion' | 'psi_warn_percent' | 'swap_warn_percent' | 'oom_window'> & SaturationConfig,
+): (readings: Readings, nowMs: number) => ProbeResult {
   let samples: Sample[] = [];
   let prev: Counters | undefined;
+  // The last OOM kill seen, and how many within oom_window of it: one run sees the counter rise,
+  // but the news stays reported for the window (the kill happened; the warning must not clear 3 s later).
+  let oom: { fromMs: number; atMs: number; kills: number } | undefined;
+  const saturation = saturationEvaluator(cfg);
   return (m, now) => {
     if (!m.ok) return { up: false, summary: m.why, phases: {}, values: {} };
     const v = m.values;
@@ -133,11 +149,17 @@ export function memoryEvaluator(cfg: Pick<MemoryConfig, 'trend_window' | 'critic
       }
       if (c.stalled !== undefined && prev.stalled !== undefined && c.stalled >= prev.stalled) values['stall_full_percent'] = Math.round(((c.stalled - prev.stalled) / secs) * 1000) / 10;
       if (c.oom !== undefined && prev.oom !== undefined && c.oom > prev.oom) {
-        values['oom_kills'] = c.oom - prev.oom;
-        warnings.push(`${c.oom - prev.oom} OOM kill(s) in the last ${formatDuration(now - prev.t)}`);
+        const recent = oom !== undefined && now - oom.atMs <= cfg.oom_window ? oom : undefined;
+        // The counter rose between the last run and this one: the kill happened in that span.
+        oom = { fromMs: recent?.fromMs ?? prev.t, atMs: now, kills: c.oom - prev.oom + (recent?.kills ?? 0) };
       }
     }
     prev = c;
+    if (oom !== undefined && now - oom.atMs <= cfg.oom_window) {
+      values['oom_kills'] = oom.kills;
+      const hhmm = (ms: number): string => new Date(ms).toISOString().slice(11, 16);
+      warnings.push(`${oom.kills} OOM kill(s) between ${hhmm(oom.fromMs)} and ${hhmm(oom.atMs)} UTC (shown for ${formatDuration(cfg.oom_window)} after)`);
+    }
     const swapTotal = v.get('node_memory_SwapTotal_bytes');
     const swapFree = v.get('node_memory_SwapFree_bytes');
     if (swapTotal !== undefined && swapFree !== undefined && swapTotal > 0) {
@@ -145,8 +167,11 @@ export function memoryEvaluator(cfg: Pick<MemoryConfig, 'trend_window' | 'critic
       values['swap_used_percent'] = Math.round(used);
       if (used >= cfg.swap_warn_percent) warnings.push(`swap ${Math.round(used)} % used`);
     }
-    const summary = [words, ...warnings].join('; ');
-    if (pct < cfg.critical_available_percent || (leftMs !== undefined && leftMs <= cfg.critical_exhaustion)) return { up: false, summary, phases: {}, values };
+    const sat = saturation(v, now);
+    Object.assign(values, sat.values);
+    warnings.push(...sat.warnings);
+    const summary = [words, ...sat.critical, ...warnings, ...sat.words].join('; ');
+    if (pct < cfg.critical_available_percent || (leftMs !== undefined && leftMs <= cfg.critical_exhaustion) || sat.critical.length > 0) return { up: false, summary, phases: {}, values };
     const warn = pct < cfg.warn_available_percent || warnings.length > 0;
     return { up: true, summary, phases: {}, values, ...(warn ? { warning: summary } : {}) };
   };

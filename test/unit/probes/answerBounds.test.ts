@@ -126,7 +126,7 @@ describe('node_exporter text read line by line (exporterLines)', () => {
 
 describe('memory probe: malformed exporter output is no verdict on the host', () => {
   const GiB = 1024 ** 3;
-  const cfg = { trend_window: 10 * 60_000, critical_available_percent: 5, warn_available_percent: 10, critical_exhaustion: 15 * 60_000, psi_warn_percent: 10, swap_warn_percent: 50 };
+  const cfg = { trend_window: 10 * 60_000, critical_available_percent: 5, warn_available_percent: 10, critical_exhaustion: 15 * 60_000, psi_warn_percent: 10, swap_warn_percent: 50, oom_window: 3_600_000, saturation_warn_percent: 80, saturation_critical_percent: 95, udp_rcvbuf_errors_warn_per_second: 1 };
   const lines = (avail: number, total: number, extra = ''): string => `node_memory_MemAvailable_bytes ${avail}\nnode_memory_MemTotal_bytes ${total}\n${extra}`;
 
   it('MemAvailable above MemTotal, SwapFree above SwapTotal, a duplicated family: down as malformed output, no percentage', () => {

@@ -9,7 +9,7 @@ function onText(ev: ReturnType<typeof memoryEvaluator>): (text: string, nowMs: n
 }
 
 const GiB = 1024 ** 3;
-const cfg = { trend_window: 10 * 60_000, critical_available_percent: 5, warn_available_percent: 10, critical_exhaustion: 15 * 60_000, psi_warn_percent: 10, swap_warn_percent: 50 };
+const cfg = { trend_window: 10 * 60_000, critical_available_percent: 5, warn_available_percent: 10, critical_exhaustion: 15 * 60_000, psi_warn_percent: 10, swap_warn_percent: 50, oom_window: 3_600_000, saturation_warn_percent: 80, saturation_critical_percent: 95, udp_rcvbuf_errors_warn_per_second: 1 };
 
 /** What node_exporter 1.5 prints for these values (the lines the probe reads, as it prints them). */
 function exporter(o: { avail: number; total?: number; waiting?: number; stalled?: number; oom?: number; swapTotal?: number; swapFree?: number }): string {
@@ -61,7 +61,7 @@ describe('memory pressure (the lines node_exporter prints, written for each case
     ev(exporter({ avail: 2 * GiB, waiting: 100, oom: 3, swapTotal: 1 * GiB, swapFree: 0.8 * GiB }), t0);
     const r = ev(exporter({ avail: 2 * GiB, waiting: 100 + 15, oom: 4, swapTotal: 1 * GiB, swapFree: 0.2 * GiB }), t0 + 60_000);
     assert.equal(r.up, true);
-    assert.equal(r.warning, 'MemAvailable 50 % (2.0 GiB of 4.0 GiB); tasks stalled on memory 25 % of the time (PSI); 1 OOM kill(s) in the last 1 min; swap 80 % used');
+    assert.equal(r.warning, 'MemAvailable 50 % (2.0 GiB of 4.0 GiB); tasks stalled on memory 25 % of the time (PSI); 1 OOM kill(s) between 03:00 and 03:01 UTC (shown for 1 h after); swap 80 % used');
     const low = onText(memoryEvaluator(cfg))(exporter({ avail: 0.15 * GiB }), t0);
     assert.equal(low.up, false);
     assert.match(low.summary, /^MemAvailable 4 % \(154 MiB of 4\.0 GiB\)$/);
@@ -117,7 +117,7 @@ describe('memory pressure on recorded node_exporter 1.5.0 output', () => {
     ev(edited({ node_pressure_memory_waiting_seconds_total: 100, node_vmstat_oom_kill: 1, node_memory_SwapTotal_bytes: GiB, node_memory_SwapFree_bytes: 0.8 * GiB }), t0);
     const r = ev(edited({ node_pressure_memory_waiting_seconds_total: 130, node_vmstat_oom_kill: 3, node_memory_SwapTotal_bytes: GiB, node_memory_SwapFree_bytes: 0.1 * GiB }), t0 + 60_000);
     assert.equal(r.up, true);
-    assert.equal(r.warning, 'MemAvailable 98 % (23.2 GiB of 23.5 GiB); tasks stalled on memory 50 % of the time (PSI); 2 OOM kill(s) in the last 1 min; swap 90 % used');
+    assert.equal(r.warning, 'MemAvailable 98 % (23.2 GiB of 23.5 GiB); tasks stalled on memory 50 % of the time (PSI); 2 OOM kill(s) between 03:00 and 03:01 UTC (shown for 1 h after); swap 90 % used');
     const total = 25276502016;
     const fall = onText(memoryEvaluator(cfg));
     let f = fall(edited({ node_memory_MemAvailable_bytes: 0.2 * total }), t0);
@@ -127,5 +127,41 @@ describe('memory pressure on recorded node_exporter 1.5.0 output', () => {
     const low = onText(memoryEvaluator(cfg))(edited({ node_memory_MemAvailable_bytes: 0.03 * total }), t0);
     assert.equal(low.up, false);
     assert.equal(low.summary, 'MemAvailable 3 % (723 MiB of 23.5 GiB)');
+  });
+
+  it('an OOM kill stays reported for oom_window, saying when it happened, then clears (issue 21 §1)', () => {
+    const ev = onText(memoryEvaluator(cfg));
+    ev(edited({ node_vmstat_oom_kill: 1 }), t0);
+    const seen = ev(edited({ node_vmstat_oom_kill: 2 }), t0 + 30_000);
+    assert.equal(seen.warning, 'MemAvailable 98 % (23.2 GiB of 23.5 GiB); 1 OOM kill(s) between 03:00 and 03:00 UTC (shown for 1 h after)');
+    const later = ev(edited({ node_vmstat_oom_kill: 2 }), t0 + 30 * 60_000);
+    assert.match(later.warning ?? '', /1 OOM kill\(s\) between 03:00 and 03:00 UTC/, 'still reported 30 min later (it used to clear at the next run)');
+    assert.equal(later.values['oom_kills'], 1);
+    const again = ev(edited({ node_vmstat_oom_kill: 4 }), t0 + 40 * 60_000);
+    assert.match(again.warning ?? '', /3 OOM kill\(s\) between 03:00 and 03:40 UTC/, 'kills within the window add up');
+    const gone = ev(edited({ node_vmstat_oom_kill: 4 }), t0 + 40 * 60_000 + 3_600_001);
+    assert.equal(gone.warning, undefined, 'cleared an hour after the last one');
+  });
+
+  it('saturation beyond memory, changed in the recording: file descriptors, conntrack and UDP receive-buffer drops (issue 21 §5)', () => {
+    // Recorded: 377 of 2,466,170 fds, 0 of 262,144 conntrack entries, 0 UDP receive-buffer errors.
+    const fds = onText(memoryEvaluator(cfg))(edited({ node_filefd_allocated: 2_000_000 }), t0);
+    assert.equal(fds.up, true);
+    assert.equal(fds.warning, 'MemAvailable 98 % (23.2 GiB of 23.5 GiB); file descriptors 81 % used (2000000 of 2466170)');
+    assert.equal(fds.values['fd_used_percent'], 81.1);
+    const full = onText(memoryEvaluator(cfg))(edited({ node_nf_conntrack_entries: 262_144 }), t0);
+    assert.equal(full.up, false, 'a full conntrack table is critical');
+    assert.equal(full.summary, 'MemAvailable 98 % (23.2 GiB of 23.5 GiB); conntrack entries 100 % used (262144 of 262144): full now');
+    const filling = onText(memoryEvaluator(cfg));
+    let f = filling(edited({ node_nf_conntrack_entries: 100_000 }), t0);
+    for (let i = 1; i <= 5; i++) f = filling(edited({ node_nf_conntrack_entries: 100_000 + i * 20_000 }), t0 + i * 60_000);
+    assert.equal(f.up, false, 'filling within critical_exhaustion (15 min) is critical before the threshold');
+    assert.match(f.summary, /conntrack entries 76 % used \(200000 of 262144\) and rising 20000\/min: full in ~3 min/);
+    const udp = onText(memoryEvaluator(cfg));
+    udp(edited({ node_netstat_Udp_RcvbufErrors: 1000 }), t0);
+    const drops = udp(edited({ node_netstat_Udp_RcvbufErrors: 7000 }), t0 + 60_000);
+    assert.equal(drops.up, true);
+    assert.match(drops.warning ?? '', /the kernel dropped 100 UDP datagrams\/s for want of receive buffer in the last 1 min/);
+    assert.equal(drops.values['udp_rcvbuf_errors_per_second'], 100);
   });
 });
