@@ -93,7 +93,7 @@ export interface QuerySample {
   value: string;
 }
 
-/** Samples handed back at most (the probes read one, or the seven series of one host). */
+/** Samples handed back at most (the probes read one, or the dozen series of one host the memory probe reads). */
 const MAX_SAMPLES = 100;
 
 /** `data.result` of `/api/v1/query`: each `{metric: {…}, value: [time, "number"]}`; the first MAX_SAMPLES. */
