@@ -33,9 +33,10 @@ export function parseDuration(text: string): number | undefined {
 
 /** Formats milliseconds for humans: 750ms, 42s, 12 min, 3 h 5 min. */
 export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
+  // Spaced like every other duration Lifeline prints ("3 ms", "1.2 s", "12 min", "2 h").
+  if (ms < 1000) return `${Math.round(ms)} ms`;
   const s = Math.round(ms / 1000);
-  if (s < 60) return `${s}s`;
+  if (s < 60) return `${s} s`;
   const min = Math.round(s / 60);
   if (min < 60) return `${min} min`;
   const h = Math.floor(min / 60);

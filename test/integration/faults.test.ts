@@ -64,7 +64,7 @@ describe('IRC faults (integration)', function () {
     const digest = await waitFor('digest', () => peer!.from('lifeline').find((m) => plain(m.text).startsWith('DIGEST')), 20_000).catch((err: Error) => {
       throw new Error(`${err.message}; IRC state ${JSON.stringify(app.irc?.state)}; outbox ${app.outbox.pendingCount()} pending; peer saw ${peer!.lines.slice(-8).join(' | ')}`);
     });
-    assert.match(plain(digest.text), /^DIGEST while disconnected \d+s: 5 fired, 0 resolved, 5 still firing$/);
+    assert.match(plain(digest.text), /^DIGEST while disconnected \d+ s: 5 fired, 0 resolved, 5 still firing$/);
     const names = await waitFor('still-firing line', () => peer!.from('lifeline').find((m) => plain(m.text).includes('still firing:')), 5_000);
     for (let i = 0; i < 5; i++) assert.ok(plain(names.text).includes(`Down${i} host-${i}`));
     // No replay flood: none of the five groups was posted on its own.

@@ -58,7 +58,7 @@ describe('outbound heartbeat to a second Lifeline (integration)', function () {
       // Then silence: the sender is gone.
       const quiet = await waitFor('the silence noticed', () => (/^no heartbeat ping for/.test(status().summary) ? status() : undefined), 20_000, 100);
       assert.equal(quiet.status, 'down');
-      assert.match(quiet.summary, /^no heartbeat ping for \d+s, \d+m?s overdue \(expected every 3s\)$/);
+      assert.match(quiet.summary, /^no heartbeat ping for \d+ s, \d+ m?s overdue \(expected every 3 s\)$/);
     } finally {
       if (!senderStopped) await sender.stop();
       await receiver.stop();

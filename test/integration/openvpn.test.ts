@@ -146,7 +146,7 @@ describe('OpenVPN handshake probe against openvpn 2.6 in a namespace (integratio
     const [answered, silent] = results.slice(-2);
     assert.equal(answered!.up, true, answered!.summary);
     assert.equal(silent!.up, false);
-    assert.match(silent!.summary, /^no answer to the reset within 1\.5 s: the same tls-crypt key was answered \d+m?s ago, so the key is right: the server, its firewall or the path stopped answering \(silent since \d\d:\d\d:\d\d UTC\)$/);
+    assert.match(silent!.summary, /^no answer to the reset within 1\.5 s: the same tls-crypt key was answered \d+ m?s ago, so the key is right: the server, its firewall or the path stopped answering \(silent since \d\d:\d\d:\d\d UTC\)$/);
   });
 
   it('TCP with its 2-byte length prefix, plain and tls-crypt; the connect phase is measured', () => {

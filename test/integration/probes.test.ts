@@ -285,7 +285,7 @@ describe('probes against real servers on loopback (integration)', function () {
     const prom = await Prometheus.start([], '1s', { alertmanagerPort: am.port, rules: 'groups:\n  - name: meta\n    rules:\n      - alert: Watchdog\n        expr: vector(1)\n        labels: { severity: none }\n' });
     try {
       const beat = await waitFor('the first Watchdog', () => app.probes.status().find((p) => p.name === 'pipeline' && p.last?.summary.startsWith('last Watchdog alert')), 30_000, 200);
-      assert.match(beat.last!.summary, /^last Watchdog alert \d+m?s ago \(expected every 8s\)$/);
+      assert.match(beat.last!.summary, /^last Watchdog alert \d+ m?s ago \(expected every 8 s\)$/);
       assert.equal(app.outbox.pending('console').filter((e) => JSON.stringify(e.message).includes('Watchdog')).length, 0, 'the Watchdog is a beat, not news');
       const ping = await fetch(`http://127.0.0.1:${port}/api/v1/heartbeat/cron`, { method: 'POST' });
       assert.equal(ping.status, 200);
@@ -296,7 +296,7 @@ describe('probes against real servers on loopback (integration)', function () {
       const broken = await waitFor('the heartbeat alert', () => app.alerts.firing(10).find((a) => a.name === 'ProbeDown' && a.instance === 'pipeline'), 30_000, 200);
       assert.equal(broken.severity, 'critical');
       const st = app.probes.status().find((p) => p.name === 'pipeline')!;
-      assert.match(st.last!.summary, /^no Watchdog alert for \d+s, \d+m?s overdue \(expected every 8s\): the alert pipeline \(Prometheus rules → Alertmanager → Lifeline\) is broken$/);
+      assert.match(st.last!.summary, /^no Watchdog alert for \d+ s, \d+ m?s overdue \(expected every 8 s\): the alert pipeline \(Prometheus rules → Alertmanager → Lifeline\) is broken$/);
     } finally {
       await prom.destroy();
       await am.destroy();

@@ -310,7 +310,7 @@ describe('EscalationEngine (fake clock)', () => {
     for (const m of restored) {
       const text = [m.subject, ...m.body].join(' ');
       assert.doesNotMatch(text, /posted/, 'nothing is claimed as posted');
-      assert.match(text, /after 17s/);
+      assert.match(text, /after 17 s/);
       assert.match(text, /2 alert\(s\) started firing and 1 resolved; 3 firing now/);
       assert.match(text, /queued for the IRC channel/);
     }

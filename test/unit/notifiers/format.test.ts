@@ -68,7 +68,7 @@ describe('Formatter', () => {
     const twenty: GroupMessage[] = Array.from({ length: 20 }, (_, i) => ({ ...many(1), groupKey: `g${i}`, alerts: [{ fp: `b${i}`, status: 'firing', name: `Bench${i + 1}`, instance: 'bench-host', severity: 'warning', summary: '' }] }));
     const s = fold(twenty.map((m, i) => ({ createdMs: i, message: m })));
     const lines = new Formatter(cfg().format).render(s, { outageMs: 5_000 });
-    assert.equal(lines[0], 'DIGEST while disconnected 5s: 20 fired, 0 resolved, 20 still firing');
+    assert.equal(lines[0], 'DIGEST while disconnected 5 s: 20 fired, 0 resolved, 20 still firing');
     assert.equal(lines.length, 2);
     assert.ok(Buffer.byteLength(lines[1] as string) <= 2 * 400, 'two IRC lines at most');
     const names = [...(lines[1] as string).matchAll(/Bench(\d+)/g)].map((m) => Number(m[1]));

@@ -156,10 +156,10 @@ describe('probe timing that cannot work is refused with the key and the minimum'
 
   it('interval under 1s and timeout under 100ms, as defaults and per target', () => {
     assert.deepEqual(problems('probes:\n  interval: 0ms\n  timeout: 0ms\n  targets:\n    - { name: a, kind: tcp, host: h, port: 1, interval: 1ms, timeout: 99ms }\n'), [
-      'probes.interval: 0ms is too short for a probe interval (runs back to back burn the CPU Lifeline needs to relay and page); use at least 1s',
-      'probes.timeout: 0ms is too short for a probe timeout (every target would fail); use at least 100ms',
-      'probes.targets[0] (a).interval: 1ms is too short for a probe interval (runs back to back burn the CPU Lifeline needs to relay and page); use at least 1s',
-      'probes.targets[0] (a).timeout: 99ms is too short for a probe timeout (every target would fail); use at least 100ms',
+      'probes.interval: 0 ms is too short for a probe interval (runs back to back burn the CPU Lifeline needs to relay and page); use at least 1 s',
+      'probes.timeout: 0 ms is too short for a probe timeout (every target would fail); use at least 100 ms',
+      'probes.targets[0] (a).interval: 1 ms is too short for a probe interval (runs back to back burn the CPU Lifeline needs to relay and page); use at least 1 s',
+      'probes.targets[0] (a).timeout: 99 ms is too short for a probe timeout (every target would fail); use at least 100 ms',
     ]);
   });
 

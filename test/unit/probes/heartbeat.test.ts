@@ -12,9 +12,9 @@ describe('heartbeat probe words', () => {
   it('says how late the heartbeat is, not a number equal to the period (issue 21 §3)', async () => {
     const r = await run(T, T + 25_000);
     assert.equal(r.up, false);
-    assert.match(r.summary, /^no Watchdog alert for 25s, 15s overdue \(expected every 10s\): the alert pipeline/);
+    assert.match(r.summary, /^no Watchdog alert for 25 s, 15 s overdue \(expected every 10 s\): the alert pipeline/);
     const never = await run(undefined, T + 12_000);
-    assert.match(never.summary, /^no Watchdog alert since Lifeline started 12s ago, 2s overdue \(expected every 10s\)/);
-    assert.match((await run(T, T + 4_000)).summary, /^last Watchdog alert 4s ago \(expected every 10s\)$/);
+    assert.match(never.summary, /^no Watchdog alert since Lifeline started 12 s ago, 2 s overdue \(expected every 10 s\)/);
+    assert.match((await run(T, T + 4_000)).summary, /^last Watchdog alert 4 s ago \(expected every 10 s\)$/);
   });
 });
