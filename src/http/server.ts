@@ -250,7 +250,7 @@ export async function startHttpServer(deps: HttpDeps): Promise<HttpServer> {
     }
     switch (path) {
       case '/': {
-        const html = renderStatusPage(deps.status());
+        const html = await renderStatusPage(deps.status());
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(html), 'cache-control': 'no-store', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'", 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' });
         res.end(html);
         return;
