@@ -6,8 +6,8 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { parseWebhookPayloadYielding, type GroupNotification } from '../sources/alertmanager.js';
 import { makeAuthCheck } from './auth.js';
-import type { StatusReport } from './status.js';
-import { renderStatusPage } from './statusPage.js';
+import { statusJsonParts, type StatusReport } from './status.js';
+import { statusPageParts } from './statusPage.js';
 
 /*
  * Plain node:http rather than a framework: five routes, and every byte of behaviour on the webhook
@@ -71,6 +71,38 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
   res.end(text);
+}
+
+/**
+ * Answers 200 with a body that grows with the config (the status page, the status JSON) part by
+ * part: each part is produced only when the last one was handed to the socket, and the event loop
+ * runs between parts (or until the client has taken what was written), so /healthz and the webhook
+ * are answered meanwhile. Stops when the client goes away.
+ */
+async function writeParts(res: ServerResponse, headers: Record<string, string>, parts: Iterable<string>): Promise<void> {
+  res.writeHead(200, headers);
+  try {
+    for (const part of parts) {
+      if (res.destroyed) return;
+      if (res.write(part)) {
+        await new Promise((r) => setImmediate(r));
+        continue;
+      }
+      await new Promise<void>((r) => {
+        const go = (): void => {
+          res.off('drain', go);
+          res.off('close', go);
+          r();
+        };
+        res.on('drain', go);
+        res.on('close', go);
+      });
+    }
+  } catch (err) {
+    res.destroy(); // the status line is out: a cut connection tells the client the answer is not whole
+    throw err;
+  }
+  res.end();
 }
 
 function reject(res: ServerResponse, status: number, error: string, reason: string, headers: Record<string, string> = {}): void {
@@ -249,12 +281,8 @@ export async function startHttpServer(deps: HttpDeps): Promise<HttpServer> {
       return reject(res, 401, 'unauthorized', 'the status page needs the user and password of http.status_auth', { 'www-authenticate': 'Basic realm="Lifeline status", charset="UTF-8"' });
     }
     switch (path) {
-      case '/': {
-        const html = await renderStatusPage(deps.status());
-        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(html), 'cache-control': 'no-store', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'", 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' });
-        res.end(html);
-        return;
-      }
+      case '/':
+        return writeParts(res, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'", 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' }, statusPageParts(deps.status()));
       case '/healthz':
         return send(res, 200, { status: 'ok' });
       case '/readyz': {
@@ -262,7 +290,7 @@ export async function startHttpServer(deps: HttpDeps): Promise<HttpServer> {
         return send(res, r.ready ? 200 : 503, { status: r.ready ? 'ready' : 'not_ready', checks: r.checks });
       }
       case '/api/v1/status':
-        return send(res, 200, deps.status());
+        return writeParts(res, { 'content-type': 'application/json; charset=utf-8' }, statusJsonParts(deps.status()));
       case '/api/v1/oncall':
         return send(res, 200, deps.oncall());
       case '/metrics': {
