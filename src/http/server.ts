@@ -4,6 +4,8 @@ import type { Config } from '../config/schema.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { probeMetricsParts } from '../observability/probeMetrics.js';
+import type { ProbeStatus } from '../probes/engine.js';
 import { parseWebhookPayloadYielding, type GroupNotification } from '../sources/alertmanager.js';
 import { makeAuthCheck } from './auth.js';
 import { statusJsonParts, type StatusReport } from './status.js';
@@ -32,6 +34,8 @@ export interface HttpDeps {
   /** Twilio's voice webhooks (TwiML, key presses, call status) by path and query; undefined without voice. */
   voice?: (pathAndQuery: string, form: Record<string, string>, signature: string | undefined) => { status: number; body: string };
   status(): StatusReport;
+  /** Every probe's state and last result (for its series on /metrics). */
+  probes(): readonly ProbeStatus[];
   /** Who is on call now, per rotation. */
   oncall(): unknown;
 }
@@ -295,7 +299,10 @@ export async function startHttpServer(deps: HttpDeps): Promise<HttpServer> {
         return send(res, 200, deps.oncall());
       case '/metrics': {
         const text = await metrics.registry.metrics();
-        return send(res, 200, text, { 'content-type': metrics.registry.contentType });
+        return writeParts(res, { 'content-type': metrics.registry.contentType }, (function* () {
+          yield text;
+          yield* probeMetricsParts(deps.probes());
+        })());
       }
       default:
         return reject(res, 404, 'not_found', `nothing at ${path}`);
