@@ -3,6 +3,7 @@ import type { StatusReport } from '../../../src/http/status.js';
 import { statusJsonParts } from '../../../src/http/status.js';
 import { esc, renderStatusPage, ROWS_PER_PART, statusPageParts } from '../../../src/http/statusPage.js';
 import type { ProbeStatus } from '../../../src/probes/engine.js';
+import { measureParts } from '../parts.js';
 
 const NOW = Date.UTC(2026, 10, 23, 3, 7);
 
@@ -109,32 +110,37 @@ describe('status page HTML', () => {
     assert.ok(took < 1000, `took ${took} ms`);
   });
 
-  it('renders 40,000 probes in one group in linear time, in parts of a few ms each (issue 19.5)', () => {
-    // Before: each probe copied its group's list (quadratic); 20,000 took 2 s here in one block, and
-    // 40,000 four times that. Now 0.3 s. The bounds are loose for a busy CI machine (a part takes a
-    // few ms here; a collection or a descheduled process may land in one).
+  it('renders 40,000 probes in one group in linear time, in parts of a few ms each (issue 19.5)', function () {
+    this.timeout(60_000); // the bounds below are the test
+    // Before: each probe copied its group's list (quadratic); 20,000 took 2 s here in one block.
+    // Linear means 20 times the probes take about 20 times as long; quadratic code took ~130 times.
+    // Best of three, relative to the same machine at the same moment, so a busy CI box still passes.
     const probe = (i: number, status: ProbeStatus['status']): ProbeStatus => ({ name: `p${i}`, kind: 'tcp', target: `h${i}:22`, group: 'edge', status, sinceMs: NOW, failures: 0, behind: null, warning: null, last: { up: status === 'up', summary: 'connected', phases: { connect: 0.001 }, values: {}, atMs: NOW } });
-    const r = report({ probes: Array.from({ length: 40_000 }, (_, i) => probe(i, i % 100 === 7 ? 'down' : 'up')) });
-    const t0 = performance.now();
+    const all = Array.from({ length: 40_000 }, (_, i) => probe(i, i % 100 === 7 ? 'down' : 'up'));
+    const best = (n: number): number => {
+      let ms = Infinity;
+      for (let k = 0; k < 3; k++) {
+        const t0 = performance.now();
+        renderStatusPage(report({ probes: all.slice(0, n) }));
+        ms = Math.min(ms, performance.now() - t0);
+      }
+      return ms;
+    };
+    const small = best(2_000);
+    const big = best(40_000);
+    assert.ok(big / small < 60, `2,000 probes: ${small.toFixed(1)} ms; 40,000: ${big.toFixed(1)} ms (${(big / small).toFixed(0)} times)`);
+    assert.ok(big < 10_000, `40,000 probes took ${Math.round(big)} ms`);
+    const r = report({ probes: all });
     const html = renderStatusPage(r);
-    const took = performance.now() - t0;
-    assert.ok(took < 3000, `40,000 probes took ${Math.round(took)} ms`);
     assert.equal(html.match(/<tr class="(ok|bad)-row">/g)?.length, 40_000, 'every probe has its row');
     assert.match(html, /<span class="count">40000 · 400 down<\/span>/);
     assert.match(html, /<summary>39600 up, no warnings<\/summary>/);
     // Written part by part: the longest any one part takes to produce is what holds the loop.
-    let longest = 0;
-    let parts = 0;
-    let mark = performance.now();
-    for (const part of statusPageParts(r)) {
-      longest = Math.max(longest, performance.now() - mark);
-      parts++;
-      assert.ok(part.length < 1024 * 1024, `a part of ${part.length} bytes`);
-      mark = performance.now();
-    }
-    assert.ok(parts >= 40_000 / ROWS_PER_PART, `${parts} parts`);
-    assert.ok(longest < 500, `one part took ${Math.round(longest)} ms`);
-    assert.equal([...statusPageParts(r)].join(''), html);
+    const m = measureParts(statusPageParts(r));
+    assert.ok(m.parts >= 40_000 / ROWS_PER_PART, `${m.parts} parts`);
+    assert.ok(m.longestMs < 2000, `one part took ${Math.round(m.longestMs)} ms`); // a few ms; the size bound below is the exact check
+    assert.ok(m.largest < 512 * 1024, 'no part holds more than one slice of rows (the page is 16 MB)');
+    assert.equal(m.text, html);
   });
 
   it('groups probes in order of first appearance, the probes of each group in config order', () => {
