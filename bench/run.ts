@@ -27,6 +27,10 @@
  *   status         the status page (GET /) and /api/v1/status with 200 open incidents (200
  *                  webhooks of one alert; policy: SMS at 0 s to the Twilio stand-in, labelled) and
  *                  the IRC path up: 50 sequential requests each, latency and size.
+ *   probepage      the status page (GET /), /api/v1/status and /metrics with 20,000 TCP probes at the
+ *                  shipped interval, 10 requests each, and the longest /healthz wait meanwhile (and
+ *                  with no request). `probepage100k`, not in the default run: the same at 100,000.
+ *   checkconfig    `lifeline check-config` on 10,000 and 100,000 probe targets: wall time, peak RSS.
  *   probes2000     2,000 HTTP targets every 10 s on a local server: Lifeline's CPU per probe and
  *                  peak RSS, and Debian's prometheus-blackbox-exporter driven at the same rate
  *                  against the same server, in the same run.
@@ -394,16 +398,55 @@ function watchHealth(port: number): { stop(): Promise<number>; waits(): number[]
   };
 }
 
+/**
+ * Runs `work` while asking /healthz every 5 ms; returns what it returned and the longest /healthz
+ * wait. The asking runs in a worker thread, so the time this process spends on `work` itself (e.g.
+ * reading an 8 MB answer) is not counted as Lifeline's.
+ */
+async function watchingHealth<T>(port: number, work: () => Promise<T>): Promise<{ result: T; maxHealthMs: number }> {
+  const { Worker } = await import('node:worker_threads');
+  const watcher = new Worker(
+    `const { parentPort, workerData } = require('node:worker_threads');
+    let done = false;
+    parentPort.once('message', () => { done = true; });
+    (async () => {
+      const url = 'http://127.0.0.1:' + workerData.port + '/healthz';
+      let max = 0;
+      for (let i = 0; !done && i < 100000; i++) {
+        const t = performance.now();
+        // A kept-alive connection the server closed as it was reused resets; the retry's time counts.
+        await (await fetch(url).catch(() => fetch(url))).arrayBuffer();
+        max = Math.max(max, performance.now() - t);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      parentPort.postMessage(max);
+    })();`,
+    { eval: true, workerData: { port } },
+  );
+  const maxHealth = new Promise<number>((resolve, reject) => {
+    watcher.once('message', (m: number) => resolve(m));
+    watcher.once('error', reject);
+  });
+  await new Promise((r) => setTimeout(r, 50));
+  try {
+    const result = await work();
+    await new Promise((r) => setTimeout(r, 200)); // work after the answer (dispatch) counts too
+    watcher.postMessage('stop');
+    return { result, maxHealthMs: await maxHealth };
+  } finally {
+    await watcher.terminate();
+  }
+}
+
 /** POSTs `body` while asking /healthz every 5 ms; returns the POST's status and time, and the longest /healthz wait. */
 async function postWatchingHealth(port: number, body: string): Promise<{ status: number; postMs: number; maxHealthMs: number }> {
-  const health = watchHealth(port);
-  await new Promise((r) => setTimeout(r, 50));
-  const t0 = performance.now();
-  const res = await fetch(`http://127.0.0.1:${port}/api/v1/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-  await res.arrayBuffer();
-  const postMs = performance.now() - t0;
-  await new Promise((r) => setTimeout(r, 200)); // work after the answer (dispatch) counts too
-  return { status: res.status, postMs, maxHealthMs: await health.stop() };
+  const { result, maxHealthMs } = await watchingHealth(port, async () => {
+    const t0 = performance.now();
+    const res = await fetch(`http://127.0.0.1:${port}/api/v1/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    await res.arrayBuffer();
+    return { status: res.status, postMs: performance.now() - t0 };
+  });
+  return { ...result, maxHealthMs };
 }
 
 async function benchBig(): Promise<Record<string, number>> {
@@ -505,6 +548,80 @@ async function benchStatusPage(): Promise<Record<string, number>> {
   } finally {
     await twilio.stop();
   }
+}
+
+/**
+ * The status page with many probes (issue 19.5): `n` TCP probes against a local listener at the
+ * shipped interval (30 s), else the shipped config. Once every probe has run (and 30 s more, while
+ * the first results are stored), GET /, then
+ * /api/v1/status and /metrics, 10 times each, while /healthz is asked every 5 ms; and the same
+ * /healthz watch for 3 s with no request, which is what the probes themselves cost.
+ */
+async function benchProbePage(n: number): Promise<Record<string, number>> {
+  const net = await import('node:net');
+  const listener = net.createServer((sock) => sock.destroy());
+  await new Promise<void>((r) => listener.listen(0, '127.0.0.1', r));
+  const port = (listener.address() as { port: number }).port;
+  const targets = Array.from({ length: n }, (_, i) => `    - { name: t${i}, kind: tcp, host: 127.0.0.1, port: ${port} }`).join('\n');
+  const k = `probepage_${n / 1000}k`;
+  const out: Record<string, number> = {};
+  try {
+    await withHealthyLifeline(k, async (_s, l) => {
+      const base = `http://127.0.0.1:${l.port}`;
+      await waitFor(`all ${n} probes run once`, async () => ((await (await fetch(`${base}/api/v1/status`)).json()) as { probes: Array<{ last: unknown }> }).probes.every((p) => p.last !== null), 300_000, 2000);
+      // Each probe's first result is written to the store (one fsync each); measure after that.
+      await new Promise((r) => setTimeout(r, 30_000));
+      out[`${k}_idle_max_healthz_ms`] = (await watchingHealth(l.port, () => new Promise((r) => setTimeout(r, 3000)))).maxHealthMs;
+      for (const [name, path] of [['page', '/'], ['api', '/api/v1/status'], ['metrics', '/metrics']] as const) {
+        const { result: times, maxHealthMs } = await watchingHealth(l.port, async () => {
+          const ts: number[] = [];
+          for (let i = 0; i < 10; i++) {
+            const t0 = performance.now();
+            const res = await fetch(`${base}${path}`);
+            out[`${k}_${name}_mib`] = (await res.arrayBuffer()).byteLength / 1048576;
+            if (res.status !== 200) throw new Error(`${path} answered ${res.status}`);
+            ts.push(performance.now() - t0);
+          }
+          return ts.sort((a, b) => a - b);
+        });
+        Object.assign(out, { [`${k}_${name}_p50_ms`]: percentile(times, 50), [`${k}_${name}_max_ms`]: times.at(-1) as number, [`${k}_${name}_max_healthz_ms`]: maxHealthMs });
+      }
+      out[`${k}_peak_rss_mb`] = rssMb(l.proc.pid, 'VmHWM');
+    }, `probes:\n  targets:\n${targets}\n`);
+  } finally {
+    await new Promise((r) => listener.close(r));
+  }
+  return out;
+}
+
+/**
+ * `lifeline check-config` (the built CLI, as a user runs it) on configs of 10,000 and 100,000 probe
+ * targets (a third each http, tcp, tls): wall time and peak RSS from GNU time.
+ */
+async function benchCheckConfig(): Promise<Record<string, number>> {
+  const { spawnSync } = await import('node:child_process');
+  const { writeFileSync } = await import('node:fs');
+  const tmp = tempDir('checkconfig');
+  const out: Record<string, number> = {};
+  try {
+    const kinds = [
+      (i: number) => `{ name: web${i}, kind: http, url: "http://10.0.${(i >> 8) & 255}.${i & 255}:8080/health", group: g${i % 50} }`,
+      (i: number) => `{ name: ssh${i}, kind: tcp, host: 10.1.${(i >> 8) & 255}.${i & 255}, port: 22 }`,
+      (i: number) => `{ name: tls${i}, kind: tls, host: h${i}.example.org, port: 443 }`,
+    ];
+    for (const n of [10_000, 100_000]) {
+      const file = join(tmp.dir, `c${n}.yaml`);
+      const targets = Array.from({ length: n }, (_, i) => `    - ${(kinds[i % 3] as (i: number) => string)(i)}`).join('\n');
+      writeFileSync(file, `routes:\n  - { name: default, console: true }\nprobes:\n  targets:\n${targets}\n`);
+      const r = spawnSync('/usr/bin/time', ['-f', 'lifeline-bench %e %M', process.execPath, 'dist/src/main.js', 'check-config', '--config', file], { encoding: 'utf8', timeout: 300_000 });
+      const m = /lifeline-bench ([\d.]+) (\d+)/.exec(r.stderr ?? '');
+      if (r.status !== 0 || !m) throw new Error(`check-config of ${n} targets: exit ${r.status}: ${r.stderr}`);
+      Object.assign(out, { [`check_config_${n / 1000}k_s`]: Number(m[1]), [`check_config_${n / 1000}k_peak_rss_mb`]: Number(m[2]) / 1024 });
+    }
+  } finally {
+    tmp.remove();
+  }
+  return out;
 }
 
 /**
@@ -941,6 +1058,9 @@ if (want('detect')) Object.assign(results, await benchDetect());
 if (want('vpn')) Object.assign(results, await benchVpn());
 if (want('call')) Object.assign(results, await benchCall());
 if (want('status')) Object.assign(results, await benchStatusPage());
+if (want('probepage')) Object.assign(results, await benchProbePage(20_000));
+if (only === 'probepage100k') Object.assign(results, await benchProbePage(100_000));
+if (want('checkconfig')) Object.assign(results, await benchCheckConfig());
 if (want('probes2000')) Object.assign(results, await benchProbes2000());
 if (want('httprun')) Object.assign(results, await benchHttpRun());
 if (want('twilio')) Object.assign(results, await benchTwilio());

@@ -53,7 +53,6 @@ import { WgTimestampStore } from './store/wgTimestamps.js';
 import { labelValue } from './alerts/labels.js';
 import { anyEndpointAnswers, ProbeEngine } from './probes/engine.js';
 import { probeBuilder } from './probes/registry.js';
-import { PHASES } from './probes/probe.js';
 import { rebaseTimes } from './store/rebase.js';
 import { ClockStepWatcher } from './util/clockStep.js';
 import { sleep, type Clock, type TimerHandle } from './util/clock.js';
@@ -299,14 +298,6 @@ export async function startApp(ctx: AppContext): Promise<App> {
     },
     networkOk: config.probes.reference_endpoints.length > 0 ? () => anyEndpointAnswers(config.probes.reference_endpoints, 3_000) : undefined,
     cutOff: (cut, detail) => (cut ? faults.raise('network_cut_off', detail) : faults.clear('network_cut_off')),
-    onResult: (cfg, r) => {
-      metrics.probeSuccess.set({ probe: cfg.name, kind: cfg.kind }, r.up ? 1 : 0);
-      for (const phase of PHASES) {
-        const v = r.phases[phase];
-        if (v === undefined) metrics.probeDuration.remove({ probe: cfg.name, phase });
-        else metrics.probeDuration.set({ probe: cfg.name, phase }, v);
-      }
-    },
   });
   // Commands from IRC and SMS, one set.
   const commands = new Commands({ config, clock, engine: escalation, schedule, alerts, outbox, mutes, ircState: () => irc?.state, probes: () => probes.status(), quietNames: [...heartbeatByAlert.keys()] });
@@ -374,6 +365,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
     oncall: () => ({
       oncall: schedule.shifts(clock.now()).map((sh) => ({ rotation: sh.rotation, person: sh.person.name, until: new Date(sh.untilMs).toISOString(), override: sh.override })),
     }),
+    probes: () => probes.status(),
     status: () =>
       buildStatus({
         name: lifelineName,

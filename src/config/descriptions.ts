@@ -52,7 +52,7 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = Object.freeze({
   'irc.reconnect.max_delay': 'Longest wait between reconnect attempts.',
   'irc.canary': 'A message to Lifeline\'s own nick that must come back through the network: proves the whole path, not just the bouncer.',
   'irc.canary.enabled': 'Send canaries. Without them a bouncer cut off from its network is noticed only from its own messages.',
-  'irc.canary.interval': 'Time between canaries (they wait for a spare flood token, at most one interval).',
+  'irc.canary.interval': 'Time between canaries (they wait for a spare flood token, at most one interval; while alert lines wait, for those to be written, at most two intervals).',
   'irc.canary.timeout': 'A canary not back within this marks the path unhealthy (the next one goes within 10 s).',
   'irc.flood': 'Lines Lifeline sends at once and per second. Unset: 10 % under what the bouncer lets through at its defaults (znc 4 then 0.45/s, soju 10 then 0.45/s; none 5 then 1/s). Set only to match a bouncer configured differently.',
   'irc.flood.burst': 'Lines that may go at once (ZNC FloodBurst).',

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
+import { CORE_SCHEMA, load as loadYaml, YAMLException } from 'js-yaml';
 import type { z } from 'zod';
 import { ErrorCodes, LifelineError } from '../errors.js';
 import { configSchema, type Config } from './schema.js';
@@ -45,17 +45,12 @@ export function loadConfig(file: string, env: Env = process.env): Config {
 
 /** Like loadConfig, from text already in memory. `file` names the source in messages. */
 export function parseConfig(text: string, file: string, env: Env = process.env): Config {
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new ConfigError(
-      file,
-      doc.errors.map((e) => ({ path: `line ${e.linePos?.[0]?.line ?? '?'}`, message: `YAML syntax: ${e.message.split('\n')[0]}` })),
-    );
-  }
-  const raw: unknown = doc.toJS() ?? {};
+  const raw = parseYaml(text, file);
   const problems: ConfigProblem[] = [];
   const baseDir = dirname(resolve(file));
-  const resolved = resolveTree(raw, [], { env, baseDir, problems, root: raw });
+  const budget = { left: valueBudget(text) };
+  const resolved = resolveTree(raw, [], { env, baseDir, problems, root: raw, budget });
+  if (budget.left < 0) throw new ConfigError(file, [{ path: '(top level)', message: `the file expands to more than ${valueBudget(text)} values through YAML aliases (*name); use fewer aliases, or none that refer to each other` }]);
   // Validate even when variables or secret files are missing, so every problem shows at once;
   // a key whose value could not be resolved reports only that.
   const result = configSchema.safeParse(resolved, { reportInput: true });
@@ -67,6 +62,32 @@ export function parseConfig(text: string, file: string, env: Env = process.env):
   const cfg = result.data;
   cfg.store.path = storePath(raw, cfg.store.path, baseDir, env);
   return deepFreeze(cfg);
+}
+
+/**
+ * The YAML text as plain values. js-yaml with the core schema is YAML 1.2 as the config always was
+ * (no timestamps, no merge keys, `yes`/`no` are strings) and refuses duplicate keys. It builds no
+ * document model: 100,000 probe targets took 5.9 s and ~700 MB with the `yaml` package's
+ * Document, 0.36 s here (issue 19.5; docs/benchmarks.md).
+ */
+function parseYaml(text: string, file: string): unknown {
+  try {
+    return loadYaml(text, { schema: CORE_SCHEMA, filename: file }) ?? {};
+  } catch (err) {
+    if (!(err instanceof YAMLException)) throw err;
+    const line = (err.mark as { line?: number } | undefined)?.line;
+    throw new ConfigError(file, [{ path: `line ${line === undefined ? '?' : line + 1}`, message: `YAML syntax: ${err.reason}` }]);
+  }
+}
+
+/**
+ * Values the parsed file may expand to. An alias (*name) refers to its anchor's value, and the
+ * tree is walked as written out, so aliases of aliases grow it exponentially (a "billion laughs"
+ * file of a few hundred bytes would never finish). Written-out YAML holds at most one value per
+ * two characters; the bound leaves room for aliases used as intended.
+ */
+function valueBudget(text: string): number {
+  return 10 * text.length + 10_000;
 }
 
 /** The variable naming the data folder when store.path is unset; the image sets it to its volume. */
@@ -161,6 +182,8 @@ interface ResolveCtx {
   baseDir: string;
   problems: ConfigProblem[];
   root: unknown;
+  /** Values left before the file counts as an alias bomb (valueBudget). */
+  budget: { left: number };
 }
 
 const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
@@ -172,6 +195,7 @@ const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
  */
 function resolveTree(node: unknown, path: PropertyKey[], ctx: ResolveCtx): unknown {
   const { env, baseDir, problems, root } = ctx;
+  if (--ctx.budget.left < 0) return undefined;
   if (typeof node === 'string') return expandEnv(node, path, ctx);
   if (Array.isArray(node)) return node.map((v, i) => resolveTree(v, [...path, i], ctx));
   if (node === null || typeof node !== 'object') return node;

@@ -4,10 +4,12 @@ import type { Config } from '../config/schema.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { probeMetricsParts } from '../observability/probeMetrics.js';
+import type { ProbeStatus } from '../probes/engine.js';
 import { parseWebhookPayloadYielding, type GroupNotification } from '../sources/alertmanager.js';
 import { makeAuthCheck, makeHeartbeatAuth } from './auth.js';
-import type { StatusReport } from './status.js';
-import { renderStatusPage } from './statusPage.js';
+import { statusJsonParts, type StatusReport } from './status.js';
+import { statusPageParts } from './statusPage.js';
 
 /*
  * Plain node:http rather than a framework: five routes, and every byte of behaviour on the webhook
@@ -32,6 +34,8 @@ export interface HttpDeps {
   /** Twilio's voice webhooks (TwiML, key presses, call status) by path and query; undefined without voice. */
   voice?: (pathAndQuery: string, form: Record<string, string>, signature: string | undefined) => { status: number; body: string };
   status(): StatusReport;
+  /** Every probe's state and last result (for its series on /metrics). */
+  probes(): readonly ProbeStatus[];
   /** Who is on call now, per rotation. */
   oncall(): unknown;
 }
@@ -79,6 +83,51 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
   res.end(text);
+}
+
+/** Bytes a part-by-part answer may queue in the socket before it waits for the client to read. */
+const QUEUE_BYTES = 1024 * 1024;
+/** How long a part-by-part answer may run before it lets the event loop turn. */
+const SLICE_MS = 10;
+
+/**
+ * Answers 200 with a body that grows with the config (the status page, the status JSON, the
+ * per-probe series of /metrics) part by part: parts are made and written for at most SLICE_MS, then
+ * the event loop turns, so /healthz and the webhook are answered meanwhile; with over QUEUE_BYTES
+ * not yet taken by the client it waits for the client instead. (Waiting for the client after every
+ * part, at the socket's 16 KB mark, cost a loop turn per part: with 100,000 probes busy probing,
+ * /metrics took 60 s.) Stops when the client goes away; an error mid-answer cuts the connection.
+ * performance.now() measures the slice: a CPU budget, not the program's notion of time.
+ */
+async function writeParts(res: ServerResponse, headers: Record<string, string>, parts: Iterable<string>): Promise<void> {
+  res.writeHead(200, headers);
+  try {
+    let sliceStart = performance.now();
+    for (const part of parts) {
+      if (res.destroyed) return;
+      res.write(part);
+      if (res.writableLength > QUEUE_BYTES) {
+        await new Promise<void>((r) => {
+          const go = (): void => {
+            res.off('drain', go);
+            res.off('close', go);
+            r();
+          };
+          res.on('drain', go);
+          res.on('close', go);
+        });
+      } else if (performance.now() - sliceStart >= SLICE_MS) {
+        await new Promise((r) => setImmediate(r));
+      } else {
+        continue;
+      }
+      sliceStart = performance.now();
+    }
+  } catch (err) {
+    res.destroy(); // the status line is out: a cut connection tells the client the answer is not whole
+    throw err;
+  }
+  res.end();
 }
 
 function reject(res: ServerResponse, status: number, error: string, reason: string, headers: Record<string, string> = {}): void {
@@ -299,12 +348,8 @@ export async function startHttpServer(deps: HttpDeps): Promise<HttpServer> {
       return reject(res, 401, 'unauthorized', 'the status page needs the user and password of http.status_auth', { 'www-authenticate': 'Basic realm="Lifeline status", charset="UTF-8"' });
     }
     switch (path) {
-      case '/': {
-        const html = renderStatusPage(deps.status());
-        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(html), 'cache-control': 'no-store', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'", 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' });
-        res.end(html);
-        return;
-      }
+      case '/':
+        return writeParts(res, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'", 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' }, statusPageParts(deps.status()));
       case '/healthz':
         return send(res, 200, { status: 'ok' });
       case '/readyz': {
@@ -312,12 +357,15 @@ export async function startHttpServer(deps: HttpDeps): Promise<HttpServer> {
         return send(res, r.ready ? 200 : 503, { status: r.ready ? 'ready' : 'not_ready', checks: r.checks });
       }
       case '/api/v1/status':
-        return send(res, 200, deps.status());
+        return writeParts(res, { 'content-type': 'application/json; charset=utf-8' }, statusJsonParts(deps.status()));
       case '/api/v1/oncall':
         return send(res, 200, deps.oncall());
       case '/metrics': {
         const text = await metrics.registry.metrics();
-        return send(res, 200, text, { 'content-type': metrics.registry.contentType });
+        return writeParts(res, { 'content-type': metrics.registry.contentType }, (function* () {
+          yield text;
+          yield* probeMetricsParts(deps.probes());
+        })());
       }
       default:
         return reject(res, 404, 'not_found', `nothing at ${path}`);

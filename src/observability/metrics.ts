@@ -1,7 +1,10 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { BuildInfo } from './version.js';
 
-/** Everything Lifeline exports on /metrics, on its own registry (no global default registry). */
+/**
+ * Everything Lifeline exports on /metrics, on its own registry (no global default registry), except
+ * the per-probe series: probeMetrics.ts writes those from the probes' last results at scrape time.
+ */
 export interface Metrics {
   registry: Registry;
   webhookRequests: Counter<'result'>;
@@ -10,8 +13,6 @@ export interface Metrics {
   sentLines: Counter<'destination'>;
   deliveryFailures: Counter<'destination' | 'retryable'>;
   ingestSeconds: Histogram;
-  probeSuccess: Gauge<'probe' | 'kind'>;
-  probeDuration: Gauge<'probe' | 'phase'>;
 }
 
 /**
@@ -43,13 +44,6 @@ export function createMetrics(build: BuildInfo = { version: 'unknown', revision:
     }),
     sentLines: new Counter({ name: 'lifeline_sent_lines_total', help: 'Lines handed over, by destination (as lifeline_sent_total).', labelNames: ['destination'], registers: [registry] }),
     deliveryFailures: new Counter({ name: 'lifeline_delivery_failures_total', help: 'Failed delivery attempts, by destination (as lifeline_sent_total: a person\'s name, never an address) and whether they will be retried.', labelNames: ['destination', 'retryable'], registers: [registry] }),
-    probeSuccess: new Gauge({ name: 'lifeline_probe_success', help: 'Result of the last run of each probe: 1 up, 0 down (before flap damping).', labelNames: ['probe', 'kind'], registers: [registry] }),
-    probeDuration: new Gauge({
-      name: 'lifeline_probe_duration_seconds',
-      help: 'Time of each phase of the last run of each probe (dns, connect, tls, request, firstByte, download, read, total). A phase the run never reached has no series, not 0.',
-      labelNames: ['probe', 'phase'],
-      registers: [registry],
-    }),
     ingestSeconds: new Histogram({ name: 'lifeline_webhook_store_seconds', help: 'Time to store one webhook durably.', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [registry] }),
   };
 }

@@ -8,8 +8,11 @@ export interface CanaryDeps {
   log: Logger;
   intervalMs: number;
   timeoutMs: number;
-  /** Queues a background line (spare flood token, deferred at most `maxDeferMs`); `onWritten` runs when written. */
-  sendBackground(line: string, maxDeferMs: number, onWritten: () => void): Promise<void>;
+  /**
+   * Queues a background line (spare flood token, deferred at most `maxDeferMs`, or `busyDeferMs`
+   * while alert lines wait; see SendQueue.push); `onWritten` runs when written.
+   */
+  sendBackground(line: string, maxDeferMs: number, onWritten: () => void, busyDeferMs: number): Promise<void>;
   /** Our nick now. */
   nick(): string;
   /** A count taken when a canary is written (lines written so far), handed back with onOk. */
@@ -29,6 +32,14 @@ interface InFlight {
 
 /** After a lost canary, the next one goes this soon (recovery is confirmed fast, not 2 min later). */
 const RETRY_AFTER_LOSS_MS = 10_000;
+/**
+ * Under sustained alert traffic there is never a spare token, so a canary goes at its deadline and
+ * takes the token the next alert was waiting for: ZNC at its defaults forwards one line per 2 s,
+ * so that alert took 4 s instead of 2 s (issue 19.5, measured: one sample in 30 or 100). While alert
+ * lines wait, a canary past its interval therefore waits for them to drain, up to this many
+ * intervals after it was queued. Dead links are found by liveness.ts (echoes, PINGs), not here.
+ */
+const BUSY_DEFER_INTERVALS = 2;
 /** Lost canaries stay recognisable (a late echo still proves the path), ten at most. */
 const REMEMBERED = 10;
 
@@ -37,7 +48,8 @@ const REMEMBERED = 10;
  * only returns if the whole path works: bouncer, its upstream link and the network.
  *
  * - It is a background line: it takes a spare flood token, so a steady stream of alerts is never
- *   delayed by it; under sustained load it waits at most one interval.
+ *   delayed by it; without a spare token it waits one interval, and while alert lines wait, for
+ *   them to drain (at most BUSY_DEFER_INTERVALS intervals).
  * - Timeouts count from when it was written, not when it was queued.
  * - Epochs: each time the bouncer reports its upstream back, the epoch moves on and canaries sent
  *   before are void. A canary sent while ZNC was off its network would otherwise time out after
@@ -144,7 +156,7 @@ export class Canary {
           this.inFlight.delete(oldest);
         }
         f.timeout = this.d.clock.setTimeout(() => this.lost(token, f), this.d.timeoutMs);
-      })
+      }, BUSY_DEFER_INTERVALS * this.d.intervalMs)
       .catch(() => {
         this.queued = false; // link dropped before it was written: nothing to measure
       });

@@ -10,7 +10,8 @@ import type { TokenBucket } from '../../util/tokenBucket.js';
  *    (an answer minutes late is noise, and a backlog of them must never hold up an alert);
  *  - `background`: canaries and keep-alive PINGs. They only use a *spare* token (the bucket holds
  *    at least two), so a steady stream of alerts is never delayed by them, but they wait at most
- *    `maxDeferMs` so the path is still checked under sustained load.
+ *    `maxDeferMs` so the path is still checked under sustained load. A line may allow more
+ *    (`busyDeferMs`) while alert lines wait: it then goes once they are written, or at that bound.
  */
 export type LineClass = 'alert' | 'reply' | 'background';
 
@@ -19,6 +20,7 @@ interface Item {
   cls: LineClass;
   queuedMs: number;
   maxDeferMs: number;
+  busyDeferMs: number;
   onWritten: (() => void) | undefined;
   resolve: () => void;
   reject: (err: Error) => void;
@@ -83,9 +85,10 @@ export class SendQueue {
   /**
    * Queues a line; resolves once it is written to the socket (`onWritten` runs at that moment,
    * synchronously, for callers that time the line). Background lines wait for a spare token, at
-   * most `maxDeferMs`.
+   * most `maxDeferMs`; past that, while alert lines wait (see `alertsBusy`), at most `busyDeferMs`
+   * (never less than `maxDeferMs`).
    */
-  push(line: string, cls: LineClass = 'alert', maxDeferMs = 0, onWritten?: () => void): Promise<void> {
+  push(line: string, cls: LineClass = 'alert', maxDeferMs = 0, onWritten?: () => void, busyDeferMs = maxDeferMs): Promise<void> {
     if (this.depth >= this.limits.maxDepth) {
       return Promise.reject(new NotifyError('IRC send queue is full', { retryable: true }));
     }
@@ -95,7 +98,7 @@ export class SendQueue {
     }
     if (cls === 'alert') this.reservedUntil = 0;
     return new Promise<void>((resolve, reject) => {
-      (this.items.get(cls) as Item[]).push({ line, cls, queuedMs: this.clock.monotonic(), maxDeferMs, onWritten, resolve, reject });
+      (this.items.get(cls) as Item[]).push({ line, cls, queuedMs: this.clock.monotonic(), maxDeferMs, busyDeferMs: Math.max(maxDeferMs, busyDeferMs), onWritten, resolve, reject });
       // Re-plan: a timer armed for a deferred background line must not hold back a new alert.
       this.replan();
     });
@@ -164,18 +167,32 @@ export class SendQueue {
     }
   }
 
+  /**
+   * Alert lines want the next tokens: one waits here, the outbox waits for its turn, or it was just
+   * granted one and is about to push its line.
+   */
+  private alertsBusy(now: number): boolean {
+    return this.depthOf('alert') > 0 || this.alertWaiters > 0 || now < this.reservedUntil;
+  }
+
+  /** When a background line goes even without a spare token. */
+  private deadline(bg: Item, busy: boolean): number {
+    return bg.queuedMs + (busy ? bg.busyDeferMs : bg.maxDeferMs);
+  }
+
   /** The line to write next, if its turn has come; otherwise how long to wait. */
   private pick(): { item: Item } | { waitMs: number } | undefined {
     const now = this.clock.monotonic();
     const wait = this.bucket.waitMs();
     this.dropStaleReplies(now);
     const bg = (this.items.get('background') as Item[])[0];
+    const busy = this.alertsBusy(now);
     // A background line past its deferral goes next, even under sustained load.
-    if (bg && now - bg.queuedMs >= bg.maxDeferMs) return wait > 0 ? { waitMs: wait } : { item: bg };
+    if (bg && now >= this.deadline(bg, busy)) return wait > 0 ? { waitMs: wait } : { item: bg };
     const alert = (this.items.get('alert') as Item[])[0];
     if (alert) return wait > 0 ? { waitMs: wait } : { item: alert };
     // The outbox is waiting for a token or about to use the one it was granted: keep it free.
-    if (this.alertWaiters > 0) return bg ? { waitMs: Math.max(1, bg.queuedMs + bg.maxDeferMs - now) } : undefined;
+    if (this.alertWaiters > 0) return bg ? { waitMs: Math.max(1, this.deadline(bg, busy) - now) } : undefined;
     if (now < this.reservedUntil) return { waitMs: this.reservedUntil - now };
     const reply = (this.items.get('reply') as Item[])[0];
     if (reply) return wait > 0 ? { waitMs: wait } : { item: reply };
@@ -183,7 +200,7 @@ export class SendQueue {
     // Otherwise only with a spare token: one left over after the next line an alert might need.
     const spare = this.bucket.burst >= 2 ? this.bucket.waitMs(2) : wait;
     if (spare === 0) return { item: bg };
-    return { waitMs: Math.min(spare, bg.queuedMs + bg.maxDeferMs - now) };
+    return { waitMs: Math.min(spare, this.deadline(bg, false) - now) };
   }
 
   /** Sends as many lines as tokens allow, then waits for the next token. */

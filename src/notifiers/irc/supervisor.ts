@@ -108,7 +108,7 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
       log,
       intervalMs: cfg.canary.interval,
       timeoutMs: cfg.canary.timeout,
-      sendBackground: (line, maxDefer, onWritten) => this.queue.push(line, 'background', maxDefer, onWritten),
+      sendBackground: (line, maxDefer, onWritten, busyDefer) => this.queue.push(line, 'background', maxDefer, onWritten, busyDefer),
       nick: () => this.s.nick,
       mark: () => this.linesWritten,
       onOk: (rtt, mark) => this.onCanaryOk(rtt, mark),

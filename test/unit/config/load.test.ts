@@ -138,6 +138,35 @@ describe('config loading', () => {
     assert.match(p[0] as string, /^line \d+: YAML syntax/);
   });
 
+  it('refuses a key given twice, and keeps YAML 1.2 core values (dates and yes/no stay strings)', () => {
+    const p = problems('http:\n  port: 1\n  port: 2\n');
+    assert.match(p[0] as string, /^line 3: YAML syntax: duplicated mapping key/);
+    const c = parseConfig(`${IRC}  nick: yes\n`.replace('  nick: lifeline\n', ''), 'c.yaml', {});
+    assert.equal(c.irc?.nick, 'yes');
+    const m = problems('maintenance:\n  - { from: 2026-11-23, to: 2026-11-24 }\n');
+    assert.ok(!m.some((l) => l.includes('got a mapping') || l.includes('Date')), m.join('\n'));
+  });
+
+  it('refuses a file whose aliases expand without end ("billion laughs") at once', () => {
+    let yaml = 'a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n';
+    for (let i = 1; i <= 9; i++) yaml += `a${i}: &a${i} [${Array.from({ length: 10 }, () => `*a${i - 1}`).join(', ')}]\n`;
+    const t0 = performance.now();
+    const p = problems(yaml);
+    assert.ok(performance.now() - t0 < 1000, `took ${Math.round(performance.now() - t0)} ms`);
+    assert.match(p[0] as string, /expands to more than \d+ values through YAML aliases/);
+  });
+
+  it('checks 50,000 probe targets in well under 2 s (issue 19.5: the YAML document model took 3.6 s and 400 MB)', () => {
+    const kinds = [(i: number) => `{ name: web${i}, kind: http, url: "http://10.0.${(i >> 8) & 255}.${i & 255}:8080/health", group: g${i % 50} }`, (i: number) => `{ name: ssh${i}, kind: tcp, host: 10.1.${(i >> 8) & 255}.${i & 255}, port: 22 }`, (i: number) => `{ name: tls${i}, kind: tls, host: h${i}.example.org, port: 443 }`];
+    const targets = Array.from({ length: 50_000 }, (_, i) => `    - ${(kinds[i % 3] as (i: number) => string)(i)}`).join('\n');
+    const t0 = performance.now();
+    const c = parseConfig(`probes:\n  targets:\n${targets}\n`, 'big.yaml', {});
+    const took = performance.now() - t0;
+    assert.equal(c.probes.targets.length, 50_000);
+    assert.equal(c.probes.targets[49_999]?.name, 'ssh49999');
+    assert.ok(took < 2000, `50,000 targets took ${Math.round(took)} ms`);
+  });
+
   it('says which file is missing, without a stack', () => {
     assert.throws(() => loadConfig('/nonexistent/lifeline.yaml', {}), (err: unknown) => err instanceof LifelineError && /cannot read config file \/nonexistent\/lifeline.yaml \(ENOENT\)/.test(err.message));
   });

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import type { StatusReport } from '../../../src/http/status.js';
-import { esc, renderStatusPage } from '../../../src/http/statusPage.js';
+import { statusJsonParts } from '../../../src/http/status.js';
+import { esc, renderStatusPage, ROWS_PER_PART, statusPageParts } from '../../../src/http/statusPage.js';
+import type { ProbeStatus } from '../../../src/probes/engine.js';
+import { measureParts } from '../parts.js';
 
 const NOW = Date.UTC(2026, 10, 23, 3, 7);
 
@@ -116,6 +119,55 @@ describe('status page HTML', () => {
     const took = performance.now() - t0;
     assert.match(html, /400 older incidents not shown/);
     assert.ok(took < 1000, `took ${took} ms`);
+  });
+
+  it('renders 40,000 probes in one group in linear time, in parts of a few ms each (issue 19.5)', function () {
+    this.timeout(60_000); // the bounds below are the test
+    // Before: each probe copied its group's list (quadratic); 20,000 took 2 s here in one block.
+    // Linear means 20 times the probes take about 20 times as long; quadratic code took ~130 times.
+    // Best of three, relative to the same machine at the same moment, so a busy CI box still passes.
+    const probe = (i: number, status: ProbeStatus['status']): ProbeStatus => ({ name: `p${i}`, kind: 'tcp', target: `h${i}:22`, group: 'edge', status, sinceMs: NOW, failures: 0, behind: null, warning: null, last: { up: status === 'up', summary: 'connected', phases: { connect: 0.001 }, values: {}, atMs: NOW } });
+    const all = Array.from({ length: 40_000 }, (_, i) => probe(i, i % 100 === 7 ? 'down' : 'up'));
+    const best = (n: number): number => {
+      let ms = Infinity;
+      for (let k = 0; k < 3; k++) {
+        const t0 = performance.now();
+        renderStatusPage(report({ probes: all.slice(0, n) }));
+        ms = Math.min(ms, performance.now() - t0);
+      }
+      return ms;
+    };
+    const small = best(2_000);
+    const big = best(40_000);
+    assert.ok(big / small < 60, `2,000 probes: ${small.toFixed(1)} ms; 40,000: ${big.toFixed(1)} ms (${(big / small).toFixed(0)} times)`);
+    assert.ok(big < 10_000, `40,000 probes took ${Math.round(big)} ms`);
+    const r = report({ probes: all });
+    const html = renderStatusPage(r);
+    assert.equal(html.match(/<tr class="(ok|bad)-row">/g)?.length, 40_000, 'every probe has its row');
+    assert.match(html, /<span class="count">40000 · 400 down<\/span>/);
+    assert.match(html, /<summary>39600 up, no warnings<\/summary>/);
+    // Written part by part: the longest any one part takes to produce is what holds the loop.
+    const m = measureParts(statusPageParts(r));
+    assert.ok(m.parts >= 40_000 / ROWS_PER_PART, `${m.parts} parts`);
+    assert.ok(m.longestMs < 2000, `one part took ${Math.round(m.longestMs)} ms`); // a few ms; the size bound below is the exact check
+    assert.ok(m.largest < 512 * 1024, 'no part holds more than one slice of rows (the page is 16 MB)');
+    assert.equal(m.text, html);
+  });
+
+  it('groups probes in order of first appearance, the probes of each group in config order', () => {
+    const p = (name: string, group: string | undefined): ProbeStatus => ({ name, kind: 'tcp', target: 'h:1', group, status: 'up', sinceMs: NOW, failures: 0, behind: null, warning: null, last: null });
+    const html = renderStatusPage(report({ probes: [p('a1', 'a'), p('n1', undefined), p('b1', 'b'), p('a2', 'a'), p('n2', undefined), p('b2', 'b')] }));
+    const order = [...html.matchAll(/group (\w)<|<b>(\w\d)<\/b>/g)].map((m) => m[1] ?? m[2]);
+    assert.deepEqual(order, ['a', 'a1', 'a2', 'n1', 'n2', 'b', 'b1', 'b2']);
+  });
+
+  it('the status JSON in parts is the report as JSON, the probes in parts', () => {
+    const probes = Array.from({ length: 1_234 }, (_, i): ProbeStatus => ({ name: `p${i}`, kind: 'tcp', target: 'h:1', group: undefined, status: 'up', sinceMs: NOW, failures: 0, behind: null, warning: i % 2 ? 'slow' : null, last: null }));
+    for (const r of [report({ probes }), report()]) {
+      const parts = [...statusJsonParts(r)];
+      assert.deepEqual(JSON.parse(parts.join('')), JSON.parse(JSON.stringify(r)));
+      assert.equal(parts.length, 2 + Math.ceil(r.probes.length / 500));
+    }
   });
 });
 

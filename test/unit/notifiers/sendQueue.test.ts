@@ -92,6 +92,27 @@ describe('SendQueue', () => {
     const at = wire.find(([, l]) => l === 'ping')?.[0];
     assert.ok(at !== undefined && at >= 5000 && at <= 6000, `ping written at ${at} ms`);
   });
+  it('past its deferral, a background line with a busy bound waits for queued alert lines, at most that bound (issue 19.5)', () => {
+    // ZNC's pace; 200 alert lines queued (400 s of sustained traffic); a canary deferred 120 s, or
+    // 240 s while alert lines wait. Before, it went at 120 s and took an alert's slot.
+    const { clock, q, wire } = rig(1, 0.5);
+    for (let i = 0; i < 200; i++) void q.push(`a${i}`);
+    void q.push('canary', 'background', 120_000, undefined, 240_000);
+    for (let i = 0; i < 400; i++) clock.advance(1000);
+    const at = wire.find(([, l]) => l === 'canary')?.[0];
+    assert.ok(at !== undefined && at >= 240_000 && at <= 242_000, `canary written at ${at} ms`);
+    const alerts = wire.filter(([, l]) => l !== 'canary').map(([t]) => t);
+    const gaps = alerts.slice(1).map((t, i) => t - (alerts[i] as number));
+    assert.deepEqual(gaps.filter((g) => g > 2000), [4000], 'one alert waited one slot more, at the bound, none before');
+  });
+  it('a deferred background line goes as soon as queued alert lines have drained', () => {
+    const { clock, q, wire } = rig(1, 0.5);
+    for (let i = 0; i < 75; i++) void q.push(`a${i}`); // the last one at 148 s
+    void q.push('canary', 'background', 120_000, undefined, 240_000);
+    for (let i = 0; i < 300; i++) clock.advance(1000);
+    assert.equal(wire.filter(([, l]) => l !== 'canary').at(-1)?.[0], 148_000);
+    assert.equal(wire.find(([, l]) => l === 'canary')?.[0], 150_000, 'the next token after the last alert, not the bound');
+  });
   it('whenWritable resolves only once no alert line waits and a token is free', async () => {
     const { clock, q, wire } = rig(1, 1);
     void q.push('a1');

@@ -341,4 +341,66 @@ describe('IrcSupervisor (fake clock, fake client)', () => {
     clock.advance(24_000); // ping_interval 15 s + ping_timeout 10 s at the defaults
     assert.equal(sup.state.link, 'disconnected', 'dead link found within 25 s, as without the step');
   });
+
+  it('back-to-back alerts at the defaults: the canary waits for them (at most two intervals), and a frozen bouncer is still found within 30 s (issue 19.5)', async () => {
+    const { sup, clock, clients } = setup('', true);
+    const c = (): FakeClient => clients[0]!;
+    sup.start();
+    c().register();
+    let mark = 0;
+    // The bouncer echoes every PRIVMSG, and the network returns canaries (a second copy).
+    const play = (): void => {
+      for (const l of c().written.slice(mark).filter((x) => x.startsWith('PRIVMSG '))) {
+        const m = /^PRIVMSG ([^ ]+) :(.*)$/.exec(l)!;
+        c().own(m[1]!, m[2]!);
+        if (m[2]!.startsWith('lifeline-canary')) c().own(m[1]!, m[2]!);
+      }
+      mark = c().written.length;
+    };
+    const step = async (ms: number): Promise<void> => {
+      clock.advance(ms);
+      play();
+      await new Promise((r) => setImmediate(r));
+    };
+    for (let i = 0; i < 60; i++) await step(100); // registered, first canary back, the path settled
+    // The bench's b2b: the outbox waits for its turn, writes one alert, asks for a canary, and the next follows at once.
+    const writes: number[] = [];
+    const canaries: number[] = [];
+    const ac = new AbortController();
+    const origRaw = c().raw.bind(c());
+    c().raw = (line: string): void => {
+      if (line.includes('lifeline-canary')) canaries.push(clock.monotonic());
+      origRaw(line);
+    };
+    const dispatcher = (async () => {
+      for (let i = 0; i < 1000 && !ac.signal.aborted; i++) {
+        await sup.queue.whenWritable(ac.signal);
+        await sup.queue.push(`PRIVMSG #alerts :[FIRING] B2b${i}`, 'alert', 0, () => writes.push(clock.monotonic())).catch(() => undefined);
+        sup.confirmSoon();
+      }
+    })();
+    const t0 = clock.monotonic();
+    for (let i = 0; i < 4_500; i++) await step(100); // 450 s of sustained traffic
+    const slot = 1000 / sup.pacer.rate;
+    const gaps = writes.slice(1).map((t, i) => ({ at: t - t0, gap: t - (writes[i] as number) }));
+    const long = gaps.filter((g) => g.gap > 1.5 * slot); // the fake clock moves in 100 ms steps
+    // Before: a canary forced out at its 2-minute deadline took an alert's slot every 2 minutes.
+    assert.ok(long.every((g) => g.at >= 240_000), `no alert waited a slot more in the first 240 s: ${JSON.stringify(long)}`);
+    assert.ok(long.length <= 1, `at most one canary slot in 450 s: ${JSON.stringify(long)}`);
+    const during = canaries.filter((t) => t > t0);
+    assert.ok(during.length >= 1 && (during[0] as number) - t0 <= 2 * 120_000 + 5_000 + slot, `a canary still went within two intervals (+5 s to be asked, +1 slot): ${during.map((t) => t - t0)}`);
+    assert.equal(sup.state.link, 'registered');
+    // Now the bouncer freezes mid-traffic: nothing echoed or returned (play() no longer runs).
+    const frozenAt = clock.monotonic();
+    for (let i = 0; i < 400 && sup.state.link === 'registered'; i++) {
+      clock.advance(100);
+      await new Promise((r) => setImmediate(r));
+    }
+    assert.equal(sup.state.link, 'disconnected');
+    assert.ok(clock.monotonic() - frozenAt <= 30_000, `frozen bouncer found after ${clock.monotonic() - frozenAt} ms`);
+    ac.abort();
+    sup.stop();
+    for (let i = 0; i < 50; i++) await step(100);
+    await dispatcher;
+  });
 });
