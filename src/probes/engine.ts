@@ -384,6 +384,7 @@ export class ProbeEngine {
       openAfter: x.cfg.failures_to_open ?? this.d.config.failures_to_open,
       behind: x.state.behind,
       infer: x.cfg.infer_cause && !this.groupOf.has(x.cfg.name),
+      dependsOn: x.cfg.depends_on ?? [],
       last: x.last,
       windowMs: this.interval(x) * 1.1 + (x.cfg.timeout ?? this.d.config.timeout) + GRACE_MS,
     };

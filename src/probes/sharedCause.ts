@@ -7,7 +7,8 @@ import { failureKey, type ProbeResult } from './probe.js';
  * and Uptime Kuma page once per target. Lifeline groups them itself: probes whose last results
  * failed at the same endpoint (address and port after DNS) and the same phase, within one
  * interval of each other, make one alert about the endpoint ("3 probes behind 203.0.113.7:443
- * fail the same way: …"), with no depends_on written. `infer_cause: false` keeps a probe out.
+ * fail the same way: …"), with no depends_on written. `infer_cause: false` keeps a probe out, and
+ * probes joined by a depends_on keep that: the dependency's alert names the probes behind it.
  *
  * A member's state says `behind: "~203.0.113.7:443"` (probe names cannot start with "~").
  */
@@ -22,6 +23,8 @@ export interface SharedCandidate {
   behind: string | null;
   /** Whether it takes part (infer_cause). */
   infer: boolean;
+  /** The probes it depends on (depends_on): a declared dependency is never second-guessed. */
+  dependsOn: readonly string[];
   last: (ProbeResult & { atMs: number }) | null;
   /** How long ago its last result may be to count as "the same interval": its interval plus timeout. */
   windowMs: number;
@@ -56,7 +59,8 @@ export function decideShared(self: SharedCandidate, r: ProbeResult, peers: reado
   const key = self.infer ? failureKey(r) : undefined;
   if (key === undefined || r.endpoint === undefined) return { kind: 'alone' };
   const cause = sharedCause(r.endpoint);
-  const same = peers.filter((p) => p.name !== self.name && p.infer && p.last !== null && failureKey(p.last) === key && nowMs - p.last.atMs <= p.windowMs);
+  const declared = (p: SharedCandidate): boolean => p.dependsOn.includes(self.name) || self.dependsOn.includes(p.name);
+  const same = peers.filter((p) => p.name !== self.name && p.infer && !declared(p) && p.last !== null && failureKey(p.last) === key && nowMs - p.last.atMs <= p.windowMs);
   if (same.some((p) => p.status !== 'down' && p.failures < p.openAfter)) return { kind: 'wait' };
   const members = same.filter((p) => (p.status !== 'down' && p.failures >= p.openAfter) || (p.status === 'down' && p.behind === cause));
   if (members.length === 0) return { kind: 'alone' };

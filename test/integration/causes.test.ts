@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import { load } from 'js-yaml';
 import { join } from 'node:path';
 import type { App } from '../../src/app.js';
 import { freePort, startInProcess, testConfigYaml } from './harness/lifeline.js';
@@ -97,6 +99,31 @@ describe('causes: dependencies and inferred shared endpoints (integration)', fun
     await silent.stop();
     await proxy.start();
     await waitFor('the shared alert resolved', () => alerts().find((a) => a.fingerprint === `probe:~127.0.0.1:${proxy.port}` && a.status === 'resolved'), 15_000, 100);
+  });
+
+  it("the README's own proxy example catches the proxy night as one incident: the proxy probed over HTTP, the wiki behind it", async () => {
+    // The README's probes block, its proxy and wiki entries as a user copies them; only where they
+    // point changes: both at a server that accepts TCP and never answers (the reverse-proxy night).
+    const readme = readFileSync('README.md', 'utf8');
+    const block = /```yaml\nprobes:\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+    const cfg = load(`probes:\n${block}`) as { probes: { targets: Array<Record<string, unknown>> } };
+    const pick = (name: string): Record<string, unknown> => {
+      const t = cfg.probes.targets.find((x) => x['name'] === name);
+      assert.ok(t, `the README's example has a ${name} probe`);
+      return t;
+    };
+    const proxy = pick('proxy');
+    const wiki = pick('wiki');
+    assert.equal(proxy['kind'], 'http', 'the proxy is probed over HTTP: a tcp probe calls a proxy that accepts and never answers up');
+    assert.deepEqual(wiki['depends_on'], 'proxy');
+    const silent = new Server(await freePort(), true);
+    servers.push(silent);
+    await silent.start();
+    const at = (t: Record<string, unknown>, path: string): string => JSON.stringify({ ...t, url: `http://127.0.0.1:${silent.port}${path}` });
+    await start(`    - ${at(proxy, '/healthz')}\n    - ${at(wiki, '/')}\n`);
+    const incident = await waitFor('the proxy incident', () => alerts().find((a) => a.fingerprint === 'probe:proxy' && a.status === 'firing' && a.summary.includes('also failing behind it: wiki')), 20_000, 100);
+    assert.match(incident.summary, /no HTTP response within 500 ms/);
+    assert.deepEqual(alerts().map((a) => a.fingerprint), ['probe:proxy'], 'one incident: no alert for the wiki, no shared-endpoint alert on top');
   });
 
   it('http: three services behind a proxy that accepts and never answers make one alert naming the endpoint and the phase', async () => {
