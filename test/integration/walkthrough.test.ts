@@ -115,8 +115,11 @@ describe('README walkthrough, from zero to paged: every block run against real s
     return block.replace(/^export (\w+)='[^']*'/gm, (_m, name: string) => `export ${name}='${values[name]}'`);
   };
 
-  /** The environment every command gets: the test's CA trusted, as a user's trusted CA would be. */
-  const env = (): NodeJS.ProcessEnv => ({ ...process.env, NODE_EXTRA_CA_CERTS: certFile });
+  /**
+   * The environment every command gets: the test's CA trusted, as a user's trusted CA would be; npm's
+   * update check off (npx would otherwise ask the registry: traffic stays on loopback).
+   */
+  const env = (): NodeJS.ProcessEnv => ({ ...process.env, NODE_EXTRA_CA_CERTS: certFile, npm_config_update_notifier: 'false' });
 
   /** Runs one command of the README in bash in the clone, after the exports. */
   const sh = (command: string, timeoutMs = 60_000): Promise<Shell> =>
@@ -250,7 +253,7 @@ describe('README walkthrough, from zero to paged: every block run against real s
     // ZNC again: "IRC alert path restored", and the digest in the channel.
     await znc.restart();
     const heardUntil = watcher.messages.length;
-    await waitFor('"restored" by email', () => smtp.received.slice(pagesFrom.mail).some((m) => /IRC alert path restored/.test(m.mail.subject ?? '')), 40_000, 200);
+    await waitFor('"restored" by email', () => smtp.received.slice(pagesFrom.mail).some((m) => /IRC alert path restored/.test(m.mail.subject ?? '')), 75_000, 200); // reconnect backoff ≤ max_delay, 1 min
     await waitFor('the digest in #ops-alerts', () => watcher.messages.slice(heardUntil).find((m) => m.target === '#ops-alerts' && plain(m.text).startsWith('DIGEST IRC alert path was down')), 20_000, 200);
     console.log(`      walkthrough steps at: ${marks.join(', ')}`);
     console.log(`      walkthrough: paged ${tookMs} ms after ZNC was killed (path_grace ${GRACE_MS} ms); whole walkthrough ${Math.round((Date.now() - t0) / 1000)} s`);
