@@ -15,7 +15,6 @@ export class Alertmanager {
 
   /** `repeatInterval`: how often an unchanged group is sent again (short for a Watchdog heartbeat). */
   static async start(webhookUrl: string, bearerToken?: string, repeatInterval = '1h'): Promise<Alertmanager> {
-    const port = await freePort();
     const { dir, remove } = tempDir('alertmanager');
     const auth = bearerToken ? `    http_config:\n      authorization:\n        type: Bearer\n        credentials: ${bearerToken}\n` : '';
     const conf = join(dir, 'alertmanager.yml');
@@ -35,6 +34,17 @@ receivers:
 ${auth}`,
     );
     giveToServerUser(conf);
+    return Alertmanager.run(conf, dir, remove);
+  }
+
+  /** Starts Alertmanager with a config file the caller wrote (readable by the server user). */
+  static async startWithConfig(conf: string): Promise<Alertmanager> {
+    const { dir, remove } = tempDir('alertmanager');
+    return Alertmanager.run(conf, dir, remove);
+  }
+
+  private static async run(conf: string, dir: string, remove: () => void): Promise<Alertmanager> {
+    const port = await freePort();
     const am = new Alertmanager(port, remove);
     am.proc = startServer('alertmanager', '/usr/bin/prometheus-alertmanager', [
       `--config.file=${conf}`,
