@@ -76,7 +76,7 @@ describe('commands from IRC and SMS (integration)', function () {
     assert.match(await reply(mallory, 'PRIVMSG #alerts :!oncall', /^primary:/), /^primary: alice until \d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
     await fire('CmdAlerts');
     assert.match(await reply(mallory, 'PRIVMSG #alerts :!alerts', /OPEN/), /^ {2}[2-9A-Z]{4} OPEN \[critical\] CmdAlerts host-0; paged alice by sms \d\d:\d\d UTC: (sent \(accepted by the provider\)|queued)$/);
-    assert.match(await reply(mallory, 'PRIVMSG #alerts :!status', /^IRC /), /^IRC up \S+, upstream up, canary ok; outbox \d+ pending; incidents \d+ open, \d+ acked$/);
+    assert.match(await reply(mallory, 'PRIVMSG #alerts :!status', /^IRC /), /^IRC up \d+ (ms|s|min|h|d)(?: \d+ min)?, upstream up, canary ok; outbox \d+ pending; incidents \d+ open, \d+ acked$/);
     assert.match(await reply(mallory, 'PRIVMSG lifeline :!help', /!ack ID/), /!ack ID/);
   });
 
