@@ -380,6 +380,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
         alertCounts: () => ({ ...alerts.countByStatus([...heartbeatByAlert.keys()]) }),
         probes: () => probes.status(),
         incidents: escalation.incidents,
+        bundleWindowMs: config.escalation.bundle_window,
         schedule,
         channels: pagingChannelStates,
         silences: () => mutes.active(),
