@@ -8,6 +8,8 @@ import { matcherText } from '../policy/matchers.js';
 import type { Silence } from '../store/silences.js';
 import type { BuildInfo } from '../observability/version.js';
 import { bySeverity } from '../alerts/severity.js';
+import type { HistoryStore } from '../store/history.js';
+import { buildHistory, HISTORY_EVENTS, HISTORY_INCIDENTS, HISTORY_PATH, WEEK_MS, type HistoryView } from './history.js';
 
 /** Open incidents listed in full on the status page and API; beyond this only the count is given. */
 export const INCIDENTS_SHOWN = 500;
@@ -30,7 +32,9 @@ export interface StatusSources {
   outboxPending(): number;
   alertCounts(): Readonly<Record<string, number>>;
   probes(): readonly ProbeStatus[];
-  incidents: Pick<IncidentStore, 'unresolved' | 'countUnresolved' | 'pageLog' | 'lastSentMs'>;
+  incidents: Pick<IncidentStore, 'unresolved' | 'countUnresolved' | 'pageLog' | 'lastSentMs' | 'resolvedSince'>;
+  /** The probes' and the IRC path's stored history. */
+  history: Pick<HistoryStore, 'probeEvents' | 'pathDowns'>;
   /** escalation.bundle_window: a page waits this long after the last bundle to its person and channel. */
   bundleWindowMs: number;
   schedule: Pick<OnCallSchedule, 'shifts'>;
@@ -114,6 +118,8 @@ export interface StatusReport {
   silences: SilenceView[];
   /** Maintenance windows in force, by name. */
   maintenance: string[];
+  /** The last 24 hours and 7 days: uptime of the IRC path and the probes, incidents resolved. */
+  history: HistoryView;
 }
 
 /**
@@ -172,6 +178,15 @@ export function buildStatus(s: StatusSources): StatusReport {
   const dependedOn = new Set<string>();
   for (const p of probes) if (p.behind) dependedOn.add(p.behind);
   const irc = s.irc();
+  const resolved = s.incidents.resolvedSince(now - WEEK_MS, HISTORY_INCIDENTS);
+  const history = buildHistory({
+    nowMs: now,
+    probes,
+    events: s.history.probeEvents(now - WEEK_MS, HISTORY_EVENTS),
+    pathDowns: s.path ? s.history.pathDowns(now - WEEK_MS, HISTORY_PATH) : null,
+    resolved,
+    pages: resolved.length ? s.incidents.pageLog(HISTORY_INCIDENTS * 20, resolved.map((i) => i.id)) : [],
+  });
   return {
     name: s.name,
     version: s.build.version,
@@ -207,6 +222,7 @@ export function buildStatus(s: StatusSources): StatusReport {
     pages: s.incidents.pageLog(RECENT_PAGES).map((p) => pageView(p, goes)),
     silences: s.silences().map((x) => ({ id: x.id, matchers: matcherText(x.matchers), createdBy: x.createdBy, createdMs: x.createdMs, expiresMs: x.expiresMs })),
     maintenance: [...s.maintenance()],
+    history,
   };
 }
 

@@ -2,6 +2,7 @@ import type { ProbeStatus } from '../probes/engine.js';
 import { PHASES } from '../probes/probe.js';
 import { badge, esc, when } from './html.js';
 import type { StatusReport } from './status.js';
+import { historySection } from './historySection.js';
 import { channelsAndPages, faultsSection, incidentsSection, mutesSection, oncallSection, pathSection } from './statusSections.js';
 
 /*
@@ -131,7 +132,8 @@ table{border-collapse:collapse;width:100%}td,th{padding:.3em .4em;border-top:1px
 .b.ok{background:#d4f0d4;color:#064}.b.bad{background:#f9d0d0;color:#900}.b.warn{background:#ffe9b0;color:#750}.b.idle{background:#e8e8e8;color:#444}
 .bad-t{color:#900}.warn-t{color:#750}.code{font-family:monospace;font-weight:600;margin-top:.2em}
 .grp th{background:#f3f3f3}.b,.code{white-space:nowrap}nav{margin:.4em 0;font-size:.92em}nav a{margin-right:.8em}summary{cursor:pointer;margin:.3em 0}ul{margin:.2em 0;padding-left:1.2em}ul.pages{font-size:.92em}td{word-break:break-word}
-section>details>summary{margin:0}`;
+section>details>summary{margin:0}
+.bar{display:inline-flex;gap:1px;vertical-align:middle}.bar i{display:inline-block;width:5px;height:12px;background:#5b5;border-radius:1px}.bar i.d{background:#d33}`;
 
 /**
  * The status page for a report, a complete HTML document, in parts: the probe rows (one per
@@ -148,10 +150,10 @@ export function* statusPageParts(r: StatusReport): Generator<string> {
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta http-equiv="refresh" content="${REFRESH_S}"><title>${esc(h.tone === 'ok' ? '✓' : '✗')} ${esc(r.name)}</title><style>${CSS}</style></head>
 <body><h1>${esc(r.name)}</h1><div class="head ${h.tone}" id="verdict">${esc(h.text)}</div>
-<nav><a href="#incidents">Incidents</a><a href="#probes">Probes</a><a href="#path">IRC path</a><a href="#oncall">On call</a><a href="#paging">Paging</a></nav>
+<nav><a href="#incidents">Incidents</a><a href="#probes">Probes</a><a href="#path">IRC path</a><a href="#oncall">On call</a><a href="#paging">Paging</a><a href="#history">History</a></nav>
 ${faultsSection(r)}${broken ? path : ''}${incidentsSection(r)}`;
   yield* probesSection(r);
-  yield `${mutesSection(r)}${broken ? '' : path}${oncallSection(r)}${channelsAndPages(r)}
+  yield `${mutesSection(r)}${broken ? '' : path}${oncallSection(r)}${channelsAndPages(r)}${historySection(r.history, r.generatedMs)}
 <p class="sub">Lifeline ${esc(r.version)} (${esc(r.revision)}) · generated ${when(r.generatedMs, r.generatedMs)} · running since ${when(r.startedMs, r.generatedMs)} · ${esc(r.outbox.pending)} message(s) queued for delivery · reloads every ${REFRESH_S} s · <a href="api/v1/status">JSON</a></p>
 </body></html>
 `;

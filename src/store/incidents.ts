@@ -205,6 +205,11 @@ export class IncidentStore {
     return (this.db.prepare("SELECT * FROM incidents WHERE state != 'resolved' ORDER BY opened_ms DESC LIMIT ?").all(limit) as Record<string, unknown>[]).map(toIncident);
   }
 
+  /** Incidents resolved since `sinceMs`, the last resolved first, at most `limit` (index incidents_resolved). */
+  resolvedSince(sinceMs: number, limit: number): Incident[] {
+    return (this.db.prepare("SELECT * FROM incidents WHERE state = 'resolved' AND resolved_ms >= ? ORDER BY resolved_ms DESC LIMIT ?").all(sinceMs, limit) as Record<string, unknown>[]).map(toIncident);
+  }
+
   /** Changes an incident's severity (its alert turned critical, or back), with the alert's new labels. */
   setSeverity(id: number, severity: string, labels: Record<string, string>): void {
     this.db.prepare('UPDATE incidents SET severity = ?, labels = ? WHERE id = ?').run(severity, JSON.stringify(labels), id);

@@ -4,6 +4,8 @@ import { renderStatusPage } from '../../../src/http/statusPage.js';
 import type { IrcState } from '../../../src/notifiers/irc/state.js';
 import type { ProbeStatus } from '../../../src/probes/engine.js';
 import { openDb } from '../../../src/store/db.js';
+import { AlertStore } from '../../../src/store/alerts.js';
+import { HistoryStore } from '../../../src/store/history.js';
 import { IncidentStore } from '../../../src/store/incidents.js';
 import { Outbox } from '../../../src/store/outbox.js';
 
@@ -28,6 +30,7 @@ function sources(store: IncidentStore, over: Partial<StatusSources> = {}): Statu
     channels: () => [],
     silences: () => [],
     maintenance: () => [],
+    history: { probeEvents: () => [], pathDowns: () => [] },
     ...over,
   };
 }
@@ -120,6 +123,76 @@ describe('status page words (issue 22 §1)', () => {
     const html = renderStatusPage(buildStatus(sources(store)));
     assert.match(html, /no more steps in its policy/);
     assert.doesNotMatch(html, /no further steps/);
+    db.close();
+  });
+});
+
+describe('status page history: uptime over 24 h and 7 days, resolved incidents (issue 22 §1)', () => {
+  const HOUR = 3_600_000;
+  const NOWH = T + 10 * 60_000;
+  /** A probe's alert changing status, stored the way probe alerts are (AlertStore.record). */
+  function probeAlert(alerts: AlertStore, name: string, status: 'firing' | 'resolved', atMs: number): void {
+    const alert = { fingerprint: `probe:${name}`, status, labels: { alertname: 'ProbeDown', probe: name }, annotations: {}, startsAt: '', endsAt: '', generatorURL: '' };
+    alerts.record('probes', { source: 'probe', groupKey: alert.fingerprint, status, commonLabels: alert.labels, truncatedAlerts: 0, alerts: [alert] }, atMs);
+  }
+
+  it('computes each probe\'s and the IRC path\'s uptime from stored alert changes and path incidents, with bars; lists resolved incidents with who was paged and acked', () => {
+    const db = openDb(':memory:');
+    const store = new IncidentStore(db);
+    const alerts = new AlertStore(db);
+    probeAlert(alerts, 'web', 'firing', NOWH - 2 * HOUR);
+    probeAlert(alerts, 'web', 'resolved', NOWH - HOUR);
+    probeAlert(alerts, 'old', 'firing', NOWH - 9 * 24 * HOUR); // before the week: it was down when the week began
+    probeAlert(alerts, 'old', 'resolved', NOWH - 6 * 24 * HOUR);
+    const path = store.open({ kind: 'path', fingerprint: null, title: 'IRC alert path down', severity: 'critical', labels: {}, policy: 'p', nowMs: NOWH - 3 * HOUR, firstDueMs: null });
+    assert.ok(path);
+    store.addPage({ incidentId: path.id, step: 'path', channel: 'sms', person: 'alice', nowMs: NOWH - 3 * HOUR, notBeforeMs: NOWH - 3 * HOUR, text: 'x' });
+    store.ack(path.id, 'alice', NOWH - 2.9 * HOUR, null);
+    store.resolve(path.id, NOWH - 2.5 * HOUR);
+    const pathMonitor = { name: 'IRC alert path', healthy: () => true, reason: () => null } as unknown as NonNullable<StatusSources['path']>;
+    const probes = [probe('web', 'up'), probe('db', 'down', 'proxy'), probe('old', 'up'), probe('fine', 'up'), { ...probe('proxy', 'down'), sinceMs: NOWH - HOUR / 2 }];
+    probes[1] = { ...(probes[1] as ProbeStatus), sinceMs: NOWH - HOUR / 2 };
+    const r = buildStatus(sources(store, { nowMs: () => NOWH, probes: () => probes, history: new HistoryStore(db), path: pathMonitor }));
+    const h = r.history;
+    const up = (name: string) => { const v = name === 'IRC path' ? h.path : h.probes.find((p) => p.name === name); return v && [v.day.up, v.week.up].map(round); };
+    const round = (x: number) => Math.round(x * 1e9) / 1e9;
+    assert.deepEqual(up('web'), [23 / 24, 1 - 1 / 168].map(round));
+    assert.deepEqual(up('db'), [1 - 0.5 / 24, 1 - 0.5 / 168].map(round), 'down now behind its dependency: down, though it raised no alert of its own');
+    assert.deepEqual(up('old'), [1, 6 / 7].map(round));
+    assert.deepEqual(up('IRC path'), [1 - 0.5 / 24, 1 - 0.5 / 168].map(round));
+    assert.deepEqual({ down: h.probesDown, up: h.probesUp }, { down: 4, up: 1 });
+    assert.deepEqual(h.probes.map((p) => p.name), ['old', 'web', 'db', 'proxy'], 'the least up first');
+    // web's day bar: the hour from 2 h to 1 h ago is down, the rest up.
+    assert.deepEqual(h.probes.find((p) => p.name === 'web')?.day.cells.map((c) => c > 0), Array.from({ length: 24 }, (_, i) => i === 22));
+    assert.deepEqual(h.resolved.map((i) => [i.title, i.paged, i.ackedBy, i.resolvedMs]), [['IRC alert path down', ['sms → alice'], 'alice', NOWH - 2.5 * HOUR]]);
+    const html = renderStatusPage(r);
+    const sec = html.slice(html.indexOf('<section id="history">'));
+    assert.match(sec, /<b>web<\/b><\/td><td>95\.83 %<br><span class="bar" role="img" aria-label="95\.83 % up">(<i><\/i>){22}<i class="d" title="down 1 h of 1 h"><\/i><i><\/i><\/span><\/td><td>99\.40 %/);
+    assert.match(sec, /<b>IRC path<\/b><\/td><td>97\.91 %/);
+    assert.match(sec, /1 probe up throughout the 7 days/);
+    assert.match(sec, /IRC alert path down<\/b>.*opened .*paged sms → alice · acked by alice .*resolved .*after 30 min/);
+    assert.doesNotMatch(sec, /<script/);
+    db.close();
+  });
+
+  it('at 20,000 probes and 20,000 stored changes: two queries, bars only for probes that were down, bounded', () => {
+    const db = openDb(':memory:');
+    const alerts = new AlertStore(db);
+    const probes = Array.from({ length: 20_000 }, (_, i) => probe(`p${i}`, 'up'));
+    db.transaction(() => {
+      for (let i = 0; i < 10_000; i++) {
+        probeAlert(alerts, `p${i}`, 'firing', NOWH - 5 * HOUR + i);
+        probeAlert(alerts, `p${i}`, 'resolved', NOWH - 4 * HOUR + i);
+      }
+    })();
+    const t0 = performance.now();
+    const r = buildStatus(sources(new IncidentStore(db), { nowMs: () => NOWH, probes: () => probes, history: new HistoryStore(db) }));
+    const html = renderStatusPage(r);
+    const took = performance.now() - t0;
+    assert.deepEqual({ shown: r.history.probes.length, down: r.history.probesDown, up: r.history.probesUp }, { shown: 200, down: 10_000, up: 10_000 });
+    assert.match(html, /9800 more probes were down this week \(not shown\)/);
+    assert.match(html, /10000 probes up throughout the 7 days/);
+    assert.ok(took < 3_000, `report and page took ${Math.round(took)} ms`);
     db.close();
   });
 });
