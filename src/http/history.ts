@@ -117,6 +117,8 @@ export function buildHistory(d: {
   probes: readonly ProbeStatus[];
   events: readonly ProbeEvent[];
   pathDowns: readonly PathDownPeriod[] | null;
+  /** Since when the IRC path is down now, if it is (a path incident opens only after its grace). */
+  pathDownSinceMs: number | null;
   resolved: readonly Incident[];
   pages: readonly PageDelivery[];
 }): HistoryView {
@@ -144,7 +146,7 @@ export function buildHistory(d: {
     paged.set(p.incidentId, list);
   }
   return {
-    path: d.pathDowns === null ? null : view('IRC path', d.pathDowns.map((x) => [x.fromMs, x.toMs ?? d.nowMs] as [number, number]), d.nowMs),
+    path: d.pathDowns === null ? null : view('IRC path', [...d.pathDowns.map((x): Period => [x.fromMs, x.toMs ?? d.nowMs]), ...(d.pathDownSinceMs === null ? [] : [[d.pathDownSinceMs, d.nowMs] as const])], d.nowMs),
     probes: down.slice(0, HISTORY_PROBES),
     probesDown: down.length,
     probesUp: d.probes.length - down.length,

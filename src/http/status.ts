@@ -154,6 +154,13 @@ function oncall(schedule: StatusSources['schedule'], nowMs: number): OnCallView[
   });
 }
 
+/** Since when the IRC path is down, as far as the session knows: the link lost, or the bouncer's network lost. */
+function pathDownSince(irc: IrcState | undefined): number | undefined {
+  if (!irc) return undefined;
+  if (irc.link !== 'registered') return irc.disconnectedSinceMs;
+  return irc.upstream === 'down' ? irc.upstreamSinceMs : undefined;
+}
+
 /** Reads the status report from the running parts. Synchronous: a few indexed queries. */
 export function buildStatus(s: StatusSources): StatusReport {
   const now = s.nowMs();
@@ -184,6 +191,7 @@ export function buildStatus(s: StatusSources): StatusReport {
     probes,
     events: s.history.probeEvents(now - WEEK_MS, HISTORY_EVENTS),
     pathDowns: s.path ? s.history.pathDowns(now - WEEK_MS, HISTORY_PATH) : null,
+    pathDownSinceMs: s.path && !s.path.healthy() ? pathDownSince(irc) ?? now : null,
     resolved,
     pages: resolved.length ? s.incidents.pageLog(HISTORY_INCIDENTS * 20, resolved.map((i) => i.id)) : [],
   });

@@ -133,7 +133,8 @@ table{border-collapse:collapse;width:100%}td,th{padding:.3em .4em;border-top:1px
 .bad-t{color:#900}.warn-t{color:#750}.code{font-family:monospace;font-weight:600;margin-top:.2em}
 .grp th{background:#f3f3f3}.b,.code{white-space:nowrap}nav{margin:.4em 0;font-size:.92em}nav a{margin-right:.8em}summary{cursor:pointer;margin:.3em 0}ul{margin:.2em 0;padding-left:1.2em}ul.pages{font-size:.92em}td{word-break:break-word}
 section>details>summary{margin:0}
-.bar{display:inline-flex;gap:1px;vertical-align:middle}.bar i{display:inline-block;width:5px;height:12px;background:#5b5;border-radius:1px}.bar i.d{background:#d33}`;
+.bar{display:inline-flex;gap:1px;vertical-align:middle}.bar i{display:inline-block;width:5px;height:12px;background:#5b5;border-radius:1px}.bar i.d{background:#d33}
+@media (max-width:500px){.b{white-space:normal}ul{padding-left:1em}}`;
 
 /**
  * The status page for a report, a complete HTML document, in parts: the probe rows (one per

@@ -75,7 +75,7 @@ function groupRow(list: readonly IncidentView[], nowMs: number): string {
   const open = list.filter((i) => i.state === 'open').length;
   const pages = list.flatMap((i) => i.pages.map((p) => pageLine(p, nowMs, true)));
   const members = list.map((i) => `<li><span class="code">${esc(i.code)}</span> ${badge(i.state, i.state === 'acked' ? 'warn' : 'bad')} ${esc(i.title)}</li>`).join('');
-  return `<tr><td>${badge(`${list.length} in one group`, open ? 'bad' : 'warn')}<div class="code">${list.map((i) => esc(i.code)).join(' ')}</div></td><td><b>${esc(first.title)}</b> <span class="sub">and ${list.length - 1} more of its Alertmanager group</span><div class="sub">${esc(first.kind)} · ${esc(first.severity)} · ${open} open · opened ${when(first.openedMs, nowMs)}</div><div class="sub">${nextWords(first, nowMs)}</div><details><summary>${list.length} incidents, codes ${list.map((i) => esc(i.code)).join(', ')}</summary><ul>${members}</ul></details>${pages.length ? `<ul class="pages">${pages.join('')}</ul>` : '<div class="sub">nobody paged yet</div>'}</td></tr>`;
+  return `<tr><td>${badge(`${list.length} in one group`, open ? 'bad' : 'warn')}<div>${list.map((i) => `<span class="code">${esc(i.code)}</span>`).join(' ')}</div></td><td><b>${esc(first.title)}</b> <span class="sub">and ${list.length - 1} more of its Alertmanager group</span><div class="sub">${esc(first.kind)} · ${esc(first.severity)} · ${open} open · opened ${when(first.openedMs, nowMs)}</div><div class="sub">${nextWords(first, nowMs)}</div><details><summary>${list.length} incidents, codes ${list.map((i) => esc(i.code)).join(', ')}</summary><ul>${members}</ul></details>${pages.length ? `<ul class="pages">${pages.join('')}</ul>` : '<div class="sub">nobody paged yet</div>'}</td></tr>`;
 }
 
 /** Open and acknowledged incidents, worst first, groups folded. */
@@ -91,7 +91,8 @@ export function incidentsSection(r: StatusReport): string {
 /** A state the link must be up to know: shown as unknown, with when it was last known, while it is not. */
 function known(linkUp: boolean, state: string, tone: 'ok' | 'bad' | 'idle', lastKnownMs: number | undefined, nowMs: number): string {
   if (linkUp) return badge(state, tone);
-  return `${badge('unknown', 'idle')} <span class="sub">(no link to the bouncer; last known ${esc(state)}${lastKnownMs ? ` ${when(lastKnownMs, nowMs)}` : ''})</span>`;
+  const last = state === 'unknown' || lastKnownMs === undefined ? '' : `; last known ${esc(state)} ${when(lastKnownMs, nowMs)}`;
+  return `${badge('unknown', 'idle')} <span class="sub">(no link to the bouncer${last})</span>`;
 }
 
 /** The IRC path: healthy, it is one folded line; broken, every part of it with what is known. */

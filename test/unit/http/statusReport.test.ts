@@ -175,6 +175,15 @@ describe('status page history: uptime over 24 h and 7 days, resolved incidents (
     db.close();
   });
 
+  it('counts the IRC path down now, before its incident opens (grace), from when the link was lost', () => {
+    const db = openDb(':memory:');
+    const pathMonitor = { name: 'IRC alert path', healthy: () => false, reason: () => 'not connected to the bouncer' } as unknown as NonNullable<StatusSources['path']>;
+    const irc = { link: 'disconnected', disconnectedSinceMs: NOWH - HOUR, upstream: 'unknown', canary: { failing: false } } as unknown as IrcState;
+    const r = buildStatus(sources(new IncidentStore(db), { nowMs: () => NOWH, history: new HistoryStore(db), path: pathMonitor, irc: () => irc }));
+    assert.equal(r.history.path?.day.up, 23 / 24);
+    db.close();
+  });
+
   it('at 20,000 probes and 20,000 stored changes: two queries, bars only for probes that were down, bounded', () => {
     const db = openDb(':memory:');
     const alerts = new AlertStore(db);
