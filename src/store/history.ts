@@ -31,8 +31,13 @@ export class HistoryStore {
     this.eventsStmt = db.prepare<[number, number], { fingerprint: string; status: string; at_ms: number }>(
       "SELECT fingerprint, status, at_ms FROM alert_events WHERE at_ms >= ? AND fingerprint LIKE 'probe:%' AND fingerprint NOT LIKE '%:warning' ORDER BY at_ms, id LIMIT ?",
     );
+    // The live one by incidents_live_fp (kind), the resolved ones by incidents_resolved: no scan of all incidents.
     this.pathStmt = db.prepare<[number, number], { opened_ms: number; resolved_ms: number | null }>(
-      "SELECT opened_ms, resolved_ms FROM incidents WHERE kind = 'path' AND (resolved_ms IS NULL OR resolved_ms >= ?) ORDER BY opened_ms LIMIT ?",
+      `SELECT opened_ms, resolved_ms FROM (
+         SELECT opened_ms, resolved_ms FROM incidents WHERE state != 'resolved' AND kind = 'path'
+         UNION ALL
+         SELECT opened_ms, resolved_ms FROM incidents WHERE state = 'resolved' AND resolved_ms >= ? AND kind = 'path'
+       ) ORDER BY opened_ms LIMIT ?`,
     );
   }
 
