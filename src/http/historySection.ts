@@ -1,6 +1,6 @@
 import { formatDuration } from '../config/duration.js';
 import type { HistoryView, Uptime, UptimeView } from './history.js';
-import { DAY_MS, WEEK_MS } from './history.js';
+import { DAY_MS, HISTORY_EVENTS, WEEK_MS } from './history.js';
 import { badge, esc, when } from './html.js';
 
 /*
@@ -30,6 +30,7 @@ function uptimeRow(v: UptimeView): string {
 export function historySection(h: HistoryView, nowMs: number): string {
   const rows = [...(h.path ? [uptimeRow(h.path)] : []), ...h.probes.map(uptimeRow)];
   const more = h.probesDown > h.probes.length ? `<p class="sub">${h.probesDown - h.probes.length} more probes were down this week (not shown).</p>` : '';
+  const cut = h.countedFromMs === null ? '' : `<p class="sub warn-t">The newest ${HISTORY_EVENTS} probe changes of the week are counted; any before ${when(h.countedFromMs, nowMs)} are not.</p>`;
   const up = h.probesUp > 0 ? `<p class="sub">${h.probesUp} probe${h.probesUp === 1 ? '' : 's'} up throughout the 7 days (100 %).</p>` : '';
   const table = rows.length ? `<div class="scroll"><table><thead><tr><th></th><th>24 h</th><th>7 days</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>` : '';
   const resolved = h.resolved.length === 0
@@ -37,5 +38,5 @@ export function historySection(h: HistoryView, nowMs: number): string {
     : `<ul class="pages">${h.resolved
         .map((i) => `<li><span class="code">${esc(i.code)}</span> <b>${esc(i.title)}</b> ${badge(i.severity, 'idle')}<div class="sub">opened ${when(i.openedMs, nowMs)} · ${i.paged.length ? `paged ${esc(i.paged.join(', '))}` : 'nobody paged'} · ${i.ackedBy ? `acked by ${esc(i.ackedBy)} ${when(i.ackedMs, nowMs)}` : 'not acked'} · resolved ${when(i.resolvedMs, nowMs)} after ${esc(formatDuration(i.resolvedMs - i.openedMs))}</div></li>`)
         .join('')}</ul>`;
-  return `<section id="history"><h2>History <span class="count">last 24 h and 7 days</span></h2>${table}${more}${up}<h3>Resolved in the last 7 days</h3>${resolved}</section>`;
+  return `<section id="history"><h2>History <span class="count">last 24 h and 7 days</span></h2>${table}${more}${cut}${up}<h3>Resolved in the last 7 days</h3>${resolved}</section>`;
 }

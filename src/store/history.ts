@@ -29,7 +29,7 @@ export class HistoryStore {
   constructor(db: Db) {
     // alert_events_at (at_ms) narrows to the window; probe fingerprints only, warnings apart.
     this.eventsStmt = db.prepare<[number, number], { fingerprint: string; status: string; at_ms: number }>(
-      "SELECT fingerprint, status, at_ms FROM alert_events WHERE at_ms >= ? AND fingerprint LIKE 'probe:%' AND fingerprint NOT LIKE '%:warning' ORDER BY at_ms, id LIMIT ?",
+      "SELECT fingerprint, status, at_ms FROM alert_events WHERE at_ms >= ? AND fingerprint LIKE 'probe:%' AND fingerprint NOT LIKE '%:warning' ORDER BY at_ms DESC, id DESC LIMIT ?",
     );
     // The live one by incidents_live_fp (kind), the resolved ones by incidents_resolved: no scan of all incidents.
     this.pathStmt = db.prepare<[number, number], { opened_ms: number; resolved_ms: number | null }>(
@@ -41,9 +41,12 @@ export class HistoryStore {
     );
   }
 
-  /** Probe alert changes since `sinceMs`, oldest first, at most `limit` of them. */
+  /**
+   * Probe alert changes since `sinceMs`, oldest first: the newest `limit` of them (beyond that,
+   * the oldest are left out; a probe's state before its first change read is still known).
+   */
   probeEvents(sinceMs: number, limit: number): ProbeEvent[] {
-    return this.eventsStmt.all(sinceMs, limit).map((r) => ({ fingerprint: r.fingerprint, status: r.status === 'resolved' ? 'resolved' : 'firing', atMs: r.at_ms }));
+    return this.eventsStmt.all(sinceMs, limit).reverse().map((r) => ({ fingerprint: r.fingerprint, status: r.status === 'resolved' ? 'resolved' : 'firing', atMs: r.at_ms }));
   }
 
   /** The IRC path's down periods that reach into the time since `sinceMs`, oldest first, at most `limit`. */

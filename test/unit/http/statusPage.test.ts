@@ -26,7 +26,7 @@ function report(over: Partial<StatusReport> = {}): StatusReport {
     pages: [],
     silences: [],
     maintenance: [],
-    history: { path: null, probes: [], probesDown: 0, probesUp: 0, resolved: [] },
+    history: { path: null, probes: [], probesDown: 0, probesUp: 0, resolved: [], countedFromMs: null },
     ...over,
   };
 }

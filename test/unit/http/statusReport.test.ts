@@ -175,6 +175,16 @@ describe('status page history: uptime over 24 h and 7 days, resolved incidents (
     db.close();
   });
 
+  it('past its row limit, reads the newest changes (oldest first), so the last hours are never the part left out', () => {
+    const db = openDb(':memory:');
+    const alerts = new AlertStore(db);
+    probeAlert(alerts, 'a', 'firing', NOWH - 3 * HOUR);
+    probeAlert(alerts, 'a', 'resolved', NOWH - 2 * HOUR);
+    probeAlert(alerts, 'a', 'firing', NOWH - HOUR);
+    assert.deepEqual(new HistoryStore(db).probeEvents(NOWH - 24 * HOUR, 2).map((e) => [e.status, e.atMs]), [['resolved', NOWH - 2 * HOUR], ['firing', NOWH - HOUR]]);
+    db.close();
+  });
+
   it('counts the IRC path down now, before its incident opens (grace), from when the link was lost', () => {
     const db = openDb(':memory:');
     const pathMonitor = { name: 'IRC alert path', healthy: () => false, reason: () => 'not connected to the bouncer' } as unknown as NonNullable<StatusSources['path']>;
@@ -201,6 +211,7 @@ describe('status page history: uptime over 24 h and 7 days, resolved incidents (
     assert.deepEqual({ shown: r.history.probes.length, down: r.history.probesDown, up: r.history.probesUp }, { shown: 200, down: 10_000, up: 10_000 });
     assert.match(html, /9800 more probes were down this week \(not shown\)/);
     assert.match(html, /10000 probes up throughout the 7 days/);
+    assert.match(html, /The newest 20000 probe changes of the week are counted; any before <time datetime="[^"]+">[^<]+<\/time> <span class="rel">\(5 h ago\)<\/span> are not/);
     assert.ok(took < 3_000, `report and page took ${Math.round(took)} ms`);
     db.close();
   });
