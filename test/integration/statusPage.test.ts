@@ -28,8 +28,9 @@ function launch(): Promise<Browser> {
 }
 
 /**
- * The status page (GET /) in real Chromium: Lifeline with its IRC bouncer unreachable, 200 open
- * incidents paged by SMS to the Twilio stand-in, one acknowledged, two probes (one down).
+ * The status page (GET /) in real Chromium: Lifeline with its IRC bouncer unreachable, 205 open
+ * incidents (200 groups of one alert, one group of 5) paged by SMS to the Twilio stand-in, one
+ * acknowledged, two probes (one down).
  */
 describe('status page in headless Chromium (integration)', function () {
   this.timeout(120_000);
@@ -107,13 +108,14 @@ describe('status page in headless Chromium (integration)', function () {
     assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
   });
 
-  it('renders with IRC down and 201 incidents: the verdict, the path reason, every incident with its pages, the ack, on-call, probes; no secret or address on it', async () => {
+  it('renders with IRC down and 206 incidents (one Alertmanager group of 5): the verdict, the path reason, every incident with its pages, the ack, on-call, probes; no secret or address on it', async () => {
     const ctx = await browser.newContext({ httpCredentials: auth, viewport: { width: 1280, height: 900 } });
     try {
       const page = await ctx.newPage();
       const t0 = performance.now();
       const res = await page.goto(`http://127.0.0.1:${port}/`, { waitUntil: 'load' });
       const loadMs = performance.now() - t0;
+      await page.screenshot({ path: join(OUT, 'status-page-desktop-top.png') });
       assert.equal(res?.status(), 200);
       assert.match(res?.headers()['content-type'] ?? '', /^text\/html/);
       const verdict = await page.locator('#verdict').innerText();
@@ -153,7 +155,7 @@ describe('status page in headless Chromium (integration)', function () {
       await page.screenshot({ path: join(OUT, 'status-page-desktop.png') });
       assert.ok(statSync(join(OUT, 'status-page-desktop.png')).size > 10_000);
       await page.locator('#history').screenshot({ path: join(OUT, 'status-page-history.png') });
-      console.log(`    screenshots: ${join(OUT, 'status-page-desktop.png')} ${join(OUT, 'status-page-history.png')}`);
+      console.log(`    screenshots: ${join(OUT, 'status-page-desktop-top.png')} ${join(OUT, 'status-page-desktop.png')} ${join(OUT, 'status-page-history.png')}`);
       assert.ok(loadMs < 5_000, `the page took ${Math.round(loadMs)} ms`);
     } finally {
       await ctx.close();
