@@ -73,7 +73,7 @@ function incidentRow(i: IncidentView, nowMs: number): string {
 function groupRow(list: readonly IncidentView[], nowMs: number): string {
   const [first] = list as [IncidentView, ...IncidentView[]];
   const open = list.filter((i) => i.state === 'open').length;
-  const pages = list.flatMap((i) => i.pages.map((p) => pageLine(p, nowMs, true)));
+  const pages = messages(list.flatMap((i) => i.pages)).map((m) => messageLine(m, nowMs));
   const members = list.map((i) => `<li><span class="code">${esc(i.code)}</span> ${badge(i.state, i.state === 'acked' ? 'warn' : 'bad')} ${esc(i.title)}</li>`).join('');
   return `<tr><td>${badge(`${list.length} in one group`, open ? 'bad' : 'warn')}<div>${list.map((i) => `<span class="code">${esc(i.code)}</span>`).join(' ')}</div></td><td><b>${esc(first.title)}</b> <span class="sub">and ${list.length - 1} more of its Alertmanager group</span><div class="sub">${esc(first.kind)} · ${esc(first.severity)} · ${open} open · opened ${when(first.openedMs, nowMs)}</div><div class="sub">${nextWords(first, nowMs)}</div><details><summary>${list.length} incidents, codes ${list.map((i) => esc(i.code)).join(', ')}</summary><ul>${members}</ul></details>${pages.length ? `<ul class="pages">${pages.join('')}</ul>` : '<div class="sub">nobody paged yet</div>'}</td></tr>`;
 }
@@ -137,7 +137,7 @@ function messageLine(m: readonly PageView[], nowMs: number): string {
   if (m.length === 1) return pageLine(m[0] as PageView, nowMs, true);
   const p = m[0] as PageView;
   const codes = [...new Set(m.map((x) => x.incident))];
-  return `<li>one ${esc(p.channel)} → ${esc(p.person)} for ${codes.length} incident${codes.length === 1 ? '' : 's'}: <b>${codes.map(esc).join(', ')}</b> · ${when(p.createdMs, nowMs)} ${deliveryBadge(p, nowMs)}</li>`;
+  return `<li>one ${esc(p.channel)} → ${esc(p.person)} carried the pages of <b>${codes.map(esc).join(', ')}</b> · ${when(p.createdMs, nowMs)} ${deliveryBadge(p, nowMs)}</li>`;
 }
 
 export function channelsAndPages(r: StatusReport): string {

@@ -47,7 +47,11 @@ describe('status report: incidents worst first, groups folded (issue 22 §1)', (
     open('ProbeDown proxy', 'critical', 1, { labels: { probe: 'proxy' } });
     open('DiskFull db1', 'warning', 9);
     open('ProbeDown ~10.0.0.1:443', 'critical', 2, { labels: { probe: '~10.0.0.1:443', kind: 'shared' } });
-    for (let k = 0; k < 5; k++) open(`HostDown h${k}`, 'page', 3 + k, { groupKey: '{}:{alertname="HostDown"}' });
+    const group = Array.from({ length: 5 }, (_, k) => open(`HostDown h${k}`, 'page', 3 + k, { groupKey: '{}:{alertname="HostDown"}' }));
+    // The group's pages went in one SMS: one row in its entry.
+    for (const i of group) store.addPage({ incidentId: i?.id as number, step: '0', channel: 'sms', person: 'alice', nowMs: T, notBeforeMs: T, text: 'x' });
+    const sms = new Outbox(db, 1000).enqueue('sms:+1', { kind: 'page', subject: 's', body: ['b'] }, T);
+    store.markPagesSent((db.prepare('SELECT id FROM pages').all() as Array<{ id: number }>).map((p) => p.id), sms);
     const r = buildStatus(sources(store, { probes: () => [probe('proxy', 'down'), probe('wiki', 'down', 'proxy')] }));
     assert.deepEqual(
       r.incidents.shown.map((i) => [i.title, i.cause]),
@@ -60,6 +64,7 @@ describe('status report: incidents worst first, groups folded (issue 22 §1)', (
     assert.match(rows[3] ?? '', /5 in one group[\s\S]*<b>HostDown h4<\/b> <span class="sub">and 4 more of its Alertmanager group/);
     const codes = r.incidents.shown.slice(3, 8).map((i) => i.code);
     assert.ok(codes.every((c) => (rows[3] ?? '').includes(c)), 'the entry lists every code of the group');
+    assert.equal((rows[3] ?? '').match(/carried the pages of/g)?.length, 1, 'one row for the one SMS of the group');
     assert.match(rows[0] ?? '', /ProbeDown ~10\.0\.0\.1:443<\/b> <span class="b bad">cause<\/span>/);
     assert.match(rows[4] ?? '', /DiskFull db1/);
     db.close();
@@ -85,7 +90,7 @@ describe('status report: pages in the future tense, one row per message (issue 2
     const html = renderStatusPage(r);
     const paging = html.slice(html.indexOf('<section id="paging">'));
     assert.equal(paging.match(/<li>/g)?.length, 2, 'one row for the SMS of two pages, one for the waiting page');
-    assert.match(paging, /one sms → alice for 2 incidents: <b>[A-Z0-9]{4}, [A-Z0-9]{4}<\/b>/);
+    assert.match(paging, /one sms → alice carried the pages of <b>[A-Z0-9]{4}, [A-Z0-9]{4}<\/b>/);
     assert.match(paging, /out of band \(IRC down\) · sms → alice · .*waiting<\/span> goes in 1 min <span class="rel">\(<time datetime="2026-12-04T15:51:00.000Z">/);
     assert.doesNotMatch(html, /\d+ min ago\)<\/span><\/span>? ?goes|waiting until/);
     // The next steps are in the future, in words.
