@@ -58,7 +58,8 @@ export interface SilenceView {
 
 /**
  * One page of an incident, as the status report shows it (no addresses: names only). `goesMs`:
- * when a waiting page goes, its quiet hours and the bundle window both counted; null once it went.
+ * when a waiting page goes, its quiet hours and the bundle window both counted; null once it went,
+ * and while its incident is held by a silence or maintenance window (it goes when released).
  */
 export type PageView = Omit<PageDelivery, 'incidentId' | 'incidentCode'> & { incident: string; goesMs: number | null };
 
@@ -166,8 +167,9 @@ export function buildStatus(s: StatusSources): StatusReport {
   const now = s.nowMs();
   const open = s.incidents.unresolved(INCIDENTS_SHOWN);
   const lastSent = new Map<string, number | undefined>();
+  const held = new Set(open.filter((i) => i.heldSinceMs !== null).map((i) => i.id));
   const goes = (p: PageDelivery): number | null => {
-    if (p.state !== 'waiting') return null;
+    if (p.state !== 'waiting' || held.has(p.incidentId)) return null;
     if (p.step === 'path') return p.notBeforeMs;
     const k = `${p.channel}\u0000${p.person}`;
     if (!lastSent.has(k)) lastSent.set(k, s.incidents.lastSentMs(p.channel, p.person));

@@ -19,7 +19,7 @@ function stepName(step: string): string {
 
 /** How a page's delivery reads; a waiting page says when it actually goes. */
 function deliveryBadge(p: PageView, nowMs: number): string {
-  if (p.state === 'waiting' && p.goesMs !== null) return `${badge('waiting', 'warn')} goes ${due(p.goesMs, nowMs)}`;
+  if (p.state === 'waiting') return `${badge('waiting', 'warn')} ${p.goesMs === null ? 'while its incident is held by a silence or maintenance window' : `goes ${due(p.goesMs, nowMs)}`}`;
   const d = deliveryWords(p);
   return badge(d.text, d.tone);
 }

@@ -85,7 +85,7 @@ describe('status page HTML', () => {
         pages: [
           { message: null, goesMs: null, incident: 'K7Q2', step: '0', channel: 'sms', person: 'alice', createdMs: NOW - 120_000, notBeforeMs: NOW - 120_000, state: 'sent', doneMs: NOW - 119_000, attempts: 0, error: null, call: null, receipt: null },
           { message: null, goesMs: null, incident: 'K7Q2', step: '1', channel: 'email', person: 'bob', createdMs: NOW, notBeforeMs: NOW, state: 'failed', doneMs: NOW, attempts: 3, error: '535 auth', call: null, receipt: null },
-          { message: null, goesMs: null, incident: 'K7Q2', step: '2', channel: 'sms', person: 'bob', createdMs: NOW, notBeforeMs: Date.UTC(2026, 10, 23, 7, 0), state: 'waiting', doneMs: null, attempts: 0, error: null, call: null, receipt: null },
+          { message: null, goesMs: Date.UTC(2026, 10, 23, 7, 0), incident: 'K7Q2', step: '2', channel: 'sms', person: 'bob', createdMs: NOW, notBeforeMs: Date.UTC(2026, 10, 23, 7, 0), state: 'waiting', doneMs: null, attempts: 0, error: null, call: null, receipt: null },
           { message: null, goesMs: null, incident: 'K7Q2', step: 'resolved', channel: 'sms', person: 'bob', createdMs: NOW, notBeforeMs: NOW, state: 'unknown', doneMs: null, attempts: 0, error: null, call: null, receipt: null },
           { message: null, goesMs: null, incident: 'K7Q2', step: '5', channel: 'sms', person: 'dave', createdMs: NOW, notBeforeMs: NOW, state: 'sent', doneMs: NOW, attempts: 0, error: null, call: null, receipt: { status: 'undelivered', errorCode: '30003' } },
           { message: null, goesMs: null, incident: 'K7Q2', step: '6', channel: 'sms', person: 'erin', createdMs: NOW, notBeforeMs: NOW, state: 'sent', doneMs: NOW, attempts: 0, error: null, call: null, receipt: { status: 'delivered', errorCode: null } },
@@ -97,7 +97,9 @@ describe('status page HTML', () => {
     );
     assert.match(html, /<b>K7Q2<\/b> step 1 · sms → alice · .*sent \(accepted by the provider\)/);
     assert.match(html, /step 2 · email → bob · .*failed.*3 failed attempt\(s\): 535 auth/);
-    assert.match(html, /step 3 · sms → bob · .*waiting until 07:00 UTC/);
+    // Pending: in the future tense, in words, with the clock time (quiet hours until 07:00).
+    assert.match(html, /step 3 · sms → bob · .*waiting<\/span> goes in 3 h 53 min <span class="rel">\(<time datetime="2026-11-23T07:00:00.000Z">2026-11-23 07:00 UTC<\/time>\)/);
+    assert.match(renderStatusPage(report({ pages: [{ message: null, goesMs: null, incident: 'K7Q2', step: '2', channel: 'sms', person: 'bob', createdMs: NOW, notBeforeMs: NOW, state: 'waiting', doneMs: null, attempts: 0, error: null, call: null, receipt: null }] })), /waiting<\/span> while its incident is held by a silence or maintenance window/);
     assert.match(html, /resolved · sms → bob · .*record expired/);
     assert.match(html, /step 6 · sms → dave · .*undelivered \(error 30003\): sent another way/);
     assert.match(html, /step 7 · sms → erin · .*delivered to the phone/);

@@ -95,6 +95,11 @@ describe('status report: pages in the future tense, one row per message (issue 2
     assert.doesNotMatch(html, /\d+ min ago\)<\/span><\/span>? ?goes|waiting until/);
     // The next steps are in the future, in words.
     assert.match(html, /next step in 10 min <span class="rel">/);
+    // Held by a silence, its waiting page goes only when released: no time is promised.
+    store.hold(ids[2] as number, T + 9 * 60_000);
+    const heldHtml = renderStatusPage(buildStatus(sources(store)));
+    assert.equal(buildStatus(sources(store)).pages.find((p) => p.state === 'waiting')?.goesMs, null);
+    assert.match(heldHtml, /out of band \(IRC down\) · sms → alice · .*waiting<\/span> while its incident is held/);
     db.close();
   });
 });
