@@ -30,6 +30,11 @@
  *   probepage      the status page (GET /), /api/v1/status and /metrics with 20,000 TCP probes at the
  *                  shipped interval, 10 requests each, and the longest /healthz wait meanwhile (and
  *                  with no request). `probepage100k`, not in the default run: the same at 100,000.
+ *   statushistory  in process: the status report and page read from a store holding 5,000 incidents
+ *                  (1,000 open, 4,000 resolved this week, each paged) and a week of alert changes
+ *                  of 20,000 probes (10,000 down once, 500 of them flapping hourly), 20,000 probe
+ *                  states: buildStatus, then the page in parts (total, longest part), best and
+ *                  median of 7.
  *   checkconfig    `lifeline check-config` on 10,000 and 100,000 probe targets: wall time, peak RSS.
  *   probes2000     2,000 HTTP targets every 10 s on a local server: Lifeline's CPU per probe and
  *                  peak RSS, and Debian's prometheus-blackbox-exporter driven at the same rate
@@ -67,6 +72,13 @@ import { SmtpSink } from '../test/integration/harness/smtpSink.js';
 import { TwilioStandIn } from '../test/integration/harness/twilioStandIn.js';
 import { forgedTwilioFlood, longestHealthzWhile } from '../test/integration/harness/flood.js';
 import type { Probe } from '../src/probes/probe.js';
+import type { ProbeStatus } from '../src/probes/engine.js';
+import { buildStatus, type StatusReport } from '../src/http/status.js';
+import { statusPageParts } from '../src/http/statusPage.js';
+import { openDb } from '../src/store/db.js';
+import { AlertStore } from '../src/store/alerts.js';
+import { HistoryStore } from '../src/store/history.js';
+import { IncidentStore } from '../src/store/incidents.js';
 
 function percentile(sorted: number[], p: number): number {
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
@@ -1042,6 +1054,73 @@ async function benchEachAddressRun(): Promise<Record<string, number>> {
   }
 }
 
+/** See the header: statushistory. */
+function benchStatusHistory(): Record<string, number> {
+  const tmp = tempDir('lifeline-bench-history');
+  const db = openDb(join(tmp.dir, 'h.db'));
+  const now = Date.UTC(2026, 11, 4, 12);
+  const H = 3_600_000;
+  const store = new IncidentStore(db);
+  const alerts = new AlertStore(db);
+  const event = (name: string, status: 'firing' | 'resolved', at: number): void => {
+    const a = { fingerprint: `probe:${name}`, status, labels: { alertname: 'ProbeDown', probe: name }, annotations: {}, startsAt: '', endsAt: '', generatorURL: '' };
+    alerts.record('probes', { source: 'probe', groupKey: a.fingerprint, status, commonLabels: a.labels, truncatedAlerts: 0, alerts: [a] }, at);
+  };
+  db.transaction(() => {
+    for (let i = 0; i < 10_000; i++) {
+      const t = now - 6 * 24 * H + i * 50_000;
+      event(`p${i}`, 'firing', t);
+      event(`p${i}`, 'resolved', t + 10 * 60_000);
+    }
+    for (let i = 0; i < 500; i++) for (let h = 1; h < 168; h++) {
+      event(`p${i}`, 'firing', now - h * H);
+      event(`p${i}`, 'resolved', now - h * H + 60_000);
+    }
+    for (let k = 0; k < 5_000; k++) {
+      const at = now - 6 * 24 * H + k * 100_000;
+      const inc = store.open({ kind: k % 500 === 0 ? 'path' : 'alert', fingerprint: `f${k}`, title: `Alert ${k}`, severity: k % 3 ? 'warning' : 'critical', labels: {}, policy: 'p', nowMs: at, firstDueMs: now + 60_000, ...(k % 7 === 0 ? { groupKey: `g${k % 70}` } : {}) });
+      if (!inc) continue;
+      store.addPage({ incidentId: inc.id, step: '0', channel: 'sms', person: 'alice', nowMs: at, notBeforeMs: at, text: 'x' });
+      if (k < 4_000) store.resolve(inc.id, at + 30 * 60_000);
+    }
+  })();
+  const probes = Array.from({ length: 20_000 }, (_, i): ProbeStatus => ({ name: `p${i}`, kind: 'tcp', target: `h${i}:22`, group: `g${i % 20}`, status: i % 1000 === 3 ? 'down' : 'up', sinceMs: now - H, failures: 0, behind: null, warning: null, last: { up: true, summary: 'connected', phases: { connect: 0.001 }, values: {}, atMs: now } }));
+  const history = new HistoryStore(db);
+  const build = (): StatusReport =>
+    buildStatus({
+      name: 'bench', build: { version: '0', revision: 'bench' }, nowMs: () => now, startedMs: now - H, irc: () => undefined,
+      path: { name: 'IRC alert path', healthy: () => true, reason: () => '', onChange: () => () => undefined },
+      faults: () => [], outboxPending: () => 0, alertCounts: () => ({}), probes: () => probes, incidents: store, bundleWindowMs: 120_000, history,
+      schedule: { shifts: () => [] }, channels: () => [], silences: () => [], maintenance: () => [],
+    });
+  const runs: Array<{ build: number; page: number; longest: number; kib: number }> = [];
+  for (let k = 0; k < 7; k++) {
+    const t0 = performance.now();
+    const r = build();
+    const t1 = performance.now();
+    let longest = 0;
+    let bytes = 0;
+    let mark = performance.now();
+    for (const part of statusPageParts(r)) {
+      longest = Math.max(longest, performance.now() - mark);
+      bytes += part.length;
+      mark = performance.now();
+    }
+    runs.push({ build: t1 - t0, page: performance.now() - t1, longest, kib: bytes / 1024 });
+  }
+  db.close();
+  tmp.remove();
+  const sorted = (f: (x: (typeof runs)[number]) => number): number[] => runs.map(f).sort((a, b) => a - b);
+  return {
+    statushistory_build_best_ms: sorted((x) => x.build)[0] as number,
+    statushistory_build_median_ms: sorted((x) => x.build)[3] as number,
+    statushistory_page_best_ms: sorted((x) => x.page)[0] as number,
+    statushistory_page_median_ms: sorted((x) => x.page)[3] as number,
+    statushistory_longest_part_median_ms: sorted((x) => x.longest)[3] as number,
+    statushistory_page_kib: runs[0]?.kib ?? 0,
+  };
+}
+
 const results: Record<string, number> = {};
 const only = process.argv[2];
 const want = (p: string): boolean => !only || only === p;
@@ -1060,6 +1139,7 @@ if (want('call')) Object.assign(results, await benchCall());
 if (want('status')) Object.assign(results, await benchStatusPage());
 if (want('probepage')) Object.assign(results, await benchProbePage(20_000));
 if (only === 'probepage100k') Object.assign(results, await benchProbePage(100_000));
+if (want('statushistory')) Object.assign(results, benchStatusHistory());
 if (want('checkconfig')) Object.assign(results, await benchCheckConfig());
 if (want('probes2000')) Object.assign(results, await benchProbes2000());
 if (want('httprun')) Object.assign(results, await benchHttpRun());

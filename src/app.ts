@@ -12,6 +12,7 @@ import { pagingChannelOf } from './escalation/channels.js';
 import { ChannelHealth } from './escalation/health.js';
 import { startHttpServer, type HttpServer } from './http/server.js';
 import { buildStatus } from './http/status.js';
+import { HistoryStore } from './store/history.js';
 import { ConsoleNotifier } from './notifiers/console.js';
 import { EmailNotifier } from './notifiers/email.js';
 import { Formatter } from './notifiers/format.js';
@@ -311,6 +312,8 @@ export async function startApp(ctx: AppContext): Promise<App> {
   });
   // One signature check (and one rate-limited warning) for every Twilio webhook.
   const twilioSignature = config.sms ? twilioSignatureCheck({ authToken: config.sms.auth_token, log, clock }) : undefined;
+  // The status page's history: probe alert changes and IRC path incidents, as stored anyway.
+  const history = new HistoryStore(db);
   let http: HttpServer;
   try {
     http = await startHttpServer({
@@ -380,6 +383,8 @@ export async function startApp(ctx: AppContext): Promise<App> {
         alertCounts: () => ({ ...alerts.countByStatus([...heartbeatByAlert.keys()]) }),
         probes: () => probes.status(),
         incidents: escalation.incidents,
+        bundleWindowMs: config.escalation.bundle_window,
+        history,
         schedule,
         channels: pagingChannelStates,
         silences: () => mutes.active(),

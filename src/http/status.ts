@@ -7,6 +7,9 @@ import type { Incident, IncidentStore, PageDelivery, PagingChannel } from '../st
 import { matcherText } from '../policy/matchers.js';
 import type { Silence } from '../store/silences.js';
 import type { BuildInfo } from '../observability/version.js';
+import { bySeverity } from '../alerts/severity.js';
+import type { HistoryStore } from '../store/history.js';
+import { buildHistory, HISTORY_EVENTS, HISTORY_INCIDENTS, HISTORY_PATH, WEEK_MS, type HistoryView } from './history.js';
 
 /** Open incidents listed in full on the status page and API; beyond this only the count is given. */
 export const INCIDENTS_SHOWN = 500;
@@ -29,7 +32,11 @@ export interface StatusSources {
   outboxPending(): number;
   alertCounts(): Readonly<Record<string, number>>;
   probes(): readonly ProbeStatus[];
-  incidents: Pick<IncidentStore, 'unresolved' | 'countUnresolved' | 'pageLog'>;
+  incidents: Pick<IncidentStore, 'unresolved' | 'countUnresolved' | 'pageLog' | 'lastSentMs' | 'resolvedSince'>;
+  /** The probes' and the IRC path's stored history. */
+  history: Pick<HistoryStore, 'probeEvents' | 'pathDowns'>;
+  /** escalation.bundle_window: a page waits this long after the last bundle to its person and channel. */
+  bundleWindowMs: number;
   schedule: Pick<OnCallSchedule, 'shifts'>;
   /** The configured paging channels and whether each is delivering. */
   channels(): ReadonlyArray<{ channel: PagingChannel; healthy: boolean; misconfigured: boolean }>;
@@ -49,8 +56,12 @@ export interface SilenceView {
   expiresMs: number;
 }
 
-/** One page of an incident, as the status report shows it (no addresses: names only). */
-export type PageView = Omit<PageDelivery, 'incidentId' | 'incidentCode'> & { incident: string };
+/**
+ * One page of an incident, as the status report shows it (no addresses: names only). `goesMs`:
+ * when a waiting page goes, its quiet hours and the bundle window both counted; null once it went,
+ * and while its incident is held by a silence or maintenance window (it goes when released).
+ */
+export type PageView = Omit<PageDelivery, 'incidentId' | 'incidentCode'> & { incident: string; goesMs: number | null };
 
 /** An open or acknowledged incident with who was paged when. */
 export interface IncidentView {
@@ -66,6 +77,10 @@ export interface IncidentView {
   nextDueMs: number | null;
   /** Since when a silence or maintenance window holds it (no step, no page); null when not held. */
   heldSinceMs: number | null;
+  /** The group notification that opened it (an Alertmanager group): incidents sharing it are shown as one entry. */
+  groupKey: string | null;
+  /** Whether it is a cause of others: the IRC path, a probe others depend on, an inferred shared cause. */
+  cause: boolean;
   pages: PageView[];
 }
 
@@ -104,11 +119,28 @@ export interface StatusReport {
   silences: SilenceView[];
   /** Maintenance windows in force, by name. */
   maintenance: string[];
+  /** The last 24 hours and 7 days: uptime of the IRC path and the probes, incidents resolved. */
+  history: HistoryView;
 }
 
-function pageView(p: PageDelivery): PageView {
+/**
+ * Worst first: by severity, then causes (the IRC path, dependencies, shared causes) before what
+ * they explain, then newest first. Sorts in place and returns the list.
+ */
+export function worstFirst<T extends Pick<IncidentView, 'severity' | 'cause' | 'openedMs'>>(list: T[]): T[] {
+  return list.sort((a, b) => bySeverity(a.severity, b.severity) || Number(b.cause) - Number(a.cause) || b.openedMs - a.openedMs);
+}
+
+/** Whether an incident is a cause of others (see IncidentView.cause); `dependedOn`: probe names others are down behind. */
+function isCause(i: Incident, dependedOn: ReadonlySet<string>): boolean {
+  const probe = i.labels['probe'];
+  return i.kind === 'path' || i.labels['kind'] === 'shared' || (probe !== undefined && dependedOn.has(probe));
+}
+
+/** When a waiting page goes: at its not-before time, and not before the bundle window after the last bundle to the same person and channel (the bundler's rule; path pages go at once). */
+function pageView(p: PageDelivery, goes: (p: PageDelivery) => number | null): PageView {
   const { incidentId: _id, incidentCode, ...rest } = p;
-  return { ...rest, incident: incidentCode };
+  return { ...rest, incident: incidentCode, goesMs: goes(p) };
 }
 
 /** Who is on call now and next, per rotation. */
@@ -123,18 +155,48 @@ function oncall(schedule: StatusSources['schedule'], nowMs: number): OnCallView[
   });
 }
 
+/** Since when the IRC path is down, as far as the session knows: the link lost, or the bouncer's network lost. */
+function pathDownSince(irc: IrcState | undefined): number | undefined {
+  if (!irc) return undefined;
+  if (irc.link !== 'registered') return irc.disconnectedSinceMs;
+  return irc.upstream === 'down' ? irc.upstreamSinceMs : undefined;
+}
+
 /** Reads the status report from the running parts. Synchronous: a few indexed queries. */
 export function buildStatus(s: StatusSources): StatusReport {
   const now = s.nowMs();
   const open = s.incidents.unresolved(INCIDENTS_SHOWN);
+  const lastSent = new Map<string, number | undefined>();
+  const held = new Set(open.filter((i) => i.heldSinceMs !== null).map((i) => i.id));
+  const goes = (p: PageDelivery): number | null => {
+    if (p.state !== 'waiting' || held.has(p.incidentId)) return null;
+    if (p.step === 'path') return p.notBeforeMs;
+    const k = `${p.channel}\u0000${p.person}`;
+    if (!lastSent.has(k)) lastSent.set(k, s.incidents.lastSentMs(p.channel, p.person));
+    const last = lastSent.get(k);
+    return Math.max(p.notBeforeMs, last === undefined ? 0 : last + s.bundleWindowMs);
+  };
   const pagesByIncident = new Map<number, PageView[]>();
   // Newest first from the store; shown oldest first per incident (the order they went out).
   for (const p of s.incidents.pageLog(INCIDENTS_SHOWN * 20, open.map((i) => i.id)).reverse()) {
     const list = pagesByIncident.get(p.incidentId) ?? [];
-    list.push(pageView(p));
+    list.push(pageView(p, goes));
     pagesByIncident.set(p.incidentId, list);
   }
+  const probes = [...s.probes()];
+  const dependedOn = new Set<string>();
+  for (const p of probes) if (p.behind) dependedOn.add(p.behind);
   const irc = s.irc();
+  const resolved = s.incidents.resolvedSince(now - WEEK_MS, HISTORY_INCIDENTS);
+  const history = buildHistory({
+    nowMs: now,
+    probes,
+    events: s.history.probeEvents(now - WEEK_MS, HISTORY_EVENTS),
+    pathDowns: s.path ? s.history.pathDowns(now - WEEK_MS, HISTORY_PATH) : null,
+    pathDownSinceMs: s.path && !s.path.healthy() ? pathDownSince(irc) ?? now : null,
+    resolved,
+    pages: resolved.length ? s.incidents.pageLog(HISTORY_INCIDENTS * 20, resolved.map((i) => i.id)) : [],
+  });
   return {
     name: s.name,
     version: s.build.version,
@@ -147,10 +209,10 @@ export function buildStatus(s: StatusSources): StatusReport {
     outbox: { pending: s.outboxPending() },
     alerts: s.alertCounts(),
     channels: [...s.channels()],
-    probes: [...s.probes()],
+    probes,
     incidents: {
       ...s.incidents.countUnresolved(),
-      shown: open.map((i) => ({
+      shown: worstFirst(open.map((i) => ({
         code: i.ackCode,
         title: i.title,
         kind: i.kind,
@@ -161,13 +223,16 @@ export function buildStatus(s: StatusSources): StatusReport {
         ackedBy: i.ackedBy,
         nextDueMs: i.nextDueMs,
         heldSinceMs: i.heldSinceMs,
+        groupKey: i.groupKey,
+        cause: isCause(i, dependedOn),
         pages: pagesByIncident.get(i.id) ?? [],
-      })),
+      }))),
     },
     oncall: oncall(s.schedule, now),
-    pages: s.incidents.pageLog(RECENT_PAGES).map(pageView),
+    pages: s.incidents.pageLog(RECENT_PAGES).map((p) => pageView(p, goes)),
     silences: s.silences().map((x) => ({ id: x.id, matchers: matcherText(x.matchers), createdBy: x.createdBy, createdMs: x.createdMs, expiresMs: x.expiresMs })),
     maintenance: [...s.maintenance()],
+    history,
   };
 }
 

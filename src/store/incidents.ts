@@ -79,6 +79,11 @@ export interface PageDelivery {
   call: { status: string; outcome: 'acknowledged' | 'declined' | 'unanswered' | null } | null;
   /** For an SMS sent with receipts: Twilio's last MessageStatus and ErrorCode. */
   receipt: { status: string; errorCode: string | null } | null;
+  /**
+   * The outbox message that carried it (the summary it was folded into, if it was): pages bundled
+   * into one message share it. Null while it waits.
+   */
+  message: number | null;
 }
 
 // Unambiguous characters for ack codes (no 0/O, 1/I/L): 31^4 = 923,521 codes.
@@ -200,6 +205,11 @@ export class IncidentStore {
     return (this.db.prepare("SELECT * FROM incidents WHERE state != 'resolved' ORDER BY opened_ms DESC LIMIT ?").all(limit) as Record<string, unknown>[]).map(toIncident);
   }
 
+  /** Incidents resolved since `sinceMs`, the last resolved first, at most `limit` (index incidents_resolved). */
+  resolvedSince(sinceMs: number, limit: number): Incident[] {
+    return (this.db.prepare("SELECT * FROM incidents WHERE state = 'resolved' AND resolved_ms >= ? ORDER BY resolved_ms DESC LIMIT ?").all(sinceMs, limit) as Record<string, unknown>[]).map(toIncident);
+  }
+
   /** Changes an incident's severity (its alert turned critical, or back), with the alert's new labels. */
   setSeverity(id: number, severity: string, labels: Record<string, string>): void {
     this.db.prepare('UPDATE incidents SET severity = ?, labels = ? WHERE id = ?').run(severity, JSON.stringify(labels), id);
@@ -292,7 +302,7 @@ export class IncidentStore {
     const rows = this.db
       .prepare(
         `SELECT p.incident_id, i.ack_code, p.step, p.channel, p.person, p.created_ms, p.not_before_ms, p.outbox_id,
-                o.id AS message, o.state AS own_state, f.state AS summary_state, COALESCE(f.done_ms, o.done_ms) AS done_ms,
+                COALESCE(o.folded_into, o.id) AS message, o.state AS own_state, f.state AS summary_state, COALESCE(f.done_ms, o.done_ms) AS done_ms,
                 COALESCE(f.attempts, o.attempts, 0) AS attempts, COALESCE(f.last_error, o.last_error) AS last_error,
                 c.status AS call_status, c.outcome AS call_outcome,
                 (SELECT s.status FROM sms_messages s WHERE s.outbox_id = p.outbox_id ORDER BY s.sent_ms DESC LIMIT 1) AS sms_status,
@@ -321,6 +331,7 @@ export class IncidentStore {
         error: (r['last_error'] as string | null) ?? null,
         receipt: r['sms_status'] === null || r['sms_status'] === undefined ? null : { status: String(r['sms_status']), errorCode: (r['sms_error'] as string | null) ?? null },
         call: r['call_status'] === null || r['call_status'] === undefined ? null : { status: String(r['call_status']), outcome: (r['call_outcome'] as NonNullable<PageDelivery['call']>['outcome']) ?? null },
+        message: r['message'] === null || r['message'] === undefined ? null : Number(r['message']),
       };
     });
   }

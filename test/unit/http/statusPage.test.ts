@@ -26,6 +26,7 @@ function report(over: Partial<StatusReport> = {}): StatusReport {
     pages: [],
     silences: [],
     maintenance: [],
+    history: { path: null, probes: [], probesDown: 0, probesUp: 0, resolved: [], countedFromMs: null },
     ...over,
   };
 }
@@ -48,7 +49,7 @@ describe('status page HTML', () => {
       report({
         path: { name: 'IRC alert path', healthy: false, reason: evil },
         faults: [{ kind: 'clock_step', sinceMs: NOW, detail: evil }],
-        incidents: { open: 1, acked: 0, shown: [{ code: 'K7Q2', title: evil, kind: 'alert', severity: 'critical', state: 'open', openedMs: NOW, ackedMs: null, ackedBy: null, nextDueMs: null, heldSinceMs: null, pages: [] }] },
+        incidents: { open: 1, acked: 0, shown: [{ code: 'K7Q2', title: evil, kind: 'alert', severity: 'critical', state: 'open', openedMs: NOW, ackedMs: null, ackedBy: null, nextDueMs: null, heldSinceMs: null, groupKey: null, cause: false, pages: [] }] },
         probes: [{ name: 'p', kind: 'http', target: evil, group: evil, status: 'down', sinceMs: NOW, failures: 3, behind: null, warning: null, last: { up: false, summary: evil, phases: {}, values: {}, atMs: NOW } }],
       }),
     );
@@ -59,7 +60,7 @@ describe('status page HTML', () => {
 
   it('shows bidi overrides and zero-width characters from alert data as code points, and drops control characters (issue 19 §4)', () => {
     const spoof = 'ProbeDown \u202Edb1\u202C host\u200Bname\u0000\u001b[31m';
-    const html = renderStatusPage(report({ incidents: { open: 1, acked: 0, shown: [{ code: 'K7Q2', title: spoof, kind: 'alert', severity: 'critical', state: 'open', openedMs: NOW, ackedMs: null, ackedBy: null, nextDueMs: null, heldSinceMs: null, pages: [] }] } }));
+    const html = renderStatusPage(report({ incidents: { open: 1, acked: 0, shown: [{ code: 'K7Q2', title: spoof, kind: 'alert', severity: 'critical', state: 'open', openedMs: NOW, ackedMs: null, ackedBy: null, nextDueMs: null, heldSinceMs: null, groupKey: null, cause: false, pages: [] }] } }));
     assert.ok(html.includes('<b>ProbeDown [U+202E]db1[U+202C] host[U+200B]name[31m</b>'), html);
     assert.doesNotMatch(html, /[\p{Cf}\u0000-\u0008\u001b]/u);
   });
@@ -82,21 +83,23 @@ describe('status page HTML', () => {
     const html = renderStatusPage(
       report({
         pages: [
-          { incident: 'K7Q2', step: '0', channel: 'sms', person: 'alice', createdMs: NOW - 120_000, notBeforeMs: NOW - 120_000, state: 'sent', doneMs: NOW - 119_000, attempts: 0, error: null, call: null, receipt: null },
-          { incident: 'K7Q2', step: '1', channel: 'email', person: 'bob', createdMs: NOW, notBeforeMs: NOW, state: 'failed', doneMs: NOW, attempts: 3, error: '535 auth', call: null, receipt: null },
-          { incident: 'K7Q2', step: '2', channel: 'sms', person: 'bob', createdMs: NOW, notBeforeMs: Date.UTC(2026, 10, 23, 7, 0), state: 'waiting', doneMs: null, attempts: 0, error: null, call: null, receipt: null },
-          { incident: 'K7Q2', step: 'resolved', channel: 'sms', person: 'bob', createdMs: NOW, notBeforeMs: NOW, state: 'unknown', doneMs: null, attempts: 0, error: null, call: null, receipt: null },
-          { incident: 'K7Q2', step: '5', channel: 'sms', person: 'dave', createdMs: NOW, notBeforeMs: NOW, state: 'sent', doneMs: NOW, attempts: 0, error: null, call: null, receipt: { status: 'undelivered', errorCode: '30003' } },
-          { incident: 'K7Q2', step: '6', channel: 'sms', person: 'erin', createdMs: NOW, notBeforeMs: NOW, state: 'sent', doneMs: NOW, attempts: 0, error: null, call: null, receipt: { status: 'delivered', errorCode: null } },
-          { incident: 'K7Q2', step: '3', channel: 'voice', person: 'bob', createdMs: NOW, notBeforeMs: NOW, state: 'sent', doneMs: NOW, attempts: 0, error: null, call: { status: 'no-answer', outcome: 'unanswered' }, receipt: null },
-          { incident: 'K7Q2', step: '4', channel: 'voice', person: 'carol', createdMs: NOW, notBeforeMs: NOW, state: 'sent', doneMs: NOW, attempts: 0, error: null, call: { status: 'completed', outcome: 'acknowledged' }, receipt: null },
+          { message: null, goesMs: null, incident: 'K7Q2', step: '0', channel: 'sms', person: 'alice', createdMs: NOW - 120_000, notBeforeMs: NOW - 120_000, state: 'sent', doneMs: NOW - 119_000, attempts: 0, error: null, call: null, receipt: null },
+          { message: null, goesMs: null, incident: 'K7Q2', step: '1', channel: 'email', person: 'bob', createdMs: NOW, notBeforeMs: NOW, state: 'failed', doneMs: NOW, attempts: 3, error: '535 auth', call: null, receipt: null },
+          { message: null, goesMs: Date.UTC(2026, 10, 23, 7, 0), incident: 'K7Q2', step: '2', channel: 'sms', person: 'bob', createdMs: NOW, notBeforeMs: Date.UTC(2026, 10, 23, 7, 0), state: 'waiting', doneMs: null, attempts: 0, error: null, call: null, receipt: null },
+          { message: null, goesMs: null, incident: 'K7Q2', step: 'resolved', channel: 'sms', person: 'bob', createdMs: NOW, notBeforeMs: NOW, state: 'unknown', doneMs: null, attempts: 0, error: null, call: null, receipt: null },
+          { message: null, goesMs: null, incident: 'K7Q2', step: '5', channel: 'sms', person: 'dave', createdMs: NOW, notBeforeMs: NOW, state: 'sent', doneMs: NOW, attempts: 0, error: null, call: null, receipt: { status: 'undelivered', errorCode: '30003' } },
+          { message: null, goesMs: null, incident: 'K7Q2', step: '6', channel: 'sms', person: 'erin', createdMs: NOW, notBeforeMs: NOW, state: 'sent', doneMs: NOW, attempts: 0, error: null, call: null, receipt: { status: 'delivered', errorCode: null } },
+          { message: null, goesMs: null, incident: 'K7Q2', step: '3', channel: 'voice', person: 'bob', createdMs: NOW, notBeforeMs: NOW, state: 'sent', doneMs: NOW, attempts: 0, error: null, call: { status: 'no-answer', outcome: 'unanswered' }, receipt: null },
+          { message: null, goesMs: null, incident: 'K7Q2', step: '4', channel: 'voice', person: 'carol', createdMs: NOW, notBeforeMs: NOW, state: 'sent', doneMs: NOW, attempts: 0, error: null, call: { status: 'completed', outcome: 'acknowledged' }, receipt: null },
         ],
         probes: [{ name: 'wiki', kind: 'http', target: 'https://wiki/', group: 'proxy', status: 'up', sinceMs: NOW, failures: 0, behind: null, warning: null, last: { up: true, summary: 'HTTP 200', phases: { connect: 0.003, tls: 0.012, firstByte: 0.05, total: 0.07 }, values: {}, atMs: NOW } }],
       }),
     );
     assert.match(html, /<b>K7Q2<\/b> step 1 · sms → alice · .*sent \(accepted by the provider\)/);
     assert.match(html, /step 2 · email → bob · .*failed.*3 failed attempt\(s\): 535 auth/);
-    assert.match(html, /step 3 · sms → bob · .*waiting until 07:00 UTC/);
+    // Pending: in the future tense, in words, with the clock time (quiet hours until 07:00).
+    assert.match(html, /step 3 · sms → bob · .*waiting<\/span> goes in 3 h 53 min <span class="rel">\(<time datetime="2026-11-23T07:00:00.000Z">2026-11-23 07:00 UTC<\/time>\)/);
+    assert.match(renderStatusPage(report({ pages: [{ message: null, goesMs: null, incident: 'K7Q2', step: '2', channel: 'sms', person: 'bob', createdMs: NOW, notBeforeMs: NOW, state: 'waiting', doneMs: null, attempts: 0, error: null, call: null, receipt: null }] })), /waiting<\/span> while its incident is held by a silence or maintenance window/);
     assert.match(html, /resolved · sms → bob · .*record expired/);
     assert.match(html, /step 6 · sms → dave · .*undelivered \(error 30003\): sent another way/);
     assert.match(html, /step 7 · sms → erin · .*delivered to the phone/);
@@ -110,8 +113,8 @@ describe('status page HTML', () => {
 
   it('renders 500 incidents with 20 pages each and 2,000 probes in well under a second', () => {
     const shown = Array.from({ length: 500 }, (_, i) => ({
-      code: `C${i}`, title: `Alert ${i}`, kind: 'alert' as const, severity: 'critical', state: 'open' as const, openedMs: NOW, ackedMs: null, ackedBy: null, nextDueMs: NOW + 60_000, heldSinceMs: null,
-      pages: Array.from({ length: 20 }, (_, k) => ({ incident: `C${i}`, step: String(k), channel: 'sms' as const, person: 'alice', createdMs: NOW, notBeforeMs: NOW, state: 'sent' as const, doneMs: NOW, attempts: 0, error: null, call: null, receipt: null })),
+      code: `C${i}`, title: `Alert ${i}`, kind: 'alert' as const, severity: 'critical', state: 'open' as const, openedMs: NOW, ackedMs: null, ackedBy: null, nextDueMs: NOW + 60_000, heldSinceMs: null, groupKey: null, cause: false,
+      pages: Array.from({ length: 20 }, (_, k) => ({ message: null, goesMs: null, incident: `C${i}`, step: String(k), channel: 'sms' as const, person: 'alice', createdMs: NOW, notBeforeMs: NOW, state: 'sent' as const, doneMs: NOW, attempts: 0, error: null, call: null, receipt: null })),
     }));
     const probes = Array.from({ length: 2000 }, (_, i) => ({ name: `p${i}`, kind: 'http' as const, target: `http://h${i}/`, group: undefined, status: 'up' as const, sinceMs: NOW, failures: 0, behind: null, warning: null, last: { up: true, summary: 'HTTP 200', phases: { connect: 0.001 }, values: {}, atMs: NOW } }));
     const t0 = performance.now();
@@ -177,7 +180,7 @@ describe('status page: silences and held incidents', () => {
       report({
         silences: [{ id: 3, matchers: 'alertname=~Host.* team!="db <x>"', createdBy: 'alice', createdMs: NOW - 60_000, expiresMs: NOW + 7_200_000 }],
         maintenance: ['patching'],
-        incidents: { open: 1, acked: 0, shown: [{ code: 'K7Q2', title: 'HostDown h1', kind: 'alert', severity: 'critical', state: 'open', openedMs: NOW - 120_000, ackedMs: null, ackedBy: null, nextDueMs: NOW + 60_000, heldSinceMs: NOW - 60_000, pages: [] }] },
+        incidents: { open: 1, acked: 0, shown: [{ code: 'K7Q2', title: 'HostDown h1', kind: 'alert', severity: 'critical', state: 'open', openedMs: NOW - 120_000, ackedMs: null, ackedBy: null, nextDueMs: NOW + 60_000, heldSinceMs: NOW - 60_000, groupKey: null, cause: false, pages: [] }] },
       }),
     );
     assert.match(html, /<section id="silences"><h2>Silences and maintenance <span class="count">1 silence · 1 window<\/span><\/h2>/);
