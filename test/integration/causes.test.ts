@@ -105,7 +105,8 @@ describe('causes: dependencies and inferred shared endpoints (integration)', fun
     // The README's probes block, its proxy and wiki entries as a user copies them; only where they
     // point changes: both at a server that accepts TCP and never answers (the reverse-proxy night).
     const readme = readFileSync('README.md', 'utf8');
-    const block = /```yaml\nprobes:\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+    // The probes section's example (the walkthrough has a probes block of its own, without a proxy).
+    const block = [...readme.matchAll(/```yaml\nprobes:\n([\s\S]*?)```/g)].map((m) => m[1] ?? '').find((b) => /name: proxy\b/.test(b)) ?? '';
     const cfg = load(`probes:\n${block}`) as { probes: { targets: Array<Record<string, unknown>> } };
     const pick = (name: string): Record<string, unknown> => {
       const t = cfg.probes.targets.find((x) => x['name'] === name);
