@@ -194,7 +194,7 @@ const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
  * parsed values, never on the YAML text, so a variable's content cannot change the structure.
  */
 function resolveTree(node: unknown, path: PropertyKey[], ctx: ResolveCtx): unknown {
-  const { env, baseDir, problems, root } = ctx;
+  const { baseDir, problems, root } = ctx;
   if (--ctx.budget.left < 0) return undefined;
   if (typeof node === 'string') return expandEnv(node, path, ctx);
   if (Array.isArray(node)) return node.map((v, i) => resolveTree(v, [...path, i], ctx));

@@ -6,11 +6,8 @@ import { freePort, recordingLogger, startInProcess, testConfigYaml } from './har
 import { forgedTwilioFlood, longestHealthzWhile } from './harness/flood.js';
 import { tempDir, waitFor } from './harness/procs.js';
 import { TwilioStandIn, type ReceivedCall } from './harness/twilioStandIn.js';
-import { aliceBobVoiceYaml } from './harness/paging.js';
+import { ALICE_PHONE as ALICE, BOB_PHONE as BOB, aliceBobVoiceYaml } from './harness/paging.js';
 import { groupPayload, postWebhook } from './harness/webhook.js';
-
-const ALICE = '+4915112345678';
-const BOB = '+4915112345679';
 
 /**
  * Issue 19 §3: Twilio callbacks are idempotent and bound to the call Lifeline placed. The real

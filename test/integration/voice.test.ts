@@ -4,11 +4,8 @@ import type { App } from '../../src/app.js';
 import { freePort, startInProcess, testConfigYaml } from './harness/lifeline.js';
 import { tempDir, waitFor } from './harness/procs.js';
 import { TwilioStandIn, type ReceivedCall } from './harness/twilioStandIn.js';
-import { aliceBobVoiceYaml } from './harness/paging.js';
+import { ALICE_PHONE as ALICE, BOB_PHONE as BOB, aliceBobVoiceYaml } from './harness/paging.js';
 import { groupPayload, postWebhook } from './harness/webhook.js';
-
-const ALICE = '+4915112345678';
-const BOB = '+4915112345679';
 
 /**
  * Voice pages (issue 11) with the real twilio library against the stand-in's Calls API: Lifeline

@@ -61,10 +61,14 @@ ${o.escalationExtra ?? ''}  policies:
 }
 
 /** alice (on call) and bob with phones, the sms section and a voice section for Lifeline at `port`; `voiceExtra`: more voice keys, indented. */
+/** Alice's and Bob's phone numbers in aliceBobVoiceYaml (what the Twilio stand-in sees). */
+export const ALICE_PHONE = '+4915112345678';
+export const BOB_PHONE = '+4915112345679';
+
 export function aliceBobVoiceYaml(twilio: TwilioStandIn, port: number, voiceExtra = ''): string {
   return `people:
-  - { name: alice, phone: "+4915112345678" }
-  - { name: bob, phone: "+4915112345679" }
+  - { name: alice, phone: "${ALICE_PHONE}" }
+  - { name: bob, phone: "${BOB_PHONE}" }
 oncall:
   rotations:
     - { name: primary, people: [alice], start: "2026-01-05" }
