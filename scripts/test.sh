@@ -6,7 +6,8 @@
 #      wireguard-go and wireguard-tools for the VPN probes, dnsmasq-base for the dns probe) when missing
 #      (needs root or sudo);
 #   2. installs the npm packages (npm ci) when node_modules is missing or stale;
-#   3. builds, then runs the unit tests and the integration tests.
+#   3. builds, checks the import graph (npm run lint:deps: no circles, no upward imports), then runs
+#      the unit tests and the integration tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,5 +44,6 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 
 npm run build
+npm run lint:deps
 npm run test:unit
 npm run test:integration

@@ -8,7 +8,7 @@ import { ErrorCodes, LifelineError, NotifyError, describeError } from './errors.
 import { scheduleDailyNote } from './escalation/dailyNote.js';
 import { HeartbeatOut } from './observability/heartbeatOut.js';
 import { EscalationEngine } from './escalation/engine.js';
-import { pagingChannelOf } from './escalation/channels.js';
+import { PAGING_CHANNELS, pagingChannelOf } from './escalation/channels.js';
 import { ChannelHealth } from './escalation/health.js';
 import { startHttpServer, type HttpServer } from './http/server.js';
 import { buildStatus } from './http/status.js';
@@ -149,7 +149,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
     [...pagingNotifiers.keys()].map((channel) => ({ channel, healthy: health.healthy(channel), misconfigured: misconfigured.has(channel) }));
   const startedMs = clock.now();
   // Metrics and logs name people, never their numbers or addresses.
-  const names = new ContactNames(config.people);
+  const names = new ContactNames(config.people, { channels: Object.values(PAGING_CHANNELS), channelOf: pagingChannelOf });
   // Faults go straight to email and SMS (a call needs its outbox row, and the store may be the fault).
   const faults = new FaultReporter({ clock, log, schedule, formatter, channels: new Map([...pagingNotifiers].filter(([ch]) => ch !== 'voice')), name: lifelineName, scrub: (t) => names.text(t) });
 

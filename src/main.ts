@@ -9,7 +9,7 @@ import { startupWarnings } from './config/startupWarnings.js';
 import { LifelineError, describeError } from './errors.js';
 import { createLogger } from './observability/logger.js';
 import { healthcheck } from './http/healthcheck.js';
-import { TEST_CHANNELS, testNotify, type TestChannel } from './testNotify.js';
+import { TEST_CHANNELS, testNotify, type TestChannel } from './cli/testNotify.js';
 import { systemClock } from './util/clock.js';
 import { collectGarbage } from './util/gc.js';
 import { buildInfo } from './observability/version.js';

@@ -4,7 +4,7 @@ import type { Config } from '../config/schema.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { probeMetricsParts } from '../observability/probeMetrics.js';
+import { probeMetricsParts } from './probeMetrics.js';
 import type { ProbeStatus } from '../probes/engine.js';
 import { parseWebhookPayloadYielding, type GroupNotification } from '../sources/alertmanager.js';
 import { makeAuthCheck, makeHeartbeatAuth } from './auth.js';

@@ -1,9 +1,19 @@
-import { PAGING_CHANNELS, pagingChannelOf, type PagingChannel } from '../escalation/channels.js';
 import type { Person } from '../people/oncall.js';
 
 /** Any E.164 number and anything shaped like an email address, for text that names no known person. */
 const PHONE = /\+[1-9]\d{6,14}\b/g;
 const EMAIL = /[^\s@<>"'(),;:]+@[^\s@<>"'(),;:]+\.[^\s@<>"'(),;:]+/g;
+
+/**
+ * The paging channels as ContactNames reads them: escalation's table (escalation/channels.ts),
+ * passed in by the app so that logging stays below escalation in the import graph.
+ */
+export interface PagingDestinations<C extends string> {
+  /** Each paging channel and the outbox destination that reaches a person on it. */
+  readonly channels: ReadonlyArray<{ readonly channel: C; destination(person: Person): string | undefined }>;
+  /** The paging channel an outbox destination belongs to; undefined for IRC, console and the rest. */
+  channelOf(destination: string): C | undefined;
+}
 
 /**
  * Names destinations and cleans text for metrics and logs, which end up in Prometheus, on
@@ -12,15 +22,18 @@ const EMAIL = /[^\s@<>"'(),;:]+@[^\s@<>"'(),;:]+\.[^\s@<>"'(),;:]+/g;
  * destination becomes `<channel>:<person name>` (`sms:alice`, or `sms:unknown` for an address of
  * nobody in `people`), IRC and console destinations stay as they are.
  */
-export class ContactNames {
+export class ContactNames<C extends string = string> {
   private readonly byDestination = new Map<string, string>();
   private readonly replacements: Array<[string, string]> = [];
 
-  constructor(people: readonly Person[]) {
+  constructor(
+    people: readonly Person[],
+    private readonly paging: PagingDestinations<C>,
+  ) {
     for (const p of people) {
-      for (const ch of Object.keys(PAGING_CHANNELS) as PagingChannel[]) {
-        const d = PAGING_CHANNELS[ch].destination(p);
-        if (d !== undefined) this.byDestination.set(d, `${ch}:${p.name}`);
+      for (const { channel, destination } of paging.channels) {
+        const d = destination(p);
+        if (d !== undefined) this.byDestination.set(d, `${channel}:${p.name}`);
       }
       if (p.phone) this.replacements.push([p.phone, `${p.name}'s phone`]);
       if (p.email) this.replacements.push([p.email, `${p.name}'s email`]);
@@ -33,7 +46,7 @@ export class ContactNames {
   destination(destination: string): string {
     const named = this.byDestination.get(destination);
     if (named !== undefined) return named;
-    const ch = pagingChannelOf(destination);
+    const ch = this.paging.channelOf(destination);
     return ch === undefined ? destination : `${ch}:unknown`;
   }
 

@@ -3,7 +3,7 @@ import type { BuildInfo } from './version.js';
 
 /**
  * Everything Lifeline exports on /metrics, on its own registry (no global default registry), except
- * the per-probe series: probeMetrics.ts writes those from the probes' last results at scrape time.
+ * the per-probe series: http/probeMetrics.ts writes those from the probes' last results at scrape time.
  */
 export interface Metrics {
   registry: Registry;

@@ -1,10 +1,10 @@
 import { hostname } from 'node:os';
-import type { Config } from './config/schema.js';
-import { describeError } from './errors.js';
-import { EmailNotifier, emailDestination } from './notifiers/email.js';
-import type { Notifier } from './notifiers/notifier.js';
-import { SmsNotifier, smsDestination } from './notifiers/sms.js';
-import type { Clock } from './util/clock.js';
+import type { Config } from '../config/schema.js';
+import { describeError } from '../errors.js';
+import { EmailNotifier, emailDestination } from '../notifiers/email.js';
+import type { Notifier } from '../notifiers/notifier.js';
+import { SmsNotifier, smsDestination } from '../notifiers/sms.js';
+import type { Clock } from '../util/clock.js';
 import { testIrc } from './testNotifyIrc.js';
 import { testVoice } from './testNotifyVoice.js';
 

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
-import type { Config } from './config/schema.js';
-import { makeTwilioClient, twilioError } from './notifiers/twilioClient.js';
-import type { Clock } from './util/clock.js';
+import type { Config } from '../config/schema.js';
+import { makeTwilioClient, twilioError } from '../notifiers/twilioClient.js';
+import type { Clock } from '../util/clock.js';
 
 /** The outcome for `lifeline test-notify --channel voice`. */
 export interface VoiceTestResult {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { probeMetricsParts } from '../../../src/observability/probeMetrics.js';
+import { probeMetricsParts } from '../../../src/http/probeMetrics.js';
 import type { ProbeStatus } from '../../../src/probes/engine.js';
 import { measureParts } from '../parts.js';
 

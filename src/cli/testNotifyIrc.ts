@@ -1,12 +1,12 @@
 import { hostname } from 'node:os';
-import type { Config } from './config/schema.js';
-import { describeError } from './errors.js';
-import { IrcNotifier } from './notifiers/irc/notifier.js';
-import { plainIrcAnswer } from './notifiers/irc/plainText.js';
-import { IrcSupervisor, type ClientFactory } from './notifiers/irc/supervisor.js';
-import { silentLogger } from './observability/logger.js';
-import { destinationsOf } from './policy/routing.js';
-import { sleep, type Clock } from './util/clock.js';
+import type { Config } from '../config/schema.js';
+import { describeError } from '../errors.js';
+import { IrcNotifier } from '../notifiers/irc/notifier.js';
+import { plainIrcAnswer } from '../notifiers/irc/plainText.js';
+import { IrcSupervisor, type ClientFactory } from '../notifiers/irc/supervisor.js';
+import { silentLogger } from '../observability/logger.js';
+import { destinationsOf } from '../policy/routing.js';
+import { sleep, type Clock } from '../util/clock.js';
 
 /** How long test-notify waits to be registered and in every channel. */
 const READY_WITHIN_MS = 30_000;
