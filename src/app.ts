@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { Commands } from './commands/commands.js';
-import { IrcCommands, commandMessage } from './commands/irc.js';
+import { IrcCommands, commandMessage, warnNickOnlyRules } from './commands/irc.js';
 import { smsCommand } from './commands/sms.js';
 import type { Config } from './config/schema.js';
 import { startupWarnings } from './config/startupWarnings.js';
@@ -28,11 +28,14 @@ import { makeTwilioReceipts } from './sources/twilioReceipts.js';
 import { SmsMessageStore } from './store/smsMessages.js';
 import type { Logger } from './observability/logger.js';
 import { ContactNames } from './observability/contactNames.js';
-import { createMetrics, liveGauge, liveLabelledGauge, type Metrics } from './observability/metrics.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
+import { registerPipelineGauges } from './observability/gauges.js';
+import { Readiness } from './observability/readiness.js';
+import { registerIrcGauges } from './notifiers/irc/gauges.js';
 import { OnCallSchedule } from './people/oncall.js';
 import { MaintenanceWindows } from './policy/maintenance.js';
 import { RepeatFilter } from './store/repeat.js';
-import { destinationsOf } from './policy/routing.js';
+import { destinationsOf, ircDestinationsOf } from './policy/routing.js';
 import { SilenceStore } from './store/silences.js';
 import { Mutes } from './pipeline/mutes.js';
 import { buildInfo, type BuildInfo } from './observability/version.js';
@@ -51,19 +54,12 @@ import { scheduleRetention } from './store/retention.js';
 import { ProbeStateStore } from './store/probeState.js';
 import { HeartbeatStore } from './store/heartbeats.js';
 import { WgTimestampStore } from './store/wgTimestamps.js';
-import { labelValue } from './alerts/labels.js';
 import { anyEndpointAnswers, ProbeEngine } from './probes/engine.js';
 import { probeBuilder } from './probes/registry.js';
-import { rebaseTimes } from './store/rebase.js';
-import { ClockStepWatcher } from './util/clockStep.js';
-import { sleep, type Clock, type TimerHandle } from './util/clock.js';
-import { formatDuration } from './config/duration.js';
-
-/** How often the wall clock is checked for steps (escalation also checks before each pass). */
-const CLOCK_CHECK_MS = 5_000;
-
-/** A clock-step fault stays listed this long after the last step (monotonic), then clears. */
-const CLOCK_FAULT_MS = 60 * 60_000;
+import { ClockWatch } from './store/clockWatch.js';
+import { isStoreError } from './store/sqliteErrors.js';
+import { HeartbeatRoutes } from './sources/heartbeats.js';
+import { sleep, type Clock } from './util/clock.js';
 
 /** What the app is assembled from; tests pass their own clock, logger or IRC client factory. */
 export interface AppContext {
@@ -174,39 +170,30 @@ export async function startApp(ctx: AppContext): Promise<App> {
       }
     },
     workerFault: (destination, err) => {
-      const kind = (err as { code?: unknown } | undefined)?.code?.toString().startsWith('SQLITE_') ? 'store_write' : 'delivery_worker';
+      const kind = isStoreError(err) ? 'store_write' : 'delivery_worker';
       if (err === undefined) {
         if (dispatcher.faults().size === 0) for (const k of ['store_write', 'delivery_worker'] as const) faults.clear(k);
       } else faults.raise(kind, `delivering to ${names.destination(destination)}: ${names.text(describeError(err))}`);
     },
   });
 
-  const ircDestinations = [...new Set(config.routes.flatMap((r) => destinationsOf(r)).filter((d) => d.startsWith('irc:')))];
+  const ircDestinations = ircDestinationsOf(config.routes);
   const silences = new SilenceStore(db);
   const maintenance = new MaintenanceWindows(config.maintenance);
-  // Wall-clock steps: stored times that measure waits are moved by the step (store/rebase.ts).
-  const clockWatch = new ClockStepWatcher(clock);
-  let lastStepMono: number | undefined;
-  const checkClock = (): boolean => {
-    const step = clockWatch.check();
-    if (step === 0) {
-      if (lastStepMono !== undefined && clock.monotonic() - lastStepMono > CLOCK_FAULT_MS) {
-        lastStepMono = undefined;
-        faults.clear('clock_step');
-      }
-      return false;
-    }
-    const rows = rebaseTimes(db, step, clock.now());
-    const words = `the wall clock stepped ${step > 0 ? 'forward' : 'back'} ${formatDuration(Math.abs(step))}`;
-    log.warn({ event: 'clock_step', step_ms: step, rows }, `${words}; ${rows} stored time(s) moved with it so every wait keeps its length`);
-    // Once per hour at most: the host's time keeping is broken (NTP, an operator, a resumed VM).
-    lastStepMono = clock.monotonic();
-    faults.raise('clock_step', `${words} at ${new Date(clock.now()).toISOString()}; waits were kept, but check the host's time sync (chrony/ntpd): on-call schedules and quiet hours follow the wall clock`);
-    return true;
-  };
+  // Wall-clock steps: stored times that measure waits are moved by the step (store/clockWatch.ts).
+  const clockWatch = new ClockWatch({
+    clock,
+    db,
+    log,
+    faults,
+    onStep: () => {
+      escalation.kick();
+      dispatcher.poke();
+    },
+  });
   const ircPath = irc ? ircPathMonitor(irc) : undefined;
   const escalation = new EscalationEngine({
-    checkClock: () => void checkClock(),
+    checkClock: () => void clockWatch.check(),
     config,
     db,
     outbox,
@@ -216,13 +203,12 @@ export async function startApp(ctx: AppContext): Promise<App> {
     health,
     poke: (d) => dispatcher.poke(d),
     path: ircPath,
-    pathOutageEnded: (o) => queueOutageSummaries({ alerts, outbox, clock, destinations: ircDestinations, poke: (d) => dispatcher.poke(d), quietNames: [...heartbeatByAlert.keys()] }, o),
+    pathOutageEnded: (o) => queueOutageSummaries({ alerts, outbox, clock, destinations: ircDestinations, poke: (d) => dispatcher.poke(d), quietNames: heartbeatRoutes.quietNames }, o),
   });
 
   const routes = new Map(config.routes.map((r) => [r.name, destinationsOf(r)]));
   const heartbeats = new HeartbeatStore(db);
-  const heartbeatByAlert = new Map(config.probes.targets.flatMap((t) => (t.kind === 'heartbeat' && t.alertname !== undefined ? [[t.alertname, t.name] as const] : [])));
-  const pinged = new Set(config.probes.targets.flatMap((t) => (t.kind === 'heartbeat' && t.alertname === undefined ? [t.name] : [])));
+  const heartbeatRoutes = new HeartbeatRoutes(config.probes.targets, heartbeats, clock);
   const ingestBatch = makeIngest({
     db,
     alerts,
@@ -231,7 +217,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
     repeats,
     outbox,
     routes,
-    heartbeatOf: (labels) => (heartbeatByAlert.size > 0 ? heartbeatByAlert.get(labelValue(labels, 'alertname') ?? '') : undefined),
+    heartbeatOf: (labels) => heartbeatRoutes.heartbeatOf(labels),
     beat: (name, now) => heartbeats.beat(name, now),
   });
   // Silences and maintenance windows: mute new alerts, hold open incidents, release them when they end.
@@ -257,31 +243,15 @@ export async function startApp(ctx: AppContext): Promise<App> {
     return { alerts: r.alerts, queued: r.queued.length };
   };
 
-  if (irc) {
-    const sup = irc;
-    const s = (): IrcSupervisor['state'] => sup.state;
-    liveGauge(metrics.registry, 'lifeline_irc_connected', '1 while registered with the IRC server or bouncer.', () => (s().link === 'registered' ? 1 : 0));
-    liveGauge(metrics.registry, 'lifeline_irc_upstream_connected', '1 when the bouncer is on its IRC network, 0 when not, -1 when unknown.', () =>
-      s().upstream === 'up' ? 1 : s().upstream === 'down' ? 0 : -1,
-    );
-    liveGauge(metrics.registry, 'lifeline_irc_canary_ok', '1 when the last canary came back.', () => (s().canary.failing ? 0 : 1));
-    liveGauge(metrics.registry, 'lifeline_irc_connect_attempts', 'Connection attempts since start.', () => s().attempts);
-    liveGauge(metrics.registry, 'lifeline_irc_send_queue_depth', 'Lines waiting in Lifeline for a flood-control token (paced at what the path carries, so a backlog waits here, not in the bouncer).', () => sup.queue.depth);
-    liveGauge(metrics.registry, 'lifeline_irc_unconfirmed_lines', 'Lines written to the bouncer that it has not echoed yet (0 without echo-message).', () => sup.unconfirmedLines);
-    liveGauge(metrics.registry, 'lifeline_irc_lines_awaiting_network', 'Lines written since the last canary that came back through the network (not yet proven seen by the network).', () => sup.linesAwaitingNetwork);
-    liveGauge(metrics.registry, 'lifeline_irc_pace_lines_per_second', 'Lines per second Lifeline sends at now (the bouncer profile, lowered when the canary shows the path holds lines).', () => sup.pacer.rate);
-  }
-  liveLabelledGauge(metrics.registry, 'lifeline_incidents', 'Unresolved incidents by state (open, acked).', 'state', () => {
-    const out: Record<string, number> = { open: 0, acked: 0 };
-    for (const i of escalation.incidents.unresolved()) out[i.state] = (out[i.state] ?? 0) + 1;
-    return out;
+  if (irc) registerIrcGauges(metrics.registry, irc);
+  registerPipelineGauges(metrics.registry, {
+    unresolvedIncidents: () => escalation.incidents.unresolved(),
+    outboxPending: () => outbox.pendingCount(),
+    deliveryFaults: () => dispatcher.faults(),
+    faults: () => faults.list(),
+    alertsByStatus: () => ({ ...alerts.countByStatus() }),
+    names,
   });
-  liveGauge(metrics.registry, 'lifeline_outbox_pending', 'Messages waiting in the outbox, all destinations.', () => outbox.pendingCount());
-  liveLabelledGauge(metrics.registry, 'lifeline_delivery_worker_faulted', '1 for each destination whose delivery worker is failing now (store errors such as a full disk); it retries with backoff.', 'destination', () =>
-    Object.fromEntries([...dispatcher.faults().keys()].map((d) => [names.destination(d), 1])),
-  );
-  liveLabelledGauge(metrics.registry, 'lifeline_fault', "1 for each of Lifeline's own faults active now (store_write, delivery_worker, network_cut_off, notifier_misconfigured, clock_step).", 'kind', () => Object.fromEntries(faults.list().map((f) => [f.kind, 1])));
-  liveLabelledGauge(metrics.registry, 'lifeline_alerts', 'Stored alerts by state.', 'state', () => ({ ...alerts.countByStatus() }));
 
   // Probes: only the kinds the config uses are loaded (probes/registry.ts).
   const wgTimestamps = new WgTimestampStore(db);
@@ -301,14 +271,17 @@ export async function startApp(ctx: AppContext): Promise<App> {
     cutOff: (cut, detail) => (cut ? faults.raise('network_cut_off', detail) : faults.clear('network_cut_off')),
   });
   // Commands from IRC and SMS, one set.
-  const commands = new Commands({ config, clock, engine: escalation, schedule, alerts, outbox, mutes, ircState: () => irc?.state, probes: () => probes.status(), quietNames: [...heartbeatByAlert.keys()] });
+  const commands = new Commands({ config, clock, engine: escalation, schedule, alerts, outbox, mutes, ircState: () => irc?.state, probes: () => probes.status(), quietNames: heartbeatRoutes.quietNames });
 
   // IRC first: registering takes network round trips, listening does not.
   irc?.start();
-  /** The store and the delivery workers, as /readyz and the outbound heartbeat judge Lifeline. */
-  const readiness = (): { storeOk: boolean; failing: string[] } => ({
-    storeOk: storeReadable(db),
-    failing: [...dispatcher.faults()].map(([d, f]) => `${names.destination(d)}: ${names.text(f.error)} (since ${new Date(f.sinceMs).toISOString()})`),
+  const readiness = new Readiness({
+    storeReadable: () => storeReadable(db),
+    deliveryFaults: () => dispatcher.faults(),
+    faults: () => faults.list(),
+    ircLink: () => irc?.state.link,
+    probesStalled: () => probes.stalled(),
+    names,
   });
   // One signature check (and one rate-limited warning) for every Twilio webhook.
   const twilioSignature = config.sms ? twilioSignatureCheck({ authToken: config.sms.auth_token, log, clock }) : undefined;
@@ -321,12 +294,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
     log,
     metrics,
     ingest,
-    heartbeat: (name, ping) => {
-      if (!pinged.has(name)) return false;
-      if (ping.kind === 'success') heartbeats.beat(name, clock.now());
-      else if (ping.kind === 'fail') heartbeats.fail(name, clock.now(), ping.reason);
-      return true;
-    },
+    heartbeat: (name, ping) => heartbeatRoutes.ping(name, ping),
     smsStatus: makeTwilioReceipts({
       config,
       clock,
@@ -351,20 +319,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
       escalateNow: (ids, why) => escalation.escalateNow(ids, why),
     }),
     smsInbound: makeTwilioInbound({ config, schedule, signature: twilioSignature, command: (person, body) => smsCommand(commands, escalation.incidents, person, body) }),
-    ready: () => {
-      const { storeOk, failing } = readiness();
-      return {
-        ready: storeOk && failing.length === 0,
-        checks: {
-          store: storeOk ? 'ok' : 'unavailable',
-          delivery: failing.length === 0 ? 'ok' : failing,
-          config: 'loaded',
-          irc: irc ? irc.state.link : 'not configured',
-          // Lifeline's own faults are listed here; only the store and delivery decide readiness.
-          faults: faults.list().map((f) => `${f.kind}: ${f.detail}`),
-        },
-      };
-    },
+    ready: () => readiness.readyz(),
     oncall: () => ({
       oncall: schedule.shifts(clock.now()).map((sh) => ({ rotation: sh.rotation, person: sh.person.name, until: new Date(sh.untilMs).toISOString(), override: sh.override })),
     }),
@@ -380,7 +335,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
         faults: () => faults.list(),
         outboxPending: () => outbox.pendingCount(),
         // Heartbeat alerts (the Watchdog) fire by design: not counted as something firing.
-        alertCounts: () => ({ ...alerts.countByStatus([...heartbeatByAlert.keys()]) }),
+        alertCounts: () => ({ ...alerts.countByStatus(heartbeatRoutes.quietNames) }),
         probes: () => probes.status(),
         incidents: escalation.incidents,
         bundleWindowMs: config.escalation.bundle_window,
@@ -407,25 +362,14 @@ export async function startApp(ctx: AppContext): Promise<App> {
         config: config.heartbeat_out,
         clock,
         log,
-        health: () => {
-          const { storeOk, failing } = readiness();
-          const stalled = probes.stalled();
-          const reasons = [...(storeOk ? [] : ['the store cannot be read']), ...failing.map((f) => `delivery to ${f}`), ...faults.list().map((f) => `${f.kind}: ${f.detail}`), ...(stalled ? [stalled] : [])];
-          return reasons.length === 0 ? { ok: true } : { ok: false, reasons };
-        },
+        health: () => readiness.health(),
       })
     : undefined;
   heartbeatOut?.start();
   const cancelNote = scheduleDailyNote({ config, clock, log, outbox, alerts, incidents: escalation.incidents, schedule, ircState: () => irc?.state, probes: () => probes.status(), channels: pagingChannelStates, calls: (since) => calls.summarySince(since), poke: (d) => dispatcher.poke(d) });
   if (irc) {
     const notifier = ircNotifier as IrcNotifier;
-    const rules = config.commands.allowed;
-    if (rules.length > 0 && rules.every((r) => r.startsWith('nick:'))) {
-      log.warn(
-        { event: 'commands_nick_only', key: 'commands.allowed' },
-        'commands.allowed has only nick: rules; anyone who takes a free nick may ack and silence. Prefer "account:NAME" (IRCv3 account-tag) or "host:MASK"; where the network tags accounts, nick rules count only for identified senders',
-      );
-    }
+    warnNickOnlyRules(config.commands.allowed, log);
     const ircCommands = new IrcCommands({ config, clock, commands, ircState: () => irc.state, say: (t, text, notice) => notifier.say(t, text, notice) });
     irc.on('message', (e) => {
       try {
@@ -437,15 +381,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
   }
 
   const stopRetention = scheduleRetention({ db, clock, log, retentionMs: config.store.retention });
-  let clockTimer: TimerHandle | undefined;
-  const watchClock = (): void => {
-    if (checkClock()) {
-      escalation.kick();
-      dispatcher.poke();
-    }
-    clockTimer = clock.setTimeout(watchClock, CLOCK_CHECK_MS);
-  };
-  clockTimer = clock.setTimeout(watchClock, CLOCK_CHECK_MS);
+  clockWatch.start();
 
   let stopping: Promise<void> | undefined;
   return {
@@ -466,7 +402,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
         for (let i = 0; i < 30 && outbox.pendingCount() > 0 && irc?.state.link === 'registered'; i++) await sleep(clock, 100);
         cancelNote?.();
         await heartbeatOut?.stop();
-        clock.clearTimeout(clockTimer);
+        clockWatch.stop();
         await stopRetention();
         await probes.stop();
         mutes.stop();

@@ -6,6 +6,7 @@ import type { Clock } from '../util/clock.js';
 import { TokenBucket } from '../util/tokenBucket.js';
 import type { IrcState } from '../notifiers/irc/state.js';
 import type { Commands } from './commands.js';
+import type { Logger } from '../observability/logger.js';
 
 /** A parsed IRC message as commands need it. */
 export interface CommandMessage {
@@ -49,6 +50,19 @@ function globMatch(pattern: string, value: string): boolean {
 }
 
 /** What the IRC side needs. */
+/**
+ * Warns when commands.allowed has only nick: rules: anyone who takes a free nick could ack and
+ * silence. Where the network tags accounts (IRCv3 account-tag), nick rules count only for
+ * identified senders.
+ */
+export function warnNickOnlyRules(allowed: readonly string[], log: Logger): void {
+  if (allowed.length === 0 || !allowed.every((r) => r.startsWith('nick:'))) return;
+  log.warn(
+    { event: 'commands_nick_only', key: 'commands.allowed' },
+    'commands.allowed has only nick: rules; anyone who takes a free nick may ack and silence. Prefer "account:NAME" (IRCv3 account-tag) or "host:MASK"; where the network tags accounts, nick rules count only for identified senders',
+  );
+}
+
 export interface IrcCommandDeps {
   config: Config;
   clock: Clock;

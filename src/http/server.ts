@@ -7,6 +7,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { probeMetricsParts } from './probeMetrics.js';
 import type { ProbeStatus } from '../probes/engine.js';
 import { parseWebhookPayloadYielding, type GroupNotification } from '../sources/alertmanager.js';
+import type { HeartbeatPing } from '../sources/heartbeats.js';
 import { makeAuthCheck, makeHeartbeatAuth } from './auth.js';
 import { statusJsonParts, type StatusReport } from './status.js';
 import { statusPageParts } from './statusPage.js';
@@ -54,8 +55,6 @@ const HEARTBEAT = '/api/v1/heartbeat';
 /** Bytes of a "/fail" ping's body kept as its reason. */
 const FAIL_REASON_MAX = 2048;
 
-/** One ping to a heartbeat: a beat, a run's start, or the sender's own report that it is failing. */
-export type HeartbeatPing = { kind: 'success' } | { kind: 'start' } | { kind: 'fail'; reason: string };
 
 /** Up to `max` bytes of a request body as text; the rest is drained and dropped. */
 async function readSome(req: IncomingMessage, max: number): Promise<string> {

@@ -8,6 +8,11 @@ export function ircDestination(channel: string): string {
 /** Destination name of the console notifier. */
 export const CONSOLE_DESTINATION = 'console';
 
+/** Every IRC channel any route posts to, as outbox destinations, each once. */
+export function ircDestinationsOf(routes: readonly RouteConfig[]): string[] {
+  return [...new Set(routes.flatMap((r) => r.irc_channels.map(ircDestination)))];
+}
+
 /** Where a route's notifications go. */
 export function destinationsOf(route: RouteConfig): string[] {
   const out = route.irc_channels.map(ircDestination);

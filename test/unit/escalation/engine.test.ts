@@ -9,8 +9,7 @@ import { OnCallSchedule } from '../../../src/people/oncall.js';
 import type { PageMessage, TextMessage } from '../../../src/alerts/messages.js';
 import { openDb, type Db } from '../../../src/store/db.js';
 import { Outbox } from '../../../src/store/outbox.js';
-import { rebaseTimes } from '../../../src/store/rebase.js';
-import { ClockStepWatcher } from '../../../src/util/clockStep.js';
+import { ClockWatch } from '../../../src/store/clockWatch.js';
 import { SmsMessageStore } from '../../../src/store/smsMessages.js';
 import { FakeClock } from '../fakeClock.js';
 
@@ -67,12 +66,9 @@ function rig(extra = '', startIso = '2026-11-23T12:00', budget?: string): Rig {
     outages.push(o);
     return { fired: 2, resolved: 1, firingNow: 3 };
   };
-  // As the app wires it: a wall-clock step moves the stored times that measure waits.
-  const watch = new ClockStepWatcher(clock);
-  const checkClock = (): void => {
-    const step = watch.check();
-    if (step !== 0) rebaseTimes(db, step, clock.now());
-  };
+  // The app's clock watch: a wall-clock step moves the stored times that measure waits.
+  const watch = new ClockWatch({ clock, db, log: silentLogger(), faults: { raise: () => undefined, clear: () => undefined }, onStep: () => undefined });
+  const checkClock = (): void => void watch.check();
   const engine = new EscalationEngine({ config, db, outbox, schedule: new OnCallSchedule(config), clock, log: silentLogger(), health, poke: () => undefined, path, pathOutageEnded, checkClock });
   engine.start();
   const alert = (name: string, status: 'firing' | 'resolved', severity = 'critical'): void => {
