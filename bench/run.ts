@@ -35,6 +35,10 @@
  *                  of 20,000 probes (10,000 down once, 500 of them flapping hourly), 20,000 probe
  *                  states: buildStatus, then the page in parts (total, longest part), best and
  *                  median of 7.
+ *   twiml          in process: 10,000 call answers (two gathers, a say, the hang-up: a page call's
+ *                  TwiML with a 300-character message) and 10,000 SMS replies built by
+ *                  sources/twiml.ts; the first answer alone (it loads the builder), then best and
+ *                  median of 7 runs.
  *   checkconfig    `lifeline check-config` on 10,000 and 100,000 probe targets: wall time, peak RSS.
  *   probes2000     2,000 HTTP targets every 10 s on a local server: Lifeline's CPU per probe and
  *                  peak RSS, and Debian's prometheus-blackbox-exporter driven at the same rate
@@ -79,6 +83,7 @@ import { openDb } from '../src/store/db.js';
 import { AlertStore } from '../src/store/alerts.js';
 import { HistoryStore } from '../src/store/history.js';
 import { IncidentStore } from '../src/store/incidents.js';
+import { smsReplyTwiml, voiceTwiml } from '../src/sources/twiml.js';
 
 function percentile(sorted: number[], p: number): number {
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
@@ -1121,6 +1126,38 @@ function benchStatusHistory(): Record<string, number> {
   };
 }
 
+/** See the header: twiml. */
+function benchTwiml(): Record<string, number> {
+  const text = `This is Lifeline with one incident: ${'DiskFull <host-0> & "db" '.repeat(12)}`.slice(0, 300);
+  const call = (i: number): string =>
+    voiceTwiml([
+      { verb: 'gather', text: `${text} ${i}. Press 1 to acknowledge. Press 2 to escalate.`, language: 'en-US', action: `https://lifeline.example.org/api/v1/twilio/voice/gather?call=${i}`, timeoutS: 8 },
+      { verb: 'gather', text: `Again. ${text} ${i}. Press 1 to acknowledge. Press 2 to escalate.`, language: 'en-US', action: `https://lifeline.example.org/api/v1/twilio/voice/gather?call=${i}`, timeoutS: 8 },
+      { verb: 'say', text: 'Not acknowledged. Lifeline keeps escalating. Goodbye.', language: 'en-US' },
+      { verb: 'hangup' },
+    ]);
+  const t0 = performance.now();
+  let bytes = call(0).length;
+  const first = performance.now() - t0;
+  const runs: Array<{ calls: number; sms: number }> = [];
+  for (let k = 0; k < 7; k++) {
+    const a = performance.now();
+    for (let i = 0; i < 10_000; i++) bytes += call(i).length;
+    const b = performance.now();
+    for (let i = 0; i < 10_000; i++) bytes += smsReplyTwiml(`Lifeline: ${i} acknowledged: DiskFull host-${i} & "db"`).length;
+    runs.push({ calls: b - a, sms: performance.now() - b });
+  }
+  const sorted = (f: (x: (typeof runs)[number]) => number): number[] => runs.map(f).sort((x, y) => x - y);
+  return {
+    twiml_first_call_ms: first,
+    twiml_10k_calls_best_ms: sorted((x) => x.calls)[0] as number,
+    twiml_10k_calls_median_ms: sorted((x) => x.calls)[3] as number,
+    twiml_10k_sms_best_ms: sorted((x) => x.sms)[0] as number,
+    twiml_10k_sms_median_ms: sorted((x) => x.sms)[3] as number,
+    twiml_bytes_built_mib: bytes / 1024 / 1024,
+  };
+}
+
 const results: Record<string, number> = {};
 const only = process.argv[2];
 const want = (p: string): boolean => !only || only === p;
@@ -1140,6 +1177,7 @@ if (want('status')) Object.assign(results, await benchStatusPage());
 if (want('probepage')) Object.assign(results, await benchProbePage(20_000));
 if (only === 'probepage100k') Object.assign(results, await benchProbePage(100_000));
 if (want('statushistory')) Object.assign(results, benchStatusHistory());
+if (want('twiml')) Object.assign(results, benchTwiml());
 if (want('checkconfig')) Object.assign(results, await benchCheckConfig());
 if (want('probes2000')) Object.assign(results, await benchProbes2000());
 if (want('httprun')) Object.assign(results, await benchHttpRun());

@@ -1,17 +1,13 @@
 import { hostname } from 'node:os';
 import type { Config } from '../config/schema.js';
 import { makeTwilioClient, twilioError } from '../notifiers/twilioClient.js';
+import { voiceTwiml } from '../sources/twiml.js';
 import type { Clock } from '../util/clock.js';
 
 /** The outcome for `lifeline test-notify --channel voice`. */
 export interface VoiceTestResult {
   ok: boolean;
   lines: string[];
-}
-
-/** Escapes text for TwiML (XML). */
-function xml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 /**
@@ -31,7 +27,7 @@ export async function testVoice(config: Config, people: ReadonlyArray<{ name: st
   if (targets.length === 0) return { ok: false, lines: ['nobody to call: people[].phone (E.164 like +4915112345678) is missing'] };
   const client = makeTwilioClient(sms);
   const words = `This is a Lifeline test call from ${hostname()}, sent by lifeline test-notify. No action needed. Goodbye.`;
-  const twiml = `<?xml version="1.0" encoding="UTF-8"?><Response><Say>${xml(words)}</Say><Pause length="1"/><Say>${xml(words)}</Say></Response>`;
+  const twiml = voiceTwiml([{ verb: 'say', text: words }, { verb: 'pause', seconds: 1 }, { verb: 'say', text: words }]);
   const lines: string[] = [];
   let ok = true;
   for (const p of targets) {

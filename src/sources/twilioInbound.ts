@@ -2,12 +2,9 @@ import type { Config } from '../config/schema.js';
 import type { OnCallSchedule, Person } from '../people/oncall.js';
 import type { InboundAnswer, TwilioSignatureCheck } from './twilioSignature.js';
 
-export type { InboundAnswer } from './twilioSignature.js';
+import { smsReplyTwiml as twiml } from './twiml.js';
 
-function twiml(text: string): string {
-  const esc = text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] as string);
-  return `<?xml version="1.0" encoding="UTF-8"?><Response><Message>${esc}</Message></Response>`;
-}
+export type { InboundAnswer } from './twilioSignature.js';
 
 /**
  * Twilio's inbound SMS webhook: checks who is writing, then hands the text to the commands

@@ -5,6 +5,7 @@ import type { CallOutcome, CallStore } from '../store/calls.js';
 import type { Incident } from '../store/incidents.js';
 import type { Clock } from '../util/clock.js';
 import type { InboundAnswer, TwilioSignatureCheck } from './twilioSignature.js';
+import { voiceTwiml, type CallVerb } from './twiml.js';
 
 /** Call statuses that end a call (Twilio's status callback). */
 const FINAL = new Set(['completed', 'busy', 'no-answer', 'failed', 'canceled']);
@@ -26,10 +27,6 @@ export interface VoiceDeps {
   ack(code: string, by: string): boolean;
   /** The call failed to reach the person: their incidents move to the next step now. */
   escalateNow(incidentIds: readonly number[], why: string): void;
-}
-
-function xml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] as string);
 }
 
 /** An ack code read out letter by letter ("7 K Q 2"), so text-to-speech does not make a word of it. */
@@ -57,8 +54,8 @@ export function makeTwilioVoice(d: VoiceDeps): ((pathAndQuery: string, form: Rec
   const check = d.signature;
   if (!voice || !check) return undefined;
   const base = voice.public_url.replace(/\/+$/, '');
-  const say = (text: string): string => `<Say language="${xml(voice.language)}">${xml(text)}</Say>`;
-  const respond = (inner: string): InboundAnswer => ({ status: 200, body: `<?xml version="1.0" encoding="UTF-8"?><Response>${inner}</Response>` });
+  const { language } = voice;
+  const sayAndHangUp = (text: string): InboundAnswer => ({ status: 200, body: voiceTwiml([{ verb: 'say', text, language }, { verb: 'hangup' }]) });
 
   const openIncidents = (outboxId: number): Incident[] => d.calls.incidentIds(outboxId).flatMap((id) => d.incident(id) ?? []).filter((i) => i.state === 'open');
 
@@ -78,8 +75,8 @@ export function makeTwilioVoice(d: VoiceDeps): ((pathAndQuery: string, form: Rec
       d.calls.progressed(id, 'in-progress');
       const text = d.message(id) ?? 'Lifeline has a page for you.';
       const prompt = 'Press 1 to acknowledge. Press 2 to escalate.';
-      const ask = (again: boolean): string => `<Gather input="dtmf" numDigits="1" timeout="${GATHER_TIMEOUT_S}" action="${xml(gather)}" method="POST">${say(`${again ? 'Again. ' : ''}${text} ${prompt}`)}</Gather>`;
-      return respond(`${ask(false)}${ask(true)}${say('Not acknowledged. Lifeline keeps escalating. Goodbye.')}<Hangup/>`);
+      const ask = (again: boolean): CallVerb => ({ verb: 'gather', text: `${again ? 'Again. ' : ''}${text} ${prompt}`, language, action: gather, timeoutS: GATHER_TIMEOUT_S });
+      return { status: 200, body: voiceTwiml([ask(false), ask(true), { verb: 'say', text: 'Not acknowledged. Lifeline keeps escalating. Goodbye.', language }, { verb: 'hangup' }]) };
     }
 
     if (path === VOICE_PATHS.gather) {
@@ -100,10 +97,10 @@ export function makeTwilioVoice(d: VoiceDeps): ((pathAndQuery: string, form: Rec
       });
       if (!r.first) {
         d.log.info({ event: 'call_key_replayed', call: id, person: call.person, digits, handled: r.handledDigits }, 'a key press for a call whose key was already handled; nothing changed');
-        return respond(`${say(`This call's key press was already handled. Nothing changed. Goodbye.`)}<Hangup/>`);
+        return sayAndHangUp(`This call's key press was already handled. Nothing changed. Goodbye.`);
       }
       d.log.info({ event: 'call_key', call: id, person: call.person, digits }, 'key pressed on a page call');
-      return respond(`${say(r.result)}<Hangup/>`);
+      return sayAndHangUp(r.result);
     }
 
     if (path === VOICE_PATHS.status) {
