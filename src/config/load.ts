@@ -68,7 +68,7 @@ export function parseConfig(text: string, file: string, env: Env = process.env):
  * The YAML text as plain values. js-yaml with the core schema is YAML 1.2 as the config always was
  * (no timestamps, no merge keys, `yes`/`no` are strings) and refuses duplicate keys. It builds no
  * document model: 100,000 probe targets took 5.9 s and ~700 MB with the `yaml` package's
- * Document, 0.36 s here (issue 19.5; docs/benchmarks.md).
+ * Document, 0.36 s here (docs/benchmarks.md, bench part checkconfig).
  */
 function parseYaml(text: string, file: string): unknown {
   try {

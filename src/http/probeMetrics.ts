@@ -5,7 +5,7 @@ import { PHASES } from '../probes/probe.js';
  * The per-probe series of /metrics, written from the probes' last results at scrape time instead of
  * living in prom-client's registry: prom-client formats a metric's series in one synchronous block,
  * and with 20,000 probes (60,000 series) that held the event loop 150-340 ms on every scrape,
- * 1.7 s at 100,000 probes (issue 19.5). Here they come PROBES_PER_PART probes at a time, written
+ * 1.7 s at 100,000 probes (bench part probepage). Here they come PROBES_PER_PART probes at a time, written
  * part by part like the status page. Same names, labels and values as before.
  */
 

@@ -22,7 +22,7 @@ export interface Availability {
 }
 
 /**
- * A way to reach people: IRC, console, later email and SMS. One small interface; the outbox
+ * A way to reach people: IRC, console, email, SMS, voice. One small interface; the outbox
  * dispatcher owns retries and backoff, notifiers only say whether a failure is retryable
  * (by throwing NotifyError).
  */

@@ -1,15 +1,24 @@
+import { createRequire } from 'node:module';
+import type VoiceResponseClass from 'twilio/lib/twiml/VoiceResponse.js';
+import type MessagingResponseClass from 'twilio/lib/twiml/MessagingResponse.js';
+
 /*
  * TwiML, the XML Twilio reads for what a call says and does, and for the reply to an inbound SMS
- * (twilio.com/docs/voice/twiml, /docs/messaging/twiml). Every text and attribute value is escaped
- * here, once: alert names and summaries come from outside.
+ * (twilio.com/docs/voice/twiml, /docs/messaging/twiml), written by the twilio library's TwiML
+ * builder: it escapes every text and attribute value (alert names and summaries come from
+ * outside), so Lifeline holds no XML escaping of its own. Measured (bench part twiml,
+ * docs/benchmarks.md): slower than the hand-written strings it replaced, but a few µs per answer
+ * against a webhook that Twilio calls once per call or key press.
  */
 
-/** Escapes text for XML text and double-quoted attribute values. */
-function xml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] as string);
-}
-
-const HEAD = '<?xml version="1.0" encoding="UTF-8"?>';
+// twilio is CommonJS and large: only its two TwiML modules are loaded, on the first answer.
+const require = createRequire(import.meta.url);
+let builders: { VoiceResponse: typeof VoiceResponseClass; MessagingResponse: typeof MessagingResponseClass } | undefined;
+const twiml = (): NonNullable<typeof builders> =>
+  (builders ??= {
+    VoiceResponse: require('twilio/lib/twiml/VoiceResponse') as typeof VoiceResponseClass,
+    MessagingResponse: require('twilio/lib/twiml/MessagingResponse') as typeof MessagingResponseClass,
+  });
 
 /** One step of a call's TwiML. */
 export type CallVerb =
@@ -19,25 +28,37 @@ export type CallVerb =
   | { verb: 'pause'; seconds: number }
   | { verb: 'hangup' };
 
+/**
+ * Say's attributes. voice.language is checked by the config schema only for its shape: Twilio
+ * speaks more languages than the library's SayLanguage type lists, so it is passed as given.
+ */
+const sayAttributes = (language: string | undefined): VoiceResponseClass.SayAttributes => (language === undefined ? {} : { language: language as NonNullable<VoiceResponseClass.SayAttributes['language']> });
+
 /** A voice TwiML document: the verbs in order. */
 export function voiceTwiml(verbs: readonly CallVerb[]): string {
-  const say = (text: string, language: string | undefined): string => `<Say${language === undefined ? '' : ` language="${xml(language)}"`}>${xml(text)}</Say>`;
-  const parts = verbs.map((v) => {
+  const r = new (twiml().VoiceResponse)();
+  for (const v of verbs) {
     switch (v.verb) {
       case 'say':
-        return say(v.text, v.language);
+        r.say(sayAttributes(v.language), v.text);
+        break;
       case 'gather':
-        return `<Gather input="dtmf" numDigits="1" timeout="${v.timeoutS}" action="${xml(v.action)}" method="POST">${say(v.text, v.language)}</Gather>`;
+        r.gather({ input: ['dtmf'], numDigits: 1, timeout: v.timeoutS, action: v.action, method: 'POST' }).say(sayAttributes(v.language), v.text);
+        break;
       case 'pause':
-        return `<Pause length="${v.seconds}"/>`;
+        r.pause({ length: v.seconds });
+        break;
       case 'hangup':
-        return '<Hangup/>';
+        r.hangup();
+        break;
     }
-  });
-  return `${HEAD}<Response>${parts.join('')}</Response>`;
+  }
+  return r.toString();
 }
 
 /** The reply to an inbound SMS: one message back to the sender. */
 export function smsReplyTwiml(text: string): string {
-  return `${HEAD}<Response><Message>${xml(text)}</Message></Response>`;
+  const r = new (twiml().MessagingResponse)();
+  r.message(text);
+  return r.toString();
 }

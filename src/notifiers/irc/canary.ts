@@ -35,7 +35,7 @@ const RETRY_AFTER_LOSS_MS = 10_000;
 /**
  * Under sustained alert traffic there is never a spare token, so a canary goes at its deadline and
  * takes the token the next alert was waiting for: ZNC at its defaults forwards one line per 2 s,
- * so that alert took 4 s instead of 2 s (issue 19.5, measured: one sample in 30 or 100). While alert
+ * so that alert took 4 s instead of 2 s (measured: one sample in 30 or 100). While alert
  * lines wait, a canary past its interval therefore waits for them to drain, up to this many
  * intervals after it was queued. Dead links are found by liveness.ts (echoes, PINGs), not here.
  */

@@ -26,8 +26,8 @@ export class IrcNotifier implements Notifier {
   /**
    * Entries echoed by the bouncer but not yet proven to have reached the network: each with the
    * line mark after its last line. A canary confirming that mark settles them; losing the link or
-   * the canary first hands them back to the dispatcher to be sent again (issue 7.3: a bouncer that
-   * swallows what it echoed must not lose an alert).
+   * the canary first hands them back to the dispatcher to be sent again (a bouncer that swallows
+   * what it echoed must not lose an alert).
    */
   private inDoubt: Array<{ destination: string; entryId: number; mark: number }> = [];
 

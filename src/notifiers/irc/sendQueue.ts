@@ -118,7 +118,7 @@ export class SendQueue {
    *
    * While it waits, replies and spare-token background lines do not take tokens, and after it
    * resolves the token stays reserved for RESERVE_MS: otherwise a stream of replies takes each
-   * token the moment it appears and the outbox never gets its turn (issue 7.2: 289 `!help`
+   * token the moment it appears and the outbox never gets its turn (measured: 289 `!help`
    * replies held a critical alert back 304 s).
    */
   whenWritable(signal?: AbortSignal): Promise<void> {
