@@ -41,6 +41,7 @@ import { Mutes } from './pipeline/mutes.js';
 import { buildInfo, type BuildInfo } from './observability/version.js';
 import { Dispatcher } from './relay/dispatcher.js';
 import { queueOutageSummaries } from './relay/outage.js';
+import { flushOutbox } from './relay/flush.js';
 import { ingestInParts, makeIngest } from './pipeline/ingest.js';
 import { batchOf, type GroupNotification } from './sources/alertmanager.js';
 import { makeTwilioInbound } from './sources/twilioInbound.js';
@@ -59,7 +60,7 @@ import { probeBuilder } from './probes/registry.js';
 import { ClockWatch } from './store/clockWatch.js';
 import { isStoreError } from './store/sqliteErrors.js';
 import { HeartbeatRoutes } from './sources/heartbeats.js';
-import { sleep, type Clock } from './util/clock.js';
+import type { Clock } from './util/clock.js';
 
 /** What the app is assembled from; tests pass their own clock, logger or IRC client factory. */
 export interface AppContext {
@@ -310,10 +311,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
       log,
       signature: twilioSignature,
       calls,
-      message: (id) => {
-        const m = outbox.get(id)?.message;
-        return m?.kind === 'page' ? m.body.join(' ') : undefined;
-      },
+      outbox,
       incident: (id) => escalation.incidents.get(id),
       ack: (code, by) => escalation.ack(code, by).ok,
       escalateNow: (ids, why) => escalation.escalateNow(ids, why),
@@ -398,8 +396,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
       stopping ??= (async () => {
         log.info({ event: 'shutdown' }, 'shutting down: no new webhooks, flushing the outbox');
         await http.close();
-        // Flush: give ready destinations a bounded moment to drain.
-        for (let i = 0; i < 30 && outbox.pendingCount() > 0 && irc?.state.link === 'registered'; i++) await sleep(clock, 100);
+        await flushOutbox({ outbox, clock, pathUp: () => irc?.state.link === 'registered' });
         cancelNote?.();
         await heartbeatOut?.stop();
         clockWatch.stop();

@@ -3,6 +3,7 @@ import type { Logger } from '../observability/logger.js';
 import { VOICE_PATHS, voiceUrl } from '../notifiers/voice.js';
 import type { CallOutcome, CallStore } from '../store/calls.js';
 import type { Incident } from '../store/incidents.js';
+import type { Outbox } from '../store/outbox.js';
 import type { Clock } from '../util/clock.js';
 import type { InboundAnswer, TwilioSignatureCheck } from './twilioSignature.js';
 import { voiceTwiml, type CallVerb } from './twiml.js';
@@ -20,8 +21,8 @@ export interface VoiceDeps {
   log: Logger;
   signature: TwilioSignatureCheck | undefined;
   calls: CallStore;
-  /** The spoken text of the call (from its outbox message). */
-  message(outboxId: number): string | undefined;
+  /** The outbox, where a call's row (its id is the call's) holds the page it says. */
+  outbox: Pick<Outbox, 'get'>;
   incident(id: number): Incident | undefined;
   /** Acknowledges an incident by its code, as `by`. */
   ack(code: string, by: string): boolean;
@@ -73,7 +74,8 @@ export function makeTwilioVoice(d: VoiceDeps): ((pathAndQuery: string, form: Rec
 
     if (path === VOICE_PATHS.twiml) {
       d.calls.progressed(id, 'in-progress');
-      const text = d.message(id) ?? 'Lifeline has a page for you.';
+      const page = d.outbox.get(id)?.message;
+      const text = page?.kind === 'page' ? page.body.join(' ') : 'Lifeline has a page for you.';
       const prompt = 'Press 1 to acknowledge. Press 2 to escalate.';
       const ask = (again: boolean): CallVerb => ({ verb: 'gather', text: `${again ? 'Again. ' : ''}${text} ${prompt}`, language, action: gather, timeoutS: GATHER_TIMEOUT_S });
       return { status: 200, body: voiceTwiml([ask(false), ask(true), { verb: 'say', text: 'Not acknowledged. Lifeline keeps escalating. Goodbye.', language }, { verb: 'hangup' }]) };
