@@ -82,6 +82,14 @@ describe('a standby Lifeline on ZNC: same user as a second client, or its own us
       assert.equal(fromNick(b.said('!ack 7', nb), 'alice').length, 1);
     });
 
+    it('a command a person sends privately to the shared nick reaches each client exactly once', async () => {
+      const [na, nb] = [a.lines.length, b.lines.length];
+      alice.send('PRIVMSG lifeline :!ack 17');
+      await settle(a, b);
+      assert.deepEqual(a.said('!ack 17', na).map((l) => [l.from, l.target]), [['alice', 'lifeline']]);
+      assert.deepEqual(b.said('!ack 17', nb).map((l) => [l.from, l.target]), [['alice', 'lifeline']]);
+    });
+
     it('a channel line client A writes: A reads its echo once, B reads it once as said by our own nick, people once', async () => {
       const [na, nb, nAlice] = [a.lines.length, b.lines.length, alice.messages.length];
       a.send('PRIVMSG #alerts :page from A');
@@ -197,6 +205,24 @@ describe('a standby Lifeline on ZNC: same user as a second client, or its own us
       assert.deepEqual(own.said('page from the poster', nOwn).map((l) => l.from), ['lifeline']);
       assert.deepEqual(own.said('line from the standby', nOwn).map((l) => l.from), ['lifeline-b'], 'its echo');
       assert.deepEqual(a.said('line from the standby', na).map((l) => l.from), ['lifeline-b']);
+    });
+
+    it('a command sent privately to the poster\'s nick never reaches the standby, even with no client of the poster attached (ZNC keeps its nick on the network)', async () => {
+      const [na, nOwn] = [a.lines.length, own.lines.length];
+      alice.send('PRIVMSG lifeline :!ack 11');
+      await settle(a, own);
+      assert.equal(a.said('!ack 11', na).length, 1);
+      assert.equal(own.said('!ack 11', nOwn).length, 0);
+      const nAlice = alice.lines.length;
+      await a.quit();
+      await b.quit();
+      alice.send('PRIVMSG lifeline :!ack 12');
+      await settle(own);
+      assert.equal(own.said('!ack 12').length, 0);
+      assert.deepEqual(alice.lines.slice(nAlice).filter((l) => /^:lifeline!\S+ (QUIT|PART)/.test(l)), [], 'the poster\'s nick stays, looking alive');
+      a = await ZncClient.connect(znc.port, znc.loginPassword);
+      b = await ZncClient.connect(znc.port, znc.loginPassword);
+      await settle(a, b, own);
     });
 
     it('each user has its own flood budget: the standby\'s lines do not delay the poster\'s', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { Alertmanager } from './harness/alertmanager.js';
@@ -109,7 +109,39 @@ describe('examples for two regions: Alertmanager with every Lifeline as a receiv
 /** A nats-server started on an example config with test ports, folders and certificates put in. */
 interface NatsRun {
   proc: ServerProcess;
+  client: number;
   monitor: number;
+}
+
+/**
+ * One request over the NATS client protocol (INFO, CONNECT, SUB, PUB, then the MSG reply), the
+ * way the JetStream API is asked: `$JS.<domain>.API.INFO` reaches that domain's JetStream.
+ */
+async function natsRequest(port: number, subject: string): Promise<string> {
+  const sock = net.connect(port, '127.0.0.1');
+  let buf = '';
+  let sent = false;
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no reply to ${subject} within 5 s: ${buf}`)), 5_000);
+      sock.on('error', reject);
+      sock.on('data', (d: Buffer) => {
+        buf += d.toString();
+        if (!sent && buf.startsWith('INFO ') && buf.includes('\r\n')) {
+          sent = true;
+          sock.write(`CONNECT {"verbose":false,"pedantic":false,"protocol":1}\r\nSUB _INBOX.t 1\r\nPUB ${subject} _INBOX.t 0\r\n\r\n`);
+        }
+        if (buf.includes('PING\r\n')) sock.write('PONG\r\n');
+        const m = /MSG _INBOX\.t 1 (\d+)\r\n/.exec(buf);
+        if (m && buf.length >= (m.index ?? 0) + m[0].length + Number(m[1])) {
+          clearTimeout(timer);
+          resolve(buf.slice((m.index ?? 0) + m[0].length, (m.index ?? 0) + m[0].length + Number(m[1])));
+        }
+      });
+    });
+  } finally {
+    sock.destroy();
+  }
 }
 
 describe('examples for two regions: NATS hub and leaf with the leaf link over mutual TLS (integration)', function () {
@@ -141,7 +173,7 @@ describe('examples for two regions: NATS hub and leaf with the leaf link over mu
     writeFileSync(conf, t);
     giveToServerUser(conf);
     const proc = startServer(`nats-${name}`, 'nats-server', ['-c', conf]);
-    const run = { proc, monitor };
+    const run = { proc, client, monitor };
     runs.push(run);
     await waitFor(`${name} healthy`, async () => {
       if (!proc.running) throw new Error(`nats-server ${name} exited: ${proc.output.join('')}`);
@@ -169,6 +201,9 @@ describe('examples for two regions: NATS hub and leaf with the leaf link over mu
     const link = ((await (await fetch(`http://127.0.0.1:${leaf.monitor}/leafz`)).json()) as { leafs: Array<{ port: number }> }).leafs;
     assert.deepEqual(link.map((x) => x.port), [leafPort]);
     assert.deepEqual([await domain(hub), await domain(leaf)], ['a', 'b']);
+    // Each region reaches the other's JetStream through the link (what mirrors and sources use).
+    assert.equal((JSON.parse(await natsRequest(hub.client, '$JS.b.API.INFO')) as { domain: string }).domain, 'b');
+    assert.equal((JSON.parse(await natsRequest(leaf.client, '$JS.a.API.INFO')) as { domain: string }).domain, 'a');
   });
 
   it('the compose drafts mount these configs: region A publishes only the leaf port, region B nothing of NATS', () => {
