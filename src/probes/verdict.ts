@@ -1,13 +1,20 @@
 import { formatDuration } from '../config/duration.js';
+import type { ProbesConfig } from '../config/probeSchema.js';
 
 /**
- * How many regions must see a target down before it is down (probe key `confirm`): every region
- * that has a fresh result (`all`), one (`any`), or at least this many.
+ * How many regions must see a target down before it is down (probe key `confirm`, default all):
+ * every region that has a fresh result (`all`), one (`any`), or at least this many.
  */
-export type Confirm = 'all' | 'any' | number;
+export type Confirm = ProbesConfig['confirm'];
 
-/** The default of `confirm`: a target is down only when every region that can tell says so. */
-export const DEFAULT_CONFIRM: Confirm = 'all';
+/**
+ * How old a region's latest result may be and still count: two intervals plus the timeout, so one
+ * run lost or late (jitter is ±10 %) does not drop a region's vote, and a region whose probe
+ * stopped running drops out within about two intervals.
+ */
+export function maxResultAgeMs(intervalMs: number, timeoutMs: number): number {
+  return 2 * intervalMs + timeoutMs;
+}
 
 /** A region's latest result for one probe. */
 export interface RegionObservation {
@@ -70,7 +77,7 @@ export interface VerdictInput {
   nowMs: number;
   /**
    * A result older than this is stale and not a vote (a region whose probe stopped running must
-   * not hold a verdict up or down): the caller passes about two probe intervals plus the timeout.
+   * not hold a verdict up or down): maxResultAgeMs of the probe's interval and timeout.
    */
   maxAgeMs: number;
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { parseConfig } from '../../../src/config/load.js';
 import { probeConfirm } from '../../../src/config/probeSchema.js';
-import { regionVerdict, type Confirm, type RegionResult } from '../../../src/probes/verdict.js';
+import { maxResultAgeMs, regionVerdict, type Confirm, type RegionResult } from '../../../src/probes/verdict.js';
 import { problems } from '../config/configProblems.js';
 
 const NOW = Date.UTC(2026, 11, 4, 20, 0, 0);
@@ -84,6 +84,15 @@ describe('probe verdicts from several regions (confirm: all | any | N)', () => {
     assert.deepEqual([v.kind, v.needed], ['down', 1]);
     assert.equal(v.text, 'wiki.example.org: no HTTP answer from eu-west; not counted: ap-south (no result yet), us-east (unreachable)');
     assert.deepEqual([verdict(3, region('a', 'x'), region('b', 'x')).kind, verdict(3, region('a', 'x'), region('b', 'up')).kind], ['down', 'warning']);
+  });
+
+  it('a result counts for two intervals plus the timeout: one late or lost run keeps the vote', () => {
+    assert.equal(maxResultAgeMs(30_000, 10_000), 70_000);
+    const regions = (ageMs: number) => [region('eu-west', 'no HTTP answer'), region('us-east', 'up', ageMs)];
+    const maxAgeMs = maxResultAgeMs(30_000, 10_000);
+    // us-east's last run finished 65 s ago (one run lost at 30 s): it still says up.
+    assert.equal(regionVerdict({ target: 'w', confirm: 'all', regions: regions(65_000), nowMs: NOW, maxAgeMs }).kind, 'warning');
+    assert.equal(regionVerdict({ target: 'w', confirm: 'all', regions: regions(71_000), nowMs: NOW, maxAgeMs }).kind, 'down');
   });
 
   it('no region with a fresh result: unknown, never down or up', () => {
