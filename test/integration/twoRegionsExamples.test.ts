@@ -169,6 +169,8 @@ describe('examples for two regions: NATS hub and leaf with the leaf link over mu
     t = put(t, 'http: 0.0.0.0:8222', `http: 127.0.0.1:${monitor}`);
     t = put(t, 'store_dir: "/data/jetstream"', `store_dir: "${store}"`);
     t = put(t, '/etc/nats/tls/', `${tmp.dir}/`);
+    // The shipped 10 s x 3 finds a silent cut in 30-40 s; 1 s x 3 checks the same rule in seconds.
+    t = put(t, 'ping_interval: "10s"', 'ping_interval: "1s"');
     const conf = join(tmp.dir, `${name}.conf`);
     writeFileSync(conf, t);
     giveToServerUser(conf);
@@ -185,6 +187,7 @@ describe('examples for two regions: NATS hub and leaf with the leaf link over mu
   const domain = async (r: NatsRun): Promise<string> => ((await (await fetch(`http://127.0.0.1:${r.monitor}/varz`)).json()) as { jetstream: { config: { domain: string } } }).jetstream.config.domain;
 
   let hub: NatsRun;
+  let leaf: NatsRun;
   let leafPort: number;
 
   it('the hub and the leaf run as shipped; the leaf links over TLS within seconds; each region has its own JetStream domain', async () => {
@@ -194,7 +197,7 @@ describe('examples for two regions: NATS hub and leaf with the leaf link over mu
     h = put(h, 'advertise: "nats-a.example.org:7422"', `advertise: "127.0.0.1:${leafPort}"`);
     hub = await start('hub', h);
     const l = put(readFileSync('config/examples/nats-leaf.conf', 'utf8'), 'tls://nats-a.example.org:7422', `tls://127.0.0.1:${leafPort}`);
-    const leaf = await start('leaf', l);
+    leaf = await start('leaf', l);
     await waitFor('the hub lists the leaf', async () => (await leafLinks(hub)) === 1, 15_000, 50);
     assert.equal(await leafLinks(leaf), 1);
     // The leaf's side of the link is the hub's leaf port (2.9's /leafz names no server).
@@ -230,5 +233,16 @@ describe('examples for two regions: NATS hub and leaf with the leaf link over mu
     await start('intruder', l);
     await waitFor('the hub refuses the handshake', () => /TLS handshake error.*certificate|didn't provide a certificate/i.test(hub.proc.output.join('').slice(before)), 15_000, 50);
     assert.equal(await leafLinks(hub), 1, 'only the real leaf');
+  });
+
+  it('a silent cut (the leaf frozen: no FIN, no RST) drops the link at the hub after ping_interval x ping_max', async () => {
+    assert.equal(await leafLinks(hub), 1);
+    const t0 = Date.now();
+    leaf.proc.signal('SIGSTOP');
+    await waitFor('the hub drops the frozen leaf', async () => (await leafLinks(hub)) === 0, 15_000, 100);
+    const s = (Date.now() - t0) / 1000;
+    // 1 s x 3 unanswered pings: gone after about 3-4 s, not the default 2 min x 2.
+    assert.ok(s >= 2 && s < 10, `${s}s`);
+    leaf.proc.signal('SIGCONT');
   });
 });
