@@ -32,6 +32,19 @@ function durationAtLeast(minMs: number, why: string) {
 const probeInterval = durationAtLeast(MIN_PROBE_INTERVAL_MS, 'is too short for a probe interval (runs back to back burn the CPU Lifeline needs to relay and page)');
 const probeTimeout = durationAtLeast(MIN_PROBE_TIMEOUT_MS, 'is too short for a probe timeout (every target would fail)');
 
+/** Most regions a `confirm: N` can ask for (a cluster is a handful of regions joined in a star). */
+export const MAX_CONFIRM_REGIONS = 16;
+
+/**
+ * How many regions must see a probe down before it is down (src/probes/verdict.ts): all, any or
+ * N. Only read when a `cluster` section exists; a single Lifeline is one vantage point.
+ */
+const CONFIRM_EXPECTED = `expected all (down from every region that has a fresh result), any (down from one region), or a number of regions from 1 to ${MAX_CONFIRM_REGIONS}, e.g. confirm: 2`;
+const confirm = z.union(
+  [z.enum(['all', 'any'], { error: CONFIRM_EXPECTED }), z.number({ error: CONFIRM_EXPECTED }).int({ error: CONFIRM_EXPECTED }).min(1, { error: CONFIRM_EXPECTED }).max(MAX_CONFIRM_REGIONS, { error: CONFIRM_EXPECTED })],
+  { error: CONFIRM_EXPECTED },
+);
+
 /** Keys every probe has. */
 const common = {
   name: probeName,
@@ -39,6 +52,7 @@ const common = {
   timeout: probeTimeout.optional(),
   severity: z.enum(['critical', 'warning', 'info']).default('critical'),
   group: z.string().min(1).max(64).optional(),
+  confirm: confirm.optional(),
   // One probe or a list; any of them down explains this one's failure.
   depends_on: z
     .union([probeName, z.array(probeName).min(1).max(16)])
@@ -310,6 +324,10 @@ export const probesSchema = z
     targets: z.array(probeSchema).default([]),
     /** Redundancy groups: one alert per multi-node VPN instead of one per member probe. */
     redundancy: z.array(redundancySchema).default([]),
+    /** Default `confirm` of every probe (with a cluster). */
+    confirm: confirm.default('all'),
+    /** Settings per probe group (the targets' `group` label): `confirm` for the group's probes. */
+    groups: z.record(z.string().min(1).max(64), z.strictObject({ confirm: confirm.optional() })).default({}),
   })
   .superRefine((p, ctx) => {
     const names = new Set<string>();
@@ -330,6 +348,10 @@ export const probesSchema = z
         if (d === t.name) ctx.addIssue({ code: 'custom', path: ['targets', i, 'depends_on'], message: 'a probe cannot depend on itself' });
       }
     });
+    const used = new Set(p.targets.map((t) => t.group));
+    for (const g of Object.keys(p.groups)) {
+      if (!used.has(g)) ctx.addIssue({ code: 'custom', path: ['groups', g], message: `no probe has group "${g}"; probes.groups is keyed by the group label of probes.targets (add group: ${g} to those probes, or fix the name)` });
+    }
     const member = new Map<string, string>();
     p.redundancy.forEach((g, i) => {
       if (g.quorum > g.nodes.length) ctx.addIssue({ code: 'custom', path: ['redundancy', i, 'quorum'], message: `quorum ${g.quorum} is more than the group's ${g.nodes.length} nodes` });
@@ -351,3 +373,8 @@ export const probesSchema = z
 export type ProbesConfig = z.infer<typeof probesSchema>;
 /** One probe's config. */
 export type ProbeConfig = z.infer<typeof probeSchema>;
+
+/** A probe's `confirm`: its own, else its group's (probes.groups), else probes.confirm. */
+export function probeConfirm(probes: ProbesConfig, probe: ProbeConfig): ProbesConfig['confirm'] {
+  return probe.confirm ?? (probe.group !== undefined ? probes.groups[probe.group]?.confirm : undefined) ?? probes.confirm;
+}

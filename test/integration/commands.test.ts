@@ -226,6 +226,17 @@ describe('commands from IRC and SMS (integration)', function () {
     assert.match(r.body, new RegExp(`${code} acknowledged`));
   });
 
+  it('acknowledges when Twilio calls this instance as the number\'s fallback URL (ErrorCode and ErrorUrl added, signed for this URL): the standby region of README "Two regions"', async () => {
+    const code = await fire('SmsFallback');
+    await waitFor('the SMS page', () => twilio.received.some((m) => m.body.includes(code)), 10_000);
+    // Twilio adds the primary's failure to the fallback request; the signature covers this URL and them.
+    const params = { From: '+4915112345678', Body: `ACK ${code}`, ErrorCode: '11205', ErrorUrl: 'https://lifeline-a.example.org/api/v1/twilio/inbound' };
+    const r = await inbound(params, twilioSignature(twilio.authToken, INBOUND_URL, params));
+    assert.equal(r.status, 200);
+    assert.match(r.body, new RegExp(`${code} acknowledged`));
+    assert.equal(app.escalation.incidents.byCode(code)?.state, 'acked');
+  });
+
   it('refuses unsigned, wrongly signed and oversized requests, changing nothing', async () => {
     const code = await fire('SmsForged');
     const params = { From: '+4915112345678', Body: `ACK ${code}` };

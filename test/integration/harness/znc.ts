@@ -17,10 +17,13 @@ export interface ZncFlood {
   burst: number;
 }
 
+/** The one ZNC network every user has (the IRC server the test started). */
+const NETWORK = 'test';
+
 export class Znc {
   proc: ServerProcess | undefined;
   readonly user = 'lifeline';
-  readonly network = 'test';
+  readonly network = NETWORK;
   readonly password = randomBytes(8).toString('hex');
   private constructor(
     readonly port: number,
@@ -30,16 +33,25 @@ export class Znc {
 
   /** PASS value for Lifeline's config. */
   get loginPassword(): string {
-    return `${this.user}/${this.network}:${this.password}`;
+    return this.loginFor(this.user);
   }
 
-  /** Starts ZNC; with `tls`, its listener speaks TLS with that certificate (PEM key + cert). */
-  static async start(upstreamPort: number, channels: string[] = ['#alerts'], tls?: { keyPem: string; certPem: string }, flood?: ZncFlood): Promise<Znc> {
-    return Znc.startOnPort(await freePort(), upstreamPort, channels, tls, flood);
+  /** PASS value for one of the users the bouncer was started with (`user` or one of `extraUsers`). */
+  loginFor(user: string): string {
+    return `${user}/${this.network}:${this.password}`;
+  }
+
+  /**
+   * Starts ZNC; with `tls`, its listener speaks TLS with that certificate (PEM key + cert).
+   * `extraUsers` adds ZNC users besides `lifeline`, each with its own nick (= its name), its own
+   * network connection and the same password.
+   */
+  static async start(upstreamPort: number, channels: string[] = ['#alerts'], tls?: { keyPem: string; certPem: string }, flood?: ZncFlood, extraUsers: string[] = []): Promise<Znc> {
+    return Znc.startOnPort(await freePort(), upstreamPort, channels, tls, flood, extraUsers);
   }
 
   /** Like start, on a given port. */
-  static async startOnPort(port: number, upstreamPort: number, channels: string[] = ['#alerts'], tls?: { keyPem: string; certPem: string }, flood?: ZncFlood): Promise<Znc> {
+  static async startOnPort(port: number, upstreamPort: number, channels: string[] = ['#alerts'], tls?: { keyPem: string; certPem: string }, flood?: ZncFlood, extraUsers: string[] = []): Promise<Znc> {
     const { dir, remove } = tempDir('znc');
     const z = new Znc(port, dir, remove);
     const salt = randomBytes(8).toString('hex');
@@ -58,23 +70,7 @@ export class Znc {
         `  SSL = ${tls ? 'true' : 'false'}`,
         '  Host = 127.0.0.1',
         '</Listener>',
-        `<User ${z.user}>`,
-        '  <Pass password>',
-        '    Method = sha256',
-        `    Hash = ${hash}`,
-        `    Salt = ${salt}`,
-        '  </Pass>',
-        '  Nick = lifeline',
-        '  AltNick = lifeline_',
-        '  Ident = lifeline',
-        '  RealName = Lifeline',
-        '  MultiClients = true',
-        `  <Network ${z.network}>`,
-        `    Server = 127.0.0.1 ${upstreamPort}`,
-        ...(flood ? [`    FloodRate = ${flood.rate.toFixed(2)}`, `    FloodBurst = ${flood.burst}`] : []),
-        ...channels.flatMap((c) => [`    <Chan ${c}>`, '    </Chan>']),
-        '  </Network>',
-        '</User>',
+        ...[z.user, ...extraUsers].flatMap((u) => userBlock(u, hash, salt, upstreamPort, channels, flood)),
         '',
       ].join('\n'),
     );
@@ -103,4 +99,27 @@ export class Znc {
     await this.proc?.stop();
     this.removeDir();
   }
+}
+
+/** One ZNC user with one network: its nick is its name. */
+function userBlock(user: string, hash: string, salt: string, upstreamPort: number, channels: string[], flood: ZncFlood | undefined): string[] {
+  return [
+    `<User ${user}>`,
+    '  <Pass password>',
+    '    Method = sha256',
+    `    Hash = ${hash}`,
+    `    Salt = ${salt}`,
+    '  </Pass>',
+    `  Nick = ${user}`,
+    `  AltNick = ${user}_`,
+    `  Ident = ${user}`,
+    '  RealName = Lifeline',
+    '  MultiClients = true',
+    `  <Network ${NETWORK}>`,
+    `    Server = 127.0.0.1 ${upstreamPort}`,
+    ...(flood ? [`    FloodRate = ${flood.rate.toFixed(2)}`, `    FloodBurst = ${flood.burst}`] : []),
+    ...channels.flatMap((c) => [`    <Chan ${c}>`, '    </Chan>']),
+    '  </Network>',
+    '</User>',
+  ];
 }
