@@ -1,4 +1,4 @@
-import type { PagingChannel } from './channels.js';
+import type { PagingChannelKind as PagingChannel } from '../alerts/pages.js';
 
 /**
  * Health of the paging channels, from delivery results: a channel that failed `threshold` times

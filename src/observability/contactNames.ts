@@ -1,4 +1,5 @@
-import { PAGING_CHANNELS, pagingChannelOf, type PagingChannel } from '../escalation/channels.js';
+import { PAGING_CHANNEL_KINDS } from '../alerts/pages.js';
+import { PAGING_CHANNELS, pagingChannelOf } from '../escalation/channels/registry.js';
 import type { Person } from '../people/oncall.js';
 
 /** Any E.164 number and anything shaped like an email address, for text that names no known person. */
@@ -18,7 +19,7 @@ export class ContactNames {
 
   constructor(people: readonly Person[]) {
     for (const p of people) {
-      for (const ch of Object.keys(PAGING_CHANNELS) as PagingChannel[]) {
+      for (const ch of PAGING_CHANNEL_KINDS) {
         const d = PAGING_CHANNELS[ch].destination(p);
         if (d !== undefined) this.byDestination.set(d, `${ch}:${p.name}`);
       }

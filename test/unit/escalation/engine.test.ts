@@ -13,6 +13,7 @@ import { rebaseTimes } from '../../../src/store/rebase.js';
 import { ClockStepWatcher } from '../../../src/util/clockStep.js';
 import { SmsMessageStore } from '../../../src/store/smsMessages.js';
 import { FakeClock } from '../fakeClock.js';
+import { escalationStores } from '../../../src/store/escalationStores.js';
 
 const SID = `AC${'0'.repeat(32)}`;
 function yaml(extra = '', budget = 'max_per_hour: 20, max_per_day: 100'): string {
@@ -73,7 +74,7 @@ function rig(extra = '', startIso = '2026-11-23T12:00', budget?: string): Rig {
     const step = watch.check();
     if (step !== 0) rebaseTimes(db, step, clock.now());
   };
-  const engine = new EscalationEngine({ config, db, outbox, schedule: new OnCallSchedule(config), clock, log: silentLogger(), health, poke: () => undefined, path, pathOutageEnded, checkClock });
+  const engine = new EscalationEngine({ config, ...escalationStores(db), outbox, schedule: new OnCallSchedule(config), clock, log: silentLogger(), health, poke: () => undefined, path, pathOutageEnded, checkClock });
   engine.start();
   const alert = (name: string, status: 'firing' | 'resolved', severity = 'critical'): void => {
     db.transaction(() => engine.onAlerts({ groupKey: name, status, commonLabels: {} }, [{ fingerprint: name, status, labels: { alertname: name, severity, instance: 'h1' }, summary: `${name} summary` }], clock.now()))();
@@ -242,7 +243,7 @@ describe('EscalationEngine (fake clock)', () => {
     r.engine.stop();
     r.clock.advance(30 * MIN); // down for half an hour: the 10-min step is overdue
     const config = parseConfig(yaml(), 't.yaml', {});
-    const again = new EscalationEngine({ config, db: r.db, outbox: r.outbox, schedule: new OnCallSchedule(config), clock: r.clock, log: silentLogger(), health: new ChannelHealth(), poke: () => undefined, pathOutageEnded: () => ({ fired: 0, resolved: 0, firingNow: 0 }) });
+    const again = new EscalationEngine({ config, ...escalationStores(r.db), outbox: r.outbox, schedule: new OnCallSchedule(config), clock: r.clock, log: silentLogger(), health: new ChannelHealth(), poke: () => undefined, pathOutageEnded: () => ({ fired: 0, resolved: 0, firingNow: 0 }) });
     again.start();
     assert.deepEqual(r.sent().map((s) => `${s.dest.split(':')[0]}@${s.atMin}`), ['email@5', 'sms@35']);
   });
@@ -499,7 +500,7 @@ describe('EscalationEngine (fake clock)', () => {
       r.engine.stop();
       r.clock.advance(MIN);
       const config = parseConfig(yaml(callThenSms), 't.yaml', {});
-      const again = new EscalationEngine({ config, db: r.db, outbox: r.outbox, schedule: new OnCallSchedule(config), clock: r.clock, log: silentLogger(), health: new ChannelHealth(), poke: () => undefined, pathOutageEnded: () => ({ fired: 0, resolved: 0, firingNow: 0 }) });
+      const again = new EscalationEngine({ config, ...escalationStores(r.db), outbox: r.outbox, schedule: new OnCallSchedule(config), clock: r.clock, log: silentLogger(), health: new ChannelHealth(), poke: () => undefined, pathOutageEnded: () => ({ fired: 0, resolved: 0, firingNow: 0 }) });
       again.start();
       r.clock.advance(5 * MIN);
       assert.deepEqual(kinds(r), ['voice@0']);
