@@ -4,6 +4,7 @@ import { bySeverity } from '../alerts/severity.js';
 import type { Person } from '../people/oncall.js';
 import type { Incident, PageRow } from '../store/incidents.js';
 import type { PagingChannel } from './channels/channel.js';
+import { PAGING_CHANNELS } from './channels/registry.js';
 import type { EscalationContext } from './context.js';
 import type { PageText } from './pageText.js';
 
@@ -38,8 +39,9 @@ export class PageBundler {
     for (const rows of groups.values()) {
       const { channel: kind, person: name } = rows[0] as PageRow;
       const person = this.d.schedule.person(name);
-      const channel = this.d.channels.get(kind);
-      if (!person || !channel) continue;
+      // A channel no longer configured (pages from before a config change) still has its object.
+      const channel = this.d.channels.get(kind) ?? PAGING_CHANNELS[kind];
+      if (!person) continue;
       // Notices (resolved, restored) go at once on their own: they never wait for a bundle window
       // and never open one, so they cannot hold back a page.
       const notices = rows.filter((r) => isNotice(r.reason));

@@ -3,7 +3,7 @@ import type { PathMonitor } from '../escalation/pathMonitor.js';
 import type { IrcState } from '../notifiers/irc/state.js';
 import type { OnCallSchedule } from '../people/oncall.js';
 import type { ProbeStatus } from '../probes/engine.js';
-import type { PagingChannelKind as PagingChannel } from '../alerts/pages.js';
+import type { PagingChannelKind } from '../alerts/pages.js';
 import type { Incident, IncidentStore, PageDelivery } from '../store/incidents.js';
 import { matcherText } from '../policy/matchers.js';
 import type { Silence } from '../store/silences.js';
@@ -40,7 +40,7 @@ export interface StatusSources {
   bundleWindowMs: number;
   schedule: Pick<OnCallSchedule, 'shifts'>;
   /** The configured paging channels and whether each is delivering. */
-  channels(): ReadonlyArray<{ channel: PagingChannel; healthy: boolean; misconfigured: boolean }>;
+  channels(): ReadonlyArray<{ channel: PagingChannelKind; healthy: boolean; misconfigured: boolean }>;
   /** Silences in force now. */
   silences(): readonly Silence[];
   /** Maintenance windows in force now, by name. */
@@ -109,7 +109,7 @@ export interface StatusReport {
   faults: ActiveFault[];
   outbox: { pending: number };
   alerts: Readonly<Record<string, number>>;
-  channels: Array<{ channel: PagingChannel; healthy: boolean; misconfigured: boolean }>;
+  channels: Array<{ channel: PagingChannelKind; healthy: boolean; misconfigured: boolean }>;
   probes: ProbeStatus[];
   /** Counts of all open and acknowledged incidents; the newest INCIDENTS_SHOWN of them in full. */
   incidents: { open: number; acked: number; shown: IncidentView[] };

@@ -152,6 +152,12 @@ interface PageLogRecord extends ReasonColumns {
   sms_error: string | null;
 }
 
+/** An incident's labels, stored as the JSON object of a LabelSet. */
+function parseLabels(json: string): Record<string, string> {
+  const labels: Record<string, string> = JSON.parse(json);
+  return labels;
+}
+
 function toIncident(r: IncidentRecord): Incident {
   return {
     id: r.id,
@@ -159,7 +165,7 @@ function toIncident(r: IncidentRecord): Incident {
     fingerprint: r.fingerprint,
     title: r.title,
     severity: r.severity,
-    labels: JSON.parse(r.labels) as Record<string, string>,
+    labels: parseLabels(r.labels),
     policy: r.policy,
     state: r.state,
     ackCode: r.ack_code,

@@ -337,7 +337,9 @@ export const MIGRATIONS: readonly Migration[] = [
         detail        TEXT CHECK ((detail IS NOT NULL) = (reason IN ('raised', 'switched'))),
         undelivered   INTEGER NOT NULL DEFAULT 0 CHECK (undelivered IN (0, 1)),
         fallbacks     INTEGER NOT NULL DEFAULT 0 CHECK (fallbacks >= 0),
-        channel       TEXT NOT NULL CHECK (channel IN ('email', 'sms', 'voice')),
+        -- No CHECK on the channel: a new paging channel must not rebuild this table (as voice did in
+        -- 8); only PagingChannelKind values are written (escalation/channels/registry.ts).
+        channel       TEXT NOT NULL,
         person        TEXT NOT NULL,
         created_ms    INTEGER NOT NULL,
         not_before_ms INTEGER NOT NULL,

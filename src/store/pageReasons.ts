@@ -1,4 +1,4 @@
-import type { PageHead, PageOrigin, PageReason } from '../alerts/pages.js';
+import { headOf, type PageHead, type PageOrigin, type PageReason } from '../alerts/pages.js';
 import type Database from 'better-sqlite3';
 
 /**
@@ -66,7 +66,7 @@ export function reasonOf(c: ReasonColumns): PageReason {
         return { kind: c.reason };
     }
   })();
-  let r: PageReason = c.undelivered ? { kind: 'undelivered', of: origin as PageHead } : origin;
+  let r: PageReason = c.undelivered ? { kind: 'undelivered', of: headOf(origin) } : origin;
   for (let i = 0; i < c.fallbacks; i++) r = { kind: 'fallback', of: r };
   return r;
 }
@@ -96,7 +96,7 @@ const LEGACY = /^(\d+|[a-z]+)((?::fallback)*)$|^(\d+|[a-z]+):(undelivered|[^]+?)
 export function legacyReason(step: string, incident: { policy: string; switched: boolean }): PageReason {
   const m = LEGACY.exec(step);
   if (!m) return { kind: 'step', index: 0 };
-  const head = (m[1] ?? m[3]) as string;
+  const head = m[1] ?? m[3] ?? '';
   const base: PageHead = /^\d+$/.test(head) ? { kind: 'step', index: Number(head) } : (LEGACY_NAMED.get(head) ?? { kind: 'step', index: 0 });
   const word = m[4];
   let r: PageReason = base;
