@@ -4,7 +4,7 @@ import { IrcCommands, commandMessage } from './commands/irc.js';
 import { smsCommand } from './commands/sms.js';
 import type { Config } from './config/schema.js';
 import { startupWarnings } from './config/startupWarnings.js';
-import { ErrorCodes, LifelineError, NotifyError, describeError } from './errors.js';
+import { ErrorCodes, LifelineError, describeError } from './errors.js';
 import { scheduleDailyNote } from './escalation/dailyNote.js';
 import { HeartbeatOut } from './observability/heartbeatOut.js';
 import { EscalationEngine } from './escalation/engine.js';
