@@ -1,5 +1,4 @@
 import type { LabelSet } from '../alerts/labels.js';
-import type { PagingChannelKind } from '../alerts/pages.js';
 import type { Incident, IncidentStore } from '../store/incidents.js';
 import type { TimerHandle } from '../util/clock.js';
 import { Acks, type AckResult } from './acks.js';
@@ -102,11 +101,6 @@ export class EscalationEngine {
   /** An SMS to `person` was delivered: SMS works for them again. */
   smsDelivered(person: string): void {
     this.reroute.smsDelivered(person);
-  }
-
-  /** A paging channel turned unhealthy (normally told by ChannelHealth): its stuck pages go by the fallback. */
-  failOver(kind: PagingChannelKind): void {
-    this.reroute.failOver(kind);
   }
 
   /** Starts the timer loop (after a restart, overdue steps run at once) and the monitoring-path rule. */
