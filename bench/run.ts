@@ -1085,7 +1085,7 @@ function benchStatusHistory(): Record<string, number> {
       const at = now - 6 * 24 * H + k * 100_000;
       const inc = store.open({ kind: k % 500 === 0 ? 'path' : 'alert', fingerprint: `f${k}`, title: `Alert ${k}`, severity: k % 3 ? 'warning' : 'critical', labels: {}, policy: 'p', nowMs: at, firstDueMs: now + 60_000, ...(k % 7 === 0 ? { groupKey: `g${k % 70}` } : {}) });
       if (!inc) continue;
-      store.addPage({ incidentId: inc.id, step: '0', channel: 'sms', person: 'alice', nowMs: at, notBeforeMs: at, text: 'x' });
+      store.addPage({ incidentId: inc.id, reason: { kind: 'step', index: 0 }, channel: 'sms', person: 'alice', nowMs: at, notBeforeMs: at, text: 'x' });
       if (k < 4_000) store.resolve(inc.id, at + 30 * 60_000);
     }
   })();

@@ -4,11 +4,12 @@ import { IrcCommands, commandMessage, warnNickOnlyRules } from './commands/irc.j
 import { smsCommand } from './commands/sms.js';
 import type { Config } from './config/schema.js';
 import { startupWarnings } from './config/startupWarnings.js';
-import { ErrorCodes, LifelineError, NotifyError, describeError } from './errors.js';
+import { ErrorCodes, LifelineError, describeError } from './errors.js';
 import { scheduleDailyNote } from './escalation/dailyNote.js';
 import { HeartbeatOut } from './observability/heartbeatOut.js';
 import { EscalationEngine } from './escalation/engine.js';
-import { PAGING_CHANNELS, pagingChannelOf } from './escalation/channels.js';
+import { PagingFeedback, faultNotifiers, pagingNotifiers, type PagingChannelState } from './escalation/feedback.js';
+import { PAGING_DESTINATIONS } from './escalation/channels/registry.js';
 import { ChannelHealth } from './escalation/health.js';
 import { startHttpServer, type HttpServer } from './http/server.js';
 import { buildStatus } from './http/status.js';
@@ -50,7 +51,7 @@ import { AlertStore } from './store/alerts.js';
 import { openDb, storeReadable, type Db } from './store/db.js';
 import { Outbox } from './store/outbox.js';
 import { FaultReporter } from './escalation/faults.js';
-import type { PagingChannel } from './escalation/channels.js';
+import { escalationStores } from './store/escalationStores.js';
 import { scheduleRetention } from './store/retention.js';
 import { ProbeStateStore } from './store/probeState.js';
 import { HeartbeatStore } from './store/heartbeats.js';
@@ -137,38 +138,26 @@ export async function startApp(ctx: AppContext): Promise<App> {
   const calls = new CallStore(db);
   const voice = config.voice && config.sms ? new VoiceNotifier(config.voice, config.sms, clock, calls, personByPhone) : undefined;
   if (voice) notifiers.push(voice);
-  const pagingNotifiers = new Map<PagingChannel, Notifier>([...(email ? [['email', email] as const] : []), ...(sms ? [['sms', sms] as const] : []), ...(voice ? [['voice', voice] as const] : [])]);
-  /** Paging channels whose last failure was Lifeline's configuration (cleared by their next delivery). */
-  const misconfigured = new Set<PagingChannel>();
+  const paging = pagingNotifiers(notifiers);
   const lifelineName = `Lifeline on ${hostname()}`;
-  /** Each configured paging channel: delivering, failing (3 in a row), or refused for Lifeline's own configuration. */
-  const pagingChannelStates = (): Array<{ channel: PagingChannel; healthy: boolean; misconfigured: boolean }> =>
-    [...pagingNotifiers.keys()].map((channel) => ({ channel, healthy: health.healthy(channel), misconfigured: misconfigured.has(channel) }));
   const startedMs = clock.now();
   // Metrics and logs name people, never their numbers or addresses.
-  const names = new ContactNames(config.people, { channels: Object.values(PAGING_CHANNELS), channelOf: pagingChannelOf });
-  // Faults go straight to email and SMS (a call needs its outbox row, and the store may be the fault).
-  const faults = new FaultReporter({ clock, log, schedule, formatter, channels: new Map([...pagingNotifiers].filter(([ch]) => ch !== 'voice')), name: lifelineName, scrub: (t) => names.text(t) });
+  const names = new ContactNames(config.people, PAGING_DESTINATIONS);
+  // Faults go straight to the notifiers, not through the outbox (the store may be the fault).
+  const faults = new FaultReporter({ clock, log, schedule, formatter, channels: faultNotifiers(paging), name: lifelineName, scrub: (t) => names.text(t) });
+  const feedback = new PagingFeedback({ health, faults, channels: [...paging.keys()], scrub: (t) => names.text(t) });
+  const pagingChannelStates = (): PagingChannelState[] => feedback.states();
 
   const dispatcher = new Dispatcher(outbox, notifiers, formatter, config.outbox, clock, log, {
     names,
     sent: (destination, kind, lines) => {
       metrics.sent.inc({ destination: names.destination(destination), kind });
       metrics.sentLines.inc({ destination: names.destination(destination) }, lines);
-      const ch = pagingChannelOf(destination);
-      if (ch) health.delivered(ch);
-      if (ch && misconfigured.delete(ch) && misconfigured.size === 0) faults.clear('notifier_misconfigured');
+      feedback.sent(destination);
     },
     failed: (destination, retryable, err) => {
       metrics.deliveryFailures.inc({ destination: names.destination(destination), retryable: String(retryable) });
-      // Only paging channels feed failover: an IRC failure is the path rule's business.
-      const ch = pagingChannelOf(destination);
-      if (ch) health.failed(ch);
-      // Bad credentials are Lifeline's own fault: reported once, through the other channels.
-      if (ch && err instanceof NotifyError && err.misconfigured !== undefined) {
-        misconfigured.add(ch);
-        faults.raise('notifier_misconfigured', `${ch}: ${names.text(describeError(err))}; fix ${err.misconfigured}, then check with "lifeline test-notify --channel ${ch}"`);
-      }
+      feedback.failed(destination, err);
     },
     workerFault: (destination, err) => {
       const kind = isStoreError(err) ? 'store_write' : 'delivery_worker';
@@ -196,7 +185,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
   const escalation = new EscalationEngine({
     checkClock: () => void clockWatch.check(),
     config,
-    db,
+    ...escalationStores(db),
     outbox,
     schedule,
     clock,

@@ -1,4 +1,5 @@
 import { instanceOf, type Alert, type AlertBatch } from './alert.js';
+import type { PagingChannelKind } from './pages.js';
 
 /** What the outbox keeps of one alert: enough to render a line and to fold into a digest. */
 export interface AlertBrief {
@@ -61,7 +62,7 @@ export interface OutageInfo {
 }
 
 /** Notices Lifeline needs to find again. */
-export type NoticeTag = 'sms_budget';
+export type NoticeTag = `${PagingChannelKind}_budget`;
 
 /** Free text (notices from Lifeline itself). */
 export interface TextMessage {

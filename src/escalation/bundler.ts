@@ -1,76 +1,28 @@
+import type { NoticeTag } from '../alerts/messages.js';
+import { isNotice } from '../alerts/pages.js';
 import { bySeverity } from '../alerts/severity.js';
-import type { Config } from '../config/schema.js';
-import { smsDestination } from '../notifiers/sms.js';
-import { voiceDestination } from '../notifiers/voice.js';
-import type { Logger } from '../observability/logger.js';
-import type { OnCallSchedule, Person } from '../people/oncall.js';
-import type { Db } from '../store/db.js';
-import type { Outbox } from '../store/outbox.js';
-import { NOTICE_STEPS, PAGING_CHANNELS, type PagingChannel } from './channels.js';
-import type { IncidentStore, PageRow } from '../store/incidents.js';
-
-/** What a page says: a subject line (sorts well on a phone) and body lines. */
-export interface PageText {
-  subject: string;
-  body: string[];
-}
-
-/**
- * One message for several pages. Email gets every page in full; SMS (two segments at most) gets
- * each page's subject, most urgent first, so every ack code survives the length limit.
- */
-export function bundleText(texts: readonly PageText[], channel: PagingChannel): PageText {
-  if (texts.length === 1) {
-    const t = texts[0] as PageText;
-    return channel === 'sms' ? { subject: t.subject, body: t.body.slice(0, 1) } : t;
-  }
-  const subject = `${texts.length} pages: ${(texts[0] as PageText).subject}`;
-  if (channel === 'sms') return { subject: `Lifeline ${texts.length} pages`, body: texts.map((t) => t.subject) };
-  // A storm can bundle thousands of pages: the email lists the first ones in full, the rest by subject.
-  const full = texts.slice(0, MAX_FULL_PAGES).flatMap((t) => ['', t.subject, ...t.body.map((b) => `  ${b}`)]);
-  const brief = texts.slice(MAX_FULL_PAGES, MAX_FULL_PAGES + MAX_BRIEF_PAGES).map((t) => t.subject);
-  const rest = texts.length - MAX_FULL_PAGES - brief.length;
-  return { subject, body: [...full, ...(brief.length ? ['', ...brief] : []), ...(rest > 0 ? [`…and ${rest} more`] : [])] };
-}
-
-/** A duration as text-to-speech reads it well: "less than a minute", "12 minutes", "2 hours 5 minutes". */
-export function spokenDuration(ms: number): string {
-  const min = Math.floor(ms / 60_000);
-  if (min < 1) return 'less than a minute';
-  const unit = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`;
-  if (min < 60) return unit(min, 'minute');
-  const h = Math.floor(min / 60);
-  return min % 60 === 0 ? unit(h, 'hour') : `${unit(h, 'hour')} ${unit(min % 60, 'minute')}`;
-}
-
-/** Pages shown in full in a bundled email, then by subject only, then counted. */
-const MAX_FULL_PAGES = 20;
-const MAX_BRIEF_PAGES = 200;
+import type { Person } from '../people/oncall.js';
+import type { Incident, PageRow } from '../store/incidents.js';
+import type { PagingChannel } from './channels/channel.js';
+import { PAGING_CHANNELS } from './channels/registry.js';
+import type { EscalationContext } from './context.js';
+import type { PageText } from './pageText.js';
 
 /** What the bundler needs. */
-export interface BundlerDeps {
-  config: Config;
-  db: Db;
-  outbox: Outbox;
-  incidents: IncidentStore;
-  schedule: OnCallSchedule;
-  log: Logger;
-  channels: readonly PagingChannel[];
-  poke(destination: string): void;
-}
+export type BundlerDeps = Pick<EscalationContext, 'config' | 'atomic' | 'outbox' | 'incidents' | 'schedule' | 'log' | 'channels' | 'poke'>;
 
 /**
- * Turns decided pages into outbox messages, one per (person, channel) at a time, within SMS
- * budgets. The budgets are counted from the outbox itself, so they survive restarts.
+ * Turns decided pages into outbox messages, one per (person, channel) at a time, within each
+ * channel's budget. The budgets are counted from the outbox itself, so they survive restarts.
  */
 export class PageBundler {
   constructor(private readonly d: BundlerDeps) {}
 
   /**
    * Gives unsent pages to the outbox, one message per (person, channel): the first page goes at
-   * once, later ones within `bundle_window` wait and go together. SMS beyond the person's budget
-   * go by email, with one SMS saying so. `force` sends everything now (the path-down notice).
-   * Returns when bundles are next due.
+   * once, later ones within `bundle_window` wait and go together. Pages past a channel's budget go
+   * by the channel it names, with one message saying so. `force` sends everything now (the
+   * path-down notice). Returns when bundles are next due.
    */
   flush(now: number, force: boolean): number | undefined {
     const window = this.d.config.escalation.bundle_window;
@@ -85,51 +37,65 @@ export class PageBundler {
       groups.set(k, [...(groups.get(k) ?? []), p]);
     }
     for (const rows of groups.values()) {
-      const { channel, person: name } = rows[0] as PageRow;
+      const { channel: kind, person: name } = rows[0] as PageRow;
       const person = this.d.schedule.person(name);
+      // A channel no longer configured (pages from before a config change) still has its object.
+      const channel = this.d.channels.get(kind) ?? PAGING_CHANNELS[kind];
       if (!person) continue;
       // Notices (resolved, restored) go at once on their own: they never wait for a bundle window
       // and never open one, so they cannot hold back a page.
-      const notices = rows.filter((r) => NOTICE_STEPS.has(r.step));
-      const pages = rows.filter((r) => !NOTICE_STEPS.has(r.step));
-      if (notices.length > 0) this.d.db.transaction(() => this.sendBundle(channel, person, notices, now))();
+      const notices = rows.filter((r) => isNotice(r.reason));
+      const pages = rows.filter((r) => !isNotice(r.reason));
+      if (notices.length > 0) this.d.atomic(() => this.sendBundle(channel, person, notices, now));
       if (pages.length === 0) continue;
-      const last = this.d.incidents.lastSentMs(channel, name);
-      const urgent = force || pages.some((r) => r.step === 'path');
+      const last = this.d.incidents.lastSentMs(kind, name);
+      const urgent = force || pages.some((r) => r.reason.kind === 'path');
       if (!urgent && last !== undefined && now < last + window) {
         wake = Math.min(wake ?? last + window, last + window);
         continue;
       }
-      this.d.db.transaction(() => this.sendBundle(channel, person, pages, now))();
+      this.d.atomic(() => this.sendBundle(channel, person, pages, now));
     }
     return wake;
   }
 
-  private sendBundle(channel: PagingChannel, person: Person, rows: PageRow[], now: number): void {
+  /** The channel pages to `person` go by now: `channel`, or where its budget sends them; none: held. */
+  private withinBudget(channel: PagingChannel, person: Person, now: number): PagingChannel | undefined {
     let ch = channel;
-    // Calls have their own budget; past it, the page goes by SMS (which has its own).
-    if (ch === 'voice' && person.phone && this.overCallBudget(person.phone, now)) {
-      this.d.log.warn({ event: 'voice_budget_reached', person: person.name }, 'call budget reached; paging by SMS');
-      if (this.d.channels.includes('sms')) ch = 'sms';
-      else return;
-    }
-    if (ch === 'sms' && person.phone && this.overBudget(person.phone, now)) {
-      this.budgetNotice(person, now);
-      if (this.d.channels.includes('email') && person.email) ch = 'email';
-      else {
-        this.d.log.warn({ event: 'sms_budget_reached', person: person.name }, 'SMS budget reached and no email to fall back to; pages held');
-        return;
+    // Each channel at most once: budgets pass pages on (a call to an SMS, an SMS to an email), never in a circle.
+    for (let hops = 0; hops < this.d.channels.list.length && ch.overBudget(person, now, this.d.incidents, this.d.config); hops++) {
+      const past = ch.pastBudget;
+      const text = past?.notice?.(this.d.config);
+      if (text !== undefined) this.budgetNotice(ch, person, now, text);
+      const alt = past ? this.d.channels.get(past.goesBy) : undefined;
+      if (!alt || alt.destination(person) === undefined) {
+        this.d.log.warn({ event: `${ch.kind}_budget_reached`, person: person.name }, `${ch.kind} budget reached and nothing to fall back to; pages held`);
+        return undefined;
       }
+      this.d.log.info({ event: `${ch.kind}_budget_reached`, person: person.name }, `${ch.kind} budget reached; paging by ${alt.kind}`);
+      ch = alt;
     }
+    return ch;
+  }
+
+  /**
+   * The one place a page is decided to be sent: pages to one person become one message on the
+   * channel their budget allows, queued in the outbox and marked sent in one transaction.
+   */
+  private sendBundle(channel: PagingChannel, person: Person, rows: PageRow[], now: number): void {
+    const ch = this.withinBudget(channel, person, now);
+    if (!ch) return;
     // One entry per incident: its latest step's text (several steps may have come due meanwhile).
     const latest = new Map<number, PageRow>();
     for (const r of rows) latest.set(r.incidentId, r);
-    const msg = ch === 'voice' ? this.callText([...latest.keys()], now) : bundleText(this.worstFirst([...latest.values()]).map((r) => JSON.parse(r.text) as PageText), ch);
-    const dest = PAGING_CHANNELS[ch].destination(person);
+    const incidents = new Map([...latest.keys()].flatMap((id) => this.d.incidents.get(id) ?? []).map((i) => [i.id, i]));
+    const texts = this.worstFirst([...latest.values()], incidents).map((r) => JSON.parse(r.text) as PageText);
+    const msg = ch.bundle(texts, { incidents: [...incidents.values()], nowMs: now });
+    const dest = ch.destination(person);
     if (dest === undefined) return;
     const id = this.d.outbox.enqueue(dest, { kind: 'page', subject: msg.subject, body: msg.body }, now);
     this.d.incidents.markPagesSent(rows.map((r) => r.id), id);
-    this.d.log.info({ event: 'paged', person: person.name, channel: ch, pages: rows.length, outbox: id }, 'page queued');
+    this.d.log.info({ event: 'paged', person: person.name, channel: ch.kind, pages: rows.length, outbox: id }, 'page queued');
     this.d.poke(dest);
   }
 
@@ -138,49 +104,20 @@ export class PageBundler {
    * others come by email and SMS), then by severity (critical before warning), then oldest first.
    * Its subject is the first item's, so the subject names the worst.
    */
-  private worstFirst(rows: readonly PageRow[]): PageRow[] {
-    const inc = new Map(rows.map((r) => [r.incidentId, this.d.incidents.get(r.incidentId)]));
-    const causal = (r: PageRow): number => (r.step === 'path' ? 0 : 1);
+  private worstFirst(rows: readonly PageRow[], inc: ReadonlyMap<number, Incident>): PageRow[] {
+    const causal = (r: PageRow): number => (r.reason.kind === 'path' ? 0 : 1);
     const severity = (r: PageRow): string => inc.get(r.incidentId)?.severity ?? '';
     const opened = (r: PageRow): number => inc.get(r.incidentId)?.openedMs ?? 0;
     return [...rows].sort((a, b) => causal(a) - causal(b) || bySeverity(severity(a), severity(b)) || opened(a) - opened(b) || a.incidentId - b.incidentId);
   }
 
-  /**
-   * What a call says: one call for all of a person's pending pages, so it reads the count and the
-   * worst incident (the most severe, then the oldest), its age and its code letter by letter.
-   */
-  private callText(incidentIds: readonly number[], now: number): PageText {
-    const incs = incidentIds.flatMap((id) => this.d.incidents.get(id) ?? []);
-    const worst = [...incs].sort((a, b) => bySeverity(a.severity, b.severity) || a.openedMs - b.openedMs)[0];
-    const subject = `Lifeline call: ${incs.length} incident${incs.length === 1 ? '' : 's'}`;
-    if (!worst) return { subject, body: ['Lifeline has a page for you.'] };
-    const count = incs.length === 1 ? 'one incident' : `${incs.length} incidents. The worst`;
-    const spelled = [...worst.ackCode].join(' ');
-    return { subject, body: [`This is Lifeline with ${count}: ${worst.title}, ${worst.severity}, for ${spokenDuration(now - worst.openedMs)}, incident ${spelled}.`] };
-  }
-
-  private overCallBudget(phone: string, now: number): boolean {
-    const v = this.d.config.voice;
-    if (!v) return false;
-    const dest = voiceDestination(phone);
-    return this.d.incidents.countSentSince(dest, now - 3_600_000) >= v.max_per_hour || this.d.incidents.countSentSince(dest, now - 86_400_000) >= v.max_per_day;
-  }
-
-  private overBudget(phone: string, now: number): boolean {
-    const s = this.d.config.sms;
-    if (!s) return false;
-    const dest = smsDestination(phone);
-    return this.d.incidents.countSentSince(dest, now - 3_600_000) >= s.max_per_hour || this.d.incidents.countSentSince(dest, now - 86_400_000) >= s.max_per_day;
-  }
-
-  /** One SMS per hour telling the person that pages now come by email (a text message: not counted). */
-  private budgetNotice(person: Person, now: number): void {
-    const dest = smsDestination(person.phone as string);
-    if (this.d.outbox.hasNoticeSince(dest, 'sms_budget', now - 3_600_000)) return;
-    const s = this.d.config.sms as NonNullable<Config['sms']>;
-    const id = this.d.outbox.enqueue(dest, { kind: 'text', tag: 'sms_budget', text: `Lifeline: SMS budget reached (${s.max_per_hour}/h, ${s.max_per_day}/day); further pages come by email.` }, now);
-    this.d.log.warn({ event: 'sms_budget_reached', person: person.name, outbox: id }, 'SMS budget reached; paging by email');
+  /** One message per hour on the channel telling the person that pages now go another way (a text message: not counted). */
+  private budgetNotice(ch: PagingChannel, person: Person, now: number, text: string): void {
+    const dest = ch.destination(person);
+    const tag: NoticeTag = `${ch.kind}_budget`;
+    if (dest === undefined || this.d.outbox.hasNoticeSince(dest, tag, now - 3_600_000)) return;
+    const id = this.d.outbox.enqueue(dest, { kind: 'text', tag, text }, now);
+    this.d.log.warn({ event: `${ch.kind}_budget_notice`, person: person.name, outbox: id }, `${ch.kind} budget reached; told ${person.name}`);
     this.d.poke(dest);
   }
 }

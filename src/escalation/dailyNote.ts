@@ -1,7 +1,6 @@
 import { createRequire } from 'node:module';
 import type { Config } from '../config/schema.js';
 import { formatDuration } from '../config/duration.js';
-import { emailDestination } from '../notifiers/email.js';
 import type { IrcState } from '../notifiers/irc/state.js';
 import type { Logger } from '../observability/logger.js';
 import type { OnCallSchedule } from '../people/oncall.js';
@@ -11,7 +10,8 @@ import type { Outbox } from '../store/outbox.js';
 import type { Clock } from '../util/clock.js';
 import type { IncidentStore } from '../store/incidents.js';
 import type { ProbeStatus } from '../probes/engine.js';
-import type { PagingChannel } from './channels.js';
+import type { PagingChannelKind } from '../alerts/pages.js';
+import { ChannelSet, PAGING_CHANNELS } from './channels/registry.js';
 
 // node-schedule is loaded only when a daily note is configured.
 const require = createRequire(import.meta.url);
@@ -29,7 +29,7 @@ export interface NoteDeps {
   /** The probes and their states (none configured: empty). */
   probes(): ReadonlyArray<Pick<ProbeStatus, 'name' | 'status'>>;
   /** The configured paging channels and whether each is delivering (none configured: empty). */
-  channels?(): ReadonlyArray<{ channel: PagingChannel; healthy: boolean; misconfigured: boolean }>;
+  channels?(): ReadonlyArray<{ channel: PagingChannelKind; healthy: boolean; misconfigured: boolean }>;
   /** Calls placed since a time, by outcome (voice configured). */
   calls?(sinceMs: number): { placed: number; acknowledged: number; declined: number; unanswered: number };
   poke(destination: string): void;
@@ -61,7 +61,8 @@ export function dailyNoteLines(d: NoteDeps): string[] {
   const channels = d.channels?.() ?? [];
   if (channels.length > 0) {
     const state = channels.map((c) => `${c.channel} ${c.misconfigured ? 'MISCONFIGURED' : c.healthy ? 'ok' : 'FAILING'}`).join(', ');
-    const c = channels.some((ch) => ch.channel === 'voice') ? d.calls?.(now - DAY_MS) : undefined;
+    // Channels that are not written are calls: their outcomes are counted.
+    const c = channels.some((ch) => !PAGING_CHANNELS[ch.channel].written) ? d.calls?.(now - DAY_MS) : undefined;
     const calls = c
       ? c.placed === 0
         ? '; no calls in the last 24 h'
@@ -111,13 +112,17 @@ export function sendDailyNote(d: NoteDeps): string[] {
     }
   }
   const person = d.schedule.primary(now);
-  if (via.includes('email') && d.config.email && person?.email) {
-    const dest = emailDestination(person.email);
+  // The paging channels `via` names (written ones: a note is read, not called), each configured.
+  const named: string[] = [];
+  for (const ch of new ChannelSet(d.config).written()) {
+    const dest = person && via.some((v) => v === ch.kind) ? ch.destination(person) : undefined;
+    if (dest === undefined) continue;
     d.outbox.enqueue(dest, { kind: 'page', subject: 'Lifeline daily note: alive and watching', body: lines }, now);
     d.poke(dest);
     sent.push(dest);
+    // Logged by name: an email address never goes into the log.
+    named.push(`${ch.kind}:${person?.name ?? 'unknown'}`);
   }
-  // Logged by name: an email address never goes into the log.
-  d.log.info({ event: 'daily_note', to: sent.map((dest) => (dest.startsWith('irc:') ? dest : `email:${person?.name ?? 'unknown'}`)) }, 'daily note queued');
+  d.log.info({ event: 'daily_note', to: [...sent.filter((dest) => dest.startsWith('irc:')), ...named] }, 'daily note queued');
   return sent;
 }

@@ -4,7 +4,8 @@ import type { Logger } from '../observability/logger.js';
 import type { OnCallSchedule } from '../people/oncall.js';
 import type { Clock } from '../util/clock.js';
 import { describeError } from '../errors.js';
-import { PAGING_CHANNELS, type PagingChannel } from './channels.js';
+import type { PagingChannelKind } from '../alerts/pages.js';
+import { PAGING_CHANNELS } from './channels/registry.js';
 
 /** Lifeline's own faults: each is reported as Lifeline's, never as an outage of what it watches. */
 export type FaultKind = 'store_write' | 'delivery_worker' | 'network_cut_off' | 'notifier_misconfigured' | 'clock_step';
@@ -39,7 +40,7 @@ export class FaultReporter {
       schedule: OnCallSchedule;
       formatter: Formatter;
       /** Paging notifiers by channel (only the configured ones). */
-      channels: ReadonlyMap<PagingChannel, Notifier>;
+      channels: ReadonlyMap<PagingChannelKind, Notifier>;
       /** Lifeline's name in the text ("lifeline@eu-west"). */
       name: string;
       /** Takes phone numbers and addresses out of an error's text before it is logged (observability/contactNames.ts). */

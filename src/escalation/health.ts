@@ -1,4 +1,4 @@
-import type { PagingChannel } from './channels.js';
+import type { PagingChannelKind } from '../alerts/pages.js';
 
 /**
  * Health of the paging channels, from delivery results: a channel that failed `threshold` times
@@ -6,27 +6,27 @@ import type { PagingChannel } from './channels.js';
  * instead of waiting for retries.
  */
 export class ChannelHealth {
-  private readonly failures = new Map<PagingChannel, number>();
-  private readonly listeners: Array<(channel: PagingChannel, healthy: boolean) => void> = [];
+  private readonly failures = new Map<PagingChannelKind, number>();
+  private readonly listeners: Array<(channel: PagingChannelKind, healthy: boolean) => void> = [];
   constructor(private readonly threshold = 3) {}
 
-  healthy(kind: PagingChannel): boolean {
+  healthy(kind: PagingChannelKind): boolean {
     return (this.failures.get(kind) ?? 0) < this.threshold;
   }
-  delivered(kind: PagingChannel): void {
+  delivered(kind: PagingChannelKind): void {
     const was = this.healthy(kind);
     this.failures.set(kind, 0);
     if (!was) this.emit(kind, true);
   }
-  failed(kind: PagingChannel): void {
+  failed(kind: PagingChannelKind): void {
     const n = (this.failures.get(kind) ?? 0) + 1;
     this.failures.set(kind, n);
     if (n === this.threshold) this.emit(kind, false);
   }
-  onChange(fn: (channel: PagingChannel, healthy: boolean) => void): void {
+  onChange(fn: (channel: PagingChannelKind, healthy: boolean) => void): void {
     this.listeners.push(fn);
   }
-  private emit(kind: PagingChannel, healthy: boolean): void {
+  private emit(kind: PagingChannelKind, healthy: boolean): void {
     for (const l of this.listeners) l(kind, healthy);
   }
 }

@@ -1,7 +1,7 @@
 /**
- * A path that carries alerts to people in band (the IRC channel today; a peer Lifeline or a probe
- * later). The monitoring-path rule watches one: while it cannot carry alerts for longer than
- * `escalation.path_grace`, on-call is paged out of band, never through the path itself.
+ * A path that carries alerts to people in band (the IRC channel). The monitoring-path rule
+ * watches one: while it cannot carry alerts for longer than `escalation.path_grace`, on-call is
+ * paged out of band, never through the path itself.
  */
 export interface PathMonitor {
   /** Names the path in pages and logs, e.g. "IRC alert path". */

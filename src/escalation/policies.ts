@@ -1,12 +1,14 @@
 import type { Config } from '../config/schema.js';
 import { compileMatchers } from '../policy/matchers.js';
-import type { PagingChannel } from '../store/incidents.js';
+import type { PagingChannelKind } from '../alerts/pages.js';
+import type { ChannelConfig } from './channels/channel.js';
+import { ChannelSet } from './channels/registry.js';
 
 /** One expanded escalation step. */
 export interface Step {
   /** Offset from the incident's opening. */
   afterMs: number;
-  notify: readonly PagingChannel[];
+  notify: readonly PagingChannelKind[];
   to: string;
 }
 
@@ -36,16 +38,16 @@ function build(p: { name: string; match: Record<string, string>; steps: Step[]; 
 }
 
 /**
- * The configured policies, or the default: email to on-call after 5 min, SMS after 10 min, SMS
- * again every 30 min up to 6 times — each step only with the channels that are configured.
+ * The configured policies, or the default: each configured channel's default step to on-call
+ * (email after 5 min, SMS after 10 min), the last repeated as its channel says (SMS every 30 min
+ * up to 6 times).
  */
-export function effectivePolicies(cfg: Pick<Config, 'escalation' | 'email' | 'sms'>): Policy[] {
+export function effectivePolicies(cfg: Pick<Config, 'escalation'> & ChannelConfig): Policy[] {
   if (cfg.escalation.policies.length > 0) {
     return cfg.escalation.policies.map((p: PolicyConfig) => build({ name: p.name, match: p.match, steps: p.steps.map((s) => ({ afterMs: s.after, notify: s.notify, to: s.to })), repeat: p.repeat }));
   }
-  const steps: Step[] = [];
-  if (cfg.email) steps.push({ afterMs: 5 * 60_000, notify: ['email'], to: 'oncall' });
-  if (cfg.sms) steps.push({ afterMs: 10 * 60_000, notify: ['sms'], to: 'oncall' });
-  if (steps.length === 0) return [];
-  return [build({ name: 'default', match: {}, steps, repeat: cfg.sms ? { every: 30 * 60_000, max: 6 } : undefined })];
+  const defaults = new ChannelSet(cfg).list.flatMap((c) => (c.defaultStep ? [{ kind: c.kind, ...c.defaultStep }] : [])).sort((a, b) => a.afterMs - b.afterMs);
+  if (defaults.length === 0) return [];
+  const steps: Step[] = defaults.map((d) => ({ afterMs: d.afterMs, notify: [d.kind], to: 'oncall' }));
+  return [build({ name: 'default', match: {}, steps, repeat: defaults.findLast((d) => d.repeat)?.repeat })];
 }

@@ -3,7 +3,8 @@ import type { PathMonitor } from '../escalation/pathMonitor.js';
 import type { IrcState } from '../notifiers/irc/state.js';
 import type { OnCallSchedule } from '../people/oncall.js';
 import type { ProbeStatus } from '../probes/engine.js';
-import type { Incident, IncidentStore, PageDelivery, PagingChannel } from '../store/incidents.js';
+import type { PagingChannelKind } from '../alerts/pages.js';
+import type { Incident, IncidentStore, PageDelivery } from '../store/incidents.js';
 import { matcherText } from '../policy/matchers.js';
 import type { Silence } from '../store/silences.js';
 import type { BuildInfo } from '../observability/version.js';
@@ -39,7 +40,7 @@ export interface StatusSources {
   bundleWindowMs: number;
   schedule: Pick<OnCallSchedule, 'shifts'>;
   /** The configured paging channels and whether each is delivering. */
-  channels(): ReadonlyArray<{ channel: PagingChannel; healthy: boolean; misconfigured: boolean }>;
+  channels(): ReadonlyArray<{ channel: PagingChannelKind; healthy: boolean; misconfigured: boolean }>;
   /** Silences in force now. */
   silences(): readonly Silence[];
   /** Maintenance windows in force now, by name. */
@@ -108,7 +109,7 @@ export interface StatusReport {
   faults: ActiveFault[];
   outbox: { pending: number };
   alerts: Readonly<Record<string, number>>;
-  channels: Array<{ channel: PagingChannel; healthy: boolean; misconfigured: boolean }>;
+  channels: Array<{ channel: PagingChannelKind; healthy: boolean; misconfigured: boolean }>;
   probes: ProbeStatus[];
   /** Counts of all open and acknowledged incidents; the newest INCIDENTS_SHOWN of them in full. */
   incidents: { open: number; acked: number; shown: IncidentView[] };
@@ -170,7 +171,7 @@ export function buildStatus(s: StatusSources): StatusReport {
   const held = new Set(open.filter((i) => i.heldSinceMs !== null).map((i) => i.id));
   const goes = (p: PageDelivery): number | null => {
     if (p.state !== 'waiting' || held.has(p.incidentId)) return null;
-    if (p.step === 'path') return p.notBeforeMs;
+    if (p.reason.kind === 'path') return p.notBeforeMs;
     const k = `${p.channel}\u0000${p.person}`;
     if (!lastSent.has(k)) lastSent.set(k, s.incidents.lastSentMs(p.channel, p.person));
     const last = lastSent.get(k);

@@ -1,3 +1,4 @@
+import { reasonWords } from '../alerts/pages.js';
 import { deliveryWords } from '../escalation/delivery.js';
 import { badge, due, esc, when } from './html.js';
 import { worstFirst, type IncidentView, type PageView, type StatusReport } from './status.js';
@@ -6,16 +7,6 @@ import { worstFirst, type IncidentView, type PageView, type StatusReport } from 
  * The status page's sections other than the probes (statusPage.ts). Each is bounded: incidents
  * by INCIDENTS_SHOWN, pages by RECENT_PAGES, rotations and silences by the config.
  */
-
-/** Step names people read: "step 1 (crit)" for the policy's first step, notices by name. */
-const STEP_WORDS: ReadonlyMap<string, string> = new Map([['oob', 'out of band (IRC down)'], ['path', 'IRC path down']]);
-
-/** A page's step as people count them: "step 1" for the policy's first step; notices by name. */
-function stepName(step: string): string {
-  const m = /^(\d+)(?::(.+))?$/.exec(step);
-  if (!m) return STEP_WORDS.get(step) ?? step;
-  return `step ${Number(m[1]) + 1}${m[2] ? ` (${m[2]})` : ''}`;
-}
 
 /** How a page's delivery reads; a waiting page says when it actually goes. */
 function deliveryBadge(p: PageView, nowMs: number): string {
@@ -27,7 +18,7 @@ function deliveryBadge(p: PageView, nowMs: number): string {
 function pageLine(p: PageView, nowMs: number, withIncident: boolean): string {
   const err = p.error && p.state !== 'sent' ? `<div class="sub bad-t">${esc(p.attempts)} failed attempt(s): ${esc(p.error)}</div>` : '';
   const at = !p.call && !p.receipt && p.doneMs !== null && p.doneMs - p.createdMs >= 60_000 ? ` <span class="sub">at ${when(p.doneMs, nowMs)}</span>` : '';
-  return `<li>${withIncident ? `<b>${esc(p.incident)}</b> ` : ''}${esc(stepName(p.step))} · ${esc(p.channel)} → ${esc(p.person)} · ${when(p.createdMs, nowMs)} ${deliveryBadge(p, nowMs)}${at}${err}</li>`;
+  return `<li>${withIncident ? `<b>${esc(p.incident)}</b> ` : ''}${esc(reasonWords(p.reason))} · ${esc(p.channel)} → ${esc(p.person)} · ${when(p.createdMs, nowMs)} ${deliveryBadge(p, nowMs)}${at}${err}</li>`;
 }
 
 /** What escalation does next for an open or acked incident, in the future tense. */

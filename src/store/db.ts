@@ -63,6 +63,8 @@ export function migrate(db: Db): void {
     if (m.version <= current) continue;
     db.transaction(() => {
       db.exec(m.sql);
+      m.convert?.(db);
+      if (m.sqlAfter) db.exec(m.sqlAfter);
       db.prepare('INSERT INTO schema_migrations (version, name, applied_ms) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
     })();
   }

@@ -1,11 +1,7 @@
 import { randomInt } from 'node:crypto';
+import { NOTICE_KINDS, stepText, type PageHead, type PageReason, type PagingChannelKind } from '../alerts/pages.js';
 import type { Db } from './db.js';
-
-/** The paging channels a page row can name (escalation/channels.ts describes each). */
-export type PagingChannel = 'email' | 'sms' | 'voice';
-
-/** Page steps that are notices (resolved, restored): sent at once, never bundled with or delaying pages. */
-export const NOTICE_STEPS: ReadonlySet<string> = new Set(['resolved', 'restored', 'lowered']);
+import { headColumns, reasonColumn, reasonColumns, reasonOf, type ReasonColumns } from './pageReasons.js';
 
 /** An incident: what escalation pages about, acknowledges and resolves. */
 export interface Incident {
@@ -40,8 +36,8 @@ export interface Incident {
 export interface PageRow {
   id: number;
   incidentId: number;
-  step: string;
-  channel: PagingChannel;
+  reason: PageReason;
+  channel: PagingChannelKind;
   person: string;
   createdMs: number;
   notBeforeMs: number;
@@ -63,8 +59,10 @@ export interface PageDelivery {
   incidentId: number;
   /** The incident's ack code (what people see and type). */
   incidentCode: string;
+  reason: PageReason;
+  /** The reason as one short text ("0", "0:undelivered", "oob"): the status API's field, for reading. */
   step: string;
-  channel: PagingChannel;
+  channel: PagingChannelKind;
   person: string;
   createdMs: number;
   notBeforeMs: number;
@@ -97,93 +95,244 @@ const CODE_ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
  */
 export const CODE_QUARANTINE_MS = 24 * 60 * 60_000;
 
-function toIncident(r: Record<string, unknown>): Incident {
+
+/** An incidents row as SQLite returns it (the CHECK constraints hold kind and state to these). */
+interface IncidentRecord {
+  id: number;
+  kind: Incident['kind'];
+  fingerprint: string | null;
+  title: string;
+  severity: string;
+  labels: string;
+  policy: string;
+  state: Incident['state'];
+  ack_code: string;
+  opened_ms: number;
+  acked_ms: number | null;
+  acked_by: string | null;
+  resolved_ms: number | null;
+  next_step: number;
+  next_due_ms: number | null;
+  held_since_ms: number | null;
+  held_ms: number;
+  steps_base_ms: number | null;
+  group_key: string | null;
+}
+
+/** A pages row as SQLite returns it. */
+interface PageRecord extends ReasonColumns {
+  id: number;
+  incident_id: number;
+  channel: PagingChannelKind;
+  person: string;
+  created_ms: number;
+  not_before_ms: number;
+  text: string;
+  outbox_id: number | null;
+}
+
+/** A page log row: the page, its incident's code, and what became of the message that carried it. */
+interface PageLogRecord extends ReasonColumns {
+  incident_id: number;
+  ack_code: string;
+  channel: PagingChannelKind;
+  person: string;
+  created_ms: number;
+  not_before_ms: number;
+  outbox_id: number | null;
+  message: number | null;
+  own_state: 'pending' | 'sent' | 'folded' | 'failed' | null;
+  summary_state: 'pending' | 'sent' | 'folded' | 'failed' | null;
+  done_ms: number | null;
+  attempts: number;
+  last_error: string | null;
+  call_status: string | null;
+  call_outcome: NonNullable<PageDelivery['call']>['outcome'];
+  sms_status: string | null;
+  sms_error: string | null;
+}
+
+/** An incident's labels, stored as the JSON object of a LabelSet. */
+function parseLabels(json: string): Record<string, string> {
+  const labels: Record<string, string> = JSON.parse(json);
+  return labels;
+}
+
+function toIncident(r: IncidentRecord): Incident {
   return {
-    id: Number(r['id']),
-    kind: r['kind'] as Incident['kind'],
-    fingerprint: (r['fingerprint'] as string | null) ?? null,
-    title: String(r['title']),
-    severity: String(r['severity']),
-    labels: JSON.parse(String(r['labels'])) as Record<string, string>,
-    policy: String(r['policy']),
-    state: r['state'] as Incident['state'],
-    ackCode: String(r['ack_code']),
-    openedMs: Number(r['opened_ms']),
-    ackedMs: r['acked_ms'] === null ? null : Number(r['acked_ms']),
-    ackedBy: (r['acked_by'] as string | null) ?? null,
-    resolvedMs: r['resolved_ms'] === null ? null : Number(r['resolved_ms']),
-    nextStep: Number(r['next_step']),
-    nextDueMs: r['next_due_ms'] === null ? null : Number(r['next_due_ms']),
-    heldSinceMs: r['held_since_ms'] === null || r['held_since_ms'] === undefined ? null : Number(r['held_since_ms']),
-    heldMs: Number(r['held_ms'] ?? 0),
-    stepsBaseMs: r['steps_base_ms'] === null || r['steps_base_ms'] === undefined ? Number(r['opened_ms']) : Number(r['steps_base_ms']),
-    policyChanged: r['steps_base_ms'] !== null && r['steps_base_ms'] !== undefined,
-    groupKey: (r['group_key'] as string | null | undefined) ?? null,
+    id: r.id,
+    kind: r.kind,
+    fingerprint: r.fingerprint,
+    title: r.title,
+    severity: r.severity,
+    labels: parseLabels(r.labels),
+    policy: r.policy,
+    state: r.state,
+    ackCode: r.ack_code,
+    openedMs: r.opened_ms,
+    ackedMs: r.acked_ms,
+    ackedBy: r.acked_by,
+    resolvedMs: r.resolved_ms,
+    nextStep: r.next_step,
+    nextDueMs: r.next_due_ms,
+    heldSinceMs: r.held_since_ms,
+    heldMs: r.held_ms,
+    stepsBaseMs: r.steps_base_ms ?? r.opened_ms,
+    policyChanged: r.steps_base_ms !== null,
+    groupKey: r.group_key,
   };
 }
 
-function toPage(r: Record<string, unknown>): PageRow {
+function toPage(r: PageRecord): PageRow {
   return {
-    id: Number(r['id']),
-    incidentId: Number(r['incident_id']),
-    step: String(r['step']),
-    channel: r['channel'] as PageRow['channel'],
-    person: String(r['person']),
-    createdMs: Number(r['created_ms']),
-    notBeforeMs: Number(r['not_before_ms']),
-    text: String(r['text']),
-    outboxId: r['outbox_id'] === null ? null : Number(r['outbox_id']),
+    id: r.id,
+    incidentId: r.incident_id,
+    reason: reasonOf(r),
+    channel: r.channel,
+    person: r.person,
+    createdMs: r.created_ms,
+    notBeforeMs: r.not_before_ms,
+    text: r.text,
+    outboxId: r.outbox_id,
+  };
+}
+
+function toDelivery(r: PageLogRecord): PageDelivery {
+  // A folded message's fate is its summary's; a summary already removed by retention is unknown.
+  const st = r.own_state === 'folded' ? r.summary_state : r.own_state;
+  const state: PageDeliveryState = r.outbox_id === null ? 'waiting' : st === null ? 'unknown' : st === 'sent' ? 'sent' : st === 'failed' ? 'failed' : 'queued';
+  const reason = reasonOf(r);
+  return {
+    incidentId: r.incident_id,
+    incidentCode: r.ack_code,
+    reason,
+    step: stepText(reason),
+    channel: r.channel,
+    person: r.person,
+    createdMs: r.created_ms,
+    notBeforeMs: r.not_before_ms,
+    state,
+    doneMs: r.done_ms,
+    attempts: r.attempts,
+    error: r.last_error,
+    receipt: r.sms_status === null ? null : { status: r.sms_status, errorCode: r.sms_error },
+    call: r.call_status === null ? null : { status: r.call_status, outcome: r.call_outcome },
+    message: r.message,
+  };
+}
+
+/** SQL true for a page that is a notice (see isNotice: a notice sent again another way is a page). */
+const IS_NOTICE = `(p.reason IN (${NOTICE_KINDS.map((k) => `'${reasonColumn(k)}'`).join(', ')}) AND p.undelivered = 0 AND p.fallbacks = 0)`;
+
+const PAGE_LOG_SQL = `SELECT p.incident_id, i.ack_code, p.reason, p.step_index, p.detail, p.undelivered, p.fallbacks, p.channel, p.person, p.created_ms, p.not_before_ms, p.outbox_id,
+        COALESCE(o.folded_into, o.id) AS message, o.state AS own_state, f.state AS summary_state, COALESCE(f.done_ms, o.done_ms) AS done_ms,
+        COALESCE(f.attempts, o.attempts, 0) AS attempts, COALESCE(f.last_error, o.last_error) AS last_error,
+        c.status AS call_status, c.outcome AS call_outcome,
+        (SELECT s.status FROM sms_messages s WHERE s.outbox_id = p.outbox_id ORDER BY s.sent_ms DESC LIMIT 1) AS sms_status,
+        (SELECT s.error_code FROM sms_messages s WHERE s.outbox_id = p.outbox_id ORDER BY s.sent_ms DESC LIMIT 1) AS sms_error
+   FROM pages p JOIN incidents i ON i.id = p.incident_id LEFT JOIN outbox o ON o.id = p.outbox_id LEFT JOIN outbox f ON f.id = o.folded_into
+        LEFT JOIN calls c ON c.outbox_id = p.outbox_id
+  WHERE ? IS NULL OR p.incident_id IN (SELECT value FROM json_each(?))
+  ORDER BY p.id DESC LIMIT ?`;
+
+/** Every statement the store runs, typed by its parameters and rows, prepared once. */
+function statements(db: Db) {
+  const incidents = <P extends unknown[]>(sql: string) => db.prepare<P, IncidentRecord>(sql);
+  const pages = <P extends unknown[]>(sql: string) => db.prepare<P, PageRecord>(sql);
+  return {
+    live: incidents<[Incident['kind'], string | null]>("SELECT * FROM incidents WHERE kind = ? AND COALESCE(fingerprint, '') = COALESCE(?, '') AND state != 'resolved'"),
+    codeHolder: db.prepare<[string], { id: number; state: Incident['state']; resolved_ms: number | null }>('SELECT id, state, resolved_ms FROM incidents WHERE ack_code = ?'),
+    liveAmong: incidents<[string]>("SELECT * FROM incidents WHERE kind = 'alert' AND state != 'resolved' AND fingerprint IN (SELECT value FROM json_each(?))"),
+    retireCode: db.prepare<[number]>("UPDATE incidents SET ack_code = ack_code || '-' || id WHERE id = ?"),
+    insert: db.prepare<[Incident['kind'], string | null, string, string, string, string, string, number, number | null, string | null]>(
+      "INSERT INTO incidents (kind, fingerprint, title, severity, labels, policy, state, ack_code, opened_ms, next_step, next_due_ms, group_key) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, 0, ?, ?)",
+    ),
+    get: incidents<[number]>('SELECT * FROM incidents WHERE id = ?'),
+    byCode: incidents<[string]>('SELECT * FROM incidents WHERE ack_code = ?'),
+    unresolved: incidents<[number]>("SELECT * FROM incidents WHERE state != 'resolved' ORDER BY opened_ms DESC LIMIT ?"),
+    resolvedSince: incidents<[number, number]>("SELECT * FROM incidents WHERE state = 'resolved' AND resolved_ms >= ? ORDER BY resolved_ms DESC LIMIT ?"),
+    setSeverity: db.prepare<[string, string, number]>('UPDATE incidents SET severity = ?, labels = ? WHERE id = ?'),
+    switchPolicy: db.prepare<[string, number, number, number | null, number]>('UPDATE incidents SET policy = ?, steps_base_ms = ?, held_ms = 0, next_step = ?, next_due_ms = ? WHERE id = ?'),
+    countUnresolved: db.prepare<[], { open: number; acked: number }>("SELECT COUNT(*) FILTER (WHERE state = 'open') AS open, COUNT(*) FILTER (WHERE state = 'acked') AS acked FROM incidents WHERE state != 'resolved'"),
+    due: incidents<[number]>("SELECT * FROM incidents WHERE state != 'resolved' AND held_since_ms IS NULL AND next_due_ms IS NOT NULL AND next_due_ms <= ? ORDER BY next_due_ms"),
+    nextDue: db.prepare<[], { t: number | null }>("SELECT MIN(next_due_ms) AS t FROM incidents WHERE state != 'resolved' AND held_since_ms IS NULL AND next_due_ms IS NOT NULL"),
+    unresolvedAlerts: incidents<[]>("SELECT * FROM incidents WHERE kind = 'alert' AND state != 'resolved' ORDER BY id"),
+    unresolvedInGroup: incidents<[string]>("SELECT * FROM incidents WHERE group_key = ? AND state != 'resolved' ORDER BY id"),
+    hold: db.prepare<[number, number]>('UPDATE incidents SET held_since_ms = ? WHERE id = ? AND held_since_ms IS NULL'),
+    release: db.prepare<[{ id: number; now: number }]>(
+      `UPDATE incidents SET next_due_ms = next_due_ms + MAX(0, @now - held_since_ms), held_ms = held_ms + MAX(0, @now - held_since_ms), held_since_ms = NULL
+        WHERE id = @id AND held_since_ms IS NOT NULL`,
+    ),
+    setSchedule: db.prepare<[number, number | null, number]>('UPDATE incidents SET next_step = ?, next_due_ms = ? WHERE id = ?'),
+    ack: db.prepare<[number, string, number | null, number]>("UPDATE incidents SET state = 'acked', acked_ms = ?, acked_by = ?, next_due_ms = ? WHERE id = ?"),
+    unack: db.prepare<[number, number]>("UPDATE incidents SET state = 'open', acked_ms = NULL, acked_by = NULL, next_due_ms = ? WHERE id = ?"),
+    relapse: db.prepare<[number]>("UPDATE incidents SET state = 'open', acked_ms = NULL, acked_by = NULL WHERE id = ?"),
+    resolve: db.prepare<[number, number]>("UPDATE incidents SET state = 'resolved', resolved_ms = ?, next_due_ms = NULL WHERE id = ?"),
+    addPage: db.prepare<[ReasonColumns & { incident_id: number; channel: PagingChannelKind; person: string; now: number; not_before: number; text: string }]>(
+      `INSERT OR IGNORE INTO pages (incident_id, reason, step_index, detail, undelivered, fallbacks, channel, person, created_ms, not_before_ms, text)
+       VALUES (@incident_id, @reason, @step_index, @detail, @undelivered, @fallbacks, @channel, @person, @now, @not_before, @text)`,
+    ),
+    pageLog: db.prepare<[number | null, string, number], PageLogRecord>(PAGE_LOG_SQL),
+    pagesOfMessage: pages<[number]>('SELECT * FROM pages WHERE outbox_id = ? ORDER BY id'),
+    // The head: a step by its index whatever its policy or severity, else the named kind; any reroute.
+    pagedOn: db.prepare<[{ incident: number; head: string; index: number; channel: PagingChannelKind; person: string }], { one: number }>(
+      `SELECT 1 AS one FROM pages WHERE incident_id = @incident AND channel = @channel AND person = @person
+          AND (CASE WHEN reason IN ('step', 'raised', 'switched') THEN 'step' ELSE reason END) = @head AND COALESCE(step_index, -1) = @index LIMIT 1`,
+    ),
+    unsentPages: pages<[]>('SELECT p.* FROM pages p JOIN incidents i ON i.id = p.incident_id WHERE p.outbox_id IS NULL AND i.held_since_ms IS NULL ORDER BY p.id'),
+    markSent: db.prepare<[number, number]>('UPDATE pages SET outbox_id = ? WHERE id = ?'),
+    dropUnsent: db.prepare<[number]>('DELETE FROM pages WHERE incident_id = ? AND outbox_id IS NULL'),
+    pagedRecipients: db.prepare<[number], { channel: PagingChannelKind; person: string }>('SELECT DISTINCT channel, person FROM pages WHERE incident_id = ? AND outbox_id IS NOT NULL'),
+    lastSent: db.prepare<[PagingChannelKind, string], { t: number | null }>(
+      `SELECT MAX(o.created_ms) AS t FROM pages p JOIN outbox o ON o.id = p.outbox_id WHERE p.channel = ? AND p.person = ? AND NOT ${IS_NOTICE}`,
+    ),
+    stuckPages: pages<[PagingChannelKind]>("SELECT p.* FROM pages p JOIN outbox o ON o.id = p.outbox_id WHERE p.channel = ? AND o.state = 'pending'"),
+    countSentSince: db.prepare<[string, number], { n: number }>("SELECT COUNT(*) AS n FROM outbox WHERE destination = ? AND created_ms >= ? AND kind = 'page'"),
+    lastPagedOn: incidents<[PagingChannelKind, string]>(
+      'SELECT i.* FROM pages p JOIN incidents i ON i.id = p.incident_id WHERE p.channel = ? AND p.person = ? AND p.outbox_id IS NOT NULL ORDER BY p.id DESC LIMIT 1',
+    ),
   };
 }
 
 /** Incidents and pages in the database. Every method is synchronous and safe inside a transaction. */
 export class IncidentStore {
-  private readonly liveStmt;
-  private readonly codeHolder;
-  private readonly liveAmong;
-  private readonly retireCode;
-  constructor(private readonly db: Db) {
-    this.liveStmt = db.prepare("SELECT * FROM incidents WHERE kind = ? AND COALESCE(fingerprint, '') = COALESCE(?, '') AND state != 'resolved'");
-    this.codeHolder = db.prepare<[string], { id: number; state: string; resolved_ms: number | null }>('SELECT id, state, resolved_ms FROM incidents WHERE ack_code = ?');
-    this.liveAmong = db.prepare("SELECT * FROM incidents WHERE kind = 'alert' AND state != 'resolved' AND fingerprint IN (SELECT value FROM json_each(?))");
-    this.retireCode = db.prepare("UPDATE incidents SET ack_code = ack_code || '-' || id WHERE id = ?");
+  private readonly q;
+  constructor(db: Db) {
+    this.q = statements(db);
   }
 
   /** Opens an incident unless one is already live for the same kind and fingerprint. */
   open(i: { kind: Incident['kind']; fingerprint: string | null; title: string; severity: string; labels: Record<string, string>; policy: string; nowMs: number; firstDueMs: number | null; groupKey?: string }): Incident | undefined {
-    if (this.liveStmt.get(i.kind, i.fingerprint)) return undefined;
+    if (this.q.live.get(i.kind, i.fingerprint)) return undefined;
     for (let attempt = 0; attempt < 50; attempt++) {
       const code = Array.from({ length: 4 }, () => CODE_ALPHABET[randomInt(CODE_ALPHABET.length)]).join('');
-      const holder = this.codeHolder.get(code);
+      const holder = this.q.codeHolder.get(code);
       if (holder) {
         const answerable = holder.state !== 'resolved' || (holder.resolved_ms ?? 0) > i.nowMs - CODE_QUARANTINE_MS;
         if (answerable) continue;
-        this.retireCode.run(holder.id);
+        this.q.retireCode.run(holder.id);
       }
-      const id = Number(
-        this.db
-          .prepare("INSERT INTO incidents (kind, fingerprint, title, severity, labels, policy, state, ack_code, opened_ms, next_step, next_due_ms, group_key) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, 0, ?, ?)")
-          .run(i.kind, i.fingerprint, i.title, i.severity, JSON.stringify(i.labels), i.policy, code, i.nowMs, i.firstDueMs, i.groupKey ?? null).lastInsertRowid,
-      );
+      const id = Number(this.q.insert.run(i.kind, i.fingerprint, i.title, i.severity, JSON.stringify(i.labels), i.policy, code, i.nowMs, i.firstDueMs, i.groupKey ?? null).lastInsertRowid);
       return this.get(id);
     }
     throw new Error('could not find a free ack code: more than 900,000 incidents are open or resolved within 24 h');
   }
 
+  /** An incident by its id. */
   get(id: number): Incident | undefined {
-    const r = this.db.prepare('SELECT * FROM incidents WHERE id = ?').get(id) as Record<string, unknown> | undefined;
+    const r = this.q.get.get(id);
     return r ? toIncident(r) : undefined;
   }
 
   /** An incident by its ack code (case-insensitive). */
   byCode(code: string): Incident | undefined {
-    const r = this.db.prepare('SELECT * FROM incidents WHERE ack_code = ?').get(code.toUpperCase()) as Record<string, unknown> | undefined;
+    const r = this.q.byCode.get(code.toUpperCase());
     return r ? toIncident(r) : undefined;
   }
 
   /** The live (not resolved) incident of a kind and fingerprint. */
   live(kind: Incident['kind'], fingerprint: string | null): Incident | undefined {
-    const r = this.liveStmt.get(kind, fingerprint) as Record<string, unknown> | undefined;
+    const r = this.q.live.get(kind, fingerprint);
     return r ? toIncident(r) : undefined;
   }
 
@@ -194,62 +343,60 @@ export class IncidentStore {
   liveAlerts(fingerprints: readonly string[]): Map<string, Incident> {
     const out = new Map<string, Incident>();
     for (let i = 0; i < fingerprints.length; i += 50_000) {
-      const rows = this.liveAmong.all(JSON.stringify(fingerprints.slice(i, i + 50_000))) as Record<string, unknown>[];
-      for (const r of rows) out.set(String(r['fingerprint']), toIncident(r));
+      for (const r of this.q.liveAmong.all(JSON.stringify(fingerprints.slice(i, i + 50_000)))) out.set(r.fingerprint ?? '', toIncident(r));
     }
     return out;
   }
 
   /** Incidents not resolved, newest first. */
   unresolved(limit = 1000): Incident[] {
-    return (this.db.prepare("SELECT * FROM incidents WHERE state != 'resolved' ORDER BY opened_ms DESC LIMIT ?").all(limit) as Record<string, unknown>[]).map(toIncident);
+    return this.q.unresolved.all(limit).map(toIncident);
   }
 
   /** Incidents resolved since `sinceMs`, the last resolved first, at most `limit` (index incidents_resolved). */
   resolvedSince(sinceMs: number, limit: number): Incident[] {
-    return (this.db.prepare("SELECT * FROM incidents WHERE state = 'resolved' AND resolved_ms >= ? ORDER BY resolved_ms DESC LIMIT ?").all(sinceMs, limit) as Record<string, unknown>[]).map(toIncident);
+    return this.q.resolvedSince.all(sinceMs, limit).map(toIncident);
   }
 
   /** Changes an incident's severity (its alert turned critical, or back), with the alert's new labels. */
   setSeverity(id: number, severity: string, labels: Record<string, string>): void {
-    this.db.prepare('UPDATE incidents SET severity = ?, labels = ? WHERE id = ?').run(severity, JSON.stringify(labels), id);
+    this.q.setSeverity.run(severity, JSON.stringify(labels), id);
   }
 
   /** Moves an incident to another policy whose steps count from `baseMs`, starting at `nextStep`. */
   switchPolicy(id: number, policy: string, baseMs: number, nextStep: number, nextDueMs: number | null): void {
-    this.db.prepare('UPDATE incidents SET policy = ?, steps_base_ms = ?, held_ms = 0, next_step = ?, next_due_ms = ? WHERE id = ?').run(policy, baseMs, nextStep, nextDueMs, id);
+    this.q.switchPolicy.run(policy, baseMs, nextStep, nextDueMs, id);
   }
 
   /** How many incidents are open, and how many acknowledged. */
   countUnresolved(): { open: number; acked: number } {
-    const r = this.db.prepare("SELECT COUNT(*) FILTER (WHERE state = 'open') AS open, COUNT(*) FILTER (WHERE state = 'acked') AS acked FROM incidents WHERE state != 'resolved'").get() as { open: number; acked: number };
+    const r = this.q.countUnresolved.get() ?? { open: 0, acked: 0 };
     return { open: r.open, acked: r.acked };
   }
 
   /** Incidents whose next step is due (held ones wait for their release). */
   due(nowMs: number): Incident[] {
-    return (this.db.prepare("SELECT * FROM incidents WHERE state != 'resolved' AND held_since_ms IS NULL AND next_due_ms IS NOT NULL AND next_due_ms <= ? ORDER BY next_due_ms").all(nowMs) as Record<string, unknown>[]).map(toIncident);
+    return this.q.due.all(nowMs).map(toIncident);
   }
 
   /** Earliest due time of any unresolved incident not held. */
   nextDue(): number | undefined {
-    const r = this.db.prepare("SELECT MIN(next_due_ms) AS t FROM incidents WHERE state != 'resolved' AND held_since_ms IS NULL AND next_due_ms IS NOT NULL").get() as { t: number | null };
-    return r.t ?? undefined;
+    return this.q.nextDue.get()?.t ?? undefined;
   }
 
   /** Every unresolved alert incident, oldest first (to decide which a silence or window holds). */
   unresolvedAlerts(): Incident[] {
-    return (this.db.prepare("SELECT * FROM incidents WHERE kind = 'alert' AND state != 'resolved' ORDER BY id").all() as Record<string, unknown>[]).map(toIncident);
+    return this.q.unresolvedAlerts.all().map(toIncident);
   }
 
   /** Unresolved incidents opened by one group notification (its groupKey), oldest first. */
   unresolvedInGroup(groupKey: string): Incident[] {
-    return (this.db.prepare("SELECT * FROM incidents WHERE group_key = ? AND state != 'resolved' ORDER BY id").all(groupKey) as Record<string, unknown>[]).map(toIncident);
+    return this.q.unresolvedInGroup.all(groupKey).map(toIncident);
   }
 
   /** Holds an incident from now: its steps and unsent pages wait. */
   hold(id: number, nowMs: number): void {
-    this.db.prepare('UPDATE incidents SET held_since_ms = ? WHERE id = ? AND held_since_ms IS NULL').run(nowMs, id);
+    this.q.hold.run(nowMs, id);
   }
 
   /**
@@ -257,40 +404,37 @@ export class IncidentStore {
    * time it was held, so escalation resumes where it was held, with the same waits ahead of it.
    */
   release(id: number, nowMs: number): void {
-    this.db
-      .prepare(
-        `UPDATE incidents SET next_due_ms = next_due_ms + MAX(0, @now - held_since_ms), held_ms = held_ms + MAX(0, @now - held_since_ms), held_since_ms = NULL
-          WHERE id = @id AND held_since_ms IS NOT NULL`,
-      )
-      .run({ id, now: nowMs });
+    this.q.release.run({ id, now: nowMs });
   }
 
+  /** Sets the step that runs next and when (null: none). */
   setSchedule(id: number, nextStep: number, nextDueMs: number | null): void {
-    this.db.prepare('UPDATE incidents SET next_step = ?, next_due_ms = ? WHERE id = ?').run(nextStep, nextDueMs, id);
+    this.q.setSchedule.run(nextStep, nextDueMs, id);
   }
 
+  /** Acknowledges; `relapseMs`: when the acknowledgement lapses (null: never). */
   ack(id: number, by: string, nowMs: number, relapseMs: number | null): void {
-    this.db.prepare("UPDATE incidents SET state = 'acked', acked_ms = ?, acked_by = ?, next_due_ms = ? WHERE id = ?").run(nowMs, by, relapseMs, id);
+    this.q.ack.run(nowMs, by, relapseMs, id);
   }
 
+  /** Takes an acknowledgement back; the next step is due at `nowMs`. */
   unack(id: number, nowMs: number): void {
-    this.db.prepare("UPDATE incidents SET state = 'open', acked_ms = NULL, acked_by = NULL, next_due_ms = ? WHERE id = ?").run(nowMs, id);
+    this.q.unack.run(nowMs, id);
   }
 
   /** Re-opens an incident whose acknowledgement lapsed. */
   relapse(id: number): void {
-    this.db.prepare("UPDATE incidents SET state = 'open', acked_ms = NULL, acked_by = NULL WHERE id = ?").run(id);
+    this.q.relapse.run(id);
   }
 
+  /** Resolves an incident; no step is due any more. */
   resolve(id: number, nowMs: number): void {
-    this.db.prepare("UPDATE incidents SET state = 'resolved', resolved_ms = ?, next_due_ms = NULL WHERE id = ?").run(nowMs, id);
+    this.q.resolve.run(nowMs, id);
   }
 
-  /** Records a page; false when that (incident, step, channel, person) was already paged. */
-  addPage(p: { incidentId: number; step: string; channel: PageRow['channel']; person: string; nowMs: number; notBeforeMs: number; text: string }): boolean {
-    const r = this.db
-      .prepare('INSERT OR IGNORE INTO pages (incident_id, step, channel, person, created_ms, not_before_ms, text) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(p.incidentId, p.step, p.channel, p.person, p.nowMs, p.notBeforeMs, p.text);
+  /** Records a page; false when that (incident, reason, channel, person) was already paged. */
+  addPage(p: { incidentId: number; reason: PageReason; channel: PagingChannelKind; person: string; nowMs: number; notBeforeMs: number; text: string }): boolean {
+    const r = this.q.addPage.run({ ...reasonColumns(p.reason), incident_id: p.incidentId, channel: p.channel, person: p.person, now: p.nowMs, not_before: p.notBeforeMs, text: p.text });
     return r.changes > 0;
   }
 
@@ -299,98 +443,57 @@ export class IncidentStore {
    * bundled into an outbox message follows that message (and the summary it was folded into).
    */
   pageLog(limit: number, incidentIds?: readonly number[]): PageDelivery[] {
-    const rows = this.db
-      .prepare(
-        `SELECT p.incident_id, i.ack_code, p.step, p.channel, p.person, p.created_ms, p.not_before_ms, p.outbox_id,
-                COALESCE(o.folded_into, o.id) AS message, o.state AS own_state, f.state AS summary_state, COALESCE(f.done_ms, o.done_ms) AS done_ms,
-                COALESCE(f.attempts, o.attempts, 0) AS attempts, COALESCE(f.last_error, o.last_error) AS last_error,
-                c.status AS call_status, c.outcome AS call_outcome,
-                (SELECT s.status FROM sms_messages s WHERE s.outbox_id = p.outbox_id ORDER BY s.sent_ms DESC LIMIT 1) AS sms_status,
-                (SELECT s.error_code FROM sms_messages s WHERE s.outbox_id = p.outbox_id ORDER BY s.sent_ms DESC LIMIT 1) AS sms_error
-           FROM pages p JOIN incidents i ON i.id = p.incident_id LEFT JOIN outbox o ON o.id = p.outbox_id LEFT JOIN outbox f ON f.id = o.folded_into
-                LEFT JOIN calls c ON c.outbox_id = p.outbox_id
-          WHERE ? IS NULL OR p.incident_id IN (SELECT value FROM json_each(?))
-          ORDER BY p.id DESC LIMIT ?`,
-      )
-      .all(incidentIds ? 1 : null, JSON.stringify(incidentIds ?? []), limit) as Array<Record<string, unknown>>;
-    return rows.map((r) => {
-      // A folded message's fate is its summary's; a summary already removed by retention is unknown.
-      const st = r['own_state'] === 'folded' ? (r['summary_state'] as string | null) : (r['own_state'] as string | null);
-      const state: PageDeliveryState = r['outbox_id'] === null ? 'waiting' : st === null ? 'unknown' : st === 'sent' ? 'sent' : st === 'failed' ? 'failed' : 'queued';
-      return {
-        incidentId: Number(r['incident_id']),
-        incidentCode: String(r['ack_code']),
-        step: String(r['step']),
-        channel: r['channel'] as PagingChannel,
-        person: String(r['person']),
-        createdMs: Number(r['created_ms']),
-        notBeforeMs: Number(r['not_before_ms']),
-        state,
-        doneMs: r['done_ms'] === null ? null : Number(r['done_ms']),
-        attempts: Number(r['attempts']),
-        error: (r['last_error'] as string | null) ?? null,
-        receipt: r['sms_status'] === null || r['sms_status'] === undefined ? null : { status: String(r['sms_status']), errorCode: (r['sms_error'] as string | null) ?? null },
-        call: r['call_status'] === null || r['call_status'] === undefined ? null : { status: String(r['call_status']), outcome: (r['call_outcome'] as NonNullable<PageDelivery['call']>['outcome']) ?? null },
-        message: r['message'] === null || r['message'] === undefined ? null : Number(r['message']),
-      };
-    });
+    return this.q.pageLog.all(incidentIds ? 1 : null, JSON.stringify(incidentIds ?? []), limit).map(toDelivery);
   }
 
   /** The pages one outbox message carried (a bundle). */
   pagesOfMessage(outboxId: number): PageRow[] {
-    return (this.db.prepare('SELECT * FROM pages WHERE outbox_id = ? ORDER BY id').all(outboxId) as Record<string, unknown>[]).map(toPage);
+    return this.q.pagesOfMessage.all(outboxId).map(toPage);
   }
 
-  /** Whether (incident, step, channel, person) was paged, with or without a ":…" suffix on the step. */
-  pagedOn(incidentId: number, step: string, channel: PagingChannel, person: string): boolean {
-    return this.db.prepare("SELECT 1 FROM pages WHERE incident_id = ? AND (step = ? OR step LIKE ? || ':%') AND channel = ? AND person = ? LIMIT 1").get(incidentId, step, step, channel, person) !== undefined;
+  /** Whether a page about `head` (any policy, severity or reroute of it) went to (channel, person) for an incident. */
+  pagedOn(incidentId: number, head: PageHead, channel: PagingChannelKind, person: string): boolean {
+    return this.q.pagedOn.get({ incident: incidentId, ...headColumns(head), channel, person }) !== undefined;
   }
 
   /** Pages not yet given to the outbox, oldest first; a held incident's pages wait for its release. */
   unsentPages(): PageRow[] {
-    return (this.db.prepare('SELECT p.* FROM pages p JOIN incidents i ON i.id = p.incident_id WHERE p.outbox_id IS NULL AND i.held_since_ms IS NULL ORDER BY p.id').all() as Record<string, unknown>[]).map(toPage);
+    return this.q.unsentPages.all().map(toPage);
   }
 
+  /** Records that pages went into one outbox message. */
   markPagesSent(ids: readonly number[], outboxId: number): void {
-    const st = this.db.prepare('UPDATE pages SET outbox_id = ? WHERE id = ?');
-    for (const id of ids) st.run(outboxId, id);
+    for (const id of ids) this.q.markSent.run(outboxId, id);
   }
 
   /** Drops pages not yet sent for an incident (it was acknowledged or resolved meanwhile). */
-  dropUnsent(incidentId: number, exceptSteps: readonly string[] = []): void {
-    const rows = this.db.prepare('SELECT id, step FROM pages WHERE incident_id = ? AND outbox_id IS NULL').all(incidentId) as Array<{ id: number; step: string }>;
-    const del = this.db.prepare('DELETE FROM pages WHERE id = ?');
-    for (const r of rows) if (!exceptSteps.includes(r.step)) del.run(r.id);
+  dropUnsent(incidentId: number): void {
+    this.q.dropUnsent.run(incidentId);
   }
 
   /** (channel, person) pairs that were sent a page about an incident. */
-  pagedRecipients(incidentId: number): Array<{ channel: PageRow['channel']; person: string }> {
-    return this.db.prepare('SELECT DISTINCT channel, person FROM pages WHERE incident_id = ? AND outbox_id IS NOT NULL').all(incidentId) as Array<{ channel: PageRow['channel']; person: string }>;
+  pagedRecipients(incidentId: number): Array<{ channel: PagingChannelKind; person: string }> {
+    return this.q.pagedRecipients.all(incidentId);
   }
 
   /** When the last bundle of pages (notices not counted) went to (channel, person), from the outbox. */
-  lastSentMs(channel: PageRow['channel'], person: string): number | undefined {
-    const r = this.db
-      .prepare(`SELECT MAX(o.created_ms) AS t FROM pages p JOIN outbox o ON o.id = p.outbox_id WHERE p.channel = ? AND p.person = ? AND p.step NOT IN (${[...NOTICE_STEPS].map(() => '?').join(', ')})`)
-      .get(channel, person, ...NOTICE_STEPS) as { t: number | null };
-    return r.t ?? undefined;
+  lastSentMs(channel: PagingChannelKind, person: string): number | undefined {
+    return this.q.lastSent.get(channel, person)?.t ?? undefined;
   }
 
   /** Pages given to the outbox on a channel and still waiting there (for failover). */
-  stuckPages(channel: PageRow['channel']): PageRow[] {
-    return (this.db.prepare("SELECT p.* FROM pages p JOIN outbox o ON o.id = p.outbox_id WHERE p.channel = ? AND o.state = 'pending'").all(channel) as Record<string, unknown>[]).map(toPage);
+  stuckPages(channel: PagingChannelKind): PageRow[] {
+    return this.q.stuckPages.all(channel).map(toPage);
   }
 
   /** Outbox messages sent to a destination since a time (SMS budgets; survives restarts). */
   countSentSince(destination: string, sinceMs: number): number {
-    return (this.db.prepare("SELECT COUNT(*) AS n FROM outbox WHERE destination = ? AND created_ms >= ? AND kind = 'page'").get(destination, sinceMs) as { n: number }).n;
+    return this.q.countSentSince.get(destination, sinceMs)?.n ?? 0;
   }
 
   /** The most recent incident paged to a person by SMS (for a bare "ACK" reply). */
   lastPagedBySms(person: string): Incident | undefined {
-    const r = this.db
-      .prepare("SELECT i.* FROM pages p JOIN incidents i ON i.id = p.incident_id WHERE p.channel = 'sms' AND p.person = ? AND p.outbox_id IS NOT NULL ORDER BY p.id DESC LIMIT 1")
-      .get(person) as Record<string, unknown> | undefined;
+    const r = this.q.lastPagedOn.get('sms', person);
     return r ? toIncident(r) : undefined;
   }
 }

@@ -1,8 +1,15 @@
+import type Database from 'better-sqlite3';
+import { convertPageSteps } from './pageReasons.js';
+
 /** One versioned schema change. Never edit a released migration; add a new one. */
 export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /** Rows SQL cannot convert alone, converted in TypeScript after `sql` (same transaction). */
+  convert?(db: Database.Database): void;
+  /** SQL run after `convert`. */
+  sqlAfter?: string;
 }
 
 /** All migrations, in order. */
@@ -311,6 +318,45 @@ export const MIGRATIONS: readonly Migration[] = [
         person   TEXT PRIMARY KEY,
         since_ms INTEGER NOT NULL
       );
+    `,
+  },
+  {
+    version: 13,
+    name: 'typed page reasons',
+    sql: `
+      -- A page's reason in typed columns instead of the step text ("0:critical", "oob:fallback"):
+      -- reason is what the page is about, step_index the policy step (step, raised, switched),
+      -- detail the severity (raised) or policy (switched); undelivered: sent again because an SMS
+      -- carrying it did not reach the phone; fallbacks: times moved to a fallback channel because
+      -- its channel kept failing (store/pageReasons.ts converts old rows).
+      CREATE TABLE pages_v13 (
+        id            INTEGER PRIMARY KEY,
+        incident_id   INTEGER NOT NULL REFERENCES incidents (id),
+        reason        TEXT NOT NULL CHECK (reason IN ('step', 'raised', 'switched', 'path', 'out_of_band', 'resolved', 'restored', 'lowered')),
+        step_index    INTEGER CHECK ((step_index IS NOT NULL) = (reason IN ('step', 'raised', 'switched'))),
+        detail        TEXT CHECK ((detail IS NOT NULL) = (reason IN ('raised', 'switched'))),
+        undelivered   INTEGER NOT NULL DEFAULT 0 CHECK (undelivered IN (0, 1)),
+        fallbacks     INTEGER NOT NULL DEFAULT 0 CHECK (fallbacks >= 0),
+        -- No CHECK on the channel: a new paging channel must not rebuild this table (as voice did in
+        -- 8); only PagingChannelKind values are written (escalation/channels/registry.ts).
+        channel       TEXT NOT NULL,
+        person        TEXT NOT NULL,
+        created_ms    INTEGER NOT NULL,
+        not_before_ms INTEGER NOT NULL,
+        text          TEXT NOT NULL,
+        outbox_id     INTEGER
+      );
+      INSERT INTO pages_v13 (id, incident_id, reason, step_index, detail, channel, person, created_ms, not_before_ms, text, outbox_id)
+        SELECT id, incident_id, 'step', 0, NULL, channel, person, created_ms, not_before_ms, text, outbox_id FROM pages;
+    `,
+    convert: convertPageSteps,
+    sqlAfter: `
+      DROP TABLE pages;
+      ALTER TABLE pages_v13 RENAME TO pages;
+      -- One page per (incident, reason, channel, person): a step never pages a person twice.
+      CREATE UNIQUE INDEX pages_once ON pages (incident_id, reason, COALESCE(step_index, -1), COALESCE(detail, ''), undelivered, fallbacks, channel, person);
+      CREATE INDEX pages_unsent ON pages (channel, person, outbox_id);
+      CREATE INDEX pages_incident ON pages (incident_id);
     `,
   },
 ];

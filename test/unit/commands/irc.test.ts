@@ -17,6 +17,7 @@ import { AlertStore } from '../../../src/store/alerts.js';
 import { openDb } from '../../../src/store/db.js';
 import { Outbox } from '../../../src/store/outbox.js';
 import { FakeClock } from '../fakeClock.js';
+import { escalationStores } from '../../../src/store/escalationStores.js';
 
 /** Silences as the app wires them, without re-evaluation (these tests post no alerts). */
 function mutesFor(db: Db, engine: EscalationEngine, clock: Clock): Mutes {
@@ -31,7 +32,7 @@ function setup(allowed: string[]): { handler: IrcCommands; commands: Commands; e
   const db = openDb(':memory:');
   const outbox = new Outbox(db, 100);
   const schedule = new OnCallSchedule(config);
-  const engine = new EscalationEngine({ config, db, outbox, schedule, clock, log: silentLogger(), health: new ChannelHealth(), poke: () => undefined, pathOutageEnded: () => ({ fired: 0, resolved: 0, firingNow: 0 }) });
+  const engine = new EscalationEngine({ config, ...escalationStores(db), outbox, schedule, clock, log: silentLogger(), health: new ChannelHealth(), poke: () => undefined, pathOutageEnded: () => ({ fired: 0, resolved: 0, firingNow: 0 }) });
   const state = { link: 'registered', connectedSinceMs: clock.now(), nick: 'lifeline', upstream: 'up', canary: { failing: false } } as unknown as IrcState;
   const said: string[] = [];
   const commands = new Commands({ config, clock, engine, schedule, alerts: new AlertStore(db), outbox, mutes: mutesFor(db, engine, clock), ircState: () => state });
@@ -96,7 +97,7 @@ describe('commands from IRC and SMS', () => {
     const db = openDb(':memory:');
     const outbox = new Outbox(db, 100);
     const schedule = new OnCallSchedule(config);
-    const engine = new EscalationEngine({ config, db, outbox, schedule, clock, log: silentLogger(), health: new ChannelHealth(), poke: () => undefined, pathOutageEnded: () => ({ fired: 0, resolved: 0, firingNow: 0 }) });
+    const engine = new EscalationEngine({ config, ...escalationStores(db), outbox, schedule, clock, log: silentLogger(), health: new ChannelHealth(), poke: () => undefined, pathOutageEnded: () => ({ fired: 0, resolved: 0, firingNow: 0 }) });
     const probe = (name: string, status: 'up' | 'down', summary: string, behind: string | null = null) => ({ name, kind: 'http' as const, target: name, group: undefined, status, sinceMs: clock.now() - 300_000, failures: status === 'down' ? 3 : 0, behind, warning: null, last: { up: status === 'up', summary, phases: {}, values: {}, atMs: clock.now() } });
     const commands = new Commands({ config, clock, engine, schedule, alerts: new AlertStore(db), outbox, mutes: mutesFor(db, engine, clock), ircState: () => undefined, probes: () => [probe('proxy', 'down', 'TCP connected in 3 ms; request sent; no HTTP response within 10 s'), probe('wiki', 'down', 'x', 'proxy'), probe('api', 'up', 'HTTP 200 in 12 ms')] });
     assert.deepEqual(commands.run('status', [], { name: 'bob', mayChange: false }), [

@@ -83,14 +83,14 @@ describe('status page HTML', () => {
     const html = renderStatusPage(
       report({
         pages: [
-          { message: null, goesMs: null, incident: 'K7Q2', step: '0', channel: 'sms', person: 'alice', createdMs: NOW - 120_000, notBeforeMs: NOW - 120_000, state: 'sent', doneMs: NOW - 119_000, attempts: 0, error: null, call: null, receipt: null },
-          { message: null, goesMs: null, incident: 'K7Q2', step: '1', channel: 'email', person: 'bob', createdMs: NOW, notBeforeMs: NOW, state: 'failed', doneMs: NOW, attempts: 3, error: '535 auth', call: null, receipt: null },
-          { message: null, goesMs: Date.UTC(2026, 10, 23, 7, 0), incident: 'K7Q2', step: '2', channel: 'sms', person: 'bob', createdMs: NOW, notBeforeMs: Date.UTC(2026, 10, 23, 7, 0), state: 'waiting', doneMs: null, attempts: 0, error: null, call: null, receipt: null },
-          { message: null, goesMs: null, incident: 'K7Q2', step: 'resolved', channel: 'sms', person: 'bob', createdMs: NOW, notBeforeMs: NOW, state: 'unknown', doneMs: null, attempts: 0, error: null, call: null, receipt: null },
-          { message: null, goesMs: null, incident: 'K7Q2', step: '5', channel: 'sms', person: 'dave', createdMs: NOW, notBeforeMs: NOW, state: 'sent', doneMs: NOW, attempts: 0, error: null, call: null, receipt: { status: 'undelivered', errorCode: '30003' } },
-          { message: null, goesMs: null, incident: 'K7Q2', step: '6', channel: 'sms', person: 'erin', createdMs: NOW, notBeforeMs: NOW, state: 'sent', doneMs: NOW, attempts: 0, error: null, call: null, receipt: { status: 'delivered', errorCode: null } },
-          { message: null, goesMs: null, incident: 'K7Q2', step: '3', channel: 'voice', person: 'bob', createdMs: NOW, notBeforeMs: NOW, state: 'sent', doneMs: NOW, attempts: 0, error: null, call: { status: 'no-answer', outcome: 'unanswered' }, receipt: null },
-          { message: null, goesMs: null, incident: 'K7Q2', step: '4', channel: 'voice', person: 'carol', createdMs: NOW, notBeforeMs: NOW, state: 'sent', doneMs: NOW, attempts: 0, error: null, call: { status: 'completed', outcome: 'acknowledged' }, receipt: null },
+          { message: null, goesMs: null, incident: 'K7Q2', step: '0', reason: { kind: 'step' as const, index: 0 }, channel: 'sms', person: 'alice', createdMs: NOW - 120_000, notBeforeMs: NOW - 120_000, state: 'sent', doneMs: NOW - 119_000, attempts: 0, error: null, call: null, receipt: null },
+          { message: null, goesMs: null, incident: 'K7Q2', step: '1', reason: { kind: 'step' as const, index: 1 }, channel: 'email', person: 'bob', createdMs: NOW, notBeforeMs: NOW, state: 'failed', doneMs: NOW, attempts: 3, error: '535 auth', call: null, receipt: null },
+          { message: null, goesMs: Date.UTC(2026, 10, 23, 7, 0), incident: 'K7Q2', step: '2', reason: { kind: 'step' as const, index: 2 }, channel: 'sms', person: 'bob', createdMs: NOW, notBeforeMs: Date.UTC(2026, 10, 23, 7, 0), state: 'waiting', doneMs: null, attempts: 0, error: null, call: null, receipt: null },
+          { message: null, goesMs: null, incident: 'K7Q2', step: 'resolved', reason: { kind: 'resolved' as const }, channel: 'sms', person: 'bob', createdMs: NOW, notBeforeMs: NOW, state: 'unknown', doneMs: null, attempts: 0, error: null, call: null, receipt: null },
+          { message: null, goesMs: null, incident: 'K7Q2', step: '5', reason: { kind: 'step' as const, index: 5 }, channel: 'sms', person: 'dave', createdMs: NOW, notBeforeMs: NOW, state: 'sent', doneMs: NOW, attempts: 0, error: null, call: null, receipt: { status: 'undelivered', errorCode: '30003' } },
+          { message: null, goesMs: null, incident: 'K7Q2', step: '6', reason: { kind: 'step' as const, index: 6 }, channel: 'sms', person: 'erin', createdMs: NOW, notBeforeMs: NOW, state: 'sent', doneMs: NOW, attempts: 0, error: null, call: null, receipt: { status: 'delivered', errorCode: null } },
+          { message: null, goesMs: null, incident: 'K7Q2', step: '3', reason: { kind: 'step' as const, index: 3 }, channel: 'voice', person: 'bob', createdMs: NOW, notBeforeMs: NOW, state: 'sent', doneMs: NOW, attempts: 0, error: null, call: { status: 'no-answer', outcome: 'unanswered' }, receipt: null },
+          { message: null, goesMs: null, incident: 'K7Q2', step: '4', reason: { kind: 'step' as const, index: 4 }, channel: 'voice', person: 'carol', createdMs: NOW, notBeforeMs: NOW, state: 'sent', doneMs: NOW, attempts: 0, error: null, call: { status: 'completed', outcome: 'acknowledged' }, receipt: null },
         ],
         probes: [{ name: 'wiki', kind: 'http', target: 'https://wiki/', group: 'proxy', status: 'up', sinceMs: NOW, failures: 0, behind: null, warning: null, last: { up: true, summary: 'HTTP 200', phases: { connect: 0.003, tls: 0.012, firstByte: 0.05, total: 0.07 }, values: {}, atMs: NOW } }],
       }),
@@ -99,7 +99,7 @@ describe('status page HTML', () => {
     assert.match(html, /step 2 · email → bob · .*failed.*3 failed attempt\(s\): 535 auth/);
     // Pending: in the future tense, in words, with the clock time (quiet hours until 07:00).
     assert.match(html, /step 3 · sms → bob · .*waiting<\/span> goes in 3 h 53 min <span class="rel">\(<time datetime="2026-11-23T07:00:00.000Z">2026-11-23 07:00 UTC<\/time>\)/);
-    assert.match(renderStatusPage(report({ pages: [{ message: null, goesMs: null, incident: 'K7Q2', step: '2', channel: 'sms', person: 'bob', createdMs: NOW, notBeforeMs: NOW, state: 'waiting', doneMs: null, attempts: 0, error: null, call: null, receipt: null }] })), /waiting<\/span> while its incident is held by a silence or maintenance window/);
+    assert.match(renderStatusPage(report({ pages: [{ message: null, goesMs: null, incident: 'K7Q2', step: '2', reason: { kind: 'step' as const, index: 2 }, channel: 'sms', person: 'bob', createdMs: NOW, notBeforeMs: NOW, state: 'waiting', doneMs: null, attempts: 0, error: null, call: null, receipt: null }] })), /waiting<\/span> while its incident is held by a silence or maintenance window/);
     assert.match(html, /resolved · sms → bob · .*record expired/);
     assert.match(html, /step 6 · sms → dave · .*undelivered \(error 30003\): sent another way/);
     assert.match(html, /step 7 · sms → erin · .*delivered to the phone/);
@@ -114,7 +114,7 @@ describe('status page HTML', () => {
   it('renders 500 incidents with 20 pages each and 2,000 probes in well under a second', () => {
     const shown = Array.from({ length: 500 }, (_, i) => ({
       code: `C${i}`, title: `Alert ${i}`, kind: 'alert' as const, severity: 'critical', state: 'open' as const, openedMs: NOW, ackedMs: null, ackedBy: null, nextDueMs: NOW + 60_000, heldSinceMs: null, groupKey: null, cause: false,
-      pages: Array.from({ length: 20 }, (_, k) => ({ message: null, goesMs: null, incident: `C${i}`, step: String(k), channel: 'sms' as const, person: 'alice', createdMs: NOW, notBeforeMs: NOW, state: 'sent' as const, doneMs: NOW, attempts: 0, error: null, call: null, receipt: null })),
+      pages: Array.from({ length: 20 }, (_, k) => ({ message: null, goesMs: null, incident: `C${i}`, step: String(k), reason: { kind: 'step' as const, index: k }, channel: 'sms' as const, person: 'alice', createdMs: NOW, notBeforeMs: NOW, state: 'sent' as const, doneMs: NOW, attempts: 0, error: null, call: null, receipt: null })),
     }));
     const probes = Array.from({ length: 2000 }, (_, i) => ({ name: `p${i}`, kind: 'http' as const, target: `http://h${i}/`, group: undefined, status: 'up' as const, sinceMs: NOW, failures: 0, behind: null, warning: null, last: { up: true, summary: 'HTTP 200', phases: { connect: 0.001 }, values: {}, atMs: NOW } }));
     const t0 = performance.now();

@@ -49,7 +49,7 @@ describe('status report: incidents worst first, groups folded (issue 22 §1)', (
     open('ProbeDown ~10.0.0.1:443', 'critical', 2, { labels: { probe: '~10.0.0.1:443', kind: 'shared' } });
     const group = Array.from({ length: 5 }, (_, k) => open(`HostDown h${k}`, 'page', 3 + k, { groupKey: '{}:{alertname="HostDown"}' }));
     // The group's pages went in one SMS: one row in its entry.
-    for (const i of group) store.addPage({ incidentId: i?.id as number, step: '0', channel: 'sms', person: 'alice', nowMs: T, notBeforeMs: T, text: 'x' });
+    for (const i of group) store.addPage({ incidentId: i?.id as number, reason: { kind: 'step', index: 0 }, channel: 'sms', person: 'alice', nowMs: T, notBeforeMs: T, text: 'x' });
     const sms = new Outbox(db, 1000).enqueue('sms:+1', { kind: 'page', subject: 's', body: ['b'] }, T);
     store.markPagesSent((db.prepare('SELECT id FROM pages').all() as Array<{ id: number }>).map((p) => p.id), sms);
     const r = buildStatus(sources(store, { probes: () => [probe('proxy', 'down'), probe('wiki', 'down', 'proxy')] }));
@@ -77,13 +77,13 @@ describe('status report: pages in the future tense, one row per message (issue 2
     const store = new IncidentStore(db);
     const outbox = new Outbox(db, 1000);
     const ids = ['A', 'B', 'C'].map((t, k) => store.open({ kind: 'alert', fingerprint: t, title: t, severity: 'critical', labels: {}, policy: 'p', nowMs: T, firstDueMs: T + (k + 20) * 60_000 })?.id as number);
-    for (const id of ids.slice(0, 2)) store.addPage({ incidentId: id, step: '0:crit', channel: 'sms', person: 'alice', nowMs: T, notBeforeMs: T, text: 'x' });
+    for (const id of ids.slice(0, 2)) store.addPage({ incidentId: id, reason: { kind: 'raised', index: 0, severity: 'crit' }, channel: 'sms', person: 'alice', nowMs: T, notBeforeMs: T, text: 'x' });
     // One SMS carried both pages, sent 9 min after T (now is T + 10 min).
     const sms = outbox.enqueue('sms:+1', { kind: 'page', subject: 's', body: ['b'] }, T + 9 * 60_000);
     store.markPagesSent((db.prepare('SELECT id FROM pages ORDER BY id').all() as Array<{ id: number }>).map((p) => p.id), sms);
     outbox.markSent(sms, T + 9 * 60_000);
     // The third incident's page was due 2 min ago but waits for the bundle window (2 min after the SMS).
-    store.addPage({ incidentId: ids[2] as number, step: 'oob', channel: 'sms', person: 'alice', nowMs: T + 8 * 60_000, notBeforeMs: T + 8 * 60_000, text: 'x' });
+    store.addPage({ incidentId: ids[2] as number, reason: { kind: 'outOfBand' }, channel: 'sms', person: 'alice', nowMs: T + 8 * 60_000, notBeforeMs: T + 8 * 60_000, text: 'x' });
     const r = buildStatus(sources(store));
     const waiting = r.pages.find((p) => p.state === 'waiting');
     assert.equal(waiting?.goesMs, T + 11 * 60_000);
@@ -156,7 +156,7 @@ describe('status page history: uptime over 24 h and 7 days, resolved incidents (
     probeAlert(alerts, 'old', 'resolved', NOWH - 6 * 24 * HOUR);
     const path = store.open({ kind: 'path', fingerprint: null, title: 'IRC alert path down', severity: 'critical', labels: {}, policy: 'p', nowMs: NOWH - 3 * HOUR, firstDueMs: null });
     assert.ok(path);
-    store.addPage({ incidentId: path.id, step: 'path', channel: 'sms', person: 'alice', nowMs: NOWH - 3 * HOUR, notBeforeMs: NOWH - 3 * HOUR, text: 'x' });
+    store.addPage({ incidentId: path.id, reason: { kind: 'path' }, channel: 'sms', person: 'alice', nowMs: NOWH - 3 * HOUR, notBeforeMs: NOWH - 3 * HOUR, text: 'x' });
     store.ack(path.id, 'alice', NOWH - 2.9 * HOUR, null);
     store.resolve(path.id, NOWH - 2.5 * HOUR);
     const pathMonitor = { name: 'IRC alert path', healthy: () => true, reason: () => null } as unknown as NonNullable<StatusSources['path']>;

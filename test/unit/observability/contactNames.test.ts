@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { PAGING_CHANNELS, pagingChannelOf } from '../../../src/escalation/channels.js';
+import { PAGING_DESTINATIONS } from '../../../src/escalation/channels/registry.js';
 import { ContactNames } from '../../../src/observability/contactNames.js';
 import type { Person } from '../../../src/people/oncall.js';
 
@@ -8,7 +8,7 @@ describe('contact names for metrics and logs', () => {
     { name: 'alice', phone: '+4915112345678', email: 'alice@example.org', time_zone: 'UTC' },
     { name: 'bob', phone: '+41791234567', time_zone: 'UTC' },
   ] as Person[];
-  const names = new ContactNames(people, { channels: Object.values(PAGING_CHANNELS), channelOf: pagingChannelOf });
+  const names = new ContactNames(people, PAGING_DESTINATIONS);
 
   it('names paging destinations by channel and person, never by address or number', () => {
     assert.equal(names.destination('voice:+4915112345678'), 'voice:alice');

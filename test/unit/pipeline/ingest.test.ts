@@ -12,6 +12,7 @@ import { openDb } from '../../../src/store/db.js';
 import { Outbox } from '../../../src/store/outbox.js';
 import { RepeatFilter } from '../../../src/store/repeat.js';
 import { FakeClock } from '../fakeClock.js';
+import { escalationStores } from '../../../src/store/escalationStores.js';
 
 function rig() {
   const config = parseConfig(
@@ -22,7 +23,7 @@ function rig() {
   const clock = new FakeClock();
   const db = openDb(':memory:');
   const outbox = new Outbox(db, 100_000);
-  const escalation = new EscalationEngine({ config, db, outbox, schedule: new OnCallSchedule(config), clock, log: silentLogger(), health: new ChannelHealth(), poke: () => undefined, pathOutageEnded: () => ({ fired: 0, resolved: 0, firingNow: 0 }) });
+  const escalation = new EscalationEngine({ config, ...escalationStores(db), outbox, schedule: new OnCallSchedule(config), clock, log: silentLogger(), health: new ChannelHealth(), poke: () => undefined, pathOutageEnded: () => ({ fired: 0, resolved: 0, firingNow: 0 }) });
   const alerts = new AlertStore(db);
   const ingest = makeIngest({ db, alerts, muted: () => () => false, escalation, repeats: new RepeatFilter(db, 4 * 3600_000), outbox, routes: new Map([['default', ['irc:#alerts']]]) });
   return { clock, db, outbox, escalation, alerts, ingest };

@@ -18,6 +18,7 @@ import { Outbox } from '../../../src/store/outbox.js';
 import { RepeatFilter } from '../../../src/store/repeat.js';
 import { SilenceStore } from '../../../src/store/silences.js';
 import { FakeClock } from '../fakeClock.js';
+import { escalationStores } from '../../../src/store/escalationStores.js';
 
 const MIN = 60_000;
 const ALICE = { name: 'alice', mayChange: true };
@@ -69,7 +70,7 @@ function rig(extra = '', start = Date.UTC(2026, 10, 23, 12, 0)): Rig {
   const listeners = new Set<() => void>();
   const pathMonitor: PathMonitor = { name: 'IRC alert path', healthy: () => ircUp, reason: () => 'not connected', onChange: (l) => (listeners.add(l), () => listeners.delete(l)) };
   const build = () => {
-    const engine = new EscalationEngine({ config, db, outbox, schedule, clock, log: silentLogger(), health: new ChannelHealth(), poke: () => undefined, path: pathMonitor, pathOutageEnded: () => ({ fired: 0, resolved: 0, firingNow: 0 }) });
+    const engine = new EscalationEngine({ config, ...escalationStores(db), outbox, schedule, clock, log: silentLogger(), health: new ChannelHealth(), poke: () => undefined, path: pathMonitor, pathOutageEnded: () => ({ fired: 0, resolved: 0, firingNow: 0 }) });
     // eslint-disable-next-line prefer-const
     let mutes: Mutes;
     const ingest = makeIngest({ db, alerts, muted: (now) => mutes.muted(now), escalation: engine, repeats: new RepeatFilter(db, 4 * 3600_000), outbox, routes: new Map([['default', ['irc:#alerts']]]) });

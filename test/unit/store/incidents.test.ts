@@ -11,6 +11,7 @@ import { Retention } from '../../../src/store/retention.js';
 import { CallStore } from '../../../src/store/calls.js';
 import { SmsMessageStore } from '../../../src/store/smsMessages.js';
 import { FakeClock } from '../fakeClock.js';
+import { escalationStores } from '../../../src/store/escalationStores.js';
 
 const DAY = 24 * 60 * 60_000;
 const ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
@@ -63,7 +64,7 @@ describe('ack codes and retention (issue 7.4)', () => {
     const now = Date.UTC(2026, 10, 23);
     const old = now - 40 * DAY;
     const oldResolved = open(store, 'old-resolved', old)!;
-    store.addPage({ incidentId: oldResolved.id, step: '0', channel: 'email', person: 'alice', nowMs: old, notBeforeMs: old, text: '{}' });
+    store.addPage({ incidentId: oldResolved.id, reason: { kind: 'step', index: 0 }, channel: 'email', person: 'alice', nowMs: old, notBeforeMs: old, text: '{}' });
     store.resolve(oldResolved.id, old + 1000);
     const oldOpen = open(store, 'old-open', old)!;
     const recent = open(store, 'recent', now - DAY)!;
@@ -107,7 +108,7 @@ describe('incidents per Alertmanager group (issue 7.4)', () => {
     );
     const clock = new FakeClock(Date.UTC(2026, 10, 23, 12));
     const db = openDb(':memory:');
-    const e = new EscalationEngine({ config, db, outbox: new Outbox(db, 1000), schedule: new OnCallSchedule(config), clock, log: silentLogger(), health: new ChannelHealth(), poke: () => undefined, pathOutageEnded: () => ({ fired: 0, resolved: 0, firingNow: 0 }) });
+    const e = new EscalationEngine({ config, ...escalationStores(db), outbox: new Outbox(db, 1000), schedule: new OnCallSchedule(config), clock, log: silentLogger(), health: new ChannelHealth(), poke: () => undefined, pathOutageEnded: () => ({ fired: 0, resolved: 0, firingNow: 0 }) });
     return { engine: e, db, clock };
   }
   const alerts = (name: string, n: number, status: 'firing' | 'resolved' = 'firing') =>

@@ -14,8 +14,8 @@ describe('page log: what became of each page (status page)', () => {
     return { db, store, outbox, id: inc.id };
   }
   const page = (store: IncidentStore, id: number, step: string, channel: 'sms' | 'email', notBeforeMs = t): void =>
-    void store.addPage({ incidentId: id, step, channel, person: 'alice', nowMs: t, notBeforeMs, text: 'x' });
-  const pageId = (db: ReturnType<typeof openDb>, step: string, channel: string): number => (db.prepare('SELECT id FROM pages WHERE step = ? AND channel = ?').get(step, channel) as { id: number }).id;
+    void store.addPage({ incidentId: id, reason: { kind: 'step', index: Number(step) }, channel, person: 'alice', nowMs: t, notBeforeMs, text: 'x' });
+  const pageId = (db: ReturnType<typeof openDb>, step: string, channel: string): number => (db.prepare("SELECT id FROM pages WHERE reason = 'step' AND step_index = ? AND channel = ?").get(Number(step), channel) as { id: number }).id;
 
   it('waiting (not bundled yet, with its not-before time), queued, sent, failed with the error and attempts', () => {
     const { db, store, outbox, id } = setup();

@@ -1,0 +1,100 @@
+import type { LabelSet } from '../alerts/labels.js';
+import type { Incident } from '../store/incidents.js';
+import type { EscalationContext } from './context.js';
+import { groupFingerprint } from './incidents.js';
+
+/** Result of an acknowledgement command. */
+export type AckResult = { ok: true; incident: Incident } | { ok: false; reason: string };
+
+/**
+ * What people and mutes do to incidents: acknowledge (one, or a group), take an acknowledgement
+ * back, find the ack code an alert's line carries, hold and release incidents under silences and
+ * maintenance windows. `kick` runs escalation when a change makes work due.
+ */
+export class Acks {
+  constructor(
+    private readonly d: EscalationContext,
+    private readonly kick: () => void,
+  ) {}
+
+  /**
+   * For a batch: a function giving the ack code of the open incident an alert belongs to (its
+   * own, else its group's), if any. Two queries for the whole batch.
+   */
+  ackCodesFor(fingerprints: readonly string[], groupKey: string): (fingerprint: string) => string | undefined {
+    const own = this.d.incidents.liveAlerts(fingerprints);
+    const group = this.d.incidents.live('alert', groupFingerprint(groupKey))?.ackCode;
+    return (fp) => own.get(fp)?.ackCode ?? group;
+  }
+
+  /** Acknowledges by code; stops escalation (until `ack_timeout`, when set). */
+  ack(code: string, by: string): AckResult {
+    return this.d.atomic((): AckResult => {
+      const inc = this.d.incidents.byCode(code);
+      if (!inc) return { ok: false, reason: `no incident with id ${code.toUpperCase()}` };
+      if (inc.state === 'resolved') return { ok: false, reason: `${inc.ackCode} is already resolved` };
+      if (inc.state === 'acked') return { ok: false, reason: `${inc.ackCode} was already acknowledged by ${inc.ackedBy ?? 'someone'}` };
+      const now = this.d.clock.now();
+      const t = this.d.config.escalation.ack_timeout;
+      this.d.incidents.ack(inc.id, by, now, t > 0 ? now + t : null);
+      this.d.incidents.dropUnsent(inc.id);
+      this.d.log.info({ event: 'incident_acked', incident: inc.id, code: inc.ackCode, by }, 'incident acknowledged');
+      return { ok: true, incident: this.d.incidents.get(inc.id) as Incident };
+    });
+  }
+
+  /**
+   * Acknowledges every open incident opened by the same group notification as the incident with
+   * this code (an Alertmanager group of five alerts opens five incidents: "!ack CODE+" takes all).
+   */
+  ackGroup(code: string, by: string): { ok: true; incidents: Incident[] } | { ok: false; reason: string } {
+    const inc = this.d.incidents.byCode(code);
+    if (!inc) return { ok: false, reason: `no incident with id ${code.toUpperCase()}` };
+    const members = inc.groupKey === null ? [inc] : this.d.incidents.unresolvedInGroup(inc.groupKey);
+    const acked: Incident[] = [];
+    for (const m of members) {
+      if (m.state !== 'open') continue;
+      const r = this.ack(m.ackCode, by);
+      if (r.ok) acked.push(r.incident);
+    }
+    if (acked.length === 0) return { ok: false, reason: `${inc.ackCode}'s group has no open incident left (${inc.state === 'resolved' ? 'resolved' : 'acknowledged'})` };
+    return { ok: true, incidents: acked };
+  }
+
+  /** Takes an acknowledgement back; escalation resumes at once. */
+  unack(code: string, by: string): AckResult {
+    const inc = this.d.incidents.byCode(code);
+    if (!inc) return { ok: false, reason: `no incident with id ${code.toUpperCase()}` };
+    if (inc.state !== 'acked') return { ok: false, reason: `${inc.ackCode} is not acknowledged` };
+    this.d.incidents.unack(inc.id, this.d.clock.now());
+    this.d.log.info({ event: 'incident_unacked', incident: inc.id, code: inc.ackCode, by }, 'acknowledgement taken back');
+    this.kick();
+    return { ok: true, incident: this.d.incidents.get(inc.id) as Incident };
+  }
+
+  /**
+   * Applies what is muted now (silences, maintenance windows) to the incidents already open: an
+   * incident whose alert labels are muted is held (no step runs, no page goes, pages waiting in a
+   * bundle window wait on), and one no longer muted is released, its remaining steps moved later
+   * by the time it was held. Returns what changed, for the operator's reply and the log.
+   */
+  applyMutes(muted: (labels: LabelSet) => boolean, nowMs: number): { held: Incident[]; released: Incident[] } {
+    const out = { held: [] as Incident[], released: [] as Incident[] };
+    this.d.atomic(() => {
+      for (const inc of this.d.incidents.unresolvedAlerts()) {
+        const m = muted(inc.labels);
+        if (m && inc.heldSinceMs === null) {
+          this.d.incidents.hold(inc.id, nowMs);
+          out.held.push(inc);
+        } else if (!m && inc.heldSinceMs !== null) {
+          this.d.incidents.release(inc.id, nowMs);
+          out.released.push(inc);
+        }
+      }
+    });
+    for (const i of out.held) this.d.log.info({ event: 'incident_held', incident: i.id, code: i.ackCode }, `${i.ackCode} held: a silence or maintenance window matches it`);
+    for (const i of out.released) this.d.log.info({ event: 'incident_released', incident: i.id, code: i.ackCode, held_ms: nowMs - (i.heldSinceMs ?? nowMs) }, `${i.ackCode} released: escalation resumes where it was held`);
+    if (out.released.length > 0) this.kick();
+    return out;
+  }
+}
