@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { parseConfig } from '../../../src/config/load.js';
-import { groupVerdict, type MemberState } from '../../../src/probes/redundancy.js';
+import { parseConfig } from '../../../../src/config/load.js';
+import { groupVerdict, type MemberState } from '../../../../src/probes/policy/redundancy.js';
 
 const probes = (extra = ''): string => `probes:
   targets:
