@@ -46,7 +46,10 @@ export class AlertStore {
         status = excluded.status, alertname = excluded.alertname, labels = excluded.labels,
         annotations = excluded.annotations, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
         generator_url = excluded.generator_url, updated_ms = excluded.updated_ms`);
-    this.insertEvent = db.prepare('INSERT INTO alert_events (fingerprint, status, at_ms, receipt_id) VALUES (?, ?, ?, ?)');
+    // The probe a change is about comes from the alert's stored identity (set when first stored).
+    this.insertEvent = db.prepare<[string, string, number, number, string]>(
+      'INSERT INTO alert_events (fingerprint, status, at_ms, receipt_id, probe) VALUES (?, ?, ?, ?, (SELECT probe FROM alerts WHERE fingerprint = ? AND warning = 0))',
+    );
     this.insertReceipt = db.prepare(
       'INSERT INTO receipts (received_ms, route, group_key, status, alert_count, truncated, source) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
@@ -56,7 +59,7 @@ export class AlertStore {
     );
     this.changesStmt = db.prepare<[number, number], { status: string; n: number }>('SELECT status, COUNT(DISTINCT fingerprint) AS n FROM alert_events WHERE at_ms BETWEEN ? AND ? GROUP BY status');
     this.probesDownStmt = db.prepare<[number], { probe: string }>(
-      "SELECT DISTINCT a.probe FROM alert_events e JOIN alerts a ON a.fingerprint = e.fingerprint WHERE e.status = 'firing' AND e.at_ms >= ? AND a.source = 'probe' AND a.probe IS NOT NULL AND a.warning = 0 ORDER BY a.probe",
+      "SELECT DISTINCT probe FROM alert_events WHERE status = 'firing' AND at_ms >= ? AND probe IS NOT NULL ORDER BY probe",
     );
     this.counts = db.prepare<[], { status: string; n: number }>('SELECT status, COUNT(*) AS n FROM alerts GROUP BY status');
     this.countsExcept = db.prepare<[string], { status: string; n: number }>('SELECT status, COUNT(*) AS n FROM alerts WHERE alertname NOT IN (SELECT value FROM json_each(?)) GROUP BY status');
@@ -99,7 +102,7 @@ export class AlertStore {
         warning: a.probe?.warning === true ? 1 : 0,
       });
       if (before !== a.status) {
-        this.insertEvent.run(a.fingerprint, a.status, now, receiptId);
+        this.insertEvent.run(a.fingerprint, a.status, now, receiptId, a.fingerprint);
         changes.push({ fingerprint: a.fingerprint, from: before ?? 'new', to: a.status });
       } else if (a.status === 'firing' && severityBefore !== (a.labels['severity'] ?? '')) {
         // Alertmanager's fingerprints cover the labels, so only Lifeline's own alerts (a redundancy

@@ -2,9 +2,9 @@ import type { Db } from './db.js';
 
 /*
  * The history the status page shows, read from what the store keeps anyway (no table of its own):
- * a probe's alert changes (alert_events of its down alert, the alert whose probe column names it:
- * firing when it went down, resolved when it came back; a change is stored only when the status
- * changes), and the IRC
+ * a probe's alert changes (alert_events naming the probe: changes of its down alert, firing when
+ * it went down, resolved when it came back; a change is stored only when the status changes), and
+ * the IRC
  * path's incidents (kind 'path': opened when the path broke, resolved when it carried again).
  * Both are kept for store.retention (30 days by default).
  */
@@ -28,9 +28,9 @@ export class HistoryStore {
   private readonly eventsStmt;
   private readonly pathStmt;
   constructor(db: Db) {
-    // alert_events_at (at_ms) narrows to the window, each event's alert by its key; probes' down alerts only.
+    // alert_events_at (at_ms) narrows to the window; probes' down alerts only (their changes name the probe).
     this.eventsStmt = db.prepare<[number, number], { probe: string; status: string; at_ms: number }>(
-      "SELECT a.probe, e.status, e.at_ms FROM alert_events e JOIN alerts a ON a.fingerprint = e.fingerprint WHERE e.at_ms >= ? AND a.source = 'probe' AND a.probe IS NOT NULL AND a.warning = 0 ORDER BY e.at_ms DESC, e.id DESC LIMIT ?",
+      'SELECT probe, status, at_ms FROM alert_events WHERE at_ms >= ? AND probe IS NOT NULL ORDER BY at_ms DESC, id DESC LIMIT ?',
     );
     // The live one by incidents_live_fp (kind), the resolved ones by incidents_resolved: no scan of all incidents.
     this.pathStmt = db.prepare<[number, number], { opened_ms: number; resolved_ms: number | null }>(
