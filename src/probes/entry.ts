@@ -26,14 +26,17 @@ export interface Entry {
 export class Settings {
   constructor(private readonly config: ProbesConfig) {}
 
+  /** How often the probe runs (ms). */
   interval(cfg: ProbeConfig): number {
     return cfg.interval ?? this.config.interval;
   }
 
+  /** How long one run may take (ms). */
   timeout(cfg: ProbeConfig): number {
     return cfg.timeout ?? this.config.timeout;
   }
 
+  /** Its flap damping thresholds (failures_to_open, successes_to_resolve). */
   limits(cfg: ProbeConfig): DampLimits {
     return { openAfter: cfg.failures_to_open ?? this.config.failures_to_open, resolveAfter: cfg.successes_to_resolve ?? this.config.successes_to_resolve };
   }

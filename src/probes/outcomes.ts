@@ -65,16 +65,19 @@ export class OutcomeRunner {
   }
 
   private carryOut(ev: PolicyEvent): void {
-    const x = this.entries.get(ev.kind === 'shared' ? '' : ev.probe);
     switch (ev.kind) {
-      case 'alert':
+      case 'alert': {
+        const x = this.entries.get(ev.probe);
         if (x) this.down(x, ev.status, ev.evidence);
         return;
+      }
       case 'shared':
         return this.shared(ev.endpoint, ev.news);
-      case 'rerun':
+      case 'rerun': {
+        const x = this.entries.get(ev.probe);
         if (x) this.rerun(x);
         return;
+      }
       case 'behind':
         return this.d.log.info({ event: 'probe_down_behind', probe: ev.probe, cause: ev.cause }, `${ev.probe} is down behind ${ev.cause}`);
       case 'joinedShared':
