@@ -1068,7 +1068,7 @@ function benchStatusHistory(): Record<string, number> {
   const store = new IncidentStore(db);
   const alerts = new AlertStore(db);
   const event = (name: string, status: 'firing' | 'resolved', at: number): void => {
-    const a = { fingerprint: `probe:${name}`, status, labels: { alertname: 'ProbeDown', probe: name }, annotations: {}, startsAt: '', endsAt: '', generatorURL: '' };
+    const a = { fingerprint: `probe:${name}`, status, labels: { alertname: 'ProbeDown', probe: name }, annotations: {}, startsAt: '', endsAt: '', generatorURL: '', probe: { name, warning: false } };
     alerts.record('probes', { source: 'probe', groupKey: a.fingerprint, status, commonLabels: a.labels, truncatedAlerts: 0, alerts: [a] }, at);
   };
   db.transaction(() => {

@@ -13,6 +13,21 @@ export interface Alert {
   endsAt: string;
   /** Link back to whatever raised the alert ('' when none). */
   generatorURL: string;
+  /**
+   * Set on a Lifeline probe's own alerts (down or warning) and on an inferred cause's: which
+   * probe it reports. Stored in columns beside the fingerprint, never parsed out of it.
+   */
+  probe?: ProbeSubject;
+}
+
+/**
+ * What a probe alert is about. A redundancy group's alert has none: it speaks for a group.
+ */
+export interface ProbeSubject {
+  /** The probe's name; for an inferred cause, "~ENDPOINT" (probes/policy/sharedCause.ts), as in its probe label. */
+  name: string;
+  /** The probe's warning alert (a certificate about to expire), not its down alert. */
+  warning: boolean;
 }
 
 /** What names the thing an alert is about, for people: its instance, else its job. */
@@ -20,8 +35,15 @@ export function instanceOf(labels: Readonly<Record<string, string>>): string {
   return labels['instance'] ?? labels['job'] ?? '';
 }
 
-/** Where a batch came from. */
+/**
+ * Where an alert came from, stored with it (alerts.source) and with the notification that carried
+ * it (receipts.source): Alertmanager's webhook, or Lifeline's own probes (heartbeats, a dead man's
+ * switch, are a probe kind; redundancy groups and inferred causes are the probes' alerts too).
+ */
 export type AlertSource = 'alertmanager' | 'probe';
+
+/** Every AlertSource, for checking a stored value. */
+export const ALERT_SOURCES: readonly AlertSource[] = ['alertmanager', 'probe'];
 
 /**
  * A batch of alerts that arrive together (one Alertmanager group notification, one probe round),

@@ -128,15 +128,15 @@ export function buildHistory(d: {
   pages: readonly PageDelivery[];
 }): HistoryView {
   const weekFrom = d.nowMs - WEEK_MS;
-  const byFingerprint = new Map<string, ProbeEvent[]>();
+  const byProbe = new Map<string, ProbeEvent[]>();
   for (const e of d.events) {
-    const list = byFingerprint.get(e.fingerprint);
+    const list = byProbe.get(e.probe);
     if (list) list.push(e);
-    else byFingerprint.set(e.fingerprint, [e]);
+    else byProbe.set(e.probe, [e]);
   }
   const down: UptimeView[] = [];
   for (const p of d.probes) {
-    const events = byFingerprint.get(`probe:${p.name}`);
+    const events = byProbe.get(p.name);
     if (!events && p.status !== 'down') continue;
     const v = view(p.name, probeDowns(events, p, weekFrom, d.nowMs), d.nowMs);
     if (v.week.up < 1) down.push(v);

@@ -1,6 +1,6 @@
 import type { ProbeConfig } from '../config/probeSchema.js';
 import type { HeartbeatSource } from './kinds/heartbeat.js';
-import type { WgTimestamps } from './kinds/wireguard.js';
+import type { WgTimestamps } from '../store/wgTimestamps.js';
 import type { Probe, ProbeKind } from './probe.js';
 import { addressResolver, eachAddress } from './eachAddress.js';
 import { gotLib } from '../util/lazy.js';

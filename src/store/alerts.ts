@@ -1,4 +1,4 @@
-import { instanceOf, type Alert, type AlertBatch, type AlertSource } from '../alerts/alert.js';
+import { ALERT_SOURCES, instanceOf, type Alert, type AlertBatch, type AlertSource } from '../alerts/alert.js';
 import { labelValue } from '../alerts/labels.js';
 import type { Db } from './db.js';
 
@@ -38,14 +38,18 @@ export class AlertStore {
     this.statusAmong = db.prepare<[string], { fingerprint: string; status: 'firing' | 'resolved'; severity: string | null }>(
       "SELECT fingerprint, status, json_extract(labels, '$.severity') AS severity FROM alerts WHERE fingerprint IN (SELECT value FROM json_each(?))",
     );
+    // An alert's identity (source, probe, warning) is fixed when it is first stored: an update leaves it.
     this.upsert = db.prepare(`
-      INSERT INTO alerts (fingerprint, status, alertname, labels, annotations, starts_at, ends_at, generator_url, first_seen_ms, updated_ms)
-      VALUES (@fingerprint, @status, @alertname, @labels, @annotations, @startsAt, @endsAt, @generatorURL, @now, @now)
+      INSERT INTO alerts (fingerprint, status, alertname, labels, annotations, starts_at, ends_at, generator_url, first_seen_ms, updated_ms, source, probe, warning)
+      VALUES (@fingerprint, @status, @alertname, @labels, @annotations, @startsAt, @endsAt, @generatorURL, @now, @now, @source, @probe, @warning)
       ON CONFLICT (fingerprint) DO UPDATE SET
         status = excluded.status, alertname = excluded.alertname, labels = excluded.labels,
         annotations = excluded.annotations, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
         generator_url = excluded.generator_url, updated_ms = excluded.updated_ms`);
-    this.insertEvent = db.prepare('INSERT INTO alert_events (fingerprint, status, at_ms, receipt_id) VALUES (?, ?, ?, ?)');
+    // The probe a change is about comes from the alert's stored identity (set when first stored).
+    this.insertEvent = db.prepare<[string, string, number, number, string]>(
+      'INSERT INTO alert_events (fingerprint, status, at_ms, receipt_id, probe) VALUES (?, ?, ?, ?, (SELECT probe FROM alerts WHERE fingerprint = ? AND warning = 0))',
+    );
     this.insertReceipt = db.prepare(
       'INSERT INTO receipts (received_ms, route, group_key, status, alert_count, truncated, source) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
@@ -54,7 +58,9 @@ export class AlertStore {
       "SELECT fingerprint, alertname, labels FROM alerts WHERE status = 'firing' AND alertname NOT IN (SELECT value FROM json_each(?)) ORDER BY updated_ms DESC LIMIT ?",
     );
     this.changesStmt = db.prepare<[number, number], { status: string; n: number }>('SELECT status, COUNT(DISTINCT fingerprint) AS n FROM alert_events WHERE at_ms BETWEEN ? AND ? GROUP BY status');
-    this.probesDownStmt = db.prepare<[number], { fingerprint: string }>("SELECT DISTINCT fingerprint FROM alert_events WHERE status = 'firing' AND at_ms >= ? AND fingerprint LIKE 'probe:%' AND fingerprint NOT LIKE '%:warning' ORDER BY fingerprint");
+    this.probesDownStmt = db.prepare<[number], { probe: string }>(
+      "SELECT DISTINCT probe FROM alert_events WHERE status = 'firing' AND at_ms >= ? AND probe IS NOT NULL ORDER BY probe",
+    );
     this.counts = db.prepare<[], { status: string; n: number }>('SELECT status, COUNT(*) AS n FROM alerts GROUP BY status');
     this.countsExcept = db.prepare<[string], { status: string; n: number }>('SELECT status, COUNT(*) AS n FROM alerts WHERE alertname NOT IN (SELECT value FROM json_each(?)) GROUP BY status');
     this.receiptCount = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM receipts');
@@ -91,9 +97,12 @@ export class AlertStore {
         endsAt: a.endsAt,
         generatorURL: a.generatorURL,
         now,
+        source: n.source,
+        probe: a.probe?.name ?? null,
+        warning: a.probe?.warning === true ? 1 : 0,
       });
       if (before !== a.status) {
-        this.insertEvent.run(a.fingerprint, a.status, now, receiptId);
+        this.insertEvent.run(a.fingerprint, a.status, now, receiptId, a.fingerprint);
         changes.push({ fingerprint: a.fingerprint, from: before ?? 'new', to: a.status });
       } else if (a.status === 'firing' && severityBefore !== (a.labels['severity'] ?? '')) {
         // Alertmanager's fingerprints cover the labels, so only Lifeline's own alerts (a redundancy
@@ -121,7 +130,7 @@ export class AlertStore {
   firingAlerts(): Array<{ alert: Alert; route: string; groupKey: string; source: AlertSource }> {
     const rows = this.db
       .prepare(
-        `SELECT a.*, r.route, r.group_key, r.source FROM alerts a
+        `SELECT a.*, r.route, r.group_key FROM alerts a
            LEFT JOIN receipts r ON r.id = (SELECT e.receipt_id FROM alert_events e WHERE e.fingerprint = a.fingerprint ORDER BY e.at_ms DESC, e.id DESC LIMIT 1)
           WHERE a.status = 'firing' ORDER BY a.first_seen_ms`,
       )
@@ -135,10 +144,11 @@ export class AlertStore {
         startsAt: String(r['starts_at']),
         endsAt: String(r['ends_at']),
         generatorURL: String(r['generator_url']),
+        ...(typeof r['probe'] === 'string' ? { probe: { name: r['probe'], warning: r['warning'] === 1 } } : {}),
       },
       route: (r['route'] as string | null) ?? '',
       groupKey: (r['group_key'] as string | null) ?? String(r['fingerprint']),
-      source: r['source'] === 'probe' ? 'probe' : 'alertmanager',
+      source: ALERT_SOURCES.find((s) => s === r['source']) ?? 'alertmanager',
     }));
   }
 
@@ -152,9 +162,9 @@ export class AlertStore {
     return out;
   }
 
-  /** The probes whose down alert opened at or after `fromMs` (names, sorted). */
+  /** The probes whose down alert opened at or after `fromMs` (names, sorted; an inferred cause as "~ENDPOINT"). */
   probesDownSince(fromMs: number): string[] {
-    return this.probesDownStmt.all(fromMs).map((r) => r.fingerprint.slice('probe:'.length));
+    return this.probesDownStmt.all(fromMs).map((r) => r.probe);
   }
 
   /**

@@ -2,16 +2,17 @@ import type { Db } from './db.js';
 
 /*
  * The history the status page shows, read from what the store keeps anyway (no table of its own):
- * a probe's alert changes (alert_events of fingerprint "probe:NAME": firing when it went down,
- * resolved when it came back; a change is stored only when the status changes), and the IRC
+ * a probe's alert changes (alert_events naming the probe: changes of its down alert, firing when
+ * it went down, resolved when it came back; a change is stored only when the status changes), and
+ * the IRC
  * path's incidents (kind 'path': opened when the path broke, resolved when it carried again).
  * Both are kept for store.retention (30 days by default).
  */
 
 /** A probe alert's change of status. */
 export interface ProbeEvent {
-  /** "probe:NAME" */
-  fingerprint: string;
+  /** The probe's name (an inferred cause's alert: "~ENDPOINT"). */
+  probe: string;
   status: 'firing' | 'resolved';
   atMs: number;
 }
@@ -27,9 +28,9 @@ export class HistoryStore {
   private readonly eventsStmt;
   private readonly pathStmt;
   constructor(db: Db) {
-    // alert_events_at (at_ms) narrows to the window; probe fingerprints only, warnings apart.
-    this.eventsStmt = db.prepare<[number, number], { fingerprint: string; status: string; at_ms: number }>(
-      "SELECT fingerprint, status, at_ms FROM alert_events WHERE at_ms >= ? AND fingerprint LIKE 'probe:%' AND fingerprint NOT LIKE '%:warning' ORDER BY at_ms DESC, id DESC LIMIT ?",
+    // alert_events_at (at_ms) narrows to the window; probes' down alerts only (their changes name the probe).
+    this.eventsStmt = db.prepare<[number, number], { probe: string; status: string; at_ms: number }>(
+      'SELECT probe, status, at_ms FROM alert_events WHERE at_ms >= ? AND probe IS NOT NULL ORDER BY at_ms DESC, id DESC LIMIT ?',
     );
     // The live one by incidents_live_fp (kind), the resolved ones by incidents_resolved: no scan of all incidents.
     this.pathStmt = db.prepare<[number, number], { opened_ms: number; resolved_ms: number | null }>(
@@ -46,7 +47,7 @@ export class HistoryStore {
    * the oldest are left out; a probe's state before its first change read is still known).
    */
   probeEvents(sinceMs: number, limit: number): ProbeEvent[] {
-    return this.eventsStmt.all(sinceMs, limit).reverse().map((r) => ({ fingerprint: r.fingerprint, status: r.status === 'resolved' ? 'resolved' : 'firing', atMs: r.at_ms }));
+    return this.eventsStmt.all(sinceMs, limit).reverse().map((r) => ({ probe: r.probe, status: r.status === 'resolved' ? 'resolved' : 'firing', atMs: r.at_ms }));
   }
 
   /** The IRC path's down periods that reach into the time since `sinceMs`, oldest first, at most `limit`. */

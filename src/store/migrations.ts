@@ -359,4 +359,27 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX pages_incident ON pages (incident_id);
     `,
   },
+  {
+    version: 14,
+    name: 'alert source and probe as columns',
+    sql: `
+      -- Where an alert came from (AlertSource) and, for a probe's own alerts and an inferred
+      -- cause's, which probe (its probe label: a probe's name, or "~ENDPOINT") and whether it is
+      -- the probe's warning alert: columns, so that nothing parses them out of the fingerprint.
+      -- Fingerprints stay as they were: open incidents and their ack codes are keyed by them.
+      ALTER TABLE alerts ADD COLUMN source TEXT NOT NULL DEFAULT 'alertmanager';
+      ALTER TABLE alerts ADD COLUMN probe TEXT;
+      ALTER TABLE alerts ADD COLUMN warning INTEGER NOT NULL DEFAULT 0;
+      -- Rows stored before: Lifeline's own alerts were told apart by their fingerprints alone
+      -- ("probe:NAME", "probe:NAME:warning", "probe:~ENDPOINT", "redundancy:GROUP"; Alertmanager's
+      -- are hex), read here once.
+      UPDATE alerts SET source = 'probe' WHERE substr(fingerprint, 1, 6) = 'probe:' OR substr(fingerprint, 1, 11) = 'redundancy:';
+      UPDATE alerts SET probe = json_extract(labels, '$.probe'), warning = (substr(fingerprint, -8) = ':warning') WHERE substr(fingerprint, 1, 6) = 'probe:';
+      -- Each change of a probe's down alert names the probe, so that the status page's history and
+      -- the daily note read probes' changes by at_ms alone (a join to alerts per change cost half
+      -- again the time of the history's read). NULL for every other alert's changes.
+      ALTER TABLE alert_events ADD COLUMN probe TEXT;
+      UPDATE alert_events SET probe = (SELECT a.probe FROM alerts a WHERE a.fingerprint = alert_events.fingerprint AND a.warning = 0);
+    `,
+  },
 ];

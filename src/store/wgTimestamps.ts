@@ -1,5 +1,14 @@
-import type { WgTimestamps } from '../probes/kinds/wireguard.js';
 import type { Db } from './db.js';
+
+/**
+ * Handshake timestamps per probe key. WireGuard drops an initiation whose TAI64N timestamp is not
+ * newer than the last one it accepted from that key, also across Lifeline's restarts and wall
+ * clock steps back: the last one is stored and the next is always later.
+ */
+export interface WgTimestamps {
+  /** A timestamp (ns) later than any used before for `publicKey`, at least `nowNs`; stored. */
+  next(publicKey: string, nowNs: bigint): bigint;
+}
 
 /**
  * WireGuard handshake timestamps, stored: each next one is later than the last sent for the key.

@@ -5,18 +5,10 @@ import { failed, ms, type Probe, type ProbeResult } from '../probe.js';
 import { openPacketSocket, resolveHost, socketFailure, type PacketSocket } from './packetSocket.js';
 import { dataMessage, icmpEcho, openData, readIcmp, UNREACHABLE } from './wireguardData.js';
 import { initiate, wgPublicKey, type WgAnswer, type WgSession } from './wireguardNoise.js';
+import type { WgTimestamps } from '../../store/wgTimestamps.js';
 
 type WireguardConfig = Extract<ProbeConfig, { kind: 'wireguard' }>;
 
-/**
- * Handshake timestamps per probe key. WireGuard drops an initiation whose TAI64N timestamp is not
- * newer than the last one it accepted from that key, also across Lifeline's restarts and wall
- * clock steps back: the last one is stored and the next is always later.
- */
-export interface WgTimestamps {
-  /** A timestamp (ns) later than any used before for `publicKey`, at least `nowNs`; stored. */
-  next(publicKey: string, nowNs: bigint): bigint;
-}
 
 /** wireguard-go drops initiations from one peer closer together than 20 ms; a retry waits this long. */
 const RETRY_GAP_MS = 50;

@@ -41,7 +41,7 @@ daily_note: { at: "09:30", time_zone: Europe/Berlin }
   it('names the probes down now and those that went down in the last 24 h', () => {
     const alerts = new AlertStore(db);
     const probe = (name: string, status: 'firing' | 'resolved', at: number): void => {
-      const a = { fingerprint: `probe:${name}`, status, labels: { alertname: 'ProbeDown', probe: name }, annotations: {}, startsAt: '', endsAt: '', generatorURL: '' };
+      const a = { fingerprint: `probe:${name}`, status, labels: { alertname: 'ProbeDown', probe: name }, annotations: {}, startsAt: '', endsAt: '', generatorURL: '', probe: { name, warning: false } };
       alerts.record('default', { source: 'probe', groupKey: a.fingerprint, status, commonLabels: a.labels, truncatedAlerts: 0, alerts: [a] }, at);
     };
     probe('wiki', 'firing', clock.now() - 2 * 86_400_000); // two days ago: not in the note's window

@@ -142,7 +142,7 @@ describe('status page history: uptime over 24 h and 7 days, resolved incidents (
   const NOWH = T + 10 * 60_000;
   /** A probe's alert changing status, stored the way probe alerts are (AlertStore.record). */
   function probeAlert(alerts: AlertStore, name: string, status: 'firing' | 'resolved', atMs: number): void {
-    const alert = { fingerprint: `probe:${name}`, status, labels: { alertname: 'ProbeDown', probe: name }, annotations: {}, startsAt: '', endsAt: '', generatorURL: '' };
+    const alert = { fingerprint: `probe:${name}`, status, labels: { alertname: 'ProbeDown', probe: name }, annotations: {}, startsAt: '', endsAt: '', generatorURL: '', probe: { name, warning: false } };
     alerts.record('probes', { source: 'probe', groupKey: alert.fingerprint, status, commonLabels: alert.labels, truncatedAlerts: 0, alerts: [alert] }, atMs);
   }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { parseConfig } from '../../../src/config/load.js';
-import { groupVerdict, type MemberState } from '../../../src/probes/redundancy.js';
+import { parseConfig } from '../../../../src/config/load.js';
+import { groupMembers, groupStep, groupVerdict, type MemberState } from '../../../../src/probes/policy/redundancy.js';
 
 const probes = (extra = ''): string => `probes:
   targets:
@@ -44,5 +44,22 @@ describe('redundancy groups: one verdict for a multi-node VPN', () => {
     assert.throws(() => parseConfig(probes().replace('probes: [n2-ovpn]', 'probes: [nope]'), 't.yaml', {}), /probes\.redundancy\[0\]\.nodes\[1\]\.probes\[0\]: no probe named "nope"/);
     const twice = `${probes()}    - { name: vpn2, nodes: [{ name: a, probes: [n2-ovpn] }] }\n`;
     assert.throws(() => parseConfig(twice, 't.yaml', {}), /probe "n2-ovpn" is already in redundancy group "vpn"/);
+  });
+});
+
+describe('redundancy groups: when the group speaks (pure)', () => {
+  const g = parseConfig(probes(), 't.yaml', {}).probes.redundancy[0]!;
+  const states = (down: string[]) => (p: string): MemberState => ({ status: down.includes(p) ? 'down' : 'up', summary: down.includes(p) ? `${p} failed` : 'ok' });
+
+  it('says a verdict only when its key changes: a second probe of a node that is already down changes nothing, another node does', () => {
+    const first = groupStep(g, states(['n1-ovpn']), 'ok');
+    assert.equal(first.alert?.state, 'degraded');
+    assert.equal(groupStep(g, states(['n1-ovpn', 'n1-wg']), first.key).alert, undefined, 'node-1 was down already');
+    assert.equal(groupStep(g, states(['n1-ovpn', 'n2-ovpn']), first.key).alert?.state, 'quorum_lost');
+    assert.equal(groupStep(g, states([]), first.key).alert?.state, 'ok', 'back: the alert resolves');
+  });
+
+  it('its members: the portal, then each node\'s probes', () => {
+    assert.deepEqual(groupMembers(g), ['portal', 'n1-ovpn', 'n1-wg', 'n2-ovpn']);
   });
 });

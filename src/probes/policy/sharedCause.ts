@@ -1,4 +1,5 @@
-import { failureKey, type ProbeResult } from './probe.js';
+import { failureKey, type ProbeResult } from '../probe.js';
+import type { ProbeView } from './outcome.js';
 
 /*
  * Inferred causes. Services behind one reverse proxy have different names and one address: when
@@ -12,23 +13,6 @@ import { failureKey, type ProbeResult } from './probe.js';
  *
  * A member's state says `behind: "~203.0.113.7:443"` (probe names cannot start with "~").
  */
-
-/** How a probe looks to the inference. */
-export interface SharedCandidate {
-  name: string;
-  status: 'unknown' | 'up' | 'down';
-  failures: number;
-  /** Its failures_to_open. */
-  openAfter: number;
-  behind: string | null;
-  /** Whether it takes part (infer_cause). */
-  infer: boolean;
-  /** The probes it depends on (depends_on): a declared dependency is never second-guessed. */
-  dependsOn: readonly string[];
-  last: (ProbeResult & { atMs: number }) | null;
-  /** How long ago its last result may be to count as "the same interval": its interval plus timeout. */
-  windowMs: number;
-}
 
 /** What a probe that is about to open its alert should do. */
 export type SharedDecision =
@@ -55,20 +39,14 @@ export function sharedEndpoint(behind: string | null): string | undefined {
  * and are either still deciding, or decided and waiting for the group, or already members of this
  * endpoint's shared alert. A peer down with an alert of its own keeps it.
  */
-export function decideShared(self: SharedCandidate, r: ProbeResult, peers: readonly SharedCandidate[], nowMs: number): SharedDecision {
+export function decideShared(self: ProbeView, r: ProbeResult, peers: Iterable<ProbeView>, nowMs: number): SharedDecision {
   const key = self.infer ? failureKey(r) : undefined;
   if (key === undefined || r.endpoint === undefined) return { kind: 'alone' };
   const cause = sharedCause(r.endpoint);
-  const declared = (p: SharedCandidate): boolean => p.dependsOn.includes(self.name) || self.dependsOn.includes(p.name);
-  const same = peers.filter((p) => p.name !== self.name && p.infer && !declared(p) && p.last !== null && failureKey(p.last) === key && nowMs - p.last.atMs <= p.windowMs);
-  if (same.some((p) => p.status !== 'down' && p.failures < p.openAfter)) return { kind: 'wait' };
-  const members = same.filter((p) => (p.status !== 'down' && p.failures >= p.openAfter) || (p.status === 'down' && p.behind === cause));
+  const declared = (p: ProbeView): boolean => p.dependsOn.includes(self.name) || self.dependsOn.includes(p.name);
+  const same = [...peers].filter((p) => p.name !== self.name && p.infer && !declared(p) && p.last !== null && failureKey(p.last) === key && nowMs - p.last.atMs <= p.windowMs);
+  if (same.some((p) => p.state.status !== 'down' && p.state.failures < p.openAfter)) return { kind: 'wait' };
+  const members = same.filter((p) => (p.state.status !== 'down' && p.state.failures >= p.openAfter) || (p.state.status === 'down' && p.state.behind === cause));
   if (members.length === 0) return { kind: 'alone' };
   return { kind: 'shared', cause, members: [self.name, ...members.map((m) => m.name)] };
-}
-
-/** The shared alert's words: the endpoint, how many, which, and how they fail (one member's evidence). */
-export function sharedSummary(endpoint: string, members: ReadonlyArray<{ name: string; summary: string }>): string {
-  const names = members.map((m) => m.name).sort();
-  return `${members.length} probes behind ${endpoint} fail the same way (${names.join(', ')}): ${members[0]?.summary ?? 'down'}`;
 }

@@ -1,4 +1,4 @@
-import type { ProbesConfig } from '../config/probeSchema.js';
+import type { ProbesConfig } from '../../config/probeSchema.js';
 
 /** A redundancy group as configured. */
 export type RedundancyGroup = ProbesConfig['redundancy'][number];
@@ -50,4 +50,27 @@ export function groupVerdict(g: RedundancyGroup, member: (probe: string) => Memb
     return { state: 'portal_down', severity: g.portal_severity, summary, key: 'portal' };
   }
   return { state: 'ok', severity: 'warning', summary: `VPN ${g.name}: all ${total} nodes up${g.portal ? ', portal up' : ''}`, key: 'ok' };
+}
+
+/** What a group's alert should do after a member changed: nothing (`alert` absent), or say `verdict`. */
+export interface GroupStep {
+  /** The key of the verdict now (store it as the group's last). */
+  key: string;
+  /** The verdict to send when it differs from the last one sent. */
+  alert?: GroupVerdict;
+}
+
+/**
+ * A member of group `g` changed: the group's one alert is opened, updated or resolved when its
+ * verdict's key differs from `lastKey` (the key last sent, or the one its members' stored states
+ * gave at the start, so that a restart does not say it again).
+ */
+export function groupStep(g: RedundancyGroup, member: (probe: string) => MemberState, lastKey: string | undefined): GroupStep {
+  const v = groupVerdict(g, member);
+  return v.key === lastKey ? { key: v.key } : { key: v.key, alert: v };
+}
+
+/** Every probe of the group: its portal, then its nodes' probes. */
+export function groupMembers(g: RedundancyGroup): string[] {
+  return [...(g.portal !== undefined ? [g.portal] : []), ...g.nodes.flatMap((n) => n.probes)];
 }
