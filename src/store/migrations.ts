@@ -313,4 +313,34 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 15,
+    name: 'cluster outbox and the peer messages applied',
+    sql: `
+      -- What this instance decided and tells its peers (issue 23), written in the same transaction as
+      -- the decision, published to its JetStream stream afterwards: a crash between the two loses
+      -- nothing, the row is published after the restart. msg_id goes out as Nats-Msg-Id, stable
+      -- across retries, so a publish repeated within the stream's duplicate window is stored once.
+      CREATE TABLE cluster_outbox (
+        id           INTEGER PRIMARY KEY,
+        msg_id       TEXT NOT NULL UNIQUE,
+        subject      TEXT NOT NULL,
+        payload      TEXT NOT NULL,
+        created_ms   INTEGER NOT NULL,
+        published_ms INTEGER
+      );
+      CREATE INDEX cluster_outbox_pending ON cluster_outbox (id) WHERE published_ms IS NULL;
+
+      -- Peer messages already applied, by Nats-Msg-Id: JetStream delivers at least once (an ack can
+      -- be lost when a server dies), and a peer that republishes after its duplicate window ran out
+      -- stores the message twice. seq: the message's sequence in the peer's stream (a mirror keeps it).
+      CREATE TABLE cluster_seen (
+        msg_id     TEXT PRIMARY KEY,
+        peer       TEXT NOT NULL,
+        seq        INTEGER NOT NULL,
+        applied_ms INTEGER NOT NULL
+      );
+      CREATE INDEX cluster_seen_applied ON cluster_seen (applied_ms);
+    `,
+  },
 ];

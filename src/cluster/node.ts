@@ -1,0 +1,259 @@
+import { randomUUID } from 'node:crypto';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { ClusterConfig } from '../config/clusterSchema.js';
+import type { Logger } from '../observability/logger.js';
+import { ClusterStore } from '../store/cluster.js';
+import type { Db } from '../store/db.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
+import { connectNats } from './connection.js';
+import { Hlc } from './hlc.js';
+import { PeerLiveness, type PeerState } from './liveness.js';
+import { decodeEnvelope, encodeEnvelope, natsNames, type ClusterBody, type ClusterEnvelope } from './messages.js';
+import { OutboxPublisher } from './publisher.js';
+import { PeerReader, type ApplyFn } from './reader.js';
+import { settle, type SettleOutcome } from './settle.js';
+import { ensureOwnStream, ensurePeerCopy } from './streams.js';
+
+/**
+ * Why a peer counts as down. `silent`: its region's nats-server answers across the link but the
+ * instance sends no heartbeat (its process or host died): page "peer down". `unreachable`: its
+ * region does not answer at all (the link, the region or its nats-server is gone; from here a
+ * partition and a dead region look the same): "peer unreachable", and each side pages on its own.
+ */
+export type PeerDownReason = 'silent' | 'unreachable';
+
+/** A change in the cluster the paging core reacts to. */
+export type ClusterEvent =
+  | { readonly kind: 'peerDown'; readonly peer: string; readonly reason: PeerDownReason; readonly lastHeardMs: number | undefined }
+  | { readonly kind: 'peerUp'; readonly peer: string }
+  | { readonly kind: 'settled'; readonly outcome: SettleOutcome };
+
+/** What the cluster layer needs from its owner. */
+export interface ClusterNodeOptions {
+  readonly config: ClusterConfig;
+  readonly db: Db;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** Applies a peer's message (an ack, a claim, ...). Synchronous: it runs in the transaction that records the message as applied. */
+  readonly apply: ApplyFn;
+}
+
+/** Time a reachability question to a peer's region may take. */
+const REACH_TIMEOUT_MS = 2_000;
+
+/**
+ * One Lifeline instance's part of the cluster: its connection to its region's nats-server, its
+ * stream and the copies of its peers', the outbox publisher, the readers of the peers' copies,
+ * the heartbeat and peer liveness, and settling. Constructed only when the config has a `cluster`
+ * section (src/cluster is imported lazily).
+ */
+export class ClusterNode {
+  readonly store: ClusterStore;
+  readonly hlc: Hlc;
+  private readonly liveness: PeerLiveness;
+  private readonly listeners: Array<(e: ClusterEvent) => void> = [];
+  private nc: NatsConnection | undefined;
+  private js: JetStreamClient | undefined;
+  private jsm: JetStreamManager | undefined;
+  private publisher: OutboxPublisher | undefined;
+  private readers = new Map<string, PeerReader>();
+  private hbSub: Subscription | undefined;
+  private hbTimer: TimerHandle | undefined;
+  private settledNow = false;
+  private settling: Promise<void> | undefined;
+  private settledWaiters: Array<() => void> = [];
+  private readonly abort = new AbortController();
+  private stopped = false;
+
+  private constructor(private readonly opts: ClusterNodeOptions) {
+    const c = opts.config;
+    this.store = new ClusterStore(opts.db);
+    this.hlc = new Hlc(c.name, opts.clock);
+    this.liveness = new PeerLiveness(c.name, c.peers.map((p) => p.name), c.peer_timeout, opts.clock);
+    this.liveness.onChange((ch) => {
+      if (ch.state === 'up') {
+        opts.log.info({ event: 'cluster_peer_up', peer: ch.peer }, `peer ${ch.peer} is up`);
+        this.emit({ kind: 'peerUp', peer: ch.peer });
+        return;
+      }
+      void this.downReason(ch.peer).then((reason) => {
+        if (this.stopped || this.liveness.state(ch.peer) !== 'down') return;
+        opts.log.warn({ event: 'cluster_peer_down', peer: ch.peer, reason, lastHeardMs: ch.lastHeardMs }, reason === 'silent' ? `peer ${ch.peer} is down: its region answers, the instance does not` : `peer ${ch.peer} is unreachable: its region does not answer`);
+        this.emit({ kind: 'peerDown', peer: ch.peer, reason, lastHeardMs: ch.lastHeardMs });
+      });
+    });
+  }
+
+  /**
+   * Connects (waiting for the nats-server if it is not up yet), sets up the streams and consumers,
+   * starts publishing, reading, the heartbeat, and settling (in the background: see `whenSettled`).
+   */
+  static async start(opts: ClusterNodeOptions): Promise<ClusterNode> {
+    const node = new ClusterNode(opts);
+    await node.connect();
+    return node;
+  }
+
+  private async connect(): Promise<void> {
+    const { config: c, clock, log } = this.opts;
+    this.nc = await connectNats(c, log);
+    this.js = jetstream(this.nc);
+    this.jsm = await jetstreamManager(this.nc);
+    await ensureOwnStream(this.jsm, c.name, c.retention);
+    for (const p of c.peers) await ensurePeerCopy(this.jsm, p.name, p.domain ?? p.name, c.retention);
+    this.publisher = new OutboxPublisher(this.js, this.store, clock, log);
+    this.publisher.kick();
+    this.hbSub = this.nc.subscribe(natsNames.heartbeat('*'), { callback: (err, m) => (err ? undefined : this.onHeartbeat(m.string())) });
+    this.liveness.start();
+    this.sendHeartbeat();
+    for (const p of c.peers) {
+      const r = new PeerReader(p.name, c.name, this.js, this.jsm, this.store, (env) => this.onPeerMessage(env), clock, log);
+      this.readers.set(p.name, r);
+      await r.start();
+    }
+    this.startSettling();
+  }
+
+  /** Listens to peer up/down and settling. */
+  on(fn: (e: ClusterEvent) => void): void {
+    this.listeners.push(fn);
+  }
+
+  /**
+   * Records a decision for the peers: queued in the cluster outbox (call it inside the transaction
+   * that records the decision itself), published right after. `key` makes the message id stable
+   * for a decision that may be recorded twice (e.g. "claim:<incident>:<step>"); without it, a new
+   * random id. Returns the Nats-Msg-Id.
+   */
+  record(body: Exclude<ClusterBody, { kind: 'heartbeat' }>, key?: string): string {
+    const c = this.opts.config;
+    const msgId = `${c.name}:${key ?? randomUUID()}`;
+    const env: ClusterEnvelope = { from: c.name, hlc: this.hlc.now(), body };
+    this.store.enqueue(msgId, natsNames.subject(c.name, body.kind), encodeEnvelope(env), this.opts.clock.now());
+    // After the caller's transaction: better-sqlite3 transactions are synchronous, a microtask runs after.
+    queueMicrotask(() => this.publisher?.kick());
+    return msgId;
+  }
+
+  /** Whether this instance has caught up with every reachable peer (or gave up waiting after settle_timeout). */
+  get settled(): boolean {
+    return this.settledNow;
+  }
+
+  /** Resolves once settled. */
+  whenSettled(): Promise<void> {
+    if (this.settledNow) return Promise.resolve();
+    return new Promise((resolve) => this.settledWaiters.push(resolve));
+  }
+
+  /** This instance's position among the live instances sorted by name (0: pages first). */
+  position(): number {
+    return this.liveness.position();
+  }
+
+  /** Live peers, sorted by name. */
+  livePeers(): string[] {
+    return this.liveness.livePeers();
+  }
+
+  /** A peer's state. */
+  peerState(peer: string): PeerState {
+    return this.liveness.state(peer);
+  }
+
+  /** Test and benchmark hook: called after each outbox message is published. */
+  set onPublished(fn: ((msgId: string) => void) | undefined) {
+    if (this.publisher) this.publisher.onPublished = fn;
+  }
+
+  /** Stops everything and closes the connection (pending outbox rows stay for the next start). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.abort.abort();
+    this.liveness.stop();
+    this.opts.clock.clearTimeout(this.hbTimer);
+    this.publisher?.stop();
+    this.hbSub?.unsubscribe();
+    await Promise.all([...this.readers.values()].map((r) => r.stop()));
+    await this.settling;
+    await this.nc?.drain().catch(() => this.nc?.close());
+  }
+
+  private emit(e: ClusterEvent): void {
+    for (const fn of this.listeners) fn(e);
+  }
+
+  private sendHeartbeat(): void {
+    if (this.stopped || !this.nc) return;
+    const c = this.opts.config;
+    const env: ClusterEnvelope = { from: c.name, hlc: this.hlc.now(), body: { kind: 'heartbeat', hears: this.liveness.livePeers(), settled: this.settledNow } };
+    try {
+      this.nc.publish(natsNames.heartbeat(c.name), encodeEnvelope(env));
+    } catch {
+      // Closed or reconnecting: the next beat tries again.
+    }
+    this.hbTimer = this.opts.clock.setTimeout(() => this.sendHeartbeat(), c.heartbeat_interval);
+  }
+
+  private onHeartbeat(text: string): void {
+    let env: ClusterEnvelope;
+    try {
+      env = decodeEnvelope(text);
+    } catch {
+      return;
+    }
+    if (env.from === this.opts.config.name || env.body.kind !== 'heartbeat') return;
+    this.hlc.receive(env.hlc);
+    const wasDown = this.liveness.state(env.from) === 'down';
+    this.liveness.heard(env.from, env.body.hears);
+    // A peer back after a partition may have decided things we have not read: settle again.
+    if (wasDown && this.settledNow) this.startSettling([env.from]);
+  }
+
+  private onPeerMessage(env: ClusterEnvelope): void {
+    this.hlc.receive(env.hlc);
+    this.opts.apply(env);
+  }
+
+  /** Asks the peer's region whether its JetStream answers (see PeerDownReason). */
+  private async downReason(peer: string): Promise<PeerDownReason> {
+    const p = this.opts.config.peers.find((x) => x.name === peer);
+    if (!this.nc || !p) return 'unreachable';
+    try {
+      const jsm = await jetstreamManager(this.nc, { domain: p.domain ?? p.name, timeout: REACH_TIMEOUT_MS });
+      await jsm.getAccountInfo();
+      return 'silent';
+    } catch {
+      return 'unreachable';
+    }
+  }
+
+  private async originLastSeq(peer: string): Promise<number | undefined> {
+    const p = this.opts.config.peers.find((x) => x.name === peer);
+    if (!this.nc || !p) return undefined;
+    try {
+      const jsm = await jetstreamManager(this.nc, { domain: p.domain ?? p.name, timeout: REACH_TIMEOUT_MS });
+      return (await jsm.streams.info(natsNames.stream(peer))).state.last_seq;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private startSettling(peers?: readonly string[]): void {
+    const { config: c, clock, log } = this.opts;
+    this.settledNow = false;
+    const names = peers ?? c.peers.map((p) => p.name);
+    const targets = names.map((peer) => ({ peer, originLastSeq: () => this.originLastSeq(peer), processedSeq: () => this.readers.get(peer)?.processedSeq ?? 0 }));
+    const prev = this.settling ?? Promise.resolve();
+    this.settling = prev.then(async () => {
+      const outcome = await settle(targets, clock, c.settle_timeout, this.abort.signal);
+      if (this.stopped) return;
+      if (outcome.behind.length > 0) log.warn({ event: 'cluster_settle_timeout', ...outcome }, `not caught up with ${outcome.behind.join(', ')} after settle_timeout (${c.settle_timeout} ms); going on without waiting longer`);
+      else log.info({ event: 'cluster_settled', ...outcome }, `settled in ${Math.round(outcome.tookMs)} ms${outcome.unreachable.length ? `; not waited for (unreachable): ${outcome.unreachable.join(', ')}` : ''}`);
+      this.settledNow = true;
+      for (const w of this.settledWaiters.splice(0)) w();
+      this.emit({ kind: 'settled', outcome });
+    });
+  }
+}
