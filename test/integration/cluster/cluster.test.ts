@@ -1,0 +1,151 @@
+import assert from 'node:assert/strict';
+import { ClusterStore } from '../../../src/store/cluster.js';
+import { openDb } from '../../../src/store/db.js';
+import { tempDir } from '../harness/procs.js';
+import { TestInstance, percentile, type InstanceEvent } from './instances.js';
+import { NatsRegions } from './natsRegions.js';
+
+/*
+ * Issue 23's transport, on real nats-servers: region a (the hub) and region b (a leaf over TLS),
+ * each in a network namespace of its own joined by one veth link; one cluster-layer process per
+ * region on the host, talking to its region's server. Test timings: peer_timeout 3s, heartbeats
+ * every 500ms (the shipped defaults are 15s and 2s; the benchmark runs those).
+ */
+describe('cluster transport over NATS JetStream, regions in namespaces (issue 23)', function () {
+  this.timeout(120_000);
+  let regions: NatsRegions;
+  let tmp: { dir: string; remove: () => void };
+  let a: TestInstance;
+  let b: TestInstance;
+  const PEER_TIMEOUT_MS = 3_000;
+
+  before(async function () {
+    if (process.getuid?.() !== 0) this.skip();
+    tmp = tempDir('cluster');
+    regions = new NatsRegions(['a', 'b']);
+    await regions.start();
+    a = new TestInstance({ name: 'a', peers: ['b'], natsUrl: regions.servers.get('a')?.url ?? '' }, tmp.dir);
+    b = new TestInstance({ name: 'b', peers: ['a'], natsUrl: regions.servers.get('b')?.url ?? '' }, tmp.dir);
+    await Promise.all([a.start(), b.start()]);
+    await Promise.all([a.waitEvent('settled', (e) => e.ev === 'settled', 30_000), b.waitEvent('settled', (e) => e.ev === 'settled', 30_000)]);
+    await Promise.all([a.waitEvent('b up', (e) => e.ev === 'peerUp', 10_000), b.waitEvent('a up', (e) => e.ev === 'peerUp', 10_000)]);
+  });
+
+  after(async () => {
+    await Promise.all([a?.kill(), b?.kill()]);
+    await regions?.destroy();
+    tmp?.remove();
+  });
+
+  const acks = (e: InstanceEvent): boolean => e.ev === 'applied' && e.kind === 'ack';
+  const incidentOf = (e: InstanceEvent): string => (e['body'] as { incident: string }).incident;
+
+  it('a decision recorded on A is applied on B once, in order (200 acks, one every 10 ms; p50/p99 printed)', async () => {
+    const fromA = a.events.length;
+    const fromB = b.events.length;
+    const N = 200;
+    for (let i = 0; i < N; i++) {
+      a.record({ kind: 'ack', incident: `lat-${i}`, by: 'alice' });
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const applied = await b.waitCount('acks from a', acks, N, 30_000, fromB);
+    const recorded = a.find((e) => e.ev === 'recorded', fromA);
+    assert.equal(recorded.length, N);
+    assert.deepEqual(applied.map(incidentOf), Array.from({ length: N }, (_, i) => `lat-${i}`), 'each once, in the order recorded');
+    const lat = applied.map((e, i) => e.at - (recorded[i]?.at ?? NaN));
+    const p50 = percentile(lat, 50);
+    const p99 = percentile(lat, 99);
+    if (process.env['CLUSTER_DEBUG']) console.log(lat.map((x) => x.toFixed(0)).join(' '));
+    console.log(`      record on A → applied on B over the leaf link (TLS): p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${Math.max(...lat).toFixed(1)} ms (n=${N})`);
+    assert.ok(p99 < 1000, `p99 ${p99} ms: an ack must hold on the peer within 1 s (issue 23)`);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(b.find(acks, fromB).length, N, 'no duplicate after the last one');
+  });
+
+  it('cut: the hub lists 0 leaf links, both sides see the other unreachable and keep taking local writes; heal: caught up, 0 lost, 0 duplicates', async () => {
+    const fromA = a.events.length;
+    const fromB = b.events.length;
+    const cutAt = Date.now();
+    regions.cut('b');
+    assert.equal(await regions.leafCount(), 0, 'the hub must not list the leaf during the cut, or the test proves nothing');
+    const [downOnA, downOnB] = await Promise.all([
+      a.waitEvent('b down', (e) => e.ev === 'peerDown', PEER_TIMEOUT_MS + 5_000, fromA),
+      b.waitEvent('a down', (e) => e.ev === 'peerDown', PEER_TIMEOUT_MS + 5_000, fromB),
+    ]);
+    assert.equal(downOnA['reason'], 'unreachable');
+    assert.equal(downOnB['reason'], 'unreachable');
+    assert.ok(downOnA.at - cutAt <= PEER_TIMEOUT_MS + 2_000, `a saw b down ${downOnA.at - cutAt} ms after the cut`);
+    const N = 50;
+    for (let i = 0; i < N; i++) {
+      a.record({ kind: 'ack', incident: `cut-a-${i}`, by: 'alice' });
+      b.record({ kind: 'silence', id: `cut-b-${i}`, matchers: { alertname: 'X' }, endsMs: Date.now() + 60_000, by: 'bob' });
+    }
+    // Both sides publish to their own region's stream while cut off (PubAck from their own server).
+    await Promise.all([a.waitCount('published during the cut', (e) => e.ev === 'published', N, 15_000, fromA), b.waitCount('published during the cut', (e) => e.ev === 'published', N, 15_000, fromB)]);
+    assert.equal(await regions.leafCount(), 0, 'still cut');
+    assert.equal(b.find(acks, fromB).length, 0, 'nothing crossed the cut link');
+    const healAt = Date.now();
+    regions.heal('b');
+    const silences = (e: InstanceEvent): boolean => e.ev === 'applied' && e.kind === 'silence';
+    const [gotB, gotA] = await Promise.all([b.waitCount('a\'s cut-time acks', acks, N, 30_000, fromB), a.waitCount('b\'s cut-time silences', silences, N, 30_000, fromA)]);
+    console.log(`      after heal: a's ${N} cut-time acks on b in ${(Math.max(...gotB.map((e) => e.at)) - healAt).toFixed(0)} ms, b's ${N} on a in ${(Math.max(...gotA.map((e) => e.at)) - healAt).toFixed(0)} ms`);
+    await Promise.all([a.waitEvent('b up', (e) => e.ev === 'peerUp', 15_000, fromA), b.waitEvent('a up', (e) => e.ev === 'peerUp', 15_000, fromB)]);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.deepEqual(b.find(acks, fromB).map(incidentOf), Array.from({ length: N }, (_, i) => `cut-a-${i}`), '0 lost, 0 duplicates, in order');
+    assert.deepEqual(a.find(silences, fromA).map((e) => (e['body'] as { id: string }).id), Array.from({ length: N }, (_, i) => `cut-b-${i}`));
+  });
+
+  it('SIGKILL of A: B sees A down ("silent": its region answers) within peer_timeout + 2 s', async () => {
+    const fromB = b.events.length;
+    const killedAt = Date.now();
+    await a.kill();
+    const down = await b.waitEvent('a down', (e) => e.ev === 'peerDown', PEER_TIMEOUT_MS + 5_000, fromB);
+    const took = down.at - killedAt;
+    console.log(`      peer down on b ${took.toFixed(0)} ms after SIGKILL of a (peer_timeout ${PEER_TIMEOUT_MS} ms)`);
+    assert.equal(down['reason'], 'silent');
+    assert.ok(took <= PEER_TIMEOUT_MS + 2_000, `took ${took} ms`);
+    assert.ok(took >= PEER_TIMEOUT_MS - 600, `took ${took} ms: not before peer_timeout (less one heartbeat interval)`);
+  });
+
+  it('restart: A is not settled until it has applied what B published while A was down', async () => {
+    assert.equal(a.running, false);
+    const fromB = b.events.length;
+    const N = 300;
+    for (let i = 0; i < N; i++) b.record({ kind: 'verdict', probe: `p${i}`, up: i % 2 === 0 });
+    await b.waitCount('published while a is down', (e) => e.ev === 'published', N, 20_000, fromB);
+    const fromA = a.events.length;
+    await a.start();
+    const started = a.events[fromA];
+    assert.equal(started?.['settled'], false, 'not settled at start');
+    const settled = await a.waitEvent('settled', (e) => e.ev === 'settled', 30_000, fromA);
+    const verdicts = a.find((e) => e.ev === 'applied' && e.kind === 'verdict' && e.at <= settled.at, fromA);
+    assert.equal(verdicts.length, N, `settled only after applying all ${N} (had ${verdicts.length})`);
+    assert.deepEqual((settled['outcome'] as { caughtUp: string[] }).caughtUp, ['b']);
+    console.log(`      a settled ${(settled.at - (started?.at ?? 0)).toFixed(0)} ms after its restart, having applied b's ${N}`);
+  });
+
+  it("the outbox survives a crash: decisions recorded while A's server does not answer are published after A restarts, once", async () => {
+    const server = regions.servers.get('a');
+    assert.ok(server);
+    server.proc.signal('SIGSTOP');
+    const fromA = a.events.length;
+    const fromB = b.events.length;
+    try {
+      for (let i = 0; i < 10; i++) a.record({ kind: 'claim', incident: `crash-${i}`, step: 0, leaseUntilMs: Date.now() + 60_000 }, `claim:crash-${i}:0`);
+      await a.waitCount('recorded', (e) => e.ev === 'recorded', 10, 5_000, fromA);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(a.find((e) => e.ev === 'published', fromA).length, 0, 'the server is frozen: nothing published yet');
+      await a.kill();
+    } finally {
+      server.proc.signal('SIGCONT');
+    }
+    const db = openDb(a.dbFile);
+    assert.equal(new ClusterStore(db).pendingCount(), 10, 'the 10 survived the crash in the outbox');
+    db.close();
+    await a.start();
+    const claims = (e: InstanceEvent): boolean => e.ev === 'applied' && e.kind === 'claim';
+    await b.waitCount('the 10 claims', claims, 10, 20_000, fromB);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.deepEqual(b.find(claims, fromB).map(incidentOf), Array.from({ length: 10 }, (_, i) => `crash-${i}`), 'each once');
+  });
+});
