@@ -7,8 +7,9 @@ import type { Logger } from '../observability/logger.js';
  * The client options for this region's nats-server, from the cluster section.
  * - maxReconnectAttempts -1: reconnect forever (the v3 default gives up after 10 tries 2 s apart,
  *   and a watchdog that stops reconnecting after 20 s of server restart is no watchdog);
- * - reconnectTimeWait 250 ms: a restarted server (healthy in ~20 ms) is back in use at once;
- * - waitOnFirstConnect: a nats-server that starts after Lifeline is waited for, not an error.
+ * - reconnectTimeWait 250 ms: a restarted server (healthy in ~20 ms) is back in use at once.
+ * The first connection is retried by ClusterNode on the injected clock, so stopping Lifeline
+ * while its nats-server is down ends the attempts (nats.js's waitOnFirstConnect cannot be cancelled).
  */
 export function connectionOptions(cfg: ClusterConfig, readFile: (path: string) => Buffer = readFileSync): NodeConnectionOptions {
   const opts: NodeConnectionOptions = {
@@ -16,7 +17,6 @@ export function connectionOptions(cfg: ClusterConfig, readFile: (path: string) =
     name: `lifeline-${cfg.name}`,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
-    waitOnFirstConnect: true,
     pingInterval: 10_000,
     maxPingOut: 2,
   };

@@ -5,7 +5,7 @@ import type { ClusterConfig } from '../config/clusterSchema.js';
 import type { Logger } from '../observability/logger.js';
 import { ClusterStore } from '../store/cluster.js';
 import type { Db } from '../store/db.js';
-import type { Clock, TimerHandle } from '../util/clock.js';
+import { sleep, type Clock, type TimerHandle } from '../util/clock.js';
 import { connectNats } from './connection.js';
 import { Hlc } from './hlc.js';
 import { PeerLiveness, type PeerState } from './liveness.js';
@@ -38,6 +38,12 @@ export interface ClusterNodeOptions {
   /** Applies a peer's message (an ack, a claim, ...). Synchronous: it runs in the transaction that records the message as applied. */
   readonly apply: ApplyFn;
 }
+
+/** Wait between attempts to make the first connection. */
+const CONNECT_RETRY_MS = 1_000;
+
+/** Wait before setting up the streams again after it failed (JetStream off, no domain, no permission). */
+const SETUP_RETRY_MS = 5_000;
 
 /** Time a reachability question to a peer's region may take. */
 const REACH_TIMEOUT_MS = 2_000;
@@ -86,31 +92,79 @@ export class ClusterNode {
   }
 
   /**
-   * Connects (waiting for the nats-server if it is not up yet), sets up the streams and consumers,
-   * starts publishing, reading, the heartbeat, and settling (in the background: see `whenSettled`).
+   * Starts the cluster layer in the background and returns at once: a nats-server that is down or
+   * not up yet never holds Lifeline's start (a watchdog alone in its region must still page).
+   * Decisions recorded meanwhile wait in the outbox. `ready` resolves once connected and set up.
    */
-  static async start(opts: ClusterNodeOptions): Promise<ClusterNode> {
+  static launch(opts: ClusterNodeOptions): ClusterNode {
     const node = new ClusterNode(opts);
-    await node.connect();
+    node.ready = node.connectLoop();
     return node;
   }
 
-  private async connect(): Promise<void> {
+  /** Like launch, and waits until connected and set up (tests, the benchmark). */
+  static async start(opts: ClusterNodeOptions): Promise<ClusterNode> {
+    const node = ClusterNode.launch(opts);
+    await node.ready;
+    return node;
+  }
+
+  /** Resolves once connected to this region's nats-server with streams and consumers set up. */
+  ready: Promise<void> = Promise.resolve();
+
+  /** Connects (waiting for the server as long as it takes), then sets up; a failed setup is retried every SETUP_RETRY_MS. */
+  private async connectLoop(): Promise<void> {
+    const { config: c, log } = this.opts;
+    let nc: NatsConnection | undefined;
+    for (let attempt = 1; !nc && !this.stopped; attempt++) {
+      try {
+        nc = await connectNats(c, log);
+      } catch (err) {
+        // The first failure and then one a minute: a region's nats-server down for long is one line a minute.
+        if (attempt === 1 || attempt % Math.ceil(60_000 / CONNECT_RETRY_MS) === 0) {
+          log.warn({ event: 'cluster_nats_unreachable', attempt, error: String(err) }, `cannot connect to this region's nats-server at ${c.nats_url} (${String(err)}); retrying every ${CONNECT_RETRY_MS / 1000} s, decisions wait in the outbox`);
+        }
+        await sleep(this.opts.clock, CONNECT_RETRY_MS, this.abort.signal).catch(() => undefined);
+      }
+    }
+    if (!nc) return;
+    if (this.stopped) {
+      await nc.close();
+      return;
+    }
+    this.nc = nc;
+    for (let attempt = 1; !this.stopped; attempt++) {
+      try {
+        await this.setup();
+        return;
+      } catch (err) {
+        log.error(
+          { event: 'cluster_setup_failed', attempt, error: String(err) },
+          `cannot set up the cluster streams on ${c.nats_url} (${String(err)}); the nats-server needs JetStream with its own domain (jetstream { domain: ${c.domain ?? c.name} }); retrying in ${SETUP_RETRY_MS / 1000} s`,
+        );
+        await sleep(this.opts.clock, SETUP_RETRY_MS, this.abort.signal).catch(() => undefined);
+      }
+    }
+  }
+
+  private async setup(): Promise<void> {
     const { config: c, clock, log } = this.opts;
-    this.nc = await connectNats(c, log);
+    if (!this.nc) throw new Error('not connected');
     this.js = jetstream(this.nc);
     this.jsm = await jetstreamManager(this.nc);
     await ensureOwnStream(this.jsm, c.name, c.retention);
+    const readers = c.peers.map((p) => new PeerReader(p.name, c.name, this.js as JetStreamClient, this.jsm as JetStreamManager, this.store, (env) => this.onPeerMessage(env), clock, log));
     for (const p of c.peers) await ensurePeerCopy(this.jsm, p.name, p.domain ?? p.name, c.retention);
+    for (const r of readers) await r.ensureConsumer();
+    // Everything that can fail is done: from here on nothing is set up twice.
     this.publisher = new OutboxPublisher(this.js, this.store, clock, log);
     this.publisher.kick();
     this.hbSub = this.nc.subscribe(natsNames.heartbeat('*'), { callback: (err, m) => (err ? undefined : this.onHeartbeat(m.string())) });
     this.liveness.start();
     this.sendHeartbeat();
-    for (const p of c.peers) {
-      const r = new PeerReader(p.name, c.name, this.js, this.jsm, this.store, (env) => this.onPeerMessage(env), clock, log);
-      this.readers.set(p.name, r);
-      await r.start();
+    for (const r of readers) {
+      this.readers.set(r.peer, r);
+      r.run();
     }
     this.startSettling();
   }

@@ -34,7 +34,7 @@ export class PeerReader {
   processedSeq: number;
 
   constructor(
-    private readonly peer: string,
+    readonly peer: string,
     private readonly self: string,
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
@@ -46,8 +46,8 @@ export class PeerReader {
     this.processedSeq = store.appliedSeq(peer);
   }
 
-  /** Creates the durable consumer if needed and starts reading. */
-  async start(): Promise<void> {
+  /** Creates the durable consumer if needed (an existing one keeps its position). */
+  async ensureConsumer(): Promise<void> {
     await this.jsm.consumers.add(natsNames.copy(this.peer), {
       durable_name: natsNames.durable(this.self),
       ack_policy: AckPolicy.Explicit,
@@ -55,7 +55,11 @@ export class PeerReader {
       ack_wait: ACK_WAIT_MS * 1_000_000,
       max_ack_pending: 1000,
     });
-    this.done = this.loop();
+  }
+
+  /** Starts reading. */
+  run(): void {
+    this.done ??= this.loop();
   }
 
   /** Stops reading (what was not acked is delivered again next time). */
