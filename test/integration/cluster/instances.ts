@@ -21,6 +21,8 @@ export interface InstanceSettings {
   peerTimeout?: string;
   heartbeatInterval?: string;
   settleTimeout?: string;
+  /** Write only name, peers and nats_url: the shipped defaults for the rest (the benchmark). */
+  shipped?: boolean;
 }
 
 /**
@@ -49,9 +51,7 @@ export class TestInstance {
         `  name: ${s.name}`,
         `  peers: [${s.peers.map((p) => `{ name: ${p} }`).join(', ')}]`,
         `  nats_url: "${s.natsUrl}"`,
-        `  peer_timeout: ${s.peerTimeout ?? '3s'}`,
-        `  heartbeat_interval: ${s.heartbeatInterval ?? '500ms'}`,
-        `  settle_timeout: ${s.settleTimeout ?? '20s'}`,
+        ...(s.shipped ? [] : [`  peer_timeout: ${s.peerTimeout ?? '3s'}`, `  heartbeat_interval: ${s.heartbeatInterval ?? '500ms'}`, `  settle_timeout: ${s.settleTimeout ?? '20s'}`]),
         '',
       ].join('\n'),
     );
