@@ -39,6 +39,12 @@ export interface ClusterNodeOptions {
   readonly apply: ApplyFn;
 }
 
+/**
+ * How often old outbox rows and applied-message records are deleted. A record of a peer message is
+ * kept as long as the peer's stream keeps the message (`retention`): a redelivery can come no later.
+ */
+const PRUNE_EVERY_MS = 3_600_000;
+
 /** Wait between attempts to make the first connection. */
 const CONNECT_RETRY_MS = 1_000;
 
@@ -66,6 +72,7 @@ export class ClusterNode {
   private readers = new Map<string, PeerReader>();
   private hbSub: Subscription | undefined;
   private hbTimer: TimerHandle | undefined;
+  private pruneTimer: TimerHandle | undefined;
   private settledNow = false;
   private settling: Promise<void> | undefined;
   private settledWaiters: Array<() => void> = [];
@@ -167,6 +174,15 @@ export class ClusterNode {
       r.run();
     }
     this.startSettling();
+    this.prune();
+  }
+
+  /** Deletes outbox rows published, and records of peer messages applied, longer ago than `retention` (hourly, in batches). */
+  private prune(): void {
+    if (this.stopped) return;
+    const before = this.opts.clock.now() - this.opts.config.retention;
+    for (let i = 0; i < 100 && this.store.prune(before) > 0; i++);
+    this.pruneTimer = this.opts.clock.setTimeout(() => this.prune(), PRUNE_EVERY_MS);
   }
 
   /** Listens to peer up/down and settling. */
@@ -227,6 +243,7 @@ export class ClusterNode {
     this.abort.abort();
     this.liveness.stop();
     this.opts.clock.clearTimeout(this.hbTimer);
+    this.opts.clock.clearTimeout(this.pruneTimer);
     this.publisher?.stop();
     this.hbSub?.unsubscribe();
     await Promise.all([...this.readers.values()].map((r) => r.stop()));

@@ -48,13 +48,16 @@ export class PeerReader {
 
   /** Creates the durable consumer if needed (an existing one keeps its position). */
   async ensureConsumer(): Promise<void> {
-    await this.jsm.consumers.add(natsNames.copy(this.peer), {
+    const info = await this.jsm.consumers.add(natsNames.copy(this.peer), {
       durable_name: natsNames.durable(this.self),
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
       ack_wait: ACK_WAIT_MS * 1_000_000,
       max_ack_pending: 1000,
     });
+    // What the consumer had acked counts as processed: the records of applied messages are pruned
+    // after `retention`, the consumer's position is not.
+    this.processedSeq = Math.max(this.processedSeq, info.ack_floor.stream_seq);
   }
 
   /** Starts reading. */

@@ -70,7 +70,7 @@ describe('cluster transport over NATS JetStream, regions in namespaces (issue 23
     assert.equal(b.find(acks, fromB).length, N, 'no duplicate after the last one');
   });
 
-  it('cut: the hub lists 0 leaf links, both sides see the other unreachable and keep taking local writes; heal: caught up, 0 lost, 0 duplicates', async () => {
+  it('cut: the hub lists 0 leaf links, both sides see the other unreachable and keep taking local writes; heal: settled again once caught up, 0 lost, 0 duplicates', async () => {
     const fromA = a.events.length;
     const fromB = b.events.length;
     const cutAt = Date.now();
@@ -93,11 +93,18 @@ describe('cluster transport over NATS JetStream, regions in namespaces (issue 23
     assert.equal(await regions.leafCount(), 0, 'still cut');
     assert.equal(b.find(acks, fromB).length, 0, 'nothing crossed the cut link');
     const healAt = Date.now();
+    const [healA, healB] = [a.events.length, b.events.length];
     regions.heal('b');
     const silences = (e: InstanceEvent): boolean => e.ev === 'applied' && e.kind === 'silence';
     const [gotB, gotA] = await Promise.all([b.waitCount('a\'s cut-time acks', acks, N, 30_000, fromB), a.waitCount('b\'s cut-time silences', silences, N, 30_000, fromA)]);
     console.log(`      after heal: a's ${N} cut-time acks on b in ${(Math.max(...gotB.map((e) => e.at)) - healAt).toFixed(0)} ms, b's ${N} on a in ${(Math.max(...gotA.map((e) => e.at)) - healAt).toFixed(0)} ms`);
     await Promise.all([a.waitEvent('b up', (e) => e.ev === 'peerUp', 15_000, fromA), b.waitEvent('a up', (e) => e.ev === 'peerUp', 15_000, fromB)]);
+    // Rejoining: each settles again with the peer that came back, only after applying all it missed.
+    const [resA, resB] = await Promise.all([a.waitEvent('settled again', (e) => e.ev === 'settled', 25_000, healA), b.waitEvent('settled again', (e) => e.ev === 'settled', 25_000, healB)]);
+    assert.deepEqual((resA['outcome'] as { caughtUp: string[] }).caughtUp, ['b']);
+    assert.deepEqual((resB['outcome'] as { caughtUp: string[] }).caughtUp, ['a']);
+    assert.equal(a.find((e) => silences(e) && e.at <= resA.at, fromA).length, N, 'a settled only after applying b\'s cut-time decisions');
+    assert.equal(b.find((e) => acks(e) && e.at <= resB.at, fromB).length, N, 'b settled only after applying a\'s');
     await new Promise((r) => setTimeout(r, 500));
     assert.deepEqual(b.find(acks, fromB).map(incidentOf), Array.from({ length: N }, (_, i) => `cut-a-${i}`), '0 lost, 0 duplicates, in order');
     assert.deepEqual(a.find(silences, fromA).map((e) => (e['body'] as { id: string }).id), Array.from({ length: N }, (_, i) => `cut-b-${i}`));
