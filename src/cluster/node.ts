@@ -3,7 +3,8 @@ import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManage
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { ClusterConfig } from '../config/clusterSchema.js';
 import type { Logger } from '../observability/logger.js';
-import { ClusterStore } from '../store/cluster.js';
+import { ClaimStore, ClusterStore } from '../store/cluster.js';
+import { ClaimBook, type ClaimResult } from './claims.js';
 import type { Db } from '../store/db.js';
 import { sleep, type Clock, type TimerHandle } from '../util/clock.js';
 import { connectNats } from './connection.js';
@@ -63,6 +64,9 @@ const REACH_TIMEOUT_MS = 2_000;
 export class ClusterNode {
   readonly store: ClusterStore;
   readonly hlc: Hlc;
+  /** Claims and sends of every instance (the one-page-per-event rule). */
+  readonly claims: ClaimBook;
+  private readonly claimStore: ClaimStore;
   private readonly liveness: PeerLiveness;
   private readonly listeners: Array<(e: ClusterEvent) => void> = [];
   private nc: NatsConnection | undefined;
@@ -83,6 +87,8 @@ export class ClusterNode {
     const c = opts.config;
     this.store = new ClusterStore(opts.db);
     this.hlc = new Hlc(c.name, opts.clock);
+    this.claimStore = new ClaimStore(opts.db);
+    this.claims = new ClaimBook(c.name, this.claimStore, opts.clock);
     this.liveness = new PeerLiveness(c.name, c.peers.map((p) => p.name), c.peer_timeout, opts.clock);
     this.liveness.onChange((ch) => {
       if (ch.state === 'up') {
@@ -181,7 +187,7 @@ export class ClusterNode {
   private prune(): void {
     if (this.stopped) return;
     const before = this.opts.clock.now() - this.opts.config.retention;
-    for (let i = 0; i < 100 && this.store.prune(before) > 0; i++);
+    for (let i = 0; i < 100 && this.store.prune(before) + this.claimStore.prune(before) > 0; i++);
     this.pruneTimer = this.opts.clock.setTimeout(() => this.prune(), PRUNE_EVERY_MS);
   }
 
@@ -204,6 +210,35 @@ export class ClusterNode {
     // After the caller's transaction: better-sqlite3 transactions are synchronous, a microtask runs after.
     queueMicrotask(() => this.publisher?.kick());
     return msgId;
+  }
+
+  /**
+   * How long this instance waits before it may send a page: position × peer_timeout (position 0
+   * sends at once). After the wait, call tryClaim: it refuses when another instance sent or holds
+   * a live claim.
+   */
+  sendDelayMs(): number {
+    return this.position() * this.opts.config.peer_timeout;
+  }
+
+  /**
+   * Claims step `step` of an incident for this instance, for claim_lease, when no instance sent it
+   * and no other holds a live claim; the claim goes to the peers with it (one transaction).
+   */
+  tryClaim(incident: string, step: number): ClaimResult {
+    return this.opts.db.transaction((): ClaimResult => {
+      const r = this.claims.claim(incident, step, this.opts.config.claim_lease);
+      if (r.ok) this.record({ kind: 'claim', incident, step, leaseUntilMs: r.leaseUntilMs }, `claim:${incident}:${step}:${r.leaseUntilMs}`);
+      return r;
+    })();
+  }
+
+  /** Marks step `step` of an incident sent by this instance (after the notifier accepted it), and tells the peers. */
+  markSent(incident: string, step: number, channel?: string): void {
+    this.opts.db.transaction(() => {
+      this.claims.sent(incident, step);
+      this.record({ kind: 'sent', incident, step, ...(channel !== undefined ? { channel } : {}) }, `sent:${incident}:${step}`);
+    })();
   }
 
   /** Whether this instance has caught up with every reachable peer (or gave up waiting after settle_timeout). */
@@ -284,6 +319,7 @@ export class ClusterNode {
 
   private onPeerMessage(env: ClusterEnvelope): void {
     this.hlc.receive(env.hlc);
+    this.claims.applyPeer(env);
     this.opts.apply(env);
   }
 

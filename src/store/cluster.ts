@@ -68,3 +68,41 @@ export class ClusterStore {
     return a.changes + b.changes;
   }
 }
+
+/** One instance's claim on a step of an incident. */
+export interface ClaimRow {
+  readonly instance: string;
+  readonly leaseUntilMs: number;
+  readonly sentMs: number | undefined;
+}
+
+/** The cluster_claims table (migration 15): claims and sends of every instance, by (incident, step). */
+export class ClaimStore {
+  constructor(private readonly db: Db) {}
+
+  /** Every instance's claim on a step. */
+  claims(incident: string, step: number): ClaimRow[] {
+    return (
+      this.db.prepare('SELECT instance, lease_until_ms AS leaseUntilMs, sent_ms AS sentMs FROM cluster_claims WHERE incident = ? AND step = ?').all(incident, step) as Array<{ instance: string; leaseUntilMs: number; sentMs: number | null }>
+    ).map((r) => ({ instance: r.instance, leaseUntilMs: r.leaseUntilMs, sentMs: r.sentMs ?? undefined }));
+  }
+
+  /** Records (or renews) a claim; a later lease wins, a sent mark stays. */
+  putClaim(incident: string, step: number, instance: string, leaseUntilMs: number): void {
+    this.db
+      .prepare('INSERT INTO cluster_claims (incident, step, instance, lease_until_ms) VALUES (?, ?, ?, ?) ON CONFLICT (incident, step, instance) DO UPDATE SET lease_until_ms = MAX(lease_until_ms, excluded.lease_until_ms)')
+      .run(incident, step, instance, leaseUntilMs);
+  }
+
+  /** Records that `instance` sent the step (a send needs no claim first: a peer's sent may arrive alone). */
+  putSent(incident: string, step: number, instance: string, sentMs: number): void {
+    this.db
+      .prepare('INSERT INTO cluster_claims (incident, step, instance, lease_until_ms, sent_ms) VALUES (?, ?, ?, ?, ?) ON CONFLICT (incident, step, instance) DO UPDATE SET sent_ms = COALESCE(sent_ms, excluded.sent_ms)')
+      .run(incident, step, instance, sentMs, sentMs);
+  }
+
+  /** Deletes claims whose lease ended before `beforeMs`, at most `limit`. */
+  prune(beforeMs: number, limit = 1000): number {
+    return this.db.prepare('DELETE FROM cluster_claims WHERE rowid IN (SELECT rowid FROM cluster_claims WHERE lease_until_ms < ? LIMIT ?)').run(beforeMs, limit).changes;
+  }
+}

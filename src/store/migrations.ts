@@ -341,6 +341,19 @@ export const MIGRATIONS: readonly Migration[] = [
         applied_ms INTEGER NOT NULL
       );
       CREATE INDEX cluster_seen_applied ON cluster_seen (applied_ms);
+
+      -- Who claimed, and who sent, each step of each incident, from every instance (this one's own
+      -- and its peers'): an instance sends a step only when no one has sent it and no other
+      -- instance's claim on it is still within its lease. A claim lapses at lease_until_ms (wall
+      -- time of the claimer) unless sent_ms is set.
+      CREATE TABLE cluster_claims (
+        incident       TEXT NOT NULL,
+        step           INTEGER NOT NULL,
+        instance       TEXT NOT NULL,
+        lease_until_ms INTEGER NOT NULL,
+        sent_ms        INTEGER,
+        PRIMARY KEY (incident, step, instance)
+      );
     `,
   },
 ];

@@ -70,6 +70,21 @@ describe('cluster transport over NATS JetStream, regions in namespaces (issue 23
     assert.equal(b.find(acks, fromB).length, N, 'no duplicate after the last one');
   });
 
+  it("claims: A's claim blocks B once it arrives, A's sent blocks it for good", async () => {
+    const fromB = b.events.length;
+    const mine = await a.claim('K1', 0);
+    assert.equal((mine['result'] as { ok: boolean }).ok, true);
+    await b.waitEvent("a's claim", (e) => e.ev === 'applied' && e.kind === 'claim', 5_000, fromB);
+    const theirs = await b.claim('K1', 0);
+    assert.deepEqual((theirs['result'] as { ok: boolean; blocker: { kind: string; by: string } }).ok, false);
+    assert.deepEqual((theirs['result'] as { blocker: { kind: string; by: string } }).blocker.kind, 'claimed');
+    a.send({ cmd: 'sent', incident: 'K1', step: 0 });
+    await b.waitEvent("a's sent", (e) => e.ev === 'applied' && e.kind === 'sent', 5_000, fromB);
+    await new Promise((r) => setTimeout(r, 4_100)); // past claim_lease (4 s in these tests)
+    const later = await b.claim('K1', 0);
+    assert.deepEqual((later['result'] as { blocker: { kind: string; by: string } }).blocker, { kind: 'sent', by: 'a', atMs: (later['result'] as { blocker: { atMs: number } }).blocker.atMs });
+  });
+
   it('cut: the hub lists 0 leaf links, both sides see the other unreachable and keep taking local writes; heal: settled again once caught up, 0 lost, 0 duplicates', async () => {
     const fromA = a.events.length;
     const fromB = b.events.length;
@@ -110,10 +125,24 @@ describe('cluster transport over NATS JetStream, regions in namespaces (issue 23
     assert.deepEqual(a.find(silences, fromA).map((e) => (e['body'] as { id: string }).id), Array.from({ length: N }, (_, i) => `cut-b-${i}`));
   });
 
-  it('SIGKILL of A: B sees A down ("silent": its region answers) within peer_timeout + 2 s', async () => {
+  it("SIGKILL of A mid-send: B sees A down ('silent': its region answers) within peer_timeout + 2 s, and takes A's claim over when its lease lapses", async () => {
     const fromB = b.events.length;
+    const claimed = await a.claim('K2', 0);
+    const lease = (claimed['result'] as { ok: boolean; leaseUntilMs: number }).leaseUntilMs;
+    await b.waitEvent("a's claim", (e) => e.ev === 'applied' && e.kind === 'claim' && incidentOf(e) === 'K2', 5_000, fromB);
     const killedAt = Date.now();
     await a.kill();
+    // B asks every 200 ms, as a paging core at its position would after its wait.
+    let takenAt = 0;
+    for (let i = 0; i < 100 && !takenAt; i++) {
+      const r = await b.claim('K2', 0);
+      if ((r['result'] as { ok: boolean }).ok) takenAt = r.at;
+      else await new Promise((res) => setTimeout(res, 200));
+    }
+    assert.ok(takenAt > 0, 'b took the step over');
+    assert.ok(takenAt >= lease, `not before a's lease ran out (${takenAt - lease} ms)`);
+    assert.ok(takenAt - lease <= 1_000, `taken over ${takenAt - lease} ms after the lease`);
+    console.log(`      a's claim taken over by b ${(takenAt - lease).toFixed(0)} ms after its lease (claim_lease 4 s)`);
     const down = await b.waitEvent('a down', (e) => e.ev === 'peerDown', PEER_TIMEOUT_MS + 5_000, fromB);
     const took = down.at - killedAt;
     console.log(`      peer down on b ${took.toFixed(0)} ms after SIGKILL of a (peer_timeout ${PEER_TIMEOUT_MS} ms)`);

@@ -21,6 +21,7 @@ export interface InstanceSettings {
   peerTimeout?: string;
   heartbeatInterval?: string;
   settleTimeout?: string;
+  claimLease?: string;
   /** Write only name, peers and nats_url: the shipped defaults for the rest (the benchmark). */
   shipped?: boolean;
 }
@@ -51,7 +52,7 @@ export class TestInstance {
         `  name: ${s.name}`,
         `  peers: [${s.peers.map((p) => `{ name: ${p} }`).join(', ')}]`,
         `  nats_url: "${s.natsUrl}"`,
-        ...(s.shipped ? [] : [`  peer_timeout: ${s.peerTimeout ?? '3s'}`, `  heartbeat_interval: ${s.heartbeatInterval ?? '500ms'}`, `  settle_timeout: ${s.settleTimeout ?? '20s'}`]),
+        ...(s.shipped ? [] : [`  peer_timeout: ${s.peerTimeout ?? '3s'}`, `  heartbeat_interval: ${s.heartbeatInterval ?? '500ms'}`, `  settle_timeout: ${s.settleTimeout ?? '20s'}`, `  claim_lease: ${s.claimLease ?? '4s'}`]),
         '',
       ].join('\n'),
     );
@@ -91,6 +92,13 @@ export class TestInstance {
   /** Records a decision (an ack by default); the `recorded` event carries its msgId. */
   record(body: Record<string, unknown>, key?: string): void {
     this.send({ cmd: 'record', body, ...(key !== undefined ? { key } : {}) });
+  }
+
+  /** Tries to claim a step; resolves with the `claim` event (its `result` is a ClaimResult). */
+  async claim(incident: string, step: number): Promise<InstanceEvent> {
+    const from = this.events.length;
+    this.send({ cmd: 'claim', incident, step });
+    return this.waitEvent(`claim ${incident}/${step}`, (e) => e.ev === 'claim' && e['incident'] === incident && e['step'] === step, 5_000, from);
   }
 
   /** SIGKILL, and wait for the exit. */
