@@ -125,6 +125,30 @@ describe('cluster transport over NATS JetStream, regions in namespaces (issue 23
     assert.deepEqual(a.find(silences, fromA).map((e) => (e['body'] as { id: string }).id), Array.from({ length: N }, (_, i) => `cut-b-${i}`));
   });
 
+  it('silent cut (every packet dropped, nothing reset): both sides see the other unreachable within peer_timeout; after it, caught up, 0 lost, 0 duplicates', async () => {
+    const fromA = a.events.length;
+    const fromB = b.events.length;
+    const cutAt = Date.now();
+    regions.block('b');
+    const [downOnA, downOnB] = await Promise.all([
+      a.waitEvent('b down', (e) => e.ev === 'peerDown', PEER_TIMEOUT_MS + 6_000, fromA),
+      b.waitEvent('a down', (e) => e.ev === 'peerDown', PEER_TIMEOUT_MS + 6_000, fromB),
+    ]);
+    // The reachability question times out (2 s) instead of failing at once: the leaf link still looks up.
+    assert.equal(downOnA['reason'], 'unreachable');
+    assert.equal(downOnB['reason'], 'unreachable');
+    assert.ok(Math.max(downOnA.at, downOnB.at) - cutAt <= PEER_TIMEOUT_MS + 3_000, `seen down ${Math.max(downOnA.at, downOnB.at) - cutAt} ms after the cut`);
+    const N = 20;
+    for (let i = 0; i < N; i++) a.record({ kind: 'ack', incident: `silent-${i}`, by: 'alice' });
+    await a.waitCount('published during the silent cut', (e) => e.ev === 'published', N, 15_000, fromA);
+    regions.unblock('b');
+    const got = await b.waitCount("a's acks after the silent cut", (e) => acks(e) && incidentOf(e).startsWith('silent-'), N, 40_000, fromB);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.deepEqual(b.find((e) => acks(e) && incidentOf(e).startsWith('silent-'), fromB).map(incidentOf), Array.from({ length: N }, (_, i) => `silent-${i}`));
+    console.log(`      silent cut: down seen on a ${(downOnA.at - cutAt).toFixed(0)} ms, on b ${(downOnB.at - cutAt).toFixed(0)} ms after it; ${N} acks on b ${(Math.max(...got.map((e) => e.at)) - cutAt).toFixed(0)} ms after the cut began`);
+    await b.waitEvent('a up again', (e) => e.ev === 'peerUp', 15_000, fromB);
+  });
+
   it("SIGKILL of A mid-send: B sees A down ('silent': its region answers) within peer_timeout + 2 s, and takes A's claim over when its lease lapses", async () => {
     const fromB = b.events.length;
     const claimed = await a.claim('K2', 0);

@@ -106,6 +106,16 @@ export class NatsRegions {
     this.nets.heal(this.mustLink(leaf));
   }
 
+  /** Drops every packet on a leaf region's link, silently (no reset, no link down). */
+  block(leaf: string): void {
+    this.nets.block(this.mustLink(leaf));
+  }
+
+  /** Lets them through again. */
+  unblock(leaf: string): void {
+    this.nets.unblock(this.mustLink(leaf));
+  }
+
   /** Restarts a region's nats-server (SIGKILL, same store folder). */
   async restartServer(name: string): Promise<void> {
     const s = this.servers.get(name);

@@ -113,6 +113,27 @@ export class RegionNets {
     inNs(rb.ns, 'ss', ['-K', 'src', link.addrB]);
   }
 
+  /**
+   * A silent cut, as a real partition looks: every packet on the link is dropped in both regions
+   * (nft), no interface goes down and no connection is reset; TCP keeps retransmitting, and the
+   * hub keeps listing the leaf until NATS pings fail. `unblock` lets the packets through again.
+   */
+  block(link: LinkNet): void {
+    for (const [ns, dev] of [[this.must(link.a).ns, link.ifA], [this.must(link.b).ns, link.ifB]] as const) {
+      inNs(ns, 'nft', ['add', 'table', 'inet', 'llcut']);
+      inNs(ns, 'nft', ['add', 'chain', 'inet', 'llcut', 'in', '{ type filter hook input priority -10 ; policy accept ; }']);
+      inNs(ns, 'nft', ['add', 'chain', 'inet', 'llcut', 'out', '{ type filter hook output priority -10 ; policy accept ; }']);
+      inNs(ns, 'nft', ['add', 'rule', 'inet', 'llcut', 'in', 'iifname', dev, 'drop']);
+      inNs(ns, 'nft', ['add', 'rule', 'inet', 'llcut', 'out', 'oifname', dev, 'drop']);
+    }
+  }
+
+  /** Ends a silent cut. */
+  unblock(link: LinkNet): void {
+    inNs(this.must(link.a).ns, 'nft', ['delete', 'table', 'inet', 'llcut']);
+    inNs(this.must(link.b).ns, 'nft', ['delete', 'table', 'inet', 'llcut']);
+  }
+
   /** Heals a cut link (the addresses come back with the interfaces). */
   heal(link: LinkNet): void {
     inNs(this.must(link.a).ns, 'ip', ['link', 'set', link.ifA, 'up']);
