@@ -79,6 +79,10 @@ export class ClusterNode {
   private pruneTimer: TimerHandle | undefined;
   private settledNow = false;
   private settling: Promise<void> | undefined;
+  /** Peers to settle with in the next round. */
+  private readonly settleQueue = new Set<string>();
+  /** Peers to settle with once heard: unreachable at the last look, or down since. */
+  private readonly unsettledWith = new Set<string>();
   private settledWaiters: Array<() => void> = [];
   private readonly abort = new AbortController();
   private stopped = false;
@@ -96,6 +100,7 @@ export class ClusterNode {
         this.emit({ kind: 'peerUp', peer: ch.peer });
         return;
       }
+      this.unsettledWith.add(ch.peer);
       void this.downReason(ch.peer).then((reason) => {
         if (this.stopped || this.liveness.state(ch.peer) !== 'down') return;
         opts.log.warn({ event: 'cluster_peer_down', peer: ch.peer, reason, lastHeardMs: ch.lastHeardMs }, reason === 'silent' ? `peer ${ch.peer} is down: its region answers, the instance does not` : `peer ${ch.peer} is unreachable: its region does not answer`);
@@ -311,10 +316,10 @@ export class ClusterNode {
     }
     if (env.from === this.opts.config.name || env.body.kind !== 'heartbeat') return;
     this.hlc.receive(env.hlc);
-    const wasDown = this.liveness.state(env.from) === 'down';
     this.liveness.heard(env.from, env.body.hears);
-    // A peer back after a partition may have decided things we have not read: settle again.
-    if (wasDown && this.settledNow) this.startSettling([env.from]);
+    // A peer back after a partition, or unreachable when we last settled, may have decided things
+    // we have not read: settle with it (again).
+    if (this.unsettledWith.has(env.from)) this.startSettling([env.from]);
   }
 
   private onPeerMessage(env: ClusterEnvelope): void {
@@ -347,20 +352,37 @@ export class ClusterNode {
     }
   }
 
+  /**
+   * Settles with `peers` (after the rounds already queued): `settled` is false until every queued
+   * peer was read to its end, found unreachable, or settle_timeout ran out for it.
+   */
   private startSettling(peers?: readonly string[]): void {
-    const { config: c, clock, log } = this.opts;
+    for (const p of peers ?? this.opts.config.peers.map((x) => x.name)) {
+      this.settleQueue.add(p);
+      this.unsettledWith.delete(p);
+    }
     this.settledNow = false;
-    const names = peers ?? c.peers.map((p) => p.name);
-    const targets = names.map((peer) => ({ peer, originLastSeq: () => this.originLastSeq(peer), processedSeq: () => this.readers.get(peer)?.processedSeq ?? 0 }));
-    const prev = this.settling ?? Promise.resolve();
-    this.settling = prev.then(async () => {
+    this.settling ??= this.settleRounds().finally(() => (this.settling = undefined));
+  }
+
+  private async settleRounds(): Promise<void> {
+    const { config: c, clock, log } = this.opts;
+    // Bounded: each round takes at most settle_timeout; new rounds come only from peers heard again.
+    for (let round = 0; this.settleQueue.size > 0 && !this.stopped && round < 1000; round++) {
+      const names = [...this.settleQueue];
+      this.settleQueue.clear();
+      const targets = names.map((peer) => ({ peer, originLastSeq: () => this.originLastSeq(peer), processedSeq: () => this.readers.get(peer)?.processedSeq ?? 0 }));
       const outcome = await settle(targets, clock, c.settle_timeout, this.abort.signal);
       if (this.stopped) return;
+      // A peer not reachable now is settled with when it is heard again.
+      for (const p of outcome.unreachable) this.unsettledWith.add(p);
       if (outcome.behind.length > 0) log.warn({ event: 'cluster_settle_timeout', ...outcome }, `not caught up with ${outcome.behind.join(', ')} after settle_timeout (${c.settle_timeout} ms); going on without waiting longer`);
       else log.info({ event: 'cluster_settled', ...outcome }, `settled in ${Math.round(outcome.tookMs)} ms${outcome.unreachable.length ? `; not waited for (unreachable): ${outcome.unreachable.join(', ')}` : ''}`);
-      this.settledNow = true;
-      for (const w of this.settledWaiters.splice(0)) w();
+      if (this.settleQueue.size === 0) {
+        this.settledNow = true;
+        for (const w of this.settledWaiters.splice(0)) w();
+      }
       this.emit({ kind: 'settled', outcome });
-    });
+    }
   }
 }
