@@ -10,15 +10,15 @@ const MON_PORT = 8222;
 const LEAF_PORT = 7422;
 
 /**
- * A throwaway CA and a certificate for the hub's leaf listener at `ip`, made with openssl. The
+ * A throwaway CA and a certificate for the hub's leaf listener at `ips`, made with openssl. The
  * leaf verifies the hub against the CA (TLS on the region link, as the issue asks).
  */
-export function leafTlsFiles(dir: string, ip: string): { caFile: string; certFile: string; keyFile: string } {
+export function leafTlsFiles(dir: string, ips: readonly string[]): { caFile: string; certFile: string; keyFile: string } {
   const f = (n: string): string => join(dir, n);
   const ossl = (args: string[]): void => void execFileSync('openssl', args, { stdio: 'ignore' });
   ossl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.pem'), '-days', '2', '-subj', '/CN=lifeline test CA']);
   ossl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('hub.key'), '-out', f('hub.csr'), '-subj', '/CN=hub']);
-  writeFileSync(f('hub.ext'), `subjectAltName=IP:${ip}\nextendedKeyUsage=serverAuth\n`);
+  writeFileSync(f('hub.ext'), `subjectAltName=${ips.map((ip) => `IP:${ip}`).join(',')}\nextendedKeyUsage=serverAuth\n`);
   ossl(['x509', '-req', '-in', f('hub.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('hub.pem'), '-days', '2', '-extfile', f('hub.ext')]);
   return { caFile: f('ca.pem'), certFile: f('hub.pem'), keyFile: f('hub.key') };
 }
@@ -66,7 +66,7 @@ export class NatsRegions {
     const tlsDir = join(this.tmp.dir, 'tls');
     mkdirSync(tlsDir);
     const firstLink = leafLinks[0];
-    const tls = firstLink ? leafTlsFiles(tlsDir, firstLink.addrA) : undefined;
+    const tls = firstLink ? leafTlsFiles(tlsDir, leafLinks.map((l) => l.addrA)) : undefined;
     for (const name of this.names) {
       const region = this.nets.regions.get(name);
       if (!region) throw new Error(`no region ${name}`);
