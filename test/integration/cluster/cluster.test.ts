@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { ClusterStore } from '../../../src/store/cluster.js';
 import { openDb } from '../../../src/store/db.js';
-import { tempDir } from '../harness/procs.js';
+import { tempDir, waitFor } from '../harness/procs.js';
 import { TestInstance, percentile, type InstanceEvent } from './instances.js';
 import { NatsRegions } from './natsRegions.js';
 
@@ -215,5 +215,22 @@ describe('cluster transport over NATS JetStream, regions in namespaces (issue 23
     await b.waitCount('the 10 claims', claims, 10, 20_000, fromB);
     await new Promise((r) => setTimeout(r, 500));
     assert.deepEqual(b.find(claims, fromB).map(incidentOf), Array.from({ length: 10 }, (_, i) => `crash-${i}`), 'each once');
+  });
+
+  it('settle_timeout bounds the wait: behind at the end, it goes on and says so in a log line', async () => {
+    await a.kill();
+    const fromB = b.events.length;
+    const N = 3000;
+    for (let i = 0; i < N; i++) b.record({ kind: 'verdict', probe: `late-${i}`, up: true });
+    await b.waitCount('published', (e) => e.ev === 'published', N, 60_000, fromB);
+    // Same database and name, settle_timeout 50ms: 3,000 messages take longer than that to apply.
+    a = new TestInstance({ name: 'a', peers: ['b'], natsUrl: regions.servers.get('a')?.url ?? '', settleTimeout: '50ms' }, tmp.dir);
+    await a.start();
+    const settled = await a.waitEvent('settled', (e) => e.ev === 'settled', 10_000);
+    assert.deepEqual((settled['outcome'] as { behind: string[] }).behind, ['b']);
+    assert.ok(a.find((e) => e.ev === 'applied' && e.kind === 'verdict' && e.at <= settled.at).length < N, 'it went on before applying all');
+    await waitFor('the log line', () => a.stderr.includes('"event":"cluster_settle_timeout"'), 5_000);
+    assert.match(a.stderr, /not caught up with b after settle_timeout \(50 ms\); going on without waiting longer/);
+    await a.waitCount('the rest, after', (e) => e.ev === 'applied' && e.kind === 'verdict', N, 60_000);
   });
 });
