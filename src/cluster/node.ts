@@ -60,6 +60,17 @@ const REACH_TIMEOUT_MS = 2_000;
  * stream and the copies of its peers', the outbox publisher, the readers of the peers' copies,
  * the heartbeat and peer liveness, and settling. Constructed only when the config has a `cluster`
  * section (src/cluster is imported lazily).
+ *
+ * How the paging core uses it (issue 23; not wired yet):
+ * - before a step: wait `sendDelayMs()` (position × peer_timeout), then `tryClaim(incident, step)`;
+ *   send only when it returns ok, then `markSent(incident, step, channel)` once the notifier
+ *   accepted it. A claim not followed by a sent lapses after claim_lease and the next instance
+ *   takes the step over.
+ * - acks, silences, unsilences, maintenance, incident state, probe verdicts made here:
+ *   `record(body)` inside the transaction that stores them; peers' ones arrive through `apply`
+ *   (in the transaction that marks them applied), with their HLC for last-writer-wins merges.
+ * - readiness and paging wait for `settled` / `whenSettled()`; `on()` gives peerDown (with its
+ *   reason: silent → page "peer down", unreachable → "peer unreachable"), peerUp and settled.
  */
 export class ClusterNode {
   readonly store: ClusterStore;
