@@ -39,14 +39,19 @@ export function connectionOptions(cfg: ClusterConfig, readFile: (path: string) =
   return opts;
 }
 
-/** Connects to this region's nats-server and logs what the connection goes through. */
-export async function connectNats(cfg: ClusterConfig, log: Logger): Promise<NatsConnection> {
+/** Connects to this region's nats-server and logs what the connection goes through; `onLink` hears each loss and return. */
+export async function connectNats(cfg: ClusterConfig, log: Logger, onLink: (connected: boolean) => void = () => undefined): Promise<NatsConnection> {
   const nc = await connect(connectionOptions(cfg));
   log.info({ event: 'cluster_nats_connected', server: nc.getServer() }, 'connected to this region\'s nats-server');
   void (async () => {
     for await (const s of nc.status()) {
-      if (s.type === 'disconnect') log.warn({ event: 'cluster_nats_disconnected', server: s.server }, 'lost this region\'s nats-server; reconnecting');
-      else if (s.type === 'reconnect') log.info({ event: 'cluster_nats_reconnected', server: s.server }, 'reconnected to this region\'s nats-server');
+      if (s.type === 'disconnect') {
+        onLink(false);
+        log.warn({ event: 'cluster_nats_disconnected', server: s.server }, 'lost this region\'s nats-server; reconnecting');
+      } else if (s.type === 'reconnect') {
+        onLink(true);
+        log.info({ event: 'cluster_nats_reconnected', server: s.server }, 'reconnected to this region\'s nats-server');
+      }
       else if (s.type === 'error') log.warn({ event: 'cluster_nats_error', error: String(s.error) }, 'nats-server reported an error');
     }
   })();

@@ -21,8 +21,17 @@ import { ensureOwnStream, ensurePeerCopy } from './streams.js';
  * instance sends no heartbeat (its process or host died): page "peer down". `unreachable`: its
  * region does not answer at all (the link, the region or its nats-server is gone; from here a
  * partition and a dead region look the same): "peer unreachable", and each side pages on its own.
+ * `local`: this instance has lost its own region's nats-server, so it knows nothing of the peer
+ * (what to page is "this region's NATS is down", not the peer).
  */
-export type PeerDownReason = 'silent' | 'unreachable';
+export type PeerDownReason = 'silent' | 'unreachable' | 'local';
+
+/** The log line of each reason. */
+const DOWN_TEXT: Readonly<Record<PeerDownReason, (peer: string) => string>> = {
+  silent: (peer) => `peer ${peer} is down: its region answers, the instance does not`,
+  unreachable: (peer) => `peer ${peer} is unreachable: its region does not answer`,
+  local: (peer) => `peer ${peer} not heard: this region's own nats-server is unreachable, nothing is known of the peer`,
+};
 
 /** A change in the cluster the paging core reacts to. */
 export type ClusterEvent =
@@ -97,6 +106,8 @@ export class ClusterNode {
   private settledWaiters: Array<() => void> = [];
   private readonly abort = new AbortController();
   private stopped = false;
+  /** Whether the connection to this region's nats-server is up now. */
+  private natsUp = false;
 
   private constructor(private readonly opts: ClusterNodeOptions) {
     const c = opts.config;
@@ -114,7 +125,7 @@ export class ClusterNode {
       this.unsettledWith.add(ch.peer);
       void this.downReason(ch.peer).then((reason) => {
         if (this.stopped || this.liveness.state(ch.peer) !== 'down') return;
-        opts.log.warn({ event: 'cluster_peer_down', peer: ch.peer, reason, lastHeardMs: ch.lastHeardMs }, reason === 'silent' ? `peer ${ch.peer} is down: its region answers, the instance does not` : `peer ${ch.peer} is unreachable: its region does not answer`);
+        opts.log.warn({ event: 'cluster_peer_down', peer: ch.peer, reason, lastHeardMs: ch.lastHeardMs }, DOWN_TEXT[reason](ch.peer));
         this.emit({ kind: 'peerDown', peer: ch.peer, reason, lastHeardMs: ch.lastHeardMs });
       });
     });
@@ -147,7 +158,7 @@ export class ClusterNode {
     let nc: NatsConnection | undefined;
     for (let attempt = 1; !nc && !this.stopped; attempt++) {
       try {
-        nc = await connectNats(c, log);
+        nc = await connectNats(c, log, (up) => (this.natsUp = up));
       } catch (err) {
         // The first failure and then one a minute: a region's nats-server down for long is one line a minute.
         if (attempt === 1 || attempt % Math.ceil(60_000 / CONNECT_RETRY_MS) === 0) {
@@ -162,6 +173,7 @@ export class ClusterNode {
       return;
     }
     this.nc = nc;
+    this.natsUp = true;
     for (let attempt = 1; !this.stopped; attempt++) {
       try {
         await this.setup();
@@ -342,7 +354,8 @@ export class ClusterNode {
   /** Asks the peer's region whether its JetStream answers (see PeerDownReason). */
   private async downReason(peer: string): Promise<PeerDownReason> {
     const p = this.opts.config.peers.find((x) => x.name === peer);
-    if (!this.nc || !p) return 'unreachable';
+    if (!this.nc || !this.natsUp) return 'local';
+    if (!p) return 'unreachable';
     try {
       const jsm = await jetstreamManager(this.nc, { domain: p.domain ?? p.name, timeout: REACH_TIMEOUT_MS });
       await jsm.getAccountInfo();

@@ -149,6 +149,23 @@ describe('cluster transport over NATS JetStream, regions in namespaces (issue 23
     await b.waitEvent('a up again', (e) => e.ev === 'peerUp', 15_000, fromB);
   });
 
+  it("B's own nats-server killed: B reports A not heard for a local reason, A sees B unreachable; server back: B's decisions made meanwhile arrive", async () => {
+    const fromA = a.events.length;
+    const fromB = b.events.length;
+    await regions.servers.get('b')?.proc.kill();
+    const [onA, onB] = await Promise.all([
+      a.waitEvent('b down', (e) => e.ev === 'peerDown', PEER_TIMEOUT_MS + 6_000, fromA),
+      b.waitEvent('a down', (e) => e.ev === 'peerDown', PEER_TIMEOUT_MS + 6_000, fromB),
+    ]);
+    assert.equal(onB['reason'], 'local', 'b cannot know anything of a without its own server');
+    assert.equal(onA['reason'], 'unreachable');
+    for (let i = 0; i < 5; i++) b.record({ kind: 'unsilence', id: `local-${i}`, by: 'bob' });
+    await regions.restartServer('b');
+    const got = await a.waitCount("b's unsilences", (e) => e.ev === 'applied' && e.kind === 'unsilence', 5, 30_000, fromA);
+    assert.deepEqual(got.map((e) => (e['body'] as { id: string }).id), ['local-0', 'local-1', 'local-2', 'local-3', 'local-4']);
+    await Promise.all([a.waitEvent('b up', (e) => e.ev === 'peerUp', 15_000, fromA), b.waitEvent('a up', (e) => e.ev === 'peerUp', 15_000, fromB)]);
+  });
+
   it("SIGKILL of A mid-send: B sees A down ('silent': its region answers) within peer_timeout + 2 s, and takes A's claim over when its lease lapses", async () => {
     const fromB = b.events.length;
     const claimed = await a.claim('K2', 0);
