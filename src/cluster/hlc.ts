@@ -65,6 +65,17 @@ export class Hlc {
     return { wall: this.wall, counter: this.counter, node: this.node };
   }
 
+  /**
+   * Continues from this instance's own last timestamp before a restart (read back from the
+   * outbox), so its events stay in order across a restart even when the wall clock stepped back.
+   */
+  restore(last: HlcTimestamp): void {
+    if (last.wall > this.wall || (last.wall === this.wall && last.counter > this.counter)) {
+      this.wall = last.wall;
+      this.counter = last.counter;
+    }
+  }
+
   /** Takes in a peer's timestamp (a receive): later local events are ordered after it. */
   receive(remote: HlcTimestamp): HlcTimestamp {
     const pt = this.clock.now();

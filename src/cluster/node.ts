@@ -113,6 +113,14 @@ export class ClusterNode {
     const c = opts.config;
     this.store = new ClusterStore(opts.db);
     this.hlc = new Hlc(c.name, opts.clock);
+    const newest = this.store.newestPayload();
+    if (newest !== undefined) {
+      try {
+        this.hlc.restore(decodeEnvelope(newest).hlc);
+      } catch {
+        // A row of another version: start from the wall clock.
+      }
+    }
     this.claimStore = new ClaimStore(opts.db);
     this.claims = new ClaimBook(c.name, this.claimStore, opts.clock);
     this.liveness = new PeerLiveness(c.name, c.peers.map((p) => p.name), c.peer_timeout, opts.clock);

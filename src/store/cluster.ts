@@ -32,6 +32,11 @@ export class ClusterStore {
       .all(limit) as ClusterOutboxRow[];
   }
 
+  /** The payload of the newest message queued (published or not), if any. */
+  newestPayload(): string | undefined {
+    return (this.db.prepare('SELECT payload FROM cluster_outbox ORDER BY id DESC LIMIT 1').get() as { payload: string } | undefined)?.payload;
+  }
+
   /** Unpublished messages. */
   pendingCount(): number {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM cluster_outbox WHERE published_ms IS NULL').get() as { n: number }).n;

@@ -73,4 +73,15 @@ describe('hybrid logical clock (issue 23: merges by HLC, instance id breaks ties
     assert.deepEqual(byText, byHlc);
     assert.equal(parseHlc('nope'), undefined);
   });
+
+  it('continues after a restart from its last timestamp, though the wall clock stepped back', () => {
+    const clock = new FakeClock();
+    const before = new Hlc('a', clock);
+    before.now();
+    const last = before.now();
+    clock.stepWall(-3_600_000);
+    const after = new Hlc('a', clock);
+    after.restore(last);
+    assert.ok(compareHlc(after.now(), last) > 0);
+  });
 });
