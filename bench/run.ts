@@ -57,6 +57,9 @@
  *   hostile        probes against hostile servers at the shipped defaults (issue 19): Lifeline's
  *                  peak RSS with a 1 GiB body and a gzip bomb; the longest /healthz wait while
  *                  probes read 7.5 MiB of node_exporter text and JSON nested 3 million deep.
+ *   cluster        two regions in namespaces on NATS JetStream (issue 23; bench/cluster.ts): record
+ *                  on A -> applied on B p50/p99, mirror vs source copy latency, idle RSS and CPU
+ *                  of `lifeline run` without and with a cluster section.
  */
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -84,6 +87,7 @@ import { AlertStore } from '../src/store/alerts.js';
 import { HistoryStore } from '../src/store/history.js';
 import { IncidentStore } from '../src/store/incidents.js';
 import { smsReplyTwiml, voiceTwiml } from '../src/sources/twiml.js';
+import { benchCluster } from './cluster.js';
 
 function percentile(sorted: number[], p: number): number {
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
@@ -1185,5 +1189,6 @@ if (want('twilio')) Object.assign(results, await benchTwilio());
 if (want('dnsrun')) Object.assign(results, await benchDnsRun());
 if (want('eachaddrrun')) Object.assign(results, await benchEachAddressRun());
 if (want('hostile')) Object.assign(results, await benchHostile());
+if (want('cluster')) Object.assign(results, await benchCluster());
 for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(40)} ${Number.isInteger(v) ? v : v.toFixed(1)}`);
 process.exit(0);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone on Debian with Node >= 20.19:
 #   1. installs the Debian servers the integration tests run (ngircd, znc, prometheus,
-#      prometheus-alertmanager, prometheus-node-exporter)
+#      prometheus-alertmanager, prometheus-node-exporter, nats-server for the cluster tests)
 #      and the tools they use (setpriv, openssl, chromium for the status page, openvpn,
 #      wireguard-go and wireguard-tools for the VPN probes, dnsmasq-base for the dns probe) when missing
 #      (needs root or sudo);
@@ -27,6 +27,9 @@ command -v ss >/dev/null 2>&1 || need+=(iproute2)
 # The dns probe tests run dnsmasq on loopback. dnsmasq-base is the binary alone (/usr/sbin, maybe
 # not on a user's PATH); the dnsmasq package would add a system service that starts on install.
 command -v dnsmasq >/dev/null 2>&1 || [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq-base)
+# The cluster tests run one nats-server (JetStream) per region in namespaces they make. Debian's
+# package adds a systemd unit; without systemd (containers, CI) nothing starts by itself.
+command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || need+=(nats-server)
 # The status page test drives Debian's Chromium with playwright-core (no browser download).
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)

@@ -28,6 +28,7 @@ import { makeTwilioVoice } from './sources/twilioVoice.js';
 import { makeTwilioReceipts } from './sources/twilioReceipts.js';
 import { SmsMessageStore } from './store/smsMessages.js';
 import type { Logger } from './observability/logger.js';
+import type { ClusterNode } from './cluster/node.js';
 import { ContactNames } from './observability/contactNames.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { registerPipelineGauges } from './observability/gauges.js';
@@ -83,6 +84,8 @@ export interface App {
   readonly metrics: Metrics;
   readonly escalation: EscalationEngine;
   readonly probes: ProbeEngine;
+  /** The cluster layer (issue 23), with a `cluster` section only; not yet consulted by the paging core. */
+  readonly cluster: ClusterNode | undefined;
   /** The port the HTTP server listens on (useful with port 0). */
   port(): number;
   stop(): Promise<void>;
@@ -105,6 +108,9 @@ export async function startApp(ctx: AppContext): Promise<App> {
   log.info({ event: 'starting', version: build.version, revision: build.revision }, `Lifeline ${build.version} (revision ${build.revision}) starting`);
   for (const w of startupWarnings(config)) log.warn({ event: w.event, key: w.key }, w.text);
   const db = openDb(config.store.path);
+  // Issue 23: src/cluster (and the NATS client) is loaded only with a cluster section. It connects
+  // in the background: a nats-server that is down never holds the start.
+  const cluster = config.cluster ? (await import('./cluster/node.js')).ClusterNode.launch({ config: config.cluster, db, clock, log, apply: () => undefined }) : undefined;
   const alerts = new AlertStore(db);
   const outbox = new Outbox(db, config.outbox.max_pending);
   const repeats = new RepeatFilter(db, config.format.reminder_interval);
@@ -335,6 +341,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
   });
   } catch (err) {
     await irc?.stop();
+    await cluster?.stop();
     db.close();
     throw new LifelineError(ErrorCodes.LISTEN, `cannot listen on ${config.http.host}:${config.http.port} (${describeError(err)}); free the port or change http.host/http.port`, { cause: err });
   }
@@ -380,6 +387,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
     metrics,
     escalation,
     probes,
+    cluster,
     port: () => http.port(),
     stop: () => {
       stopping ??= (async () => {
@@ -395,6 +403,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
         escalation.stop();
         await dispatcher.stop();
         await irc?.stop();
+        await cluster?.stop();
         email?.close();
         db.close();
         log.info({ event: 'stopped' }, 'stopped');

@@ -5,6 +5,7 @@ import { probesSchema } from './probeSchema.js';
 import { duration, port, secret } from './schemaParts.js';
 import { addSecretFileKeys, CONFIG_SCHEMA_ID } from './jsonSchemaSecrets.js';
 import { cronProblem } from './cron.js';
+import { checkCluster, clusterSchema } from './clusterSchema.js';
 
 /*
  * The configuration schema: the single source of truth for validation, for the TypeScript type
@@ -176,6 +177,7 @@ const rootShape = z.strictObject({
     maintenance: z.array(maintenanceSchema).default([]),
     daily_note: dailyNoteSchema.optional(),
     heartbeat_out: heartbeatOutSchema.optional(),
+    cluster: clusterSchema.optional(),
   });
 
 /** The root schema. */
@@ -202,6 +204,7 @@ export const configSchema = rootShape.superRefine((cfg, ctx) => {
       });
     });
     checkPeople(cfg, ctx);
+    if (cfg.cluster) checkCluster(cfg.cluster, (path, message) => ctx.addIssue({ code: 'custom', path, message, input: undefined }));
     if (cfg.irc) {
       const irc = cfg.irc;
       if ((irc.client_cert_file === undefined) !== (irc.client_key_file === undefined)) {

@@ -382,4 +382,47 @@ export const MIGRATIONS: readonly Migration[] = [
       UPDATE alert_events SET probe = (SELECT a.probe FROM alerts a WHERE a.fingerprint = alert_events.fingerprint AND a.warning = 0);
     `,
   },
+  {
+    version: 15,
+    name: 'cluster outbox and the peer messages applied',
+    sql: `
+      -- What this instance decided and tells its peers, written in the same transaction as
+      -- the decision, published to its JetStream stream afterwards: a crash between the two loses
+      -- nothing, the row is published after the restart. msg_id goes out as Nats-Msg-Id, stable
+      -- across retries, so a publish repeated within the stream's duplicate window is stored once.
+      CREATE TABLE cluster_outbox (
+        id           INTEGER PRIMARY KEY,
+        msg_id       TEXT NOT NULL UNIQUE,
+        subject      TEXT NOT NULL,
+        payload      TEXT NOT NULL,
+        created_ms   INTEGER NOT NULL,
+        published_ms INTEGER
+      );
+      CREATE INDEX cluster_outbox_pending ON cluster_outbox (id) WHERE published_ms IS NULL;
+
+      -- Peer messages already applied, by Nats-Msg-Id: JetStream delivers at least once (an ack can
+      -- be lost when a server dies), and a peer that republishes after its duplicate window ran out
+      -- stores the message twice. seq: the message's sequence in the peer's stream (a mirror keeps it).
+      CREATE TABLE cluster_seen (
+        msg_id     TEXT PRIMARY KEY,
+        peer       TEXT NOT NULL,
+        seq        INTEGER NOT NULL,
+        applied_ms INTEGER NOT NULL
+      );
+      CREATE INDEX cluster_seen_applied ON cluster_seen (applied_ms);
+
+      -- Who claimed, and who sent, each step of each incident, from every instance (this one's own
+      -- and its peers'): an instance sends a step only when no one has sent it and no other
+      -- instance's claim on it is still within its lease. A claim lapses at lease_until_ms (wall
+      -- time of the claimer) unless sent_ms is set.
+      CREATE TABLE cluster_claims (
+        incident       TEXT NOT NULL,
+        step           INTEGER NOT NULL,
+        instance       TEXT NOT NULL,
+        lease_until_ms INTEGER NOT NULL,
+        sent_ms        INTEGER,
+        PRIMARY KEY (incident, step, instance)
+      );
+    `,
+  },
 ];

@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import { formatHlc, parseHlc, type HlcTimestamp } from './hlc.js';
+
+/*
+ * What Lifeline instances tell each other. Every message goes out as one JSON envelope
+ * { v, from, hlc, body } on the subject ll.<from>.<body.kind> of the sender's stream, except the
+ * heartbeat, which is core NATS only (llhb.<from>, not stored: it says "alive now", nothing a
+ * region cut off for an hour needs to read later).
+ */
+
+const name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/);
+const text = z.string().max(2000);
+
+/** This instance is alive; `hears` lists the peers it hears (two-way liveness), `settled` whether it caught up. */
+const heartbeat = z.strictObject({ kind: z.literal('heartbeat'), hears: z.array(name).max(64), settled: z.boolean() });
+/** The sender will send step `step` of an incident unless it lapses at `leaseUntilMs` without a `sent`. */
+const claim = z.strictObject({ kind: z.literal('claim'), incident: text, step: z.number().int().min(0), leaseUntilMs: z.number().int() });
+/** The sender sent step `step` of an incident. */
+const sent = z.strictObject({ kind: z.literal('sent'), incident: text, step: z.number().int().min(0), channel: text.optional() });
+/** Someone acknowledged an incident on the sender (IRC, SMS, voice key). Never undone by a merge. */
+const ack = z.strictObject({ kind: z.literal('ack'), incident: text, by: text, via: text.optional() });
+/** A silence made on the sender. */
+const silence = z.strictObject({ kind: z.literal('silence'), id: text, matchers: z.record(z.string(), z.string()), endsMs: z.number().int(), by: text, comment: text.optional() });
+/** A silence ended early on the sender. */
+const unsilence = z.strictObject({ kind: z.literal('unsilence'), id: text, by: text });
+/** A maintenance window made (or changed) on the sender. */
+const maintenance = z.strictObject({ kind: z.literal('maintenance'), id: text, matchers: z.record(z.string(), z.string()), fromMs: z.number().int(), toMs: z.number().int(), by: text });
+/** An incident's state changed on the sender. */
+const incident = z.strictObject({ kind: z.literal('incident'), incident: text, state: z.enum(['open', 'acked', 'resolved']), alert: text.optional() });
+/** The sender's verdict on a probe, from its region. */
+const verdict = z.strictObject({ kind: z.literal('verdict'), probe: text, up: z.boolean(), detail: text.optional() });
+
+const bodySchema = z.discriminatedUnion('kind', [heartbeat, claim, sent, ack, silence, unsilence, maintenance, incident, verdict]);
+
+/** The body of a message between instances. */
+export type ClusterBody = z.output<typeof bodySchema>;
+/** The kinds of message. */
+export type ClusterKind = ClusterBody['kind'];
+/** A body of one kind. */
+export type BodyOf<K extends ClusterKind> = Extract<ClusterBody, { kind: K }>;
+
+/** A message as received: who sent it, when (hybrid logical clock), what. */
+export interface ClusterEnvelope {
+  readonly from: string;
+  readonly hlc: HlcTimestamp;
+  readonly body: ClusterBody;
+}
+
+const envelopeSchema = z.strictObject({ v: z.literal(1), from: name, hlc: z.string(), body: bodySchema });
+
+/** The JSON text of a message. */
+export function encodeEnvelope(e: ClusterEnvelope): string {
+  return JSON.stringify({ v: 1, from: e.from, hlc: formatHlc(e.hlc), body: e.body });
+}
+
+/** Parses a message; throws with the reason when it is not one (a peer on another version, garbage). */
+export function decodeEnvelope(textIn: string): ClusterEnvelope {
+  const parsed = envelopeSchema.safeParse(JSON.parse(textIn));
+  if (!parsed.success) throw new Error(`not a Lifeline cluster message: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  const hlc = parseHlc(parsed.data.hlc);
+  if (!hlc) throw new Error(`not a Lifeline cluster message: bad hlc ${JSON.stringify(parsed.data.hlc)}`);
+  return { from: parsed.data.from, hlc, body: parsed.data.body };
+}
+
+/** NATS names for one instance, in one place. */
+export const natsNames = {
+  /** The instance's own stream. */
+  stream: (instance: string): string => `LL_${instance}`,
+  /** The subjects of that stream. */
+  subjects: (instance: string): string => `ll.${instance}.>`,
+  /** The subject a message of this kind goes on. */
+  subject: (instance: string, kind: ClusterKind): string => `ll.${instance}.${kind}`,
+  /** This region's copy (a mirror) of a peer's stream. Upper-case suffix: instance names are lower case, so it never equals another stream's name. */
+  copy: (peer: string): string => `LL_${peer}_MIRROR`,
+  /** The durable consumer with which `self` reads a peer's copy. */
+  durable: (self: string): string => `lifeline_${self}`,
+  /** Core NATS heartbeat subject (not stored). */
+  heartbeat: (instance: string): string => `llhb.${instance}`,
+  /** The JetStream API prefix of a domain, for a mirror across the leaf link. */
+  api: (domain: string): string => `$JS.${domain}.API`,
+} as const;
