@@ -108,9 +108,11 @@ export async function startApp(ctx: AppContext): Promise<App> {
   log.info({ event: 'starting', version: build.version, revision: build.revision }, `Lifeline ${build.version} (revision ${build.revision}) starting`);
   for (const w of startupWarnings(config)) log.warn({ event: w.event, key: w.key }, w.text);
   const db = openDb(config.store.path);
-  // Issue 23: src/cluster (and the NATS client) is loaded only with a cluster section. It connects
-  // in the background: a nats-server that is down never holds the start.
-  const cluster = config.cluster ? (await import('./cluster/node.js')).ClusterNode.launch({ config: config.cluster, db, clock, log, apply: () => undefined }) : undefined;
+  // src/cluster (and the NATS client) is loaded only with a cluster section. It connects in the
+  // background: a nats-server that is down never holds the start. Each part of Lifeline that acts
+  // on peers' messages registers its handler with clusterDispatch where it is wired.
+  const clusterDispatch = config.cluster ? new (await import('./cluster/dispatch.js')).ClusterDispatch(log) : undefined;
+  const cluster = config.cluster && clusterDispatch ? (await import('./cluster/node.js')).ClusterNode.launch({ config: config.cluster, db, clock, log, apply: clusterDispatch.apply }) : undefined;
   const alerts = new AlertStore(db);
   const outbox = new Outbox(db, config.outbox.max_pending);
   const repeats = new RepeatFilter(db, config.format.reminder_interval);

@@ -1,0 +1,33 @@
+import type { Logger } from '../observability/logger.js';
+import type { BodyOf, ClusterEnvelope, ClusterKind } from './messages.js';
+
+/** Applies one kind of peer message; runs inside the transaction that records the message as applied. */
+export type ClusterHandler<K extends ClusterKind> = (body: BodyOf<K>, msg: ClusterEnvelope) => void;
+
+/**
+ * Routes each message a peer published to the part of Lifeline that owns its kind (acks to
+ * escalation, verdicts to probes, ...). Each part registers its handlers where it is wired; the
+ * cluster layer calls `apply` once per message (de-duplicated by Nats-Msg-Id before it gets here).
+ * A kind nobody handles is logged once and skipped: a peer on a newer version must not stop this one.
+ */
+export class ClusterDispatch {
+  private readonly handlers = new Map<ClusterKind, ClusterHandler<ClusterKind>>();
+  private readonly unhandled = new Set<ClusterKind>();
+
+  constructor(private readonly log: Logger) {}
+
+  /** Registers the one handler of a kind; a second registration of the same kind is a wiring bug. */
+  on<K extends ClusterKind>(kind: K, handler: ClusterHandler<K>): void {
+    if (this.handlers.has(kind)) throw new Error(`cluster message kind ${kind} already has a handler`);
+    this.handlers.set(kind, handler as unknown as ClusterHandler<ClusterKind>);
+  }
+
+  /** The cluster layer's apply callback. */
+  readonly apply = (msg: ClusterEnvelope): void => {
+    const handler = this.handlers.get(msg.body.kind);
+    if (handler) return handler(msg.body, msg);
+    if (this.unhandled.has(msg.body.kind)) return;
+    this.unhandled.add(msg.body.kind);
+    this.log.info({ event: 'cluster_kind_unhandled', kind: msg.body.kind, from: msg.from }, `peer ${msg.from} sent a ${msg.body.kind} message; this instance does not act on that kind (logged once)`);
+  };
+}
