@@ -16,7 +16,7 @@ const probeName = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, { message: 'ex
  * Probe timing that can work. An interval under a second is a busy loop, not monitoring (two
  * probes at 1 ms burned 87 % of a core); a timeout under 100 ms fails a healthy target
  * across any real network (0 ms paged for everything). A timeout longer than the interval is
- * allowed: runs then overlap, up to three of one probe at once (engine.ts).
+ * allowed: runs then overlap, up to three of one probe at once (runner.ts).
  */
 export const MIN_PROBE_INTERVAL_MS = 1_000;
 /** The shortest probe timeout (see MIN_PROBE_INTERVAL_MS). */
