@@ -34,7 +34,7 @@ import { createMetrics, type Metrics } from './observability/metrics.js';
 import { registerPipelineGauges } from './observability/gauges.js';
 import { Readiness } from './observability/readiness.js';
 import { registerIrcGauges } from './notifiers/irc/gauges.js';
-import { OnCallSchedule } from './people/oncall.js';
+import { OnCallSchedule, personOfPhone } from './people/oncall.js';
 import { MaintenanceWindows } from './policy/maintenance.js';
 import { RepeatFilter } from './store/repeat.js';
 import { destinationsOf, ircDestinationsOf } from './policy/routing.js';
@@ -51,7 +51,7 @@ import { twilioSignatureCheck } from './sources/twilioSignature.js';
 import { AlertStore } from './store/alerts.js';
 import { openDb, storeReadable, type Db } from './store/db.js';
 import { Outbox } from './store/outbox.js';
-import { FaultReporter } from './escalation/faults.js';
+import { FaultReporter, reportWorkerFault } from './escalation/faults.js';
 import { escalationStores } from './store/escalationStores.js';
 import { scheduleRetention } from './store/retention.js';
 import { ProbeStateStore } from './store/probeState.js';
@@ -60,7 +60,6 @@ import { WgTimestampStore } from './store/wgTimestamps.js';
 import { anyEndpointAnswers, ProbeEngine } from './probes/engine.js';
 import { probeBuilder } from './probes/registry.js';
 import { ClockWatch } from './store/clockWatch.js';
-import { isStoreError } from './store/sqliteErrors.js';
 import { HeartbeatRoutes } from './sources/heartbeats.js';
 import type { Clock } from './util/clock.js';
 
@@ -131,7 +130,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
   if (email) notifiers.push(email);
   const smsMessages = new SmsMessageStore(db);
   // Calls and receipts are recorded (and logged) by person name; a number of nobody in people is not kept as the name.
-  const personByPhone = (phone: string): string => config.people.find((p) => p.phone === phone)?.name ?? 'unknown';
+  const personByPhone = (phone: string): string => personOfPhone(config.people, phone);
   // A recorded SMS starts its delivery_timeout: escalation's timer must know (it watches receipts).
   const smsLog = {
     sent: (outboxId: number, sid: string, person: string, now: number): void => {
@@ -167,12 +166,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
       metrics.deliveryFailures.inc({ destination: names.destination(destination), retryable: String(retryable) });
       feedback.failed(destination, err);
     },
-    workerFault: (destination, err) => {
-      const kind = isStoreError(err) ? 'store_write' : 'delivery_worker';
-      if (err === undefined) {
-        if (dispatcher.faults().size === 0) for (const k of ['store_write', 'delivery_worker'] as const) faults.clear(k);
-      } else faults.raise(kind, `delivering to ${names.destination(destination)}: ${names.text(describeError(err))}`);
-    },
+    workerFault: (destination, err) => reportWorkerFault(faults, { destination, err, faultedWorkers: dispatcher.faults().size, name: (d) => names.destination(d), scrub: (t) => names.text(t) }),
   });
 
   const ircDestinations = ircDestinationsOf(config.routes);

@@ -6,6 +6,7 @@ import type { Clock } from '../util/clock.js';
 import { describeError } from '../errors.js';
 import type { PagingChannelKind } from '../alerts/pages.js';
 import { PAGING_CHANNELS } from './channels/registry.js';
+import { isStoreError } from '../store/sqliteErrors.js';
 
 /** Lifeline's own faults: each is reported as Lifeline's, never as an outage of what it watches. */
 export type FaultKind = 'store_write' | 'delivery_worker' | 'network_cut_off' | 'notifier_misconfigured' | 'clock_step';
@@ -90,4 +91,20 @@ export class FaultReporter {
       }
     }
   }
+}
+
+/**
+ * The delivery worker's own trouble as Lifeline's faults: an error from the state database (full
+ * disk, read-only file) is `store_write`, anything else `delivery_worker`. `err` undefined means
+ * the worker of `destination` recovered; both faults clear once no destination's worker is faulted.
+ */
+export function reportWorkerFault(
+  faults: Pick<FaultReporter, 'raise' | 'clear'>,
+  w: { destination: string; err: unknown; faultedWorkers: number; name(destination: string): string; scrub(text: string): string },
+): void {
+  if (w.err === undefined) {
+    if (w.faultedWorkers === 0) for (const k of ['store_write', 'delivery_worker'] as const) faults.clear(k);
+    return;
+  }
+  faults.raise(isStoreError(w.err) ? 'store_write' : 'delivery_worker', `delivering to ${w.name(w.destination)}: ${w.scrub(describeError(w.err))}`);
 }

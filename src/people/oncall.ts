@@ -5,6 +5,14 @@ import { luxon } from '../util/lazy.js';
 /** A person who can be paged. */
 export type Person = Config['people'][number];
 
+/**
+ * The name of whoever has `phone` in `people`, or "unknown": calls and SMS receipts are recorded and
+ * logged by name, and a number of nobody in `people` is never kept in its place.
+ */
+export function personOfPhone(people: readonly Person[], phone: string): string {
+  return people.find((p) => p.phone === phone)?.name ?? 'unknown';
+}
+
 /** Who is on call in one rotation, and until when. */
 export interface Shift {
   rotation: string;
