@@ -58,18 +58,28 @@ export class OutcomeRunner {
 
   /** Applies the outcome's state changes, then carries out its events in order. */
   apply(o: Outcome): void {
+    const changed: Entry[] = [];
     for (const p of o.patches) {
       const x = this.entries.get(p.probe);
       if (!x) continue;
       if (p.status !== undefined && x.state.status !== p.status) {
         this.d.log.info({ event: 'probe_state', probe: x.cfg.name, from: x.state.status, to: p.status, summary: x.last?.summary }, `probe ${x.cfg.name} is ${p.status}: ${x.last?.summary ?? ''}`);
         x.state.status = p.status;
+        changed.push(x);
       }
       if (p.sinceMs !== undefined) x.state.sinceMs = p.sinceMs;
       if (p.behind !== undefined) x.state.behind = p.behind;
       if (p.save) this.save(x);
     }
+    // With a cluster, every change of this region's verdict goes to the peers (also unknown → up,
+    // which alerts nothing here but is this region's vote there).
+    for (const x of changed) {
+      const own = this.own(x);
+      if (own) this.d.combiner?.local(x.cfg.name, own);
+    }
     for (const ev of o.events) this.carryOut(ev);
+    // A change no alert event carried (e.g. the first up) may still change the combined verdict.
+    if (this.d.combiner) for (const x of changed) if (!this.groupOf.has(x.cfg.name)) this.combined(x, undefined);
   }
 
   private carryOut(ev: PolicyEvent): void {
@@ -128,10 +138,7 @@ export class OutcomeRunner {
     if (group) return this.group(group);
     const behind = [...this.entries.values()].filter((x) => x.state.behind === e.cfg.name && x.state.status === 'down').map((x) => x.cfg.name);
     const p = { cfg: e.cfg, target: e.probe.target };
-    if (this.d.combiner) {
-      this.d.combiner.local(e.cfg.name, { up: status === 'resolved', reason: r.summary, sinceMs: e.state.sinceMs });
-      return this.combined(e, behind);
-    }
+    if (this.d.combiner) return this.combined(e, behind);
     this.send(probeAlert(p, 'down', status, downSummary(p, status, r, behind), this.d.clock.now()), true, (err) => {
       this.d.log.error({ event: 'probe_emit_failed', probe: e.cfg.name, err }, 'could not store the probe alert; it is sent again at the next run');
       // Undo the transition so the next run tries again.
