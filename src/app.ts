@@ -378,7 +378,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
     irc.on('message', (e) => {
       try {
         const m = commandMessage(e);
-        if (clusterWiring && !clusterWiring.ircCommand(m.nick, m.text, m.batch === 'znc.in/playback')) return;
+        if (clusterWiring && !clusterWiring.ircCommand(m.nick, m.text, m.target, m.batch === 'znc.in/playback')) return;
         ircCommands.handle(m);
       } catch (err) {
         log.error({ event: 'command_failed', err: describeError(err) }, 'IRC command failed');

@@ -34,11 +34,12 @@ export interface ClusterWiring {
   /** With IRC: the notifier to use instead of the plain IRC notifier (holds lines on a standby). */
   readonly ircNotifier: Notifier | undefined;
   /**
-   * With IRC: whether a message said on IRC is a command this instance handles: not a peer's line
-   * (those are the peers' posts, watched for the standby), and only while this instance posts, so
-   * a command is answered once and acts once.
+   * With IRC: whether a message said on IRC is a command this instance handles: never a peer's
+   * line (those are the peers' posts, watched by the standby); in a channel (every instance reads
+   * it) only while this instance posts, so it is answered once and acts once; a private message
+   * reaches this instance's nick alone, so it is handled here.
    */
-  ircCommand(nick: string, text: string, playback: boolean): boolean;
+  ircCommand(nick: string, text: string, target: string, playback: boolean): boolean;
   start(): void;
   stop(): void;
 }
@@ -84,10 +85,11 @@ export function wireCluster(d: ClusterWiringDeps): ClusterWiring {
   return {
     verdicts,
     ircNotifier: irc && standby ? new StandbyIrcNotifier(irc.notifier, standby) : undefined,
-    ircCommand: (nick, text, playback) => {
+    ircCommand: (nick, text, target, playback) => {
       if (!standby) return true;
-      if (standby.observe(nick, text, playback)) return false;
-      return standby.posting();
+      const channel = /^[#&!+]/.test(target);
+      if (channel ? standby.observe(nick, text, playback) : standby.peerOf(nick) !== undefined) return false;
+      return !channel || standby.posting();
     },
     start: () => standby?.start(),
     stop: () => standby?.stop(),

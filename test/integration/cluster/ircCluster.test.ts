@@ -98,6 +98,12 @@ describe('IRC with two clustered instances: one posts, one holds (integration)',
     assert.equal(alice.messages.slice(before).filter((m) => m.from === 'lifeline-b').length, 0, 'the standby does not answer');
   });
 
+  it('a command sent privately to the standby\'s nick reaches it alone: it answers (by notice)', async () => {
+    const before = alice.lines.length;
+    alice.send('PRIVMSG lifeline-b :!help');
+    await waitFor('the standby\'s notice', () => alice.lines.slice(before).some((l) => /^:lifeline-b!\S* NOTICE alice :/.test(l)), 20_000);
+  });
+
   it(`the poster SIGKILLed: a line the standby held (the poster never had it) is posted by the standby within peer_timeout + 5 s`, async () => {
     assert.equal(await postWebhook(ports.get('b') ?? 0, groupPayload('OnlyB')), 200);
     const t0 = Date.now();

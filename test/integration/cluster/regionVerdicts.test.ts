@@ -88,16 +88,20 @@ cluster:
   });
 
   it('the target dropped in region a only: both instances post the warning naming a (down) and b (up), no down alert', async () => {
+    const t0 = Date.now();
     dropProbe('a');
     const warning = /ProbeRegions.*: no TCP connection to \S+ within [\d.]+ s from a; up from b/;
     await waitFor('the one-region warning on both', () => ['a', 'b'].every((n) => posted(n, warning).length > 0), 30_000, 100);
+    console.log(`      the warning on both ${Date.now() - t0} ms after the drop (interval 2 s, timeout 1 s, failures_to_open 1)`);
     for (const n of ['a', 'b']) assert.deepEqual(posted(n, /ProbeDown/), [], `${n}: no down alert`);
   });
 
   it('dropped in both regions: both post the down alert naming both regions', async () => {
+    const t0 = Date.now();
     dropProbe('b');
     const down = /ProbeDown.*is down: .*no TCP connection to \S+ within [\d.]+ s from a; no TCP connection to \S+ within [\d.]+ s from b/;
     await waitFor('the down alert on both', () => ['a', 'b'].every((n) => posted(n, down).length > 0), 30_000, 100);
+    console.log(`      the down alert on both ${Date.now() - t0} ms after the second drop`);
     for (const n of ['a', 'b']) assert.equal(posted(n, down).length, 1, `${n}: one down alert`);
   });
 });
