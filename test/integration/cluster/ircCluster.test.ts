@@ -6,6 +6,7 @@ import { Ngircd } from '../harness/ngircd.js';
 import { tempDir, waitFor, type ServerProcess } from '../harness/procs.js';
 import { groupPayload, postWebhook } from '../harness/webhook.js';
 import { Znc } from '../harness/znc.js';
+import { ZncClient } from '../harness/zncClient.js';
 import { LoopbackNats } from './loopbackNats.js';
 
 /**
@@ -17,6 +18,7 @@ import { LoopbackNats } from './loopbackNats.js';
 describe('IRC with two clustered instances: one posts, one holds (integration)', function () {
   this.timeout(180_000);
   const PEER_TIMEOUT_MS = 3_000;
+  const IRC_TAKEOVER_MS = 6_000;
   let ircd: Ngircd;
   let znc: Znc;
   let nats: LoopbackNats;
@@ -51,7 +53,7 @@ describe('IRC with two clustered instances: one posts, one holds (integration)',
   heartbeat_interval: 500ms
   peer_timeout: ${PEER_TIMEOUT_MS}ms
   settle_timeout: 5s
-  irc_takeover: 60s
+  irc_takeover: ${IRC_TAKEOVER_MS}ms
 `,
     }).replace(/^ {2}level: \w+$/m, '  level: info');
     procs.set(name, await startProcess(dir, yaml, httpPort));
@@ -102,6 +104,36 @@ describe('IRC with two clustered instances: one posts, one holds (integration)',
     const before = alice.lines.length;
     alice.send('PRIVMSG lifeline-b :!help');
     await waitFor('the standby\'s notice', () => alice.lines.slice(before).some((l) => /^:lifeline-b!\S* NOTICE alice :/.test(l)), 20_000);
+  });
+
+  it('the poster alive but its lines stop arriving (its ZNC user off the network): the standby takes over within irc_takeover + 5 s, and hands back when the poster\'s lines are seen again', async () => {
+    const admin = await ZncClient.connect(znc.port, znc.loginFor('lifeline'));
+    try {
+      const quits = alice.lines.length;
+      admin.send('PRIVMSG *status :Disconnect');
+      await waitFor('the poster\'s nick leaves the network', () => alice.lines.slice(quits).some((l) => /^:lifeline!\S* QUIT/.test(l)), 20_000);
+      const t0 = Date.now();
+      const payload = groupPayload('PathBroken');
+      assert.equal(await postWebhook(ports.get('a') ?? 0, payload), 200);
+      assert.equal(await postWebhook(ports.get('b') ?? 0, payload), 200);
+      await waitFor('the standby posts it', () => fromNick('lifeline-b', 'PathBroken') > 0, IRC_TAKEOVER_MS + 15_000, 50);
+      const tookMs = Date.now() - t0;
+      console.log(`      the standby took over ${tookMs} ms after the alert (irc_takeover ${IRC_TAKEOVER_MS} ms)`);
+      assert.ok(tookMs <= IRC_TAKEOVER_MS + 5_000, `${tookMs} ms`);
+      assert.equal(events('b', 'irc_takeover').length, 1);
+      const joins = alice.lines.length;
+      admin.send('PRIVMSG *status :Connect');
+      await waitFor('the poster\'s nick back in the channel', () => alice.lines.slice(joins).some((l) => /^:lifeline!\S* JOIN/.test(l)), 30_000);
+      // The next alert: the poster posts it (the standby, still posting, too: duplicates over loss),
+      // the standby sees the poster's line and holds its lines again.
+      const back = groupPayload('PathBack');
+      assert.equal(await postWebhook(ports.get('a') ?? 0, back), 200);
+      assert.equal(await postWebhook(ports.get('b') ?? 0, back), 200);
+      await waitFor('the standby hands back', () => events('b', 'irc_handed_back').length === 1, 30_000, 100);
+      assert.ok(fromNick('lifeline', 'PathBack') >= 1);
+    } finally {
+      admin.close();
+    }
   });
 
   it(`the poster SIGKILLed: a line the standby held (the poster never had it) is posted by the standby within peer_timeout + 5 s`, async () => {
