@@ -405,7 +405,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
       stopping ??= (async () => {
         log.info({ event: 'shutdown' }, 'shutting down: no new webhooks, flushing the outbox');
         await http.close();
-        await flushOutbox({ outbox, clock, pathUp: () => irc?.state.link === 'registered' });
+        await flushOutbox({ outbox, clock, pathUp: () => irc?.state.link === 'registered' && (clusterWiring?.ircPosting() ?? true) });
         cancelNote?.();
         await heartbeatOut?.stop();
         clockWatch.stop();

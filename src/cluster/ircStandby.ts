@@ -32,7 +32,11 @@ export interface HeldLine {
 export interface IrcStandbyDeps {
   readonly self: string;
   readonly peers: ReadonlyArray<{ name: string; irc_nick?: string | undefined }>;
-  /** Live peers (ClusterNode.livePeers). */
+  /**
+   * Peers that may be live: heard within peer_timeout, or not judged yet since start (counted, as
+   * the paging position counts them, so a starting instance does not post over a live poster
+   * before it has heard it).
+   */
   livePeers(): readonly string[];
   readonly takeoverMs: number;
   readonly clock: Clock;
@@ -92,7 +96,7 @@ export class IrcStandby {
     }
   }
 
-  /** The instance that posts: the first live instance by name. */
+  /** The instance that posts: the first live instance by name (peers not yet judged count as live). */
   poster(): string {
     return [this.d.self, ...this.d.livePeers()].sort()[0] ?? this.d.self;
   }

@@ -40,6 +40,8 @@ export interface ClusterWiring {
    * reaches this instance's nick alone, so it is handled here.
    */
   ircCommand(nick: string, text: string, target: string, playback: boolean): boolean;
+  /** With IRC: whether this instance posts now (a standby's held lines never drain: shutdown does not wait for them). */
+  ircPosting(): boolean;
   start(): void;
   stop(): void;
 }
@@ -63,7 +65,7 @@ export function wireCluster(d: ClusterWiringDeps): ClusterWiring {
     ? new IrcStandby({
         self: d.config.name,
         peers: d.config.peers,
-        livePeers: () => d.node.livePeers(),
+        livePeers: () => d.config.peers.map((p) => p.name).filter((p) => d.node.peerState(p) !== 'down'),
         takeoverMs: d.config.irc_takeover,
         clock: d.clock,
         log: d.log,
@@ -91,6 +93,7 @@ export function wireCluster(d: ClusterWiringDeps): ClusterWiring {
       if (channel ? standby.observe(nick, text, playback) : standby.peerOf(nick) !== undefined) return false;
       return !channel || standby.posting();
     },
+    ircPosting: () => standby?.posting() ?? true,
     start: () => standby?.start(),
     stop: () => standby?.stop(),
   };
