@@ -75,7 +75,12 @@ export class OutcomeRunner {
     // which alerts nothing here but is this region's vote there).
     for (const x of changed) {
       const own = this.own(x);
-      if (own) this.d.combiner?.local(x.cfg.name, own);
+      try {
+        if (own) this.d.combiner?.local(x.cfg.name, own);
+      } catch (err) {
+        // The peers miss this change until the next one; this region's own alerts go on.
+        this.d.log.error({ event: 'probe_verdict_not_recorded', probe: x.cfg.name, err: describeError(err) }, `could not record probe ${x.cfg.name}'s verdict for the other regions; they learn it at its next change`);
+      }
     }
     for (const ev of o.events) this.carryOut(ev);
     // A change no alert event carried (e.g. the first up) may still change the combined verdict.
