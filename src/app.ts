@@ -126,6 +126,12 @@ export async function startApp(ctx: AppContext): Promise<App> {
     ircNotifier = new IrcNotifier(irc, () => clock.now());
     notifiers.push(ircNotifier);
   }
+  // Cluster (issue 23): probe verdicts joined across regions; on IRC only the first live instance
+  // posts and answers commands, the others hold their lines (cluster/wire.ts).
+  const clusterWiring = config.cluster && cluster && clusterDispatch
+    ? (await import('./cluster/wire.js')).wireCluster({ config: config.cluster, probes: config.probes, node: cluster, dispatch: clusterDispatch, db, clock, log, outbox, formatter, irc: ircNotifier ? { notifier: ircNotifier, destinations: ircDestinationsOf(config.routes) } : undefined })
+    : undefined;
+  if (clusterWiring?.ircNotifier && ircNotifier) notifiers[notifiers.indexOf(ircNotifier)] = clusterWiring.ircNotifier;
   const email = config.email ? new EmailNotifier(config.email) : undefined;
   if (email) notifiers.push(email);
   const smsMessages = new SmsMessageStore(db);
@@ -261,6 +267,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
     },
     networkOk: config.probes.reference_endpoints.length > 0 ? () => anyEndpointAnswers(config.probes.reference_endpoints, 3_000) : undefined,
     cutOff: (cut, detail) => (cut ? faults.raise('network_cut_off', detail) : faults.clear('network_cut_off')),
+    ...(clusterWiring ? { combiner: clusterWiring.verdicts } : {}),
   });
   // Commands from IRC and SMS, one set.
   const commands = new Commands({ config, clock, engine: escalation, schedule, alerts, outbox, mutes, ircState: () => irc?.state, probes: () => probes.status(), quietNames: heartbeatRoutes.quietNames });
@@ -347,6 +354,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
   escalation.start();
   mutes.start();
   probes.start();
+  clusterWiring?.start();
   const heartbeatOut = config.heartbeat_out
     ? new HeartbeatOut({
         config: config.heartbeat_out,
@@ -363,7 +371,9 @@ export async function startApp(ctx: AppContext): Promise<App> {
     const ircCommands = new IrcCommands({ config, clock, commands, ircState: () => irc.state, say: (t, text, notice) => notifier.say(t, text, notice) });
     irc.on('message', (e) => {
       try {
-        ircCommands.handle(commandMessage(e));
+        const m = commandMessage(e);
+        if (clusterWiring && !clusterWiring.ircCommand(m.nick, m.text, m.target, m.batch === 'znc.in/playback')) return;
+        ircCommands.handle(m);
       } catch (err) {
         log.error({ event: 'command_failed', err: describeError(err) }, 'IRC command failed');
       }
@@ -389,12 +399,13 @@ export async function startApp(ctx: AppContext): Promise<App> {
       stopping ??= (async () => {
         log.info({ event: 'shutdown' }, 'shutting down: no new webhooks, flushing the outbox');
         await http.close();
-        await flushOutbox({ outbox, clock, pathUp: () => irc?.state.link === 'registered' });
+        await flushOutbox({ outbox, clock, pathUp: () => irc?.state.link === 'registered' && (clusterWiring?.ircPosting() ?? true) });
         cancelNote?.();
         await heartbeatOut?.stop();
         clockWatch.stop();
         await stopRetention();
         await probes.stop();
+        clusterWiring?.stop();
         mutes.stop();
         escalation.stop();
         await dispatcher.stop();

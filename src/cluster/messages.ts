@@ -27,8 +27,12 @@ const unsilence = z.strictObject({ kind: z.literal('unsilence'), id: text, by: t
 const maintenance = z.strictObject({ kind: z.literal('maintenance'), id: text, matchers: z.record(z.string(), z.string()), fromMs: z.number().int(), toMs: z.number().int(), by: text });
 /** An incident's state changed on the sender. */
 const incident = z.strictObject({ kind: z.literal('incident'), incident: text, state: z.enum(['open', 'acked', 'resolved']), alert: text.optional() });
-/** The sender's verdict on a probe, from its region. */
-const verdict = z.strictObject({ kind: z.literal('verdict'), probe: text, up: z.boolean(), detail: text.optional() });
+/**
+ * The sender's verdict on a probe from its region, sent when it changes (after flap damping): up
+ * or down, why (the probe's words, "no HTTP answer"), and since when (epoch ms, the sender's
+ * clock). It stands until the sender says otherwise; while the sender is not heard it does not count.
+ */
+const verdict = z.strictObject({ kind: z.literal('verdict'), probe: text, up: z.boolean(), reason: text.optional(), sinceMs: z.number().int().optional() });
 
 const bodySchema = z.discriminatedUnion('kind', [heartbeat, claim, sent, ack, silence, unsilence, maintenance, incident, verdict]);
 

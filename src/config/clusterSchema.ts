@@ -22,6 +22,8 @@ const peerSchema = z.strictObject({
   /** The JetStream domain of the peer's nats-server (its `jetstream { domain: ... }`); default: the peer's name. */
   domain: instanceName.optional(),
   info: z.string().max(200).optional(),
+  /** The peer's IRC nick (its own ZNC user): its lines in the channel are its posts, never commands. */
+  irc_nick: z.string().min(1).max(64).regex(/^[^\s,*?!@#:]+$/, { message: 'expected an IRC nick (no spaces, no ",*?!@#:")' }).optional(),
 });
 
 const natsUrl = z.string().regex(/^(nats|tls):\/\/[^\s/]+$/, {
@@ -51,6 +53,7 @@ export const clusterSchema = z.strictObject({
   settle_timeout: duration.prefault('1m'),
   claim_lease: duration.prefault('1m'),
   retention: duration.prefault('7d'),
+  irc_takeover: duration.prefault('1m'),
 });
 
 /** The validated cluster section. */
@@ -80,5 +83,6 @@ export function checkCluster(c: ClusterConfig, issue: Issue): void {
   if (c.tls && (c.tls.cert_file === undefined) !== (c.tls.key_file === undefined)) issue(['cluster', 'tls', 'cert_file'], 'cert_file and key_file go together: set both or neither');
   if (c.heartbeat_interval < 100) issue(['cluster', 'heartbeat_interval'], 'must be at least 100ms');
   if (c.peer_timeout < 2 * c.heartbeat_interval) issue(['cluster', 'peer_timeout'], `must be at least twice heartbeat_interval (${c.heartbeat_interval} ms), or one late heartbeat reads as a peer down`);
+  if (c.irc_takeover < 1_000) issue(['cluster', 'irc_takeover'], 'must be at least 1s: the poster\'s lines need time to pass its flood queue and the bouncer');
   if (c.retention < 3_600_000) issue(['cluster', 'retention'], 'must be at least 1h: a region cut off for longer than this loses what it did not copy yet');
 }

@@ -44,6 +44,17 @@ export function probeAlert(p: ShapedProbe, what: 'down' | 'warning', status: 'fi
   return batch(alertOf(`probe:${p.cfg.name}${warning ? ':warning' : ''}`, status, labels, summary, nowMs, { name: p.cfg.name, warning }));
 }
 
+/**
+ * A probe seen down from some regions and up from others (issue 23): a warning of its own
+ * ("probe:NAME:regions"; the probe's other warnings, e.g. certificate expiry, keep theirs), with
+ * the verdict's words naming the regions.
+ */
+export function regionsAlert(p: ShapedProbe, status: 'firing' | 'resolved', text: string, nowMs: number): AlertBatch {
+  const b = probeAlert(p, 'warning', status, text, nowMs);
+  const alert = { ...(b.alerts[0] as Alert), fingerprint: `probe:${p.cfg.name}:regions`, labels: { ...b.commonLabels, alertname: 'ProbeRegions' } };
+  return batch(alert);
+}
+
 /** A down alert's words: the evidence, and the probes down behind it (which have no alert of their own). */
 export function downSummary(p: ShapedProbe, status: 'firing' | 'resolved', r: ProbeResult, behind: readonly string[]): string {
   if (status === 'firing') return `${p.cfg.name} (${p.target}) is down: ${r.summary}${behind.length > 0 ? `; also failing behind it: ${behind.join(', ')}` : ''}`;

@@ -6,6 +6,7 @@ import type { ProbeStateStore, StoredProbeState } from '../store/probeState.js';
 import type { Clock } from '../util/clock.js';
 import { GRACE_MS, Settings, worldOf, type Entry } from './entry.js';
 import { NetworkGate } from './networkGate.js';
+import type { VerdictCombiner } from './combiner.js';
 import { OutcomeRunner } from './outcomes.js';
 import { failedAgainOutcome, openOutcome, recoveredOutcome } from './policy/dependencies.js';
 import { damp } from './policy/flapDamping.js';
@@ -42,6 +43,8 @@ export interface ProbeEngineDeps {
   onResult?(cfg: ProbeConfig, result: ProbeResult): void;
   /** 0 ≤ x < 1, for jitter (tests fix it). */
   random?(): number;
+  /** With a cluster: joins this region's probe verdicts with the peers' (probes/combiner.ts). */
+  combiner?: VerdictCombiner;
 }
 
 /** A probe's state for people and the status API. */

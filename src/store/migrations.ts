@@ -425,4 +425,22 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 17,
+    name: 'peers\' probe verdicts',
+    sql: `
+      -- Each peer's latest verdict on each probe (issue 23: verdicts from more than one place). A
+      -- verdict stands until its region says otherwise, so it must outlive a restart: the message
+      -- that carried it is applied once and not read again. hlc orders two verdicts of one region.
+      CREATE TABLE cluster_verdicts (
+        region   TEXT NOT NULL,
+        probe    TEXT NOT NULL,
+        up       INTEGER NOT NULL,
+        reason   TEXT NOT NULL,
+        since_ms INTEGER NOT NULL,
+        hlc      TEXT NOT NULL,
+        PRIMARY KEY (region, probe)
+      );
+    `,
+  },
 ];

@@ -37,6 +37,7 @@ export class Outbox {
   private readonly done;
   private readonly markFolded;
   private readonly failed;
+  private readonly covered;
   private readonly attempt;
   private readonly byId;
   private readonly destinations;
@@ -58,6 +59,7 @@ export class Outbox {
     this.done = db.prepare("UPDATE outbox SET state = 'sent', done_ms = ?, lines_sent = COALESCE(json_array_length(lines), lines_sent) WHERE id = ?");
     this.requeueStmt = db.prepare("UPDATE outbox SET state = 'pending', done_ms = NULL, lines = NULL, lines_sent = 0 WHERE id = ? AND state = 'sent'");
     this.failed = db.prepare("UPDATE outbox SET state = 'failed', done_ms = ? WHERE id = ?");
+    this.covered = db.prepare("UPDATE outbox SET state = 'folded', done_ms = ?, folded_into = NULL WHERE id = ? AND state = 'pending' AND lines_sent = 0");
     this.attempt = db.prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?');
     this.markFolded = db.prepare("UPDATE outbox SET state = 'folded', done_ms = ?, folded_into = ? WHERE id = ?");
     this.byId = db.prepare<[number], Row & { state: string }>('SELECT id, destination, created_ms, payload, lines, lines_sent, state FROM outbox WHERE id = ?');
@@ -133,6 +135,15 @@ export class Outbox {
   /** Marks an entry given up (a failure that retrying cannot fix). */
   markFailed(id: number, now: number): void {
     this.failed.run(now, id);
+  }
+
+  /**
+   * Takes a pending entry out of the queue without sending it: another instance posted it (a
+   * standby's held IRC line, src/cluster/ircStandby.ts). Stored as folded with no entry folded
+   * into: never counted as sent by this instance. False when it was no longer pending.
+   */
+  markCovered(id: number, now: number): boolean {
+    return this.covered.run(now, id).changes === 1;
   }
 
   /** One entry by id (any state), for tests and diagnostics. */
