@@ -8,7 +8,7 @@ import type { ClusterEvent, PeerDownReason } from '../cluster/node.js';
  */
 
 /** Alert names of the cluster's own alerts (what a route, a policy or a silence matches on). */
-export const PEER_ALERTNAMES = { peerDown: 'LifelinePeerDown', natsDown: 'LifelineNatsDown' } as const;
+export const PEER_ALERTNAMES = { silent: 'LifelinePeerDown', unreachable: 'LifelinePeerUnreachable', local: 'LifelineNatsDown' } as const satisfies Record<PeerDownReason, string>;
 
 /** What PeerAlerts needs. */
 export interface PeerAlertDeps {
@@ -18,8 +18,8 @@ export interface PeerAlertDeps {
   natsUrl: string;
   /** Runs a batch through the pipeline (ingest), as the probes' alerts are. */
   emit(batch: AlertBatch): void;
-  /** Whether an alert with this fingerprint fires now (a resolve is sent only for one that does). */
-  firing(fingerprint: string): boolean;
+  /** The alertname of the alert with this fingerprint when it fires now (a resolve is sent only for one that does, under its name). */
+  firing(fingerprint: string): string | undefined;
   now(): number;
 }
 
@@ -39,9 +39,10 @@ const DOWN_SUMMARY: Readonly<Record<Exclude<PeerDownReason, 'local'>, (peer: str
 
 /**
  * Turns the cluster's peer events into alerts:
- * - peerDown silent → "Lifeline peer B is down"; unreachable → "Lifeline peer B unreachable"
- *   (one alert per peer; a second down with another reason updates its words);
- * - peerDown local → "this region's NATS is down" (this instance knows nothing of its peers then,
+ * - peerDown silent → LifelinePeerDown "Lifeline peer B is down"; unreachable →
+ *   LifelinePeerUnreachable "Lifeline peer B unreachable" (one alert per peer: a second down with
+ *   another reason changes it);
+ * - peerDown local → LifelineNatsDown "this region's NATS is down" (this instance knows nothing of its peers then,
  *   so it raises no alert about them);
  * - peerUp → the peer's alert resolves, and the NATS alert too (a peer heard means NATS works);
  *   natsUp → the NATS alert resolves.
@@ -56,23 +57,24 @@ export class PeerAlerts {
       const reason = e.reason;
       const last = e.lastHeardMs !== undefined ? `; last heard ${new Date(e.lastHeardMs).toISOString()}` : '';
       if (reason === 'local') this.d.emit(this.natsAlert('firing', `this region's NATS is down: Lifeline ${this.d.self} cannot reach its nats-server at ${this.d.natsUrl}; it pages alone and knows nothing of its peers meanwhile`, now));
-      else this.d.emit(this.peerAlert(e.peer, 'firing', `${DOWN_SUMMARY[reason](e.peer, this.d.self)}${last}`, now));
+      else this.d.emit(this.peerAlert(e.peer, PEER_ALERTNAMES[reason], 'firing', `${DOWN_SUMMARY[reason](e.peer, this.d.self)}${last}`, now));
     } else if (e.kind === 'peerUp') {
-      if (this.d.firing(peerFingerprint(e.peer))) this.d.emit(this.peerAlert(e.peer, 'resolved', `Lifeline peer ${e.peer} is heard again by ${this.d.self}`, now));
-      if (this.d.firing(NATS_FINGERPRINT)) this.d.emit(this.natsAlert('resolved', `Lifeline ${this.d.self} hears its peers again through its region's nats-server`, now));
-    } else if (e.kind === 'natsUp' && this.d.firing(NATS_FINGERPRINT)) {
+      const name = this.d.firing(peerFingerprint(e.peer));
+      if (name !== undefined) this.d.emit(this.peerAlert(e.peer, name, 'resolved', `Lifeline peer ${e.peer} is heard again by ${this.d.self}`, now));
+      if (this.d.firing(NATS_FINGERPRINT) !== undefined) this.d.emit(this.natsAlert('resolved', `Lifeline ${this.d.self} hears its peers again through its region's nats-server`, now));
+    } else if (e.kind === 'natsUp' && this.d.firing(NATS_FINGERPRINT) !== undefined) {
       this.d.emit(this.natsAlert('resolved', `Lifeline ${this.d.self} reached its region's nats-server at ${this.d.natsUrl} again`, now));
     }
   };
 
-  /** "Lifeline peer B is down / unreachable" (the same labels firing and resolved). */
-  private peerAlert(peer: string, status: 'firing' | 'resolved', summary: string, nowMs: number): AlertBatch {
-    return batchOf(alertOf(peerFingerprint(peer), status, { alertname: PEER_ALERTNAMES.peerDown, instance: peer, peer, cluster_instance: this.d.self, severity: 'critical' }, summary, nowMs));
+  /** "Lifeline peer B is down / unreachable" (resolved under the name it fired with). */
+  private peerAlert(peer: string, alertname: string, status: 'firing' | 'resolved', summary: string, nowMs: number): AlertBatch {
+    return batchOf(alertOf(peerFingerprint(peer), status, { alertname, instance: peer, peer, cluster_instance: this.d.self, severity: 'critical' }, summary, nowMs));
   }
 
   /** "This region's NATS is down". */
   private natsAlert(status: 'firing' | 'resolved', summary: string, nowMs: number): AlertBatch {
-    return batchOf(alertOf(NATS_FINGERPRINT, status, { alertname: PEER_ALERTNAMES.natsDown, instance: this.d.self, cluster_instance: this.d.self, severity: 'critical' }, summary, nowMs));
+    return batchOf(alertOf(NATS_FINGERPRINT, status, { alertname: PEER_ALERTNAMES.local, instance: this.d.self, cluster_instance: this.d.self, severity: 'critical' }, summary, nowMs));
   }
 }
 

@@ -247,20 +247,22 @@ export class Lifelines {
     return this.twilio.received.filter((m) => body.test(m.body) && (to === undefined || m.to === to));
   }
 
-  /** Waits until at least `n` emails match `subject`; bounded. */
+  /** Waits until at least `n` emails match `subject`; bounded. The error lists the subjects received. */
   async waitMails(subject: RegExp, n: number, timeoutMs: number): Promise<ReceivedMail[]> {
-    return waitFor(`${n} email(s) matching ${subject} (have ${this.mails(subject).length}; subjects: ${this.smtp.received.map((m) => m.mail.subject).slice(-10).join(' | ')})`, () => {
-      const got = this.mails(subject);
-      return got.length >= n ? got : undefined;
-    }, timeoutMs, 20);
+    return this.waitPages(() => this.mails(subject), n, timeoutMs, () => `${n} email(s) with a subject matching ${subject}; received: ${this.smtp.received.map((m) => m.mail.subject).slice(-10).join(' | ')}`);
   }
 
-  /** Waits until at least `n` SMS match `body`; bounded. */
+  /** Waits until at least `n` SMS match `body`; bounded. The error lists the texts received. */
   async waitSms(body: RegExp, n: number, timeoutMs: number): Promise<ReceivedSms[]> {
-    return waitFor(`${n} SMS matching ${body} (have ${this.sms(body).length})`, () => {
-      const got = this.sms(body);
-      return got.length >= n ? got : undefined;
-    }, timeoutMs, 20);
+    return this.waitPages(() => this.sms(body), n, timeoutMs, () => `${n} SMS matching ${body}; received: ${this.twilio.received.map((m) => m.body).slice(-10).join(' | ')}`);
+  }
+
+  private async waitPages<T>(got: () => T[], n: number, timeoutMs: number, what: () => string): Promise<T[]> {
+    try {
+      return await waitFor('pages', () => (got().length >= n ? got() : undefined), timeoutMs, 20);
+    } catch {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`);
+    }
   }
 
   /** SIGKILLs a region's Lifeline. */
