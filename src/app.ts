@@ -279,7 +279,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
       self: config.cluster.name,
       natsUrl: config.cluster.nats_url,
       now: () => clock.now(),
-      firing: (fp) => alerts.firing().find((a) => a.fp === fp)?.name,
+      firing: (fp) => alerts.firingName(fp),
       emit: (batch) => {
         const r = ingestBatch(config.probes.route, batch, clock.now());
         for (const d of r.queued) dispatcher.poke(d);

@@ -72,16 +72,17 @@ const REACH_TIMEOUT_MS = 2_000;
  * the heartbeat and peer liveness, and settling. Constructed only when the config has a `cluster`
  * section (src/cluster is imported lazily).
  *
- * How the paging core uses it (issue 23; not wired yet):
- * - before a step: wait `sendDelayMs()` (position × peer_timeout), then `tryClaim(incident, step)`;
- *   send only when it returns ok, then `markSent(incident, step, channel)` once the notifier
- *   accepted it. A claim not followed by a sent lapses after claim_lease and the next instance
- *   takes the step over.
- * - acks, silences, unsilences, maintenance, incident state, probe verdicts made here:
- *   `record(body)` inside the transaction that stores them; peers' ones arrive through `apply`
- *   (in the transaction that marks them applied), with their HLC for last-writer-wins merges.
- * - readiness and paging wait for `settled` / `whenSettled()`; `on()` gives peerDown (with its
- *   reason: silent → page "peer down", unreachable → "peer unreachable"), peerUp and settled.
+ * How the paging core uses it (issue 23):
+ * - wired (app.ts): `unsettledReason()` holds the escalation engine's steps and pages and makes
+ *   /readyz answer 503 until settled; `on()` gives peerDown (with its reason: silent → page "peer
+ *   down", unreachable → "peer unreachable", local → "this region's NATS is down"), peerUp, natsUp
+ *   and settled to pipeline/peerAlerts.ts; silences and unsilences go out with `record(body)` in
+ *   the transaction that stores them and come in through ClusterDispatch (pipeline/sharedMutes.ts).
+ * - not yet: before a step, wait `sendDelayMs()` (position × peer_timeout), then
+ *   `tryClaim(incident, step)`; send only when it returns ok, then `markSent(incident, step,
+ *   channel)` once the notifier accepted it. A claim not followed by a sent lapses after
+ *   claim_lease and the next instance takes the step over. Acks, incident state and probe
+ *   verdicts go out with `record(body)` as silences do.
  */
 export class ClusterNode {
   readonly store: ClusterStore;

@@ -40,7 +40,8 @@ export const TEST_TIMINGS: Required<ClusterTimings> = { heartbeatInterval: '500m
 export interface LifelinesOptions {
   /** Region (= instance) names, lower case; the first is the NATS hub. At least two. */
   regions: readonly string[];
-  timings?: ClusterTimings;
+  /** Cluster timings (default TEST_TIMINGS); 'shipped': none written, the shipped defaults (benchmarks). */
+  timings?: ClusterTimings | 'shipped';
   /**
    * Replaces the paging part of every config (people, oncall, escalation): by default alice
    * (email alice@example.org, phone ALICE_PHONE) is always on call and every incident pages her
@@ -179,7 +180,7 @@ export class Lifelines {
       smtp = await SmtpSink.start(cert);
       twilio = await TwilioStandIn.start();
       const ll = new Lifelines(regions, smtp, twilio, tmp);
-      const t = { ...TEST_TIMINGS, ...o.timings };
+      const t = o.timings === 'shipped' ? undefined : { ...TEST_TIMINGS, ...o.timings };
       for (const name of o.regions) {
         const httpPort = await freePort();
         const configFile = join(tmp.dir, `${name}.yaml`);
@@ -202,10 +203,7 @@ export class Lifelines {
               `  name: ${name}`,
               `  peers: [${o.regions.filter((r) => r !== name).map((p) => `{ name: ${p} }`).join(', ')}]`,
               `  nats_url: "${natsUrl}"`,
-              `  heartbeat_interval: ${t.heartbeatInterval}`,
-              `  peer_timeout: ${t.peerTimeout}`,
-              `  settle_timeout: ${t.settleTimeout}`,
-              `  claim_lease: ${t.claimLease}`,
+              ...(t ? [`  heartbeat_interval: ${t.heartbeatInterval}`, `  peer_timeout: ${t.peerTimeout}`, `  settle_timeout: ${t.settleTimeout}`, `  claim_lease: ${t.claimLease}`] : []),
             ].join('\n'),
             o.extra?.(name) ?? '',
             '',

@@ -31,7 +31,7 @@ function rig() {
     self: 'b',
     natsUrl: 'nats://nats:4222',
     now: () => clock.now(),
-    firing: (fp) => alerts.firing().find((a) => a.fp === fp)?.name,
+    firing: (fp) => alerts.firingName(fp),
     emit: (batch) => {
       ingest('default', batch, clock.now());
       engine.kick();
