@@ -244,6 +244,27 @@ export async function startApp(ctx: AppContext): Promise<App> {
     return { alerts: r.alerts, queued: r.queued.length };
   };
 
+  // Issue 23, the paging core in a cluster (paging and /readyz wait until settled: pagingHeld above
+  // and clusterUnsettled below). Silences hold on every instance; a peer down is an incident of its
+  // own. Here, with nothing awaited since the launch: no peer message or event comes before its handler.
+  if (cluster && clusterDispatch && config.cluster) {
+    shareMutes(mutes, cluster, clusterDispatch);
+    const peerAlerts = new PeerAlerts({
+      self: config.cluster.name,
+      natsUrl: config.cluster.nats_url,
+      now: () => clock.now(),
+      firing: (fp) => alerts.firingName(fp),
+      emit: (batch) => {
+        const r = ingestBatch(config.probes.route, batch, clock.now());
+        for (const d of r.queued) dispatcher.poke(d);
+        escalation.kick();
+      },
+    });
+    cluster.on((e) => {
+      peerAlerts.handle(e);
+      if (e.kind === 'settled') escalation.kick();
+    });
+  }
   if (irc) registerIrcGauges(metrics.registry, irc);
   registerPipelineGauges(metrics.registry, {
     unresolvedIncidents: () => escalation.incidents.unresolved(),
@@ -271,28 +292,6 @@ export async function startApp(ctx: AppContext): Promise<App> {
     networkOk: config.probes.reference_endpoints.length > 0 ? () => anyEndpointAnswers(config.probes.reference_endpoints, 3_000) : undefined,
     cutOff: (cut, detail) => (cut ? faults.raise('network_cut_off', detail) : faults.clear('network_cut_off')),
   });
-  // Issue 23, the paging core in a cluster (paging and /readyz wait until settled: pagingHeld and
-  // clusterUnsettled above). Silences hold on every instance; a peer down is an incident of its own.
-  if (cluster && clusterDispatch && config.cluster) {
-    shareMutes(mutes, cluster, clusterDispatch);
-    const peerAlerts = new PeerAlerts({
-      self: config.cluster.name,
-      natsUrl: config.cluster.nats_url,
-      now: () => clock.now(),
-      firing: (fp) => alerts.firingName(fp),
-      emit: (batch) => {
-        const r = ingestBatch(config.probes.route, batch, clock.now());
-        for (const d of r.queued) dispatcher.poke(d);
-        escalation.kick();
-      },
-    });
-    cluster.on((e) => {
-      peerAlerts.handle(e);
-      if (e.kind === 'settled') escalation.kick();
-    });
-    // Peers heard before this listener came: resolve what they had raised before a restart.
-    for (const p of config.cluster.peers) if (cluster.peerState(p.name) === 'up') peerAlerts.handle({ kind: 'peerUp', peer: p.name });
-  }
   // Commands from IRC and SMS, one set.
   const commands = new Commands({ config, clock, engine: escalation, schedule, alerts, outbox, mutes, ircState: () => irc?.state, probes: () => probes.status(), quietNames: heartbeatRoutes.quietNames });
 
