@@ -156,6 +156,20 @@ commands:
     assert.equal(ll.smtp.received.slice(0, n).filter((m) => /LifelinePeer/.test(m.mail.subject ?? '')).length, 0, 'no peer page before the cut');
   });
 
+  it("B's own nats-server killed: B pages \"this region's NATS is down\" and nothing about A, A pages \"peer b unreachable\"; server back: both resolve", async () => {
+    const n = ll.smtp.received.length;
+    const fromB = ll.get('b').logs.length;
+    await ll.regions.servers.get('b')?.proc.kill();
+    const [natsDown] = await ll.waitMails(/LifelineNatsDown b/, 1, PEER_TIMEOUT_MS + 5_000);
+    assert.match(natsDown?.mail.text ?? '', /this region's NATS is down: Lifeline b cannot reach its nats-server/);
+    await waitFor('A pages "peer b unreachable"', () => ll.smtp.received.slice(n).some((m) => /^\[CRITICAL\] LifelinePeerUnreachable b/.test(m.mail.subject ?? '')), PEER_TIMEOUT_MS + 5_000);
+    assert.equal(ll.smtp.received.slice(n).filter((m) => /LifelinePeer\w+ a/.test(m.mail.subject ?? '')).length, 0, 'B says nothing about A: it knows nothing of it');
+    assert.deepEqual(ll.get('b').logged('cluster_peer_down', fromB).map((l) => l['reason']), ['local']);
+    await ll.regions.restartServer('b');
+    await ll.waitMails(/RESOLVED LifelineNatsDown b/, 1, 30_000);
+    await waitFor('A resolves "peer b unreachable"', () => ll.smtp.received.slice(n).some((m) => /RESOLVED LifelinePeerUnreachable b/.test(m.mail.subject ?? '')), 30_000);
+  });
+
   it(`SIGKILL of A: B pages "peer a is down" within peer_timeout + 5 s (peer_timeout ${PEER_TIMEOUT_MS / 1000}s here); A back: the resolved notice`, async () => {
     const before = ll.mails(/LifelinePeerDown a/).length;
     const killedAt = Date.now();
