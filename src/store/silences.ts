@@ -84,7 +84,8 @@ export class SilenceStore {
    * nothing here.
    */
   addShared(s: SharedSilence, nowMs: number): { silence: Silence; added: boolean } {
-    const known = this.byKey(s.id, s.createdMs);
+    // By the key of what it holds, not the id it came with: one silence is one row whatever a peer sent.
+    const known = this.byKey(silenceKey(s), s.createdMs);
     if (known) return { silence: known, added: false };
     const id = Number(
       this.db
