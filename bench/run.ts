@@ -60,6 +60,9 @@
  *   cluster        two regions in namespaces on NATS JetStream (issue 23; bench/cluster.ts): record
  *                  on A -> applied on B p50/p99, mirror vs source copy latency, idle RSS and CPU
  *                  of `lifeline run` without and with a cluster section.
+ *   clusterpeers   whole Lifelines in two regions at the shipped cluster defaults (issue 23;
+ *                  bench/clusterPeers.ts): silence on A -> in force on B p50/p99, SIGKILL of A ->
+ *                  B's "peer down" email, restart -> ready (settled).
  */
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -88,6 +91,7 @@ import { HistoryStore } from '../src/store/history.js';
 import { IncidentStore } from '../src/store/incidents.js';
 import { smsReplyTwiml, voiceTwiml } from '../src/sources/twiml.js';
 import { benchCluster } from './cluster.js';
+import { benchClusterPeers } from './clusterPeers.js';
 
 function percentile(sorted: number[], p: number): number {
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
@@ -1190,5 +1194,6 @@ if (want('dnsrun')) Object.assign(results, await benchDnsRun());
 if (want('eachaddrrun')) Object.assign(results, await benchEachAddressRun());
 if (want('hostile')) Object.assign(results, await benchHostile());
 if (want('cluster')) Object.assign(results, await benchCluster());
+if (want('clusterpeers')) Object.assign(results, await benchClusterPeers());
 for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(40)} ${Number.isInteger(v) ? v : v.toFixed(1)}`);
 process.exit(0);

@@ -40,6 +40,8 @@ import { RepeatFilter } from './store/repeat.js';
 import { destinationsOf, ircDestinationsOf } from './policy/routing.js';
 import { SilenceStore } from './store/silences.js';
 import { Mutes } from './pipeline/mutes.js';
+import { PeerAlerts } from './pipeline/peerAlerts.js';
+import { shareMutes } from './pipeline/sharedMutes.js';
 import { buildInfo, type BuildInfo } from './observability/version.js';
 import { Dispatcher } from './relay/dispatcher.js';
 import { queueOutageSummaries } from './relay/outage.js';
@@ -83,7 +85,7 @@ export interface App {
   readonly metrics: Metrics;
   readonly escalation: EscalationEngine;
   readonly probes: ProbeEngine;
-  /** The cluster layer (issue 23), with a `cluster` section only; not yet consulted by the paging core. */
+  /** The cluster layer (issue 23), with a `cluster` section only. */
   readonly cluster: ClusterNode | undefined;
   /** The port the HTTP server listens on (useful with port 0). */
   port(): number;
@@ -202,6 +204,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
     poke: (d) => dispatcher.poke(d),
     path: ircPath,
     pathOutageEnded: (o) => queueOutageSummaries({ alerts, outbox, clock, destinations: ircDestinations, poke: (d) => dispatcher.poke(d), quietNames: heartbeatRoutes.quietNames }, o),
+    ...(cluster ? { pagingHeld: () => cluster.unsettledReason() } : {}),
   });
 
   const routes = new Map(config.routes.map((r) => [r.name, destinationsOf(r)]));
@@ -241,6 +244,27 @@ export async function startApp(ctx: AppContext): Promise<App> {
     return { alerts: r.alerts, queued: r.queued.length };
   };
 
+  // Issue 23, the paging core in a cluster (paging and /readyz wait until settled: pagingHeld above
+  // and clusterUnsettled below). Silences hold on every instance; a peer down is an incident of its
+  // own. Here, with nothing awaited since the launch: no peer message or event comes before its handler.
+  if (cluster && clusterDispatch && config.cluster) {
+    shareMutes(mutes, cluster, clusterDispatch);
+    const peerAlerts = new PeerAlerts({
+      self: config.cluster.name,
+      natsUrl: config.cluster.nats_url,
+      now: () => clock.now(),
+      firing: (fp) => alerts.firingName(fp),
+      emit: (batch) => {
+        const r = ingestBatch(config.probes.route, batch, clock.now());
+        for (const d of r.queued) dispatcher.poke(d);
+        escalation.kick();
+      },
+    });
+    cluster.on((e) => {
+      peerAlerts.handle(e);
+      if (e.kind === 'settled') escalation.kick();
+    });
+  }
   if (irc) registerIrcGauges(metrics.registry, irc);
   registerPipelineGauges(metrics.registry, {
     unresolvedIncidents: () => escalation.incidents.unresolved(),
@@ -280,6 +304,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
     faults: () => faults.list(),
     ircLink: () => irc?.state.link,
     probesStalled: () => probes.stalled(),
+    ...(cluster ? { clusterUnsettled: () => cluster.unsettledReason() } : {}),
     names,
   });
   // One signature check (and one rate-limited warning) for every Twilio webhook.

@@ -38,12 +38,13 @@ export function instanceOf(labels: Readonly<Record<string, string>>): string {
 /**
  * Where an alert came from, stored with it (alerts.source) and with the notification that carried
  * it (receipts.source): Alertmanager's webhook, or Lifeline's own probes (heartbeats, a dead man's
- * switch, are a probe kind; redundancy groups and inferred causes are the probes' alerts too).
+ * switch, are a probe kind; redundancy groups and inferred causes are the probes' alerts too), or
+ * the cluster (`peer`: a peer Lifeline down or unreachable, this region's NATS down; issue 23).
  */
-export type AlertSource = 'alertmanager' | 'probe';
+export type AlertSource = 'alertmanager' | 'probe' | 'peer';
 
 /** Every AlertSource, for checking a stored value. */
-export const ALERT_SOURCES: readonly AlertSource[] = ['alertmanager', 'probe'];
+export const ALERT_SOURCES: readonly AlertSource[] = ['alertmanager', 'probe', 'peer'];
 
 /**
  * A batch of alerts that arrive together (one Alertmanager group notification, one probe round),

@@ -19,10 +19,27 @@ const claim = z.strictObject({ kind: z.literal('claim'), incident: text, step: z
 const sent = z.strictObject({ kind: z.literal('sent'), incident: text, step: z.number().int().min(0), channel: text.optional() });
 /** Someone acknowledged an incident on the sender (IRC, SMS, voice key). Never undone by a merge. */
 const ack = z.strictObject({ kind: z.literal('ack'), incident: text, by: text, via: text.optional() });
-/** A silence made on the sender. */
-const silence = z.strictObject({ kind: z.literal('silence'), id: text, matchers: z.record(z.string(), z.string()), endsMs: z.number().int(), by: text, comment: text.optional() });
-/** A silence ended early on the sender. */
-const unsilence = z.strictObject({ kind: z.literal('unsilence'), id: text, by: text });
+/** One label matcher, as Alertmanager's (policy/matchers.ts Matcher). */
+const matcher = z.strictObject({ name: z.string().min(1).max(200), op: z.enum(['=', '!=', '=~', '!~']), value: text });
+/**
+ * A silence as every instance stores it: `id` is its key on every instance (store/silences.ts
+ * silenceKey: its creation time, creator and matchers), not the local row number a person sees.
+ */
+const silenceFields = {
+  id: text,
+  matchers: z.array(matcher).min(1).max(100).readonly(),
+  createdBy: text,
+  createdMs: z.number().int(),
+  expiresMs: z.number().int(),
+};
+/** A silence made on the sender (IRC `!silence`). */
+const silence = z.strictObject({ kind: z.literal('silence'), ...silenceFields });
+/**
+ * A silence ended early on the sender (`!unsilence`), at `endedMs` by `by`. It carries the whole
+ * silence, so an instance that has not seen the silence yet (it came from a third instance) stores
+ * it as ended and does not start it when the silence arrives later.
+ */
+const unsilence = z.strictObject({ kind: z.literal('unsilence'), ...silenceFields, by: text, endedMs: z.number().int() });
 /** A maintenance window made (or changed) on the sender. */
 const maintenance = z.strictObject({ kind: z.literal('maintenance'), id: text, matchers: z.record(z.string(), z.string()), fromMs: z.number().int(), toMs: z.number().int(), by: text });
 /** An incident's state changed on the sender. */

@@ -37,6 +37,8 @@ const DOWN_TEXT: Readonly<Record<PeerDownReason, (peer: string) => string>> = {
 export type ClusterEvent =
   | { readonly kind: 'peerDown'; readonly peer: string; readonly reason: PeerDownReason; readonly lastHeardMs: number | undefined }
   | { readonly kind: 'peerUp'; readonly peer: string }
+  /** This instance reached its region's nats-server (first connection, or back after a loss). */
+  | { readonly kind: 'natsUp' }
   | { readonly kind: 'settled'; readonly outcome: SettleOutcome };
 
 /** What the cluster layer needs from its owner. */
@@ -70,16 +72,17 @@ const REACH_TIMEOUT_MS = 2_000;
  * the heartbeat and peer liveness, and settling. Constructed only when the config has a `cluster`
  * section (src/cluster is imported lazily).
  *
- * How the paging core uses it (issue 23; not wired yet):
- * - before a step: wait `sendDelayMs()` (position × peer_timeout), then `tryClaim(incident, step)`;
- *   send only when it returns ok, then `markSent(incident, step, channel)` once the notifier
- *   accepted it. A claim not followed by a sent lapses after claim_lease and the next instance
- *   takes the step over.
- * - acks, silences, unsilences, maintenance, incident state, probe verdicts made here:
- *   `record(body)` inside the transaction that stores them; peers' ones arrive through `apply`
- *   (in the transaction that marks them applied), with their HLC for last-writer-wins merges.
- * - readiness and paging wait for `settled` / `whenSettled()`; `on()` gives peerDown (with its
- *   reason: silent → page "peer down", unreachable → "peer unreachable"), peerUp and settled.
+ * How the paging core uses it (issue 23):
+ * - wired (app.ts): `unsettledReason()` holds the escalation engine's steps and pages and makes
+ *   /readyz answer 503 until settled; `on()` gives peerDown (with its reason: silent → page "peer
+ *   down", unreachable → "peer unreachable", local → "this region's NATS is down"), peerUp, natsUp
+ *   and settled to pipeline/peerAlerts.ts; silences and unsilences go out with `record(body)` in
+ *   the transaction that stores them and come in through ClusterDispatch (pipeline/sharedMutes.ts).
+ * - not yet: before a step, wait `sendDelayMs()` (position × peer_timeout), then
+ *   `tryClaim(incident, step)`; send only when it returns ok, then `markSent(incident, step,
+ *   channel)` once the notifier accepted it. A claim not followed by a sent lapses after
+ *   claim_lease and the next instance takes the step over. Acks, incident state and probe
+ *   verdicts go out with `record(body)` as silences do.
  */
 export class ClusterNode {
   readonly store: ClusterStore;
@@ -108,9 +111,16 @@ export class ClusterNode {
   private stopped = false;
   /** Whether the connection to this region's nats-server is up now. */
   private natsUp = false;
+  /** Whether the streams and readers are set up (settling can start). */
+  private setUp = false;
+  /** When launched: without a connection, paging waits at most settle_timeout from here. */
+  private readonly launchedMono: number;
+  private launchWaitLogged = false;
+  private recheckTimer: TimerHandle | undefined;
 
   private constructor(private readonly opts: ClusterNodeOptions) {
     const c = opts.config;
+    this.launchedMono = opts.clock.monotonic();
     this.store = new ClusterStore(opts.db);
     this.hlc = new Hlc(c.name, opts.clock);
     const newest = this.store.newestPayload();
@@ -146,6 +156,9 @@ export class ClusterNode {
    */
   static launch(opts: ClusterNodeOptions): ClusterNode {
     const node = new ClusterNode(opts);
+    // Peers count from launch: with this region's nats-server unreachable from the start, they go
+    // down (reason local) after peer_timeout, and "this region's NATS is down" is paged.
+    node.liveness.start();
     node.ready = node.connectLoop();
     return node;
   }
@@ -166,7 +179,7 @@ export class ClusterNode {
     let nc: NatsConnection | undefined;
     for (let attempt = 1; !nc && !this.stopped; attempt++) {
       try {
-        nc = await connectNats(c, log, (up) => (this.natsUp = up));
+        nc = await connectNats(c, log, (up) => this.natsLink(up));
       } catch (err) {
         // The first failure and then one a minute: a region's nats-server down for long is one line a minute.
         if (attempt === 1 || attempt % Math.ceil(60_000 / CONNECT_RETRY_MS) === 0) {
@@ -181,7 +194,7 @@ export class ClusterNode {
       return;
     }
     this.nc = nc;
-    this.natsUp = true;
+    this.natsLink(true);
     for (let attempt = 1; !this.stopped; attempt++) {
       try {
         await this.setup();
@@ -215,8 +228,51 @@ export class ClusterNode {
       this.readers.set(r.peer, r);
       r.run();
     }
+    this.setUp = true;
     this.startSettling();
     this.prune();
+  }
+
+  /**
+   * The connection to this region's nats-server went down or came back. Back: say so (natsUp), and
+   * after peer_timeout look again at the peers still down: their reason was `local` while it was
+   * lost, and what they are now (silent, unreachable) is known only once heartbeats had their time.
+   */
+  private natsLink(up: boolean): void {
+    const was = this.natsUp;
+    this.natsUp = up;
+    if (!up || was || this.stopped) return;
+    this.emit({ kind: 'natsUp' });
+    this.opts.clock.clearTimeout(this.recheckTimer);
+    this.recheckTimer = this.opts.clock.setTimeout(() => {
+      for (const p of this.opts.config.peers) {
+        if (this.liveness.state(p.name) !== 'down') continue;
+        void this.downReason(p.name).then((reason) => {
+          if (this.stopped || this.liveness.state(p.name) !== 'down' || reason === 'local') return;
+          this.opts.log.warn({ event: 'cluster_peer_down', peer: p.name, reason, lastHeardMs: null, again: true }, DOWN_TEXT[reason](p.name));
+          this.emit({ kind: 'peerDown', peer: p.name, reason, lastHeardMs: undefined });
+        });
+      }
+    }, this.opts.config.peer_timeout);
+  }
+
+  /**
+   * Why paging and readiness wait now, or undefined when they need not: this instance has not yet
+   * caught up with every reachable peer (see settle). Bounded: each round of settling ends after
+   * settle_timeout, and without a connection to this region's nats-server the wait ends
+   * settle_timeout after launch (logged once as cluster_settle_timeout): a watchdog alone in its
+   * region must still page.
+   */
+  unsettledReason(): string | undefined {
+    if (this.settledNow) return undefined;
+    const c = this.opts.config;
+    if (this.setUp) return `catching up with the peers' decisions (${[...this.settleQueue].join(', ') || c.peers.map((p) => p.name).join(', ')}), at most settle_timeout (${c.settle_timeout} ms)`;
+    if (this.opts.clock.monotonic() - this.launchedMono < c.settle_timeout) return `not yet connected to this region's nats-server (${c.nats_url}); waiting at most settle_timeout (${c.settle_timeout} ms)`;
+    if (!this.launchWaitLogged) {
+      this.launchWaitLogged = true;
+      this.opts.log.warn({ event: 'cluster_settle_timeout', connected: this.nc !== undefined }, `not caught up with the peers ${c.settle_timeout} ms after start (no working connection to this region's nats-server at ${c.nats_url}); paging without waiting longer`);
+    }
+    return undefined;
   }
 
   /** Deletes outbox rows published, and records of peer messages applied, longer ago than `retention` (hourly, in batches). */
@@ -315,6 +371,7 @@ export class ClusterNode {
     this.liveness.stop();
     this.opts.clock.clearTimeout(this.hbTimer);
     this.opts.clock.clearTimeout(this.pruneTimer);
+    this.opts.clock.clearTimeout(this.recheckTimer);
     this.publisher?.stop();
     this.hbSub?.unsubscribe();
     await Promise.all([...this.readers.values()].map((r) => r.stop()));

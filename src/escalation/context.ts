@@ -28,6 +28,11 @@ export interface EngineDeps extends EscalationStores {
   pathOutageEnded(o: { incident: string; fromMs: number; toMs: number }): { fired: number; resolved: number; firingNow: number };
   /** Called before each pass over due steps: notices a wall-clock step and rebases stored times. */
   checkClock?(): void;
+  /**
+   * Why paging waits now, or undefined: in a cluster, an instance starting or rejoining pages only
+   * once it has caught up with its peers (cluster/node.ts unsettledReason, bounded by settle_timeout).
+   */
+  pagingHeld?(): string | undefined;
 }
 
 /** What every part of escalation shares: the deps, the configured channels and the policies. */

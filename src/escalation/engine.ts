@@ -16,6 +16,9 @@ export type { EngineDeps } from './context.js';
 export type { AlertChange, AlertGroupRef } from './incidents.js';
 export { humanTime } from './pageText.js';
 
+/** How often a held engine (pagingHeld) looks again. */
+const HELD_RECHECK_MS = 250;
+
 /**
  * The escalation engine: opens incidents for paging alerts, runs their policy steps on time,
  * bundles pages per person, keeps channel budgets, and applies the monitoring-path rule. All state
@@ -136,6 +139,8 @@ export class EscalationEngine {
   tick(): number | undefined {
     this.ctx.checkClock?.();
     const now = this.ctx.clock.now();
+    // Not settled with the cluster yet: no step runs, no page goes; looked at again shortly.
+    if (this.ctx.pagingHeld?.() !== undefined) return now + HELD_RECHECK_MS;
     this.steps.runDue(now);
     const wake = this.bundler.flush(now, this.flow.takeRaised());
     const receipts = this.reroute.checkReceipts(now);

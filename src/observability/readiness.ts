@@ -12,6 +12,11 @@ export interface ReadinessSources {
   ircLink(): string | undefined;
   /** Why the probe scheduler stalled, if it has (probes/engine.ts stalled()). */
   probesStalled(): string | undefined;
+  /**
+   * With a cluster section: why this instance is not settled yet (not caught up with its peers'
+   * decisions; cluster/node.ts unsettledReason), undefined once it is. Not ready meanwhile.
+   */
+  clusterUnsettled?(): string | undefined;
   /** Names destinations and cleans error text for logs and answers: no phone numbers, no addresses. */
   names: { destination(destination: string): string; text(text: string): string };
 }
@@ -28,15 +33,17 @@ export interface ReadinessCheck {
 /** The answer of /readyz. */
 export interface ReadyAnswer {
   ready: boolean;
-  checks: { store: 'ok' | 'unavailable'; delivery: 'ok' | string[]; config: 'loaded'; irc: string; faults: string[] };
+  checks: { store: 'ok' | 'unavailable'; delivery: 'ok' | string[]; config: 'loaded'; irc: string; faults: string[]; cluster?: string };
 }
 
 /**
  * Lifeline's readiness, judged in one place for both who ask: /readyz (a load balancer, an
  * orchestrator) and the outbound heartbeat (a dead man's switch elsewhere).
  *
- * Only the store and the delivery workers decide /readyz: an instance that cannot store a webhook
- * or deliver must not take traffic. Lifeline's own faults (a clock step, a channel refused for its
+ * Only the store, the delivery workers and (in a cluster) settling decide /readyz: an instance that
+ * cannot store a webhook or deliver, or has not caught up with its peers' acks and silences (it
+ * would page for what a peer has acked; Alertmanager's "ready before gossip settled"), must not
+ * take traffic. Lifeline's own faults (a clock step, a channel refused for its
  * configuration, a cut-off network) are listed there but do not decide it, since another instance
  * would have them too. The heartbeat is stricter: any fault, and a stalled probe scheduler, make it
  * report unhealthy, so a person hears of them even when Lifeline cannot page.
@@ -54,17 +61,19 @@ export class Readiness {
     };
   }
 
-  /** What /readyz answers: ready while the store reads and every delivery worker works. */
+  /** What /readyz answers: ready while the store reads, every delivery worker works and (in a cluster) it has settled. */
   readyz(): ReadyAnswer {
     const { storeOk, failing, faults } = this.check();
+    const unsettled = this.s.clusterUnsettled?.();
     return {
-      ready: storeOk && failing.length === 0,
+      ready: storeOk && failing.length === 0 && unsettled === undefined,
       checks: {
         store: storeOk ? 'ok' : 'unavailable',
         delivery: failing.length === 0 ? 'ok' : failing,
         config: 'loaded',
         irc: this.s.ircLink() ?? 'not configured',
         faults,
+        ...(this.s.clusterUnsettled ? { cluster: unsettled === undefined ? 'settled' : `not settled: ${unsettled}` } : {}),
       },
     };
   }

@@ -6,7 +6,7 @@ import type { MaintenanceWindows } from '../policy/maintenance.js';
 import { compileMatchers, matcherText, type Matcher } from '../policy/matchers.js';
 import type { AlertStore } from '../store/alerts.js';
 import type { Incident } from '../store/incidents.js';
-import type { Silence, SilenceStore } from '../store/silences.js';
+import type { SharedSilence, Silence, SilenceStore } from '../store/silences.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { IngestResult } from './ingest.js';
 
@@ -23,6 +23,17 @@ export interface MuteDeps {
    * and wakes the destinations it queued for.
    */
   reevaluate(route: string, batch: AlertBatch, nowMs: number): IngestResult;
+}
+
+/**
+ * Where this instance's silences go to its peers (the cluster): called inside the transaction
+ * that writes the silence, so the two are stored together or not at all.
+ */
+export interface MuteReplica {
+  /** A silence was set here. */
+  silenced(s: Silence): void;
+  /** A silence was ended here, by `by` at `endedMs`. */
+  unsilenced(s: Silence, by: string, endedMs: number): void;
 }
 
 /** What setting a silence did. */
@@ -64,8 +75,14 @@ export class Mutes {
   /** The maintenance windows active at the last look (undefined before the first). */
   private windowsActive: Set<string> | undefined;
   private stopped = true;
+  private replica: MuteReplica | undefined;
 
   constructor(private readonly d: MuteDeps) {}
+
+  /** Sends every silence set or ended here from now on to `replica` too (the cluster; pipeline/sharedMutes.ts). */
+  replicateTo(replica: MuteReplica): void {
+    this.replica = replica;
+  }
 
   /**
    * A predicate for "muted now" (an active silence or maintenance window matches), compiled once.
@@ -94,21 +111,59 @@ export class Mutes {
   /** Sets a silence; open incidents it matches are held from now. */
   silence(matchers: readonly Matcher[], by: string, durationMs: number): SilenceSet {
     const now = this.d.clock.now();
-    const silence = this.d.silences.add(matchers, by, now, now + durationMs);
-    const { held } = this.d.escalation.applyMutes(this.muted(now), now);
-    this.d.log.info(
-      { event: 'silence_created', silence: silence.id, by, matchers: matcherText(matchers), expires: new Date(silence.expiresMs).toISOString(), held: held.map((i) => i.ackCode) },
-      `silence #${silence.id} set by ${by} until ${new Date(silence.expiresMs).toISOString()}: ${matcherText(matchers)}`,
-    );
-    this.arm();
-    return { silence, held };
+    const silence = this.d.silences.atomic(() => {
+      const s = this.d.silences.add(matchers, by, now, now + durationMs);
+      this.replica?.silenced(s);
+      return s;
+    });
+    return { silence, held: this.started(silence, now) };
   }
 
   /** Ends an active silence now: what it held resumes, what still fires under it is evaluated as new. */
   unsilence(id: number, by: string): (MuteEnded & { silence: Silence }) | undefined {
-    const silence = this.d.silences.end(id, by, this.d.clock.now());
+    const now = this.d.clock.now();
+    const silence = this.d.silences.atomic(() => {
+      const s = this.d.silences.end(id, by, now);
+      if (s) this.replica?.unsilenced(s, by, now);
+      return s;
+    });
     if (!silence) return undefined;
     return { silence, ...this.check() };
+  }
+
+  /**
+   * A silence set on a peer: stored once (by its shared key) and applied as one set here is: open
+   * incidents it matches are held from now. Undefined when it was stored already.
+   */
+  applyShared(s: SharedSilence, from: string): SilenceSet | undefined {
+    const now = this.d.clock.now();
+    const r = this.d.silences.addShared(s, now);
+    if (!r.added) return undefined;
+    return { silence: r.silence, held: this.started(r.silence, now, from) };
+  }
+
+  /**
+   * A silence ended on a peer, by `by` at `endedMs`: merged (the earliest end wins; an end the
+   * peer's clock puts after this instance's now counts as now, so it holds here at once), then
+   * released as a local unsilence is. A silence not seen yet is stored already ended.
+   */
+  applySharedEnd(s: SharedSilence, by: string, endedMs: number, from: string): MuteEnded | undefined {
+    const now = this.d.clock.now();
+    const { silence } = this.d.silences.addShared(s, now);
+    if (!this.d.silences.mergeEnd(silence.id, `${by} (on ${from})`, Math.min(endedMs, now))) return undefined;
+    return this.check();
+  }
+
+  /** Holds what a silence (set now) matches, logs it, and times its end; returns the incidents held. */
+  private started(silence: Silence, now: number, from?: string): Incident[] {
+    const { held } = this.d.escalation.applyMutes(this.muted(now), now);
+    const { id, createdBy: by, matchers } = silence;
+    this.d.log.info(
+      { event: 'silence_created', silence: id, by, ...(from !== undefined ? { from } : {}), matchers: matcherText(matchers), expires: new Date(silence.expiresMs).toISOString(), held: held.map((i) => i.ackCode) },
+      `silence #${id} set by ${by}${from !== undefined ? ` on ${from}` : ''} until ${new Date(silence.expiresMs).toISOString()}: ${matcherText(matchers)}`,
+    );
+    this.arm();
+    return held;
   }
 
   /** The silences in force now. */

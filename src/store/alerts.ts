@@ -113,6 +113,12 @@ export class AlertStore {
     return { receiptId, changes };
   }
 
+  /** The alertname of the alert with this fingerprint when it fires now; undefined when it does not (or is unknown). */
+  firingName(fingerprint: string): string | undefined {
+    const r = this.db.prepare<[string], { alertname: string }>("SELECT alertname FROM alerts WHERE fingerprint = ? AND status = 'firing'").get(fingerprint);
+    return r?.alertname;
+  }
+
   /** Alerts firing now, briefly (at most `limit`, most recently changed first), but those named in `exceptNames` (the Watchdog). */
   firing(limit = 2000, exceptNames: readonly string[] = []): Array<{ fp: string; name: string; instance: string; severity: string }> {
     const rows = exceptNames.length === 0 ? this.firingStmt.all(limit) : this.firingExceptStmt.all(JSON.stringify(exceptNames), limit);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { matcherList, type Matcher } from '../policy/matchers.js';
 import type { Db } from './db.js';
 
@@ -26,6 +27,34 @@ function toSilence(r: Record<string, unknown>): Silence {
 }
 
 /**
+ * A silence as instances in several regions share it (cluster messages silence and unsilence):
+ * `id` is its key on every instance, the local row number is not.
+ */
+export interface SharedSilence {
+  id: string;
+  matchers: readonly Matcher[];
+  createdBy: string;
+  createdMs: number;
+  expiresMs: number;
+}
+
+/**
+ * A silence's key on every instance, from what every copy of it holds alike: its creation time,
+ * creator and matchers ("1764849600000-3f2a9c1d0b7e4a55"). Row numbers differ between instances
+ * (each numbers its own rows), and the silences table has no column for a key of its own, so
+ * the key is derived, never stored.
+ */
+export function silenceKey(s: Pick<Silence, 'createdMs' | 'createdBy' | 'matchers'>): string {
+  const h = createHash('sha256').update(JSON.stringify([s.createdBy, s.matchers.map((m) => [m.name, m.op, m.value])])).digest('hex');
+  return `${s.createdMs}-${h.slice(0, 16)}`;
+}
+
+/** A stored silence as it is shared. */
+export function sharedSilence(s: Silence): SharedSilence {
+  return { id: silenceKey(s), matchers: s.matchers, createdBy: s.createdBy, createdMs: s.createdMs, expiresMs: s.expiresMs };
+}
+
+/**
  * Silences: label matchers with an expiry, stored in the database. The store only keeps them;
  * what a silence does (mute new alerts, hold open incidents, release them when it ends) is
  * pipeline/mutes.ts.
@@ -36,6 +65,46 @@ export class SilenceStore {
   add(matchers: readonly Matcher[], by: string, nowMs: number, expiresMs: number): Silence {
     const id = Number(this.db.prepare('INSERT INTO silences (matchers, created_by, created_ms, expires_ms) VALUES (?, ?, ?, ?)').run(JSON.stringify(matchers), by, nowMs, expiresMs).lastInsertRowid);
     return { id, matchers, createdBy: by, createdMs: nowMs, expiresMs };
+  }
+
+  /** Runs `fn` in one transaction (a silence and its cluster message are written together). */
+  atomic<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  /** The stored silence with this shared key, if any. */
+  byKey(key: string, createdMs: number): Silence | undefined {
+    const rows = (this.db.prepare('SELECT * FROM silences WHERE created_ms = ? ORDER BY id').all(createdMs) as Array<Record<string, unknown>>).map(toSilence);
+    return rows.find((r) => silenceKey(r) === key);
+  }
+
+  /**
+   * Stores a peer's silence unless a silence with its key is stored already; returns the stored
+   * one and whether it is new. A silence that is over at `nowMs` is stored as released: it held
+   * nothing here.
+   */
+  addShared(s: SharedSilence, nowMs: number): { silence: Silence; added: boolean } {
+    // By the key of what it holds, not the id it came with: one silence is one row whatever a peer sent.
+    const known = this.byKey(silenceKey(s), s.createdMs);
+    if (known) return { silence: known, added: false };
+    const id = Number(
+      this.db
+        .prepare('INSERT INTO silences (matchers, created_by, created_ms, expires_ms, released) VALUES (?, ?, ?, ?, ?)')
+        .run(JSON.stringify(s.matchers), s.createdBy, s.createdMs, s.expiresMs, s.expiresMs <= nowMs ? 1 : 0).lastInsertRowid,
+    );
+    return { silence: { id, matchers: s.matchers, createdBy: s.createdBy, createdMs: s.createdMs, expiresMs: s.expiresMs }, added: true };
+  }
+
+  /**
+   * Merges an end made elsewhere: the earliest end wins (an end at the same ms: the smaller
+   * `ended_by`), so every instance keeps the same end whatever order the ends arrive in. Returns
+   * whether the silence changed (it ends at `endedMs` now, by `by`).
+   */
+  mergeEnd(id: number, by: string, endedMs: number): boolean {
+    const r = this.db
+      .prepare('UPDATE silences SET expires_ms = ?, ended_by = ? WHERE id = ? AND (expires_ms > ? OR (expires_ms = ? AND ended_by IS NOT NULL AND ended_by > ?))')
+      .run(endedMs, by, id, endedMs, endedMs, by);
+    return r.changes > 0;
   }
 
   /** Ends an active silence now; the silence as it was, or undefined when there is no active silence with that id. */

@@ -101,7 +101,7 @@ describe('cluster transport over NATS JetStream, regions in namespaces (issue 23
     const N = 50;
     for (let i = 0; i < N; i++) {
       a.record({ kind: 'ack', incident: `cut-a-${i}`, by: 'alice' });
-      b.record({ kind: 'silence', id: `cut-b-${i}`, matchers: { alertname: 'X' }, endsMs: Date.now() + 60_000, by: 'bob' });
+      b.record({ kind: 'silence', id: `cut-b-${i}`, matchers: [{ name: 'alertname', op: '=', value: 'X' }], createdBy: 'bob', createdMs: Date.now(), expiresMs: Date.now() + 60_000 });
     }
     // Both sides publish to their own region's stream while cut off (PubAck from their own server).
     await Promise.all([a.waitCount('published during the cut', (e) => e.ev === 'published', N, 15_000, fromA), b.waitCount('published during the cut', (e) => e.ev === 'published', N, 15_000, fromB)]);
@@ -159,7 +159,7 @@ describe('cluster transport over NATS JetStream, regions in namespaces (issue 23
     ]);
     assert.equal(onB['reason'], 'local', 'b cannot know anything of a without its own server');
     assert.equal(onA['reason'], 'unreachable');
-    for (let i = 0; i < 5; i++) b.record({ kind: 'unsilence', id: `local-${i}`, by: 'bob' });
+    for (let i = 0; i < 5; i++) b.record({ kind: 'unsilence', id: `local-${i}`, matchers: [{ name: 'alertname', op: '=', value: 'X' }], createdBy: 'bob', createdMs: Date.now(), expiresMs: Date.now(), by: 'bob', endedMs: Date.now() });
     await regions.restartServer('b');
     const got = await a.waitCount("b's unsilences", (e) => e.ev === 'applied' && e.kind === 'unsilence', 5, 30_000, fromA);
     assert.deepEqual(got.map((e) => (e['body'] as { id: string }).id), ['local-0', 'local-1', 'local-2', 'local-3', 'local-4']);

@@ -21,6 +21,17 @@ describe('readiness', () => {
     assert.equal(rig({ ircLink: () => undefined }).readyz().checks.irc, 'not configured');
   });
 
+  it('in a cluster: not ready until settled, with the reason; the heartbeat is not affected', () => {
+    let unsettled: string | undefined = 'catching up with the peers';
+    const r = rig({ clusterUnsettled: () => unsettled });
+    assert.equal(r.readyz().ready, false);
+    assert.equal(r.readyz().checks.cluster, 'not settled: catching up with the peers');
+    assert.deepEqual(r.health(), { ok: true });
+    unsettled = undefined;
+    assert.equal(r.readyz().ready, true);
+    assert.equal(r.readyz().checks.cluster, 'settled');
+  });
+
   it('is not ready while the store cannot be read', () => {
     const r = rig({ storeReadable: () => false });
     assert.equal(r.readyz().ready, false);

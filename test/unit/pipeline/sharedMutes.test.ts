@@ -1,0 +1,198 @@
+import assert from 'node:assert/strict';
+import type { AlertBatch } from '../../../src/alerts/alert.js';
+import { ClusterDispatch } from '../../../src/cluster/dispatch.js';
+import type { ClusterBody, ClusterEnvelope } from '../../../src/cluster/messages.js';
+import { parseConfig } from '../../../src/config/load.js';
+import { EscalationEngine } from '../../../src/escalation/engine.js';
+import { ChannelHealth } from '../../../src/escalation/health.js';
+import { silentLogger } from '../../../src/observability/logger.js';
+import { OnCallSchedule } from '../../../src/people/oncall.js';
+import { makeIngest } from '../../../src/pipeline/ingest.js';
+import { Mutes } from '../../../src/pipeline/mutes.js';
+import { shareMutes } from '../../../src/pipeline/sharedMutes.js';
+import { MaintenanceWindows } from '../../../src/policy/maintenance.js';
+import { parseMatchers } from '../../../src/policy/matchers.js';
+import { AlertStore } from '../../../src/store/alerts.js';
+import { openDb } from '../../../src/store/db.js';
+import { escalationStores } from '../../../src/store/escalationStores.js';
+import { Outbox } from '../../../src/store/outbox.js';
+import { RepeatFilter } from '../../../src/store/repeat.js';
+import { SilenceStore } from '../../../src/store/silences.js';
+import { FakeClock } from '../fakeClock.js';
+
+const config = parseConfig(
+  `people:
+  - { name: alice, email: alice@example.org }
+oncall:
+  rotations:
+    - { name: primary, people: [alice], start: "2026-11-23" }
+email: { host: smtp.example.org, from: lifeline@example.org }
+escalation:
+  policies:
+    - { name: now, steps: [{ after: 0s, notify: [email] }, { after: 10m, notify: [email] }] }
+`,
+  't.yaml',
+  {},
+);
+
+/** One instance's pipeline (ingest, engine, mutes) on its own database, sharing one fake clock; its cluster messages are collected. */
+function instance(name: string, clock: FakeClock) {
+  const db = openDb(':memory:');
+  const outbox = new Outbox(db, 10_000);
+  const alerts = new AlertStore(db);
+  const engine = new EscalationEngine({ config, ...escalationStores(db), outbox, schedule: new OnCallSchedule(config), clock, log: silentLogger(), health: new ChannelHealth(), poke: () => undefined, pathOutageEnded: () => ({ fired: 0, resolved: 0, firingNow: 0 }) });
+  // eslint-disable-next-line prefer-const
+  let mutes: Mutes;
+  const ingest = makeIngest({ db, alerts, muted: (now) => mutes.muted(now), escalation: engine, repeats: new RepeatFilter(db, 4 * 3600_000), outbox, routes: new Map([['default', ['console']]]) });
+  const silences = new SilenceStore(db);
+  mutes = new Mutes({ silences, maintenance: new MaintenanceWindows([]), alerts, escalation: engine, clock, log: silentLogger(), reevaluate: (route, batch, now) => ingest(route, batch, now, undefined, false, true) });
+  const sent: Array<{ env: ClusterEnvelope; key: string | undefined }> = [];
+  let counter = 0;
+  const node = {
+    record: (body: Exclude<ClusterBody, { kind: 'heartbeat' }>, key?: string): string => {
+      sent.push({ env: { from: name, hlc: { wall: clock.now(), counter: counter++, node: name }, body }, key });
+      return `${name}:${key}`;
+    },
+  };
+  const dispatch = new ClusterDispatch(silentLogger());
+  shareMutes(mutes, node, dispatch);
+  engine.start();
+  mutes.start();
+  const batch = (alert: string, status: 'firing' | 'resolved'): AlertBatch => ({
+    source: 'alertmanager',
+    groupKey: alert,
+    status,
+    commonLabels: { alertname: alert },
+    truncatedAlerts: 0,
+    alerts: [{ fingerprint: alert, status, labels: { alertname: alert, severity: 'critical' }, annotations: { summary: alert }, startsAt: '', endsAt: '', generatorURL: '' }],
+  });
+  return {
+    name,
+    db,
+    mutes,
+    silences,
+    engine,
+    sent,
+    /** Applies messages as the cluster layer does: each in a transaction. */
+    receive: (envs: readonly ClusterEnvelope[]) => {
+      for (const e of envs) db.transaction(() => dispatch.apply(e))();
+    },
+    fire: (alert: string) => {
+      ingest('default', batch(alert, 'firing'), clock.now());
+      engine.kick();
+    },
+    pages: () => outbox.pending('email:alice@example.org').filter((e) => e.message.kind === 'page').length,
+    incident: (alert: string) => engine.incidents.live('alert', alert),
+  };
+}
+
+/** What `from` sent since `since` (an index into its sent list). */
+const since = (x: ReturnType<typeof instance>, i: number): ClusterEnvelope[] => x.sent.slice(i).map((s) => s.env);
+
+describe('silences shared across instances (issue 23, pipeline/sharedMutes.ts)', () => {
+  it("a silence set on A is sent in A's transaction and holds B's open incident exactly as a local one does; unsilence on A releases it on B the same way", () => {
+    const clock = new FakeClock();
+    const a = instance('a', clock);
+    const b = instance('b', clock);
+    // The reference: the same silence set and ended on the instance itself.
+    const l = instance('l', clock);
+    b.fire('DiskFull');
+    l.fire('DiskFull');
+    assert.equal(b.pages(), 1, 'paged at once');
+    clock.advance(60_000);
+    const { silence } = a.mutes.silence(parseMatchers('alertname=DiskFull'), 'alice', 3_600_000);
+    const local = l.mutes.silence(parseMatchers('alertname=DiskFull'), 'alice', 3_600_000);
+    assert.equal(a.sent.length, 1);
+    assert.equal(a.sent[0]?.env.body.kind, 'silence');
+    assert.match(a.sent[0]?.key ?? '', /^silence:\d+-[0-9a-f]{16}$/, 'a stable message id per silence');
+    b.receive(since(a, 0));
+    assert.notEqual(b.incident('DiskFull')?.heldSinceMs, null, "B's incident is held by A's silence");
+    assert.equal(b.incident('DiskFull')?.heldSinceMs, l.incident('DiskFull')?.heldSinceMs);
+    assert.deepEqual(b.mutes.active().map((s) => [s.createdBy, s.createdMs, s.expiresMs]), [['alice', silence.createdMs, silence.expiresMs]]);
+    // Delivered twice (at-least-once): stored once.
+    b.receive(since(a, 0));
+    assert.equal(b.mutes.active().length, 1);
+    assert.equal(b.sent.length, 0, 'B does not echo a peer silence back');
+    clock.advance(11 * 60_000);
+    b.engine.kick();
+    assert.equal(b.pages(), 1, 'the second step does not page while held');
+
+    a.mutes.unsilence(silence.id, 'alice');
+    l.mutes.unsilence(local.silence.id, 'alice');
+    assert.equal(a.sent[1]?.env.body.kind, 'unsilence');
+    b.receive(since(a, 1));
+    assert.equal(b.mutes.active().length, 0);
+    assert.equal(b.incident('DiskFull')?.heldSinceMs, null, 'released on B');
+    const pagesB: number[] = [];
+    const pagesL: number[] = [];
+    for (let m = 0; m < 15; m++) {
+      b.engine.kick();
+      l.engine.kick();
+      pagesB.push(b.pages());
+      pagesL.push(l.pages());
+      clock.advance(60_000);
+    }
+    assert.deepEqual(pagesB, pagesL, 'B pages after the release minute by minute as the instance that set and ended the silence itself');
+    assert.equal(pagesB.at(-1), 2, 'the second step went after the release');
+  });
+
+  it('a silence set on B from a peer mutes a new alert there; one that fired under it opens its incident when the peer ends it', () => {
+    const clock = new FakeClock();
+    const a = instance('a', clock);
+    const b = instance('b', clock);
+    a.mutes.silence(parseMatchers('alertname=~"Vpn.*"'), 'alice', 3_600_000);
+    b.receive(since(a, 0));
+    b.fire('VpnDown');
+    assert.equal(b.pages(), 0, 'muted on B by the silence set on A');
+    assert.equal(b.incident('VpnDown'), undefined);
+    clock.advance(60_000);
+    const id = a.mutes.active()[0]?.id ?? 0;
+    a.mutes.unsilence(id, 'bob');
+    b.receive(since(a, 1));
+    assert.ok(b.incident('VpnDown'), 'evaluated as new when the silence ended');
+    assert.equal(b.pages(), 1);
+    assert.equal(b.silences.endedUnreleased(clock.now()).length, 0, 'released once');
+  });
+
+  it('merge: an unsilence that arrives before its silence stores it ended (the silence arriving later does not start it); concurrent ends converge on the earliest', () => {
+    const clock = new FakeClock();
+    const a = instance('a', clock);
+    const b = instance('b', clock);
+    const c = instance('c', clock);
+    const { silence } = a.mutes.silence(parseMatchers('alertname=X'), 'alice', 3_600_000);
+    b.receive(since(a, 0));
+    clock.advance(1_000);
+    const idOnB = b.mutes.active()[0]?.id ?? 0;
+    b.mutes.unsilence(idOnB, 'bob');
+    // C hears B's unsilence first, then A's silence.
+    c.receive(since(b, 0));
+    c.receive(since(a, 0));
+    assert.equal(c.mutes.active().length, 0, 'not started by the late silence');
+    // Concurrent ends: A ends it too, later, before hearing B's end; each then hears the other's.
+    clock.advance(1_000);
+    a.mutes.unsilence(silence.id, 'alice');
+    a.receive(since(b, 0));
+    b.receive(since(a, 1));
+    c.receive(since(a, 1));
+    const endOf = (x: ReturnType<typeof instance>) => {
+      const r = x.db.prepare('SELECT expires_ms AS e, ended_by AS by FROM silences').get() as { e: number; by: string };
+      return r.e;
+    };
+    assert.equal(endOf(a), endOf(b));
+    assert.equal(endOf(b), endOf(c));
+    assert.equal(endOf(a), silence.createdMs + 1_000, "the earliest end (B's) wins everywhere");
+  });
+
+  it('a silence and its cluster message are one transaction: when the message cannot be written, neither is stored', () => {
+    const clock = new FakeClock();
+    const a = instance('a', clock);
+    a.mutes.replicateTo({
+      silenced: () => {
+        throw new Error('disk full');
+      },
+      unsilenced: () => undefined,
+    });
+    assert.throws(() => a.mutes.silence(parseMatchers('alertname=X'), 'alice', 60_000), /disk full/);
+    assert.equal(a.mutes.active().length, 0);
+  });
+});
