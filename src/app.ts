@@ -85,7 +85,7 @@ export interface App {
   readonly metrics: Metrics;
   readonly escalation: EscalationEngine;
   readonly probes: ProbeEngine;
-  /** The cluster layer (issue 23), with a `cluster` section only. */
+  /** The cluster layer, with a `cluster` section only. */
   readonly cluster: ClusterNode | undefined;
   /** The port the HTTP server listens on (useful with port 0). */
   port(): number;
@@ -128,7 +128,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
     ircNotifier = new IrcNotifier(irc, () => clock.now());
     notifiers.push(ircNotifier);
   }
-  // Cluster (issue 23): probe verdicts joined across regions; on IRC only the first live instance
+  // Cluster: probe verdicts joined across regions; on IRC only the first live instance
   // posts and answers commands, the others hold their lines (cluster/wire.ts).
   const clusterWiring = config.cluster && cluster && clusterDispatch
     ? (await import('./cluster/wire.js')).wireCluster({ config: config.cluster, probes: config.probes, node: cluster, dispatch: clusterDispatch, db, clock, log, outbox, formatter, irc: ircNotifier ? { notifier: ircNotifier, destinations: ircDestinationsOf(config.routes) } : undefined })
@@ -244,9 +244,9 @@ export async function startApp(ctx: AppContext): Promise<App> {
     return { alerts: r.alerts, queued: r.queued.length };
   };
 
-  // Issue 23, the paging core in a cluster (paging and /readyz wait until settled: pagingHeld above
+  // The paging core in a cluster (paging and /readyz wait until settled: pagingHeld above
   // and clusterUnsettled below). Silences hold on every instance; a peer down is an incident of its
-  // own. Here, with nothing awaited since the launch: no peer message or event comes before its handler.
+  // own.
   if (cluster && clusterDispatch && config.cluster) {
     shareMutes(mutes, cluster, clusterDispatch);
     const peerAlerts = new PeerAlerts({
@@ -295,6 +295,10 @@ export async function startApp(ctx: AppContext): Promise<App> {
   });
   // Commands from IRC and SMS, one set.
   const commands = new Commands({ config, clock, engine: escalation, schedule, alerts, outbox, mutes, ircState: () => irc?.state, probes: () => probes.status(), quietNames: heartbeatRoutes.quietNames });
+
+  // Every handler of peers' messages is registered: from here they are applied (until now each one
+  // was left unacked and comes again, cluster/dispatch.ts).
+  clusterDispatch?.seal();
 
   // IRC first: registering takes network round trips, listening does not.
   irc?.start();
