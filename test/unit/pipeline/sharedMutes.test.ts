@@ -56,6 +56,7 @@ function instance(name: string, clock: FakeClock) {
   };
   const dispatch = new ClusterDispatch(silentLogger());
   shareMutes(mutes, node, dispatch);
+  dispatch.seal();
   engine.start();
   mutes.start();
   const batch = (alert: string, status: 'firing' | 'resolved'): AlertBatch => ({
