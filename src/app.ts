@@ -8,6 +8,7 @@ import { ErrorCodes, LifelineError, describeError } from './errors.js';
 import { scheduleDailyNote } from './escalation/dailyNote.js';
 import { HeartbeatOut } from './observability/heartbeatOut.js';
 import { EscalationEngine } from './escalation/engine.js';
+import { ClusterPaging } from './escalation/clusterPaging.js';
 import { PagingFeedback, faultNotifiers, pagingNotifiers, type PagingChannelState } from './escalation/feedback.js';
 import { PAGING_DESTINATIONS } from './escalation/channels/registry.js';
 import { ChannelHealth } from './escalation/health.js';
@@ -84,7 +85,7 @@ export interface App {
   readonly metrics: Metrics;
   readonly escalation: EscalationEngine;
   readonly probes: ProbeEngine;
-  /** The cluster layer (issue 23), with a `cluster` section only; not yet consulted by the paging core. */
+  /** The cluster layer (issue 23), with a `cluster` section only: pages once per event, acks everywhere. */
   readonly cluster: ClusterNode | undefined;
   /** The port the HTTP server listens on (useful with port 0). */
   port(): number;
@@ -158,7 +159,8 @@ export async function startApp(ctx: AppContext): Promise<App> {
 
   const dispatcher = new Dispatcher(outbox, notifiers, formatter, config.outbox, clock, log, {
     names,
-    sent: (destination, kind, lines) => {
+    sent: (destination, kind, lines, entryId) => {
+      escalation.delivered(entryId);
       metrics.sent.inc({ destination: names.destination(destination), kind });
       metrics.sentLines.inc({ destination: names.destination(destination) }, lines);
       feedback.sent(destination);
@@ -201,8 +203,17 @@ export async function startApp(ctx: AppContext): Promise<App> {
     health,
     poke: (d) => dispatcher.poke(d),
     path: ircPath,
+    ...(cluster ? { gate: new ClusterPaging(config.cluster?.name ?? '', cluster, log) } : {}),
     pathOutageEnded: (o) => queueOutageSummaries({ alerts, outbox, clock, destinations: ircDestinations, poke: (d) => dispatcher.poke(d), quietNames: heartbeatRoutes.quietNames }, o),
   });
+
+  // Issue 23: peers' acks stop escalation here; their claims and sends ClusterNode applies itself.
+  if (clusterDispatch) {
+    const { formatHlc } = await import('./cluster/hlc.js');
+    clusterDispatch.on('ack', (b, m) => escalation.applyPeerAck(b.incident, b.by, m.from, formatHlc(m.hlc)));
+    clusterDispatch.on('claim', () => undefined);
+    clusterDispatch.on('sent', () => undefined);
+  }
 
   const routes = new Map(config.routes.map((r) => [r.name, destinationsOf(r)]));
   const heartbeats = new HeartbeatStore(db);

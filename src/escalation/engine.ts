@@ -7,6 +7,7 @@ import { ChannelSet } from './channels/registry.js';
 import type { EngineDeps, EscalationContext } from './context.js';
 import { IncidentFlow, type AlertChange, type AlertGroupRef } from './incidents.js';
 import { PathRule } from './pathRule.js';
+import { pageKey } from './episode.js';
 import { effectivePolicies } from './policies.js';
 import { Reroute } from './reroute.js';
 import { Steps } from './steps.js';
@@ -45,8 +46,11 @@ export class EscalationEngine {
     this.bundler = new PageBundler(this.ctx);
     this.steps = new Steps(this.ctx);
     this.path = new PathRule(this.ctx, this.steps, (now, force) => this.bundler.flush(now, force), kick);
-    this.flow = new IncidentFlow(this.ctx, this.steps, (inc, now) => this.path.opened(inc, now));
     this.acks = new Acks(this.ctx, kick);
+    this.flow = new IncidentFlow(this.ctx, this.steps, (inc, now) => {
+      // Acknowledged on a peer before it opened here: nothing to page out of band either.
+      if (!this.acks.openedEpisode(inc)) this.path.opened(inc, now);
+    });
     this.reroute = new Reroute(this.ctx, (now) => this.bundler.flush(now, true), kick);
     d.health.onChange((channel, healthy) => {
       if (!healthy) this.reroute.failOver(channel);
@@ -76,6 +80,21 @@ export class EscalationEngine {
   /** Acknowledges every open incident of the group of the incident with this code. */
   ackGroup(code: string, by: string): { ok: true; incidents: Incident[] } | { ok: false; reason: string } {
     return this.acks.ackGroup(code, by);
+  }
+
+  /** A cluster peer acknowledged an episode (see Acks.applyPeerAck); call in the transaction applying the message. */
+  applyPeerAck(episode: string, by: string, instance: string, hlc: string): void {
+    if (this.enabled) this.acks.applyPeerAck(episode, by, instance, hlc);
+  }
+
+  /**
+   * An outbox message was delivered (its notifier accepted it). In a cluster, the pages it carried
+   * of episodes shared with peers are marked sent, so that no peer sends them after its claim.
+   */
+  delivered(outboxId: number): void {
+    const gate = this.ctx.gate;
+    if (!gate || !this.enabled) return;
+    for (const p of this.incidents.pagesOfMessage(outboxId)) if (p.episode !== undefined) gate.sent(p.episode, pageKey(p), p.channel);
   }
 
   /** Takes an acknowledgement back; escalation resumes at once. */
