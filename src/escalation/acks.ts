@@ -40,7 +40,7 @@ export class Acks {
       const all = [own, ...aliased].map((i) => `${i.ackCode} (${i.title})`).join(', ');
       return { reason: `${code.toUpperCase()} names more than one incident here: ${all}; use one of these codes` };
     }
-    const inc = own ?? aliased[0];
+    const inc = own && own.state !== 'resolved' ? own : (aliased[0] ?? own);
     return inc ? { inc } : { reason: `no incident with id ${code.toUpperCase()}` };
   }
 
