@@ -60,6 +60,9 @@
  *   cluster        two regions in namespaces on NATS JetStream (issue 23; bench/cluster.ts): record
  *                  on A -> applied on B p50/p99, mirror vs source copy latency, idle RSS and CPU
  *                  of `lifeline run` without and with a cluster section.
+ *   clusterpaging  one page per event across two regions of whole Lifelines at the shipped cluster
+ *                  timings (issue 23; bench/clusterPaging.ts): 1,000 events to both -> pages,
+ *                  duplicates, lost; page latency at position 0 vs a lone Lifeline; ack a -> b.
  */
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -88,6 +91,7 @@ import { HistoryStore } from '../src/store/history.js';
 import { IncidentStore } from '../src/store/incidents.js';
 import { smsReplyTwiml, voiceTwiml } from '../src/sources/twiml.js';
 import { benchCluster } from './cluster.js';
+import { benchClusterPaging } from './clusterPaging.js';
 
 function percentile(sorted: number[], p: number): number {
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
@@ -1190,5 +1194,6 @@ if (want('dnsrun')) Object.assign(results, await benchDnsRun());
 if (want('eachaddrrun')) Object.assign(results, await benchEachAddressRun());
 if (want('hostile')) Object.assign(results, await benchHostile());
 if (want('cluster')) Object.assign(results, await benchCluster());
+if (want('clusterpaging')) Object.assign(results, await benchClusterPaging());
 for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(40)} ${Number.isInteger(v) ? v : v.toFixed(1)}`);
 process.exit(0);
