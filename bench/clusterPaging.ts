@@ -83,7 +83,7 @@ export async function benchClusterPaging(): Promise<Record<string, number>> {
     const pageLatency = async (name: string, post: () => Promise<unknown>): Promise<number> => {
       const start = Date.now();
       await post();
-      const got = await waitFor(`page of ${name}`, () => mentions(name)[0], 20_000, 2);
+      const got = await waitFor(`page of ${name}`, () => mentions(name)[0], 60_000, 2);
       return got.atMs - start;
     };
     for (let i = 0; i < 200; i++) {

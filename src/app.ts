@@ -160,7 +160,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
   const dispatcher = new Dispatcher(outbox, notifiers, formatter, config.outbox, clock, log, {
     names,
     sent: (destination, kind, lines, entryId) => {
-      escalation.delivered(entryId);
+      if (kind === 'page') escalation.delivered(entryId);
       metrics.sent.inc({ destination: names.destination(destination), kind });
       metrics.sentLines.inc({ destination: names.destination(destination) }, lines);
       feedback.sent(destination);
@@ -203,7 +203,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
     health,
     poke: (d) => dispatcher.poke(d),
     path: ircPath,
-    ...(cluster ? { gate: new ClusterPaging(config.cluster?.name ?? '', cluster, log) } : {}),
+    ...(cluster ? { gate: new ClusterPaging(config.cluster?.name ?? '', cluster, log, config.cluster?.claim_lease ?? 60_000) } : {}),
     pathOutageEnded: (o) => queueOutageSummaries({ alerts, outbox, clock, destinations: ircDestinations, poke: (d) => dispatcher.poke(d), quietNames: heartbeatRoutes.quietNames }, o),
   });
 

@@ -24,11 +24,22 @@ const AFTER_LEASE_MS = 250;
  * (its instance died mid-send) is taken over: never both silent.
  */
 export class ClusterPaging implements PageGate {
+  /** A third of the lease: two renewals can be lost before the claim lapses. */
+  readonly renewEveryMs: number;
+
   constructor(
     readonly self: string,
     private readonly node: ClusterPort,
     private readonly log: Logger,
-  ) {}
+    claimLeaseMs: number,
+  ) {
+    this.renewEveryMs = Math.max(1_000, Math.floor(claimLeaseMs / 3));
+  }
+
+  renew(episode: string, key: string): void {
+    // Refused only when a peer sent it meanwhile (it took over): this copy goes too, a duplicate, not a loss.
+    this.node.tryClaim(episode, key);
+  }
 
   delayMs(): number {
     return this.node.sendDelayMs();

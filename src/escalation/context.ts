@@ -52,6 +52,14 @@ export interface PageGate {
   delayMs(): number;
   /** Claims page `key` of `episode` for this instance (recorded, and told to the peers), or says who stands in the way. */
   claim(episode: string, key: string): GateVerdict;
+  /**
+   * How often the claims of pages queued here but not delivered yet are renewed: a page stuck
+   * behind a slow SMTP server is not taken over by a peer while this instance lives (its claim
+   * lapses only when it stops renewing: dead, or cut off).
+   */
+  readonly renewEveryMs: number;
+  /** Renews this instance's claim on page `key` of `episode` (still queued here). */
+  renew(episode: string, key: string): void;
   /** Page `key` of `episode` went out (its notifier accepted it): marked sent, told to the peers. */
   sent(episode: string, key: string, channel: string): void;
   /** An ack made here, told to the peers inside the ack's transaction; returns its timestamp as text (sorts as it compares). */

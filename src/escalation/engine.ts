@@ -38,6 +38,8 @@ export class EscalationEngine {
   private readonly bundler: PageBundler;
   private timer: TimerHandle | undefined;
   private stopped = false;
+  /** When the claims of pages still queued here are renewed next (cluster only). */
+  private renewAt = 0;
 
   constructor(d: EngineDeps) {
     this.incidents = d.incidents;
@@ -95,6 +97,23 @@ export class EscalationEngine {
     const gate = this.ctx.gate;
     if (!gate || !this.enabled) return;
     for (const p of this.incidents.pagesOfMessage(outboxId)) if (p.episode !== undefined) gate.sent(p.episode, pageKey(p), p.channel);
+  }
+
+  /** Renews the claims of shared pages queued here and not yet delivered, every renewEveryMs; returns when next (none: nothing queued). */
+  private renewClaims(now: number): number | undefined {
+    const gate = this.ctx.gate;
+    if (!gate) return undefined;
+    if (this.renewAt === 0) {
+      // A period starts with the first page queued: a fresh claim needs no renewal yet.
+      if (this.incidents.pendingSharedPages().length === 0) return undefined;
+      this.renewAt = now + gate.renewEveryMs;
+      return this.renewAt;
+    }
+    if (now < this.renewAt) return this.renewAt;
+    const pending = this.incidents.pendingSharedPages();
+    for (const p of pending) if (p.episode !== undefined) gate.renew(p.episode, pageKey(p));
+    this.renewAt = pending.length > 0 ? now + gate.renewEveryMs : 0;
+    return pending.length > 0 ? this.renewAt : undefined;
   }
 
   /** Takes an acknowledgement back; escalation resumes at once. */
@@ -159,6 +178,7 @@ export class EscalationEngine {
     const wake = this.bundler.flush(now, this.flow.takeRaised());
     const receipts = this.reroute.checkReceipts(now);
     const due = this.incidents.nextDue();
-    return [wake, due, receipts].filter((t): t is number => t !== undefined).reduce<number | undefined>((a, b) => (a === undefined ? b : Math.min(a, b)), undefined);
+    const renew = this.renewClaims(now);
+    return [wake, due, receipts, renew].filter((t): t is number => t !== undefined).reduce<number | undefined>((a, b) => (a === undefined ? b : Math.min(a, b)), undefined);
   }
 }

@@ -325,6 +325,7 @@ function statements(db: Db) {
     lastSent: db.prepare<[PagingChannelKind, string], { t: number | null }>(
       `SELECT MAX(o.created_ms) AS t FROM pages p JOIN outbox o ON o.id = p.outbox_id WHERE p.channel = ? AND p.person = ? AND NOT ${IS_NOTICE}`,
     ),
+    pendingShared: pages<[]>("SELECT p.*, i.episode FROM pages p JOIN incidents i ON i.id = p.incident_id JOIN outbox o ON o.id = p.outbox_id WHERE o.state = 'pending' AND i.episode IS NOT NULL"),
     stuckPages: pages<[PagingChannelKind]>("SELECT p.* FROM pages p JOIN outbox o ON o.id = p.outbox_id WHERE p.channel = ? AND o.state = 'pending'"),
     countSentSince: db.prepare<[string, number], { n: number }>("SELECT COUNT(*) AS n FROM outbox WHERE destination = ? AND created_ms >= ? AND kind = 'page'"),
     lastPagedOn: incidents<[PagingChannelKind, string]>(
@@ -546,6 +547,11 @@ export class IncidentStore {
   /** When the last bundle of pages (notices not counted) went to (channel, person), from the outbox. */
   lastSentMs(channel: PagingChannelKind, person: string): number | undefined {
     return this.q.lastSent.get(channel, person)?.t ?? undefined;
+  }
+
+  /** Pages of episodes shared with cluster peers given to the outbox and not delivered yet (their claims are renewed). */
+  pendingSharedPages(): PageRow[] {
+    return this.q.pendingShared.all().map(toPage);
   }
 
   /** Pages given to the outbox on a channel and still waiting there (for failover). */

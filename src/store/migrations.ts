@@ -440,6 +440,8 @@ export const MIGRATIONS: readonly Migration[] = [
       -- A page some peer sent (its claim and sent arrived first): this instance did not send it and
       -- says so (the status page: "sent by peer X"). NULL: this instance's own page.
       ALTER TABLE pages ADD COLUMN sent_by_peer TEXT;
+      -- The pages an outbox message carried, looked up when it is delivered (to mark them sent for the peers).
+      CREATE INDEX pages_outbox ON pages (outbox_id) WHERE outbox_id IS NOT NULL;
 
       -- Claims were keyed by (incident, step number) in 15 and never used by the paging core: now by
       -- (episode, page key), the page key a text (escalation/episode.ts, pageKey). Nothing to keep.

@@ -83,7 +83,7 @@ function cluster(policy = '{ name: p, steps: [{ after: 0s, notify: [email] }, { 
         return formatHlc(stamp);
       },
     };
-    const engine = new EscalationEngine({ config, ...escalationStores(db), outbox, schedule: new OnCallSchedule(config), clock, log: silentLogger(), health: new ChannelHealth(), poke: () => undefined, pathOutageEnded: () => ({ fired: 0, resolved: 0, firingNow: 0 }), gate: new ClusterPaging(name, port, silentLogger()) });
+    const engine = new EscalationEngine({ config, ...escalationStores(db), outbox, schedule: new OnCallSchedule(config), clock, log: silentLogger(), health: new ChannelHealth(), poke: () => undefined, pathOutageEnded: () => ({ fired: 0, resolved: 0, firingNow: 0 }), gate: new ClusterPaging(name, port, silentLogger(), LEASE) });
     engine.start();
     const dests = ['email:alice@example.org', 'sms:+4915112345678'];
     const inst: Inst = {
@@ -161,6 +161,7 @@ describe('one page per event across instances (issue 23): position wait, claims,
     a.fire('DiskFull', T0);
     b.fire('DiskFull', T0);
     assert.equal(a.queued().length, 1, 'a claimed and queued, but never delivers (SIGKILL)');
+    a.engine.stop(); // dead: no delivery, no renewal
     b.position = 0; // a is down: b moves up
     clock.advance(S);
     assert.equal(b.queued().length, 0, "a's claim is live: b waits for it to lapse");
@@ -268,5 +269,20 @@ describe('ack codes of episodes: collisions', () => {
     const again = a.engine.unack(iy?.ackCode ?? '', 'alice');
     assert.equal(again.ok, true);
     assert.equal(a.engine.ack(shared, 'alice').ok, true, 'once x is resolved, the alias (what a peer paged with) answers for y');
+  });
+});
+
+describe('claims of pages stuck in the outbox (issue 23)', () => {
+  it('a page queued but not delivered (a slow SMTP server) keeps its claim while its instance lives: no duplicate from b', () => {
+    const { clock, a, b } = cluster();
+    a.fire('DiskFull', T0);
+    b.fire('DiskFull', T0);
+    assert.equal(a.queued().length, 1, 'claimed and queued; the SMTP server does not take it for minutes');
+    for (let i = 0; i < 10; i++) clock.advance(LEASE / 2);
+    assert.equal(b.queued().length, 0, 'a renews its claim: b waits');
+    a.deliverAll();
+    clock.advance(LEASE);
+    assert.equal(b.queued().length, 0);
+    assert.equal(b.engine.incidents.pageLog(10)[0]?.sentBy, 'a');
   });
 });
