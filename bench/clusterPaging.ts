@@ -112,7 +112,7 @@ export async function benchClusterPaging(): Promise<Record<string, number>> {
       const res = await fetch(`http://127.0.0.1:${ll.get('a').httpPort}/api/v1/twilio/inbound`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': sig }, body: new URLSearchParams(params).toString() });
       await res.text();
       const line = await ll.get('b').waitLogged('incident_acked', 10_000, from, (l) => l['peer'] === 'a');
-      acks.push(Date.parse(String(line['timestamp'])) - start);
+      acks.push(Date.parse(String(line['time'])) - start);
     }
     out['clusterpaging_ack_a_to_b_p50_ms'] = percentile(acks, 50);
     out['clusterpaging_ack_a_to_b_p99_ms'] = percentile(acks, 99);
