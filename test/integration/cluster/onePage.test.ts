@@ -84,7 +84,8 @@ describe('one page per event across two regions, acks everywhere (issue 23)', fu
     // b (position 1) waits peer_timeout, then finds a's sent; a late duplicate would come by then or after a lease.
     await new Promise((r) => setTimeout(r, PEER_TIMEOUT_MS + LEASE_MS + 2_000));
     const counts = names.map((n) => pagesOf(n).length);
-    assert.deepEqual(counts, names.map(() => 1), `pages per event: ${counts.join(',')}`);
+    const senders = names.map((n) => `${n}:${pagesOf(n).map(senderOf).join('+') || 'none'}`);
+    assert.deepEqual(counts, names.map(() => 1), `pages per event (by sender): ${senders.join(' ')}`);
     assert.ok(names.every((n) => pagesOf(n).every((m) => senderOf(m) === 'a')), 'a (position 0) sent them');
     const byPeer = ll.get('b').logs.filter((l) => l['event'] === 'paged_by_peer' && l['peer'] === 'a').length;
     assert.ok(byPeer >= 20, `b recorded the pages as sent by a (${byPeer})`);
