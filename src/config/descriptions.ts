@@ -284,7 +284,7 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = Object.freeze({
   'cluster.heartbeat_interval': 'Time between two heartbeats this instance sends to its peers (core NATS, not stored).',
   'cluster.peer_timeout': 'A peer not heard for this long is down. Across regions keep it well above the link\'s worst pauses (Alertmanager\'s and Grafana\'s default is 15s too).',
   'cluster.settle_timeout': 'After starting or rejoining, an instance neither pages nor reports ready until it has read every reachable peer\'s stream up to its end; after this long it goes on anyway and logs which peers it had not caught up with.',
-  'cluster.claim_lease': 'How long a claim to send a page holds: an instance that claimed a page and was not heard to send it within this is taken over by the next one.',
+  'cluster.claim_lease': 'How long a claim to send a page holds: the claiming instance renews it every third of this while the page waits in its outbox; one that claimed a page and was neither heard to send it nor to renew the claim within this is taken over by the next instance.',
   'cluster.retention': 'How long this instance\'s stream keeps what it published (JetStream max_age). A peer cut off for longer misses the older part; at least 1h.',
   'daily_note.at': 'Local time (HH:MM).',
   'daily_note.time_zone': 'IANA time zone of at.',
