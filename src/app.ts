@@ -207,12 +207,13 @@ export async function startApp(ctx: AppContext): Promise<App> {
     pathOutageEnded: (o) => queueOutageSummaries({ alerts, outbox, clock, destinations: ircDestinations, poke: (d) => dispatcher.poke(d), quietNames: heartbeatRoutes.quietNames }, o),
   });
 
-  // Issue 23: peers' acks stop escalation here; their claims and sends ClusterNode applies itself.
+  // Issue 23: peers' acks stop escalation here; their claims and sends ClusterNode applies itself
+  // (a send's ack code becomes an alias here when this instance gave the episode another code).
   if (clusterDispatch) {
     const { formatHlc } = await import('./cluster/hlc.js');
     clusterDispatch.on('ack', (b, m) => escalation.applyPeerAck(b.incident, b.by, m.from, formatHlc(m.hlc)));
     clusterDispatch.on('claim', () => undefined);
-    clusterDispatch.on('sent', () => undefined);
+    clusterDispatch.on('sent', (b) => b.code !== undefined && escalation.peerSentCode(b.incident, b.code));
   }
 
   const routes = new Map(config.routes.map((r) => [r.name, destinationsOf(r)]));

@@ -270,10 +270,10 @@ export class ClusterNode {
   }
 
   /** Marks step `step` of an incident sent by this instance (after the notifier accepted it), and tells the peers. */
-  markSent(incident: string, step: string, channel?: string): void {
+  markSent(incident: string, step: string, channel?: string, code?: string): void {
     this.opts.db.transaction(() => {
       this.claims.sent(incident, step);
-      this.record({ kind: 'sent', incident, step, ...(channel !== undefined ? { channel } : {}) }, `sent:${incident}:${step}`);
+      this.record({ kind: 'sent', incident, step, ...(channel !== undefined ? { channel } : {}), ...(code !== undefined ? { code } : {}) }, `sent:${incident}:${step}`);
     })();
   }
 

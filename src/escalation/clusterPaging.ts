@@ -8,7 +8,7 @@ import type { GateVerdict, PageGate } from './context.js';
 export interface ClusterPort {
   sendDelayMs(): number;
   tryClaim(incident: string, step: string): { ok: true; leaseUntilMs: number } | { ok: false; blocker: { kind: 'sent'; by: string } | { kind: 'claimed'; by: string; leaseUntilMs: number } };
-  markSent(incident: string, step: string, channel?: string): void;
+  markSent(incident: string, step: string, channel?: string, code?: string): void;
   /** Records an ack for the peers; returns the message's hybrid logical clock timestamp as text. */
   recordAck(episode: string, by: string): string;
 }
@@ -52,9 +52,9 @@ export class ClusterPaging implements PageGate {
     return { kind: 'wait', untilMs: r.blocker.leaseUntilMs + AFTER_LEASE_MS };
   }
 
-  sent(episode: string, key: string, channel: string): void {
+  sent(episode: string, key: string, channel: string, code: string): void {
     try {
-      this.node.markSent(episode, key, channel);
+      this.node.markSent(episode, key, channel, code);
     } catch (err) {
       // The page went; only the peers' knowledge of it failed: at worst one of them sends it again after the lease.
       this.log.error({ event: 'cluster_mark_sent_failed', episode, page: key, err: String(err) }, `could not record page ${key} of ${episode} as sent for the peers (${String(err)}); a peer may send it again after claim_lease`);

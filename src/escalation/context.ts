@@ -60,8 +60,8 @@ export interface PageGate {
   readonly renewEveryMs: number;
   /** Renews this instance's claim on page `key` of `episode` (still queued here). */
   renew(episode: string, key: string): void;
-  /** Page `key` of `episode` went out (its notifier accepted it): marked sent, told to the peers. */
-  sent(episode: string, key: string, channel: string): void;
+  /** Page `key` of `episode` went out (its notifier accepted it) carrying ack code `code`: marked sent, told to the peers. */
+  sent(episode: string, key: string, channel: string, code: string): void;
   /** An ack made here, told to the peers inside the ack's transaction; returns its timestamp as text (sorts as it compares). */
   acked(episode: string, by: string): { instance: string; hlc: string };
 }

@@ -96,7 +96,19 @@ export class EscalationEngine {
   delivered(outboxId: number): void {
     const gate = this.ctx.gate;
     if (!gate || !this.enabled) return;
-    for (const p of this.incidents.pagesOfMessage(outboxId)) if (p.episode !== undefined) gate.sent(p.episode, pageKey(p), p.channel);
+    for (const p of this.incidents.pagesOfMessage(outboxId)) {
+      if (p.episode !== undefined) gate.sent(p.episode, pageKey(p), p.channel, this.incidents.get(p.incidentId)?.ackCode ?? '');
+    }
+  }
+
+  /**
+   * A peer sent a page of an episode carrying ack code `code`: when this instance gave the episode
+   * another code (a collision on one side), the peer's code becomes an alias here, so a reply to
+   * the peer's page that reaches this instance answers this incident (see Acks.ack for ambiguity).
+   */
+  peerSentCode(episode: string, code: string): void {
+    const inc = this.incidents.byEpisode(episode);
+    if (inc && code !== '' && inc.ackCode !== code) this.incidents.addAlias(code, inc.id);
   }
 
   /** Renews the claims of shared pages queued here and not yet delivered, every renewEveryMs; returns when next (none: nothing queued). */

@@ -382,6 +382,11 @@ export class IncidentStore {
     return this.q.aliasHolders.all(code.toUpperCase()).map(toIncident);
   }
 
+  /** Gives an incident a second ack code (its episode's code on a peer). */
+  addAlias(code: string, incidentId: number): void {
+    this.q.addAlias.run(code.toUpperCase(), incidentId);
+  }
+
   /** The newest incident of an episode, if any. */
   byEpisode(episode: string): Incident | undefined {
     const r = this.q.byEpisode.get(episode);

@@ -60,6 +60,7 @@ function cluster(policy = '{ name: p, steps: [{ after: 0s, notify: [email] }, { 
           peer.db.transaction(() => {
             peer.claims.applyPeer({ from: name, hlc: stamp, body });
             if (body.kind === 'ack') peer.engine.applyPeerAck(body.incident, body.by, name, formatHlc(stamp));
+            if (body.kind === 'sent' && body.code !== undefined) peer.engine.peerSentCode(body.incident, body.code);
           })();
         if (cutOff) held.push(deliver);
         else deliver();
@@ -73,9 +74,9 @@ function cluster(policy = '{ name: p, steps: [{ after: 0s, notify: [email] }, { 
           if (r.ok) publish({ kind: 'claim', incident, step, leaseUntilMs: r.leaseUntilMs });
           return r;
         })(),
-      markSent: (incident, step, channel) => {
+      markSent: (incident, step, channel, code) => {
         claims.sent(incident, step);
-        publish({ kind: 'sent', incident, step, ...(channel !== undefined ? { channel } : {}) });
+        publish({ kind: 'sent', incident, step, ...(channel !== undefined ? { channel } : {}), ...(code !== undefined ? { code } : {}) });
       },
       recordAck: (episode, by) => {
         const stamp = hlc.now();
@@ -284,5 +285,25 @@ describe('claims of pages stuck in the outbox (issue 23)', () => {
     clock.advance(LEASE);
     assert.equal(b.queued().length, 0);
     assert.equal(b.engine.incidents.pageLog(10)[0]?.sentBy, 'a');
+  });
+});
+
+describe('ack codes when only one instance had a collision (issue 23)', () => {
+  it("a's page carries a's code; its sent makes that code an alias on b, so an SMS reply reaching b acks the episode", () => {
+    const { clock, a, b } = cluster();
+    const episode = episodeOf({ source: 'alertmanager', fingerprint: 'DiskFull', startsAt: T0 }) ?? '';
+    // On a only, an open local incident already holds the episode's code.
+    new IncidentStore(a.db).open({ kind: 'path', fingerprint: null, title: 'IRC path', severity: 'critical', labels: {}, policy: 'p', nowMs: clock.now(), firstDueMs: null });
+    a.db.prepare("UPDATE incidents SET ack_code = ? WHERE kind = 'path'").run(episodeCode(episode, 0));
+    a.fire('DiskFull', T0);
+    b.fire('DiskFull', T0);
+    const ia = a.engine.incidents.byEpisode(episode);
+    const ib = b.engine.incidents.byEpisode(episode);
+    assert.equal(ia?.ackCode, episodeCode(episode, 1), 'a took the next code');
+    assert.equal(ib?.ackCode, episodeCode(episode, 0));
+    a.deliverAll();
+    const r = b.engine.ack(ia?.ackCode ?? '', 'alice (SMS)');
+    assert.ok(r.ok, r.ok ? '' : r.reason);
+    assert.equal(a.engine.incidents.byEpisode(episode)?.state, 'acked', 'and the ack went back to a');
   });
 });
