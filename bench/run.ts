@@ -63,6 +63,9 @@
  *   clusterpeers   whole Lifelines in two regions at the shipped cluster defaults (issue 23;
  *                  bench/clusterPeers.ts): silence on A -> in force on B p50/p99, SIGKILL of A ->
  *                  B's "peer down" email, restart -> ready (settled).
+ *   clusterpaging  one page per event across two regions of whole Lifelines at the shipped cluster
+ *                  timings (issue 23; bench/clusterPaging.ts): 1,000 events to both -> pages,
+ *                  duplicates, lost; page latency at position 0 vs a lone Lifeline; ack a -> b.
  */
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -92,6 +95,7 @@ import { IncidentStore } from '../src/store/incidents.js';
 import { smsReplyTwiml, voiceTwiml } from '../src/sources/twiml.js';
 import { benchCluster } from './cluster.js';
 import { benchClusterPeers } from './clusterPeers.js';
+import { benchClusterPaging } from './clusterPaging.js';
 
 function percentile(sorted: number[], p: number): number {
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
@@ -1195,5 +1199,6 @@ if (want('eachaddrrun')) Object.assign(results, await benchEachAddressRun());
 if (want('hostile')) Object.assign(results, await benchHostile());
 if (want('cluster')) Object.assign(results, await benchCluster());
 if (want('clusterpeers')) Object.assign(results, await benchClusterPeers());
+if (want('clusterpaging')) Object.assign(results, await benchClusterPaging());
 for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(40)} ${Number.isInteger(v) ? v : v.toFixed(1)}`);
 process.exit(0);

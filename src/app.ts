@@ -8,6 +8,7 @@ import { ErrorCodes, LifelineError, describeError } from './errors.js';
 import { scheduleDailyNote } from './escalation/dailyNote.js';
 import { HeartbeatOut } from './observability/heartbeatOut.js';
 import { EscalationEngine } from './escalation/engine.js';
+import { ClusterPaging } from './escalation/clusterPaging.js';
 import { PagingFeedback, faultNotifiers, pagingNotifiers, type PagingChannelState } from './escalation/feedback.js';
 import { PAGING_DESTINATIONS } from './escalation/channels/registry.js';
 import { ChannelHealth } from './escalation/health.js';
@@ -85,7 +86,7 @@ export interface App {
   readonly metrics: Metrics;
   readonly escalation: EscalationEngine;
   readonly probes: ProbeEngine;
-  /** The cluster layer, with a `cluster` section only. */
+  /** The cluster layer, with a `cluster` section only: pages once per event, acks and silences everywhere. */
   readonly cluster: ClusterNode | undefined;
   /** The port the HTTP server listens on (useful with port 0). */
   port(): number;
@@ -165,7 +166,8 @@ export async function startApp(ctx: AppContext): Promise<App> {
 
   const dispatcher = new Dispatcher(outbox, notifiers, formatter, config.outbox, clock, log, {
     names,
-    sent: (destination, kind, lines) => {
+    sent: (destination, kind, lines, entryId) => {
+      if (kind === 'page') escalation.delivered(entryId);
       metrics.sent.inc({ destination: names.destination(destination), kind });
       metrics.sentLines.inc({ destination: names.destination(destination) }, lines);
       feedback.sent(destination);
@@ -203,9 +205,19 @@ export async function startApp(ctx: AppContext): Promise<App> {
     health,
     poke: (d) => dispatcher.poke(d),
     path: ircPath,
+    ...(cluster ? { gate: new ClusterPaging(config.cluster?.name ?? '', cluster, log, config.cluster?.claim_lease ?? 60_000) } : {}),
     pathOutageEnded: (o) => queueOutageSummaries({ alerts, outbox, clock, destinations: ircDestinations, poke: (d) => dispatcher.poke(d), quietNames: heartbeatRoutes.quietNames }, o),
     ...(cluster ? { pagingHeld: () => cluster.unsettledReason() } : {}),
   });
+
+  // Peers' acks stop escalation here; their claims and sends ClusterNode applies itself
+  // (a send's ack code becomes an alias here when this instance gave the episode another code).
+  if (clusterDispatch) {
+    const { formatHlc } = await import('./cluster/hlc.js');
+    clusterDispatch.on('ack', (b, m) => escalation.applyPeerAck(b.incident, b.by, m.from, formatHlc(m.hlc)));
+    clusterDispatch.on('claim', () => undefined);
+    clusterDispatch.on('sent', (b) => b.code !== undefined && escalation.peerSentCode(b.incident, b.code));
+  }
 
   const routes = new Map(config.routes.map((r) => [r.name, destinationsOf(r)]));
   const heartbeats = new HeartbeatStore(db);

@@ -26,7 +26,7 @@ export class ClaimBook {
   ) {}
 
   /** What blocks this instance from sending the step now; undefined when nothing does. */
-  blocker(incident: string, step: number): ClaimBlocker | undefined {
+  blocker(incident: string, step: string): ClaimBlocker | undefined {
     const now = this.clock.now();
     const rows = this.store.claims(incident, step);
     const sent = rows.filter((r) => r.sentMs !== undefined).sort((a, b) => (a.sentMs ?? 0) - (b.sentMs ?? 0))[0];
@@ -38,7 +38,7 @@ export class ClaimBook {
   }
 
   /** Records this instance's claim when nothing blocks it (call in a transaction with the message to peers). */
-  claim(incident: string, step: number, leaseMs: number): ClaimResult {
+  claim(incident: string, step: string, leaseMs: number): ClaimResult {
     const blocker = this.blocker(incident, step);
     if (blocker) return { ok: false, blocker };
     const leaseUntilMs = this.clock.now() + leaseMs;
@@ -47,7 +47,7 @@ export class ClaimBook {
   }
 
   /** Records that this instance sent the step. */
-  sent(incident: string, step: number): void {
+  sent(incident: string, step: string): void {
     this.store.putSent(incident, step, this.self, this.clock.now());
   }
 

@@ -13,11 +13,13 @@ const text = z.string().max(2000);
 
 /** This instance is alive; `hears` lists the peers it hears (two-way liveness), `settled` whether it caught up. */
 const heartbeat = z.strictObject({ kind: z.literal('heartbeat'), hears: z.array(name).max(64), settled: z.boolean() });
-/** The sender will send step `step` of an incident unless it lapses at `leaseUntilMs` without a `sent`. */
-const claim = z.strictObject({ kind: z.literal('claim'), incident: text, step: z.number().int().min(0), leaseUntilMs: z.number().int() });
-/** The sender sent step `step` of an incident. */
-const sent = z.strictObject({ kind: z.literal('sent'), incident: text, step: z.number().int().min(0), channel: text.optional() });
-/** Someone acknowledged an incident on the sender (IRC, SMS, voice key). Never undone by a merge. */
+/**
+ * Claims and sends are keyed by (incident, step): the paging core passes an episode and a page key
+ * (escalation/episode.ts). The sender will send step `step` of an incident unless it lapses at `leaseUntilMs` without a `sent`. */
+const claim = z.strictObject({ kind: z.literal('claim'), incident: text, step: text, leaseUntilMs: z.number().int() });
+/** The sender sent step `step` of an incident; `code`: the ack code the page carried (the incident's code on the sender). */
+const sent = z.strictObject({ kind: z.literal('sent'), incident: text, step: text, channel: text.optional(), code: text.optional() });
+/** Someone acknowledged an incident (its episode) on the sender (IRC, SMS, voice key, HTTP). Never undone by a merge. */
 const ack = z.strictObject({ kind: z.literal('ack'), incident: text, by: text, via: text.optional() });
 /** One label matcher, as Alertmanager's (policy/matchers.ts Matcher). */
 const matcher = z.strictObject({ name: z.string().min(1).max(200), op: z.enum(['=', '!=', '=~', '!~']), value: text });

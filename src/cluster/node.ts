@@ -8,7 +8,7 @@ import { ClaimBook, type ClaimResult } from './claims.js';
 import type { Db } from '../store/db.js';
 import { sleep, type Clock, type TimerHandle } from '../util/clock.js';
 import { connectNats } from './connection.js';
-import { Hlc } from './hlc.js';
+import { formatHlc, Hlc, type HlcTimestamp } from './hlc.js';
 import { PeerLiveness, type PeerState } from './liveness.js';
 import { decodeEnvelope, encodeEnvelope, natsNames, type ClusterBody, type ClusterEnvelope } from './messages.js';
 import { OutboxPublisher } from './publisher.js';
@@ -83,6 +83,16 @@ const REACH_TIMEOUT_MS = 2_000;
  *   channel)` once the notifier accepted it. A claim not followed by a sent lapses after
  *   claim_lease and the next instance takes the step over. Acks, incident state and probe
  *   verdicts go out with `record(body)` as silences do.
+ * How the paging core uses it (issue 23; escalation/clusterPaging.ts):
+ * - before a page of an episode: wait `sendDelayMs()` (position × peer_timeout), then
+ *   `tryClaim(episode, pageKey)`; send only when it returns ok, then `markSent(episode, pageKey,
+ *   channel)` once the notifier accepted it. A claim not followed by a sent lapses after claim_lease and the next instance
+ *   takes the step over.
+ * - acks, silences, unsilences, maintenance, incident state, probe verdicts made here:
+ *   `record(body)` inside the transaction that stores them; peers' ones arrive through `apply`
+ *   (in the transaction that marks them applied), with their HLC for last-writer-wins merges.
+ * - readiness and paging wait for `settled` / `whenSettled()`; `on()` gives peerDown (with its
+ *   reason: silent → page "peer down", unreachable → "peer unreachable"), peerUp and settled.
  */
 export class ClusterNode {
   readonly store: ClusterStore;
@@ -294,10 +304,10 @@ export class ClusterNode {
    * for a decision that may be recorded twice (e.g. "claim:<incident>:<step>"); without it, a new
    * random id. Returns the Nats-Msg-Id.
    */
-  record(body: Exclude<ClusterBody, { kind: 'heartbeat' }>, key?: string): string {
+  record(body: Exclude<ClusterBody, { kind: 'heartbeat' }>, key?: string, hlc: HlcTimestamp = this.hlc.now()): string {
     const c = this.opts.config;
     const msgId = `${c.name}:${key ?? randomUUID()}`;
-    const env: ClusterEnvelope = { from: c.name, hlc: this.hlc.now(), body };
+    const env: ClusterEnvelope = { from: c.name, hlc, body };
     this.store.enqueue(msgId, natsNames.subject(c.name, body.kind), encodeEnvelope(env), this.opts.clock.now());
     // After the caller's transaction: better-sqlite3 transactions are synchronous, a microtask runs after.
     queueMicrotask(() => this.publisher?.kick());
@@ -317,7 +327,7 @@ export class ClusterNode {
    * Claims step `step` of an incident for this instance, for claim_lease, when no instance sent it
    * and no other holds a live claim; the claim goes to the peers with it (one transaction).
    */
-  tryClaim(incident: string, step: number): ClaimResult {
+  tryClaim(incident: string, step: string): ClaimResult {
     return this.opts.db.transaction((): ClaimResult => {
       const r = this.claims.claim(incident, step, this.opts.config.claim_lease);
       if (r.ok) this.record({ kind: 'claim', incident, step, leaseUntilMs: r.leaseUntilMs }, `claim:${incident}:${step}:${r.leaseUntilMs}`);
@@ -326,11 +336,21 @@ export class ClusterNode {
   }
 
   /** Marks step `step` of an incident sent by this instance (after the notifier accepted it), and tells the peers. */
-  markSent(incident: string, step: number, channel?: string): void {
+  markSent(incident: string, step: string, channel?: string, code?: string): void {
     this.opts.db.transaction(() => {
       this.claims.sent(incident, step);
-      this.record({ kind: 'sent', incident, step, ...(channel !== undefined ? { channel } : {}) }, `sent:${incident}:${step}`);
+      this.record({ kind: 'sent', incident, step, ...(channel !== undefined ? { channel } : {}), ...(code !== undefined ? { code } : {}) }, `sent:${incident}:${step}`);
     })();
+  }
+
+  /**
+   * Records an ack of an episode made here for the peers (inside the ack's transaction); returns
+   * its timestamp as text (formatHlc), which the ack merge compares: the earliest ack holds.
+   */
+  recordAck(episode: string, by: string): string {
+    const hlc = this.hlc.now();
+    this.record({ kind: 'ack', incident: episode, by }, undefined, hlc);
+    return formatHlc(hlc);
   }
 
   /** Whether this instance has caught up with every reachable peer (or gave up waiting after settle_timeout). */

@@ -27,20 +27,82 @@ export class Acks {
     return (fp) => own.get(fp)?.ackCode ?? group;
   }
 
-  /** Acknowledges by code; stops escalation (until `ack_timeout`, when set). */
+  /**
+   * The incident a code names: the one holding it, else one that has it as an alias (its episode's
+   * code on the cluster's other instances, when a local collision gave it another code here).
+   * When an answerable incident holds the code and another has it as an alias, the code is
+   * ambiguous here and names neither: the reply lists both incidents' own codes.
+   */
+  private byCode(code: string): { inc?: Incident; reason?: string } {
+    const own = this.d.incidents.byCode(code);
+    const aliased = this.d.incidents.aliasHolders(code).filter((i) => i.id !== own?.id && i.state !== 'resolved');
+    if (own && own.state !== 'resolved' && aliased.length > 0) {
+      const all = [own, ...aliased].map((i) => `${i.ackCode} (${i.title})`).join(', ');
+      return { reason: `${code.toUpperCase()} names more than one incident here: ${all}; use one of these codes` };
+    }
+    const inc = own && own.state !== 'resolved' ? own : (aliased[0] ?? own);
+    return inc ? { inc } : { reason: `no incident with id ${code.toUpperCase()}` };
+  }
+
+  /** Acknowledges by code; stops escalation (until `ack_timeout`, when set); in a cluster, told to the peers. */
   ack(code: string, by: string): AckResult {
     return this.d.atomic((): AckResult => {
-      const inc = this.d.incidents.byCode(code);
-      if (!inc) return { ok: false, reason: `no incident with id ${code.toUpperCase()}` };
+      const { inc, reason } = this.byCode(code);
+      if (!inc) return { ok: false, reason: reason ?? 'no incident' };
       if (inc.state === 'resolved') return { ok: false, reason: `${inc.ackCode} is already resolved` };
       if (inc.state === 'acked') return { ok: false, reason: `${inc.ackCode} was already acknowledged by ${inc.ackedBy ?? 'someone'}` };
-      const now = this.d.clock.now();
-      const t = this.d.config.escalation.ack_timeout;
-      this.d.incidents.ack(inc.id, by, now, t > 0 ? now + t : null);
-      this.d.incidents.dropUnsent(inc.id);
+      this.ackIncident(inc, by);
+      if (inc.episode !== null && this.d.gate) {
+        const stamp = this.d.gate.acked(inc.episode, by);
+        this.d.episodeAcks.put({ episode: inc.episode, by, ...stamp }, this.d.clock.now());
+      }
       this.d.log.info({ event: 'incident_acked', incident: inc.id, code: inc.ackCode, by }, 'incident acknowledged');
       return { ok: true, incident: this.d.incidents.get(inc.id) as Incident };
     });
+  }
+
+  private ackIncident(inc: Incident, by: string): void {
+    const now = this.d.clock.now();
+    const t = this.d.config.escalation.ack_timeout;
+    this.d.incidents.ack(inc.id, by, now, t > 0 ? now + t : null);
+    this.d.incidents.dropUnsent(inc.id);
+  }
+
+  /**
+   * A peer's ack of an episode (runs in the transaction that applies the peer's message). The
+   * earliest ack by hybrid logical clock holds on every instance (its "by" is shown); an ack is
+   * never undone by a merge: an acked incident stays acked whatever arrives. The local incident of
+   * the episode, if open, is acknowledged and its escalation stops; one not open here yet is
+   * acknowledged when it opens (openedEpisode).
+   */
+  applyPeerAck(episode: string, by: string, instance: string, hlc: string): void {
+    const holds = this.d.episodeAcks.put({ episode, by, instance, hlc }, this.d.clock.now());
+    const inc = this.d.incidents.byEpisode(episode);
+    if (!inc || inc.state === 'resolved') return;
+    const who = this.byText(holds);
+    if (inc.state === 'acked') {
+      // Acked here too, or by another peer: whichever ack is earliest is named everywhere.
+      if (inc.ackedBy !== who) this.d.incidents.setAckedBy(inc.id, who);
+      return;
+    }
+    this.ackIncident(inc, who);
+    this.d.log.info({ event: 'incident_acked', incident: inc.id, code: inc.ackCode, by: holds.by, peer: instance }, `incident acknowledged on peer ${instance}`);
+    queueMicrotask(() => this.kick());
+  }
+
+  /** Who acknowledged, as the incident shows it: a person, and the instance when it was another. */
+  private byText(a: { by: string; instance: string }): string {
+    return a.instance === this.d.gate?.self ? a.by : `${a.by} (on ${a.instance})`;
+  }
+
+  /** An incident of an episode opened here: acknowledged at once when a peer acknowledged the episode before. */
+  openedEpisode(inc: Incident): boolean {
+    if (inc.episode === null) return false;
+    const a = this.d.episodeAcks.get(inc.episode);
+    if (!a) return false;
+    this.ackIncident(inc, this.byText(a));
+    this.d.log.info({ event: 'incident_acked', incident: inc.id, code: inc.ackCode, by: a.by, peer: a.instance }, `incident acknowledged on peer ${a.instance} before it opened here`);
+    return true;
   }
 
   /**

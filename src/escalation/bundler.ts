@@ -6,10 +6,11 @@ import type { Incident, PageRow } from '../store/incidents.js';
 import type { PagingChannel } from './channels/channel.js';
 import { PAGING_CHANNELS } from './channels/registry.js';
 import type { EscalationContext } from './context.js';
+import { pageKey } from './episode.js';
 import type { PageText } from './pageText.js';
 
 /** What the bundler needs. */
-export type BundlerDeps = Pick<EscalationContext, 'config' | 'atomic' | 'outbox' | 'incidents' | 'schedule' | 'log' | 'channels' | 'poke'>;
+export type BundlerDeps = Pick<EscalationContext, 'config' | 'atomic' | 'outbox' | 'incidents' | 'schedule' | 'log' | 'channels' | 'poke' | 'gate'>;
 
 /**
  * Turns decided pages into outbox messages, one per (person, channel) at a time, within each
@@ -23,14 +24,19 @@ export class PageBundler {
    * once, later ones within `bundle_window` wait and go together. Pages past a channel's budget go
    * by the channel it names, with one message saying so. `force` sends everything now (the
    * path-down notice). Returns when bundles are next due.
+   *
+   * In a cluster, a page of an episode shared with peers goes only after this instance's position
+   * wait (PageGate.delayMs: 0 at position 0), and only if sendBundle's claim says so.
    */
   flush(now: number, force: boolean): number | undefined {
     const window = this.d.config.escalation.bundle_window;
+    const delay = this.d.gate?.delayMs() ?? 0;
     let wake: number | undefined;
     const groups = new Map<string, PageRow[]>();
     for (const p of this.d.incidents.unsentPages()) {
-      if (p.notBeforeMs > now) {
-        wake = Math.min(wake ?? p.notBeforeMs, p.notBeforeMs);
+      const at = p.episode !== undefined ? p.notBeforeMs + delay : p.notBeforeMs;
+      if (at > now) {
+        wake = Math.min(wake ?? at, at);
         continue;
       }
       const k = `${p.channel}\u0000${p.person}`;
@@ -46,7 +52,8 @@ export class PageBundler {
       // and never open one, so they cannot hold back a page.
       const notices = rows.filter((r) => isNotice(r.reason));
       const pages = rows.filter((r) => !isNotice(r.reason));
-      if (notices.length > 0) this.d.atomic(() => this.sendBundle(channel, person, notices, now));
+      const later = (t: number | undefined): void => void (t !== undefined && (wake = Math.min(wake ?? t, t)));
+      if (notices.length > 0) later(this.d.atomic(() => this.sendBundle(channel, person, notices, now)));
       if (pages.length === 0) continue;
       const last = this.d.incidents.lastSentMs(kind, name);
       const urgent = force || pages.some((r) => r.reason.kind === 'path');
@@ -54,7 +61,7 @@ export class PageBundler {
         wake = Math.min(wake ?? last + window, last + window);
         continue;
       }
-      this.d.atomic(() => this.sendBundle(channel, person, pages, now));
+      later(this.d.atomic(() => this.sendBundle(channel, person, pages, now)));
     }
     return wake;
   }
@@ -81,10 +88,15 @@ export class PageBundler {
   /**
    * The one place a page is decided to be sent: pages to one person become one message on the
    * channel their budget allows, queued in the outbox and marked sent in one transaction.
+   * In a cluster, each page of a shared episode is claimed first (in the same transaction): one a
+   * peer sent is recorded as sent by that peer, one a peer holds a live claim on waits for the
+   * claim to lapse (returned: when to look again).
    */
-  private sendBundle(channel: PagingChannel, person: Person, rows: PageRow[], now: number): void {
+  private sendBundle(channel: PagingChannel, person: Person, all: PageRow[], now: number): number | undefined {
     const ch = this.withinBudget(channel, person, now);
-    if (!ch) return;
+    if (!ch) return undefined;
+    const { rows, wake } = this.claimed(all);
+    if (rows.length === 0) return wake;
     // One entry per incident: its latest step's text (several steps may have come due meanwhile).
     const latest = new Map<number, PageRow>();
     for (const r of rows) latest.set(r.incidentId, r);
@@ -92,11 +104,38 @@ export class PageBundler {
     const texts = this.worstFirst([...latest.values()], incidents).map((r) => JSON.parse(r.text) as PageText);
     const msg = ch.bundle(texts, { incidents: [...incidents.values()], nowMs: now });
     const dest = ch.destination(person);
-    if (dest === undefined) return;
+    if (dest === undefined) return wake;
     const id = this.d.outbox.enqueue(dest, { kind: 'page', subject: msg.subject, body: msg.body }, now);
     this.d.incidents.markPagesSent(rows.map((r) => r.id), id);
     this.d.log.info({ event: 'paged', person: person.name, channel: ch.kind, pages: rows.length, outbox: id }, 'page queued');
     this.d.poke(dest);
+    return wake;
+  }
+
+  /**
+   * The pages this instance sends now: all of them alone; in a cluster, local ones and those of a
+   * shared episode it claimed. A page a peer sent is recorded as the peer's (the status page says
+   * who sent it); one a peer's live claim holds waits (wake: when that claim lapses).
+   */
+  private claimed(rows: PageRow[]): { rows: PageRow[]; wake: number | undefined } {
+    const gate = this.d.gate;
+    if (!gate) return { rows, wake: undefined };
+    const send: PageRow[] = [];
+    let wake: number | undefined;
+    for (const r of rows) {
+      if (r.episode === undefined) {
+        send.push(r);
+        continue;
+      }
+      const v = gate.claim(r.episode, pageKey(r));
+      if (v.kind === 'send') send.push(r);
+      else if (v.kind === 'wait') wake = Math.min(wake ?? v.untilMs, v.untilMs);
+      else {
+        this.d.incidents.markPagesByPeer([r.id], v.by);
+        this.d.log.info({ event: 'paged_by_peer', incident: r.incidentId, peer: v.by, channel: r.channel, person: r.person }, `page sent by peer ${v.by}; not sent here`);
+      }
+    }
+    return { rows: send, wake };
   }
 
   /**

@@ -33,6 +33,42 @@ export interface EngineDeps extends EscalationStores {
    * once it has caught up with its peers (cluster/node.ts unsettledReason, bounded by settle_timeout).
    */
   pagingHeld?(): string | undefined;
+  /** The cluster's say over pages and acks (escalation/clusterPaging.ts); none: this instance alone, as without a cluster. */
+  gate?: PageGate;
+}
+
+/** What a gate says about one page of an episode shared with peers. */
+export type GateVerdict =
+  /** Claimed for this instance: send it. */
+  | { readonly kind: 'send' }
+  /** Peer `by` sent it: record it so, send nothing. */
+  | { readonly kind: 'peer'; readonly by: string }
+  /** A peer's claim on it is live until `untilMs`: ask again then (it lapses unless the peer sends). */
+  | { readonly kind: 'wait'; readonly untilMs: number };
+
+/**
+ * One page per event across Lifeline instances (issue 23): the paging core asks it before a page of
+ * an episode shared with peers goes, tells it when the page went, and tells it of acks made here.
+ */
+export interface PageGate {
+  /** This instance's name in the cluster. */
+  readonly self: string;
+  /** The wait before a due page may go: this instance's position among live instances × peer_timeout (0 at position 0). */
+  delayMs(): number;
+  /** Claims page `key` of `episode` for this instance (recorded, and told to the peers), or says who stands in the way. */
+  claim(episode: string, key: string): GateVerdict;
+  /**
+   * How often the claims of pages queued here but not delivered yet are renewed: a page stuck
+   * behind a slow SMTP server is not taken over by a peer while this instance lives (its claim
+   * lapses only when it stops renewing: dead, or cut off).
+   */
+  readonly renewEveryMs: number;
+  /** Renews this instance's claim on page `key` of `episode` (still queued here). */
+  renew(episode: string, key: string): void;
+  /** Page `key` of `episode` went out (its notifier accepted it) carrying ack code `code`: marked sent, told to the peers. */
+  sent(episode: string, key: string, channel: string, code: string): void;
+  /** An ack made here, told to the peers inside the ack's transaction; returns its timestamp as text (sorts as it compares). */
+  acked(episode: string, by: string): { instance: string; hlc: string };
 }
 
 /** What every part of escalation shares: the deps, the configured channels and the policies. */

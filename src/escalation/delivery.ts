@@ -11,7 +11,7 @@ export interface DeliveryWords {
  * key 2, or how it ended), an SMS with a receipt by what the carrier said, anything else by what
  * the provider accepted ("sent" is the SMTP server's or Twilio's acceptance, not the phone's).
  */
-export function deliveryWords(p: Pick<PageDelivery, 'state' | 'notBeforeMs' | 'call' | 'receipt'>): DeliveryWords {
+export function deliveryWords(p: Pick<PageDelivery, 'state' | 'notBeforeMs' | 'call' | 'receipt' | 'sentBy'>): DeliveryWords {
   if (p.call) {
     const o = p.call.outcome;
     if (o === 'acknowledged') return { text: 'call answered: acknowledged (key 1)', tone: 'ok' };
@@ -34,6 +34,9 @@ export function deliveryWords(p: Pick<PageDelivery, 'state' | 'notBeforeMs' | 'c
       return { text: 'queued', tone: 'warn' };
     case 'failed':
       return { text: 'failed', tone: 'bad' };
+    case 'peer':
+      // Another Lifeline instance of the cluster sent it (its claim and sent reached us): not this one.
+      return { text: `sent by peer ${p.sentBy ?? 'another instance'}, not by this instance`, tone: 'ok' };
     default:
       return { text: 'record expired', tone: 'idle' };
   }

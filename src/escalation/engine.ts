@@ -7,6 +7,7 @@ import { ChannelSet } from './channels/registry.js';
 import type { EngineDeps, EscalationContext } from './context.js';
 import { IncidentFlow, type AlertChange, type AlertGroupRef } from './incidents.js';
 import { PathRule } from './pathRule.js';
+import { pageKey } from './episode.js';
 import { effectivePolicies } from './policies.js';
 import { Reroute } from './reroute.js';
 import { Steps } from './steps.js';
@@ -40,6 +41,8 @@ export class EscalationEngine {
   private readonly bundler: PageBundler;
   private timer: TimerHandle | undefined;
   private stopped = false;
+  /** When the claims of pages still queued here are renewed next (cluster only). */
+  private renewAt = 0;
 
   constructor(d: EngineDeps) {
     this.incidents = d.incidents;
@@ -48,8 +51,11 @@ export class EscalationEngine {
     this.bundler = new PageBundler(this.ctx);
     this.steps = new Steps(this.ctx);
     this.path = new PathRule(this.ctx, this.steps, (now, force) => this.bundler.flush(now, force), kick);
-    this.flow = new IncidentFlow(this.ctx, this.steps, (inc, now) => this.path.opened(inc, now));
     this.acks = new Acks(this.ctx, kick);
+    this.flow = new IncidentFlow(this.ctx, this.steps, (inc, now) => {
+      // Acknowledged on a peer before it opened here: nothing to page out of band either.
+      if (!this.acks.openedEpisode(inc)) this.path.opened(inc, now);
+    });
     this.reroute = new Reroute(this.ctx, (now) => this.bundler.flush(now, true), kick);
     d.health.onChange((channel, healthy) => {
       if (!healthy) this.reroute.failOver(channel);
@@ -79,6 +85,50 @@ export class EscalationEngine {
   /** Acknowledges every open incident of the group of the incident with this code. */
   ackGroup(code: string, by: string): { ok: true; incidents: Incident[] } | { ok: false; reason: string } {
     return this.acks.ackGroup(code, by);
+  }
+
+  /** A cluster peer acknowledged an episode (see Acks.applyPeerAck); call in the transaction applying the message. */
+  applyPeerAck(episode: string, by: string, instance: string, hlc: string): void {
+    if (this.enabled) this.acks.applyPeerAck(episode, by, instance, hlc);
+  }
+
+  /**
+   * An outbox message was delivered (its notifier accepted it). In a cluster, the pages it carried
+   * of episodes shared with peers are marked sent, so that no peer sends them after its claim.
+   */
+  delivered(outboxId: number): void {
+    const gate = this.ctx.gate;
+    if (!gate || !this.enabled) return;
+    for (const p of this.incidents.pagesOfMessage(outboxId)) {
+      if (p.episode !== undefined) gate.sent(p.episode, pageKey(p), p.channel, this.incidents.get(p.incidentId)?.ackCode ?? '');
+    }
+  }
+
+  /**
+   * A peer sent a page of an episode carrying ack code `code`: when this instance gave the episode
+   * another code (a collision on one side), the peer's code becomes an alias here, so a reply to
+   * the peer's page that reaches this instance answers this incident (see Acks.ack for ambiguity).
+   */
+  peerSentCode(episode: string, code: string): void {
+    const inc = this.incidents.byEpisode(episode);
+    if (inc && code !== '' && inc.ackCode !== code) this.incidents.addAlias(code, inc.id);
+  }
+
+  /** Renews the claims of shared pages queued here and not yet delivered, every renewEveryMs; returns when next (none: nothing queued). */
+  private renewClaims(now: number): number | undefined {
+    const gate = this.ctx.gate;
+    if (!gate) return undefined;
+    if (this.renewAt === 0) {
+      // A period starts with the first page queued: a fresh claim needs no renewal yet.
+      if (this.incidents.pendingSharedPages().length === 0) return undefined;
+      this.renewAt = now + gate.renewEveryMs;
+      return this.renewAt;
+    }
+    if (now < this.renewAt) return this.renewAt;
+    const pending = this.incidents.pendingSharedPages();
+    for (const p of pending) if (p.episode !== undefined) gate.renew(p.episode, pageKey(p));
+    this.renewAt = pending.length > 0 ? now + gate.renewEveryMs : 0;
+    return pending.length > 0 ? this.renewAt : undefined;
   }
 
   /** Takes an acknowledgement back; escalation resumes at once. */
@@ -145,6 +195,7 @@ export class EscalationEngine {
     const wake = this.bundler.flush(now, this.flow.takeRaised());
     const receipts = this.reroute.checkReceipts(now);
     const due = this.incidents.nextDue();
-    return [wake, due, receipts].filter((t): t is number => t !== undefined).reduce<number | undefined>((a, b) => (a === undefined ? b : Math.min(a, b)), undefined);
+    const renew = this.renewClaims(now);
+    return [wake, due, receipts, renew].filter((t): t is number => t !== undefined).reduce<number | undefined>((a, b) => (a === undefined ? b : Math.min(a, b)), undefined);
   }
 }

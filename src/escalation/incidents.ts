@@ -1,7 +1,9 @@
+import type { AlertSource } from '../alerts/alert.js';
 import { labelValue, type LabelSet } from '../alerts/labels.js';
 import { isCritical } from '../alerts/severity.js';
 import type { Incident } from '../store/incidents.js';
 import type { EscalationContext } from './context.js';
+import { episodeOf, type EpisodeSource } from './episode.js';
 import { loweredText, resolvedText } from './pageText.js';
 import type { Policy } from './policies.js';
 import type { Steps } from './steps.js';
@@ -11,6 +13,8 @@ export interface AlertGroupRef {
   groupKey: string;
   status: 'firing' | 'resolved';
   commonLabels: LabelSet;
+  /** Where the notification came from (an episode shared with cluster peers needs Alertmanager's). */
+  source?: AlertSource;
 }
 
 /** An alert that started or stopped firing, or changed severity while firing, as escalation needs it. */
@@ -21,6 +25,8 @@ export interface AlertChange {
   summary: string;
   /** Firing before and now, with another severity (a redundancy group losing its quorum). */
   relabelled?: boolean;
+  /** The alert's startsAt as the source gave it (its episode: escalation/episode.ts). */
+  startsAt?: string;
 }
 
 /** The fingerprint of the one incident a large group shares. */
@@ -84,12 +90,12 @@ export class IncidentFlow {
       if (!groupLive && first) {
         const name = labelValue(group.commonLabels, 'alertname') ?? labelValue(first.a.labels, 'alertname') ?? 'alerts';
         const title = `${name} (${opening.length} alerts)`;
-        this.open(groupFp, title, first.severity, { ...group.commonLabels, summary: `${opening.length} alerts of one Alertmanager group` }, first.policy, nowMs, group.groupKey);
+        this.open(groupFp, title, first.severity, { ...group.commonLabels, summary: `${opening.length} alerts of one Alertmanager group` }, first.policy, nowMs, group.groupKey, { source: group.source, fingerprint: groupFp, startsAt: first.a.startsAt });
       }
     } else {
       for (const { a, policy, severity } of opening) {
         const title = [labelValue(a.labels, 'alertname') ?? 'alert', labelValue(a.labels, 'instance') ?? ''].filter(Boolean).join(' ');
-        this.open(a.fingerprint, title, severity, { ...a.labels, summary: a.summary }, policy, nowMs, group.groupKey);
+        this.open(a.fingerprint, title, severity, { ...a.labels, summary: a.summary }, policy, nowMs, group.groupKey, { source: group.source, fingerprint: a.fingerprint, startsAt: a.startsAt });
       }
     }
     if (group.status === 'resolved' && groupLive) this.resolve(groupLive, nowMs);
@@ -147,9 +153,22 @@ export class IncidentFlow {
     this.d.log.info({ event: 'incident_policy', incident: inc.id, code: inc.ackCode, from: inc.policy, to: next.name }, `${inc.ackCode} now follows policy ${next.name}`);
   }
 
-  private open(fingerprint: string, title: string, severity: string, labels: Record<string, string>, policy: Policy, nowMs: number, groupKey: string): void {
+  private open(fingerprint: string, title: string, severity: string, labels: Record<string, string>, policy: Policy, nowMs: number, groupKey: string, origin: EpisodeSource): void {
     const first = policy.step(0);
-    const inc = this.d.incidents.open({ kind: 'alert', fingerprint, title, severity, labels, policy: policy.name, nowMs, firstDueMs: first ? nowMs + first.afterMs : null, groupKey });
+    const episode = episodeOf(origin);
+    const inc = this.d.incidents.open({
+      kind: 'alert',
+      fingerprint,
+      title,
+      severity,
+      labels,
+      policy: policy.name,
+      nowMs,
+      firstDueMs: first ? nowMs + first.afterMs : null,
+      groupKey,
+      ...(episode !== undefined ? { episode } : {}),
+      ...(origin.startsAt ? { startsAt: origin.startsAt } : {}),
+    });
     if (!inc) return;
     this.d.log.info({ event: 'incident_opened', incident: inc.id, code: inc.ackCode, title, policy: policy.name }, 'incident opened');
     this.opened(inc, nowMs);

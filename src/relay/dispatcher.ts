@@ -14,8 +14,8 @@ const MAX_SETTLE_MS = 2_000;
 
 /** Hooks for metrics. */
 export interface DispatchObserver {
-  /** An entry was handed over (what that proves: Notifier.sentMeans). */
-  sent(destination: string, kind: string, lines: number): void;
+  /** An entry was handed over (what that proves: Notifier.sentMeans); `entryId`: its outbox id. */
+  sent(destination: string, kind: string, lines: number, entryId: number): void;
   failed(destination: string, retryable: boolean, err: unknown): void;
   /** A worker hit an error of its own (e.g. the store cannot be written); undefined when it recovered. */
   workerFault?(destination: string, err: unknown): void;
@@ -295,7 +295,7 @@ export class Dispatcher {
     this.outbox.markSent(entry.id, this.clock.now());
     const means = notifier.sentMeans(entry.destination);
     this.log.info({ event: 'sent', destination: this.named(entry.destination), entry: entry.id, kind: entry.message.kind, lines: lineCount - entry.linesSent, queued_ms: this.clock.now() - entry.createdMs, proof: means }, `sent: ${means}`);
-    this.observer?.sent(entry.destination, entry.message.kind, lineCount - entry.linesSent);
+    this.observer?.sent(entry.destination, entry.message.kind, lineCount - entry.linesSent, entry.id);
   }
 }
 

@@ -86,21 +86,21 @@ export class ClaimStore {
   constructor(private readonly db: Db) {}
 
   /** Every instance's claim on a step. */
-  claims(incident: string, step: number): ClaimRow[] {
+  claims(incident: string, step: string): ClaimRow[] {
     return (
       this.db.prepare('SELECT instance, lease_until_ms AS leaseUntilMs, sent_ms AS sentMs FROM cluster_claims WHERE incident = ? AND step = ?').all(incident, step) as Array<{ instance: string; leaseUntilMs: number; sentMs: number | null }>
     ).map((r) => ({ instance: r.instance, leaseUntilMs: r.leaseUntilMs, sentMs: r.sentMs ?? undefined }));
   }
 
   /** Records (or renews) a claim; a later lease wins, a sent mark stays. */
-  putClaim(incident: string, step: number, instance: string, leaseUntilMs: number): void {
+  putClaim(incident: string, step: string, instance: string, leaseUntilMs: number): void {
     this.db
       .prepare('INSERT INTO cluster_claims (incident, step, instance, lease_until_ms) VALUES (?, ?, ?, ?) ON CONFLICT (incident, step, instance) DO UPDATE SET lease_until_ms = MAX(lease_until_ms, excluded.lease_until_ms)')
       .run(incident, step, instance, leaseUntilMs);
   }
 
   /** Records that `instance` sent the step (a send needs no claim first: a peer's sent may arrive alone). */
-  putSent(incident: string, step: number, instance: string, sentMs: number): void {
+  putSent(incident: string, step: string, instance: string, sentMs: number): void {
     this.db
       .prepare('INSERT INTO cluster_claims (incident, step, instance, lease_until_ms, sent_ms) VALUES (?, ?, ?, ?, ?) ON CONFLICT (incident, step, instance) DO UPDATE SET sent_ms = COALESCE(sent_ms, excluded.sent_ms)')
       .run(incident, step, instance, sentMs, sentMs);

@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { NOTICE_KINDS, stepText, type PageHead, type PageReason, type PagingChannelKind } from '../alerts/pages.js';
 import type { Db } from './db.js';
 import { headColumns, reasonColumn, reasonColumns, reasonOf, type ReasonColumns } from './pageReasons.js';
@@ -30,6 +30,13 @@ export interface Incident {
   policyChanged: boolean;
   /** The group notification that opened it (Alertmanager's groupKey, a probe's name), if known. */
   groupKey: string | null;
+  /**
+   * Its episode, the same text on every Lifeline instance for the same event (escalation/episode.ts);
+   * null when only this instance knows the event (its own probes, the IRC path).
+   */
+  episode: string | null;
+  /** Its alert's startsAt as the source gave it, if known. */
+  startsAt: string | null;
 }
 
 /** A page waiting to be bundled and sent, or already given to the outbox. */
@@ -43,13 +50,16 @@ export interface PageRow {
   notBeforeMs: number;
   text: string;
   outboxId: number | null;
+  /** Its incident's episode (shared with cluster peers), where read; absent when local. */
+  episode?: string;
 }
 
 /**
  * What became of a page: waiting (bundling, quiet hours), queued in the outbox, sent, failed, or
- * unknown (its delivery record is older than store.retention and was removed).
+ * unknown (its delivery record is older than store.retention and was removed), or sent by a peer
+ * instance of the cluster instead of this one (`PageDelivery.sentBy` names it).
  */
-export type PageDeliveryState = 'waiting' | 'queued' | 'sent' | 'failed' | 'unknown';
+export type PageDeliveryState = 'waiting' | 'queued' | 'sent' | 'failed' | 'unknown' | 'peer';
 
 /**
  * A page and its delivery, for the status page and API. "sent" means the provider accepted it
@@ -75,6 +85,8 @@ export interface PageDelivery {
   error: string | null;
   /** For a voice page: what Twilio last reported of the call and how it ended for escalation. */
   call: { status: string; outcome: 'acknowledged' | 'declined' | 'unanswered' | null } | null;
+  /** The peer instance that sent this page, when this instance did not (state 'peer'). */
+  sentBy?: string;
   /** For an SMS sent with receipts: Twilio's last MessageStatus and ErrorCode. */
   receipt: { status: string; errorCode: string | null } | null;
   /**
@@ -94,6 +106,18 @@ const CODE_ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
  * type) when a new incident draws it, so codes never run out however much history is kept.
  */
 export const CODE_QUARANTINE_MS = 24 * 60 * 60_000;
+
+/**
+ * The `n`th candidate ack code of an episode: a hash of the episode text read as a 4-digit number
+ * in the code alphabet, so every instance of a cluster gives the same event the same code (a page
+ * sent by one instance can be answered at another). n > 0 only after a local collision.
+ */
+export function episodeCode(episode: string, n: number): string {
+  let v = createHash('sha256').update(`${episode}#${n}`).digest().readUInt32BE(0) % CODE_ALPHABET.length ** 4;
+  let code = '';
+  for (let i = 0; i < 4; i++, v = Math.floor(v / CODE_ALPHABET.length)) code += CODE_ALPHABET[v % CODE_ALPHABET.length];
+  return code;
+}
 
 
 /** An incidents row as SQLite returns it (the CHECK constraints hold kind and state to these). */
@@ -117,6 +141,8 @@ interface IncidentRecord {
   held_ms: number;
   steps_base_ms: number | null;
   group_key: string | null;
+  episode: string | null;
+  starts_at: string | null;
 }
 
 /** A pages row as SQLite returns it. */
@@ -129,6 +155,8 @@ interface PageRecord extends ReasonColumns {
   not_before_ms: number;
   text: string;
   outbox_id: number | null;
+  /** From the incident, where the query joins it. */
+  episode?: string | null;
 }
 
 /** A page log row: the page, its incident's code, and what became of the message that carried it. */
@@ -141,6 +169,7 @@ interface PageLogRecord extends ReasonColumns {
   not_before_ms: number;
   outbox_id: number | null;
   message: number | null;
+  sent_by_peer: string | null;
   own_state: 'pending' | 'sent' | 'folded' | 'failed' | null;
   summary_state: 'pending' | 'sent' | 'folded' | 'failed' | null;
   done_ms: number | null;
@@ -180,6 +209,8 @@ function toIncident(r: IncidentRecord): Incident {
     stepsBaseMs: r.steps_base_ms ?? r.opened_ms,
     policyChanged: r.steps_base_ms !== null,
     groupKey: r.group_key,
+    episode: r.episode,
+    startsAt: r.starts_at,
   };
 }
 
@@ -194,13 +225,14 @@ function toPage(r: PageRecord): PageRow {
     notBeforeMs: r.not_before_ms,
     text: r.text,
     outboxId: r.outbox_id,
+    ...(r.episode != null ? { episode: r.episode } : {}),
   };
 }
 
 function toDelivery(r: PageLogRecord): PageDelivery {
   // A folded message's fate is its summary's; a summary already removed by retention is unknown.
   const st = r.own_state === 'folded' ? r.summary_state : r.own_state;
-  const state: PageDeliveryState = r.outbox_id === null ? 'waiting' : st === null ? 'unknown' : st === 'sent' ? 'sent' : st === 'failed' ? 'failed' : 'queued';
+  const state: PageDeliveryState = r.sent_by_peer !== null ? 'peer' : r.outbox_id === null ? 'waiting' : st === null ? 'unknown' : st === 'sent' ? 'sent' : st === 'failed' ? 'failed' : 'queued';
   const reason = reasonOf(r);
   return {
     incidentId: r.incident_id,
@@ -215,6 +247,7 @@ function toDelivery(r: PageLogRecord): PageDelivery {
     doneMs: r.done_ms,
     attempts: r.attempts,
     error: r.last_error,
+    ...(r.sent_by_peer !== null ? { sentBy: r.sent_by_peer } : {}),
     receipt: r.sms_status === null ? null : { status: r.sms_status, errorCode: r.sms_error },
     call: r.call_status === null ? null : { status: r.call_status, outcome: r.call_outcome },
     message: r.message,
@@ -224,7 +257,7 @@ function toDelivery(r: PageLogRecord): PageDelivery {
 /** SQL true for a page that is a notice (see isNotice: a notice sent again another way is a page). */
 const IS_NOTICE = `(p.reason IN (${NOTICE_KINDS.map((k) => `'${reasonColumn(k)}'`).join(', ')}) AND p.undelivered = 0 AND p.fallbacks = 0)`;
 
-const PAGE_LOG_SQL = `SELECT p.incident_id, i.ack_code, p.reason, p.step_index, p.detail, p.undelivered, p.fallbacks, p.channel, p.person, p.created_ms, p.not_before_ms, p.outbox_id,
+const PAGE_LOG_SQL = `SELECT p.incident_id, i.ack_code, p.reason, p.step_index, p.detail, p.undelivered, p.fallbacks, p.channel, p.person, p.created_ms, p.not_before_ms, p.outbox_id, p.sent_by_peer,
         COALESCE(o.folded_into, o.id) AS message, o.state AS own_state, f.state AS summary_state, COALESCE(f.done_ms, o.done_ms) AS done_ms,
         COALESCE(f.attempts, o.attempts, 0) AS attempts, COALESCE(f.last_error, o.last_error) AS last_error,
         c.status AS call_status, c.outcome AS call_outcome,
@@ -244,9 +277,13 @@ function statements(db: Db) {
     codeHolder: db.prepare<[string], { id: number; state: Incident['state']; resolved_ms: number | null }>('SELECT id, state, resolved_ms FROM incidents WHERE ack_code = ?'),
     liveAmong: incidents<[string]>("SELECT * FROM incidents WHERE kind = 'alert' AND state != 'resolved' AND fingerprint IN (SELECT value FROM json_each(?))"),
     retireCode: db.prepare<[number]>("UPDATE incidents SET ack_code = ack_code || '-' || id WHERE id = ?"),
-    insert: db.prepare<[Incident['kind'], string | null, string, string, string, string, string, number, number | null, string | null]>(
-      "INSERT INTO incidents (kind, fingerprint, title, severity, labels, policy, state, ack_code, opened_ms, next_step, next_due_ms, group_key) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, 0, ?, ?)",
+    insert: db.prepare<[Incident['kind'], string | null, string, string, string, string, string, number, number | null, string | null, string | null, string | null]>(
+      "INSERT INTO incidents (kind, fingerprint, title, severity, labels, policy, state, ack_code, opened_ms, next_step, next_due_ms, group_key, episode, starts_at) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, 0, ?, ?, ?, ?)",
     ),
+    addAlias: db.prepare<[string, number]>('INSERT OR IGNORE INTO incident_code_aliases (code, incident_id) VALUES (?, ?)'),
+    aliasHolders: incidents<[string]>('SELECT i.* FROM incident_code_aliases a JOIN incidents i ON i.id = a.incident_id WHERE a.code = ? ORDER BY i.id DESC'),
+    byEpisode: incidents<[string]>('SELECT * FROM incidents WHERE episode = ? ORDER BY id DESC LIMIT 1'),
+    markByPeer: db.prepare<[string, number]>('UPDATE pages SET sent_by_peer = ? WHERE id = ? AND outbox_id IS NULL'),
     get: incidents<[number]>('SELECT * FROM incidents WHERE id = ?'),
     byCode: incidents<[string]>('SELECT * FROM incidents WHERE ack_code = ?'),
     unresolved: incidents<[number]>("SELECT * FROM incidents WHERE state != 'resolved' ORDER BY opened_ms DESC LIMIT ?"),
@@ -265,6 +302,7 @@ function statements(db: Db) {
     ),
     setSchedule: db.prepare<[number, number | null, number]>('UPDATE incidents SET next_step = ?, next_due_ms = ? WHERE id = ?'),
     ack: db.prepare<[number, string, number | null, number]>("UPDATE incidents SET state = 'acked', acked_ms = ?, acked_by = ?, next_due_ms = ? WHERE id = ?"),
+    setAckedBy: db.prepare<[string, number]>("UPDATE incidents SET acked_by = ? WHERE id = ? AND state = 'acked'"),
     unack: db.prepare<[number, number]>("UPDATE incidents SET state = 'open', acked_ms = NULL, acked_by = NULL, next_due_ms = ? WHERE id = ?"),
     relapse: db.prepare<[number]>("UPDATE incidents SET state = 'open', acked_ms = NULL, acked_by = NULL WHERE id = ?"),
     resolve: db.prepare<[number, number]>("UPDATE incidents SET state = 'resolved', resolved_ms = ?, next_due_ms = NULL WHERE id = ?"),
@@ -273,19 +311,21 @@ function statements(db: Db) {
        VALUES (@incident_id, @reason, @step_index, @detail, @undelivered, @fallbacks, @channel, @person, @now, @not_before, @text)`,
     ),
     pageLog: db.prepare<[number | null, string, number], PageLogRecord>(PAGE_LOG_SQL),
-    pagesOfMessage: pages<[number]>('SELECT * FROM pages WHERE outbox_id = ? ORDER BY id'),
+    pagesOfMessage: pages<[number]>('SELECT p.*, i.episode FROM pages p JOIN incidents i ON i.id = p.incident_id WHERE p.outbox_id = ? ORDER BY p.id'),
     // The head: a step by its index whatever its policy or severity, else the named kind; any reroute.
     pagedOn: db.prepare<[{ incident: number; head: string; index: number; channel: PagingChannelKind; person: string }], { one: number }>(
       `SELECT 1 AS one FROM pages WHERE incident_id = @incident AND channel = @channel AND person = @person
           AND (CASE WHEN reason IN ('step', 'raised', 'switched') THEN 'step' ELSE reason END) = @head AND COALESCE(step_index, -1) = @index LIMIT 1`,
     ),
-    unsentPages: pages<[]>('SELECT p.* FROM pages p JOIN incidents i ON i.id = p.incident_id WHERE p.outbox_id IS NULL AND i.held_since_ms IS NULL ORDER BY p.id'),
+    unsentPages: pages<[]>('SELECT p.*, i.episode FROM pages p JOIN incidents i ON i.id = p.incident_id WHERE p.outbox_id IS NULL AND p.sent_by_peer IS NULL AND i.held_since_ms IS NULL ORDER BY p.id'),
     markSent: db.prepare<[number, number]>('UPDATE pages SET outbox_id = ? WHERE id = ?'),
-    dropUnsent: db.prepare<[number]>('DELETE FROM pages WHERE incident_id = ? AND outbox_id IS NULL'),
-    pagedRecipients: db.prepare<[number], { channel: PagingChannelKind; person: string }>('SELECT DISTINCT channel, person FROM pages WHERE incident_id = ? AND outbox_id IS NOT NULL'),
+    dropUnsent: db.prepare<[number]>('DELETE FROM pages WHERE incident_id = ? AND outbox_id IS NULL AND sent_by_peer IS NULL'),
+    // Paged by this instance or by a peer: either way the person heard of it.
+    pagedRecipients: db.prepare<[number], { channel: PagingChannelKind; person: string }>('SELECT DISTINCT channel, person FROM pages WHERE incident_id = ? AND (outbox_id IS NOT NULL OR sent_by_peer IS NOT NULL)'),
     lastSent: db.prepare<[PagingChannelKind, string], { t: number | null }>(
       `SELECT MAX(o.created_ms) AS t FROM pages p JOIN outbox o ON o.id = p.outbox_id WHERE p.channel = ? AND p.person = ? AND NOT ${IS_NOTICE}`,
     ),
+    pendingShared: pages<[]>("SELECT p.*, i.episode FROM pages p JOIN incidents i ON i.id = p.incident_id JOIN outbox o ON o.id = p.outbox_id WHERE o.state = 'pending' AND i.episode IS NOT NULL"),
     stuckPages: pages<[PagingChannelKind]>("SELECT p.* FROM pages p JOIN outbox o ON o.id = p.outbox_id WHERE p.channel = ? AND o.state = 'pending'"),
     countSentSince: db.prepare<[string, number], { n: number }>("SELECT COUNT(*) AS n FROM outbox WHERE destination = ? AND created_ms >= ? AND kind = 'page'"),
     lastPagedOn: incidents<[PagingChannelKind, string]>(
@@ -302,17 +342,24 @@ export class IncidentStore {
   }
 
   /** Opens an incident unless one is already live for the same kind and fingerprint. */
-  open(i: { kind: Incident['kind']; fingerprint: string | null; title: string; severity: string; labels: Record<string, string>; policy: string; nowMs: number; firstDueMs: number | null; groupKey?: string }): Incident | undefined {
+  /**
+   * Opens an incident unless one is already live for the same kind and fingerprint. With an
+   * `episode` its ack code is the episode's (episodeCode), the same on every instance; when a
+   * local incident people may still answer holds that code, the next candidate is taken and the
+   * episode's own code is kept as an alias (see Acks.ack for when the alias answers).
+   */
+  open(i: { kind: Incident['kind']; fingerprint: string | null; title: string; severity: string; labels: Record<string, string>; policy: string; nowMs: number; firstDueMs: number | null; groupKey?: string; episode?: string; startsAt?: string }): Incident | undefined {
     if (this.q.live.get(i.kind, i.fingerprint)) return undefined;
     for (let attempt = 0; attempt < 50; attempt++) {
-      const code = Array.from({ length: 4 }, () => CODE_ALPHABET[randomInt(CODE_ALPHABET.length)]).join('');
+      const code = i.episode !== undefined ? episodeCode(i.episode, attempt) : Array.from({ length: 4 }, () => CODE_ALPHABET[randomInt(CODE_ALPHABET.length)]).join('');
       const holder = this.q.codeHolder.get(code);
       if (holder) {
         const answerable = holder.state !== 'resolved' || (holder.resolved_ms ?? 0) > i.nowMs - CODE_QUARANTINE_MS;
         if (answerable) continue;
         this.q.retireCode.run(holder.id);
       }
-      const id = Number(this.q.insert.run(i.kind, i.fingerprint, i.title, i.severity, JSON.stringify(i.labels), i.policy, code, i.nowMs, i.firstDueMs, i.groupKey ?? null).lastInsertRowid);
+      const id = Number(this.q.insert.run(i.kind, i.fingerprint, i.title, i.severity, JSON.stringify(i.labels), i.policy, code, i.nowMs, i.firstDueMs, i.groupKey ?? null, i.episode ?? null, i.startsAt ?? null).lastInsertRowid);
+      if (i.episode !== undefined && attempt > 0) this.q.addAlias.run(episodeCode(i.episode, 0), id);
       return this.get(id);
     }
     throw new Error('could not find a free ack code: more than 900,000 incidents are open or resolved within 24 h');
@@ -328,6 +375,27 @@ export class IncidentStore {
   byCode(code: string): Incident | undefined {
     const r = this.q.byCode.get(code.toUpperCase());
     return r ? toIncident(r) : undefined;
+  }
+
+  /** Incidents that carry `code` as an alias (their episode's code elsewhere), newest first. */
+  aliasHolders(code: string): Incident[] {
+    return this.q.aliasHolders.all(code.toUpperCase()).map(toIncident);
+  }
+
+  /** Gives an incident a second ack code (its episode's code on a peer). */
+  addAlias(code: string, incidentId: number): void {
+    this.q.addAlias.run(code.toUpperCase(), incidentId);
+  }
+
+  /** The newest incident of an episode, if any. */
+  byEpisode(episode: string): Incident | undefined {
+    const r = this.q.byEpisode.get(episode);
+    return r ? toIncident(r) : undefined;
+  }
+
+  /** Records that peer `peer` sent these pages (this instance did not): they are done here. */
+  markPagesByPeer(ids: readonly number[], peer: string): void {
+    for (const id of ids) this.q.markByPeer.run(peer, id);
   }
 
   /** The live (not resolved) incident of a kind and fingerprint. */
@@ -417,6 +485,11 @@ export class IncidentStore {
     this.q.ack.run(nowMs, by, relapseMs, id);
   }
 
+  /** Names who acknowledged an acked incident (the ack that holds across the cluster). */
+  setAckedBy(id: number, by: string): void {
+    this.q.setAckedBy.run(by, id);
+  }
+
   /** Takes an acknowledgement back; the next step is due at `nowMs`. */
   unack(id: number, nowMs: number): void {
     this.q.unack.run(nowMs, id);
@@ -479,6 +552,11 @@ export class IncidentStore {
   /** When the last bundle of pages (notices not counted) went to (channel, person), from the outbox. */
   lastSentMs(channel: PagingChannelKind, person: string): number | undefined {
     return this.q.lastSent.get(channel, person)?.t ?? undefined;
+  }
+
+  /** Pages of episodes shared with cluster peers given to the outbox and not delivered yet (their claims are renewed). */
+  pendingSharedPages(): PageRow[] {
+    return this.q.pendingShared.all().map(toPage);
   }
 
   /** Pages given to the outbox on a channel and still waiting there (for failover). */

@@ -426,6 +426,57 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 16,
+    name: 'incident episodes, claims by page, acks of episodes, pages sent by a peer',
+    sql: `
+      -- An incident's episode (escalation/episode.ts): the same text on every instance for the same
+      -- event (an Alertmanager alert: its fingerprint and startsAt, which Alertmanager sends to every
+      -- receiver alike); NULL for an episode only this instance knows (its probes, the IRC path).
+      -- starts_at: the alert's startsAt as the source gave it.
+      ALTER TABLE incidents ADD COLUMN episode TEXT;
+      ALTER TABLE incidents ADD COLUMN starts_at TEXT;
+      CREATE INDEX incidents_episode ON incidents (episode) WHERE episode IS NOT NULL;
+
+      -- A page some peer sent (its claim and sent arrived first): this instance did not send it and
+      -- says so (the status page: "sent by peer X"). NULL: this instance's own page.
+      ALTER TABLE pages ADD COLUMN sent_by_peer TEXT;
+      -- The pages an outbox message carried, looked up when it is delivered (to mark them sent for the peers).
+      CREATE INDEX pages_outbox ON pages (outbox_id) WHERE outbox_id IS NOT NULL;
+
+      -- Claims were keyed by (incident, step number) in 15 and never used by the paging core: now by
+      -- (episode, page key), the page key a text (escalation/episode.ts, pageKey). Nothing to keep.
+      DROP TABLE cluster_claims;
+      CREATE TABLE cluster_claims (
+        incident       TEXT NOT NULL,
+        step           TEXT NOT NULL,
+        instance       TEXT NOT NULL,
+        lease_until_ms INTEGER NOT NULL,
+        sent_ms        INTEGER,
+        PRIMARY KEY (incident, step, instance)
+      );
+
+      -- The acknowledgement of each episode that holds everywhere: the earliest by hybrid logical
+      -- clock of all instances' acks (hlc: cluster/hlc.ts formatHlc, which sorts as it compares), so
+      -- every instance ends with the same one. An ack of an episode not open here yet acks its
+      -- incident when it opens.
+      CREATE TABLE episode_acks (
+        episode  TEXT PRIMARY KEY,
+        by       TEXT NOT NULL,
+        instance TEXT NOT NULL,
+        hlc      TEXT NOT NULL,
+        at_ms    INTEGER NOT NULL
+      );
+
+      -- A second ack code of an incident: the code its episode has on other instances, when a local
+      -- collision gave it another one here (store/incidents.ts, open).
+      CREATE TABLE incident_code_aliases (
+        code        TEXT NOT NULL,
+        incident_id INTEGER NOT NULL REFERENCES incidents (id),
+        PRIMARY KEY (code, incident_id)
+      );
+    `,
+  },
+  {
     version: 17,
     name: 'peers\' probe verdicts',
     sql: `

@@ -216,7 +216,7 @@ describe('cluster transport over NATS JetStream, regions in namespaces (issue 23
     const fromA = a.events.length;
     const fromB = b.events.length;
     try {
-      for (let i = 0; i < 10; i++) a.record({ kind: 'claim', incident: `crash-${i}`, step: 0, leaseUntilMs: Date.now() + 60_000 }, `claim:crash-${i}:0`);
+      for (let i = 0; i < 10; i++) a.record({ kind: 'claim', incident: `crash-${i}`, step: '0', leaseUntilMs: Date.now() + 60_000 }, `claim:crash-${i}:0`);
       await a.waitCount('recorded', (e) => e.ev === 'recorded', 10, 5_000, fromA);
       await new Promise((r) => setTimeout(r, 300));
       assert.equal(a.find((e) => e.ev === 'published', fromA).length, 0, 'the server is frozen: nothing published yet');

@@ -36,8 +36,8 @@ out({ ev: 'started', settled: node.settled, pending: node.store.pendingCount() }
 for await (const line of createInterface({ input: process.stdin })) {
   const cmd = JSON.parse(line) as { cmd: string; body?: never; key?: string; incident?: string; step?: number };
   if (cmd.cmd === 'record' && cmd.body) out({ ev: 'recorded', msgId: node.record(cmd.body, cmd.key) });
-  else if (cmd.cmd === 'claim') out({ ev: 'claim', incident: cmd.incident, step: cmd.step, result: node.tryClaim(cmd.incident ?? '', cmd.step ?? 0) });
-  else if (cmd.cmd === 'sent') out({ ev: 'markedSent', incident: cmd.incident, step: cmd.step, ...(node.markSent(cmd.incident ?? '', cmd.step ?? 0), {}) });
+  else if (cmd.cmd === 'claim') out({ ev: 'claim', incident: cmd.incident, step: cmd.step, result: node.tryClaim(cmd.incident ?? '', String(cmd.step ?? 0)) });
+  else if (cmd.cmd === 'sent') out({ ev: 'markedSent', incident: cmd.incident, step: cmd.step, ...(node.markSent(cmd.incident ?? '', String(cmd.step ?? 0)), {}) });
   else if (cmd.cmd === 'state') out({ ev: 'state', settled: node.settled, position: node.position(), live: node.livePeers(), pending: node.store.pendingCount() });
 }
 await node.stop();

@@ -49,6 +49,8 @@ export interface LifelinesOptions {
    * shared sink and stand-in.
    */
   paging?: string;
+  /** More keys of one instance's `sms` section (indented two spaces, e.g. its `inbound_url`). */
+  smsExtra?: (region: string) => string;
   /** More top-level YAML for one instance (e.g. commands, irc, probes). */
   extra?: (region: string) => string;
   /** Log level of the instances (default info: the cluster's events are logged at info and warn). */
@@ -196,7 +198,7 @@ export class Lifelines {
             `store:\n  path: ${dbFile}`,
             'routes:\n  - name: default\n    console: true',
             `email:\n  host: 127.0.0.1\n  port: ${smtp.port}\n  username: lifeline\n  password: smtp-secret\n  from: "Lifeline ${name} <lifeline-${name}@example.org>"\n  ca_file: ${cert.certFile}\n  timeout: 5s`,
-            `sms:\n  account_sid: ${twilio.accountSid}\n  auth_token: ${twilio.authToken}\n  from: "+15005550006"\n  api_base_url: ${twilio.url}\n  max_per_hour: 1000\n  max_per_day: 1000`,
+            `sms:\n  account_sid: ${twilio.accountSid}\n  auth_token: ${twilio.authToken}\n  from: "+15005550006"\n  api_base_url: ${twilio.url}\n  max_per_hour: 1000\n  max_per_day: 1000${o.smsExtra ? `\n${o.smsExtra(name)}` : ''}`,
             paging,
             [
               'cluster:',

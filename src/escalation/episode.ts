@@ -1,0 +1,65 @@
+import { createHash } from 'node:crypto';
+import type { AlertSource } from '../alerts/alert.js';
+import type { PageReason, PagingChannelKind } from '../alerts/pages.js';
+
+/*
+ * The cluster identity of an incident (issue 23): its episode, the same text on every Lifeline
+ * instance for the same event, so that claims, sends and acks of one instance name the incident
+ * its peers opened for the same event. The one place that decides it.
+ */
+
+/** What an episode is made from: where the alert came from, its fingerprint and its start. */
+export interface EpisodeSource {
+  readonly source: AlertSource | undefined;
+  readonly fingerprint: string;
+  /** The alert's startsAt as the source gave it ('' or undefined: unknown). */
+  readonly startsAt: string | undefined;
+}
+
+/** Episode texts longer than this are hashed (an Alertmanager groupKey can be long; messages carry at most 2,000 characters). */
+const MAX_READABLE = 200;
+
+/**
+ * The episode of an alert's incident, or undefined when only this instance knows the event.
+ *
+ * - Alertmanager sends every receiver the same alert with the same fingerprint and the same
+ *   startsAt (the time the alert started firing, kept while it fires): every Lifeline listed as
+ *   a receiver opens an incident of the same episode "am:<fingerprint>@<startsAt>". When the alert
+ *   resolves and fires again, startsAt is new, and so is the episode.
+ * - Lifeline's own alerts (probes, the IRC path, a peer down) start at this instance's own time,
+ *   so their episodes are local (undefined: no claim, no wait, acks stay here) until a probe
+ *   verdict shared by the cluster gives them a start every instance agrees on.
+ */
+export function episodeOf(e: EpisodeSource): string | undefined {
+  if (e.source !== 'alertmanager' || !e.startsAt) return undefined;
+  const text = `am:${e.fingerprint}@${e.startsAt}`;
+  return text.length <= MAX_READABLE ? text : `am:sha256:${createHash('sha256').update(text).digest('hex')}`;
+}
+
+/** A page reason as stable text: the same reason gives the same text on every instance and version. */
+export function reasonKey(r: PageReason): string {
+  switch (r.kind) {
+    case 'step':
+      return `step:${r.index}`;
+    case 'raised':
+      return `raised:${r.index}:${r.severity}`;
+    case 'switched':
+      return `switched:${r.index}:${r.policy}`;
+    case 'undelivered':
+      return `undelivered(${reasonKey(r.of)})`;
+    case 'fallback':
+      return `fallback(${reasonKey(r.of)})`;
+    default:
+      return r.kind;
+  }
+}
+
+/**
+ * What one claim covers: one page of an episode, i.e. its reason, channel and person. A claim per
+ * (episode, reason) alone would let an instance that sent a step's email and died before its SMS
+ * block the SMS on every peer (its "sent" covers the reason); per page, the peer takes the SMS
+ * over, and a page recorded here as "sent by peer X" was sent by X to that person on that channel.
+ */
+export function pageKey(p: { readonly reason: PageReason; readonly channel: PagingChannelKind; readonly person: string }): string {
+  return `${reasonKey(p.reason)}|${p.channel}|${p.person}`;
+}

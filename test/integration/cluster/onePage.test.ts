@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { episodeOf } from '../../../src/escalation/episode.js';
+import { episodeCode } from '../../../src/store/incidents.js';
+import { waitFor } from '../harness/procs.js';
+import type { ReceivedMail } from '../harness/smtpSink.js';
+import { groupPayload } from '../harness/webhook.js';
+import { ALICE_PHONE, Lifelines } from './lifelines.js';
+
+/*
+ * One page per event and acks everywhere (issue 23), end to end: two regions, each with its
+ * nats-server in a namespace and a whole `lifeline run`, every webhook posted to both (as
+ * Alertmanager with one webhook_config per Lifeline does), pages counted at the shared SMTP sink
+ * and Twilio stand-in. Timings (lifelines.ts TEST_TIMINGS): peer_timeout 3s, claim_lease 4s,
+ * heartbeats every 500ms. Policy: email at once, SMS after 8 s unless acknowledged.
+ */
+
+const PEER_TIMEOUT_MS = 3_000;
+const LEASE_MS = 4_000;
+const SMS_AFTER_MS = 8_000;
+const STARTS_AT = '2026-11-23T00:00:00Z'; // groupPayload's startsAt
+
+const paging = [
+  'people:',
+  `  - { name: alice, email: alice@example.org, phone: "${ALICE_PHONE}" }`,
+  'oncall:',
+  '  rotations:',
+  '    - { name: primary, people: [alice], start: "2026-01-05" }',
+  'escalation:',
+  '  bundle_window: 1s',
+  '  policies:',
+  `    - { name: now, steps: [{ after: 0s, notify: [email] }, { after: ${SMS_AFTER_MS / 1000}s, notify: [sms] }] }`,
+].join('\n');
+
+const inboundUrl = (region: string): string => `https://${region}.lifeline.example.org/api/v1/twilio/inbound`;
+
+/** The ack code every instance gives the first alert of groupPayload(name). */
+function codeOf(name: string): string {
+  return episodeCode(episodeOf({ source: 'alertmanager', fingerprint: `${name}-0`, startsAt: STARTS_AT }) ?? '', 0);
+}
+
+/** The text of a mail, subject and body. */
+const textOf = (m: ReceivedMail): string => `${m.mail.subject ?? ''}\n${m.mail.text ?? ''}`;
+/** Which instance sent a mail (its From names it: "Lifeline a"). */
+const senderOf = (m: ReceivedMail): string => /Lifeline (\w+)/.exec(m.mail.from?.text ?? '')?.[1] ?? '?';
+
+describe('one page per event across two regions, acks everywhere (issue 23)', function () {
+  this.timeout(240_000);
+  let ll: Lifelines;
+
+  before(async function () {
+    if (process.getuid?.() !== 0) this.skip();
+    ll = await Lifelines.start({ regions: ['a', 'b'], paging, smsExtra: (r) => `  inbound_url: ${inboundUrl(r)}` });
+    await ll.waitAllSettled();
+  });
+  after(async () => {
+    await ll?.destroy();
+  });
+
+  /** Mails mentioning `token` (a page of that event), by sender. */
+  const pagesOf = (token: string): ReceivedMail[] => ll.smtp.received.filter((m) => textOf(m).includes(token));
+
+  /** Posts a signed Twilio inbound SMS from alice to a region's Lifeline; its TwiML answer. */
+  async function smsTo(region: string, body: string): Promise<string> {
+    const params: Record<string, string> = { From: ALICE_PHONE, To: '+15005550006', Body: body, MessageSid: `SM${'2'.repeat(32)}`, AccountSid: ll.twilio.accountSid };
+    const data = inboundUrl(region) + Object.keys(params).sort().map((k) => k + params[k]).join('');
+    const sig = createHmac('sha1', ll.twilio.authToken).update(Buffer.from(data, 'utf8')).digest('base64');
+    const res = await fetch(`http://127.0.0.1:${ll.get(region).httpPort}/api/v1/twilio/inbound`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': sig }, body: new URLSearchParams(params).toString() });
+    assert.equal(res.status, 200);
+    return res.text();
+  }
+
+  async function restartA(): Promise<void> {
+    const fromB = ll.get('b').logs.length;
+    await ll.restart('a');
+    await ll.waitReady('a', 60_000);
+    await ll.get('b').waitLogged('cluster_peer_up', 30_000, fromB, (l) => l['peer'] === 'a');
+  }
+
+  it('20 events posted to both connected instances: exactly 20 email pages at the sink, 0 duplicates, 0 lost; b records them as sent by a', async () => {
+    const names = Array.from({ length: 20 }, (_, i) => `Storm${String(i).padStart(2, '0')}x`);
+    for (const n of names) assert.deepEqual(await ll.postAlert(groupPayload(n, 1)), [200, 200]);
+    await waitFor('every event paged', () => names.every((n) => pagesOf(n).length >= 1), 20_000, 50);
+    // b (position 1) waits peer_timeout, then finds a's sent; a late duplicate would come by then or after a lease.
+    await new Promise((r) => setTimeout(r, PEER_TIMEOUT_MS + LEASE_MS + 2_000));
+    const counts = names.map((n) => pagesOf(n).length);
+    const senders = names.map((n) => `${n}:${pagesOf(n).map(senderOf).join('+') || 'none'}`);
+    assert.deepEqual(counts, names.map(() => 1), `pages per event (by sender): ${senders.join(' ')}`);
+    assert.ok(names.every((n) => pagesOf(n).every((m) => senderOf(m) === 'a')), 'a (position 0) sent them');
+    const byPeer = ll.get('b').logs.filter((l) => l['event'] === 'paged_by_peer' && l['peer'] === 'a').length;
+    assert.ok(byPeer >= 20, `b recorded the pages as sent by a (${byPeer})`);
+  });
+
+  it("an SMS ACK at a holds on b within 1 s: with a killed, b (now position 0) does not send the next step", async () => {
+    const code = codeOf('AckMe');
+    assert.deepEqual(await ll.postAlert(groupPayload('AckMe', 1)), [200, 200]);
+    await waitFor('the email page', () => pagesOf('AckMe').length >= 1, 15_000, 50);
+    assert.match(pagesOf('AckMe')[0] ? textOf(pagesOf('AckMe')[0] as ReceivedMail) : '', new RegExp(code), 'the page carries the episode code');
+    const fromB = ll.get('b').logs.length;
+    const t0 = Date.now();
+    assert.match(await smsTo('a', `ACK ${code}`), new RegExp(`${code} acknowledged`));
+    const acked = await ll.get('b').waitLogged('incident_acked', 5_000, fromB, (l) => l['peer'] === 'a');
+    const took = Date.now() - t0;
+    assert.ok(took <= 1_000, `honoured on b after ${took} ms`);
+    assert.equal(acked['by'], 'alice (SMS)');
+    await ll.kill('a');
+    await ll.get('b').waitLogged('cluster_peer_down', 10_000, fromB, (l) => l['peer'] === 'a');
+    await new Promise((r) => setTimeout(r, SMS_AFTER_MS + 2_000));
+    assert.equal(ll.sms(/AckMe/).length, 0, 'no SMS step from either instance');
+    await restartA();
+  });
+
+  it('SIGKILL of a mid-storm, its pages claimed but not delivered: b sends every one within claim_lease + 5 s; 0 lost', async () => {
+    const names = Array.from({ length: 8 }, (_, i) => `Kill${String(i).padStart(2, '0')}x`);
+    const fromA = ll.get('a').logs.length;
+    // The SMTP server answers "try later" for now: a claims its pages and queues them, but cannot deliver them.
+    ll.smtp.failNext = Array.from({ length: 100 }, () => ({ code: 451, message: '4.3.0 try again later' }));
+    for (const n of names) assert.deepEqual(await ll.postAlert(groupPayload(n, 1)), [200, 200]);
+    await ll.get('a').waitLogged('delivery_retry', 15_000, fromA);
+    // The first page went at once, the rest in one bundle after bundle_window (1s): all claimed by a.
+    await waitFor('a claimed every page', () => ll.get('a').logged('paged', fromA).reduce((n, l) => n + Number(l['pages']), 0) >= names.length, 10_000, 20);
+    await ll.kill('a');
+    const killedAt = Date.now();
+    ll.smtp.failNext = [];
+    assert.equal(names.filter((n) => pagesOf(n).length > 0).length, 0, 'a delivered none');
+    await waitFor(`every event paged (missing: ${names.filter((n) => pagesOf(n).length === 0).join(', ')})`, () => names.every((n) => pagesOf(n).length >= 1), LEASE_MS + 10_000, 50);
+    const tookMs = Math.max(...names.map((n) => Math.min(...pagesOf(n).map((m) => m.atMs)))) - killedAt;
+    assert.ok(tookMs <= LEASE_MS + 5_000, `the last page came ${tookMs} ms after the kill`);
+    assert.ok(names.every((n) => pagesOf(n).every((m) => senderOf(m) === 'b')), 'b sent them');
+    await restartA();
+  });
+
+  it('cut between the regions: each side pages each event at most once, 0 lost', async () => {
+    const names = Array.from({ length: 5 }, (_, i) => `Cut${String(i).padStart(2, '0')}x`);
+    const [fa, fb] = [ll.get('a').logs.length, ll.get('b').logs.length];
+    ll.cut('b');
+    await Promise.all([ll.get('a').waitLogged('cluster_peer_down', 15_000, fa), ll.get('b').waitLogged('cluster_peer_down', 15_000, fb)]);
+    for (const n of names) assert.deepEqual(await ll.postAlert(groupPayload(n, 1)), [200, 200]);
+    await waitFor('every event paged by both sides', () => names.every((n) => new Set(pagesOf(n).map(senderOf)).size === 2), 20_000, 50);
+    await new Promise((r) => setTimeout(r, LEASE_MS + 1_000));
+    for (const n of names) {
+      const by = pagesOf(n).map(senderOf).sort();
+      assert.deepEqual(by, ['a', 'b'], `${n}: one page per side`);
+    }
+    ll.heal('b');
+    await Promise.all([ll.get('a').waitLogged('cluster_peer_up', 30_000, fa), ll.get('b').waitLogged('cluster_peer_up', 30_000, fb)]);
+  });
+});
