@@ -28,6 +28,11 @@ export interface ProbeSubject {
   name: string;
   /** The probe's warning alert (a certificate about to expire), not its down alert. */
   warning: boolean;
+  /**
+   * A down alert joined from every region's verdict (probes/combiner.ts): its start is the first
+   * down region's, the same on every Lifeline instance, so they share its incident episode.
+   */
+  joined?: true;
 }
 
 /** What names the thing an alert is about, for people: its instance, else its job. */

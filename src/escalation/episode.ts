@@ -14,6 +14,8 @@ export interface EpisodeSource {
   readonly fingerprint: string;
   /** The alert's startsAt as the source gave it ('' or undefined: unknown). */
   readonly startsAt: string | undefined;
+  /** A probe's down alert joined from every region's verdict (its start is the same everywhere). */
+  readonly joined?: boolean;
 }
 
 /** Episode texts longer than this are hashed (an Alertmanager groupKey can be long; messages carry at most 2,000 characters). */
@@ -26,14 +28,19 @@ const MAX_READABLE = 200;
  *   startsAt (the time the alert started firing, kept while it fires): every Lifeline listed as
  *   a receiver opens an incident of the same episode "am:<fingerprint>@<startsAt>". When the alert
  *   resolves and fires again, startsAt is new, and so is the episode.
- * - Lifeline's own alerts (probes, the IRC path, a peer down) start at this instance's own time,
- *   so their episodes are local (undefined: no claim, no wait, acks stay here) until a probe
- *   verdict shared by the cluster gives them a start every instance agrees on.
+ * - A probe's down alert joined from every region's verdict (probes/combiner.ts) starts when the
+ *   first region saw the target down, a time every instance takes from the same verdict messages:
+ *   "probe:<fingerprint>@<startsAt>", one incident episode and one page across the regions.
+ * - Lifeline's other own alerts (a probe alerting on this region's verdict alone, the IRC path, a
+ *   peer down) start at this instance's own time, so their episodes are local (undefined: no
+ *   claim, no wait, acks stay here).
  */
 export function episodeOf(e: EpisodeSource): string | undefined {
-  if (e.source !== 'alertmanager' || !e.startsAt) return undefined;
-  const text = `am:${e.fingerprint}@${e.startsAt}`;
-  return text.length <= MAX_READABLE ? text : `am:sha256:${createHash('sha256').update(text).digest('hex')}`;
+  if (!e.startsAt) return undefined;
+  const prefix = e.source === 'alertmanager' ? 'am' : e.source === 'probe' && e.joined === true ? 'probe' : undefined;
+  if (prefix === undefined) return undefined;
+  const text = `${prefix}:${e.fingerprint}@${e.startsAt}`;
+  return text.length <= MAX_READABLE ? text : `${prefix}:sha256:${createHash('sha256').update(text).digest('hex')}`;
 }
 
 /** A page reason as stable text: the same reason gives the same text on every instance and version. */

@@ -190,7 +190,7 @@ export class OutcomeRunner {
     if (c.kind === 'down') {
       const also = behind ?? [...this.entries.values()].filter((x) => x.state.behind === e.cfg.name && x.state.status === 'down').map((x) => x.cfg.name);
       const summary = `${e.cfg.name} (${e.probe.target}) is down: ${c.text}${also.length > 0 ? `; also failing behind it: ${also.join(', ')}` : ''}`;
-      this.send(probeAlert(p, 'down', 'firing', summary, c.startsAtMs), news, failed);
+      this.send(probeAlert(p, 'down', 'firing', summary, c.startsAtMs, true), news, failed);
     }
     if (c.kind === 'warning') this.send(regionsAlert(p, 'firing', c.text, now), news, failed);
   }

@@ -39,7 +39,7 @@ interface Inst {
   queued(): Array<{ id: number; dest: string; subject: string }>;
   /** The notifier accepted every queued page: tell escalation (marks them sent for the peers). */
   deliverAll(): void;
-  fire(name: string, startsAt: string, source?: 'alertmanager' | 'probe'): void;
+  fire(name: string, startsAt: string, source?: 'alertmanager' | 'probe', joined?: boolean): void;
 }
 
 function cluster(policy = '{ name: p, steps: [{ after: 0s, notify: [email] }, { after: 5m, notify: [sms] }] }'): { clock: FakeClock; a: Inst; b: Inst; cut: (on: boolean) => void } {
@@ -101,8 +101,8 @@ function cluster(policy = '{ name: p, steps: [{ after: 0s, notify: [email] }, { 
           engine.delivered(e.id);
         }
       },
-      fire: (alert, startsAt, source = 'alertmanager') => {
-        db.transaction(() => engine.onAlerts({ groupKey: alert, status: 'firing', commonLabels: {}, source }, [{ fingerprint: alert, status: 'firing', labels: { alertname: alert, severity: 'critical', instance: 'h1' }, summary: `${alert} summary`, startsAt }], clock.now()))();
+      fire: (alert, startsAt, source = 'alertmanager', joined = false) => {
+        db.transaction(() => engine.onAlerts({ groupKey: alert, status: 'firing', commonLabels: {}, source }, [{ fingerprint: alert, status: 'firing', labels: { alertname: alert, severity: 'critical', instance: 'h1' }, summary: `${alert} summary`, startsAt, joined }], clock.now()))();
         engine.kick();
       },
     };
@@ -193,6 +193,25 @@ describe('one page per event across instances (issue 23): position wait, claims,
     assert.equal(b.engine.incidents.unresolved()[0]?.episode, null);
     assert.equal(b.queued().length, 1);
     assert.equal(a.claims.blocker(String(b.engine.incidents.unresolved()[0]?.id), 'step:0|email|alice'), undefined);
+  });
+});
+
+describe('a probe down from every region (joined verdicts): one episode, one page', () => {
+  it('both instances open the same episode and only position 0 sends; position 1 records it as sent by the peer', () => {
+    const { clock, a, b } = cluster();
+    a.fire('probe:web', T0, 'probe', true);
+    b.fire('probe:web', T0, 'probe', true);
+    const ia = a.engine.incidents.unresolved()[0];
+    const ib = b.engine.incidents.unresolved()[0];
+    assert.ok(ia && ib);
+    assert.equal(ia.episode, episodeOf({ source: 'probe', fingerprint: 'probe:web', startsAt: T0, joined: true }));
+    assert.equal(ia.episode, ib.episode);
+    assert.equal(ia.ackCode, ib.ackCode);
+    assert.equal(a.queued().length, 1);
+    a.deliverAll();
+    clock.advance(PEER_TIMEOUT + S);
+    b.engine.kick();
+    assert.equal(b.queued().length, 0, 'b sends nothing: a sent the page');
   });
 });
 
