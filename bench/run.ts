@@ -66,6 +66,8 @@
  *   clusterpaging  one page per event across two regions of whole Lifelines at the shipped cluster
  *                  timings (issue 23; bench/clusterPaging.ts): 1,000 events to both -> pages,
  *                  duplicates, lost; page latency at position 0 vs a lone Lifeline; ack a -> b.
+ *   clusterpartition  what a partition costs (bench/clusterPartition.ts): a 60 s cut with 100 events
+ *                  posted to both regions -> pages, duplicates, lost, "peer unreachable" pages.
  */
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -96,6 +98,7 @@ import { smsReplyTwiml, voiceTwiml } from '../src/sources/twiml.js';
 import { benchCluster } from './cluster.js';
 import { benchClusterPeers } from './clusterPeers.js';
 import { benchClusterPaging } from './clusterPaging.js';
+import { benchClusterPartition } from './clusterPartition.js';
 
 function percentile(sorted: number[], p: number): number {
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
@@ -1200,5 +1203,6 @@ if (want('hostile')) Object.assign(results, await benchHostile());
 if (want('cluster')) Object.assign(results, await benchCluster());
 if (want('clusterpeers')) Object.assign(results, await benchClusterPeers());
 if (want('clusterpaging')) Object.assign(results, await benchClusterPaging());
+if (want('clusterpartition')) Object.assign(results, await benchClusterPartition());
 for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(40)} ${Number.isInteger(v) ? v : v.toFixed(1)}`);
 process.exit(0);
