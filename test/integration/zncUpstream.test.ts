@@ -63,6 +63,7 @@ describe('ZNC off its network: nothing counts as delivered until the network has
     operator.send('PRIVMSG *status :Disconnect');
     await waitFor('IRC path unhealthy', () => !pathHealthy(app.irc!.state), UNHEALTHY_WITHIN_MS + 3_000, 10);
     const tookMs = Date.now() - disconnectAt;
+    console.log(`      path unhealthy ${tookMs} ms after *status Disconnect`);
     assert.ok(tookMs <= UNHEALTHY_WITHIN_MS, `path unhealthy after ${tookMs} ms (bound ${UNHEALTHY_WITHIN_MS} ms)`);
     assert.equal(app.irc!.state.upstream, 'down');
     assert.equal(app.irc!.state.link, 'registered', 'ZNC itself is still connected');
@@ -89,6 +90,7 @@ describe('ZNC off its network: nothing counts as delivered until the network has
     assert.ok((sent[0]!.time as number) >= connectAt, 'logged as sent only after ZNC was back on its network');
     assert.ok((confirmed.time as number) >= seen.atMs, 'counted as confirmed only after the channel had it');
     // Log lines stay true: the lines counted as confirmed are the lines the channel got.
+    console.log(`      after *status Connect: in the channel ${seen.atMs - connectAt} ms, confirmed by the canary ${(confirmed.time as number) - connectAt} ms`);
     const counted = since()
       .filter((r) => r.event === 'irc_network_confirmed')
       .reduce((n, r) => n + (r.lines as number), 0);

@@ -30,6 +30,15 @@ export interface IrcSupervisorEvents {
   'network-lost': [string];
 }
 
+/**
+ * The network refusing a line we wrote to a channel: 404 ERR_CANNOTSENDTOCHAN (+n without being
+ * in the channel, banned, moderated) or 451 ERR_NOTREGISTERED (a bouncer forwarding before its
+ * upstream registered). ZNC 1.8 echoes a PRIVMSG before forwarding it and passes the server's
+ * numeric on (measured with Debian's ZNC and ngircd: the echo, then
+ * ":irc.lifeline.test 404 lifeline #closed :Cannot send to channel").
+ */
+const NETWORK_REFUSAL = /^(?:@[^ ]* )?:[^ ]+ (404|451) [^ ]+ ([#&!+][^ ]*)(?: :(.*))?\r?\n?$/;
+
 /** After lines that need the network's proof, a canary goes within this (if none is due sooner). */
 const CONFIRM_WITHIN_MS = 5_000;
 
@@ -396,6 +405,12 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
       // The bouncer's echo of a line we wrote proves it took the line; a second copy of a
       // message to ourselves is the network delivering it: the canary.
       if (!this.liveness.onOwnLine(own.command, own.target, own.text)) this.canary.onReturn(own.text);
+      return;
+    }
+    const refused = NETWORK_REFUSAL.exec(e.line);
+    if (refused) {
+      // The bouncer echoed the line before the network refused it: a later canary proves nothing.
+      this.proofLost(`the network refused a line to ${refused[2] as string} (${refused[1] as string}: ${(refused[3] ?? '').slice(0, 80)})`);
       return;
     }
     if (this.cfg.bouncer === 'znc') {

@@ -357,6 +357,28 @@ describe('IrcSupervisor (fake clock, fake client)', () => {
     }
   });
 
+  it('a line the network refuses after the bouncer echoed it (404) is handed back; a later canary cannot confirm it', () => {
+    const { sup, clock, clients } = setup('  canary: { interval: 2m, timeout: 30s }\n', true);
+    const lost: string[] = [];
+    const confirmed: number[] = [];
+    sup.on('network-lost', (why) => lost.push(why));
+    sup.on('network-confirmed', (m) => confirmed.push(m));
+    sup.start();
+    clients[0]!.register();
+    let mark = clients[0]!.written.length;
+    void sup.queue.push('PRIVMSG #alerts :banned', 'alert');
+    mark = clients[0]!.echoWritten(mark);
+    clients[0]!.serverLine('@time=2026-12-04T21:30:34.096Z :irc.test 404 lifeline #alerts :Cannot send to channel');
+    assert.equal(lost.length, 1);
+    assert.match(lost[0]!, /refused a line to #alerts \(404: Cannot send to channel\)/);
+    sup.confirmSoon();
+    clock.advance(5_000);
+    const canary = clients[0]!.written.filter((l) => l.includes('lifeline-canary')).at(-1)!;
+    clients[0]!.own('lifeline', canary.slice('PRIVMSG lifeline :'.length));
+    clients[0]!.own('lifeline', canary.slice('PRIVMSG lifeline :'.length));
+    assert.deepEqual(confirmed, [], 'nothing to confirm: the refused line was handed back');
+  });
+
   it('a lost canary hands back the lines written before it (issue 7.3)', () => {
     const { sup, clock, clients } = setup('  canary: { interval: 2m, timeout: 30s }\n', true);
     const lost: string[] = [];
