@@ -15,6 +15,11 @@ export interface LivenessDeps {
   sendBackground(line: string, onWritten: () => void): Promise<void>;
   /** The link is dead; the reason is shown to people. */
   onDead(reason: string): void;
+  /**
+   * The far end is alive but did not echo lines written (ZNC drops them unechoed while off its
+   * network): none of the lines written so far may be counted as seen by the network.
+   */
+  onUnechoed(reason: string): void;
 }
 
 interface Written {
@@ -118,6 +123,17 @@ export class Liveness {
   }
 
   /**
+   * Gives up on the lines written and not echoed (the bouncer said it dropped them, or went off
+   * its network): whoever waits for them gets a retryable error now, not after `ping_timeout`.
+   */
+  dropUnproven(reason: string): void {
+    this.pending = [];
+    this.provenSeq = this.seq;
+    this.failWaiters(reason);
+    this.arm();
+  }
+
+  /**
    * Resolves when every line written so far is proven (echoed); at once without echo-message.
    * Rejects (retryable) when the link drops or the bouncer does not confirm within `ping_timeout`.
    */
@@ -172,9 +188,9 @@ export class Liveness {
       // Alive but not echoing (e.g. ZNC refusing lines while off its network): the lines are
       // unconfirmed, so whoever waits retries them; the link itself is fine.
       this.d.log.warn({ event: 'irc_unconfirmed', lines: this.pending.length }, 'the bouncer did not echo lines written; they will be sent again');
-      this.pending = [];
-      this.provenSeq = this.seq;
-      this.failWaiters(`the bouncer did not confirm the lines within ${Math.round(t / 1000)}s`);
+      const why = `the bouncer did not confirm the lines within ${Math.round(t / 1000)}s`;
+      this.dropUnproven(why);
+      this.d.onUnechoed(why);
     }
     if (this.pingWrittenMs !== undefined && now - this.pingWrittenMs >= t) {
       this.dead(`no data from the server for ${Math.round((now - this.lastRxMs) / 1000)}s (no reply to PING within ${Math.round(t / 1000)}s)`);

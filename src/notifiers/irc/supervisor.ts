@@ -14,7 +14,7 @@ import { SendQueue } from './sendQueue.js';
 import { DEFAULT_LINE_LIMIT } from './split.js';
 import { tlsTransport } from './transport.js';
 import type { IrcState, UpstreamState } from './state.js';
-import { zncUpstreamHint } from './znc.js';
+import { zncOwnCommandHint, zncUpstreamHint } from './znc.js';
 
 /** Makes irc-framework clients; tests may pass their own. */
 export type ClientFactory = () => Client;
@@ -29,6 +29,15 @@ export interface IrcSupervisorEvents {
   /** Lines written since the last confirmation may not have reached the network (why). */
   'network-lost': [string];
 }
+
+/**
+ * The network refusing a line we wrote to a channel: 404 ERR_CANNOTSENDTOCHAN (+n without being
+ * in the channel, banned, moderated) or 451 ERR_NOTREGISTERED (a bouncer forwarding before its
+ * upstream registered). ZNC 1.8 echoes a PRIVMSG before forwarding it and passes the server's
+ * numeric on (measured with Debian's ZNC and ngircd: the echo, then
+ * ":irc.lifeline.test 404 lifeline #closed :Cannot send to channel").
+ */
+const NETWORK_REFUSAL = /^(?:@[^ ]* )?:[^ ]+ (404|451) [^ ]+ ([#&!+][^ ]*)(?: :(.*))?\r?\n?$/;
 
 /** After lines that need the network's proof, a canary goes within this (if none is due sooner). */
 const CONFIRM_WITHIN_MS = 5_000;
@@ -102,6 +111,7 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
       pingTimeoutMs: cfg.ping_timeout,
       sendBackground: (line, onWritten) => this.queue.push(line, 'background', PING_MAX_DEFER_MS, onWritten),
       onDead: (reason) => this.onDisconnect(reason),
+      onUnechoed: (reason) => this.proofLost(reason),
     });
     this.canary = new Canary({
       clock,
@@ -222,7 +232,12 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
   private setUpstream(up: UpstreamState, why: string): void {
     if (this.s.upstream === up) return;
     this.log.info({ event: 'irc_upstream', upstream: up, why }, `IRC upstream ${up}: ${why}`);
-    if (up === 'down') this.proofLost(`the bouncer is off its network (${why})`);
+    if (up === 'down') {
+      // Lines written and not echoed were dropped by ZNC (see znc.ts); those echoed before may
+      // still sit in ZNC's flood queue, which it discards with its upstream socket.
+      this.proofLost(`the bouncer is off its network (${why})`);
+      this.liveness.dropUnproven(`the bouncer is off its network (${why})`);
+    }
     this.update({ upstream: up, upstreamSinceMs: this.clock.now() });
     // Back on the network: canaries sent while it was away are void; confirm end to end soon.
     if (up === 'up' && this.cfg.canary.enabled) this.canary.newEpoch(1_000);
@@ -383,9 +398,19 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
     this.liveness.onRx();
     const own = parseOwnMessage(e.line, this.s.nick);
     if (own) {
+      if (this.cfg.bouncer === 'znc') {
+        const hint = zncOwnCommandHint(own.target, own.text);
+        if (hint) this.setUpstream(hint.state, hint.why);
+      }
       // The bouncer's echo of a line we wrote proves it took the line; a second copy of a
       // message to ourselves is the network delivering it: the canary.
       if (!this.liveness.onOwnLine(own.command, own.target, own.text)) this.canary.onReturn(own.text);
+      return;
+    }
+    const refused = NETWORK_REFUSAL.exec(e.line);
+    if (refused) {
+      // The bouncer echoed the line before the network refused it: a later canary proves nothing.
+      this.proofLost(`the network refused a line to ${refused[2] as string} (${refused[1] as string}: ${(refused[3] ?? '').slice(0, 80)})`);
       return;
     }
     if (this.cfg.bouncer === 'znc') {

@@ -130,7 +130,9 @@ describe('IRC with two clustered instances: one posts, one holds (integration)',
       assert.equal(await postWebhook(ports.get('a') ?? 0, back), 200);
       assert.equal(await postWebhook(ports.get('b') ?? 0, back), 200);
       await waitFor('the standby hands back', () => events('b', 'irc_handed_back').length === 1, 30_000, 100);
-      assert.ok(fromNick('lifeline', 'PathBack') >= 1);
+      // The poster now holds PathBroken while its ZNC is off the network and posts it first when
+      // back (that line is what the standby sees); PathBack follows one ZNC flood slot (2 s) later.
+      await waitFor('the poster posts PathBack', () => fromNick('lifeline', 'PathBack') >= 1, 10_000, 100);
     } finally {
       admin.close();
     }

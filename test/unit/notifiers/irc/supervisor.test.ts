@@ -307,6 +307,78 @@ describe('IrcSupervisor (fake clock, fake client)', () => {
     assert.deepEqual(confirmed, [], 'the canary after the reconnect confirms nothing written before it');
   });
 
+  it('lines the bouncer never echoed are never counted as seen by the network when a later canary comes back', async () => {
+    const { sup, clock, clients } = setup('  ping_timeout: 10s\n  canary: { interval: 2m, timeout: 30s }\n', true);
+    const confirmed: number[] = [];
+    sup.on('network-confirmed', (m) => confirmed.push(m));
+    sup.start();
+    clients[0]!.register();
+    clock.advance(5_000);
+    const first = clients[0]!.written.find((l) => l.includes('lifeline-canary'))!;
+    clients[0]!.own('lifeline', first.slice('PRIVMSG lifeline :'.length));
+    clients[0]!.own('lifeline', first.slice('PRIVMSG lifeline :'.length));
+    // ZNC off its network drops the line unechoed; its *status answer is not recognised here.
+    const proven = (async () => {
+      await sup.queue.push('PRIVMSG #alerts :dropped', 'alert');
+      await sup.whenProven();
+    })();
+    const outcome = proven.then(() => 'proven', (e: Error) => e.message);
+    for (let i = 0; i < 5; i++) await Promise.resolve(); // the sender is waiting for the proof
+    clients[0]!.serverLine(':znc.test NOTICE lifeline :something else');
+    clock.advance(10_000);
+    {
+      const o = await outcome;
+      assert.match(o, /did not confirm/);
+      assert.equal(sup.linesAwaitingNetwork, 0, 'the dropped line is not waiting for a confirmation any more');
+      sup.confirmSoon();
+      clock.advance(5_000);
+      const next = clients[0]!.written.filter((l) => l.includes('lifeline-canary')).at(-1)!;
+      assert.notEqual(next, first);
+      clients[0]!.own('lifeline', next.slice('PRIVMSG lifeline :'.length));
+      clients[0]!.own('lifeline', next.slice('PRIVMSG lifeline :'.length));
+      assert.deepEqual(confirmed, [], 'the canary confirms no line ZNC dropped');
+    }
+  });
+
+  it("ZNC's 'got lost' answer, or another client's *status Disconnect, marks the bouncer off its network at once and fails the unechoed lines now", async () => {
+    for (const signal of ['got lost', 'disconnect echo'] as const) {
+      const { sup, clock, clients } = setup('  canary: { interval: 2m, timeout: 30s }\n', true);
+      sup.start();
+      clients[0]!.register();
+      clients[0]!.emit('privmsg', { nick: '*status', ident: 'znc', hostname: 'znc.in', target: 'lifeline', message: 'Connected!' });
+      assert.equal(sup.state.upstream, 'up');
+      const proven = sup.queue.push('PRIVMSG #alerts :x', 'alert').then(() => sup.whenProven()).then(() => 'proven', (e: Error) => e.message);
+      await Promise.resolve();
+      if (signal === 'got lost') clients[0]!.serverLine(':*status!znc@znc.in PRIVMSG lifeline :Your message to #alerts got lost, you are not connected to IRC!');
+      else clients[0]!.own('*status', 'Disconnect');
+      assert.equal(sup.state.upstream, 'down', signal);
+      clock.advance(1);
+      assert.match(await proven, /off its network/, signal);
+    }
+  });
+
+  it('a line the network refuses after the bouncer echoed it (404) is handed back; a later canary cannot confirm it', () => {
+    const { sup, clock, clients } = setup('  canary: { interval: 2m, timeout: 30s }\n', true);
+    const lost: string[] = [];
+    const confirmed: number[] = [];
+    sup.on('network-lost', (why) => lost.push(why));
+    sup.on('network-confirmed', (m) => confirmed.push(m));
+    sup.start();
+    clients[0]!.register();
+    let mark = clients[0]!.written.length;
+    void sup.queue.push('PRIVMSG #alerts :banned', 'alert');
+    mark = clients[0]!.echoWritten(mark);
+    clients[0]!.serverLine('@time=2026-12-04T21:30:34.096Z :irc.test 404 lifeline #alerts :Cannot send to channel');
+    assert.equal(lost.length, 1);
+    assert.match(lost[0]!, /refused a line to #alerts \(404: Cannot send to channel\)/);
+    sup.confirmSoon();
+    clock.advance(5_000);
+    const canary = clients[0]!.written.filter((l) => l.includes('lifeline-canary')).at(-1)!;
+    clients[0]!.own('lifeline', canary.slice('PRIVMSG lifeline :'.length));
+    clients[0]!.own('lifeline', canary.slice('PRIVMSG lifeline :'.length));
+    assert.deepEqual(confirmed, [], 'nothing to confirm: the refused line was handed back');
+  });
+
   it('a lost canary hands back the lines written before it (issue 7.3)', () => {
     const { sup, clock, clients } = setup('  canary: { interval: 2m, timeout: 30s }\n', true);
     const lost: string[] = [];
