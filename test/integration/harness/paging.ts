@@ -2,9 +2,10 @@ import type { TwilioStandIn } from './twilioStandIn.js';
 
 /**
  * alice (with her phone number unless `phone` is null), always on call, and the email section for
- * the SMTP sink (its default credentials) at `smtpPort`, trusting `caFile`.
+ * the SMTP sink (its default credentials) at `smtpPort` on `host` (default 127.0.0.1), trusting
+ * `caFile`; `from` names the sender (default "Lifeline <lifeline@example.org>").
  */
-export function aliceEmailYaml(o: { smtpPort: number; caFile: string; phone?: string | null }): string {
+export function aliceEmailYaml(o: { smtpPort: number; caFile: string; phone?: string | null; host?: string; from?: string }): string {
   const phone = o.phone === null ? '' : `, phone: "${o.phone ?? '+4915112345678'}"`;
   return `people:
   - { name: alice, email: alice@example.org${phone} }
@@ -12,11 +13,11 @@ oncall:
   rotations:
     - { name: primary, people: [alice], start: "2026-01-05" }
 email:
-  host: 127.0.0.1
+  host: ${o.host ?? '127.0.0.1'}
   port: ${o.smtpPort}
   username: lifeline
   password: smtp-secret
-  from: "Lifeline <lifeline@example.org>"
+  from: "${o.from ?? 'Lifeline <lifeline@example.org>'}"
   ca_file: ${o.caFile}
   timeout: 5s
 `;

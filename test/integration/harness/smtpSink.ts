@@ -13,7 +13,8 @@ export interface ReceivedMail {
 }
 
 /**
- * A real SMTP server (the smtp-server package) on loopback: STARTTLS with the given certificate,
+ * A real SMTP server (the smtp-server package) on loopback (or on `host`, e.g. a host-side veth
+ * address that processes in test namespaces reach): STARTTLS with the given certificate,
  * AUTH PLAIN/LOGIN required, messages parsed with mailparser. `failNext` makes the next
  * transactions answer with an SMTP error code (4xx temporary, 5xx permanent).
  */
@@ -22,7 +23,7 @@ export class SmtpSink {
   failNext: Array<{ code: number; message: string }> = [];
   private server!: SMTPServer;
 
-  static async start(tls: { keyPem: string; certPem: string }, user = 'lifeline', pass = 'smtp-secret'): Promise<SmtpSink> {
+  static async start(tls: { keyPem: string; certPem: string }, user = 'lifeline', pass = 'smtp-secret', host = '127.0.0.1'): Promise<SmtpSink> {
     const sink = new SmtpSink();
     sink.server = new SMTPServer({
       secure: false,
@@ -49,7 +50,7 @@ export class SmtpSink {
         });
       },
     });
-    await new Promise<void>((r) => sink.server.listen(0, '127.0.0.1', r));
+    await new Promise<void>((r) => sink.server.listen(0, host, r));
     return sink;
   }
 
