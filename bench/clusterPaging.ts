@@ -20,21 +20,11 @@ import { freePort, waitFor } from '../test/integration/harness/procs.js';
 import type { ReceivedMail } from '../test/integration/harness/smtpSink.js';
 import { groupPayload, postWebhook } from '../test/integration/harness/webhook.js';
 import { percentile } from '../test/integration/cluster/instances.js';
-import { ALICE_PHONE, LifelineInstance, Lifelines } from '../test/integration/cluster/lifelines.js';
+import { ALICE_PHONE, LifelineInstance, Lifelines, defaultPaging } from '../test/integration/cluster/lifelines.js';
 
 const SHIPPED = { heartbeatInterval: '2s', peerTimeout: '15s', settleTimeout: '1m', claimLease: '1m' };
 const PEER_TIMEOUT_MS = 15_000;
-const paging = [
-  'people:',
-  `  - { name: alice, email: alice@example.org, phone: "${ALICE_PHONE}" }`,
-  'oncall:',
-  '  rotations:',
-  '    - { name: primary, people: [alice], start: "2026-01-05" }',
-  'escalation:',
-  '  bundle_window: 0s',
-  '  policies:',
-  '    - { name: now, steps: [{ after: 0s, notify: [email] }] }',
-].join('\n');
+const paging = defaultPaging({ notify: 'email', bundleWindow: '0s' });
 const inboundUrl = (r: string): string => `https://${r}.lifeline.example.org/api/v1/twilio/inbound`;
 const textOf = (m: ReceivedMail): string => `${m.mail.subject ?? ''}\n${m.mail.text ?? ''}`;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -316,8 +316,11 @@ export class Lifelines {
   }
 }
 
-/** The default paging part: alice always on call, every incident to her by email and SMS at once. */
-export function defaultPaging(): string {
+/**
+ * A paging part: alice always on call, every incident to her at once by `notify` (default email
+ * and SMS), bundled over `bundleWindow` (default 1s).
+ */
+export function defaultPaging(o: { notify?: string; bundleWindow?: string } = {}): string {
   return [
     'people:',
     `  - { name: alice, email: alice@example.org, phone: "${ALICE_PHONE}" }`,
@@ -325,8 +328,8 @@ export function defaultPaging(): string {
     '  rotations:',
     '    - { name: primary, people: [alice], start: "2026-01-05" }',
     'escalation:',
-    '  bundle_window: 1s',
+    `  bundle_window: ${o.bundleWindow ?? '1s'}`,
     '  policies:',
-    '    - { name: now, steps: [{ after: 0s, notify: [email, sms] }] }',
+    `    - { name: now, steps: [{ after: 0s, notify: [${o.notify ?? 'email, sms'}] }] }`,
   ].join('\n');
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { waitFor } from '../harness/procs.js';
 import type { ReceivedMail } from '../harness/smtpSink.js';
 import { groupPayload } from '../harness/webhook.js';
-import { ALICE_PHONE, Lifelines } from './lifelines.js';
+import { Lifelines, defaultPaging } from './lifelines.js';
 
 /*
  * Three regions in a star (a is the NATS hub, b and c leaves), a whole `lifeline run` in each,
@@ -13,17 +13,7 @@ import { ALICE_PHONE, Lifelines } from './lifelines.js';
 
 const PEER_TIMEOUT_MS = 3_000;
 const LEASE_MS = 4_000;
-const paging = [
-  'people:',
-  `  - { name: alice, email: alice@example.org, phone: "${ALICE_PHONE}" }`,
-  'oncall:',
-  '  rotations:',
-  '    - { name: primary, people: [alice], start: "2026-01-05" }',
-  'escalation:',
-  '  bundle_window: 1s',
-  '  policies:',
-  '    - { name: now, steps: [{ after: 0s, notify: [email] }] }',
-].join('\n');
+const paging = defaultPaging({ notify: 'email', bundleWindow: '1s' });
 
 const textOf = (m: ReceivedMail): string => `${m.mail.subject ?? ''}\n${m.mail.text ?? ''}`;
 const senderOf = (m: ReceivedMail): string => /Lifeline (\w+)/.exec(m.mail.from?.text ?? '')?.[1] ?? '?';
