@@ -18,6 +18,12 @@ export interface Alert {
    * probe it reports. Stored in columns beside the fingerprint, never parsed out of it.
    */
   probe?: ProbeSubject;
+  /**
+   * Lifeline's own alert whose startsAt every cluster instance derives alike: a probe down from
+   * every region (the first down region's time) or a peer down (its last heartbeat's send time).
+   * Its incident is then one episode across the regions (escalation/episode.ts): one page.
+   */
+  sharedStart?: true;
 }
 
 /**
@@ -28,11 +34,6 @@ export interface ProbeSubject {
   name: string;
   /** The probe's warning alert (a certificate about to expire), not its down alert. */
   warning: boolean;
-  /**
-   * A down alert joined from every region's verdict (probes/combiner.ts): its start is the first
-   * down region's, the same on every Lifeline instance, so they share its incident episode.
-   */
-  joined?: true;
 }
 
 /** What names the thing an alert is about, for people: its instance, else its job. */

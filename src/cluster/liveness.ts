@@ -9,12 +9,15 @@ export interface PeerChange {
   readonly state: 'up' | 'down';
   /** Wall time the peer was last heard (undefined: never since this instance started). */
   readonly lastHeardMs: number | undefined;
+  /** When the peer sent what it was last heard by, by its own clock (undefined: not known). */
+  readonly lastSentMs: number | undefined;
 }
 
 interface PeerEntry {
   state: PeerState;
   lastHeardMono: number | undefined;
   lastHeardMs: number | undefined;
+  lastSentMs: number | undefined;
   hearsUs: boolean;
   timer: TimerHandle | undefined;
 }
@@ -35,7 +38,7 @@ export class PeerLiveness {
     private readonly peerTimeoutMs: number,
     private readonly clock: Clock,
   ) {
-    for (const p of peerNames) this.peers.set(p, { state: 'unknown', lastHeardMono: undefined, lastHeardMs: undefined, hearsUs: false, timer: undefined });
+    for (const p of peerNames) this.peers.set(p, { state: 'unknown', lastHeardMono: undefined, lastHeardMs: undefined, lastSentMs: undefined, hearsUs: false, timer: undefined });
   }
 
   /** Calls `fn` on every change (peerUp and peerDown). */
@@ -59,12 +62,16 @@ export class PeerLiveness {
     }
   }
 
-  /** A heartbeat (or any message) from `peer` arrived; `hears` is the list it carried, when it did. */
-  heard(peer: string, hears?: readonly string[]): void {
+  /**
+   * A heartbeat (or any message) from `peer` arrived; `hears` is the list it carried, when it did;
+   * `sentMs` when the peer sent it, by the peer's clock (its hybrid logical clock's wall part).
+   */
+  heard(peer: string, hears?: readonly string[], sentMs?: number): void {
     const e = this.peers.get(peer);
     if (!e || !this.started) return;
     e.lastHeardMono = this.clock.monotonic();
     e.lastHeardMs = this.clock.now();
+    e.lastSentMs = sentMs;
     if (hears) e.hearsUs = hears.includes(this.self);
     this.clock.clearTimeout(e.timer);
     this.arm(peer, e);
@@ -106,7 +113,7 @@ export class PeerLiveness {
 
   private set(peer: string, e: PeerEntry, state: 'up' | 'down'): void {
     e.state = state;
-    const change: PeerChange = { peer, state, lastHeardMs: e.lastHeardMs };
+    const change: PeerChange = { peer, state, lastHeardMs: e.lastHeardMs, lastSentMs: e.lastSentMs };
     for (const fn of this.listeners) fn(change);
   }
 }

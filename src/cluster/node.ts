@@ -35,7 +35,7 @@ const DOWN_TEXT: Readonly<Record<PeerDownReason, (peer: string) => string>> = {
 
 /** A change in the cluster the paging core reacts to. */
 export type ClusterEvent =
-  | { readonly kind: 'peerDown'; readonly peer: string; readonly reason: PeerDownReason; readonly lastHeardMs: number | undefined }
+  | { readonly kind: 'peerDown'; readonly peer: string; readonly reason: PeerDownReason; readonly lastHeardMs: number | undefined; readonly lastSentMs?: number | undefined }
   | { readonly kind: 'peerUp'; readonly peer: string }
   /** This instance reached its region's nats-server (first connection, or back after a loss). */
   | { readonly kind: 'natsUp' }
@@ -154,7 +154,7 @@ export class ClusterNode {
       void this.downReason(ch.peer).then((reason) => {
         if (this.stopped || this.liveness.state(ch.peer) !== 'down') return;
         opts.log.warn({ event: 'cluster_peer_down', peer: ch.peer, reason, lastHeardMs: ch.lastHeardMs }, DOWN_TEXT[reason](ch.peer));
-        this.emit({ kind: 'peerDown', peer: ch.peer, reason, lastHeardMs: ch.lastHeardMs });
+        this.emit({ kind: 'peerDown', peer: ch.peer, reason, lastHeardMs: ch.lastHeardMs, lastSentMs: ch.lastSentMs });
       });
     });
   }
@@ -424,7 +424,7 @@ export class ClusterNode {
     }
     if (env.from === this.opts.config.name || env.body.kind !== 'heartbeat') return;
     this.hlc.receive(env.hlc);
-    this.liveness.heard(env.from, env.body.hears);
+    this.liveness.heard(env.from, env.body.hears, env.hlc.wall);
     // A peer back after a partition, or unreachable when we last settled, may have decided things
     // we have not read: settle with it (again).
     if (this.unsettledWith.has(env.from)) this.startSettling([env.from]);

@@ -14,8 +14,8 @@ export interface EpisodeSource {
   readonly fingerprint: string;
   /** The alert's startsAt as the source gave it ('' or undefined: unknown). */
   readonly startsAt: string | undefined;
-  /** A probe's down alert joined from every region's verdict (its start is the same everywhere). */
-  readonly joined?: boolean;
+  /** Lifeline's own alert whose start every instance derives alike (Alert.sharedStart). */
+  readonly sharedStart?: boolean;
 }
 
 /** Episode texts longer than this are hashed (an Alertmanager groupKey can be long; messages carry at most 2,000 characters). */
@@ -31,13 +31,16 @@ const MAX_READABLE = 200;
  * - A probe's down alert joined from every region's verdict (probes/combiner.ts) starts when the
  *   first region saw the target down, a time every instance takes from the same verdict messages:
  *   "probe:<fingerprint>@<startsAt>", one incident episode and one page across the regions.
- * - Lifeline's other own alerts (a probe alerting on this region's verdict alone, the IRC path, a
- *   peer down) start at this instance's own time, so their episodes are local (undefined: no
- *   claim, no wait, acks stay here).
+ * - A peer down or unreachable starts when the peer sent its last heartbeat (its own clock, carried
+ *   in the heartbeat): survivors that heard that heartbeat share "peer:<fingerprint>@<startsAt>";
+ *   one that missed it has another start and pages on its own (duplicates, never loss).
+ * - Lifeline's other own alerts (a probe alerting on this region's verdict alone, the IRC path,
+ *   this region's NATS down) start at this instance's own time, so their episodes are local
+ *   (undefined: no claim, no wait, acks stay here).
  */
 export function episodeOf(e: EpisodeSource): string | undefined {
   if (!e.startsAt) return undefined;
-  const prefix = e.source === 'alertmanager' ? 'am' : e.source === 'probe' && e.joined === true ? 'probe' : undefined;
+  const prefix = e.source === 'alertmanager' ? 'am' : e.sharedStart === true && e.source !== undefined ? e.source : undefined;
   if (prefix === undefined) return undefined;
   const text = `${prefix}:${e.fingerprint}@${e.startsAt}`;
   return text.length <= MAX_READABLE ? text : `${prefix}:sha256:${createHash('sha256').update(text).digest('hex')}`;

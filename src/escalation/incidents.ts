@@ -27,8 +27,8 @@ export interface AlertChange {
   relabelled?: boolean;
   /** The alert's startsAt as the source gave it (its episode: escalation/episode.ts). */
   startsAt?: string;
-  /** A probe's down alert joined from every region's verdict: its start is the same on every instance. */
-  joined?: boolean;
+  /** Lifeline's own alert whose start every instance derives alike (Alert.sharedStart). */
+  sharedStart?: boolean;
 }
 
 /** The fingerprint of the one incident a large group shares. */
@@ -97,7 +97,7 @@ export class IncidentFlow {
     } else {
       for (const { a, policy, severity } of opening) {
         const title = [labelValue(a.labels, 'alertname') ?? 'alert', labelValue(a.labels, 'instance') ?? ''].filter(Boolean).join(' ');
-        this.open(a.fingerprint, title, severity, { ...a.labels, summary: a.summary }, policy, nowMs, group.groupKey, { source: group.source, fingerprint: a.fingerprint, startsAt: a.startsAt, joined: a.joined === true });
+        this.open(a.fingerprint, title, severity, { ...a.labels, summary: a.summary }, policy, nowMs, group.groupKey, { source: group.source, fingerprint: a.fingerprint, startsAt: a.startsAt, sharedStart: a.sharedStart === true });
       }
     }
     if (group.status === 'resolved' && groupLive) this.resolve(groupLive, nowMs);

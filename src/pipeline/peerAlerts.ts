@@ -57,7 +57,9 @@ export class PeerAlerts {
       const reason = e.reason;
       const last = e.lastHeardMs !== undefined ? `; last heard ${new Date(e.lastHeardMs).toISOString()}` : '';
       if (reason === 'local') this.d.emit(this.natsAlert('firing', `this region's NATS is down: Lifeline ${this.d.self} cannot reach its nats-server at ${this.d.natsUrl}; it pages alone and knows nothing of its peers meanwhile`, now));
-      else this.d.emit(this.peerAlert(e.peer, PEER_ALERTNAMES[reason], 'firing', `${DOWN_SUMMARY[reason](e.peer, this.d.self)}${last}`, now));
+      // Its start: when the peer sent its last heartbeat, by the peer's clock, the same for every
+      // survivor that heard it, so they share one episode and one page (escalation/episode.ts).
+      else this.d.emit(this.peerAlert(e.peer, PEER_ALERTNAMES[reason], 'firing', `${DOWN_SUMMARY[reason](e.peer, this.d.self)}${last}`, e.lastSentMs ?? now, e.lastSentMs !== undefined));
     } else if (e.kind === 'peerUp') {
       const name = this.d.firing(peerFingerprint(e.peer));
       if (name !== undefined) this.d.emit(this.peerAlert(e.peer, name, 'resolved', `Lifeline peer ${e.peer} is heard again by ${this.d.self}`, now));
@@ -68,8 +70,9 @@ export class PeerAlerts {
   };
 
   /** "Lifeline peer B is down / unreachable" (resolved under the name it fired with). */
-  private peerAlert(peer: string, alertname: string, status: 'firing' | 'resolved', summary: string, nowMs: number): AlertBatch {
-    return batchOf(alertOf(peerFingerprint(peer), status, { alertname, instance: peer, peer, cluster_instance: this.d.self, severity: 'critical' }, summary, nowMs));
+  private peerAlert(peer: string, alertname: string, status: 'firing' | 'resolved', summary: string, atMs: number, sharedStart = false): AlertBatch {
+    const alert = alertOf(peerFingerprint(peer), status, { alertname, instance: peer, peer, cluster_instance: this.d.self, severity: 'critical' }, summary, atMs);
+    return batchOf(sharedStart ? { ...alert, sharedStart: true } : alert);
   }
 
   /** "This region's NATS is down". */

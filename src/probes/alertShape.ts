@@ -29,7 +29,7 @@ function alertOf(fingerprint: string, status: 'firing' | 'resolved', labels: Rec
 }
 
 /** A probe's own alert: ProbeDown (its severity) or ProbeWarning (severity warning). */
-export function probeAlert(p: ShapedProbe, what: 'down' | 'warning', status: 'firing' | 'resolved', summary: string, nowMs: number, joined = false): AlertBatch {
+export function probeAlert(p: ShapedProbe, what: 'down' | 'warning', status: 'firing' | 'resolved', summary: string, nowMs: number, sharedStart = false): AlertBatch {
   const labels: Record<string, string> = {
     ...p.cfg.labels,
     alertname: what === 'down' ? 'ProbeDown' : 'ProbeWarning',
@@ -41,7 +41,8 @@ export function probeAlert(p: ShapedProbe, what: 'down' | 'warning', status: 'fi
     ...(p.cfg.group !== undefined ? { group: p.cfg.group } : {}),
   };
   const warning = what === 'warning';
-  return batch(alertOf(`probe:${p.cfg.name}${warning ? ':warning' : ''}`, status, labels, summary, nowMs, { name: p.cfg.name, warning, ...(joined ? { joined: true as const } : {}) }));
+  const b = batch(alertOf(`probe:${p.cfg.name}${warning ? ':warning' : ''}`, status, labels, summary, nowMs, { name: p.cfg.name, warning }));
+  return sharedStart ? batch({ ...(b.alerts[0] as Alert), sharedStart: true }) : b;
 }
 
 /**

@@ -49,7 +49,7 @@ describe('three regions: one page per event, and the next instance takes over (i
     assert.ok(names.every((n) => pagesOf(n).every((m) => senderOf(m) === 'a')), senders);
   });
 
-  it('a SIGKILLed: b and c page "peer down" (each survivor, its own episode), and then b alone pages each new event', async () => {
+  it('a SIGKILLed: one "peer down" page from the survivors, and then b alone pages each new event', async () => {
     const fromB = ll.get('b').logs.length;
     const fromC = ll.get('c').logs.length;
     await ll.kill('a');
@@ -60,6 +60,11 @@ describe('three regions: one page per event, and the next instance takes over (i
       return got.length > 0 ? got : undefined;
     }, 15_000, 50);
     assert.ok(peerDown.every((m) => senderOf(m) !== 'a'), 'only survivors page it');
+    // Both survivors heard a's last heartbeat: the alert starts at its send time on both, one
+    // episode; c (position 1 among b and c) waits a peer_timeout, then finds b's page.
+    await sleep(PEER_TIMEOUT_MS + LEASE_MS + 2_000);
+    const downPages = ll.smtp.received.filter((m) => /LifelinePeerDown/.test(textOf(m)) && !/RESOLVED/i.test(m.mail.subject ?? ''));
+    assert.equal(downPages.length, 1, `one "peer down" page from the survivors, got ${downPages.map(senderOf).join('+')}`);
 
     const names = Array.from({ length: 5 }, (_, i) => `After${i}x`);
     for (const n of names) assert.deepEqual(await ll.postAlert(groupPayload(n, 1), ['b', 'c']), [200, 200]);

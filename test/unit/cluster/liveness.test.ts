@@ -31,6 +31,15 @@ describe('peer liveness (issue 23: a peer not heard for peer_timeout is down)', 
     );
   });
 
+  it('a down carries when the peer sent its last heartbeat, by its own clock', () => {
+    const { clock, l, changes } = setup();
+    l.heard('a', ['b'], 1_000);
+    l.heard('a', ['b'], 1_500);
+    clock.advance(15_000);
+    const down = changes.find((c) => c.peer === 'a' && c.state === 'down');
+    assert.equal(down?.lastSentMs, 1_500);
+  });
+
   it('a peer never heard is down peer_timeout after start, not before', () => {
     const { clock, l, changes } = setup();
     clock.advance(14_999);

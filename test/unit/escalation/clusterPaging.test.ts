@@ -39,7 +39,7 @@ interface Inst {
   queued(): Array<{ id: number; dest: string; subject: string }>;
   /** The notifier accepted every queued page: tell escalation (marks them sent for the peers). */
   deliverAll(): void;
-  fire(name: string, startsAt: string, source?: 'alertmanager' | 'probe', joined?: boolean): void;
+  fire(name: string, startsAt: string, source?: 'alertmanager' | 'probe', sharedStart?: boolean): void;
 }
 
 function cluster(policy = '{ name: p, steps: [{ after: 0s, notify: [email] }, { after: 5m, notify: [sms] }] }'): { clock: FakeClock; a: Inst; b: Inst; cut: (on: boolean) => void } {
@@ -101,8 +101,8 @@ function cluster(policy = '{ name: p, steps: [{ after: 0s, notify: [email] }, { 
           engine.delivered(e.id);
         }
       },
-      fire: (alert, startsAt, source = 'alertmanager', joined = false) => {
-        db.transaction(() => engine.onAlerts({ groupKey: alert, status: 'firing', commonLabels: {}, source }, [{ fingerprint: alert, status: 'firing', labels: { alertname: alert, severity: 'critical', instance: 'h1' }, summary: `${alert} summary`, startsAt, joined }], clock.now()))();
+      fire: (alert, startsAt, source = 'alertmanager', sharedStart = false) => {
+        db.transaction(() => engine.onAlerts({ groupKey: alert, status: 'firing', commonLabels: {}, source }, [{ fingerprint: alert, status: 'firing', labels: { alertname: alert, severity: 'critical', instance: 'h1' }, summary: `${alert} summary`, startsAt, sharedStart }], clock.now()))();
         engine.kick();
       },
     };
@@ -204,7 +204,7 @@ describe('a probe down from every region (joined verdicts): one episode, one pag
     const ia = a.engine.incidents.unresolved()[0];
     const ib = b.engine.incidents.unresolved()[0];
     assert.ok(ia && ib);
-    assert.equal(ia.episode, episodeOf({ source: 'probe', fingerprint: 'probe:web', startsAt: T0, joined: true }));
+    assert.equal(ia.episode, episodeOf({ source: 'probe', fingerprint: 'probe:web', startsAt: T0, sharedStart: true }));
     assert.equal(ia.episode, ib.episode);
     assert.equal(ia.ackCode, ib.ackCode);
     assert.equal(a.queued().length, 1);

@@ -6,6 +6,7 @@ import { silentLogger } from '../../../src/observability/logger.js';
 import { OnCallSchedule } from '../../../src/people/oncall.js';
 import { makeIngest } from '../../../src/pipeline/ingest.js';
 import { NATS_FINGERPRINT, PeerAlerts, peerFingerprint } from '../../../src/pipeline/peerAlerts.js';
+import { episodeOf } from '../../../src/escalation/episode.js';
 import { AlertStore } from '../../../src/store/alerts.js';
 import { openDb } from '../../../src/store/db.js';
 import { escalationStores } from '../../../src/store/escalationStores.js';
@@ -83,5 +84,19 @@ describe('a peer down is an incident (issue 23, pipeline/peerAlerts.ts)', () => 
     r.state.held = undefined;
     r.clock.advance(300);
     assert.equal(r.emails().length, 1, 'paged within a recheck (250 ms) of the hold ending');
+  });
+});
+
+describe('a peer down starts when the peer sent its last heartbeat (one episode for every survivor)', () => {
+  it('a down with the last heartbeat\'s send time is one shared episode at that time; one without it stays local', () => {
+    const sent = Date.parse('2026-11-23T11:59:58.500Z');
+    const r = rig();
+    r.peers.handle({ kind: 'peerDown', peer: 'a', reason: 'silent', lastHeardMs: r.clock.now(), lastSentMs: sent });
+    const inc = r.engine.incidents.unresolved().find((i) => i.fingerprint === peerFingerprint('a'));
+    assert.equal(inc?.episode, episodeOf({ source: 'peer', fingerprint: peerFingerprint('a'), startsAt: new Date(sent).toISOString(), sharedStart: true }));
+    assert.match(inc?.episode ?? '', /^peer:peer:a@2026-11-23T11:59:58\.500Z$/);
+    const other = rig();
+    other.peers.handle({ kind: 'peerDown', peer: 'a', reason: 'unreachable', lastHeardMs: undefined });
+    assert.equal(other.engine.incidents.unresolved().find((i) => i.fingerprint === peerFingerprint('a'))?.episode, null, 'no send time known: this instance alone pages it');
   });
 });
