@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { selfSignedCert } from '../harness/certs.js';
@@ -285,6 +286,18 @@ export class Lifelines {
     this.regions.heal(leaf);
   }
 
+  /**
+   * Posts an inbound SMS from alice to a region's Lifeline as Twilio does (form body, signed for
+   * `url`, the instance's sms.inbound_url); returns the TwiML answer.
+   */
+  async smsFromAlice(region: string, url: string, body: string, sid: string): Promise<{ status: number; text: string }> {
+    const params: Record<string, string> = { From: ALICE_PHONE, To: '+15005550006', Body: body, MessageSid: sid, AccountSid: this.twilio.accountSid };
+    const data = url + Object.keys(params).sort().map((k) => k + params[k]).join('');
+    const sig = createHmac('sha1', this.twilio.authToken).update(Buffer.from(data, 'utf8')).digest('base64');
+    const res = await fetch(`http://127.0.0.1:${this.get(region).httpPort}/api/v1/twilio/inbound`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': sig }, body: new URLSearchParams(params).toString() });
+    return { status: res.status, text: await res.text() };
+  }
+
   /** GET /readyz of a region's Lifeline. */
   readyz(region: string): Promise<{ status: number; body: Record<string, unknown> }> {
     return this.get(region).readyz();
@@ -318,9 +331,9 @@ export class Lifelines {
 
 /**
  * A paging part: alice always on call, every incident to her at once by `notify` (default email
- * and SMS), bundled over `bundleWindow` (default 1s).
+ * and SMS), bundled over `bundleWindow` (default 1s); with `smsAfter`, a second step by SMS.
  */
-export function defaultPaging(o: { notify?: string; bundleWindow?: string } = {}): string {
+export function defaultPaging(o: { notify?: string; bundleWindow?: string; smsAfter?: string } = {}): string {
   return [
     'people:',
     `  - { name: alice, email: alice@example.org, phone: "${ALICE_PHONE}" }`,
@@ -330,6 +343,13 @@ export function defaultPaging(o: { notify?: string; bundleWindow?: string } = {}
     'escalation:',
     `  bundle_window: ${o.bundleWindow ?? '1s'}`,
     '  policies:',
-    `    - { name: now, steps: [{ after: 0s, notify: [${o.notify ?? 'email, sms'}] }] }`,
+    `    - { name: now, steps: [{ after: 0s, notify: [${o.notify ?? 'email, sms'}] }${o.smsAfter ? `, { after: ${o.smsAfter}, notify: [sms] }` : ''}] }`,
   ].join('\n');
 }
+
+/** The public URL a region's Lifeline is told Twilio posts inbound SMS to (its sms.inbound_url in these tests). */
+export const inboundUrlOf = (region: string): string => `https://${region}.lifeline.example.org/api/v1/twilio/inbound`;
+/** The text of a mail, subject and body. */
+export const mailText = (m: ReceivedMail): string => `${m.mail.subject ?? ''}\n${m.mail.text ?? ''}`;
+/** Which instance sent a mail (its From names it: "Lifeline a"). */
+export const mailSender = (m: ReceivedMail): string => /Lifeline (\w+)/.exec(m.mail.from?.text ?? '')?.[1] ?? '?';

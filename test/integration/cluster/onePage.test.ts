@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { episodeOf } from '../../../src/escalation/episode.js';
 import { episodeCode } from '../../../src/store/incidents.js';
 import { waitFor } from '../harness/procs.js';
 import type { ReceivedMail } from '../harness/smtpSink.js';
 import { groupPayload } from '../harness/webhook.js';
-import { ALICE_PHONE, Lifelines } from './lifelines.js';
+import { Lifelines, defaultPaging, inboundUrlOf, mailSender, mailText } from './lifelines.js';
 
 /*
  * One page per event and acks everywhere (issue 23), end to end: two regions, each with its
@@ -20,29 +19,17 @@ const LEASE_MS = 4_000;
 const SMS_AFTER_MS = 8_000;
 const STARTS_AT = '2026-11-23T00:00:00Z'; // groupPayload's startsAt
 
-const paging = [
-  'people:',
-  `  - { name: alice, email: alice@example.org, phone: "${ALICE_PHONE}" }`,
-  'oncall:',
-  '  rotations:',
-  '    - { name: primary, people: [alice], start: "2026-01-05" }',
-  'escalation:',
-  '  bundle_window: 1s',
-  '  policies:',
-  `    - { name: now, steps: [{ after: 0s, notify: [email] }, { after: ${SMS_AFTER_MS / 1000}s, notify: [sms] }] }`,
-].join('\n');
+const paging = defaultPaging({ notify: 'email', smsAfter: `${SMS_AFTER_MS / 1000}s` });
 
-const inboundUrl = (region: string): string => `https://${region}.lifeline.example.org/api/v1/twilio/inbound`;
+const inboundUrl = inboundUrlOf;
 
 /** The ack code every instance gives the first alert of groupPayload(name). */
 function codeOf(name: string): string {
   return episodeCode(episodeOf({ source: 'alertmanager', fingerprint: `${name}-0`, startsAt: STARTS_AT }) ?? '', 0);
 }
 
-/** The text of a mail, subject and body. */
-const textOf = (m: ReceivedMail): string => `${m.mail.subject ?? ''}\n${m.mail.text ?? ''}`;
-/** Which instance sent a mail (its From names it: "Lifeline a"). */
-const senderOf = (m: ReceivedMail): string => /Lifeline (\w+)/.exec(m.mail.from?.text ?? '')?.[1] ?? '?';
+const textOf = mailText;
+const senderOf = mailSender;
 
 describe('one page per event across two regions, acks everywhere (issue 23)', function () {
   this.timeout(240_000);
@@ -62,12 +49,9 @@ describe('one page per event across two regions, acks everywhere (issue 23)', fu
 
   /** Posts a signed Twilio inbound SMS from alice to a region's Lifeline; its TwiML answer. */
   async function smsTo(region: string, body: string): Promise<string> {
-    const params: Record<string, string> = { From: ALICE_PHONE, To: '+15005550006', Body: body, MessageSid: `SM${'2'.repeat(32)}`, AccountSid: ll.twilio.accountSid };
-    const data = inboundUrl(region) + Object.keys(params).sort().map((k) => k + params[k]).join('');
-    const sig = createHmac('sha1', ll.twilio.authToken).update(Buffer.from(data, 'utf8')).digest('base64');
-    const res = await fetch(`http://127.0.0.1:${ll.get(region).httpPort}/api/v1/twilio/inbound`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': sig }, body: new URLSearchParams(params).toString() });
+    const res = await ll.smsFromAlice(region, inboundUrl(region), body, `SM${'2'.repeat(32)}`);
     assert.equal(res.status, 200);
-    return res.text();
+    return res.text;
   }
 
   async function restartA(): Promise<void> {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { waitFor } from '../harness/procs.js';
 import type { ReceivedMail } from '../harness/smtpSink.js';
 import { groupPayload } from '../harness/webhook.js';
-import { Lifelines, defaultPaging } from './lifelines.js';
+import { Lifelines, defaultPaging, mailSender, mailText } from './lifelines.js';
 
 /*
  * Three regions in a star (a is the NATS hub, b and c leaves), a whole `lifeline run` in each,
@@ -15,8 +15,8 @@ const PEER_TIMEOUT_MS = 3_000;
 const LEASE_MS = 4_000;
 const paging = defaultPaging({ notify: 'email', bundleWindow: '1s' });
 
-const textOf = (m: ReceivedMail): string => `${m.mail.subject ?? ''}\n${m.mail.text ?? ''}`;
-const senderOf = (m: ReceivedMail): string => /Lifeline (\w+)/.exec(m.mail.from?.text ?? '')?.[1] ?? '?';
+const textOf = mailText;
+const senderOf = mailSender;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('three regions: one page per event, and the next instance takes over (integration, namespaces)', function () {
