@@ -71,6 +71,22 @@ function setup(extra = '', echo = false): { sup: IrcSupervisor; clock: FakeClock
   return { sup, clock, clients };
 }
 
+/**
+ * A registered supervisor with an echoing bouncer and the canary every 2 min (30 s timeout),
+ * recording what it reports lost and what it confirms.
+ */
+function watchedByCanary(): ReturnType<typeof setup> & { lost: string[]; confirmed: number[] } {
+  const r = setup('  canary: { interval: 2m, timeout: 30s }\n', true);
+  const lost: string[] = [];
+  const confirmed: number[] = [];
+  r.sup.on('network-lost', (why) => lost.push(why));
+  r.sup.on('network-confirmed', (m) => confirmed.push(m));
+  r.sup.start();
+  r.clients[0]!.register();
+  return { ...r, lost, confirmed };
+}
+
+
 describe('IrcSupervisor (fake clock, fake client)', () => {
   it('retries forever with capped backoff when connections fail, including the first', () => {
     const { sup, clock, clients } = setup('  reconnect: { initial_delay: 1s, max_delay: 8s }\n');
@@ -283,13 +299,7 @@ describe('IrcSupervisor (fake clock, fake client)', () => {
   });
 
   it('hands back unconfirmed lines when the bouncer drops off its network, and a later canary cannot confirm them (issue 7.3)', () => {
-    const { sup, clock, clients } = setup('  canary: { interval: 2m, timeout: 30s }\n', true);
-    const lost: string[] = [];
-    const confirmed: number[] = [];
-    sup.on('network-lost', (why) => lost.push(why));
-    sup.on('network-confirmed', (m) => confirmed.push(m));
-    sup.start();
-    clients[0]!.register();
+    const { sup, clock, clients, lost, confirmed } = watchedByCanary();
     let mark = clients[0]!.written.length;
     void sup.queue.push('PRIVMSG #alerts :swallowed', 'alert');
     mark = clients[0]!.echoWritten(mark);
@@ -358,13 +368,7 @@ describe('IrcSupervisor (fake clock, fake client)', () => {
   });
 
   it('a line the network refuses after the bouncer echoed it (404) is handed back; a later canary cannot confirm it', () => {
-    const { sup, clock, clients } = setup('  canary: { interval: 2m, timeout: 30s }\n', true);
-    const lost: string[] = [];
-    const confirmed: number[] = [];
-    sup.on('network-lost', (why) => lost.push(why));
-    sup.on('network-confirmed', (m) => confirmed.push(m));
-    sup.start();
-    clients[0]!.register();
+    const { sup, clock, clients, lost, confirmed } = watchedByCanary();
     let mark = clients[0]!.written.length;
     void sup.queue.push('PRIVMSG #alerts :banned', 'alert');
     mark = clients[0]!.echoWritten(mark);
