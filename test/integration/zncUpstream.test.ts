@@ -21,7 +21,9 @@ const UNHEALTHY_WITHIN_MS = 2_000;
  * the detection must not depend on the canary. What ZNC 1.8 does meanwhile (see znc.ts): Lifeline's
  * client reads only the echo of the other client's command; lines written are dropped unechoed
  * with "*status: Your message to #alerts got lost, you are not connected to IRC!"; canaries to our
- * own nick are dropped silently; PINGs are answered by ZNC itself.
+ * own nick are dropped silently; PINGs are answered by ZNC itself. Then ZNC back on its network
+ * (`*status Connect`, or ngircd restarted) before it is back in the channel: see
+ * alertRightAfterReconnect.
  */
 describe('ZNC off its network: nothing counts as delivered until the network has it (integration)', function () {
   this.timeout(150_000);
@@ -97,5 +99,62 @@ describe('ZNC off its network: nothing counts as delivered until the network has
     const got = peer.from('lifeline').filter((m) => m.atMs >= disconnectAt).length;
     assert.equal(counted, got, `confirmed ${counted} line(s), the channel got ${got}`);
     assert.equal(app.irc!.state.upstream, 'up');
+  });
+
+  /**
+   * ZNC back on its network, not yet back in the channel. Measured with Debian's ZNC 1.8 and
+   * ngircd 26: at `*status Connect` (or when ngircd comes back after a restart) every client of the
+   * user reads "*status: Connected!" and the network's 001 at once, but the network's JOIN for our
+   * nick, relayed by ZNC, comes about 5 s later (ngircd answers WHO after 1 s and the JOIN after
+   * another 4). A line written in that window used to be written, echoed by ZNC and logged `sent`
+   * about 5 s before the network had us in the channel. Now it waits (pending) until ZNC relays
+   * our JOIN (channels.ts).
+   *
+   * Called once ZNC is on its way back (records from `from` on): posts an alert the moment Lifeline
+   * sees the bouncer back, and checks what Lifeline logged against what `watcher`, in the channel
+   * on the network, saw.
+   */
+  async function alertRightAfterReconnect(name: string, watcher: IrcPeer, from: number): Promise<void> {
+    const since = (): Array<Record<string, unknown>> => records.slice(from);
+    await waitFor('Lifeline sees the bouncer back on its network', () => since().some((r) => r.event === 'irc_upstream' && r.upstream === 'up'), 30_000, 5);
+    const upAt = Date.now();
+    assert.equal(await post(httpPort, groupPayload(name, 1, 0)), 200);
+    // The network's side: when ngircd put our nick back into the channel.
+    const joinedAt = await waitFor('the network shows lifeline joining #alerts', () => watcher.joins.find((j) => j.nick === 'lifeline' && j.channel === '#alerts' && j.atMs >= upAt - 1_000)?.atMs, 30_000, 5);
+    assert.deepEqual(since().filter((r) => r.event === 'sent'), [], 'nothing logged as sent before the network had us in the channel');
+    const seen = await waitFor('the alert in the channel', () => watcher.from('lifeline').find((m) => plain(m.text).includes(name)), 30_000);
+    await waitFor('the network confirmed it (canary)', () => since().find((r) => r.event === 'irc_network_confirmed'), 30_000);
+    await waitFor('the outbox settled', () => app.outbox.pendingCount() === 0, 10_000);
+    await sleep(3_000); // a second copy would be here by now
+    const copies = watcher.from('lifeline').filter((m) => plain(m.text).includes(name));
+    assert.equal(copies.length, 1, 'the alert reached the channel exactly once');
+    const sent = since().filter((r) => r.event === 'sent');
+    assert.equal(sent.length, 1, 'logged as sent once');
+    assert.ok((sent[0]!.time as number) >= joinedAt, `logged as sent ${joinedAt - (sent[0]!.time as number)} ms before the network had us in the channel`);
+    assert.deepEqual(since().filter((r) => r.event === 'irc_unconfirmed_by_network' || r.event === 'resend_unconfirmed' || r.event === 'delivery_retry').map((r) => r.msg), [], 'no line refused (404/442), handed back or retried');
+    const waiting = since().find((r) => r.event === 'irc_channel_rejoining');
+    assert.ok(waiting && (waiting.time as number) <= joinedAt, 'the log said the channel waits for the bouncer to rejoin it');
+    console.log(`      bouncer back → network JOIN ${joinedAt - upAt} ms; alert in the channel ${seen.atMs - upAt} ms, ${seen.atMs - joinedAt} ms after the JOIN`);
+  }
+
+  it('*status Disconnect + Connect: an alert sent right away is logged sent only after the network has us back in the channel, reaches it once, and nothing is refused or handed back', async () => {
+    operator.send('PRIVMSG *status :Disconnect');
+    await waitFor('the bouncer off its network', () => app.irc!.state.upstream === 'down', 10_000);
+    const from = records.length;
+    operator.send('PRIVMSG *status :Connect');
+    await alertRightAfterReconnect('ZncRejoin', peer, from);
+  });
+
+  it('ngircd restarted: the same once ZNC has reconnected', async () => {
+    const from = records.length;
+    await ircd.restart();
+    await waitFor('the bouncer off its network', () => app.irc!.state.upstream === 'down', 10_000);
+    // In the channel before ZNC is back (ZNC retries every second here; it joins 5 s after that).
+    const watcher = await IrcPeer.connect(ircd.port, 'watcher2');
+    try {
+      await alertRightAfterReconnect('NgircdRejoin', watcher, from);
+    } finally {
+      watcher.close();
+    }
   });
 });

@@ -16,12 +16,24 @@ export interface ChannelDeps {
 }
 
 /**
+ * After the bouncer is back on its network, how long a channel may stay without our JOIN before
+ * Lifeline asks for it itself. ZNC rejoins on its own at once (see `awaitRejoin`); ngircd answers
+ * that JOIN about 5 s later (measured), a network that paces new connections harder more. Our own
+ * JOIN only helps when ZNC does not rejoin (a channel it disabled after failed joins, or one it
+ * never had); a spare JOIN costs one line of ZNC's flood queue and the network ignores it.
+ */
+export const REJOIN_GRACE_MS = 30_000;
+
+/**
  * Channel membership: joins every configured channel after registration, tracks JOIN/PART/KICK
- * for our own nick, and rejoins after a kick (with the channel key) after `rejoin_delay`.
+ * for our own nick, rejoins after a kick (with the channel key) after `rejoin_delay`, and counts a
+ * channel not joined while the bouncer rejoins it after its upstream came back.
  */
 export class Channels {
   private readonly joined = new Set<string>();
   private readonly rejoins = new Map<string, TimerHandle>();
+  /** Channels waiting for the bouncer to rejoin them, with since when (the grace timer, if armed). */
+  private readonly awaiting = new Map<string, { sinceMs: number; timer: TimerHandle | undefined }>();
 
   constructor(private readonly d: ChannelDeps) {}
 
@@ -39,14 +51,81 @@ export class Channels {
   reset(): void {
     for (const t of this.rejoins.values()) this.d.clock.clearTimeout(t);
     this.rejoins.clear();
+    for (const a of this.awaiting.values()) this.d.clock.clearTimeout(a.timer);
+    this.awaiting.clear();
     this.joined.clear();
+  }
+
+  /**
+   * The bouncer's session with its network ended (`back` false) or a new one began (`back` true):
+   * either way it is in no channel now. ZNC facts (1.8, src/IRCSock.cpp and IRCNetwork.cpp; checked
+   * with Debian's ZNC 1.8.2 in front of ngircd 26):
+   *  - when its upstream socket goes, ~CIRCSock calls CChan::Reset() on every channel (IsOn false)
+   *    and tells clients nothing about channels: no PART, no KICK, no numeric;
+   *  - on the network's 001 it writes "*status: Connected!", forwards the 001, and
+   *    CIRCNetwork::IRCConnected() queues WHO, then JOIN for every channel not disabled
+   *    (JoinChans, at once unless JoinDelay is set);
+   *  - the network's answer, our own JOIN, is forwarded to every client (CIRCSock::OnJoinMessage
+   *    returns false unless the channel is detached), followed by 353 names and 366 end of names.
+   *    With ngircd it comes about 5 s after the 001 (WHO answered after 1 s, JOIN 4 s later);
+   *  - in that window ZNC echoes a PRIVMSG to the channel at once (EchoMessage runs before
+   *    PutIRC) and forwards it after its JOIN: nothing tells the client whether the network took
+   *    the line, and if the JOIN fails (banned, +i, +k) the network answers 404/473.
+   * So the relayed JOIN is the proof the network has us in the channel (366 follows it and proves
+   * nothing more). Until it comes, the channel counts as not joined and its lines wait; when the
+   * bouncer is back and a channel has no JOIN after REJOIN_GRACE_MS, we send one (ZNC forwards a
+   * client's JOIN upstream: CClient::OnJoinMessage → CChan::JoinUser).
+   */
+  awaitRejoin(back: boolean, why: string): void {
+    const now = this.d.clock.now();
+    const was = new Set(this.joined);
+    this.joined.clear();
+    for (const ch of this.d.cfg.channels) {
+      const key = ch.name.toLowerCase();
+      const a = this.awaiting.get(key);
+      if (back && a?.timer !== undefined) continue; // already waiting for this session's JOIN
+      this.d.clock.clearTimeout(a?.timer);
+      this.awaiting.set(key, { sinceMs: a?.sinceMs ?? now, timer: back ? this.askLater(ch.name) : undefined });
+      if (back) {
+        this.d.log.info({ event: 'irc_channel_rejoining', channel: ch.name, why }, `${ch.name}: the bouncer is back on its network; lines for the channel wait until the network has us back in it (${why})`);
+      } else if (was.has(key)) {
+        this.d.log.warn({ event: 'irc_channel_left', channel: ch.name, why }, `${ch.name}: the bouncer left its network and with it the channel; lines for the channel wait (${why})`);
+      }
+    }
+    if (was.size > 0) this.d.changed(this.list);
+  }
+
+  /** Channels the bouncer has not rejoined yet since its upstream came back or went (lower case). */
+  get rejoining(): string[] {
+    return [...this.awaiting.keys()];
+  }
+
+  private askLater(name: string): TimerHandle {
+    return this.d.clock.setTimeout(() => this.askToRejoin(name), REJOIN_GRACE_MS);
+  }
+
+  /** No JOIN within the grace: send one, and again every REJOIN_GRACE_MS until it comes. */
+  private askToRejoin(name: string): void {
+    const a = this.awaiting.get(name.toLowerCase());
+    if (!a) return;
+    a.timer = this.askLater(name);
+    const ch = this.d.cfg.channels.find((c) => c.name === name);
+    const waited = this.d.clock.now() - a.sinceMs;
+    this.d.log.warn({ event: 'irc_rejoin_asked', channel: name, waited_ms: waited }, `${name}: not back in the channel ${Math.round(waited / 1000)}s after the bouncer lost its network; sending JOIN`);
+    this.d.join(name, ch?.key?.reveal());
   }
 
   onJoin(nick: string, channel: string): void {
     if (nick !== this.d.nick()) return;
-    this.joined.add(channel.toLowerCase());
+    const key = channel.toLowerCase();
+    const a = this.awaiting.get(key);
+    if (a) {
+      this.d.clock.clearTimeout(a.timer);
+      this.awaiting.delete(key);
+    }
+    this.joined.add(key);
     this.d.changed(this.list);
-    this.d.log.info({ event: 'irc_joined', channel }, 'joined channel');
+    this.d.log.info({ event: 'irc_joined', channel, ...(a ? { waited_ms: this.d.clock.now() - a.sinceMs } : {}) }, a ? `joined channel; its waiting lines go now (waited ${Math.round((this.d.clock.now() - a.sinceMs) / 1000)}s)` : 'joined channel');
   }
 
   onLeave(nick: string, channel: string): void {

@@ -9,6 +9,8 @@ export function registerIrcGauges(registry: Registry, sup: IrcSupervisor): void 
   liveGauge(registry, 'lifeline_irc_upstream_connected', '1 when the bouncer is on its IRC network, 0 when not, -1 when unknown.', () =>
     s().upstream === 'up' ? 1 : s().upstream === 'down' ? 0 : -1,
   );
+  liveGauge(registry, 'lifeline_irc_channels_joined', 'Channels Lifeline is in now (through a bouncer: counted from when it relays our JOIN after its network connection began).', () => s().joined.length);
+  liveGauge(registry, 'lifeline_irc_channels_rejoining', 'Channels whose lines wait because the bouncer has not rejoined them since its network connection ended or began.', () => sup.channelsRejoining.length);
   liveGauge(registry, 'lifeline_irc_canary_ok', '1 when the last canary came back.', () => (s().canary.failing ? 0 : 1));
   liveGauge(registry, 'lifeline_irc_connect_attempts', 'Connection attempts since start.', () => s().attempts);
   liveGauge(registry, 'lifeline_irc_send_queue_depth', 'Lines waiting in Lifeline for a flood-control token (paced at what the path carries, so a backlog waits here, not in the bouncer).', () => sup.queue.depth);

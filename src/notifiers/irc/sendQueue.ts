@@ -48,7 +48,9 @@ const DEFAULT_LIMITS: SendQueueLimits = { maxDepth: 10_000, maxReplies: 20, repl
  * flood-control token; the bucket is paced at what the path really carries (see pacing.ts), so a
  * backlog waits here, where the outbox can fold it into a digest, not inside the bouncer.
  * `write` returns false when the link is down, which fails everything queued with a retryable
- * error so the outbox resumes those lines after reconnecting.
+ * error so the outbox resumes those lines after reconnecting. `heldBack` names why one line cannot
+ * be written now though the link is up (IRC: a channel we are not in); that line alone fails,
+ * retryable and unwritten, and takes no token.
  */
 export class SendQueue {
   private readonly items = new Map<LineClass, Item[]>(ORDER.map((c) => [c, []]));
@@ -66,6 +68,7 @@ export class SendQueue {
     private readonly bucket: TokenBucket,
     private readonly write: (line: string) => boolean,
     limits: Partial<SendQueueLimits> = {},
+    private readonly heldBack: (line: string) => string | undefined = () => undefined,
   ) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
   }
@@ -217,6 +220,12 @@ export class SendQueue {
         return;
       }
       const item = p.item;
+      const held = this.heldBack(item.line);
+      if (held !== undefined) {
+        (this.items.get(item.cls) as Item[]).shift();
+        item.reject(new NotifyError(held, { retryable: true }));
+        continue;
+      }
       if (!this.write(item.line)) {
         this.failAll('IRC link is down');
         return;

@@ -25,7 +25,10 @@ export interface IrcState {
     /** True when the last canary did not come back in time. */
     failing: boolean;
   };
-  /** Channels we are in now. */
+  /**
+   * Channels we are in now. Through a bouncer, a channel leaves this list when the bouncer's
+   * upstream session ends or begins, and comes back only when it relays our JOIN (channels.ts).
+   */
   joined: readonly string[];
   nick: string;
   /** The last period the link was down, set when it registers again. */

@@ -14,7 +14,7 @@ import { SendQueue } from './sendQueue.js';
 import { DEFAULT_LINE_LIMIT } from './split.js';
 import { tlsTransport } from './transport.js';
 import type { IrcState, UpstreamState } from './state.js';
-import { zncOwnCommandHint, zncUpstreamHint } from './znc.js';
+import { zncOwnCommandHint, zncUpstreamHint, type UpstreamHint } from './znc.js';
 
 /** Makes irc-framework clients; tests may pass their own. */
 export type ClientFactory = () => Client;
@@ -32,12 +32,17 @@ export interface IrcSupervisorEvents {
 
 /**
  * The network refusing a line we wrote to a channel: 404 ERR_CANNOTSENDTOCHAN (+n without being
- * in the channel, banned, moderated) or 451 ERR_NOTREGISTERED (a bouncer forwarding before its
- * upstream registered). ZNC 1.8 echoes a PRIVMSG before forwarding it and passes the server's
- * numeric on (measured with Debian's ZNC and ngircd: the echo, then
- * ":irc.lifeline.test 404 lifeline #closed :Cannot send to channel").
+ * in the channel, banned, moderated), 442 ERR_NOTONCHANNEL (servers that answer so for a channel
+ * we are not in) or 451 ERR_NOTREGISTERED (a bouncer forwarding before its upstream registered).
+ * ZNC 1.8 echoes a PRIVMSG before forwarding it and passes the server's numeric on (measured with
+ * Debian's ZNC and ngircd: the echo, then ":irc.lifeline.test 404 lifeline #closed :Cannot send to
+ * channel"). Lines to a channel wait while the bouncer rejoins it (channels.ts), so none is
+ * written into that window.
  */
-const NETWORK_REFUSAL = /^(?:@[^ ]* )?:[^ ]+ (404|451) [^ ]+ ([#&!+][^ ]*)(?: :(.*))?\r?\n?$/;
+const NETWORK_REFUSAL = /^(?:@[^ ]* )?:[^ ]+ (404|442|451) [^ ]+ ([#&!+][^ ]*)(?: :(.*))?\r?\n?$/;
+
+/** A channel line: PRIVMSG/NOTICE to a channel name (RFC 2812 channel prefixes). */
+const CHANNEL_LINE = /^(?:PRIVMSG|NOTICE) ([#&!+][^ ]*) :/;
 
 /** After lines that need the network's proof, a canary goes within this (if none is due sooner). */
 const CONFIRM_WITHIN_MS = 5_000;
@@ -54,7 +59,8 @@ const PING_MAX_DEFER_MS = 2_000;
  *  - liveness.ts: dead links found from missing echoes and unanswered PINGs;
  *  - canary.ts: a message through the network that must come back;
  *  - znc.ts: the bouncer's upstream link, tracked separately from ours;
- *  - channels.ts: membership, kicks and rejoins;
+ *  - channels.ts: membership, kicks and rejoins, and the bouncer rejoining after its upstream
+ *    came back (a channel counts joined only once the bouncer relays our JOIN);
  *  - sendQueue.ts + pacing.ts: every line paced at what the path carries.
  * It publishes one immutable state snapshot for the rest of the program. A fresh irc-framework
  * Client is made for every attempt, so no state leaks between connections.
@@ -87,7 +93,7 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
     super();
     const profile = floodProfile(cfg);
     const bucket = new TokenBucket(clock, profile.burst, profile.linesPerSecond);
-    this.queue = new SendQueue(clock, bucket, (line) => this.write(line));
+    this.queue = new SendQueue(clock, bucket, (line) => this.write(line), {}, (line) => this.heldBack(line));
     this.pacer = new Pacer(bucket, profile, log);
     this.s = {
       link: 'disconnected',
@@ -176,6 +182,11 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
     return this.liveness.whenProven();
   }
 
+  /** Configured channels the bouncer has not rejoined since its upstream session ended or began. */
+  get channelsRejoining(): readonly string[] {
+    return this.channels.rejoining;
+  }
+
   /** Bytes allowed per line by the server (ISUPPORT LINELEN, else 512). */
   lineLimit(): number {
     const v = Number(this.client?.network.supports('LINELEN'));
@@ -222,6 +233,29 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
     this.liveness.onWritten(line);
     if (/^(?:PRIVMSG|NOTICE) /.test(line) && !line.startsWith(`PRIVMSG ${this.s.nick} :lifeline-canary `)) this.linesWritten++;
     return true;
+  }
+
+  /**
+   * Why a line for a channel cannot be written now although the link is up: we are not in the
+   * channel (the bouncer is rejoining it, see channels.ts). The line is handed back unwritten
+   * (retryable), never written for the network to refuse after the bouncer echoed it.
+   */
+  private heldBack(line: string): string | undefined {
+    const m = CHANNEL_LINE.exec(line);
+    if (!m || this.s.link !== 'registered') return undefined;
+    const channel = m[1] as string;
+    if (this.s.joined.includes(channel.toLowerCase())) return undefined;
+    return `not in ${channel} now (${this.channels.rejoining.includes(channel.toLowerCase()) ? 'the bouncer is rejoining it' : 'not joined'}); the line was not written and waits`;
+  }
+
+  /**
+   * A fact from ZNC about its upstream (znc.ts). Each one means its session with the network ended
+   * or began, so it is in no channel until it has rejoined: membership first, so the path never
+   * counts ready with the old session's channels.
+   */
+  private onZncHint(hint: UpstreamHint): void {
+    this.channels.awaitRejoin(hint.state === 'up', hint.why);
+    this.setUpstream(hint.state, hint.why);
   }
 
   private update(patch: Partial<IrcState>): void {
@@ -400,7 +434,7 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
     if (own) {
       if (this.cfg.bouncer === 'znc') {
         const hint = zncOwnCommandHint(own.target, own.text);
-        if (hint) this.setUpstream(hint.state, hint.why);
+        if (hint) this.onZncHint(hint);
       }
       // The bouncer's echo of a line we wrote proves it took the line; a second copy of a
       // message to ourselves is the network delivering it: the canary.
@@ -415,7 +449,7 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
     }
     if (this.cfg.bouncer === 'znc') {
       const hint = zncUpstreamHint(e.line);
-      if (hint) this.setUpstream(hint.state, hint.why);
+      if (hint) this.onZncHint(hint);
     }
   }
 
@@ -494,7 +528,7 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
     if (e.nick.toLowerCase() === this.s.nick.toLowerCase()) return;
     if (this.cfg.bouncer === 'znc' && e.nick === '*status') {
       const hint = zncUpstreamHint(`:*status!znc@znc.in PRIVMSG ${this.s.nick} :${e.message}`);
-      if (hint) this.setUpstream(hint.state, hint.why);
+      if (hint) this.onZncHint(hint);
       return;
     }
     this.emit('message', e);

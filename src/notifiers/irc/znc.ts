@@ -21,7 +21,16 @@ import type { UpstreamState } from './state.js';
  *    their own nick"). It still answers PING itself ("PONG irc.znc.in").
  *  - when connected, EchoMessage runs before PutIRC, i.e. before ZNC's flood queue and before
  *    the network saw the line: ZNC's echo proves only that ZNC took it.
+ *  - when its upstream socket goes, it resets every channel (not on it) without a word to the
+ *    clients about channels; when the network's 001 comes it says "Connected!", forwards the 001
+ *    and rejoins; the network's JOIN for our nick, forwarded to every client, is the first sign
+ *    it is back in a channel (about 5 s later with ngircd; details in channels.ts, awaitRejoin).
  * None of this proves a message can get through, which is what the canary is for.
+ */
+/**
+ * What ZNC said about its upstream. Every hint this file gives means ZNC's session with its
+ * network ended (`down`) or began (`up`), never a guess: either way it is in no channel until it
+ * has rejoined (the supervisor passes it to Channels.awaitRejoin).
  */
 export interface UpstreamHint {
   state: UpstreamState;

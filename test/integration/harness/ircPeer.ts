@@ -17,6 +17,8 @@ export interface SeenMessage {
 export class IrcPeer {
   readonly lines: string[] = [];
   readonly messages: SeenMessage[] = [];
+  /** JOINs the server relayed (anyone's, our own included), with when they arrived. */
+  readonly joins: Array<{ nick: string; channel: string; atMs: number }> = [];
   private buf = '';
   private constructor(
     private readonly sock: net.Socket,
@@ -55,6 +57,8 @@ export class IrcPeer {
       if (line.startsWith('PING')) this.send(`PONG ${line.slice(5)}`);
       const m = /^:([^! ]+)![^ ]* PRIVMSG ([^ ]+) :(.*)$/.exec(line);
       if (m) this.messages.push({ from: m[1] as string, target: m[2] as string, text: m[3] as string, raw: line, atMs: Date.now() });
+      const j = /^:([^! ]+)![^ ]* JOIN :?([^ ]+)/.exec(line);
+      if (j) this.joins.push({ nick: j[1] as string, channel: (j[2] as string).toLowerCase(), atMs: Date.now() });
     }
   }
 

@@ -357,6 +357,8 @@ describe('IrcSupervisor (fake clock, fake client)', () => {
       clients[0]!.register();
       clients[0]!.emit('privmsg', { nick: '*status', ident: 'znc', hostname: 'znc.in', target: 'lifeline', message: 'Connected!' });
       assert.equal(sup.state.upstream, 'up');
+      // ZNC rejoins after "Connected!" and relays our JOIN (channels.ts): only then is #alerts ours again.
+      clients[0]!.emit('join', { nick: 'lifeline', channel: '#alerts' });
       const proven = sup.queue.push('PRIVMSG #alerts :x', 'alert').then(() => sup.whenProven()).then(() => 'proven', (e: Error) => e.message);
       await Promise.resolve();
       if (signal === 'got lost') clients[0]!.serverLine(':*status!znc@znc.in PRIVMSG lifeline :Your message to #alerts got lost, you are not connected to IRC!');
