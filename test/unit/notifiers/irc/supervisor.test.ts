@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import type { Client } from 'irc-framework';
+import { NotifyError } from '../../../../src/errors.js';
 import { parseConfig } from '../../../../src/config/load.js';
+import { REJOIN_GRACE_MS } from '../../../../src/notifiers/irc/channels.js';
+import { IrcNotifier } from '../../../../src/notifiers/irc/notifier.js';
 import { IrcSupervisor } from '../../../../src/notifiers/irc/supervisor.js';
 import { silentLogger } from '../../../../src/observability/logger.js';
 import { FakeClock } from '../../fakeClock.js';
@@ -50,6 +53,16 @@ class FakeClient extends EventEmitter {
       this.own(m[1]!, m[2]!);
     }
     return this.written.length;
+  }
+  /** A line from ZNC's *status to us (irc-framework's raw and privmsg events, as for ZNC's own lines). */
+  status(text: string): void {
+    this.serverLine(`:*status!znc@znc.in PRIVMSG lifeline :${text}`);
+    this.emit('privmsg', { nick: '*status', ident: 'znc', hostname: 'znc.in', target: 'lifeline', message: text });
+  }
+  /** ZNC back on its network, as it tells every client (channels.ts): "Connected!" and the network's 001. */
+  upstreamBack(server = 'irc.test'): void {
+    this.status('Connected!');
+    this.serverLine(`:${server} 001 lifeline :Welcome to the Internet Relay Network`);
   }
   register(nick = 'lifeline', server = 'irc.test'): void {
     this.serverLine(`:${server} 001 ${nick} :Welcome`);
@@ -480,5 +493,106 @@ describe('IrcSupervisor (fake clock, fake client)', () => {
     sup.stop();
     for (let i = 0; i < 50; i++) await step(100);
     await dispatcher;
+  });
+});
+
+describe('IrcSupervisor: channels while the bouncer rejoins them (fake clock, fake client)', () => {
+  const channelLines = (c: FakeClient, from = 0): string[] => c.written.slice(from).filter((l) => l.startsWith('PRIVMSG #alerts'));
+  /** Time passes on a live link: the bouncer sends something every 5 s (no PING timeout meanwhile). */
+  const live = (c: FakeClient, clock: FakeClock, ms: number): void => {
+    for (let t = 0; t < ms; t += 5_000) {
+      clock.advance(Math.min(5_000, ms - t));
+      c.serverLine(':irc.test PONG irc.test :x');
+    }
+  };
+
+  it('after ZNC is back on its network, #alerts counts joined (and the outbox may send) only once ZNC relays our JOIN', async () => {
+    const { sup, clock, clients } = setup('  canary: { enabled: false }\n', true);
+    const notifier = new IrcNotifier(sup, () => clock.now());
+    sup.start();
+    const c = clients[0]!;
+    c.register();
+    assert.equal(notifier.ready('irc:#alerts'), true);
+    c.status('Disconnected from IRC. Reconnecting...');
+    assert.deepEqual(sup.state.joined, [], 'ZNC left every channel with its upstream socket');
+    c.upstreamBack();
+    assert.equal(sup.state.upstream, 'up');
+    assert.deepEqual(sup.state.joined, [], 'back on the network is not back in the channel');
+    assert.deepEqual(sup.channelsRejoining, ['#alerts']);
+    assert.equal(notifier.ready('irc:#alerts'), false, 'lines for #alerts wait');
+    // A line pushed anyway (e.g. by a delivery that checked readiness just before) is not written.
+    const from = c.written.length;
+    const held = await sup.queue.push('PRIVMSG #alerts :early', 'alert').then(() => undefined, (e: NotifyError) => e);
+    assert.ok(held instanceof NotifyError && held.retryable, 'handed back, retryable');
+    assert.match(held.message, /not in #alerts now \(the bouncer is rejoining it\)/);
+    assert.deepEqual(channelLines(c, from), [], 'nothing written for the network to refuse');
+    clock.advance(5_000);
+    c.emit('join', { nick: 'lifeline', channel: '#alerts' }); // ZNC relays the network's JOIN
+    assert.deepEqual(sup.state.joined, ['#alerts']);
+    assert.deepEqual(sup.channelsRejoining, []);
+    assert.equal(notifier.ready('irc:#alerts'), true);
+    await sup.queue.push('PRIVMSG #alerts :now', 'alert');
+    assert.deepEqual(channelLines(c, from), ['PRIVMSG #alerts :now']);
+  });
+
+  it('lines already waiting for a flood token when ZNC leaves are not written after it is back until the JOIN; each is handed back unwritten', async () => {
+    const { sup, clock, clients } = setup('  flood: { lines_per_second: 0.5, burst: 1 }\n  canary: { enabled: false }\n', true);
+    sup.start();
+    const c = clients[0]!;
+    c.register();
+    const from = c.written.length;
+    const outcomes = Array.from({ length: 5 }, (_, i) => sup.queue.push(`PRIVMSG #alerts :line ${i}`, 'alert').then(() => 'written', (e: NotifyError) => (e.retryable ? 'handed back' : 'failed')));
+    await Promise.resolve();
+    const before = channelLines(c, from).length;
+    assert.ok(before < 5, `the bucket holds lines back (${before} written at once)`);
+    c.own('*status', 'Disconnect'); // another client of our ZNC user
+    c.upstreamBack();
+    live(c, clock, 60_000);
+    assert.equal(channelLines(c, from).length, before, 'no line written between ZNC back and its JOIN');
+    assert.equal(sup.state.link, 'registered', 'handed back by the gate, not by a lost link');
+    assert.deepEqual((await Promise.all(outcomes)).slice(before), Array(5 - before).fill('handed back'));
+  });
+
+  it('a canary lost and back again (ZNC never left its network) keeps the channels', () => {
+    const { sup, clock, clients } = setup('  canary: { interval: 10s, timeout: 5s }\n');
+    sup.start();
+    const c = clients[0]!;
+    c.register();
+    clock.advance(10_000); // first canary at 5 s, lost at 10 s
+    assert.equal(sup.state.upstream, 'down');
+    const canary = c.written.find((l) => l.startsWith('PRIVMSG lifeline :lifeline-canary'))!;
+    c.own('lifeline', canary.slice('PRIVMSG lifeline :'.length));
+    assert.equal(sup.state.upstream, 'up');
+    assert.deepEqual(sup.state.joined, ['#alerts'], 'no JOIN is coming: ZNC never left the channel');
+    assert.deepEqual(sup.channelsRejoining, []);
+  });
+
+  it(`no JOIN within ${REJOIN_GRACE_MS / 1000} s of ZNC being back: Lifeline sends JOIN, again every ${REJOIN_GRACE_MS / 1000} s until it comes; ZNC leaving again stops it`, () => {
+    const { sup, clock, clients } = setup('  canary: { enabled: false }\n');
+    sup.start();
+    const c = clients[0]!;
+    c.register();
+    const joins = (): number => c.written.filter((l) => l === 'JOIN #alerts').length;
+    const atStart = joins();
+    c.status('Disconnected from IRC. Reconnecting...');
+    live(c, clock, 5 * REJOIN_GRACE_MS);
+    assert.equal(joins(), atStart, 'no JOIN while ZNC is off its network');
+    c.upstreamBack();
+    live(c, clock, REJOIN_GRACE_MS - 1);
+    assert.equal(joins(), atStart, 'ZNC rejoins by itself: no JOIN of ours within the grace');
+    live(c, clock, 1);
+    assert.equal(joins(), atStart + 1);
+    live(c, clock, REJOIN_GRACE_MS);
+    assert.equal(joins(), atStart + 2);
+    c.status('Disconnected from IRC. Reconnecting...');
+    live(c, clock, 5 * REJOIN_GRACE_MS);
+    assert.equal(joins(), atStart + 2, 'ZNC off its network again: no JOIN');
+    c.upstreamBack();
+    live(c, clock, 1_000);
+    c.emit('join', { nick: 'lifeline', channel: '#alerts' });
+    live(c, clock, 5 * REJOIN_GRACE_MS);
+    assert.equal(joins(), atStart + 2, 'ZNC rejoined: no JOIN of ours');
+    assert.deepEqual(sup.state.joined, ['#alerts']);
+    assert.equal(clients.length, 1, 'one link all along');
   });
 });
