@@ -69,8 +69,11 @@ export class Channels {
    *    returns false unless the channel is detached), followed by 353 names and 366 end of names.
    *    With ngircd it comes about 5 s after the 001 (WHO answered after 1 s, JOIN 4 s later);
    *  - in that window ZNC echoes a PRIVMSG to the channel at once (EchoMessage runs before
-   *    PutIRC) and forwards it after its JOIN: nothing tells the client whether the network took
-   *    the line, and if the JOIN fails (banned, +i, +k) the network answers 404/473.
+   *    PutIRC) and queues it behind its JOIN (one FIFO flood queue per upstream socket): the echo
+   *    says nothing about the channel. Measured with ngircd: such a line was echoed (and logged
+   *    `sent`) about 5 s before the network had us in the channel; it got there after the JOIN.
+   *    Had the JOIN failed (RFC 2812: 473 invite only, 474 banned, 475 bad key), the network
+   *    would have refused the line with 404 after ZNC had echoed it.
    * So the relayed JOIN is the proof the network has us in the channel (366 follows it and proves
    * nothing more). Until it comes, the channel counts as not joined and its lines wait; when the
    * bouncer is back and a channel has no JOIN after REJOIN_GRACE_MS, we send one (ZNC forwards a
@@ -111,7 +114,7 @@ export class Channels {
     a.timer = this.askLater(name);
     const ch = this.d.cfg.channels.find((c) => c.name === name);
     const waited = this.d.clock.now() - a.sinceMs;
-    this.d.log.warn({ event: 'irc_rejoin_asked', channel: name, waited_ms: waited }, `${name}: not back in the channel ${Math.round(waited / 1000)}s after the bouncer lost its network; sending JOIN`);
+    this.d.log.warn({ event: 'irc_rejoin_asked', channel: name, waited_ms: waited }, `${name}: the bouncer has not rejoined the channel after ${Math.round(waited / 1000)}s; sending JOIN`);
     this.d.join(name, ch?.key?.reveal());
   }
 
