@@ -210,11 +210,12 @@ export async function startApp(ctx: AppContext): Promise<App> {
     ...(cluster ? { pagingHeld: () => cluster.unsettledReason() } : {}),
   });
 
-  // Peers' acks stop escalation here; their claims and sends ClusterNode applies itself
+  // Peers' acks stop escalation here, their unacks resume it; their claims and sends ClusterNode applies itself
   // (a send's ack code becomes an alias here when this instance gave the episode another code).
   if (clusterDispatch) {
     const { formatHlc } = await import('./cluster/hlc.js');
     clusterDispatch.on('ack', (b, m) => escalation.applyPeerAck(b.incident, b.by, m.from, formatHlc(m.hlc)));
+    clusterDispatch.on('unack', (b, m) => escalation.applyPeerUnack(b.incident, b.by, m.from, formatHlc(m.hlc)));
     clusterDispatch.on('claim', () => undefined);
     clusterDispatch.on('sent', (b) => b.code !== undefined && escalation.peerSentCode(b.incident, b.code));
   }

@@ -21,6 +21,11 @@ const claim = z.strictObject({ kind: z.literal('claim'), incident: text, step: t
 const sent = z.strictObject({ kind: z.literal('sent'), incident: text, step: text, channel: text.optional(), code: text.optional() });
 /** Someone acknowledged an incident (its episode) on the sender (IRC, SMS, voice key, HTTP). Never undone by a merge. */
 const ack = z.strictObject({ kind: z.literal('ack'), incident: text, by: text, via: text.optional() });
+/**
+ * Someone took an acknowledgement of an incident (its episode) back on the sender (`!unack`). The
+ * latest ack or unack of an episode by hybrid logical clock holds: an unack older than an ack undoes nothing.
+ */
+const unack = z.strictObject({ kind: z.literal('unack'), incident: text, by: text });
 /** One label matcher, as Alertmanager's (policy/matchers.ts Matcher). */
 const matcher = z.strictObject({ name: z.string().min(1).max(200), op: z.enum(['=', '!=', '=~', '!~']), value: text });
 /**
@@ -53,7 +58,7 @@ const incident = z.strictObject({ kind: z.literal('incident'), incident: text, s
  */
 const verdict = z.strictObject({ kind: z.literal('verdict'), probe: text, up: z.boolean(), reason: text.optional(), sinceMs: z.number().int().optional() });
 
-const bodySchema = z.discriminatedUnion('kind', [heartbeat, claim, sent, ack, silence, unsilence, maintenance, incident, verdict]);
+const bodySchema = z.discriminatedUnion('kind', [heartbeat, claim, sent, ack, unack, silence, unsilence, maintenance, incident, verdict]);
 
 /** The body of a message between instances. */
 export type ClusterBody = z.output<typeof bodySchema>;

@@ -353,6 +353,13 @@ export class ClusterNode {
     return formatHlc(hlc);
   }
 
+  /** Records an unack of an episode made here for the peers, as recordAck does an ack; the latest action by HLC holds. */
+  recordUnack(episode: string, by: string): string {
+    const hlc = this.hlc.now();
+    this.record({ kind: 'unack', incident: episode, by }, undefined, hlc);
+    return formatHlc(hlc);
+  }
+
   /** Whether this instance has caught up with every reachable peer (or gave up waiting after settle_timeout). */
   get settled(): boolean {
     return this.settledNow;

@@ -1,6 +1,8 @@
-import { createHash } from 'node:crypto';
 import { matcherList, type Matcher } from '../policy/matchers.js';
 import type { Db } from './db.js';
+import { silenceKey } from './silenceKey.js';
+
+export { silenceKey } from './silenceKey.js';
 
 /** A silence set from IRC. */
 export interface Silence {
@@ -36,17 +38,6 @@ export interface SharedSilence {
   createdBy: string;
   createdMs: number;
   expiresMs: number;
-}
-
-/**
- * A silence's key on every instance, from what every copy of it holds alike: its creation time,
- * creator and matchers ("1764849600000-3f2a9c1d0b7e4a55"). Row numbers differ between instances
- * (each numbers its own rows), and the silences table has no column for a key of its own, so
- * the key is derived, never stored.
- */
-export function silenceKey(s: Pick<Silence, 'createdMs' | 'createdBy' | 'matchers'>): string {
-  const h = createHash('sha256').update(JSON.stringify([s.createdBy, s.matchers.map((m) => [m.name, m.op, m.value])])).digest('hex');
-  return `${s.createdMs}-${h.slice(0, 16)}`;
 }
 
 /** A stored silence as it is shared. */
