@@ -261,7 +261,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
   // and clusterUnsettled below). Silences hold on every instance; a peer down is an incident of its
   // own.
   if (cluster && clusterDispatch && config.cluster) {
-    shareMutes(mutes, cluster, clusterDispatch);
+    shareMutes(mutes, cluster, clusterDispatch, (await import('./cluster/hlc.js')).formatHlc);
     const peerAlerts = new PeerAlerts({
       self: config.cluster.name,
       natsUrl: config.cluster.nats_url,

@@ -32,8 +32,8 @@ export interface MuteDeps {
 export interface MuteReplica {
   /** A silence was set here. */
   silenced(s: Silence): void;
-  /** A silence was ended here, by `by` at `endedMs`. */
-  unsilenced(s: Silence, by: string, endedMs: number): void;
+  /** A silence was ended here, by `by` at `endedMs`; returns the end's hybrid logical clock timestamp as text (the merge of ends compares it). */
+  unsilenced(s: Silence, by: string, endedMs: number): string;
 }
 
 /** What setting a silence did. */
@@ -124,7 +124,8 @@ export class Mutes {
     const now = this.d.clock.now();
     const silence = this.d.silences.atomic(() => {
       const s = this.d.silences.end(id, by, now);
-      if (s) this.replica?.unsilenced(s, by, now);
+      const hlc = s ? this.replica?.unsilenced(s, by, now) : undefined;
+      if (s && hlc !== undefined) this.d.silences.stampEnd(s.id, hlc);
       return s;
     });
     if (!silence) return undefined;
@@ -143,14 +144,15 @@ export class Mutes {
   }
 
   /**
-   * A silence ended on a peer, by `by` at `endedMs`: merged (the earliest end wins; an end the
-   * peer's clock puts after this instance's now counts as now, so it holds here at once), then
-   * released as a local unsilence is. A silence not seen yet is stored already ended.
+   * A silence ended on a peer, by `by` at `endedMs`, stamped `hlc` (its hybrid logical clock
+   * timestamp as text): merged (the end with the earliest timestamp wins on every instance; an
+   * end the peer's clock puts after this instance's now counts as now, so it holds here at once),
+   * then released as a local unsilence is. A silence not seen yet is stored already ended.
    */
-  applySharedEnd(s: SharedSilence, by: string, endedMs: number, from: string): MuteEnded | undefined {
+  applySharedEnd(s: SharedSilence, by: string, endedMs: number, from: string, hlc: string): MuteEnded | undefined {
     const now = this.d.clock.now();
     const { silence } = this.d.silences.addShared(s, now);
-    if (!this.d.silences.mergeEnd(silence.id, `${by} (on ${from})`, Math.min(endedMs, now))) return undefined;
+    if (!this.d.silences.mergeEnd(silence.id, `${by} (on ${from})`, Math.min(endedMs, now), hlc)) return undefined;
     return this.check();
   }
 

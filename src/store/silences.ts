@@ -54,7 +54,8 @@ export class SilenceStore {
   constructor(private readonly db: Db) {}
 
   add(matchers: readonly Matcher[], by: string, nowMs: number, expiresMs: number): Silence {
-    const id = Number(this.db.prepare('INSERT INTO silences (matchers, created_by, created_ms, expires_ms) VALUES (?, ?, ?, ?)').run(JSON.stringify(matchers), by, nowMs, expiresMs).lastInsertRowid);
+    const key = silenceKey({ createdMs: nowMs, createdBy: by, matchers });
+    const id = Number(this.db.prepare('INSERT INTO silences (matchers, created_by, created_ms, expires_ms, cluster_key) VALUES (?, ?, ?, ?, ?)').run(JSON.stringify(matchers), by, nowMs, expiresMs, key).lastInsertRowid);
     return { id, matchers, createdBy: by, createdMs: nowMs, expiresMs };
   }
 
@@ -63,10 +64,10 @@ export class SilenceStore {
     return this.db.transaction(fn)();
   }
 
-  /** The stored silence with this shared key, if any. */
-  byKey(key: string, createdMs: number): Silence | undefined {
-    const rows = (this.db.prepare('SELECT * FROM silences WHERE created_ms = ? ORDER BY id').all(createdMs) as Array<Record<string, unknown>>).map(toSilence);
-    return rows.find((r) => silenceKey(r) === key);
+  /** The stored silence with this shared key (silences.cluster_key), if any. */
+  byKey(key: string): Silence | undefined {
+    const r = this.db.prepare('SELECT * FROM silences WHERE cluster_key = ? ORDER BY id LIMIT 1').get(key) as Record<string, unknown> | undefined;
+    return r ? toSilence(r) : undefined;
   }
 
   /**
@@ -76,26 +77,40 @@ export class SilenceStore {
    */
   addShared(s: SharedSilence, nowMs: number): { silence: Silence; added: boolean } {
     // By the key of what it holds, not the id it came with: one silence is one row whatever a peer sent.
-    const known = this.byKey(silenceKey(s), s.createdMs);
+    const key = silenceKey(s);
+    const known = this.byKey(key);
     if (known) return { silence: known, added: false };
     const id = Number(
       this.db
-        .prepare('INSERT INTO silences (matchers, created_by, created_ms, expires_ms, released) VALUES (?, ?, ?, ?, ?)')
-        .run(JSON.stringify(s.matchers), s.createdBy, s.createdMs, s.expiresMs, s.expiresMs <= nowMs ? 1 : 0).lastInsertRowid,
+        .prepare('INSERT INTO silences (matchers, created_by, created_ms, expires_ms, released, cluster_key) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(JSON.stringify(s.matchers), s.createdBy, s.createdMs, s.expiresMs, s.expiresMs <= nowMs ? 1 : 0, key).lastInsertRowid,
     );
     return { silence: { id, matchers: s.matchers, createdBy: s.createdBy, createdMs: s.createdMs, expiresMs: s.expiresMs }, added: true };
   }
 
   /**
-   * Merges an end made elsewhere: the earliest end wins (an end at the same ms: the smaller
-   * `ended_by`), so every instance keeps the same end whatever order the ends arrive in. Returns
-   * whether the silence changed (it ends at `endedMs` now, by `by`).
+   * Merges an end made elsewhere, stamped `hlc` (cluster/hlc.ts formatHlc text, which sorts as it
+   * compares): the end with the earliest hybrid logical clock timestamp wins (the instance name in
+   * it breaks ties), so every instance keeps the same end whatever order the ends arrive in and
+   * whatever their wall clocks say. A silence that ran out on its own (no end stamped) takes an
+   * end made before it ran out; one ended by a version before 18 (no stamp) keeps the old rule:
+   * the earlier wall-clock end, then the smaller `ended_by`. Returns whether the silence changed
+   * (it ends at `endedMs` now, by `by`).
    */
-  mergeEnd(id: number, by: string, endedMs: number): boolean {
+  mergeEnd(id: number, by: string, endedMs: number, hlc: string): boolean {
     const r = this.db
-      .prepare('UPDATE silences SET expires_ms = ?, ended_by = ? WHERE id = ? AND (expires_ms > ? OR (expires_ms = ? AND ended_by IS NOT NULL AND ended_by > ?))')
-      .run(endedMs, by, id, endedMs, endedMs, by);
+      .prepare(
+        `UPDATE silences SET expires_ms = @ended, ended_by = @by, ended_hlc = @hlc WHERE id = @id AND (
+           CASE WHEN ended_hlc IS NOT NULL THEN ended_hlc > @hlc
+                ELSE expires_ms > @ended OR (expires_ms = @ended AND ended_by IS NOT NULL AND ended_by > @by) END)`,
+      )
+      .run({ ended: endedMs, by, hlc, id });
     return r.changes > 0;
+  }
+
+  /** Stamps the end of a silence ended here (end) with its cluster message's timestamp, for mergeEnd. */
+  stampEnd(id: number, hlc: string): void {
+    this.db.prepare('UPDATE silences SET ended_hlc = ? WHERE id = ?').run(hlc, id);
   }
 
   /** Ends an active silence now; the silence as it was, or undefined when there is no active silence with that id. */
