@@ -72,8 +72,8 @@ const MAX_WAIT_MS = 3_600_000;
  */
 export class Mutes {
   private timer: TimerHandle | undefined;
-  /** The maintenance windows active at the last look (undefined before the first). */
-  private windowsActive: Set<string> | undefined;
+  /** The maintenance windows active at the last look, with their label tests (undefined before the first). */
+  private windowsActive: Map<string, (labels: LabelSet) => boolean> | undefined;
   private stopped = true;
   private replica: MuteReplica | undefined;
 
@@ -168,6 +168,14 @@ export class Mutes {
     return held;
   }
 
+  /**
+   * The maintenance windows changed (a peer's set arrived): holds what a window now active
+   * matches, and releases what a window that is gone or over held, as when a window closes.
+   */
+  windowsChanged(): MuteEnded {
+    return this.check();
+  }
+
   /** The silences in force now. */
   active(): Silence[] {
     return this.d.silences.active(this.d.clock.now());
@@ -183,14 +191,16 @@ export class Mutes {
     const now = this.d.clock.now();
     try {
       const ended = this.d.silences.endedUnreleased(now);
-      const active = this.d.maintenance.activeNames(now);
+      const active = this.d.maintenance.activeTests(now);
       // Before the first look, a window that closed in the last day may have closed while Lifeline was down.
-      const closed = this.windowsActive ? [...this.windowsActive].filter((n) => !active.has(n)) : this.d.maintenance.endedWithin(now, RESTART_LOOKBACK_MS);
+      // A window that was active and is gone (a peer's new set lacks it) closed too: its test was kept.
+      const was = this.windowsActive;
+      const closed = was ? [...was].filter(([id]) => !active.has(id)).map(([, t]) => t) : this.d.maintenance.endedWithin(now, RESTART_LOOKBACK_MS);
       this.windowsActive = active;
       const muted = this.muted(now);
       out.resumed = this.d.escalation.applyMutes(muted, now).released;
       const endedTests = ended.flatMap((s) => compiled(s.matchers));
-      const matchedEnded = (labels: LabelSet): boolean => endedTests.some((t) => t(labels)) || closed.some((n) => this.d.maintenance.matchesWindow(n, labels));
+      const matchedEnded = (labels: LabelSet): boolean => endedTests.some((t) => t(labels)) || closed.some((t) => t(labels));
       if (endedTests.length > 0 || closed.length > 0) out.opened = this.evaluateAgain((l) => matchedEnded(l) && !muted(l), now);
       // New incidents have first steps to time.
       if (out.opened.length > 0) this.d.escalation.kick();

@@ -4,7 +4,6 @@ import { ClusterDispatch } from '../../../src/cluster/dispatch.js';
 import { formatHlc, Hlc, type HlcTimestamp } from '../../../src/cluster/hlc.js';
 import type { ClusterBody, ClusterEnvelope } from '../../../src/cluster/messages.js';
 import type { ClusterNode } from '../../../src/cluster/node.js';
-import { parseConfig } from '../../../src/config/load.js';
 import { EscalationEngine } from '../../../src/escalation/engine.js';
 import { ChannelHealth } from '../../../src/escalation/health.js';
 import { silentLogger } from '../../../src/observability/logger.js';
@@ -21,21 +20,9 @@ import { Outbox } from '../../../src/store/outbox.js';
 import { RepeatFilter } from '../../../src/store/repeat.js';
 import { SilenceStore } from '../../../src/store/silences.js';
 import { FakeClock } from '../fakeClock.js';
+import { emailPagingConfig } from './emailConfig.js';
 
-const config = parseConfig(
-  `people:
-  - { name: alice, email: alice@example.org }
-oncall:
-  rotations:
-    - { name: primary, people: [alice], start: "2026-11-23" }
-email: { host: smtp.example.org, from: lifeline@example.org }
-escalation:
-  policies:
-    - { name: now, steps: [{ after: 0s, notify: [email] }, { after: 10m, notify: [email] }] }
-`,
-  't.yaml',
-  {},
-);
+const config = emailPagingConfig();
 
 /**
  * One instance's pipeline (ingest, engine, mutes) on its own database, sharing one fake clock; its
