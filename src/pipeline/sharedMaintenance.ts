@@ -49,8 +49,10 @@ export function shareMaintenance(d: SharedMaintenanceDeps): void {
   for (const set of d.store.all()) if (listed.has(set.peer)) apply(set.peer, set.windows);
   d.node.record({ kind: 'maintenance', windows: [...d.own] });
   d.dispatch.on('maintenance', (b, msg) => {
-    if (!d.store.put({ peer: msg.from, hlc: d.hlcText(msg.hlc), windows: b.windows }, d.clock.now())) return;
-    if (!apply(msg.from, b.windows)) return;
+    const hlc = d.hlcText(msg.hlc);
+    // Applied before it is stored: a set refused here is not stored either, so the earlier one stays, restarts included.
+    if (!d.store.isNewer(msg.from, hlc) || !apply(msg.from, b.windows)) return;
+    d.store.put({ peer: msg.from, hlc, windows: b.windows }, d.clock.now());
     d.log.info({ event: 'peer_maintenance', peer: msg.from, windows: b.windows.map((w) => w.name) }, `peer ${msg.from}'s configured maintenance windows hold here too: ${b.windows.map((w) => w.name).join(', ') || 'none'}`);
     d.mutes.windowsChanged();
   });

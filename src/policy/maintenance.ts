@@ -57,7 +57,12 @@ export class MaintenanceWindows {
   setPeer(peer: string, cfg: readonly WindowConfig[]): void {
     const compiled = cfg.map((w) => {
       try {
-        return compile(w, peer);
+        const c = compile(w, peer);
+        // Evaluated once now, so a cron expression or time zone this version cannot read fails here
+        // (the set is refused) and not later in every webhook's mute check.
+        c.activeAt(0);
+        c.nextChange(0);
+        return c;
       } catch (err) {
         throw new Error(`maintenance window "${w.name}" of peer ${peer}: ${(err as Error).message}`, { cause: err });
       }

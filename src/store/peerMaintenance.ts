@@ -28,6 +28,12 @@ export class PeerMaintenanceStore {
     return r.changes > 0;
   }
 
+  /** Whether a set of `peer` stamped `hlc` is newer than the one stored (or none is). */
+  isNewer(peer: string, hlc: string): boolean {
+    const r = this.db.prepare('SELECT hlc FROM peer_maintenance WHERE peer = ?').get(peer) as { hlc: string } | undefined;
+    return r === undefined || hlc > r.hlc;
+  }
+
   /** Every peer's stored set. */
   all(): PeerWindowSet[] {
     const rows = this.db.prepare('SELECT peer, hlc, windows FROM peer_maintenance ORDER BY peer').all() as Array<{ peer: string; hlc: string; windows: string }>;

@@ -141,6 +141,24 @@ describe('maintenance windows shared across instances (issue 23, pipeline/shared
     assert.deepEqual(b.active().map((w) => w.name).sort(), ['mine', 'w1']);
   });
 
+  it("a set with a window this instance cannot read is refused whole (logged); the peer's earlier set stays", () => {
+    const clock = new FakeClock();
+    const now = clock.now();
+    const a = instance('a', ['b'], clock, [`{ name: ok, match: { alertname: Ok }, from: "${iso(now - H)}", to: "${iso(now + H)}" }`]);
+    const b = instance('b', ['a'], clock, []);
+    b.receive(a.sent);
+    const bad = a.sent[0];
+    assert.ok(bad && bad.body.kind === 'maintenance');
+    const later = { ...bad, hlc: { ...bad.hlc, wall: bad.hlc.wall + 1 }, body: { ...bad.body, windows: [{ name: 'broken', match: {}, cron: 'not a cron', duration: H, time_zone: 'Mars/Olympus' }] } };
+    b.receive([later]);
+    assert.deepEqual(b.active(), [{ name: 'ok', peer: 'a' }]);
+    b.fire('Ok');
+    assert.equal(b.incident('Ok'), undefined, 'still muted by the earlier set');
+    b.stop();
+    const b2 = instance('b', ['a'], clock, [], b.db);
+    assert.deepEqual(b2.active(), [{ name: 'ok', peer: 'a' }], 'and after a restart of b');
+  });
+
   it('a peer that is down keeps its last set in force, across a restart of the receiver too', () => {
     const clock = new FakeClock();
     const now = clock.now();
