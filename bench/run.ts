@@ -68,6 +68,9 @@
  *                  duplicates, lost; page latency at position 0 vs a lone Lifeline; ack a -> b.
  *   clusterpartition  what a partition costs (bench/clusterPartition.ts): a 60 s cut with 100 events
  *                  posted to both regions -> pages, duplicates, lost, "peer unreachable" pages.
+ *   clustermutes   operator actions across two regions at the shipped cluster timings
+ *                  (bench/clusterMutes.ts): !unack on a -> reopened on b; a restarted -> its
+ *                  configured maintenance windows applied on b.
  */
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -98,6 +101,7 @@ import { smsReplyTwiml, voiceTwiml } from '../src/sources/twiml.js';
 import { benchCluster } from './cluster.js';
 import { benchClusterPeers } from './clusterPeers.js';
 import { benchClusterPaging } from './clusterPaging.js';
+import { benchClusterMutes } from './clusterMutes.js';
 import { benchClusterPartition } from './clusterPartition.js';
 
 function percentile(sorted: number[], p: number): number {
@@ -1204,5 +1208,6 @@ if (want('cluster')) Object.assign(results, await benchCluster());
 if (want('clusterpeers')) Object.assign(results, await benchClusterPeers());
 if (want('clusterpaging')) Object.assign(results, await benchClusterPaging());
 if (want('clusterpartition')) Object.assign(results, await benchClusterPartition());
+if (want('clustermutes')) Object.assign(results, await benchClusterMutes());
 for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(40)} ${Number.isInteger(v) ? v : v.toFixed(1)}`);
 process.exit(0);

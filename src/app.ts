@@ -43,6 +43,8 @@ import { SilenceStore } from './store/silences.js';
 import { Mutes } from './pipeline/mutes.js';
 import { PeerAlerts } from './pipeline/peerAlerts.js';
 import { shareMutes } from './pipeline/sharedMutes.js';
+import { shareMaintenance } from './pipeline/sharedMaintenance.js';
+import { PeerMaintenanceStore } from './store/peerMaintenance.js';
 import { buildInfo, type BuildInfo } from './observability/version.js';
 import { Dispatcher } from './relay/dispatcher.js';
 import { queueOutageSummaries } from './relay/outage.js';
@@ -210,11 +212,12 @@ export async function startApp(ctx: AppContext): Promise<App> {
     ...(cluster ? { pagingHeld: () => cluster.unsettledReason() } : {}),
   });
 
-  // Peers' acks stop escalation here; their claims and sends ClusterNode applies itself
+  // Peers' acks stop escalation here, their unacks resume it; their claims and sends ClusterNode applies itself
   // (a send's ack code becomes an alias here when this instance gave the episode another code).
   if (clusterDispatch) {
     const { formatHlc } = await import('./cluster/hlc.js');
     clusterDispatch.on('ack', (b, m) => escalation.applyPeerAck(b.incident, b.by, m.from, formatHlc(m.hlc)));
+    clusterDispatch.on('unack', (b, m) => escalation.applyPeerUnack(b.incident, b.by, m.from, formatHlc(m.hlc)));
     clusterDispatch.on('claim', () => undefined);
     clusterDispatch.on('sent', (b) => b.code !== undefined && escalation.peerSentCode(b.incident, b.code));
   }
@@ -257,10 +260,12 @@ export async function startApp(ctx: AppContext): Promise<App> {
   };
 
   // The paging core in a cluster (paging and /readyz wait until settled: pagingHeld above
-  // and clusterUnsettled below). Silences hold on every instance; a peer down is an incident of its
-  // own.
+  // and clusterUnsettled below). Silences and configured maintenance windows hold on every
+  // instance; a peer down is an incident of its own.
   if (cluster && clusterDispatch && config.cluster) {
-    shareMutes(mutes, cluster, clusterDispatch);
+    const { formatHlc } = await import('./cluster/hlc.js');
+    shareMutes(mutes, cluster, clusterDispatch, formatHlc);
+    shareMaintenance({ own: config.maintenance, peers: config.cluster.peers.map((p) => p.name), windows: maintenance, store: new PeerMaintenanceStore(db), mutes, node: cluster, dispatch: clusterDispatch, hlcText: formatHlc, clock, log });
     const peerAlerts = new PeerAlerts({
       self: config.cluster.name,
       natsUrl: config.cluster.nats_url,
@@ -380,7 +385,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
         schedule,
         channels: pagingChannelStates,
         silences: () => mutes.active(),
-        maintenance: () => [...maintenance.activeNames(clock.now())],
+        maintenance: () => maintenance.active(clock.now()),
       }),
   });
   } catch (err) {

@@ -21,6 +21,11 @@ const claim = z.strictObject({ kind: z.literal('claim'), incident: text, step: t
 const sent = z.strictObject({ kind: z.literal('sent'), incident: text, step: text, channel: text.optional(), code: text.optional() });
 /** Someone acknowledged an incident (its episode) on the sender (IRC, SMS, voice key, HTTP). Never undone by a merge. */
 const ack = z.strictObject({ kind: z.literal('ack'), incident: text, by: text, via: text.optional() });
+/**
+ * Someone took an acknowledgement of an incident (its episode) back on the sender (`!unack`). The
+ * latest ack or unack of an episode by hybrid logical clock holds: an unack older than an ack undoes nothing.
+ */
+const unack = z.strictObject({ kind: z.literal('unack'), incident: text, by: text });
 /** One label matcher, as Alertmanager's (policy/matchers.ts Matcher). */
 const matcher = z.strictObject({ name: z.string().min(1).max(200), op: z.enum(['=', '!=', '=~', '!~']), value: text });
 /**
@@ -42,8 +47,27 @@ const silence = z.strictObject({ kind: z.literal('silence'), ...silenceFields })
  * it as ended and does not start it when the silence arrives later.
  */
 const unsilence = z.strictObject({ kind: z.literal('unsilence'), ...silenceFields, by: text, endedMs: z.number().int() });
-/** A maintenance window made (or changed) on the sender. */
-const maintenance = z.strictObject({ kind: z.literal('maintenance'), id: text, matchers: z.record(z.string(), z.string()), fromMs: z.number().int(), toMs: z.number().int(), by: text });
+/**
+ * One maintenance window as the sender's config has it (config `maintenance` entry, parsed: its
+ * `duration` in ms). The receiver compiles it as its own config's (policy/maintenance.ts).
+ */
+const maintenanceWindow = z.strictObject({
+  name: z.string().min(1).max(200),
+  match: z.record(z.string().max(200), text).refine((m) => Object.keys(m).length <= 100, { message: 'at most 100 label matchers' }),
+  from: z.string().max(64).optional(),
+  to: z.string().max(64).optional(),
+  cron: z.string().max(200).optional(),
+  duration: z.number().int().nonnegative().optional(),
+  time_zone: z.string().max(64),
+});
+/**
+ * The whole set of maintenance windows configured on the sender, sent at each start (its config
+ * changes only then). A receiver holds the union of its own windows and each peer's latest set: a
+ * newer set (by HLC) replaces the peer's earlier one whole, so a window taken out of the sender's
+ * config is gone everywhere after its restart; a sender that is down keeps its last set in force.
+ * At most 500 windows (a config with more is refused by its peers' decoding and logged there).
+ */
+const maintenance = z.strictObject({ kind: z.literal('maintenance'), windows: z.array(maintenanceWindow).max(500) });
 /** An incident's state changed on the sender. */
 const incident = z.strictObject({ kind: z.literal('incident'), incident: text, state: z.enum(['open', 'acked', 'resolved']), alert: text.optional() });
 /**
@@ -53,7 +77,7 @@ const incident = z.strictObject({ kind: z.literal('incident'), incident: text, s
  */
 const verdict = z.strictObject({ kind: z.literal('verdict'), probe: text, up: z.boolean(), reason: text.optional(), sinceMs: z.number().int().optional() });
 
-const bodySchema = z.discriminatedUnion('kind', [heartbeat, claim, sent, ack, silence, unsilence, maintenance, incident, verdict]);
+const bodySchema = z.discriminatedUnion('kind', [heartbeat, claim, sent, ack, unack, silence, unsilence, maintenance, incident, verdict]);
 
 /** The body of a message between instances. */
 export type ClusterBody = z.output<typeof bodySchema>;

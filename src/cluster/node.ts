@@ -88,7 +88,7 @@ const REACH_TIMEOUT_MS = 2_000;
  *   `tryClaim(episode, pageKey)`; send only when it returns ok, then `markSent(episode, pageKey,
  *   channel)` once the notifier accepted it. A claim not followed by a sent lapses after claim_lease and the next instance
  *   takes the step over.
- * - acks, silences, unsilences, maintenance, incident state, probe verdicts made here:
+ * - acks, unacks, silences, unsilences, maintenance windows, incident state, probe verdicts made here:
  *   `record(body)` inside the transaction that stores them; peers' ones arrive through `apply`
  *   (in the transaction that marks them applied), with their HLC for last-writer-wins merges.
  * - readiness and paging wait for `settled` / `whenSettled()`; `on()` gives peerDown (with its
@@ -350,6 +350,13 @@ export class ClusterNode {
   recordAck(episode: string, by: string): string {
     const hlc = this.hlc.now();
     this.record({ kind: 'ack', incident: episode, by }, undefined, hlc);
+    return formatHlc(hlc);
+  }
+
+  /** Records an unack of an episode made here for the peers, as recordAck does an ack; the latest action by HLC holds. */
+  recordUnack(episode: string, by: string): string {
+    const hlc = this.hlc.now();
+    this.record({ kind: 'unack', incident: episode, by }, undefined, hlc);
     return formatHlc(hlc);
   }
 

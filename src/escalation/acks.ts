@@ -54,7 +54,7 @@ export class Acks {
       this.ackIncident(inc, by);
       if (inc.episode !== null && this.d.gate) {
         const stamp = this.d.gate.acked(inc.episode, by);
-        this.d.episodeAcks.put({ episode: inc.episode, by, ...stamp }, this.d.clock.now());
+        this.d.episodeAcks.put({ kind: 'ack', episode: inc.episode, by, ...stamp }, this.d.clock.now());
       }
       this.d.log.info({ event: 'incident_acked', incident: inc.id, code: inc.ackCode, by }, 'incident acknowledged');
       return { ok: true, incident: this.d.incidents.get(inc.id) as Incident };
@@ -69,16 +69,18 @@ export class Acks {
   }
 
   /**
-   * A peer's ack of an episode (runs in the transaction that applies the peer's message). The
-   * earliest ack by hybrid logical clock holds on every instance (its "by" is shown); an ack is
-   * never undone by a merge: an acked incident stays acked whatever arrives. The local incident of
-   * the episode, if open, is acknowledged and its escalation stops; one not open here yet is
-   * acknowledged when it opens (openedEpisode).
+   * A peer's ack of an episode (runs in the transaction that applies the peer's message), merged
+   * with every other ack and unack of the episode (store/episodeAcks.ts): the latest action by
+   * hybrid logical clock decides, and the earliest ack since the latest unack is the one named on
+   * every instance. An ack is never undone by a merge: an acked incident stays acked whatever
+   * older action arrives. The local incident of the episode, if open, is acknowledged and its
+   * escalation stops; one not open here yet is acknowledged when it opens (openedEpisode). An ack
+   * older than an unack already here changes nothing.
    */
   applyPeerAck(episode: string, by: string, instance: string, hlc: string): void {
-    const holds = this.d.episodeAcks.put({ episode, by, instance, hlc }, this.d.clock.now());
+    const holds = this.d.episodeAcks.put({ kind: 'ack', episode, by, instance, hlc }, this.d.clock.now());
     const inc = this.d.incidents.byEpisode(episode);
-    if (!inc || inc.state === 'resolved') return;
+    if (!holds || !inc || inc.state === 'resolved') return;
     const who = this.byText(holds);
     if (inc.state === 'acked') {
       // Acked here too, or by another peer: whichever ack is earliest is named everywhere.
@@ -87,6 +89,27 @@ export class Acks {
     }
     this.ackIncident(inc, who);
     this.d.log.info({ event: 'incident_acked', incident: inc.id, code: inc.ackCode, by: holds.by, peer: instance }, `incident acknowledged on peer ${instance}`);
+    queueMicrotask(() => this.kick());
+  }
+
+  /**
+   * A peer's unack of an episode (in the transaction applying the message), merged as acks are:
+   * when it is the latest action on the episode, the local incident, if acked, is opened again and
+   * its escalation resumes at once, as a local `!unack` does; an unack older than an ack here
+   * (made before it, arriving late after a partition) undoes nothing.
+   */
+  applyPeerUnack(episode: string, by: string, instance: string, hlc: string): void {
+    const holds = this.d.episodeAcks.put({ kind: 'unack', episode, by, instance, hlc }, this.d.clock.now());
+    const inc = this.d.incidents.byEpisode(episode);
+    if (!inc || inc.state !== 'acked') return;
+    if (holds) {
+      // An older unack: the ack stands; a newer ack may be the one named now.
+      const who = this.byText(holds);
+      if (inc.ackedBy !== who) this.d.incidents.setAckedBy(inc.id, who);
+      return;
+    }
+    this.d.incidents.unack(inc.id, this.d.clock.now());
+    this.d.log.info({ event: 'incident_unacked', incident: inc.id, code: inc.ackCode, by, peer: instance }, `acknowledgement taken back on peer ${instance}`);
     queueMicrotask(() => this.kick());
   }
 
@@ -123,15 +146,22 @@ export class Acks {
     return { ok: true, incidents: acked };
   }
 
-  /** Takes an acknowledgement back; escalation resumes at once. */
+  /** Takes an acknowledgement back; escalation resumes at once; in a cluster, told to the peers (they reopen it too). */
   unack(code: string, by: string): AckResult {
-    const inc = this.d.incidents.byCode(code);
-    if (!inc) return { ok: false, reason: `no incident with id ${code.toUpperCase()}` };
-    if (inc.state !== 'acked') return { ok: false, reason: `${inc.ackCode} is not acknowledged` };
-    this.d.incidents.unack(inc.id, this.d.clock.now());
-    this.d.log.info({ event: 'incident_unacked', incident: inc.id, code: inc.ackCode, by }, 'acknowledgement taken back');
-    this.kick();
-    return { ok: true, incident: this.d.incidents.get(inc.id) as Incident };
+    const r = this.d.atomic((): AckResult => {
+      const inc = this.d.incidents.byCode(code);
+      if (!inc) return { ok: false, reason: `no incident with id ${code.toUpperCase()}` };
+      if (inc.state !== 'acked') return { ok: false, reason: `${inc.ackCode} is not acknowledged` };
+      this.d.incidents.unack(inc.id, this.d.clock.now());
+      if (inc.episode !== null && this.d.gate) {
+        const stamp = this.d.gate.unacked(inc.episode, by);
+        this.d.episodeAcks.put({ kind: 'unack', episode: inc.episode, by, ...stamp }, this.d.clock.now());
+      }
+      this.d.log.info({ event: 'incident_unacked', incident: inc.id, code: inc.ackCode, by }, 'acknowledgement taken back');
+      return { ok: true, incident: this.d.incidents.get(inc.id) as Incident };
+    });
+    if (r.ok) this.kick();
+    return r;
   }
 
   /**

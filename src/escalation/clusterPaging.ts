@@ -11,6 +11,8 @@ export interface ClusterPort {
   markSent(incident: string, step: string, channel?: string, code?: string): void;
   /** Records an ack for the peers; returns the message's hybrid logical clock timestamp as text. */
   recordAck(episode: string, by: string): string;
+  /** Records an unack for the peers; returns its timestamp as recordAck does. */
+  recordUnack(episode: string, by: string): string;
 }
 
 /** After a peer's claim lapses, look again this much later (the peer's sent may be on its way). */
@@ -63,5 +65,9 @@ export class ClusterPaging implements PageGate {
 
   acked(episode: string, by: string): { instance: string; hlc: string } {
     return { instance: this.self, hlc: this.node.recordAck(episode, by) };
+  }
+
+  unacked(episode: string, by: string): { instance: string; hlc: string } {
+    return { instance: this.self, hlc: this.node.recordUnack(episode, by) };
   }
 }

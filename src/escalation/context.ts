@@ -69,6 +69,8 @@ export interface PageGate {
   sent(episode: string, key: string, channel: string, code: string): void;
   /** An ack made here, told to the peers inside the ack's transaction; returns its timestamp as text (sorts as it compares). */
   acked(episode: string, by: string): { instance: string; hlc: string };
+  /** An unack (`!unack`) made here, told to the peers inside its transaction; returns its timestamp as `acked` does. */
+  unacked(episode: string, by: string): { instance: string; hlc: string };
 }
 
 /** What every part of escalation shares: the deps, the configured channels and the policies. */

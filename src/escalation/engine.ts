@@ -92,6 +92,11 @@ export class EscalationEngine {
     if (this.enabled) this.acks.applyPeerAck(episode, by, instance, hlc);
   }
 
+  /** A cluster peer took an acknowledgement back (see Acks.applyPeerUnack); call in the transaction applying the message. */
+  applyPeerUnack(episode: string, by: string, instance: string, hlc: string): void {
+    if (this.enabled) this.acks.applyPeerUnack(episode, by, instance, hlc);
+  }
+
   /**
    * An outbox message was delivered (its notifier accepted it). In a cluster, the pages it carried
    * of episodes shared with peers are marked sent, so that no peer sends them after its claim.

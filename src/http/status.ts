@@ -5,6 +5,7 @@ import type { OnCallSchedule } from '../people/oncall.js';
 import type { ProbeStatus } from '../probes/engine.js';
 import type { PagingChannelKind } from '../alerts/pages.js';
 import type { Incident, IncidentStore, PageDelivery } from '../store/incidents.js';
+import type { ActiveWindow } from '../policy/maintenance.js';
 import { matcherText } from '../policy/matchers.js';
 import type { Silence } from '../store/silences.js';
 import type { BuildInfo } from '../observability/version.js';
@@ -43,8 +44,8 @@ export interface StatusSources {
   channels(): ReadonlyArray<{ channel: PagingChannelKind; healthy: boolean; misconfigured: boolean }>;
   /** Silences in force now. */
   silences(): readonly Silence[];
-  /** Maintenance windows in force now, by name. */
-  maintenance(): readonly string[];
+  /** Maintenance windows in force now, each with where it is configured. */
+  maintenance(): readonly ActiveWindow[];
 }
 
 /** A silence in force, as the status report shows it. */
@@ -118,8 +119,11 @@ export interface StatusReport {
   pages: PageView[];
   /** Silences in force, oldest first. */
   silences: SilenceView[];
-  /** Maintenance windows in force, by name. */
-  maintenance: string[];
+  /**
+   * Maintenance windows in force: name, and `peer`: null when this instance's config holds it, else
+   * the cluster peer whose config does (a window configured on any instance holds on all).
+   */
+  maintenance: ActiveWindow[];
   /** The last 24 hours and 7 days: uptime of the IRC path and the probes, incidents resolved. */
   history: HistoryView;
 }

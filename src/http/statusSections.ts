@@ -141,7 +141,7 @@ export function channelsAndPages(r: StatusReport): string {
 export function mutesSection(r: StatusReport): string {
   if (r.silences.length === 0 && r.maintenance.length === 0) return '';
   const silences = r.silences.map((x) => `<li><b>#${esc(x.id)}</b> <code>${esc(x.matchers)}</code> · by ${esc(x.createdBy)} ${when(x.createdMs, r.generatedMs)} · ends ${when(x.expiresMs, r.generatedMs)}</li>`);
-  const windows = r.maintenance.map((n) => `<li>maintenance window <b>${esc(n)}</b> (config)</li>`);
+  const windows = r.maintenance.map((w) => `<li>maintenance window <b>${esc(w.name)}</b> (${w.peer === null ? 'config' : `config of peer ${esc(w.peer)}`})</li>`);
   return `<section id="silences"><h2>Silences and maintenance <span class="count">${r.silences.length} silence${r.silences.length === 1 ? '' : 's'} · ${r.maintenance.length} window${r.maintenance.length === 1 ? '' : 's'}</span></h2><ul>${[...silences, ...windows].join('')}</ul></section>`;
 }
 

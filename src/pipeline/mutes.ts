@@ -32,8 +32,8 @@ export interface MuteDeps {
 export interface MuteReplica {
   /** A silence was set here. */
   silenced(s: Silence): void;
-  /** A silence was ended here, by `by` at `endedMs`. */
-  unsilenced(s: Silence, by: string, endedMs: number): void;
+  /** A silence was ended here, by `by` at `endedMs`; returns the end's hybrid logical clock timestamp as text (the merge of ends compares it). */
+  unsilenced(s: Silence, by: string, endedMs: number): string;
 }
 
 /** What setting a silence did. */
@@ -72,8 +72,8 @@ const MAX_WAIT_MS = 3_600_000;
  */
 export class Mutes {
   private timer: TimerHandle | undefined;
-  /** The maintenance windows active at the last look (undefined before the first). */
-  private windowsActive: Set<string> | undefined;
+  /** The maintenance windows active at the last look, with their label tests (undefined before the first). */
+  private windowsActive: Map<string, (labels: LabelSet) => boolean> | undefined;
   private stopped = true;
   private replica: MuteReplica | undefined;
 
@@ -124,7 +124,8 @@ export class Mutes {
     const now = this.d.clock.now();
     const silence = this.d.silences.atomic(() => {
       const s = this.d.silences.end(id, by, now);
-      if (s) this.replica?.unsilenced(s, by, now);
+      const hlc = s ? this.replica?.unsilenced(s, by, now) : undefined;
+      if (s && hlc !== undefined) this.d.silences.stampEnd(s.id, hlc);
       return s;
     });
     if (!silence) return undefined;
@@ -143,14 +144,15 @@ export class Mutes {
   }
 
   /**
-   * A silence ended on a peer, by `by` at `endedMs`: merged (the earliest end wins; an end the
-   * peer's clock puts after this instance's now counts as now, so it holds here at once), then
-   * released as a local unsilence is. A silence not seen yet is stored already ended.
+   * A silence ended on a peer, by `by` at `endedMs`, stamped `hlc` (its hybrid logical clock
+   * timestamp as text): merged (the end with the earliest timestamp wins on every instance; an
+   * end the peer's clock puts after this instance's now counts as now, so it holds here at once),
+   * then released as a local unsilence is. A silence not seen yet is stored already ended.
    */
-  applySharedEnd(s: SharedSilence, by: string, endedMs: number, from: string): MuteEnded | undefined {
+  applySharedEnd(s: SharedSilence, by: string, endedMs: number, from: string, hlc: string): MuteEnded | undefined {
     const now = this.d.clock.now();
     const { silence } = this.d.silences.addShared(s, now);
-    if (!this.d.silences.mergeEnd(silence.id, `${by} (on ${from})`, Math.min(endedMs, now))) return undefined;
+    if (!this.d.silences.mergeEnd(silence.id, `${by} (on ${from})`, Math.min(endedMs, now), hlc)) return undefined;
     return this.check();
   }
 
@@ -164,6 +166,14 @@ export class Mutes {
     );
     this.arm();
     return held;
+  }
+
+  /**
+   * The maintenance windows changed (a peer's set arrived): holds what a window now active
+   * matches, and releases what a window that is gone or over held, as when a window closes.
+   */
+  windowsChanged(): MuteEnded {
+    return this.check();
   }
 
   /** The silences in force now. */
@@ -181,14 +191,16 @@ export class Mutes {
     const now = this.d.clock.now();
     try {
       const ended = this.d.silences.endedUnreleased(now);
-      const active = this.d.maintenance.activeNames(now);
+      const active = this.d.maintenance.activeTests(now);
       // Before the first look, a window that closed in the last day may have closed while Lifeline was down.
-      const closed = this.windowsActive ? [...this.windowsActive].filter((n) => !active.has(n)) : this.d.maintenance.endedWithin(now, RESTART_LOOKBACK_MS);
+      // A window that was active and is gone (a peer's new set lacks it) closed too: its test was kept.
+      const was = this.windowsActive;
+      const closed = was ? [...was].filter(([id]) => !active.has(id)).map(([, t]) => t) : this.d.maintenance.endedWithin(now, RESTART_LOOKBACK_MS);
       this.windowsActive = active;
       const muted = this.muted(now);
       out.resumed = this.d.escalation.applyMutes(muted, now).released;
       const endedTests = ended.flatMap((s) => compiled(s.matchers));
-      const matchedEnded = (labels: LabelSet): boolean => endedTests.some((t) => t(labels)) || closed.some((n) => this.d.maintenance.matchesWindow(n, labels));
+      const matchedEnded = (labels: LabelSet): boolean => endedTests.some((t) => t(labels)) || closed.some((t) => t(labels));
       if (endedTests.length > 0 || closed.length > 0) out.opened = this.evaluateAgain((l) => matchedEnded(l) && !muted(l), now);
       // New incidents have first steps to time.
       if (out.opened.length > 0) this.d.escalation.kick();

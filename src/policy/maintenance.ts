@@ -2,11 +2,16 @@ import type { Config } from '../config/schema.js';
 import { cronParser, luxon } from '../util/lazy.js';
 import { compileMatchers } from './matchers.js';
 
-type WindowConfig = Config['maintenance'][number];
+/** One maintenance window as configured (the `maintenance` section's entry). */
+export type WindowConfig = Config['maintenance'][number];
 
 /** A maintenance window ready to test against a time. */
 interface Window {
+  /** Unique among all windows here: the name for this instance's own, peer and name for a peer's. */
+  id: string;
   name: string;
+  /** The peer whose config it comes from; null: this instance's config. */
+  peer: string | null;
   matches: (labels: Readonly<Record<string, string>>) => boolean;
   activeAt: (nowMs: number) => boolean;
   /** The next time after `nowMs` the window starts or ends, if it ever does again. */
@@ -15,15 +20,55 @@ interface Window {
   lastEnd: (nowMs: number) => number | undefined;
 }
 
+/** A window in force, and where it comes from. */
+export interface ActiveWindow {
+  readonly name: string;
+  /** The peer whose config holds it (a cluster, issue 23); null: this instance's own config. */
+  readonly peer: string | null;
+}
+
+function compile(w: WindowConfig, peer: string | null): Window {
+  // Peer names hold no NUL (cluster.name), config names none a person can type: ids never clash.
+  return { id: peer === null ? w.name : `${peer}\u0000${w.name}`, name: w.name, peer, matches: compileMatchers(w.match), ...timing(w) };
+}
+
 /**
- * Maintenance windows from the config: one-off (from/to) or recurring (a cron expression for the
- * start, in a time zone, plus a duration). Alerts matching an active window are kept but neither
- * posted nor paged.
+ * Maintenance windows: one-off (from/to) or recurring (a cron expression for the start, in a time
+ * zone, plus a duration). Alerts matching an active window are kept but neither posted nor paged.
+ * This instance's own come from its config; in a cluster, each peer's configured windows are added
+ * (setPeer: the peer's latest set replaces its earlier one), so a window configured on any
+ * instance holds on all (pipeline/sharedMaintenance.ts).
  */
 export class MaintenanceWindows {
-  private readonly windows: Window[];
+  private readonly own: readonly Window[];
+  private readonly peers = new Map<string, readonly Window[]>();
+  private all: readonly Window[];
+
   constructor(cfg: readonly WindowConfig[]) {
-    this.windows = cfg.map((w) => ({ name: w.name, matches: compileMatchers(w.match), ...timing(w) }));
+    this.own = cfg.map((w) => compile(w, null));
+    this.all = this.own;
+  }
+
+  /**
+   * Replaces the windows `peer` configured with its latest set ([]: it has none now). Throws when
+   * one of them cannot be read here (a pattern or cron expression this version refuses), naming
+   * it; the peer's earlier set then stays.
+   */
+  setPeer(peer: string, cfg: readonly WindowConfig[]): void {
+    const compiled = cfg.map((w) => {
+      try {
+        const c = compile(w, peer);
+        // Evaluated once now, so a cron expression or time zone this version cannot read fails here
+        // (the set is refused) and not later in every webhook's mute check.
+        c.activeAt(0);
+        c.nextChange(0);
+        return c;
+      } catch (err) {
+        throw new Error(`maintenance window "${w.name}" of peer ${peer}: ${(err as Error).message}`, { cause: err });
+      }
+    });
+    this.peers.set(peer, compiled);
+    this.all = [...this.own, ...[...this.peers.values()].flat()];
   }
 
   /**
@@ -31,29 +76,32 @@ export class MaintenanceWindows {
    * webhook of 10,000 alerts does not evaluate cron expressions 10,000 times.
    */
   predicate(nowMs: number): (labels: Readonly<Record<string, string>>) => boolean {
-    const active = this.windows.filter((w) => w.activeAt(nowMs));
+    const active = this.all.filter((w) => w.activeAt(nowMs));
     return (labels) => active.some((w) => w.matches(labels));
   }
 
-  /** The names of the windows active at `nowMs`. */
-  activeNames(nowMs: number): Set<string> {
-    return new Set(this.windows.filter((w) => w.activeAt(nowMs)).map((w) => w.name));
+  /** The windows active at `nowMs`, each with where it comes from (the status page). */
+  active(nowMs: number): ActiveWindow[] {
+    return this.all.filter((w) => w.activeAt(nowMs)).map((w) => ({ name: w.name, peer: w.peer }));
   }
 
-  /** Whether the named window covers these labels (whether or not it is active). */
-  matchesWindow(name: string, labels: Readonly<Record<string, string>>): boolean {
-    return this.windows.find((w) => w.name === name)?.matches(labels) ?? false;
+  /**
+   * The windows active at `nowMs` by id, each with its label test: what a window held can still be
+   * released after it is gone (a peer's set that no longer has it).
+   */
+  activeTests(nowMs: number): Map<string, (labels: Readonly<Record<string, string>>) => boolean> {
+    return new Map(this.all.filter((w) => w.activeAt(nowMs)).map((w) => [w.id, w.matches]));
   }
 
-  /** The names of the windows that ended within `withinMs` before `nowMs` and are not active again. */
-  endedWithin(nowMs: number, withinMs: number): string[] {
-    return this.windows.filter((w) => !w.activeAt(nowMs) && (w.lastEnd(nowMs) ?? -Infinity) >= nowMs - withinMs).map((w) => w.name);
+  /** The label tests of the windows that ended within `withinMs` before `nowMs` and are not active again. */
+  endedWithin(nowMs: number, withinMs: number): Array<(labels: Readonly<Record<string, string>>) => boolean> {
+    return this.all.filter((w) => !w.activeAt(nowMs) && (w.lastEnd(nowMs) ?? -Infinity) >= nowMs - withinMs).map((w) => w.matches);
   }
 
   /** The next time after `nowMs` any window starts or ends. */
   nextChange(nowMs: number): number | undefined {
     let next: number | undefined;
-    for (const w of this.windows) {
+    for (const w of this.all) {
       const t = w.nextChange(nowMs);
       if (t !== undefined && (next === undefined || t < next)) next = t;
     }
@@ -62,7 +110,7 @@ export class MaintenanceWindows {
 
   /** The name of an active window covering these labels, if any. */
   covering(labels: Readonly<Record<string, string>>, nowMs: number): string | undefined {
-    return this.windows.find((w) => w.activeAt(nowMs) && w.matches(labels))?.name;
+    return this.all.find((w) => w.activeAt(nowMs) && w.matches(labels))?.name;
   }
 }
 

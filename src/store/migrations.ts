@@ -1,5 +1,7 @@
 import type Database from 'better-sqlite3';
+import { matcherList, type Matcher } from '../policy/matchers.js';
 import { convertPageSteps } from './pageReasons.js';
+import { silenceKey } from './silenceKey.js';
 
 /** One versioned schema change. Never edit a released migration; add a new one. */
 export interface Migration {
@@ -493,5 +495,50 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (region, probe)
       );
     `,
+  },
+  {
+    version: 18,
+    name: 'unacks of episodes, silence keys and end timestamps, peers\' maintenance windows',
+    sql: `
+      -- Every ack and unack of every episode, this instance's and its peers' (store/episodeAcks.ts):
+      -- the latest by hybrid logical clock decides whether the episode is acknowledged, the earliest
+      -- ack after the latest unack is the one named. Replaces episode_acks (16), which kept only
+      -- the earliest ack and so could not tell an unack made after an ack from one made before.
+      CREATE TABLE episode_actions (
+        episode  TEXT NOT NULL,
+        hlc      TEXT NOT NULL,
+        kind     TEXT NOT NULL CHECK (kind IN ('ack', 'unack')),
+        by       TEXT NOT NULL,
+        instance TEXT NOT NULL,
+        at_ms    INTEGER NOT NULL,
+        PRIMARY KEY (episode, hlc)
+      );
+      INSERT INTO episode_actions (episode, hlc, kind, by, instance, at_ms) SELECT episode, hlc, 'ack', by, instance, at_ms FROM episode_acks;
+      DROP TABLE episode_acks;
+
+      -- A silence's key on every instance (store/silences.ts silenceKey), stored instead of derived
+      -- on each look-up; filled for the rows already there by the conversion below. ended_hlc: the
+      -- hybrid logical clock timestamp of the end that holds (formatHlc text), so ends made on two
+      -- instances merge by it (the latest end's clock loses to the earliest, see mergeEnd) and not
+      -- by wall clocks that may disagree. NULL: it runs, ran out, or was ended by an older version.
+      ALTER TABLE silences ADD COLUMN cluster_key TEXT;
+      ALTER TABLE silences ADD COLUMN ended_hlc TEXT;
+
+      -- Each peer's latest set of configured maintenance windows (issue 23: a window configured on
+      -- any instance holds on all), replaced whole by a newer set (hlc, formatHlc text); kept while
+      -- the peer is down. windows: the peer's maintenance section as JSON.
+      CREATE TABLE peer_maintenance (
+        peer        TEXT PRIMARY KEY,
+        hlc         TEXT NOT NULL,
+        windows     TEXT NOT NULL,
+        received_ms INTEGER NOT NULL
+      );
+    `,
+    convert(db) {
+      const rows = db.prepare('SELECT id, matchers, created_by, created_ms FROM silences').all() as Array<{ id: number; matchers: string; created_by: string; created_ms: number }>;
+      const set = db.prepare('UPDATE silences SET cluster_key = ? WHERE id = ?');
+      for (const r of rows) set.run(silenceKey({ createdMs: r.created_ms, createdBy: r.created_by, matchers: matcherList(JSON.parse(r.matchers) as Matcher[] | Record<string, string>) }), r.id);
+    },
+    sqlAfter: 'CREATE INDEX silences_cluster_key ON silences (cluster_key);',
   },
 ];

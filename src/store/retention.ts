@@ -11,7 +11,7 @@ import type { Db } from './db.js';
 const RULES: ReadonlyArray<{ table: string; where: string }> = [
   { table: 'pages', where: "incident_id IN (SELECT id FROM incidents WHERE state = 'resolved' AND resolved_ms < @cutoff)" },
   { table: 'incident_code_aliases', where: "incident_id IN (SELECT id FROM incidents WHERE state = 'resolved' AND resolved_ms < @cutoff)" },
-  { table: 'episode_acks', where: 'at_ms < @cutoff' },
+  { table: 'episode_actions', where: 'at_ms < @cutoff' },
   { table: 'incidents', where: "state = 'resolved' AND resolved_ms < @cutoff AND id NOT IN (SELECT incident_id FROM pages)" },
   { table: 'outbox', where: "state != 'pending' AND done_ms < @cutoff" },
   { table: 'alerts', where: "status = 'resolved' AND updated_ms < @cutoff" },

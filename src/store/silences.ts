@@ -1,6 +1,8 @@
-import { createHash } from 'node:crypto';
 import { matcherList, type Matcher } from '../policy/matchers.js';
 import type { Db } from './db.js';
+import { silenceKey } from './silenceKey.js';
+
+export { silenceKey } from './silenceKey.js';
 
 /** A silence set from IRC. */
 export interface Silence {
@@ -38,17 +40,6 @@ export interface SharedSilence {
   expiresMs: number;
 }
 
-/**
- * A silence's key on every instance, from what every copy of it holds alike: its creation time,
- * creator and matchers ("1764849600000-3f2a9c1d0b7e4a55"). Row numbers differ between instances
- * (each numbers its own rows), and the silences table has no column for a key of its own, so
- * the key is derived, never stored.
- */
-export function silenceKey(s: Pick<Silence, 'createdMs' | 'createdBy' | 'matchers'>): string {
-  const h = createHash('sha256').update(JSON.stringify([s.createdBy, s.matchers.map((m) => [m.name, m.op, m.value])])).digest('hex');
-  return `${s.createdMs}-${h.slice(0, 16)}`;
-}
-
 /** A stored silence as it is shared. */
 export function sharedSilence(s: Silence): SharedSilence {
   return { id: silenceKey(s), matchers: s.matchers, createdBy: s.createdBy, createdMs: s.createdMs, expiresMs: s.expiresMs };
@@ -63,7 +54,8 @@ export class SilenceStore {
   constructor(private readonly db: Db) {}
 
   add(matchers: readonly Matcher[], by: string, nowMs: number, expiresMs: number): Silence {
-    const id = Number(this.db.prepare('INSERT INTO silences (matchers, created_by, created_ms, expires_ms) VALUES (?, ?, ?, ?)').run(JSON.stringify(matchers), by, nowMs, expiresMs).lastInsertRowid);
+    const key = silenceKey({ createdMs: nowMs, createdBy: by, matchers });
+    const id = Number(this.db.prepare('INSERT INTO silences (matchers, created_by, created_ms, expires_ms, cluster_key) VALUES (?, ?, ?, ?, ?)').run(JSON.stringify(matchers), by, nowMs, expiresMs, key).lastInsertRowid);
     return { id, matchers, createdBy: by, createdMs: nowMs, expiresMs };
   }
 
@@ -72,10 +64,10 @@ export class SilenceStore {
     return this.db.transaction(fn)();
   }
 
-  /** The stored silence with this shared key, if any. */
-  byKey(key: string, createdMs: number): Silence | undefined {
-    const rows = (this.db.prepare('SELECT * FROM silences WHERE created_ms = ? ORDER BY id').all(createdMs) as Array<Record<string, unknown>>).map(toSilence);
-    return rows.find((r) => silenceKey(r) === key);
+  /** The stored silence with this shared key (silences.cluster_key), if any. */
+  byKey(key: string): Silence | undefined {
+    const r = this.db.prepare('SELECT * FROM silences WHERE cluster_key = ? ORDER BY id LIMIT 1').get(key) as Record<string, unknown> | undefined;
+    return r ? toSilence(r) : undefined;
   }
 
   /**
@@ -85,26 +77,40 @@ export class SilenceStore {
    */
   addShared(s: SharedSilence, nowMs: number): { silence: Silence; added: boolean } {
     // By the key of what it holds, not the id it came with: one silence is one row whatever a peer sent.
-    const known = this.byKey(silenceKey(s), s.createdMs);
+    const key = silenceKey(s);
+    const known = this.byKey(key);
     if (known) return { silence: known, added: false };
     const id = Number(
       this.db
-        .prepare('INSERT INTO silences (matchers, created_by, created_ms, expires_ms, released) VALUES (?, ?, ?, ?, ?)')
-        .run(JSON.stringify(s.matchers), s.createdBy, s.createdMs, s.expiresMs, s.expiresMs <= nowMs ? 1 : 0).lastInsertRowid,
+        .prepare('INSERT INTO silences (matchers, created_by, created_ms, expires_ms, released, cluster_key) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(JSON.stringify(s.matchers), s.createdBy, s.createdMs, s.expiresMs, s.expiresMs <= nowMs ? 1 : 0, key).lastInsertRowid,
     );
     return { silence: { id, matchers: s.matchers, createdBy: s.createdBy, createdMs: s.createdMs, expiresMs: s.expiresMs }, added: true };
   }
 
   /**
-   * Merges an end made elsewhere: the earliest end wins (an end at the same ms: the smaller
-   * `ended_by`), so every instance keeps the same end whatever order the ends arrive in. Returns
-   * whether the silence changed (it ends at `endedMs` now, by `by`).
+   * Merges an end made elsewhere, stamped `hlc` (cluster/hlc.ts formatHlc text, which sorts as it
+   * compares): the end with the earliest hybrid logical clock timestamp wins (the instance name in
+   * it breaks ties), so every instance keeps the same end whatever order the ends arrive in and
+   * whatever their wall clocks say. A silence that ran out on its own (no end stamped) takes an
+   * end made before it ran out; one ended by a version before 18 (no stamp) keeps the old rule:
+   * the earlier wall-clock end, then the smaller `ended_by`. Returns whether the silence changed
+   * (it ends at `endedMs` now, by `by`).
    */
-  mergeEnd(id: number, by: string, endedMs: number): boolean {
+  mergeEnd(id: number, by: string, endedMs: number, hlc: string): boolean {
     const r = this.db
-      .prepare('UPDATE silences SET expires_ms = ?, ended_by = ? WHERE id = ? AND (expires_ms > ? OR (expires_ms = ? AND ended_by IS NOT NULL AND ended_by > ?))')
-      .run(endedMs, by, id, endedMs, endedMs, by);
+      .prepare(
+        `UPDATE silences SET expires_ms = @ended, ended_by = @by, ended_hlc = @hlc WHERE id = @id AND (
+           CASE WHEN ended_hlc IS NOT NULL THEN ended_hlc > @hlc
+                ELSE expires_ms > @ended OR (expires_ms = @ended AND ended_by IS NOT NULL AND ended_by > @by) END)`,
+      )
+      .run({ ended: endedMs, by, hlc, id });
     return r.changes > 0;
+  }
+
+  /** Stamps the end of a silence ended here (end) with its cluster message's timestamp, for mergeEnd. */
+  stampEnd(id: number, hlc: string): void {
+    this.db.prepare('UPDATE silences SET ended_hlc = ? WHERE id = ?').run(hlc, id);
   }
 
   /** Ends an active silence now; the silence as it was, or undefined when there is no active silence with that id. */

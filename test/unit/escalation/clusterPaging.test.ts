@@ -60,6 +60,7 @@ function cluster(policy = '{ name: p, steps: [{ after: 0s, notify: [email] }, { 
           peer.db.transaction(() => {
             peer.claims.applyPeer({ from: name, hlc: stamp, body });
             if (body.kind === 'ack') peer.engine.applyPeerAck(body.incident, body.by, name, formatHlc(stamp));
+            if (body.kind === 'unack') peer.engine.applyPeerUnack(body.incident, body.by, name, formatHlc(stamp));
             if (body.kind === 'sent' && body.code !== undefined) peer.engine.peerSentCode(body.incident, body.code);
           })();
         if (cutOff) held.push(deliver);
@@ -81,6 +82,11 @@ function cluster(policy = '{ name: p, steps: [{ after: 0s, notify: [email] }, { 
       recordAck: (episode, by) => {
         const stamp = hlc.now();
         publish({ kind: 'ack', incident: episode, by }, stamp);
+        return formatHlc(stamp);
+      },
+      recordUnack: (episode, by) => {
+        const stamp = hlc.now();
+        publish({ kind: 'unack', incident: episode, by }, stamp);
         return formatHlc(stamp);
       },
     };
@@ -256,6 +262,97 @@ describe('acks across instances (issue 23): replicated, merged by HLC, never und
     assert.equal(a.engine.incidents.unresolved()[0]?.ackedBy, 'bob (on b)');
     assert.equal(b.engine.incidents.unresolved()[0]?.ackedBy, 'bob');
     assert.equal(a.engine.incidents.unresolved()[0]?.state, 'acked');
+  });
+});
+
+describe('unacks across instances (issue 23): the latest action by HLC holds, an ack is never undone by a merge', () => {
+  it("an unack on a after the ack reopens the incident on b; with a gone, b sends the next step (once)", () => {
+    const { clock, a, b } = cluster();
+    a.fire('DiskFull', T0);
+    b.fire('DiskFull', T0);
+    a.deliverAll();
+    const code = a.engine.incidents.unresolved()[0]?.ackCode ?? '';
+    assert.equal(a.engine.ack(code, 'alice').ok, true);
+    assert.equal(b.engine.incidents.unresolved()[0]?.state, 'acked');
+    clock.advance(S);
+    assert.equal(a.engine.unack(code, 'alice').ok, true);
+    assert.equal(b.engine.incidents.unresolved()[0]?.state, 'open', "a's unack reopened it on b");
+    a.engine.stop(); // a dies: b must page on
+    b.position = 0;
+    clock.advance(5 * 60 * S);
+    assert.deepEqual(b.queued().map((q) => q.dest), ['sms:+4915112345678'], 'b sends the SMS step, once');
+    b.deliverAll();
+    clock.advance(10 * 60 * S);
+    assert.equal(b.queued().length, 0);
+  });
+
+  it('both connected: after an unack on b, the next step is sent once across the two (a at position 0), b records it as sent by a', async () => {
+    const { clock, a, b } = cluster();
+    a.fire('DiskFull', T0);
+    b.fire('DiskFull', T0);
+    a.deliverAll();
+    const code = a.engine.incidents.unresolved()[0]?.ackCode ?? '';
+    assert.equal(b.engine.ack(code, 'bob').ok, true, 'acked on b this time');
+    assert.equal(a.engine.incidents.unresolved()[0]?.state, 'acked');
+    clock.advance(S);
+    assert.equal(b.engine.unack(code, 'bob').ok, true);
+    assert.equal(a.engine.incidents.unresolved()[0]?.state, 'open');
+    await Promise.resolve(); // a peer's unack wakes escalation after the transaction applying it (a microtask)
+    assert.equal(a.queued().filter((q) => q.dest.startsWith('sms:')).length, 1, 'a (position 0) sends the SMS step at once, as after a local unack');
+    a.deliverAll();
+    clock.advance(PEER_TIMEOUT + S);
+    assert.equal(b.queued().length, 0, "b finds a's sent: no second SMS");
+    assert.ok(b.engine.incidents.pageLog(10).some((p) => p.channel === 'sms' && p.state === 'peer' && p.sentBy === 'a'), 'b records the SMS as sent by a');
+    clock.advance(10 * 60 * S);
+    assert.equal(a.queued().length + b.queued().length, 0);
+  });
+
+  it('an unack made before a newer ack, arriving after it (a partition), undoes nothing: both end acked, naming the newer ack', () => {
+    const { clock, a, b, cut } = cluster();
+    a.fire('DiskFull', T0);
+    b.fire('DiskFull', T0);
+    const code = a.engine.incidents.unresolved()[0]?.ackCode ?? '';
+    assert.equal(a.engine.ack(code, 'alice').ok, true);
+    cut(true);
+    clock.advance(S);
+    assert.equal(b.engine.unack(code, 'bob').ok, true, 'b takes it back while cut');
+    clock.advance(S);
+    assert.equal(a.engine.unack(code, 'alice').ok, true);
+    clock.advance(S);
+    assert.equal(a.engine.ack(code, 'carol').ok, true, "carol's ack on a is the latest action");
+    // a's own unack paged the next step at once (position 0); nothing more may page from here on.
+    const smsBefore = [...a.queued(), ...b.queued()].filter((q) => q.dest.startsWith('sms:')).length;
+    cut(false);
+    assert.equal(a.engine.incidents.unresolved()[0]?.state, 'acked', "b's older unack did not undo carol's ack");
+    assert.equal(a.engine.incidents.unresolved()[0]?.ackedBy, 'carol');
+    assert.equal(b.engine.incidents.unresolved()[0]?.state, 'acked', "carol's ack reached b");
+    assert.equal(b.engine.incidents.unresolved()[0]?.ackedBy, 'carol (on a)');
+    b.position = 0;
+    clock.advance(10 * 60 * S);
+    assert.equal([...a.queued(), ...b.queued()].filter((q) => q.dest.startsWith('sms:')).length, smsBefore, 'no further SMS from either');
+  });
+
+  it('an unack older than an ack made on another instance during a cut: the ack holds on both after the heal', () => {
+    const { clock, a, b, cut } = cluster();
+    a.fire('DiskFull', T0);
+    b.fire('DiskFull', T0);
+    const code = a.engine.incidents.unresolved()[0]?.ackCode ?? '';
+    assert.equal(a.engine.ack(code, 'alice').ok, true);
+    cut(true);
+    clock.advance(S);
+    assert.equal(b.engine.unack(code, 'bob').ok, true);
+    clock.advance(S);
+    assert.equal(b.engine.ack(code, 'bob').ok, true);
+    clock.advance(S);
+    assert.equal(b.engine.unack(code, 'bob').ok, true, "b's unack (3 s) is older than ...");
+    clock.advance(S);
+    // ... a's unack and ack at 4 s and 5 s.
+    assert.equal(a.engine.unack(code, 'alice').ok, true);
+    clock.advance(S);
+    assert.equal(a.engine.ack(code, 'dave').ok, true);
+    cut(false);
+    for (const i of [a, b]) assert.equal(i.engine.incidents.unresolved()[0]?.state, 'acked', `${i.name} acked`);
+    assert.equal(b.engine.incidents.unresolved()[0]?.ackedBy, 'dave (on a)');
   });
 });
 

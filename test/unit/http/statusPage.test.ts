@@ -179,14 +179,15 @@ describe('status page: silences and held incidents', () => {
     const html = renderStatusPage(
       report({
         silences: [{ id: 3, matchers: 'alertname=~Host.* team!="db <x>"', createdBy: 'alice', createdMs: NOW - 60_000, expiresMs: NOW + 7_200_000 }],
-        maintenance: ['patching'],
+        maintenance: [{ name: 'patching', peer: null }, { name: 'db-upgrade', peer: 'us-east' }],
         incidents: { open: 1, acked: 0, shown: [{ code: 'K7Q2', title: 'HostDown h1', kind: 'alert', severity: 'critical', state: 'open', openedMs: NOW - 120_000, ackedMs: null, ackedBy: null, nextDueMs: NOW + 60_000, heldSinceMs: NOW - 60_000, groupKey: null, cause: false, pages: [] }] },
       }),
     );
-    assert.match(html, /<section id="silences"><h2>Silences and maintenance <span class="count">1 silence · 1 window<\/span><\/h2>/);
+    assert.match(html, /<section id="silences"><h2>Silences and maintenance <span class="count">1 silence · 2 windows<\/span><\/h2>/);
     assert.match(html, /<b>#3<\/b> <code>alertname=~Host\.\* team!=&quot;db &lt;x&gt;&quot;<\/code> · by alice/);
     assert.match(html, /ends <time datetime="2026-11-23T05:07:00.000Z">/);
-    assert.match(html, /maintenance window <b>patching<\/b>/);
+    assert.match(html, /maintenance window <b>patching<\/b> \(config\)/);
+    assert.match(html, /maintenance window <b>db-upgrade<\/b> \(config of peer us-east\)/, 'a window from a peer\'s config says whose');
     assert.match(html, /held by a silence or maintenance window since .*no step, no page until it ends/);
     assert.doesNotMatch(html, /next step/, 'a held incident has no next step to show');
   });

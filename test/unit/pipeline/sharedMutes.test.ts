@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import type { AlertBatch } from '../../../src/alerts/alert.js';
 import { ClusterDispatch } from '../../../src/cluster/dispatch.js';
+import { formatHlc, Hlc, type HlcTimestamp } from '../../../src/cluster/hlc.js';
 import type { ClusterBody, ClusterEnvelope } from '../../../src/cluster/messages.js';
-import { parseConfig } from '../../../src/config/load.js';
+import type { ClusterNode } from '../../../src/cluster/node.js';
 import { EscalationEngine } from '../../../src/escalation/engine.js';
 import { ChannelHealth } from '../../../src/escalation/health.js';
 import { silentLogger } from '../../../src/observability/logger.js';
@@ -19,24 +20,16 @@ import { Outbox } from '../../../src/store/outbox.js';
 import { RepeatFilter } from '../../../src/store/repeat.js';
 import { SilenceStore } from '../../../src/store/silences.js';
 import { FakeClock } from '../fakeClock.js';
+import { emailPagingConfig } from './emailConfig.js';
 
-const config = parseConfig(
-  `people:
-  - { name: alice, email: alice@example.org }
-oncall:
-  rotations:
-    - { name: primary, people: [alice], start: "2026-11-23" }
-email: { host: smtp.example.org, from: lifeline@example.org }
-escalation:
-  policies:
-    - { name: now, steps: [{ after: 0s, notify: [email] }, { after: 10m, notify: [email] }] }
-`,
-  't.yaml',
-  {},
-);
+const config = emailPagingConfig();
 
-/** One instance's pipeline (ingest, engine, mutes) on its own database, sharing one fake clock; its cluster messages are collected. */
-function instance(name: string, clock: FakeClock) {
+/**
+ * One instance's pipeline (ingest, engine, mutes) on its own database, sharing one fake clock; its
+ * cluster messages are collected. `hlcSkewMs`: how far its hybrid logical clock's wall clock is
+ * ahead of the shared one (a region whose clock runs ahead).
+ */
+function instance(name: string, clock: FakeClock, hlcSkewMs = 0) {
   const db = openDb(':memory:');
   const outbox = new Outbox(db, 10_000);
   const alerts = new AlertStore(db);
@@ -47,15 +40,16 @@ function instance(name: string, clock: FakeClock) {
   const silences = new SilenceStore(db);
   mutes = new Mutes({ silences, maintenance: new MaintenanceWindows([]), alerts, escalation: engine, clock, log: silentLogger(), reevaluate: (route, batch, now) => ingest(route, batch, now, undefined, false, true) });
   const sent: Array<{ env: ClusterEnvelope; key: string | undefined }> = [];
-  let counter = 0;
+  const hlc = new Hlc(name, { now: () => clock.now() + hlcSkewMs, monotonic: () => clock.monotonic(), setTimeout: (fn, ms) => clock.setTimeout(fn, ms), clearTimeout: (h) => clock.clearTimeout(h) });
   const node = {
-    record: (body: Exclude<ClusterBody, { kind: 'heartbeat' }>, key?: string): string => {
-      sent.push({ env: { from: name, hlc: { wall: clock.now(), counter: counter++, node: name }, body }, key });
+    hlc,
+    record: (body: Exclude<ClusterBody, { kind: 'heartbeat' }>, key?: string, stamp: HlcTimestamp = hlc.now()): string => {
+      sent.push({ env: { from: name, hlc: stamp, body }, key });
       return `${name}:${key}`;
     },
   };
   const dispatch = new ClusterDispatch(silentLogger());
-  shareMutes(mutes, node, dispatch);
+  shareMutes(mutes, node as unknown as Pick<ClusterNode, 'record' | 'hlc'>, dispatch, formatHlc);
   dispatch.seal();
   engine.start();
   mutes.start();
@@ -76,7 +70,10 @@ function instance(name: string, clock: FakeClock) {
     sent,
     /** Applies messages as the cluster layer does: each in a transaction. */
     receive: (envs: readonly ClusterEnvelope[]) => {
-      for (const e of envs) db.transaction(() => dispatch.apply(e))();
+      for (const e of envs) {
+        hlc.receive(e.hlc); // as ClusterNode does before it applies a message
+        db.transaction(() => dispatch.apply(e))();
+      }
     },
     fire: (alert: string) => {
       ingest('default', batch(alert, 'firing'), clock.now());
@@ -184,6 +181,44 @@ describe('silences shared across instances (issue 23, pipeline/sharedMutes.ts)',
     assert.equal(endOf(a), silence.createdMs + 1_000, "the earliest end (B's) wins everywhere");
   });
 
+  it('merge by hybrid logical clock, not wall clock: an end stamped earlier wins everywhere even when its wall clock reads later', () => {
+    const clock = new FakeClock();
+    const a = instance('a', clock);
+    const b = instance('b', clock);
+    // c's clock runs 20 s ahead: whoever hears c moves its hybrid logical clock there.
+    const c = instance('c', clock, 20_000);
+    const { silence } = a.mutes.silence(parseMatchers('alertname=X'), 'alice', 3_600_000);
+    b.receive(since(a, 0));
+    c.mutes.silence(parseMatchers('alertname=Other'), 'carol', 3_600_000);
+    b.receive(since(c, 0));
+    // b ends the silence first by the wall clock, after hearing c: its end is stamped 20 s ahead.
+    clock.advance(1_000);
+    const idOnB = b.mutes.active().find((s) => s.createdBy === 'alice')?.id ?? 0;
+    assert.ok(b.mutes.unsilence(idOnB, 'bob'));
+    // a ends it 4 s later by the wall clock, never having heard c: its stamp is the earlier one.
+    clock.advance(4_000);
+    assert.ok(a.mutes.unsilence(silence.id, 'alice'));
+    const endOnA = since(a, 1)[0];
+    const endOnB = since(b, 0)[0];
+    assert.ok(endOnA && endOnB && endOnA.body.kind === 'unsilence' && endOnB.body.kind === 'unsilence');
+    assert.ok(endOnB.body.endedMs < endOnA.body.endedMs, "b's end is earlier by the wall clock");
+    assert.ok(formatHlc(endOnA.hlc) < formatHlc(endOnB.hlc), "a's end is earlier by the hybrid logical clock");
+    a.receive([endOnB]);
+    b.receive([endOnA]);
+    const endOf = (x: ReturnType<typeof instance>) => x.db.prepare("SELECT expires_ms AS e, ended_by AS by FROM silences WHERE created_by = 'alice'").get() as { e: number; by: string };
+    assert.deepEqual(endOf(a), { e: endOnA.body.endedMs, by: 'alice' }, "a keeps its own end (stamped earlier)");
+    assert.deepEqual(endOf(b), { e: endOnA.body.endedMs, by: 'alice (on a)' }, "b takes a's end over its own");
+    // Arriving in the other order at a third instance: the same end.
+    const d = instance('d', clock);
+    d.receive(since(a, 0));
+    d.receive([endOnB, endOnA]);
+    assert.deepEqual(endOf(d), { e: endOnA.body.endedMs, by: 'alice (on a)' });
+    const d2 = instance('d2', clock);
+    d2.receive(since(a, 0));
+    d2.receive([endOnA, endOnB]);
+    assert.deepEqual(endOf(d2), endOf(d));
+  });
+
   it('a silence and its cluster message are one transaction: when the message cannot be written, neither is stored', () => {
     const clock = new FakeClock();
     const a = instance('a', clock);
@@ -191,7 +226,7 @@ describe('silences shared across instances (issue 23, pipeline/sharedMutes.ts)',
       silenced: () => {
         throw new Error('disk full');
       },
-      unsilenced: () => undefined,
+      unsilenced: () => '',
     });
     assert.throws(() => a.mutes.silence(parseMatchers('alertname=X'), 'alice', 60_000), /disk full/);
     assert.equal(a.mutes.active().length, 0);
