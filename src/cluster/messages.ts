@@ -44,8 +44,13 @@ const silence = z.strictObject({ kind: z.literal('silence'), ...silenceFields })
 const unsilence = z.strictObject({ kind: z.literal('unsilence'), ...silenceFields, by: text, endedMs: z.number().int() });
 /** A maintenance window made (or changed) on the sender. */
 const maintenance = z.strictObject({ kind: z.literal('maintenance'), id: text, matchers: z.record(z.string(), z.string()), fromMs: z.number().int(), toMs: z.number().int(), by: text });
-/** An incident's state changed on the sender. */
-const incident = z.strictObject({ kind: z.literal('incident'), incident: text, state: z.enum(['open', 'acked', 'resolved']), alert: text.optional() });
+/**
+ * The sender opened (or moved its incident to) episode `episode` of an incident of Lifeline's own
+ * that the instances agree on, by `identity` ("path:IRC alert path", "alert:redundancy:vpn";
+ * escalation/episodeAgreement.ts), or that incident resolved. Peers keep each instance's open
+ * episode per identity: one opening later adopts it, and at claim time all move to the first.
+ */
+const incident = z.strictObject({ kind: z.literal('incident'), identity: text, episode: text, state: z.enum(['open', 'resolved']) });
 /**
  * The sender's verdict on a probe from its region, sent when it changes (after flap damping): up
  * or down, why (the probe's words, "no HTTP answer"), and since when (epoch ms, the sender's
