@@ -8,7 +8,7 @@ export interface EpisodeBoardNode {
   /** Records a message for the peers (inside the caller's transaction) with its timestamp. */
   record(body: BodyOf<'incident'>, key: string | undefined, hlc: HlcTimestamp): string;
   readonly hlc: { now(): HlcTimestamp };
-  /** Whether a peer is live now. */
+  /** A peer's liveness now ('up', 'down', 'unknown': not heard yet since the start). */
   peerState(peer: string): string;
   readonly claims: { touched(incident: string): boolean };
 }
@@ -18,7 +18,8 @@ export interface EpisodeBoardNode {
  * shared_episodes table: this instance's, recorded when it opens, moves or resolves an agreed
  * incident and published as an `incident` message; its peers', from their messages (applyPeer).
  * Kept across restarts, so an instance back from one still knows its peers' open episodes (and
- * settling reads what it missed). Only peers live now count: a dead peer's episode is not adopted.
+ * settling reads what it missed). Only peers not down count (one not heard yet since the start
+ * counts, as for paging positions): a dead peer's episode is not adopted.
  */
 export class ClusterEpisodeBoard implements EpisodeBoard {
   constructor(
@@ -28,7 +29,7 @@ export class ClusterEpisodeBoard implements EpisodeBoard {
   ) {}
 
   open(identity: string): readonly OpenEpisode[] {
-    return this.store.of(identity).filter((r) => r.instance === this.self || this.node.peerState(r.instance) === 'up');
+    return this.store.of(identity).filter((r) => r.instance === this.self || this.node.peerState(r.instance) !== 'down');
   }
 
   identityOf(episode: string): string | undefined {
