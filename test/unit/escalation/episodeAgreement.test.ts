@@ -69,6 +69,17 @@ describe('agreed episodes: the IRC path down on two instances (issue 23)', () =>
     assert.equal(open(a, 'path').state, 'acked', 'and the ack holds on a');
   });
 
+  it('only one instance sees the path down: it pages, at position 1 after its wait', () => {
+    const { clock, a, b } = cluster();
+    b.irc(false);
+    clock.advance(GRACE);
+    assert.ok(open(b, 'path').episode?.endsWith('~b'));
+    assert.equal(b.queued().length, 0, 'b (position 1) waits peer_timeout');
+    clock.advance(PEER_TIMEOUT);
+    assert.equal(b.queued().filter((q) => q.dest.startsWith('email:')).length, 1, 'then pages: nobody else did');
+    assert.equal(a.engine.incidents.unresolved().length, 0);
+  });
+
   it('a resolved path is dropped by the peer: the next outage is a new episode', () => {
     const { clock, a, b } = cluster();
     a.irc(false);
