@@ -48,6 +48,10 @@ export class ClusterEpisodeBoard implements EpisodeBoard {
     return this.node.claims.touched(episode);
   }
 
+  eventOf(episode: string): string | undefined {
+    return this.store.identityOfAny(episode);
+  }
+
   /** A peer's `incident` message (in the transaction that applies it). */
   applyPeer(from: string, body: BodyOf<'incident'>, hlc: HlcTimestamp): void {
     if (from === this.self) return;

@@ -50,6 +50,8 @@ export interface EpisodeBoard {
   resolved(identity: string, episode: string): void;
   /** Whether any instance claimed or sent a page of `episode`. */
   paged(episode: string): boolean;
+  /** The identity some instance (this one or a peer) has `episode` open for, if any. */
+  eventOf(episode: string): string | undefined;
 }
 
 /**
@@ -112,6 +114,18 @@ export class EpisodeAgreement {
     );
     moved(now);
     return first.episode;
+  }
+
+  /**
+   * The open incident here of the same event as a peer's `episode` (the same identity), when this
+   * instance has it under another episode (both opened it during a partition, or the peer's ack
+   * came before this instance moved at claim time): an ack of the peer's episode holds on it.
+   */
+  sameEvent(episode: string): Incident | undefined {
+    const key = this.board.eventOf(episode);
+    const own = key === undefined ? undefined : this.board.open(key).find((e) => e.instance === this.board.self);
+    const inc = own ? this.incidents.byEpisode(own.episode) : undefined;
+    return inc && inc.state !== 'resolved' ? inc : undefined;
   }
 
   /** The episode that wins among `list` (see the class comment). */

@@ -18,6 +18,7 @@ export class SharedEpisodeStore {
   private readonly dropStmt;
   private readonly ofStmt;
   private readonly identityStmt;
+  private readonly anyStmt;
 
   constructor(db: Db) {
     // A later message of the same instance replaces the earlier (moved to another episode); an older one arriving late does not.
@@ -28,6 +29,7 @@ export class SharedEpisodeStore {
     this.dropStmt = db.prepare<[string, string, string]>('DELETE FROM shared_episodes WHERE instance = ? AND identity = ? AND episode = ?');
     this.ofStmt = db.prepare<[string], SharedEpisodeRow>('SELECT instance, identity, episode, hlc FROM shared_episodes WHERE identity = ? ORDER BY hlc');
     this.identityStmt = db.prepare<[string, string], { identity: string }>('SELECT identity FROM shared_episodes WHERE instance = ? AND episode = ?');
+    this.anyStmt = db.prepare<[string], { identity: string }>('SELECT identity FROM shared_episodes WHERE episode = ? LIMIT 1');
   }
 
   /** Records that `instance` has `episode` open for `identity` (replacing its earlier one). */
@@ -43,6 +45,11 @@ export class SharedEpisodeStore {
   /** Every instance's open episode of `identity`, earliest first. */
   of(identity: string): SharedEpisodeRow[] {
     return this.ofStmt.all(identity);
+  }
+
+  /** The identity any instance has `episode` open for, if any. */
+  identityOfAny(episode: string): string | undefined {
+    return this.anyStmt.get(episode)?.identity;
   }
 
   /** The identity `instance` has `episode` open for, if any. */

@@ -152,3 +152,40 @@ describe('agreed episodes: canonical choice at claim time (issue 23)', () => {
     assert.equal(b.queued().length, 1);
   });
 });
+
+describe('agreed episodes: acks reach the same event under another episode (issue 23)', () => {
+  it('an ack on b within its position wait (before it moved) holds on a: b moves to the winning episode first', () => {
+    const { clock, a, b, cut } = cluster();
+    cut(true);
+    a.irc(false);
+    b.irc(false);
+    clock.advance(GRACE);
+    a.deliverAll();
+    cut(false);
+    const own = open(b, 'path');
+    assert.notEqual(own.episode, open(a, 'path').episode);
+    const r = b.engine.ack(own.ackCode, 'bob');
+    assert.ok(r.ok, r.ok ? '' : r.reason);
+    assert.equal(r.ok ? r.incident.episode : '', open(a, 'path').episode, 'b moved to the episode a paged');
+    assert.equal(open(a, 'path').state, 'acked', 'the ack holds on a');
+    clock.advance(PEER_TIMEOUT + S);
+    assert.equal(b.queued().length, 0);
+  });
+
+  it('a partition: each side paged its own episode; after the heal an ack on a holds on b', () => {
+    const { clock, a, b, cut } = cluster();
+    cut(true);
+    b.position = 0;
+    a.fireAgreed('redundancy:vpn');
+    b.fireAgreed('redundancy:vpn');
+    a.deliverAll();
+    b.deliverAll();
+    assert.equal(emailsSent(a) + emailsSent(b), 2, 'each side paged once (duplicates, never loss)');
+    cut(false);
+    b.position = 1;
+    clock.advance(S);
+    assert.equal(a.engine.ack(open(a).ackCode, 'alice').ok, true);
+    assert.equal(open(b).state, 'acked', "b's incident of the same event is acknowledged");
+    assert.equal(open(b).ackedBy, 'alice (on a)');
+  });
+});
