@@ -22,6 +22,24 @@ function emailsSent(i: Inst): number {
   return i.engine.incidents.pageLog(50).filter((p) => p.state !== 'peer' && p.channel === 'email').length;
 }
 
+/**
+ * The bouncer dies under both while their messages are held (b `bFirstMs` before a): each opens its
+ * own episode, a (position 0) pages its own at once and delivers; then the messages flow.
+ */
+function bothDownWhileCut(bFirstMs: number): ReturnType<typeof cluster> {
+  const c = cluster();
+  c.cut(true);
+  c.b.irc(false);
+  c.clock.advance(bFirstMs);
+  c.a.irc(false);
+  c.clock.advance(GRACE);
+  assert.notEqual(open(c.b, 'path').episode, open(c.a, 'path').episode, 'two episodes while neither knows the other');
+  assert.equal(c.a.queued().filter((q) => q.dest.startsWith('email:')).length, 1, 'a pages its own at once');
+  c.a.deliverAll();
+  c.cut(false);
+  return c;
+}
+
 describe('agreed episodes: the IRC path down on two instances (issue 23)', () => {
   it('an instance that sees the path down later adopts the live peer\'s open episode: the same ack code, and it does not page', () => {
     const { clock, a, b } = cluster();
@@ -45,19 +63,10 @@ describe('agreed episodes: the IRC path down on two instances (issue 23)', () =>
   });
 
   it('both open at once while their messages are in flight: b (position 1) moves to the episode a claimed, keeps its own code as an alias, and does not page', () => {
-    const { clock, a, b, cut } = cluster();
-    cut(true);
     // b's bouncer link drops first: b's episode is the earlier one, but a (position 0) claims its own at once.
-    b.irc(false);
-    clock.advance(S);
-    a.irc(false);
-    clock.advance(GRACE);
+    const { clock, a, b } = bothDownWhileCut(S);
     const ia = open(a, 'path');
     const before = open(b, 'path');
-    assert.notEqual(before.episode, ia.episode, 'two episodes while neither knows the other');
-    assert.equal(a.queued().filter((q) => q.dest.startsWith('email:')).length, 1);
-    a.deliverAll();
-    cut(false);
     clock.advance(PEER_TIMEOUT + S);
     const ib = open(b, 'path');
     assert.equal(ib.episode, ia.episode, "at claim time b moved to a's episode (a claimed and sent a page of it)");
@@ -155,15 +164,8 @@ describe('agreed episodes: canonical choice at claim time (issue 23)', () => {
 
 describe('agreed episodes: acks reach the same event under another episode (issue 23)', () => {
   it('an ack on b within its position wait (before it moved) holds on a: b moves to the winning episode first', () => {
-    const { clock, a, b, cut } = cluster();
-    cut(true);
-    a.irc(false);
-    b.irc(false);
-    clock.advance(GRACE);
-    a.deliverAll();
-    cut(false);
+    const { clock, a, b } = bothDownWhileCut(0);
     const own = open(b, 'path');
-    assert.notEqual(own.episode, open(a, 'path').episode);
     const r = b.engine.ack(own.ackCode, 'bob');
     assert.ok(r.ok, r.ok ? '' : r.reason);
     assert.equal(r.ok ? r.incident.episode : '', open(a, 'path').episode, 'b moved to the episode a paged');
