@@ -115,7 +115,7 @@ export async function benchCluster(): Promise<Record<string, number>> {
     await Promise.all([a.start(), b.start()]);
     await Promise.all([a.waitEvent('settled', (e) => e.ev === 'settled', 60_000), b.waitEvent('settled', (e) => e.ev === 'settled', 60_000)]);
     const fb = b.events.length;
-    a.record({ kind: 'incident', incident: 'warm', state: 'open' });
+    a.record({ kind: 'incident', identity: 'warm', episode: 'warm', state: 'open' });
     await b.waitEvent('warm-up', (e) => e.ev === 'applied', 20_000, fb);
     const lat = await layerLatency(a, b, 500);
     const raw = await mirrorVsSource(urlA, urlB, 200);

@@ -210,6 +210,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
     ...(cluster ? { gate: new ClusterPaging(config.cluster?.name ?? '', cluster, log, config.cluster?.claim_lease ?? 60_000) } : {}),
     pathOutageEnded: (o) => queueOutageSummaries({ alerts, outbox, clock, destinations: ircDestinations, poke: (d) => dispatcher.poke(d), quietNames: heartbeatRoutes.quietNames }, o),
     ...(cluster ? { pagingHeld: () => cluster.unsettledReason() } : {}),
+    ...(clusterWiring ? { episodes: clusterWiring.episodes } : {}),
   });
 
   // Peers' acks stop escalation here, their unacks resume it; their claims and sends ClusterNode applies itself

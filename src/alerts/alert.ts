@@ -24,6 +24,12 @@ export interface Alert {
    * Its incident is then one episode across the regions (escalation/episode.ts): one page.
    */
   sharedStart?: true;
+  /**
+   * Lifeline's own alert that is one event for every cluster instance while each sees its start
+   * at its own time: a redundancy group's, an inferred shared cause's. Its incident's episode is
+   * agreed between the instances (escalation/episodeAgreement.ts): one page, acks everywhere.
+   */
+  agreedEpisode?: true;
 }
 
 /**

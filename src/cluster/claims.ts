@@ -46,6 +46,11 @@ export class ClaimBook {
     return { ok: true, leaseUntilMs };
   }
 
+  /** Whether any instance (this one or a peer) claimed or sent any step of the incident. */
+  touched(incident: string): boolean {
+    return this.store.any(incident);
+  }
+
   /** Records that this instance sent the step. */
   sent(incident: string, step: string): void {
     this.store.putSent(incident, step, this.self, this.clock.now());

@@ -68,8 +68,13 @@ const maintenanceWindow = z.strictObject({
  * At most 500 windows (a config with more is refused by its peers' decoding and logged there).
  */
 const maintenance = z.strictObject({ kind: z.literal('maintenance'), windows: z.array(maintenanceWindow).max(500) });
-/** An incident's state changed on the sender. */
-const incident = z.strictObject({ kind: z.literal('incident'), incident: text, state: z.enum(['open', 'acked', 'resolved']), alert: text.optional() });
+/**
+ * The sender opened (or moved its incident to) episode `episode` of an incident of Lifeline's own
+ * that the instances agree on, by `identity` ("path:IRC alert path", "alert:redundancy:vpn";
+ * escalation/episodeAgreement.ts), or that incident resolved. Peers keep each instance's open
+ * episode per identity: one opening later adopts it, and at claim time all move to the first.
+ */
+const incident = z.strictObject({ kind: z.literal('incident'), identity: text, episode: text, state: z.enum(['open', 'resolved']) });
 /**
  * The sender's verdict on a probe from its region, sent when it changes (after flap damping): up
  * or down, why (the probe's words, "no HTTP answer"), and since when (epoch ms, the sender's

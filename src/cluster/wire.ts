@@ -4,10 +4,12 @@ import type { Formatter } from '../notifiers/format.js';
 import type { Notifier } from '../notifiers/notifier.js';
 import type { Logger } from '../observability/logger.js';
 import { PeerVerdictStore } from '../store/clusterVerdicts.js';
+import { SharedEpisodeStore } from '../store/sharedEpisodes.js';
 import type { Db } from '../store/db.js';
 import type { Outbox } from '../store/outbox.js';
 import type { Clock } from '../util/clock.js';
 import type { ClusterDispatch } from './dispatch.js';
+import { ClusterEpisodeBoard } from './episodes.js';
 import { IrcStandby, StandbyIrcNotifier } from './ircStandby.js';
 import type { ClusterNode } from './node.js';
 import { ClusterVerdicts } from './verdicts.js';
@@ -31,6 +33,8 @@ export interface ClusterWiringDeps {
 export interface ClusterWiring {
   /** The probe engine's verdict combiner. */
   readonly verdicts: ClusterVerdicts;
+  /** The instances' open episodes of Lifeline's own incidents (the escalation engine's `episodes`). */
+  readonly episodes: ClusterEpisodeBoard;
   /** With IRC: the notifier to use instead of the plain IRC notifier (holds lines on a standby). */
   readonly ircNotifier: Notifier | undefined;
   /**
@@ -49,7 +53,7 @@ export interface ClusterWiring {
 /** Most held entries judged per destination and sweep. */
 const HELD_MAX = 500;
 
-/** Wires the verdict combiner and the IRC standby to the cluster node. */
+/** Wires the verdict combiner, the shared episodes and the IRC standby to the cluster node. */
 export function wireCluster(d: ClusterWiringDeps): ClusterWiring {
   const verdicts = new ClusterVerdicts({
     self: d.config.name,
@@ -60,6 +64,8 @@ export function wireCluster(d: ClusterWiringDeps): ClusterWiring {
     record: (b) => void d.node.record(b),
   });
   d.dispatch.on('verdict', (body, msg) => verdicts.applyPeer(msg.from, body, msg.hlc, d.clock.now()));
+  const episodes = new ClusterEpisodeBoard(d.config.name, new SharedEpisodeStore(d.db), d.node);
+  d.dispatch.on('incident', (body, msg) => episodes.applyPeer(msg.from, body, msg.hlc));
   const irc = d.irc;
   const standby = irc
     ? new IrcStandby({
@@ -86,6 +92,7 @@ export function wireCluster(d: ClusterWiringDeps): ClusterWiring {
   });
   return {
     verdicts,
+    episodes,
     ircNotifier: irc && standby ? new StandbyIrcNotifier(irc.notifier, standby) : undefined,
     ircCommand: (nick, text, target, playback) => {
       if (!standby) return true;

@@ -51,10 +51,12 @@ export class Acks {
       if (!inc) return { ok: false, reason: reason ?? 'no incident' };
       if (inc.state === 'resolved') return { ok: false, reason: `${inc.ackCode} is already resolved` };
       if (inc.state === 'acked') return { ok: false, reason: `${inc.ackCode} was already acknowledged by ${inc.ackedBy ?? 'someone'}` };
+      // An agreed episode first moves to the one that wins (as at claim time), so the ack reaches the peers' incident of the event.
+      const episode = this.d.agreement?.canonical(inc.id, this.d.clock.now(), () => undefined) ?? inc.episode;
       this.ackIncident(inc, by);
-      if (inc.episode !== null && this.d.gate) {
-        const stamp = this.d.gate.acked(inc.episode, by);
-        this.d.episodeAcks.put({ kind: 'ack', episode: inc.episode, by, ...stamp }, this.d.clock.now());
+      if (episode !== null && this.d.gate) {
+        const stamp = this.d.gate.acked(episode, by);
+        this.d.episodeAcks.put({ kind: 'ack', episode, by, ...stamp }, this.d.clock.now());
       }
       this.d.log.info({ event: 'incident_acked', incident: inc.id, code: inc.ackCode, by }, 'incident acknowledged');
       return { ok: true, incident: this.d.incidents.get(inc.id) as Incident };
@@ -73,13 +75,14 @@ export class Acks {
    * with every other ack and unack of the episode (store/episodeAcks.ts): the latest action by
    * hybrid logical clock decides, and the earliest ack since the latest unack is the one named on
    * every instance. An ack is never undone by a merge: an acked incident stays acked whatever
-   * older action arrives. The local incident of the episode, if open, is acknowledged and its
-   * escalation stops; one not open here yet is acknowledged when it opens (openedEpisode). An ack
-   * older than an unack already here changes nothing.
+   * older action arrives. The local incident of the episode (or of the same event under another
+   * agreed episode, episodeAgreement.ts sameEvent), if open, is acknowledged and its escalation
+   * stops; one not open here yet is acknowledged when it opens (openedEpisode). An ack older than
+   * an unack already here changes nothing.
    */
   applyPeerAck(episode: string, by: string, instance: string, hlc: string): void {
     const holds = this.d.episodeAcks.put({ kind: 'ack', episode, by, instance, hlc }, this.d.clock.now());
-    const inc = this.d.incidents.byEpisode(episode);
+    const inc = this.d.incidents.byEpisode(episode) ?? this.d.agreement?.sameEvent(episode);
     if (!holds || !inc || inc.state === 'resolved') return;
     const who = this.byText(holds);
     if (inc.state === 'acked') {

@@ -10,14 +10,18 @@ import { pageKey } from './episode.js';
 import type { PageText } from './pageText.js';
 
 /** What the bundler needs. */
-export type BundlerDeps = Pick<EscalationContext, 'config' | 'atomic' | 'outbox' | 'incidents' | 'schedule' | 'log' | 'channels' | 'poke' | 'gate'>;
+export type BundlerDeps = Pick<EscalationContext, 'config' | 'atomic' | 'outbox' | 'incidents' | 'schedule' | 'log' | 'channels' | 'poke' | 'gate' | 'agreement'>;
 
 /**
  * Turns decided pages into outbox messages, one per (person, channel) at a time, within each
  * channel's budget. The budgets are counted from the outbox itself, so they survive restarts.
  */
 export class PageBundler {
-  constructor(private readonly d: BundlerDeps) {}
+  constructor(
+    private readonly d: BundlerDeps,
+    /** An incident moved to a peer's episode at claim time (episodeAgreement.ts). */
+    private readonly moved: (inc: Incident) => void = () => undefined,
+  ) {}
 
   /**
    * Gives unsent pages to the outbox, one message per (person, channel): the first page goes at
@@ -95,7 +99,7 @@ export class PageBundler {
   private sendBundle(channel: PagingChannel, person: Person, all: PageRow[], now: number): number | undefined {
     const ch = this.withinBudget(channel, person, now);
     if (!ch) return undefined;
-    const { rows, wake } = this.claimed(all);
+    const { rows, wake } = this.claimed(all, now);
     if (rows.length === 0) return wake;
     // One entry per incident: its latest step's text (several steps may have come due meanwhile).
     const latest = new Map<number, PageRow>();
@@ -115,19 +119,25 @@ export class PageBundler {
   /**
    * The pages this instance sends now: all of them alone; in a cluster, local ones and those of a
    * shared episode it claimed. A page a peer sent is recorded as the peer's (the status page says
-   * who sent it); one a peer's live claim holds waits (wake: when that claim lapses).
+   * who sent it); one a peer's live claim holds waits (wake: when that claim lapses). An incident
+   * whose episode the instances agree on first moves to the episode that wins (a peer's earlier
+   * one of the same event): its pages are claimed under that, where a peer's claim or sent is.
    */
-  private claimed(rows: PageRow[]): { rows: PageRow[]; wake: number | undefined } {
+  private claimed(rows: PageRow[], now: number): { rows: PageRow[]; wake: number | undefined } {
     const gate = this.d.gate;
     if (!gate) return { rows, wake: undefined };
     const send: PageRow[] = [];
     let wake: number | undefined;
-    for (const r of rows) {
-      if (r.episode === undefined) {
-        send.push(r);
+    for (const row of rows) {
+      if (row.episode === undefined) {
+        send.push(row);
         continue;
       }
-      const v = gate.claim(r.episode, pageKey(r));
+      const episode = this.d.agreement?.canonical(row.incidentId, now, this.moved) ?? row.episode;
+      // Moved: the page as it is now (its text carries the new ack code; gone when a peer's ack of the episode holds here).
+      const r = episode === row.episode ? row : this.d.incidents.unsentPages().find((p) => p.id === row.id);
+      if (!r) continue;
+      const v = gate.claim(episode, pageKey(r));
       if (v.kind === 'send') send.push(r);
       else if (v.kind === 'wait') wake = Math.min(wake ?? v.untilMs, v.untilMs);
       else {

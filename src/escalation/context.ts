@@ -5,6 +5,7 @@ import type { EscalationStores } from '../store/escalationStores.js';
 import type { Outbox } from '../store/outbox.js';
 import type { Clock } from '../util/clock.js';
 import type { ChannelSet } from './channels/registry.js';
+import type { EpisodeAgreement, EpisodeBoard } from './episodeAgreement.js';
 import type { ChannelHealth } from './health.js';
 import type { PathMonitor } from './pathMonitor.js';
 import type { Policy } from './policies.js';
@@ -35,6 +36,11 @@ export interface EngineDeps extends EscalationStores {
   pagingHeld?(): string | undefined;
   /** The cluster's say over pages and acks (escalation/clusterPaging.ts); none: this instance alone, as without a cluster. */
   gate?: PageGate;
+  /**
+   * The episodes of Lifeline's own incidents that the instances agree on (the IRC path down, a
+   * redundancy group, a shared cause: escalation/episodeAgreement.ts); with `gate` only.
+   */
+  episodes?: EpisodeBoard;
 }
 
 /** What a gate says about one page of an episode shared with peers. */
@@ -77,4 +83,6 @@ export interface PageGate {
 export interface EscalationContext extends EngineDeps {
   channels: ChannelSet;
   policies: readonly Policy[];
+  /** Over `episodes`: chooses agreed episodes at open and at claim time; none without a cluster. */
+  agreement: EpisodeAgreement | undefined;
 }

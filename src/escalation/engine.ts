@@ -8,6 +8,7 @@ import type { EngineDeps, EscalationContext } from './context.js';
 import { IncidentFlow, type AlertChange, type AlertGroupRef } from './incidents.js';
 import { PathRule } from './pathRule.js';
 import { pageKey } from './episode.js';
+import { EpisodeAgreement } from './episodeAgreement.js';
 import { effectivePolicies } from './policies.js';
 import { Reroute } from './reroute.js';
 import { Steps } from './steps.js';
@@ -29,6 +30,7 @@ const HELD_RECHECK_MS = 250;
  *   incidents.ts  alert changes → incidents      steps.ts    due steps → pages
  *   acks.ts       acks, ack codes, mutes         pathRule.ts the monitoring-path rule
  *   reroute.ts    failover, delivery receipts    bundler.ts  pages → outbox messages
+ *   episodeAgreement.ts  the episodes of Lifeline's own incidents, agreed with cluster peers
  */
 export class EscalationEngine {
   readonly incidents: IncidentStore;
@@ -46,12 +48,14 @@ export class EscalationEngine {
 
   constructor(d: EngineDeps) {
     this.incidents = d.incidents;
-    this.ctx = { ...d, channels: new ChannelSet(d.config), policies: effectivePolicies(d.config) };
+    const agreement = d.episodes && d.gate ? new EpisodeAgreement(d.episodes, d.incidents, d.log) : undefined;
+    this.ctx = { ...d, channels: new ChannelSet(d.config), policies: effectivePolicies(d.config), agreement };
     const kick = (): void => this.kick();
-    this.bundler = new PageBundler(this.ctx);
-    this.steps = new Steps(this.ctx);
-    this.path = new PathRule(this.ctx, this.steps, (now, force) => this.bundler.flush(now, force), kick);
     this.acks = new Acks(this.ctx, kick);
+    // An incident moved to a peer's episode at claim time: a peer's ack of that episode holds here at once.
+    this.bundler = new PageBundler(this.ctx, (inc) => void this.acks.openedEpisode(inc));
+    this.steps = new Steps(this.ctx);
+    this.path = new PathRule(this.ctx, this.steps, (now, force) => this.bundler.flush(now, force), kick, (inc) => this.acks.openedEpisode(inc));
     this.flow = new IncidentFlow(this.ctx, this.steps, (inc, now) => {
       // Acknowledged on a peer before it opened here: nothing to page out of band either.
       if (!this.acks.openedEpisode(inc)) this.path.opened(inc, now);

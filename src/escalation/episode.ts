@@ -34,16 +34,31 @@ const MAX_READABLE = 200;
  * - A peer down or unreachable starts when the peer sent its last heartbeat (its own clock, carried
  *   in the heartbeat): survivors that heard that heartbeat share "peer:<fingerprint>@<startsAt>";
  *   one that missed it has another start and pages on its own (duplicates, never loss).
- * - Lifeline's other own alerts (a probe alerting on this region's verdict alone, the IRC path,
- *   this region's NATS down) start at this instance's own time, so their episodes are local
- *   (undefined: no claim, no wait, acks stay here).
+ * - Lifeline's own incidents whose start each instance sees at its own time, but which are one
+ *   event for all of them: the IRC path down (the bouncer died), a redundancy group, an inferred
+ *   shared cause. Their episodes are not derived here but agreed between the instances
+ *   (escalation/episodeAgreement.ts): one opening adopts a live peer's open episode of the same
+ *   identity, else makes "<kind>:<identity>@<opened ms>~<instance>" and publishes it; at claim
+ *   time each moves to the first (claimed first, then earliest by hybrid logical clock, ties by
+ *   name), so one instance pages and an ack on any holds on all. This function returns undefined
+ *   for them (AlertChange.agreedEpisode marks the alerts).
+ * - The rest start at this instance's own time and are a different event per region, so their
+ *   episodes are local (undefined: no claim, no wait, acks stay here): a probe alerting on this
+ *   region's verdict alone, and this region's NATS down (LifelineNatsDown: the peers see "peer
+ *   unreachable" instead, an incident of their own).
  */
 export function episodeOf(e: EpisodeSource): string | undefined {
   if (!e.startsAt) return undefined;
   const prefix = e.source === 'alertmanager' ? 'am' : e.sharedStart === true && e.source !== undefined ? e.source : undefined;
   if (prefix === undefined) return undefined;
-  const text = `${prefix}:${e.fingerprint}@${e.startsAt}`;
-  return text.length <= MAX_READABLE ? text : `${prefix}:sha256:${createHash('sha256').update(text).digest('hex')}`;
+  return boundedEpisode(`${prefix}:${e.fingerprint}@${e.startsAt}`);
+}
+
+/** An episode text as claims and messages carry it: as is up to MAX_READABLE characters, else "<prefix>:sha256:<hash>" (prefix: up to the first ':'). */
+export function boundedEpisode(text: string): string {
+  if (text.length <= MAX_READABLE) return text;
+  const prefix = text.slice(0, Math.max(0, text.indexOf(':')));
+  return `${prefix}:sha256:${createHash('sha256').update(text).digest('hex')}`;
 }
 
 /** A page reason as stable text: the same reason gives the same text on every instance and version. */

@@ -29,6 +29,8 @@ export interface AlertChange {
   startsAt?: string;
   /** Lifeline's own alert whose start every instance derives alike (Alert.sharedStart). */
   sharedStart?: boolean;
+  /** Lifeline's own alert that is one event for every instance, each seeing its start at its own time (Alert.agreedEpisode). */
+  agreedEpisode?: boolean;
 }
 
 /** The fingerprint of the one incident a large group shares. */
@@ -97,7 +99,7 @@ export class IncidentFlow {
     } else {
       for (const { a, policy, severity } of opening) {
         const title = [labelValue(a.labels, 'alertname') ?? 'alert', labelValue(a.labels, 'instance') ?? ''].filter(Boolean).join(' ');
-        this.open(a.fingerprint, title, severity, { ...a.labels, summary: a.summary }, policy, nowMs, group.groupKey, { source: group.source, fingerprint: a.fingerprint, startsAt: a.startsAt, sharedStart: a.sharedStart === true });
+        this.open(a.fingerprint, title, severity, { ...a.labels, summary: a.summary }, policy, nowMs, group.groupKey, { source: group.source, fingerprint: a.fingerprint, startsAt: a.startsAt, sharedStart: a.sharedStart === true }, a.agreedEpisode === true);
       }
     }
     if (group.status === 'resolved' && groupLive) this.resolve(groupLive, nowMs);
@@ -155,9 +157,11 @@ export class IncidentFlow {
     this.d.log.info({ event: 'incident_policy', incident: inc.id, code: inc.ackCode, from: inc.policy, to: next.name }, `${inc.ackCode} now follows policy ${next.name}`);
   }
 
-  private open(fingerprint: string, title: string, severity: string, labels: Record<string, string>, policy: Policy, nowMs: number, groupKey: string, origin: EpisodeSource): void {
+  /** Opens an incident; `agreed`: its episode is agreed with the cluster's instances (episodeAgreement.ts), else derived (episodeOf). */
+  private open(fingerprint: string, title: string, severity: string, labels: Record<string, string>, policy: Policy, nowMs: number, groupKey: string, origin: EpisodeSource, agreed = false): void {
     const first = policy.step(0);
-    const episode = episodeOf(origin);
+    const identity = agreed && this.d.agreement ? ({ kind: 'alert', fingerprint } as const) : undefined;
+    const episode = identity ? this.d.agreement?.choose(identity, nowMs) : episodeOf(origin);
     const inc = this.d.incidents.open({
       kind: 'alert',
       fingerprint,
@@ -172,12 +176,14 @@ export class IncidentFlow {
       ...(origin.startsAt ? { startsAt: origin.startsAt } : {}),
     });
     if (!inc) return;
+    if (identity && episode !== undefined) this.d.agreement?.opened(identity, episode);
     this.d.log.info({ event: 'incident_opened', incident: inc.id, code: inc.ackCode, title, policy: policy.name }, 'incident opened');
     this.opened(inc, nowMs);
   }
 
   private resolve(inc: Incident, nowMs: number): void {
     this.d.incidents.resolve(inc.id, nowMs);
+    this.d.agreement?.resolved(inc);
     this.d.incidents.dropUnsent(inc.id);
     // Resolved notices go to whoever was paged, on the channels they were paged on; not while a
     // silence or maintenance window holds the incident (it mutes notifications, resolved ones too,

@@ -24,6 +24,8 @@ export class PathRule {
     /** Hands new pages to the outbox now; `force`: pages too, not only notices. */
     private readonly flush: (now: number, force: boolean) => void,
     private readonly kick: () => void,
+    /** The path incident opened with a peer's episode: acknowledged at once when a peer acknowledged it (Acks.openedEpisode). */
+    private readonly openedEpisode: (inc: Incident) => boolean = () => false,
   ) {}
 
   /** Watches the path (none configured: the rule is off). */
@@ -79,6 +81,7 @@ export class PathRule {
     const now = this.d.clock.now();
     this.d.atomic(() => {
       this.d.incidents.resolve(inc.id, now);
+      this.d.agreement?.resolved(inc);
       const from = downSinceMs ?? inc.openedMs;
       // The channel gets one summary line of the outage only if somebody was paged about it.
       if (this.steps.noticeRecipients(inc.id).length === 0) return;
@@ -94,14 +97,20 @@ export class PathRule {
     if (this.stopped || this.downSinceMs === undefined || this.d.path?.healthy() !== false) return;
     const now = this.d.clock.now();
     const since = this.downSinceMs;
+    // In a cluster, one event for every instance: its episode is agreed with the peers (one page, acks everywhere).
+    const identity = { kind: 'path', path: name } as const;
+    const episode = this.d.agreement?.choose(identity, since);
     this.d.atomic(() => {
-      const inc = this.d.incidents.open({ kind: 'path', fingerprint: null, title: `${name} down`, severity: 'critical', labels: { reason: this.reason }, policy: 'path', nowMs: since, firstDueMs: null });
+      const inc = this.d.incidents.open({ kind: 'path', fingerprint: null, title: `${name} down`, severity: 'critical', labels: { reason: this.reason }, policy: 'path', nowMs: since, firstDueMs: null, ...(episode !== undefined ? { episode } : {}) });
       if (!inc) return;
+      if (episode !== undefined) this.d.agreement?.opened(identity, episode);
+      // Acknowledged on a peer before it opened here (the same episode): its own pages are not due.
+      const acked = episode !== undefined && this.openedEpisode(inc);
       const person = this.d.schedule.primary(now);
       if (!person) return;
       // Written channels first; a call follows when the SMS is not confirmed delivered (receipts).
       const text = JSON.stringify(pathDownText(name, inc.ackCode, since, now, this.reason));
-      for (const ch of this.d.channels.written()) {
+      for (const ch of acked ? [] : this.d.channels.written()) {
         if (ch.destination(person) === undefined) continue;
         this.d.incidents.addPage({ incidentId: inc.id, reason: { kind: 'path' }, channel: ch.kind, person: person.name, nowMs: now, notBeforeMs: now, text });
       }

@@ -68,7 +68,7 @@ export function makeIngest(d: IngestDeps): (route: string, batch: AlertBatch, no
     const live = counted.filter((a) => !muted(a.labels));
     const byFp = new Map(counted.map((a) => [a.fingerprint, a]));
     const liveFps = new Set(live.map((a) => a.fingerprint));
-    const changeOf = (a: AlertBatch['alerts'][number], relabelled: boolean): AlertChange => ({ fingerprint: a.fingerprint, status: a.status, labels: a.labels, summary: labelValue(a.annotations, 'summary') ?? '', relabelled, startsAt: a.startsAt, ...(a.sharedStart ? { sharedStart: true } : {}) });
+    const changeOf = (a: AlertBatch['alerts'][number], relabelled: boolean): AlertChange => ({ fingerprint: a.fingerprint, status: a.status, labels: a.labels, summary: labelValue(a.annotations, 'summary') ?? '', relabelled, startsAt: a.startsAt, ...(a.sharedStart ? { sharedStart: true } : {}), ...(a.agreedEpisode ? { agreedEpisode: true } : {}) });
     const changed = asNew
       ? live.filter((a) => a.status === 'firing').map((a) => changeOf(a, false))
       : changes.flatMap((c) => {

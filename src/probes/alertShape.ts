@@ -84,11 +84,11 @@ export function sharedAlert(endpoint: string, members: ReadonlyArray<{ name: str
   const severity = members.map((m) => m.severity).sort(bySeverity)[0] ?? 'critical';
   const summary = status === 'firing' ? sharedSummary(endpoint, members) : `${endpoint}: the probes that failed behind it answer again`;
   const labels: Record<string, string> = { alertname: 'ProbeDown', probe: cause, kind: 'shared', target: endpoint, instance: endpoint, severity };
-  return batch(alertOf(`probe:${cause}`, status, labels, summary, nowMs, { name: cause, warning: false }));
+  return batch({ ...alertOf(`probe:${cause}`, status, labels, summary, nowMs, { name: cause, warning: false }), agreedEpisode: true });
 }
 
 /** A redundancy group's one alert, from its verdict: resolved when ok, firing otherwise. */
 export function groupAlert(group: string, v: GroupVerdict, nowMs: number): AlertBatch {
   const labels: Record<string, string> = { alertname: 'VpnRedundancy', redundancy_group: group, kind: 'redundancy', instance: group, state: v.state, severity: v.severity };
-  return batch(alertOf(`redundancy:${group}`, v.state === 'ok' ? 'resolved' : 'firing', labels, v.summary, nowMs));
+  return batch({ ...alertOf(`redundancy:${group}`, v.state === 'ok' ? 'resolved' : 'firing', labels, v.summary, nowMs), agreedEpisode: true });
 }

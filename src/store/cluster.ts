@@ -106,6 +106,11 @@ export class ClaimStore {
       .run(incident, step, instance, sentMs, sentMs);
   }
 
+  /** Whether any instance claimed or sent any page of an incident (an episode). */
+  any(incident: string): boolean {
+    return this.db.prepare('SELECT 1 FROM cluster_claims WHERE incident = ? LIMIT 1').get(incident) !== undefined;
+  }
+
   /** Deletes claims whose lease ended before `beforeMs`, at most `limit`. */
   prune(beforeMs: number, limit = 1000): number {
     return this.db.prepare('DELETE FROM cluster_claims WHERE rowid IN (SELECT rowid FROM cluster_claims WHERE lease_until_ms < ? LIMIT ?)').run(beforeMs, limit).changes;

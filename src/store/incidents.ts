@@ -283,6 +283,9 @@ function statements(db: Db) {
     addAlias: db.prepare<[string, number]>('INSERT OR IGNORE INTO incident_code_aliases (code, incident_id) VALUES (?, ?)'),
     aliasHolders: incidents<[string]>('SELECT i.* FROM incident_code_aliases a JOIN incidents i ON i.id = a.incident_id WHERE a.code = ? ORDER BY i.id DESC'),
     byEpisode: incidents<[string]>('SELECT * FROM incidents WHERE episode = ? ORDER BY id DESC LIMIT 1'),
+    moveEpisode: db.prepare<[string, string, number]>('UPDATE incidents SET episode = ?, ack_code = ? WHERE id = ?'),
+    unsentTexts: db.prepare<[number], { id: number; text: string }>('SELECT id, text FROM pages WHERE incident_id = ? AND outbox_id IS NULL AND sent_by_peer IS NULL'),
+    setText: db.prepare<[string, number]>('UPDATE pages SET text = ? WHERE id = ?'),
     markByPeer: db.prepare<[string, number]>('UPDATE pages SET sent_by_peer = ? WHERE id = ? AND outbox_id IS NULL'),
     get: incidents<[number]>('SELECT * FROM incidents WHERE id = ?'),
     byCode: incidents<[string]>('SELECT * FROM incidents WHERE ack_code = ?'),
@@ -350,19 +353,46 @@ export class IncidentStore {
    */
   open(i: { kind: Incident['kind']; fingerprint: string | null; title: string; severity: string; labels: Record<string, string>; policy: string; nowMs: number; firstDueMs: number | null; groupKey?: string; episode?: string; startsAt?: string }): Incident | undefined {
     if (this.q.live.get(i.kind, i.fingerprint)) return undefined;
+    const code = this.freeCode(i.episode, i.nowMs);
+    const id = Number(this.q.insert.run(i.kind, i.fingerprint, i.title, i.severity, JSON.stringify(i.labels), i.policy, code, i.nowMs, i.firstDueMs, i.groupKey ?? null, i.episode ?? null, i.startsAt ?? null).lastInsertRowid);
+    if (i.episode !== undefined && code !== episodeCode(i.episode, 0)) this.q.addAlias.run(episodeCode(i.episode, 0), id);
+    return this.get(id);
+  }
+
+  /**
+   * An ack code no incident people may still answer holds: the episode's (its nth candidate after
+   * a collision), or a random one without an episode. An old holder's code is retired.
+   */
+  private freeCode(episode: string | undefined, nowMs: number): string {
     for (let attempt = 0; attempt < 50; attempt++) {
-      const code = i.episode !== undefined ? episodeCode(i.episode, attempt) : Array.from({ length: 4 }, () => CODE_ALPHABET[randomInt(CODE_ALPHABET.length)]).join('');
+      const code = episode !== undefined ? episodeCode(episode, attempt) : Array.from({ length: 4 }, () => CODE_ALPHABET[randomInt(CODE_ALPHABET.length)]).join('');
       const holder = this.q.codeHolder.get(code);
       if (holder) {
-        const answerable = holder.state !== 'resolved' || (holder.resolved_ms ?? 0) > i.nowMs - CODE_QUARANTINE_MS;
+        const answerable = holder.state !== 'resolved' || (holder.resolved_ms ?? 0) > nowMs - CODE_QUARANTINE_MS;
         if (answerable) continue;
         this.q.retireCode.run(holder.id);
       }
-      const id = Number(this.q.insert.run(i.kind, i.fingerprint, i.title, i.severity, JSON.stringify(i.labels), i.policy, code, i.nowMs, i.firstDueMs, i.groupKey ?? null, i.episode ?? null, i.startsAt ?? null).lastInsertRowid);
-      if (i.episode !== undefined && attempt > 0) this.q.addAlias.run(episodeCode(i.episode, 0), id);
-      return this.get(id);
+      return code;
     }
     throw new Error('could not find a free ack code: more than 900,000 incidents are open or resolved within 24 h');
+  }
+
+  /**
+   * Moves an open incident to another episode (a peer's earlier one of the same event,
+   * escalation/episodeAgreement.ts): it takes that episode's ack code (as open does), keeps its
+   * old code as an alias (it may be posted in IRC already), and the pages not yet sent carry the
+   * new code (the code as a whole word in their subject and lines). Returns the moved incident.
+   */
+  moveEpisode(id: number, episode: string, nowMs: number): Incident | undefined {
+    const inc = this.get(id);
+    if (!inc || inc.episode === episode) return inc;
+    const code = this.freeCode(episode, nowMs);
+    this.q.moveEpisode.run(episode, code, id);
+    this.q.addAlias.run(inc.ackCode, id);
+    if (code !== episodeCode(episode, 0)) this.q.addAlias.run(episodeCode(episode, 0), id);
+    const word = new RegExp(`\\b${inc.ackCode}\\b`, 'g');
+    for (const p of this.q.unsentTexts.all(id)) this.q.setText.run(p.text.replace(word, code), p.id);
+    return this.get(id);
   }
 
   /** An incident by its id. */

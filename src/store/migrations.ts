@@ -541,4 +541,25 @@ export const MIGRATIONS: readonly Migration[] = [
     },
     sqlAfter: 'CREATE INDEX silences_cluster_key ON silences (cluster_key);',
   },
+  {
+    version: 19,
+    name: 'open episodes of Lifeline\'s own incidents, per instance',
+    sql: `
+      -- The open episode each instance gave an incident of Lifeline's own whose start every instance
+      -- sees at its own time (the IRC path down, a redundancy group, an inferred shared cause; issue
+      -- 23): this instance's (instance = its name) and its peers', by identity ("path:IRC alert
+      -- path", "alert:redundancy:vpn"). An instance opening such an incident adopts a live peer's
+      -- open episode; at claim time it moves to the earliest (escalation/episodeAgreement.ts). Kept
+      -- across restarts: a peer's message is applied once and not read again. A row goes when its
+      -- incident resolves.
+      CREATE TABLE shared_episodes (
+        instance TEXT NOT NULL,
+        identity TEXT NOT NULL,
+        episode  TEXT NOT NULL,
+        hlc      TEXT NOT NULL,
+        PRIMARY KEY (instance, identity)
+      );
+      CREATE INDEX shared_episodes_episode ON shared_episodes (episode);
+    `,
+  },
 ];

@@ -32,8 +32,8 @@ describe('cluster transport over NATS JetStream, regions in namespaces (issue 23
     // A mirror made a moment ago starts pulling from its origin on its own retry (first message
     // seen 10 ms to 1.5 s after its publish here): one message each way first, then the steady state.
     const [fa, fb] = [a.events.length, b.events.length];
-    a.record({ kind: 'incident', incident: 'warm-a', state: 'open' });
-    b.record({ kind: 'incident', incident: 'warm-b', state: 'open' });
+    a.record({ kind: 'incident', identity: 'warm-a', episode: 'warm-a', state: 'open' });
+    b.record({ kind: 'incident', identity: 'warm-b', episode: 'warm-b', state: 'open' });
     const [onB, onA] = await Promise.all([b.waitEvent('warm-up', (e) => e.ev === 'applied', 10_000, fb), a.waitEvent('warm-up', (e) => e.ev === 'applied', 10_000, fa)]);
     const first = (x: TestInstance, from: number, got: InstanceEvent): number => got.at - (x.find((e) => e.ev === 'recorded', from)[0]?.at ?? NaN);
     console.log(`      first message through a new mirror: a→b ${first(a, fa, onB).toFixed(0)} ms, b→a ${first(b, fb, onA).toFixed(0)} ms`);
