@@ -10,6 +10,28 @@ export interface AlertChange {
   to: 'firing' | 'resolved';
 }
 
+/*
+ * How an alert's incident gets its cluster episode (escalation/episode.ts), stored with the alert
+ * (alerts.episode_basis, migration 21) because the flags that say it come from the source only
+ * when the alert arrives: an alert a silence or maintenance window held is read back from this
+ * table when the mute ends (pipeline/mutes.ts evaluateAgain) and must open the incident of the same
+ * episode as its peers', not a local one (two pages). Updated with every notification: a probe's
+ * down alert is joined from all regions (shared start) or from this region's verdict alone (none).
+ */
+type EpisodeBasis = 'shared_start' | 'agreed';
+
+function episodeBasisOf(a: Alert): EpisodeBasis | null {
+  if (a.sharedStart === true) return 'shared_start';
+  if (a.agreedEpisode === true) return 'agreed';
+  return null;
+}
+
+function episodeFlagsOf(basis: unknown): Pick<Alert, 'sharedStart' | 'agreedEpisode'> {
+  if (basis === 'shared_start') return { sharedStart: true };
+  if (basis === 'agreed') return { agreedEpisode: true };
+  return {};
+}
+
 /** Counts of stored alerts by status, for metrics and /readyz. */
 export interface AlertCounts {
   firing: number;
@@ -40,12 +62,12 @@ export class AlertStore {
     );
     // An alert's identity (source, probe, warning) is fixed when it is first stored: an update leaves it.
     this.upsert = db.prepare(`
-      INSERT INTO alerts (fingerprint, status, alertname, labels, annotations, starts_at, ends_at, generator_url, first_seen_ms, updated_ms, source, probe, warning)
-      VALUES (@fingerprint, @status, @alertname, @labels, @annotations, @startsAt, @endsAt, @generatorURL, @now, @now, @source, @probe, @warning)
+      INSERT INTO alerts (fingerprint, status, alertname, labels, annotations, starts_at, ends_at, generator_url, first_seen_ms, updated_ms, source, probe, warning, episode_basis)
+      VALUES (@fingerprint, @status, @alertname, @labels, @annotations, @startsAt, @endsAt, @generatorURL, @now, @now, @source, @probe, @warning, @episodeBasis)
       ON CONFLICT (fingerprint) DO UPDATE SET
         status = excluded.status, alertname = excluded.alertname, labels = excluded.labels,
         annotations = excluded.annotations, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
-        generator_url = excluded.generator_url, updated_ms = excluded.updated_ms`);
+        generator_url = excluded.generator_url, updated_ms = excluded.updated_ms, episode_basis = excluded.episode_basis`);
     // The probe a change is about comes from the alert's stored identity (set when first stored).
     this.insertEvent = db.prepare<[string, string, number, number, string]>(
       'INSERT INTO alert_events (fingerprint, status, at_ms, receipt_id, probe) VALUES (?, ?, ?, ?, (SELECT probe FROM alerts WHERE fingerprint = ? AND warning = 0))',
@@ -100,6 +122,7 @@ export class AlertStore {
         source: n.source,
         probe: a.probe?.name ?? null,
         warning: a.probe?.warning === true ? 1 : 0,
+        episodeBasis: episodeBasisOf(a),
       });
       if (before !== a.status) {
         this.insertEvent.run(a.fingerprint, a.status, now, receiptId, a.fingerprint);
@@ -151,6 +174,7 @@ export class AlertStore {
         endsAt: String(r['ends_at']),
         generatorURL: String(r['generator_url']),
         ...(typeof r['probe'] === 'string' ? { probe: { name: r['probe'], warning: r['warning'] === 1 } } : {}),
+        ...episodeFlagsOf(r['episode_basis']),
       },
       route: (r['route'] as string | null) ?? '',
       groupKey: (r['group_key'] as string | null) ?? String(r['fingerprint']),

@@ -562,4 +562,15 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX shared_episodes_episode ON shared_episodes (episode);
     `,
   },
+  {
+    version: 21,
+    name: 'how an alert\'s incident gets its cluster episode',
+    sql: `
+      -- Alert.sharedStart ('shared_start') or Alert.agreedEpisode ('agreed'), NULL for neither
+      -- (store/alerts.ts episodeBasisOf): kept so that an alert read back when a silence or
+      -- maintenance window ends opens the incident of the same episode as on the peers. Rows
+      -- already stored have NULL: their incidents stay as they were opened.
+      ALTER TABLE alerts ADD COLUMN episode_basis TEXT CHECK (episode_basis IN ('shared_start', 'agreed'));
+    `,
+  },
 ];

@@ -34,6 +34,15 @@ sms: { account_sid: AC${'0'.repeat(32)}, auth_token: t, from: "+15005550006" }
 ${extra}`;
 }
 
+/** What a fired alert is: Alertmanager's by default; `sharedStart` makes it a probe's joined from all regions, starting at `startsAt`. */
+interface FireOptions {
+  labels?: Record<string, string>;
+  group?: string;
+  n?: number;
+  id?: string;
+  sharedStart?: { startsAt: string };
+}
+
 interface Rig {
   clock: FakeClock;
   db: Db;
@@ -46,7 +55,7 @@ interface Rig {
   pageMessages(): PageMessage[];
   /** IRC lines queued to #alerts. */
   irc(): number;
-  fire(name: string, o?: { labels?: Record<string, string>; group?: string; n?: number; id?: string }): void;
+  fire(name: string, o?: FireOptions): void;
   resolve(name: string, o?: { group?: string; n?: number }): void;
   say(text: string): string[];
   /** Restarts the engine and the mutes on the same database (a process restart). */
@@ -81,8 +90,8 @@ function rig(extra = '', start = Date.UTC(2026, 10, 23, 12, 0)): Rig {
     return { engine, mutes, commands, ingest };
   };
   let parts = build();
-  const batchOf = (name: string, status: 'firing' | 'resolved', o: { labels?: Record<string, string>; group?: string; n?: number; id?: string }): AlertBatch => ({
-    source: 'alertmanager',
+  const batchOf = (name: string, status: 'firing' | 'resolved', o: FireOptions): AlertBatch => ({
+    source: o.sharedStart ? 'probe' : 'alertmanager',
     groupKey: o.group ?? name,
     status,
     commonLabels: { alertname: name },
@@ -92,9 +101,10 @@ function rig(extra = '', start = Date.UTC(2026, 10, 23, 12, 0)): Rig {
       status,
       labels: { alertname: name, severity: 'critical', instance: `h${i}`, ...o.labels },
       annotations: { summary: `${name} on h${i}` },
-      startsAt: '',
+      startsAt: o.sharedStart?.startsAt ?? '',
       endsAt: '',
       generatorURL: '',
+      ...(o.sharedStart ? { sharedStart: true as const } : {}),
     })),
   });
   const r: Rig = {
@@ -221,6 +231,19 @@ describe('silences hold what is already open and release it when they end (fake 
       r.clock.advance(5 * MIN);
       assert.deepEqual(r.pages(), [`email@${t + 5}`], `${end}: paged by the policy from the silence's end`);
     }
+  });
+
+  it('an alert of a cluster episode that fired under a silence opens the incident of that same episode when the silence ends', () => {
+    const r = rig();
+    const startsAt = '2026-11-23T11:58:00.000Z';
+    r.say('silence alertname=ProbeDown 10m');
+    r.fire('ProbeDown', { id: 'probe:web', sharedStart: { startsAt } });
+    assert.equal(r.engine.incidents.unresolved().length, 0, 'held by the silence');
+    r.say('unsilence 1');
+    const opened = r.engine.incidents.unresolved();
+    assert.equal(opened.length, 1);
+    // Read back from the alert store: without its shared start it would open a local incident (no episode), and each instance would page it.
+    assert.equal(opened[0]?.episode, `probe:probe:web-0@${startsAt}`);
   });
 
   it('an incident whose alert resolves under a silence resolves (no notice while held)', () => {

@@ -82,3 +82,24 @@ describe('alert source and probe as columns (migration 14)', () => {
     db.close();
   });
 });
+
+describe('how an alert\'s incident gets its cluster episode, kept with the alert (migration 21)', () => {
+  it('reads back a shared start and an agreed episode, and follows each notification (joined from all regions, then from one)', () => {
+    const db = openDb(':memory:');
+    const alerts = new AlertStore(db);
+    const down = alert('probe:web', 'firing', { alertname: 'ProbeDown', probe: 'web' }, { name: 'web', warning: false });
+    alerts.record('probes', batch('probe', { ...down, sharedStart: true }), T);
+    alerts.record('probes', batch('probe', { ...alert('redundancy:vpn', 'firing', { alertname: 'VpnRedundancy' }), agreedEpisode: true }), T);
+    alerts.record('default', batch('alertmanager', alert('0a1b', 'firing', { alertname: 'HostDown' })), T);
+    const flags = (): Array<[string, boolean, boolean]> => alerts.firingAlerts().map((f) => [f.alert.fingerprint, f.alert.sharedStart === true, f.alert.agreedEpisode === true]);
+    assert.deepEqual(flags().sort(), [
+      ['0a1b', false, false],
+      ['probe:web', true, false],
+      ['redundancy:vpn', false, true],
+    ]);
+    // The same probe now alerting on this region's verdict alone: no shared start any more.
+    alerts.record('probes', batch('probe', down), T + 1);
+    assert.deepEqual(flags().find(([fp]) => fp === 'probe:web'), ['probe:web', false, false]);
+    db.close();
+  });
+});
