@@ -58,8 +58,10 @@ export class Acks {
         const stamp = this.d.gate.acked(episode, by);
         this.d.episodeAcks.put({ kind: 'ack', episode, by, ...stamp }, this.d.clock.now());
       }
-      this.d.log.info({ event: 'incident_acked', incident: inc.id, code: inc.ackCode, by }, 'incident acknowledged');
-      return { ok: true, incident: this.d.incidents.get(inc.id) as Incident };
+      // Read again: a move to the winning episode gave it that episode's code.
+      const acked = this.d.incidents.get(inc.id) as Incident;
+      this.d.log.info({ event: 'incident_acked', incident: inc.id, code: acked.ackCode, by }, 'incident acknowledged');
+      return { ok: true, incident: acked };
     });
   }
 
@@ -103,7 +105,8 @@ export class Acks {
    */
   applyPeerUnack(episode: string, by: string, instance: string, hlc: string): void {
     const holds = this.d.episodeAcks.put({ kind: 'unack', episode, by, instance, hlc }, this.d.clock.now());
-    const inc = this.d.incidents.byEpisode(episode);
+    // As for an ack: the incident of the same event held here under another agreed episode is the one taken back.
+    const inc = this.d.incidents.byEpisode(episode) ?? this.d.agreement?.sameEvent(episode);
     if (!inc || inc.state !== 'acked') return;
     if (holds) {
       // An older unack: the ack stands; a newer ack may be the one named now.
@@ -136,8 +139,8 @@ export class Acks {
    * this code (an Alertmanager group of five alerts opens five incidents: "!ack CODE+" takes all).
    */
   ackGroup(code: string, by: string): { ok: true; incidents: Incident[] } | { ok: false; reason: string } {
-    const inc = this.d.incidents.byCode(code);
-    if (!inc) return { ok: false, reason: `no incident with id ${code.toUpperCase()}` };
+    const { inc, reason } = this.byCode(code);
+    if (!inc) return { ok: false, reason: reason ?? `no incident with id ${code.toUpperCase()}` };
     const members = inc.groupKey === null ? [inc] : this.d.incidents.unresolvedInGroup(inc.groupKey);
     const acked: Incident[] = [];
     for (const m of members) {
@@ -152,16 +155,21 @@ export class Acks {
   /** Takes an acknowledgement back; escalation resumes at once; in a cluster, told to the peers (they reopen it too). */
   unack(code: string, by: string): AckResult {
     const r = this.d.atomic((): AckResult => {
-      const inc = this.d.incidents.byCode(code);
-      if (!inc) return { ok: false, reason: `no incident with id ${code.toUpperCase()}` };
+      const { inc, reason } = this.byCode(code);
+      if (!inc) return { ok: false, reason: reason ?? `no incident with id ${code.toUpperCase()}` };
       if (inc.state !== 'acked') return { ok: false, reason: `${inc.ackCode} is not acknowledged` };
+      // As for an ack: an agreed episode first moves to the one that wins, so that the unack is
+      // recorded where the peers' ack of the event is (recorded under this instance's own episode, the
+      // next claim's move would find that ack standing and acknowledge the incident again).
+      const episode = this.d.agreement?.canonical(inc.id, this.d.clock.now(), () => undefined) ?? inc.episode;
       this.d.incidents.unack(inc.id, this.d.clock.now());
-      if (inc.episode !== null && this.d.gate) {
-        const stamp = this.d.gate.unacked(inc.episode, by);
-        this.d.episodeAcks.put({ kind: 'unack', episode: inc.episode, by, ...stamp }, this.d.clock.now());
+      if (episode !== null && this.d.gate) {
+        const stamp = this.d.gate.unacked(episode, by);
+        this.d.episodeAcks.put({ kind: 'unack', episode, by, ...stamp }, this.d.clock.now());
       }
-      this.d.log.info({ event: 'incident_unacked', incident: inc.id, code: inc.ackCode, by }, 'acknowledgement taken back');
-      return { ok: true, incident: this.d.incidents.get(inc.id) as Incident };
+      const reopened = this.d.incidents.get(inc.id) as Incident;
+      this.d.log.info({ event: 'incident_unacked', incident: inc.id, code: reopened.ackCode, by }, 'acknowledgement taken back');
+      return { ok: true, incident: reopened };
     });
     if (r.ok) this.kick();
     return r;

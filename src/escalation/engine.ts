@@ -119,7 +119,8 @@ export class EscalationEngine {
    * the peer's page that reaches this instance answers this incident (see Acks.ack for ambiguity).
    */
   peerSentCode(episode: string, code: string): void {
-    const inc = this.incidents.byEpisode(episode);
+    // Also when this instance holds the same event under another agreed episode (after a partition, or before its claim-time move).
+    const inc = this.incidents.byEpisode(episode) ?? this.ctx.agreement?.sameEvent(episode);
     if (inc && code !== '' && inc.ackCode !== code) this.incidents.addAlias(code, inc.id);
   }
 

@@ -110,7 +110,7 @@ export class EpisodeAgreement {
     this.board.opened(key, first.episode);
     this.log.info(
       { event: 'incident_episode_moved', incident: inc.id, code: now.ackCode, alias: inc.ackCode, from: inc.episode, to: first.episode, peer: first.instance },
-      `${inc.ackCode} is the same event as ${first.instance}'s, opened earlier: now ${now.ackCode} on every instance (${inc.ackCode} still answers here)`,
+      `${inc.ackCode} is the same event as ${first.instance}'s, opened earlier: now ${now.ackCode} (${inc.ackCode} still answers here)`,
     );
     moved(now);
     return first.episode;

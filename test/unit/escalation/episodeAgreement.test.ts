@@ -175,19 +175,71 @@ describe('agreed episodes: acks reach the same event under another episode (issu
   });
 
   it('a partition: each side paged its own episode; after the heal an ack on a holds on b', () => {
-    const { clock, a, b, cut } = cluster();
-    cut(true);
-    b.position = 0;
-    a.fireAgreed('redundancy:vpn');
-    b.fireAgreed('redundancy:vpn');
-    a.deliverAll();
-    b.deliverAll();
-    assert.equal(emailsSent(a) + emailsSent(b), 2, 'each side paged once (duplicates, never loss)');
-    cut(false);
-    b.position = 1;
-    clock.advance(S);
-    assert.equal(a.engine.ack(open(a).ackCode, 'alice').ok, true);
+    const { b } = healedAndAckedOnA();
     assert.equal(open(b).state, 'acked', "b's incident of the same event is acknowledged");
     assert.equal(open(b).ackedBy, 'alice (on a)');
   });
+
+  it('after such a heal, !unack on a reopens b too', () => {
+    const { a, b } = healedAndAckedOnA();
+    assert.equal(a.engine.unack(open(a).ackCode, 'alice').ok, true);
+    assert.equal(open(a).state, 'open');
+    assert.equal(open(b).state, 'open', "a's unack reaches b's incident of the same event");
+  });
+
+  it("after such a heal, !unack on b with b's own code holds on both, and the next step pages again", () => {
+    const { clock, a, b } = healedAndAckedOnA();
+    const r = b.engine.unack(open(b).ackCode, 'bob');
+    assert.ok(r.ok, r.ok ? '' : r.reason);
+    clock.advance(10 * 60 * S + PEER_TIMEOUT);
+    assert.equal(open(b).state, 'open', "b's next claim-time move must not take a's older ack again");
+    assert.equal(open(a).state, 'open', 'a learns of the unack');
+    assert.ok(a.queued().length + b.queued().length > 0, 'escalation resumed: the next step is queued');
+  });
+
+  it("after such a heal, b answers the code a paged with (an SMS reply reaching b)", () => {
+    const { a, b } = healedAndAckedOnA({ ack: false });
+    const codeA = open(a).ackCode;
+    assert.notEqual(open(b).ackCode, codeA);
+    const r = b.engine.ack(codeA, 'alice');
+    assert.ok(r.ok, r.ok ? '' : r.reason);
+  });
 });
+
+describe('agreed episodes: the old code after a move (issue 23)', () => {
+  it('!unack and !ack CODE+ take the old code as !ack does', () => {
+    const { clock, a, b, cut } = cluster(LATER);
+    cut(true);
+    b.fireAgreed('redundancy:vpn');
+    clock.advance(2 * S);
+    a.fireAgreed('redundancy:vpn');
+    const old = open(a).ackCode;
+    cut(false);
+    clock.advance(30 * S);
+    assert.notEqual(open(a).ackCode, old, 'a moved to the earlier episode');
+    assert.equal(a.engine.ackGroup(old, 'alice').ok, true, '!ack OLD+');
+    const r = a.engine.unack(old, 'alice');
+    assert.ok(r.ok, `!unack OLD: ${r.ok ? '' : r.reason}`);
+  });
+});
+
+/**
+ * Cut off, both instances open the same redundancy-group event under their own episodes and each
+ * pages it; then the link heals (b at position 1) and, unless told otherwise, alice acks it on a.
+ */
+function healedAndAckedOnA(o: { ack?: boolean } = {}): ReturnType<typeof cluster> {
+  const c = cluster();
+  const { clock, a, b, cut } = c;
+  cut(true);
+  b.position = 0;
+  a.fireAgreed('redundancy:vpn');
+  b.fireAgreed('redundancy:vpn');
+  a.deliverAll();
+  b.deliverAll();
+  assert.equal(emailsSent(a) + emailsSent(b), 2, 'each side paged once (duplicates, never loss)');
+  cut(false);
+  b.position = 1;
+  clock.advance(S);
+  if (o.ack !== false) assert.equal(a.engine.ack(open(a).ackCode, 'alice').ok, true);
+  return c;
+}
