@@ -7,6 +7,7 @@ function describe(st: IrcState): string {
   if (st.link !== 'registered') return `not connected to the bouncer (${st.lastError ?? st.link})`;
   if (st.upstream === 'down') return 'the bouncer lost its IRC network';
   if (st.canary.failing) return 'the canary message did not come back';
+  if (st.stuck.length > 0) return `not in ${st.stuck.join(', ')} (the lines for it wait; check the channel's modes, bans and key, and the bouncer's channel list)`;
   return 'not in the channel';
 }
 

@@ -11,8 +11,8 @@ export interface ChannelDeps {
   join(name: string, key: string | undefined): void;
   /** Our nick now. */
   nick(): string;
-  /** Membership changed. */
-  changed(joined: readonly string[]): void;
+  /** Membership changed: the channels we are in, and the configured ones out of reach (see OUT_LIMIT_MS). */
+  changed(m: { joined: readonly string[]; stuck: readonly string[] }): void;
 }
 
 /**
@@ -25,6 +25,14 @@ export interface ChannelDeps {
 export const REJOIN_GRACE_MS = 30_000;
 
 /**
+ * How long a configured channel may stay without us while connected before the IRC path counts
+ * as unable to carry alerts (state.ts `stuck`): its lines wait unwritten, and a path that says
+ * healthy meanwhile would page nobody. Two rejoin graces: the bouncer's own rejoin (about 5 s with
+ * ngircd) and one JOIN of ours have had their time; a kick's rejoin (`rejoin_delay`, 5 s) too.
+ */
+export const OUT_LIMIT_MS = 2 * REJOIN_GRACE_MS;
+
+/**
  * Channel membership: joins every configured channel after registration, tracks JOIN/PART/KICK
  * for our own nick, rejoins after a kick (with the channel key) after `rejoin_delay`, and counts a
  * channel not joined while the bouncer rejoins it after its upstream came back.
@@ -34,6 +42,9 @@ export class Channels {
   private readonly rejoins = new Map<string, TimerHandle>();
   /** Channels waiting for the bouncer to rejoin them, with since when (the grace timer, if armed). */
   private readonly awaiting = new Map<string, { sinceMs: number; timer: TimerHandle | undefined }>();
+  /** Configured channels we are out of while connected, each with the timer that marks it stuck at OUT_LIMIT_MS (lower case). */
+  private readonly out = new Map<string, TimerHandle>();
+  private readonly stuck = new Set<string>();
 
   constructor(private readonly d: ChannelDeps) {}
 
@@ -44,7 +55,29 @@ export class Channels {
 
   /** Joins all configured channels (a fresh registration). */
   joinAll(): void {
-    for (const ch of this.d.cfg.channels) this.d.join(ch.name, ch.key?.reveal());
+    for (const ch of this.d.cfg.channels) {
+      this.markOut(ch.name);
+      this.d.join(ch.name, ch.key?.reveal());
+    }
+  }
+
+  /** A configured channel we are not in: it counts as stuck if it stays so for OUT_LIMIT_MS. */
+  private markOut(name: string): void {
+    const key = name.toLowerCase();
+    if (this.out.has(key) || !this.d.cfg.channels.some((c) => c.name.toLowerCase() === key)) return;
+    this.out.set(
+      key,
+      this.d.clock.setTimeout(() => {
+        if (this.joined.has(key)) return;
+        this.stuck.add(key);
+        this.d.log.warn({ event: 'irc_channel_stuck', channel: name, out_ms: OUT_LIMIT_MS }, `${name}: not in the channel for ${OUT_LIMIT_MS / 1000}s while connected; its lines wait, and the IRC path counts as down until we are back in it`);
+        this.emit();
+      }, OUT_LIMIT_MS),
+    );
+  }
+
+  private emit(): void {
+    this.d.changed({ joined: this.list, stuck: [...this.stuck] });
   }
 
   /** Forgets membership and pending rejoins (link gone). */
@@ -53,6 +86,9 @@ export class Channels {
     this.rejoins.clear();
     for (const a of this.awaiting.values()) this.d.clock.clearTimeout(a.timer);
     this.awaiting.clear();
+    for (const t of this.out.values()) this.d.clock.clearTimeout(t);
+    this.out.clear();
+    this.stuck.clear();
     this.joined.clear();
   }
 
@@ -89,13 +125,14 @@ export class Channels {
       if (back && a?.timer !== undefined) continue; // already waiting for this session's JOIN
       this.d.clock.clearTimeout(a?.timer);
       this.awaiting.set(key, { sinceMs: a?.sinceMs ?? now, timer: back ? this.askLater(ch.name) : undefined });
+      this.markOut(ch.name);
       if (back) {
         this.d.log.info({ event: 'irc_channel_rejoining', channel: ch.name, why }, `${ch.name}: the bouncer is back on its network; lines for the channel wait until the network has us back in it (${why})`);
       } else if (was.has(key)) {
         this.d.log.warn({ event: 'irc_channel_left', channel: ch.name, why }, `${ch.name}: the bouncer left its network and with it the channel; lines for the channel wait (${why})`);
       }
     }
-    if (was.size > 0) this.d.changed(this.list);
+    if (was.size > 0) this.emit();
   }
 
   /** Channels the bouncer has not rejoined yet since its upstream came back or went (lower case). */
@@ -127,14 +164,18 @@ export class Channels {
       this.awaiting.delete(key);
     }
     this.joined.add(key);
-    this.d.changed(this.list);
+    this.d.clock.clearTimeout(this.out.get(key));
+    this.out.delete(key);
+    if (this.stuck.delete(key)) this.d.log.info({ event: 'irc_channel_unstuck', channel }, `${channel}: back in the channel`);
+    this.emit();
     this.d.log.info({ event: 'irc_joined', channel, ...(a ? { waited_ms: this.d.clock.now() - a.sinceMs } : {}) }, a ? `joined channel; its waiting lines go now (waited ${Math.round((this.d.clock.now() - a.sinceMs) / 1000)}s)` : 'joined channel');
   }
 
   onLeave(nick: string, channel: string): void {
     if (nick !== this.d.nick()) return;
     this.joined.delete(channel.toLowerCase());
-    this.d.changed(this.list);
+    this.markOut(channel);
+    this.emit();
   }
 
   onKick(kicked: string, channel: string, by: string): void {

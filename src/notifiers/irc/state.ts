@@ -30,6 +30,12 @@ export interface IrcState {
    * upstream session ends or begins, and comes back only when it relays our JOIN (channels.ts).
    */
   joined: readonly string[];
+  /**
+   * Configured channels we have been out of for longer than channels.ts OUT_LIMIT_MS while
+   * connected (a rejoin refused: invite only, banned, bad key; a channel the bouncer disabled):
+   * their lines wait, so the path cannot carry alerts (lower case).
+   */
+  stuck: readonly string[];
   nick: string;
   /** The last period the link was down, set when it registers again. */
   lastOutage: { fromMs: number; toMs: number } | undefined;
@@ -45,11 +51,12 @@ export interface IrcState {
 }
 
 /**
- * Whether the IRC path can carry a message to people right now: registered, joined, the
- * bouncer connected upstream, and the last canary not lost.
+ * Whether the IRC path can carry a message to people right now: registered, the bouncer
+ * connected upstream, the last canary not lost, no configured channel out of reach (stuck), and
+ * for one channel, joined.
  */
 export function pathHealthy(s: IrcState, channel?: string): boolean {
-  if (s.link !== 'registered' || s.upstream === 'down' || s.canary.failing) return false;
+  if (s.link !== 'registered' || s.upstream === 'down' || s.canary.failing || s.stuck.length > 0) return false;
   if (channel !== undefined) return s.joined.includes(channel.toLowerCase());
   return true;
 }

@@ -104,6 +104,7 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
       upstreamSinceMs: undefined,
       canary: { lastOkMs: undefined, lastRttMs: undefined, failing: false },
       joined: [],
+      stuck: [],
       nick: cfg.nick,
       lastOutage: undefined,
       attempts: 0,
@@ -136,7 +137,7 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
       log,
       join: (name, key) => this.client?.join(name, key),
       nick: () => this.s.nick,
-      changed: (joined) => this.update({ joined }),
+      changed: ({ joined, stuck }) => this.update({ joined, stuck }),
     });
   }
 
@@ -219,7 +220,7 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
       });
     }
     this.dropClient();
-    this.update({ link: 'stopped', connectedSinceMs: undefined, joined: [] });
+    this.update({ link: 'stopped', connectedSinceMs: undefined, joined: [], stuck: [] });
   }
 
   /**
@@ -381,7 +382,7 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
     const client = this.makeClient();
     this.client = client;
     this.channels.reset();
-    this.update({ link: 'connecting', attempts: this.s.attempts + 1, joined: [] });
+    this.update({ link: 'connecting', attempts: this.s.attempts + 1, joined: [], stuck: [] });
     this.log.info({ event: 'irc_connecting', host: this.cfg.host, port: this.cfg.port, tls: this.cfg.tls, attempt: this.attemptInRow + 1 }, 'connecting to IRC');
 
     // Events from a client we have already dropped must not touch the current state.
@@ -509,6 +510,7 @@ export class IrcSupervisor extends EventEmitter<IrcSupervisorEvents> {
       disconnectedSinceMs: wasUp || this.s.disconnectedSinceMs === undefined ? this.clock.now() : this.s.disconnectedSinceMs,
       lastError: reason,
       joined: [],
+      stuck: [],
       upstream: this.cfg.bouncer === 'none' ? 'down' : this.s.upstream,
     });
     this.log.warn({ event: 'irc_disconnected', reason, retry_in_ms: delay }, `IRC link down: ${reason}`);

@@ -107,7 +107,7 @@ describe('status report: pages in the future tense, one row per message (issue 2
 describe('status page: the IRC path while the bouncer link is down (issue 22 §1)', () => {
   const irc = (link: IrcState['link']): IrcState => ({
     link, connectedSinceMs: link === 'registered' ? T : undefined, disconnectedSinceMs: link === 'registered' ? undefined : T + 60_000, lastError: 'ECONNREFUSED', upstream: 'up', upstreamSinceMs: T - 3_600_000,
-    canary: { lastOkMs: T + 30_000, lastRttMs: 1.137458000011975, failing: false }, joined: [], nick: 'lifeline', lastOutage: undefined, attempts: 3, echo: false, accounts: false,
+    canary: { lastOkMs: T + 30_000, lastRttMs: 1.137458000011975, failing: false }, joined: [], stuck: [], nick: 'lifeline', lastOutage: undefined, attempts: 3, echo: false, accounts: false,
   });
   const base = (over: Partial<StatusReport>): StatusReport => ({ ...buildStatus(sources(new IncidentStore(openDb(':memory:')))), generatedMs: T + 120_000, ...over });
 

@@ -3,7 +3,8 @@ import { EventEmitter } from 'node:events';
 import type { Client } from 'irc-framework';
 import { NotifyError } from '../../../../src/errors.js';
 import { parseConfig } from '../../../../src/config/load.js';
-import { REJOIN_GRACE_MS } from '../../../../src/notifiers/irc/channels.js';
+import { ircPathMonitor } from '../../../../src/escalation/ircPath.js';
+import { OUT_LIMIT_MS, REJOIN_GRACE_MS } from '../../../../src/notifiers/irc/channels.js';
 import { IrcNotifier } from '../../../../src/notifiers/irc/notifier.js';
 import { IrcSupervisor } from '../../../../src/notifiers/irc/supervisor.js';
 import { silentLogger } from '../../../../src/observability/logger.js';
@@ -551,6 +552,45 @@ describe('IrcSupervisor: channels while the bouncer rejoins them (fake clock, fa
     assert.equal(channelLines(c, from).length, before, 'no line written between ZNC back and its JOIN');
     assert.equal(sup.state.link, 'registered', 'handed back by the gate, not by a lost link');
     assert.deepEqual((await Promise.all(outcomes)).slice(before), Array(5 - before).fill('handed back'));
+  });
+
+  it('a rejoin that never comes (refused, or a channel ZNC disabled): the IRC path counts down after OUT_LIMIT_MS, naming the channel, and up again once we are back in it', () => {
+    const { sup, clock, clients } = setup('  canary: { enabled: false }\n', true);
+    const path = ircPathMonitor(sup);
+    sup.start();
+    const c = clients[0]!;
+    c.register();
+    c.status('Disconnected from IRC. Reconnecting...');
+    c.upstreamBack();
+    live(c, clock, OUT_LIMIT_MS - 5_000);
+    assert.equal(path.healthy(), true, 'within the limit, a rejoin still on its way is no outage');
+    live(c, clock, 5_000);
+    assert.deepEqual(sup.state.stuck, ['#alerts']);
+    assert.equal(path.healthy(), false, 'lines for the only channel wait: the path cannot carry alerts');
+    assert.match(path.reason(), /^not in #alerts /);
+    c.emit('join', { nick: 'lifeline', channel: '#alerts' });
+    assert.deepEqual(sup.state.stuck, []);
+    assert.equal(path.healthy(), true);
+  });
+
+  it('the usual rejoin (ZNC relays our JOIN 5 s after it is back) and a fresh registration never count as stuck', () => {
+    const { sup, clock, clients } = setup('  canary: { enabled: false }\n', true);
+    const path = ircPathMonitor(sup);
+    const unhealthy: number[] = [];
+    sup.start();
+    const c = clients[0]!;
+    c.register();
+    sup.on('state', () => void (path.healthy() || unhealthy.push(clock.now())));
+    live(c, clock, 2 * OUT_LIMIT_MS);
+    c.status('Disconnected from IRC. Reconnecting...');
+    const down = clock.now();
+    c.upstreamBack();
+    live(c, clock, 5_000);
+    c.emit('join', { nick: 'lifeline', channel: '#alerts' });
+    live(c, clock, 2 * OUT_LIMIT_MS);
+    assert.deepEqual(sup.state.stuck, []);
+    assert.equal(path.healthy(), true);
+    assert.ok(unhealthy.length > 0 && unhealthy.every((t) => t === down), `unhealthy only while ZNC was off its network: ${unhealthy.join(', ')}`);
   });
 
   it('a canary lost and back again (ZNC never left its network) keeps the channels', () => {
