@@ -42,13 +42,17 @@ export function probeAlert(p: ShapedProbe, what: 'down' | 'warning', status: 'fi
   };
   const warning = what === 'warning';
   const b = batch(alertOf(`probe:${p.cfg.name}${warning ? ':warning' : ''}`, status, labels, summary, nowMs, { name: p.cfg.name, warning }));
-  return sharedStart ? batch({ ...(b.alerts[0] as Alert), sharedStart: true }) : b;
+  if (sharedStart) return batch({ ...(b.alerts[0] as Alert), sharedStart: true });
+  // A warning (a certificate about to expire, ...) is one event for every region that sees it, each
+  // at its own time: an agreed episode, so that two regions page it once (without a cluster it changes nothing).
+  return warning ? batch({ ...(b.alerts[0] as Alert), agreedEpisode: true }) : b;
 }
 
 /**
  * A probe seen down from some regions and up from others (issue 23): a warning of its own
  * ("probe:NAME:regions"; the probe's other warnings, e.g. certificate expiry, keep theirs), with
- * the verdict's words naming the regions.
+ * the verdict's words naming the regions. Every instance raises it from the same verdicts at its
+ * own moment: an agreed episode (probeAlert's warning), paged once.
  */
 export function regionsAlert(p: ShapedProbe, status: 'firing' | 'resolved', text: string, nowMs: number): AlertBatch {
   const b = probeAlert(p, 'warning', status, text, nowMs);

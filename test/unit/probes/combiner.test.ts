@@ -70,7 +70,7 @@ describe('verdicts from more than one region: the probe engine with the cluster 
     const recorded: ClusterBody[] = [];
     const verdicts = new ClusterVerdicts({ self: 'eu-west', peers: ['us-east'], probes: config.probes, store: new PeerVerdictStore(db), live: (p) => live.get(p) ?? false, record: (b) => void recorded.push(b) });
     const probe = new Scripted('wiki.example.org');
-    const emitted: Array<{ fp: string; status: string; summary: string; startsAt: string; news: boolean }> = [];
+    const emitted: Array<{ fp: string; status: string; summary: string; startsAt: string; news: boolean; agreed: boolean }> = [];
     const engine = new ProbeEngine({
       config: config.probes,
       clock,
@@ -78,7 +78,7 @@ describe('verdicts from more than one region: the probe engine with the cluster 
       store: new ProbeStateStore(db),
       create: () => probe,
       emit: (b: AlertBatch, news: boolean) => {
-        for (const a of b.alerts) emitted.push({ fp: a.fingerprint, status: a.status, summary: a.annotations['summary'] ?? '', startsAt: a.startsAt, news });
+        for (const a of b.alerts) emitted.push({ fp: a.fingerprint, status: a.status, summary: a.annotations['summary'] ?? '', startsAt: a.startsAt, news, agreed: a.agreedEpisode === true });
       },
       random: () => 0.5,
       ...(withCluster ? { combiner: verdicts } : {}),
@@ -127,6 +127,7 @@ describe('verdicts from more than one region: the probe engine with the cluster 
     await run(r.clock, 1);
     assert.deepEqual(seen(r), ['probe:wiki:regions firing']);
     assert.equal(r.emitted[0]?.summary, 'wiki.example.org: no HTTP answer from us-east; up from eu-west');
+    assert.equal(r.emitted[0]?.agreed, true, 'every instance raises it at its own moment: an agreed episode, paged once');
     r.peerSays(true, r.clock.now());
     await run(r.clock, 1);
     assert.deepEqual(seen(r), ['probe:wiki:regions firing', 'probe:wiki:regions resolved']);
