@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { Ajv } from 'ajv';
@@ -83,6 +84,29 @@ describe('every shipped YAML validates against config/lifeline.schema.json with 
       }
     }
     assert.ok(foreign > 0);
+  });
+
+  it('config/examples/cluster-region-{a,b}.yaml: config/example-znc.yaml plus the cluster section in the file\'s header loads with exactly the secrets the file mounts', () => {
+    // Found by reading them as an operator would: they mounted four of the five secrets example-znc.yaml reads.
+    const znc = readFileSync('config/example-znc.yaml', 'utf8');
+    for (const region of ['a', 'b']) {
+      const file = `config/examples/cluster-region-${region}.yaml`;
+      const text = readFileSync(file, 'utf8');
+      const compose = parse(text) as { services: { lifeline: { secrets: string[] } }; secrets: Record<string, { file: string }> };
+      const mounted = compose.services.lifeline.secrets;
+      for (const s of mounted) assert.equal(compose.secrets[s]?.file, `./secrets/${s}`, `${file}: secret ${s}`);
+      const clusterLine = /^#\s+(cluster: \{.*\})\s*$/m.exec(text)?.[1];
+      assert.ok(clusterLine !== undefined, `${file}: its header shows the cluster section`);
+      const dir = mkdtempSync(join(tmpdir(), 'lifeline-region-secrets-'));
+      try {
+        for (const s of mounted) writeFileSync(join(dir, s), `value of ${s}\n`);
+        const cfg = parseConfig(`${znc.split('/run/secrets/').join(`${dir}/`)}\n${clusterLine}\n`, file, {});
+        assert.equal(cfg.cluster?.name, region);
+        assert.deepEqual(cfg.cluster?.peers.map((x) => x.name), [region === 'a' ? 'b' : 'a']);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
   });
 
   it("the README's Lifeline config blocks validate; its other blocks are Alertmanager or Compose files", () => {
