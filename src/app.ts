@@ -270,6 +270,7 @@ export async function startApp(ctx: AppContext): Promise<App> {
     const peerAlerts = new PeerAlerts({
       self: config.cluster.name,
       natsUrl: config.cluster.nats_url,
+      info: new Map(config.cluster.peers.flatMap((p) => (p.info !== undefined ? [[p.name, p.info] as const] : []))),
       now: () => clock.now(),
       firing: (fp) => alerts.firingName(fp),
       emit: (batch) => {

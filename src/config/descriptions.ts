@@ -272,7 +272,7 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = Object.freeze({
   'cluster.peers[].name': 'The peer\'s cluster.name.',
   'cluster.peers[].domain': 'The JetStream domain of the peer\'s nats-server. Default: the peer\'s name.',
   'cluster.peers[].irc_nick': 'The peer\'s IRC nick (give each instance its own ZNC user). A standby reads the poster\'s alert lines in the channel under this nick: a line it holds that the poster posted is not posted again, and lines from this nick are never taken as commands. Without it, a standby cannot see the poster\'s lines: it takes over only when the poster is down, and lets go of held lines older than irc_takeover as posted by the live poster.',
-  'cluster.peers[].info': 'Free text about the peer (where it runs), for whoever reads this config: Lifeline does not show it anywhere.',
+  'cluster.peers[].info': 'Free text about the peer (where it runs, e.g. "Hetzner fsn1, ops VM"): the "peer down" and "peer unreachable" pages name the peer with it, so whoever is paged knows where to look.',
   'cluster.nats_url': 'This region\'s nats-server: nats://host:4222, or tls://host:4222 for TLS. Lifeline reconnects forever when it goes away.',
   'cluster.user': 'NATS user name (with password).',
   'cluster.password': 'NATS password. A secret: use ${ENV} or password_file.',

@@ -16,6 +16,8 @@ export interface PeerAlertDeps {
   self: string;
   /** This region's nats-server (cluster.nats_url), for the words of "this region's NATS is down". */
   natsUrl: string;
+  /** What the config says about each peer (cluster.peers[].info, "Hetzner fsn1, ops VM"), by name: the page names it. */
+  info?: ReadonlyMap<string, string>;
   /** Runs a batch through the pipeline (ingest), as the probes' alerts are. */
   emit(batch: AlertBatch): void;
   /** The alertname of the alert with this fingerprint when it fires now (a resolve is sent only for one that does, under its name). */
@@ -32,6 +34,7 @@ export function peerFingerprint(peer: string): string {
 export const NATS_FINGERPRINT = 'peer:~nats';
 
 /** What the page says, per reason: the first words are what a person reads on a phone. */
+/** `peer` is the peer's name, with its config `info` in brackets when there is one. */
 const DOWN_SUMMARY: Readonly<Record<Exclude<PeerDownReason, 'local'>, (peer: string, self: string) => string>> = {
   silent: (peer, self) => `Lifeline peer ${peer} is down: its region's nats-server answers ${self}, the instance sends no heartbeat (its process or host died)`,
   unreachable: (peer, self) => `Lifeline peer ${peer} unreachable from ${self}: its region does not answer (a partition, or the region is lost); each side pages this, duplicates over loss`,
@@ -59,7 +62,7 @@ export class PeerAlerts {
       if (reason === 'local') this.d.emit(this.natsAlert('firing', `this region's NATS is down: Lifeline ${this.d.self} cannot reach its nats-server at ${this.d.natsUrl}; it pages alone and knows nothing of its peers meanwhile`, now));
       // Its start: when the peer sent its last heartbeat, by the peer's clock, the same for every
       // survivor that heard it, so they share one episode and one page (escalation/episode.ts).
-      else this.d.emit(this.peerAlert(e.peer, PEER_ALERTNAMES[reason], 'firing', `${DOWN_SUMMARY[reason](e.peer, this.d.self)}${last}`, e.lastSentMs ?? now, e.lastSentMs !== undefined));
+      else this.d.emit(this.peerAlert(e.peer, PEER_ALERTNAMES[reason], 'firing', `${DOWN_SUMMARY[reason](this.named(e.peer), this.d.self)}${last}`, e.lastSentMs ?? now, e.lastSentMs !== undefined));
     } else if (e.kind === 'peerUp') {
       const name = this.d.firing(peerFingerprint(e.peer));
       if (name !== undefined) this.d.emit(this.peerAlert(e.peer, name, 'resolved', `Lifeline peer ${e.peer} is heard again by ${this.d.self}`, now));
@@ -68,6 +71,12 @@ export class PeerAlerts {
       this.d.emit(this.natsAlert('resolved', `Lifeline ${this.d.self} reached its region's nats-server at ${this.d.natsUrl} again`, now));
     }
   };
+
+  /** A peer's name as a page gives it: with what the config says about it, if anything. */
+  private named(peer: string): string {
+    const info = this.d.info?.get(peer);
+    return info ? `${peer} (${info})` : peer;
+  }
 
   /** "Lifeline peer B is down / unreachable" (resolved under the name it fired with). */
   private peerAlert(peer: string, alertname: string, status: 'firing' | 'resolved', summary: string, atMs: number, sharedStart = false): AlertBatch {

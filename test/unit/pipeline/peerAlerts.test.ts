@@ -31,6 +31,7 @@ function rig() {
   const peers = new PeerAlerts({
     self: 'b',
     natsUrl: 'nats://nats:4222',
+    info: new Map([['a', 'Hetzner fsn1, ops VM']]),
     now: () => clock.now(),
     firing: (fp) => alerts.firingName(fp),
     emit: (batch) => {
@@ -51,6 +52,7 @@ describe('a peer down is an incident (issue 23, pipeline/peerAlerts.ts)', () => 
     assert.ok(inc, 'an incident for the peer');
     assert.deepEqual(r.emails(), [`[CRITICAL] LifelinePeerDown a - ack ${inc.ackCode}`]);
     assert.equal(r.alerts.firing()[0]?.name, 'LifelinePeerDown');
+    assert.match(inc.labels['summary'] ?? '', /^Lifeline peer a \(Hetzner fsn1, ops VM\) is down: /, 'the page says where the peer runs (cluster.peers[].info)');
     r.peers.handle({ kind: 'peerUp', peer: 'a' });
     assert.equal(r.engine.incidents.live('alert', peerFingerprint('a')), undefined, 'resolved');
     assert.equal(r.emails().length, 2);
