@@ -156,9 +156,15 @@ export class EscalationEngine {
     this.reroute.smsDelivered(person);
   }
 
-  /** Starts the timer loop (after a restart, overdue steps run at once) and the monitoring-path rule. */
+  /**
+   * Starts the timer loop (after a restart, overdue steps run at once) and the monitoring-path
+   * rule. In a cluster, first takes back the pages of shared episodes the last run left queued
+   * (PageBundler.takeBackShared): call it before the dispatcher starts delivering the outbox.
+   */
   start(): void {
     this.stopped = false;
+    const back = this.enabled ? this.bundler.takeBackShared(this.ctx.clock.now()) : 0;
+    if (back > 0) this.ctx.log.info({ event: 'pages_taken_back', pages: back }, `${back} page(s) of shared incidents queued before the restart go again only if no peer sent them meanwhile (decided once caught up with the peers)`);
     this.kick();
     if (this.enabled) this.path.start();
   }

@@ -33,6 +33,12 @@ interface Inst {
   outbox: Outbox;
   engine: EscalationEngine;
   claims: ClaimBook;
+  /** Down (SIGKILL): no delivery, no renewal; the peers' messages wait for it (in its region's stream). */
+  kill(): void;
+  /** Started again on the same database, not settled: held until `settle()`. */
+  restart(): void;
+  /** Caught up with the peers: their messages sent meanwhile are applied, paging goes on. */
+  settle(): void;
   /** Position among the live instances (the test sets it as liveness would). */
   position: number;
   /** Pages queued in this instance's outbox (its own sends). */
@@ -47,6 +53,8 @@ function cluster(policy = '{ name: p, steps: [{ after: 0s, notify: [email] }, { 
   const clock = new FakeClock();
   let cutOff = false;
   const held: Array<() => void> = [];
+  /** Per instance: messages to it while it is down or not settled, and whether it is. */
+  const unsettled = new Map<string, Array<() => void>>();
   const insts: Inst[] = [];
   const make = (name: string): Inst => {
     const db = openDb(':memory:');
@@ -62,7 +70,9 @@ function cluster(policy = '{ name: p, steps: [{ after: 0s, notify: [email] }, { 
             if (body.kind === 'ack') peer.engine.applyPeerAck(body.incident, body.by, name, formatHlc(stamp));
             if (body.kind === 'sent' && body.code !== undefined) peer.engine.peerSentCode(body.incident, body.code);
           })();
-        if (cutOff) held.push(deliver);
+        const waiting = unsettled.get(peer.name);
+        if (waiting) waiting.push(deliver);
+        else if (cutOff) held.push(deliver);
         else deliver();
       }
     };
@@ -84,7 +94,9 @@ function cluster(policy = '{ name: p, steps: [{ after: 0s, notify: [email] }, { 
         return formatHlc(stamp);
       },
     };
-    const engine = new EscalationEngine({ config, ...escalationStores(db), outbox, schedule: new OnCallSchedule(config), clock, log: silentLogger(), health: new ChannelHealth(), poke: () => undefined, pathOutageEnded: () => ({ fired: 0, resolved: 0, firingNow: 0 }), gate: new ClusterPaging(name, port, silentLogger(), LEASE) });
+    const newEngine = (): EscalationEngine =>
+      new EscalationEngine({ config, ...escalationStores(db), outbox, schedule: new OnCallSchedule(config), clock, log: silentLogger(), health: new ChannelHealth(), poke: () => undefined, pathOutageEnded: () => ({ fired: 0, resolved: 0, firingNow: 0 }), gate: new ClusterPaging(name, port, silentLogger(), LEASE), pagingHeld: () => (unsettled.has(name) ? 'not settled' : undefined) });
+    const engine = newEngine();
     engine.start();
     const dests = ['email:alice@example.org', 'sms:+4915112345678'];
     const inst: Inst = {
@@ -93,6 +105,19 @@ function cluster(policy = '{ name: p, steps: [{ after: 0s, notify: [email] }, { 
       outbox,
       engine,
       claims,
+      kill: () => {
+        inst.engine.stop();
+        unsettled.set(name, []);
+      },
+      restart: () => {
+        inst.engine = newEngine();
+        inst.engine.start();
+      },
+      settle: () => {
+        for (const d of unsettled.get(name)?.splice(0) ?? []) d();
+        unsettled.delete(name);
+        inst.engine.kick();
+      },
       position: insts.length,
       queued: () => dests.flatMap((d) => outbox.pending(d)).map((e) => ({ id: e.id, dest: e.destination, subject: e.message.kind === 'page' ? e.message.subject : '' })),
       deliverAll: () => {
@@ -324,5 +349,62 @@ describe('ack codes when only one instance had a collision (issue 23)', () => {
     const r = b.engine.ack(ia?.ackCode ?? '', 'alice (SMS)');
     assert.ok(r.ok, r.ok ? '' : r.reason);
     assert.equal(a.engine.incidents.byEpisode(episode)?.state, 'acked', 'and the ack went back to a');
+  });
+});
+
+describe('a restart with pages still queued (issue 23)', () => {
+  it('a restarted after b took over the page it had queued: a waits while b holds the claim, then records it as sent by b and never delivers its copy', () => {
+    const { clock, a, b } = cluster();
+    a.fire('DiskFull', T0);
+    b.fire('DiskFull', T0);
+    const [mine] = a.queued();
+    assert.ok(mine, 'a claimed and queued the page, its SMTP server refuses it for now');
+    a.kill();
+    b.position = 0;
+    clock.advance(LEASE + S);
+    assert.equal(b.queued().length, 1, "b took the page over after a's claim lapsed");
+    a.restart();
+    assert.equal(a.queued().length, 0, 'not delivered before a caught up with b');
+    a.settle();
+    assert.equal(a.queued().length, 0, "b's claim is live: a waits for it");
+    assert.equal(a.engine.incidents.pageLog(10)[0]?.state, 'waiting');
+    b.deliverAll();
+    clock.advance(LEASE + S);
+    assert.equal(a.queued().length, 0);
+    assert.equal(a.outbox.get(mine.id)?.state, 'folded', "a's copy is taken out of its queue, unsent");
+    const log = a.engine.incidents.pageLog(10);
+    assert.deepEqual(log.map((p) => [p.state, p.sentBy]), [['peer', 'b']], 'the status page says b sent it');
+    assert.equal(a.engine.incidents.countSentSince(mine.dest, 0), 0, 'not counted as sent by a (budgets)');
+  });
+
+  it('a restarted before any peer sent its queued page: a claims it anew and sends it (never lost), b then records it as a\'s', () => {
+    const { clock, a, b } = cluster();
+    a.fire('DiskFull', T0);
+    b.fire('DiskFull', T0);
+    assert.equal(a.queued().length, 1);
+    a.kill();
+    b.position = 0;
+    clock.advance(10 * S);
+    a.restart();
+    a.settle();
+    b.position = 1;
+    assert.equal(a.queued().length, 1, 'queued again at once: its own claim, no peer in the way');
+    a.deliverAll();
+    clock.advance(2 * LEASE);
+    assert.equal(b.queued().length, 0, 'b never sends it');
+    assert.equal(b.engine.incidents.pageLog(10)[0]?.sentBy, 'a');
+  });
+
+  it('a restarted after its claim lapsed and no peer sent the page (b down too): a sends it', () => {
+    const { clock, a, b } = cluster();
+    a.fire('DiskFull', T0);
+    b.fire('DiskFull', T0);
+    a.kill();
+    b.kill();
+    clock.advance(LEASE + S);
+    a.restart();
+    a.settle();
+    assert.equal(a.queued().length, 1);
+    assert.equal(b.queued().length, 0);
   });
 });
