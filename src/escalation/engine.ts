@@ -99,9 +99,12 @@ export class EscalationEngine {
   delivered(outboxId: number): void {
     const gate = this.ctx.gate;
     if (!gate || !this.enabled) return;
-    for (const p of this.incidents.pagesOfMessage(outboxId)) {
-      if (p.episode !== undefined) gate.sent(p.episode, pageKey(p), p.channel, this.incidents.get(p.incidentId)?.ackCode ?? '');
-    }
+    // One transaction (one commit) for every page of a bundle, not one each.
+    this.ctx.atomic(() => {
+      for (const p of this.incidents.pagesOfMessage(outboxId)) {
+        if (p.episode !== undefined) gate.sent(p.episode, pageKey(p), p.channel, this.incidents.get(p.incidentId)?.ackCode ?? '');
+      }
+    });
   }
 
   /**
