@@ -68,6 +68,9 @@
  *                  duplicates, lost; page latency at position 0 vs a lone Lifeline; ack a -> b.
  *   clusterpartition  what a partition costs (bench/clusterPartition.ts): a 60 s cut with 100 events
  *                  posted to both regions -> pages, duplicates, lost, "peer unreachable" pages.
+ *   clustertakeover  the claim takeover at the shipped claim_lease (bench/clusterTakeover.ts): SIGKILL
+ *                  of A holding 20 claimed, undelivered pages -> when B sent them; A restarted ->
+ *                  duplicates, lost.
  */
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -99,6 +102,7 @@ import { benchCluster } from './cluster.js';
 import { benchClusterPeers } from './clusterPeers.js';
 import { benchClusterPaging } from './clusterPaging.js';
 import { benchClusterPartition } from './clusterPartition.js';
+import { benchClusterTakeover } from './clusterTakeover.js';
 
 function percentile(sorted: number[], p: number): number {
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
@@ -1204,5 +1208,6 @@ if (want('cluster')) Object.assign(results, await benchCluster());
 if (want('clusterpeers')) Object.assign(results, await benchClusterPeers());
 if (want('clusterpaging')) Object.assign(results, await benchClusterPaging());
 if (want('clusterpartition')) Object.assign(results, await benchClusterPartition());
+if (want('clustertakeover')) Object.assign(results, await benchClusterTakeover());
 for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(40)} ${Number.isInteger(v) ? v : v.toFixed(1)}`);
 process.exit(0);
