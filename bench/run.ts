@@ -71,6 +71,9 @@
  *   clustermutes   operator actions across two regions at the shipped cluster timings
  *                  (bench/clusterMutes.ts): !unack on a -> reopened on b; a restarted -> its
  *                  configured maintenance windows applied on b.
+ *   clustertakeover  the claim takeover at the shipped claim_lease (bench/clusterTakeover.ts): SIGKILL
+ *                  of A holding 20 claimed, undelivered pages -> when B sent them; A restarted ->
+ *                  duplicates, lost.
  */
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -103,6 +106,7 @@ import { benchClusterPeers } from './clusterPeers.js';
 import { benchClusterPaging } from './clusterPaging.js';
 import { benchClusterMutes } from './clusterMutes.js';
 import { benchClusterPartition } from './clusterPartition.js';
+import { benchClusterTakeover } from './clusterTakeover.js';
 
 function percentile(sorted: number[], p: number): number {
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
@@ -1209,5 +1213,6 @@ if (want('clusterpeers')) Object.assign(results, await benchClusterPeers());
 if (want('clusterpaging')) Object.assign(results, await benchClusterPaging());
 if (want('clusterpartition')) Object.assign(results, await benchClusterPartition());
 if (want('clustermutes')) Object.assign(results, await benchClusterMutes());
+if (want('clustertakeover')) Object.assign(results, await benchClusterTakeover());
 for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(40)} ${Number.isInteger(v) ? v : v.toFixed(1)}`);
 process.exit(0);

@@ -398,8 +398,10 @@ export async function startApp(ctx: AppContext): Promise<App> {
   }
   log.info({ event: 'listening', host: config.http.host, port: http.port() }, 'HTTP server listening');
 
-  dispatcher.start();
+  // Escalation first: in a cluster it takes back the undelivered pages of shared incidents from
+  // before a restart (a peer may have sent them meanwhile), before the dispatcher delivers the queue.
   escalation.start();
+  dispatcher.start();
   mutes.start();
   probes.start();
   clusterWiring?.start();

@@ -309,8 +309,10 @@ export class ClusterNode {
     const msgId = `${c.name}:${key ?? randomUUID()}`;
     const env: ClusterEnvelope = { from: c.name, hlc, body };
     this.store.enqueue(msgId, natsNames.subject(c.name, body.kind), encodeEnvelope(env), this.opts.clock.now());
-    // After the caller's transaction: better-sqlite3 transactions are synchronous, a microtask runs after.
-    queueMicrotask(() => this.publisher?.kick());
+    // After the caller's transaction (better-sqlite3 transactions are synchronous), and in the next
+    // turn of the event loop: a page claimed in that transaction starts on its way first (its
+    // dispatcher wakes in a microtask); the peers need the claim within peer_timeout, not at once.
+    setImmediate(() => this.publisher?.kick());
     return msgId;
   }
 

@@ -70,6 +70,26 @@ export class PageBundler {
     return wake;
   }
 
+  /**
+   * After a restart, in a cluster: the messages an earlier run queued with pages of episodes
+   * shared with peers, not delivered yet, are taken out of the queue unsent (Outbox.markCovered:
+   * never counted or logged as sent here) and their pages become unsent again. flush then decides
+   * them like new pages once this instance settled with its peers (the engine is held until then):
+   * sent when this instance still holds their claim or can claim them anew, recorded as sent by
+   * the peer that took them over while this instance was down, waited for while a peer holds a
+   * live claim. Never lost: a page no peer sent goes. A message already handed to its notifier in
+   * part stays queued and goes. Returns how many pages were taken back.
+   */
+  takeBackShared(now: number): number {
+    if (!this.d.gate) return 0;
+    return this.d.atomic(() => {
+      const messages = new Set(this.d.incidents.pendingSharedPages().flatMap((p) => p.outboxId ?? []));
+      let pages = 0;
+      for (const id of messages) if (this.d.outbox.markCovered(id, now)) pages += this.d.incidents.unlinkMessage(id);
+      return pages;
+    });
+  }
+
   /** The channel pages to `person` go by now: `channel`, or where its budget sends them; none: held. */
   private withinBudget(channel: PagingChannel, person: Person, now: number): PagingChannel | undefined {
     let ch = channel;

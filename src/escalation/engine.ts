@@ -108,9 +108,12 @@ export class EscalationEngine {
   delivered(outboxId: number): void {
     const gate = this.ctx.gate;
     if (!gate || !this.enabled) return;
-    for (const p of this.incidents.pagesOfMessage(outboxId)) {
-      if (p.episode !== undefined) gate.sent(p.episode, pageKey(p), p.channel, this.incidents.get(p.incidentId)?.ackCode ?? '');
-    }
+    // One transaction (one commit) for every page of a bundle, not one each.
+    this.ctx.atomic(() => {
+      for (const p of this.incidents.pagesOfMessage(outboxId)) {
+        if (p.episode !== undefined) gate.sent(p.episode, pageKey(p), p.channel, this.incidents.get(p.incidentId)?.ackCode ?? '');
+      }
+    });
   }
 
   /**
@@ -166,9 +169,15 @@ export class EscalationEngine {
     this.reroute.smsDelivered(person);
   }
 
-  /** Starts the timer loop (after a restart, overdue steps run at once) and the monitoring-path rule. */
+  /**
+   * Starts the timer loop (after a restart, overdue steps run at once) and the monitoring-path
+   * rule. In a cluster, first takes back the pages of shared episodes the last run left queued
+   * (PageBundler.takeBackShared): call it before the dispatcher starts delivering the outbox.
+   */
   start(): void {
     this.stopped = false;
+    const back = this.enabled ? this.bundler.takeBackShared(this.ctx.clock.now()) : 0;
+    if (back > 0) this.ctx.log.info({ event: 'pages_taken_back', pages: back }, `${back} page(s) of shared incidents queued before the restart go again only if no peer sent them meanwhile (decided once caught up with the peers)`);
     this.kick();
     if (this.enabled) this.path.start();
   }

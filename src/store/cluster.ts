@@ -14,22 +14,28 @@ export interface ClusterOutboxRow {
  * the peer messages already applied (de-duplication by Nats-Msg-Id).
  */
 export class ClusterStore {
-  constructor(private readonly db: Db) {}
+  /** Statements prepared once: the claim path runs them for every page. */
+  private readonly q;
+
+  constructor(private readonly db: Db) {
+    this.q = {
+      enqueue: db.prepare<[string, string, string, number]>('INSERT INTO cluster_outbox (msg_id, subject, payload, created_ms) VALUES (?, ?, ?, ?) ON CONFLICT (msg_id) DO NOTHING'),
+      pending: db.prepare<[number], ClusterOutboxRow>('SELECT id, msg_id AS msgId, subject, payload, created_ms AS createdMs FROM cluster_outbox WHERE published_ms IS NULL ORDER BY id LIMIT ?'),
+      markPublished: db.prepare<[number, number]>('UPDATE cluster_outbox SET published_ms = ? WHERE id = ?'),
+    };
+  }
 
   /**
    * Queues a message. Call it inside the transaction that records the decision, so both hold or
    * neither. Returns false when a message with this id is already queued (a retried decision).
    */
   enqueue(msgId: string, subject: string, payload: string, nowMs: number): boolean {
-    const r = this.db.prepare('INSERT INTO cluster_outbox (msg_id, subject, payload, created_ms) VALUES (?, ?, ?, ?) ON CONFLICT (msg_id) DO NOTHING').run(msgId, subject, payload, nowMs);
-    return r.changes === 1;
+    return this.q.enqueue.run(msgId, subject, payload, nowMs).changes === 1;
   }
 
   /** The oldest unpublished messages, in the order they were queued. */
   pending(limit: number): ClusterOutboxRow[] {
-    return this.db
-      .prepare('SELECT id, msg_id AS msgId, subject, payload, created_ms AS createdMs FROM cluster_outbox WHERE published_ms IS NULL ORDER BY id LIMIT ?')
-      .all(limit) as ClusterOutboxRow[];
+    return this.q.pending.all(limit);
   }
 
   /** The payload of the newest message queued (published or not), if any. */
@@ -44,8 +50,9 @@ export class ClusterStore {
 
   /** Marks a message published (its PubAck came back). */
   markPublished(id: number, nowMs: number): void {
-    this.db.prepare('UPDATE cluster_outbox SET published_ms = ? WHERE id = ?').run(nowMs, id);
+    this.q.markPublished.run(nowMs, id);
   }
+
 
   /**
    * Runs `apply` for a peer message unless one with this id was applied before, in one
@@ -83,27 +90,34 @@ export interface ClaimRow {
 
 /** The cluster_claims table (migration 15): claims and sends of every instance, by (incident, step). */
 export class ClaimStore {
-  constructor(private readonly db: Db) {}
+  /** Statements prepared once: every page of a shared episode reads and writes claims. */
+  private readonly q;
+
+  constructor(private readonly db: Db) {
+    this.q = {
+      claims: db.prepare<[string, string], { instance: string; leaseUntilMs: number; sentMs: number | null }>('SELECT instance, lease_until_ms AS leaseUntilMs, sent_ms AS sentMs FROM cluster_claims WHERE incident = ? AND step = ?'),
+      putClaim: db.prepare<[string, string, string, number]>(
+        'INSERT INTO cluster_claims (incident, step, instance, lease_until_ms) VALUES (?, ?, ?, ?) ON CONFLICT (incident, step, instance) DO UPDATE SET lease_until_ms = MAX(lease_until_ms, excluded.lease_until_ms)',
+      ),
+      putSent: db.prepare<[string, string, string, number, number]>(
+        'INSERT INTO cluster_claims (incident, step, instance, lease_until_ms, sent_ms) VALUES (?, ?, ?, ?, ?) ON CONFLICT (incident, step, instance) DO UPDATE SET sent_ms = COALESCE(sent_ms, excluded.sent_ms)',
+      ),
+    };
+  }
 
   /** Every instance's claim on a step. */
   claims(incident: string, step: string): ClaimRow[] {
-    return (
-      this.db.prepare('SELECT instance, lease_until_ms AS leaseUntilMs, sent_ms AS sentMs FROM cluster_claims WHERE incident = ? AND step = ?').all(incident, step) as Array<{ instance: string; leaseUntilMs: number; sentMs: number | null }>
-    ).map((r) => ({ instance: r.instance, leaseUntilMs: r.leaseUntilMs, sentMs: r.sentMs ?? undefined }));
+    return this.q.claims.all(incident, step).map((r) => ({ instance: r.instance, leaseUntilMs: r.leaseUntilMs, sentMs: r.sentMs ?? undefined }));
   }
 
   /** Records (or renews) a claim; a later lease wins, a sent mark stays. */
   putClaim(incident: string, step: string, instance: string, leaseUntilMs: number): void {
-    this.db
-      .prepare('INSERT INTO cluster_claims (incident, step, instance, lease_until_ms) VALUES (?, ?, ?, ?) ON CONFLICT (incident, step, instance) DO UPDATE SET lease_until_ms = MAX(lease_until_ms, excluded.lease_until_ms)')
-      .run(incident, step, instance, leaseUntilMs);
+    this.q.putClaim.run(incident, step, instance, leaseUntilMs);
   }
 
   /** Records that `instance` sent the step (a send needs no claim first: a peer's sent may arrive alone). */
   putSent(incident: string, step: string, instance: string, sentMs: number): void {
-    this.db
-      .prepare('INSERT INTO cluster_claims (incident, step, instance, lease_until_ms, sent_ms) VALUES (?, ?, ?, ?, ?) ON CONFLICT (incident, step, instance) DO UPDATE SET sent_ms = COALESCE(sent_ms, excluded.sent_ms)')
-      .run(incident, step, instance, sentMs, sentMs);
+    this.q.putSent.run(incident, step, instance, sentMs, sentMs);
   }
 
   /** Whether any instance claimed or sent any page of an incident (an episode). */

@@ -322,6 +322,7 @@ function statements(db: Db) {
     ),
     unsentPages: pages<[]>('SELECT p.*, i.episode FROM pages p JOIN incidents i ON i.id = p.incident_id WHERE p.outbox_id IS NULL AND p.sent_by_peer IS NULL AND i.held_since_ms IS NULL ORDER BY p.id'),
     markSent: db.prepare<[number, number]>('UPDATE pages SET outbox_id = ? WHERE id = ?'),
+    unlinkMessage: db.prepare<[number]>('UPDATE pages SET outbox_id = NULL WHERE outbox_id = ?'),
     dropUnsent: db.prepare<[number]>('DELETE FROM pages WHERE incident_id = ? AND outbox_id IS NULL AND sent_by_peer IS NULL'),
     // Paged by this instance or by a peer: either way the person heard of it.
     pagedRecipients: db.prepare<[number], { channel: PagingChannelKind; person: string }>('SELECT DISTINCT channel, person FROM pages WHERE incident_id = ? AND (outbox_id IS NOT NULL OR sent_by_peer IS NOT NULL)'),
@@ -330,7 +331,8 @@ function statements(db: Db) {
     ),
     pendingShared: pages<[]>("SELECT p.*, i.episode FROM pages p JOIN incidents i ON i.id = p.incident_id JOIN outbox o ON o.id = p.outbox_id WHERE o.state = 'pending' AND i.episode IS NOT NULL"),
     stuckPages: pages<[PagingChannelKind]>("SELECT p.* FROM pages p JOIN outbox o ON o.id = p.outbox_id WHERE p.channel = ? AND o.state = 'pending'"),
-    countSentSince: db.prepare<[string, number], { n: number }>("SELECT COUNT(*) AS n FROM outbox WHERE destination = ? AND created_ms >= ? AND kind = 'page'"),
+    // A message taken out of the queue unsent (Outbox.markCovered: folded into nothing) did not go.
+    countSentSince: db.prepare<[string, number], { n: number }>("SELECT COUNT(*) AS n FROM outbox WHERE destination = ? AND created_ms >= ? AND kind = 'page' AND NOT (state = 'folded' AND folded_into IS NULL)"),
     lastPagedOn: incidents<[PagingChannelKind, string]>(
       'SELECT i.* FROM pages p JOIN incidents i ON i.id = p.incident_id WHERE p.channel = ? AND p.person = ? AND p.outbox_id IS NOT NULL ORDER BY p.id DESC LIMIT 1',
     ),
@@ -567,6 +569,14 @@ export class IncidentStore {
   /** Records that pages went into one outbox message. */
   markPagesSent(ids: readonly number[], outboxId: number): void {
     for (const id of ids) this.q.markSent.run(outboxId, id);
+  }
+
+  /**
+   * Makes the pages an outbox message carried unsent again (the message was taken out of the
+   * queue undelivered, see PageBundler.takeBackShared): the bundler decides them anew.
+   */
+  unlinkMessage(outboxId: number): number {
+    return this.q.unlinkMessage.run(outboxId).changes;
   }
 
   /** Drops pages not yet sent for an incident (it was acknowledged or resolved meanwhile). */

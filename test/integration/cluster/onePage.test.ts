@@ -94,24 +94,69 @@ describe('one page per event across two regions, acks everywhere (issue 23)', fu
     await restartA();
   });
 
-  it('SIGKILL of a mid-storm, its pages claimed but not delivered: b sends every one within claim_lease + 5 s; 0 lost', async () => {
-    const names = Array.from({ length: 8 }, (_, i) => `Kill${String(i).padStart(2, '0')}x`);
+  /**
+   * Posts `n` events while the SMTP server answers "try later", so that a claims their pages and
+   * queues them but cannot deliver them; then SIGKILLs a and lets the SMTP server take mail again.
+   */
+  async function killWithClaimedPages(prefix: string, n: number): Promise<{ names: string[]; killedAt: number }> {
+    const names = Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(2, '0')}x`);
     const fromA = ll.get('a').logs.length;
-    // The SMTP server answers "try later" for now: a claims its pages and queues them, but cannot deliver them.
     ll.smtp.failNext = Array.from({ length: 100 }, () => ({ code: 451, message: '4.3.0 try again later' }));
-    for (const n of names) assert.deepEqual(await ll.postAlert(groupPayload(n, 1)), [200, 200]);
+    for (const name of names) assert.deepEqual(await ll.postAlert(groupPayload(name, 1)), [200, 200]);
     await ll.get('a').waitLogged('delivery_retry', 15_000, fromA);
     // The first page went at once, the rest in one bundle after bundle_window (1s): all claimed by a.
-    await waitFor('a claimed every page', () => ll.get('a').logged('paged', fromA).reduce((n, l) => n + Number(l['pages']), 0) >= names.length, 10_000, 20);
+    await waitFor('a claimed every page', () => ll.get('a').logged('paged', fromA).reduce((k, l) => k + Number(l['pages']), 0) >= names.length, 10_000, 20);
     await ll.kill('a');
     const killedAt = Date.now();
     ll.smtp.failNext = [];
-    assert.equal(names.filter((n) => pagesOf(n).length > 0).length, 0, 'a delivered none');
-    await waitFor(`every event paged (missing: ${names.filter((n) => pagesOf(n).length === 0).join(', ')})`, () => names.every((n) => pagesOf(n).length >= 1), LEASE_MS + 10_000, 50);
+    assert.equal(names.filter((x) => pagesOf(x).length > 0).length, 0, 'a delivered none');
+    return { names, killedAt };
+  }
+
+  /** Waits until every event has a page at the sink; bounded. */
+  async function waitEveryPaged(names: readonly string[], timeoutMs: number): Promise<void> {
+    await waitFor(`every event paged (missing: ${names.filter((n) => pagesOf(n).length === 0).join(', ')})`, () => names.every((n) => pagesOf(n).length >= 1), timeoutMs, 50);
+  }
+
+  it('SIGKILL of a mid-storm, its pages claimed but not delivered: b sends every one within claim_lease + 5 s; 0 lost', async () => {
+    const { names, killedAt } = await killWithClaimedPages('Kill', 8);
+    await waitEveryPaged(names, LEASE_MS + 10_000);
     const tookMs = Math.max(...names.map((n) => Math.min(...pagesOf(n).map((m) => m.atMs)))) - killedAt;
     assert.ok(tookMs <= LEASE_MS + 5_000, `the last page came ${tookMs} ms after the kill`);
     assert.ok(names.every((n) => pagesOf(n).every((m) => senderOf(m) === 'b')), 'b sent them');
     await restartA();
+  });
+
+  it('a restarted after b took over the pages it had claimed and queued: a delivers none of them (0 duplicates, 0 lost) and records them as sent by b', async () => {
+    const { names } = await killWithClaimedPages('Back', 6);
+    await waitEveryPaged(names, LEASE_MS + 10_000);
+    const fromA = ll.get('a').logs.length;
+    await restartA();
+    // Before the fix a delivered its queued copies at once after the start; now it decides them once settled.
+    await waitFor('a recorded every page as sent by b', () => ll.get('a').logged('paged_by_peer', fromA).filter((l) => l['peer'] === 'b').length >= names.length, 10_000, 50).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 2_000));
+    const by = names.map((n) => `${n}:${pagesOf(n).map(senderOf).join('+')}`);
+    assert.deepEqual(names.map((n) => pagesOf(n).length), names.map(() => 1), `pages per event (by sender): ${by.join(' ')}`);
+    assert.ok(names.every((n) => pagesOf(n).every((m) => senderOf(m) === 'b')), 'b sent them');
+    // At least these (b's "peer down a" incident and its notices are recorded so too).
+    assert.ok(ll.get('a').logged('paged_by_peer', fromA).filter((l) => l['peer'] === 'b').length >= names.length, 'a recorded each as sent by b');
+    assert.ok(ll.get('a').logged('pages_taken_back', fromA).length >= 1, 'a took its queued copies back at the start');
+  });
+
+  it('a restarted with pages claimed and queued that no peer sent (b down too): a sends each of them once, 0 lost', async () => {
+    const { names } = await killWithClaimedPages('Lone', 4);
+    await ll.kill('b');
+    await ll.restart('a');
+    await waitEveryPaged(names, 30_000);
+    await new Promise((r) => setTimeout(r, 1_000));
+    assert.deepEqual(names.map((n) => pagesOf(n).map(senderOf)), names.map(() => ['a']), 'one page each, from a');
+    // b back: its own copies of these pages (waiting for a's claim when it died) are a's now.
+    const fromA = ll.get('a').logs.length;
+    await ll.restart('b');
+    await ll.waitReady('b', 60_000);
+    await ll.get('a').waitLogged('cluster_peer_up', 30_000, fromA, (l) => l['peer'] === 'b');
+    await new Promise((r) => setTimeout(r, PEER_TIMEOUT_MS + 1_000));
+    assert.deepEqual(names.map((n) => pagesOf(n).length), names.map(() => 1), 'b, back, sent none of them');
   });
 
   it('cut between the regions: each side pages each event at most once, 0 lost', async () => {

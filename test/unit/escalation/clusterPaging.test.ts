@@ -297,3 +297,60 @@ describe('ack codes when only one instance had a collision (issue 23)', () => {
     assert.equal(a.engine.incidents.byEpisode(episode)?.state, 'acked', 'and the ack went back to a');
   });
 });
+
+describe('a restart with pages still queued (issue 23)', () => {
+  it('a restarted after b took over the page it had queued: a waits while b holds the claim, then records it as sent by b and never delivers its copy', () => {
+    const { clock, a, b } = cluster();
+    a.fire('DiskFull', T0);
+    b.fire('DiskFull', T0);
+    const [mine] = a.queued();
+    assert.ok(mine, 'a claimed and queued the page, its SMTP server refuses it for now');
+    a.kill();
+    b.position = 0;
+    clock.advance(LEASE + S);
+    assert.equal(b.queued().length, 1, "b took the page over after a's claim lapsed");
+    a.restart();
+    assert.equal(a.queued().length, 0, 'not delivered before a caught up with b');
+    a.settle();
+    assert.equal(a.queued().length, 0, "b's claim is live: a waits for it");
+    assert.equal(a.engine.incidents.pageLog(10)[0]?.state, 'waiting');
+    b.deliverAll();
+    clock.advance(LEASE + S);
+    assert.equal(a.queued().length, 0);
+    assert.equal(a.outbox.get(mine.id)?.state, 'folded', "a's copy is taken out of its queue, unsent");
+    const log = a.engine.incidents.pageLog(10);
+    assert.deepEqual(log.map((p) => [p.state, p.sentBy]), [['peer', 'b']], 'the status page says b sent it');
+    assert.equal(a.engine.incidents.countSentSince(mine.dest, 0), 0, 'not counted as sent by a (budgets)');
+  });
+
+  it('a restarted before any peer sent its queued page: a claims it anew and sends it (never lost), b then records it as a\'s', () => {
+    const { clock, a, b } = cluster();
+    a.fire('DiskFull', T0);
+    b.fire('DiskFull', T0);
+    assert.equal(a.queued().length, 1);
+    a.kill();
+    b.position = 0;
+    clock.advance(10 * S);
+    a.restart();
+    a.settle();
+    b.position = 1;
+    assert.equal(a.queued().length, 1, 'queued again at once: its own claim, no peer in the way');
+    a.deliverAll();
+    clock.advance(2 * LEASE);
+    assert.equal(b.queued().length, 0, 'b never sends it');
+    assert.equal(b.engine.incidents.pageLog(10)[0]?.sentBy, 'a');
+  });
+
+  it('a restarted after its claim lapsed and no peer sent the page (b down too): a sends it', () => {
+    const { clock, a, b } = cluster();
+    a.fire('DiskFull', T0);
+    b.fire('DiskFull', T0);
+    a.kill();
+    b.kill();
+    clock.advance(LEASE + S);
+    a.restart();
+    a.settle();
+    assert.equal(a.queued().length, 1);
+    assert.equal(b.queued().length, 0);
+  });
+});

@@ -34,6 +34,12 @@ export interface Inst {
   outbox: Outbox;
   engine: EscalationEngine;
   claims: ClaimBook;
+  /** Down (SIGKILL): no delivery, no renewal; the peers' messages wait for it (in its region's stream). */
+  kill(): void;
+  /** Started again on the same database, not settled: held until `settle()`. */
+  restart(): void;
+  /** Caught up with the peers: their messages sent meanwhile are applied, paging goes on. */
+  settle(): void;
   /** Position among the live instances (the test sets it as liveness would). */
   position: number;
   /** Peers this instance counts as down (their episodes are not adopted). */
@@ -54,6 +60,8 @@ export function cluster(policy = '{ name: p, steps: [{ after: 0s, notify: [email
   const clock = new FakeClock();
   let cutOff = false;
   const held: Array<() => void> = [];
+  /** Per instance: messages to it while it is down or not settled (present while it is). */
+  const unsettled = new Map<string, Array<() => void>>();
   const insts: Inst[] = [];
   const make = (name: string): Inst => {
     const db = openDb(':memory:');
@@ -72,7 +80,9 @@ export function cluster(policy = '{ name: p, steps: [{ after: 0s, notify: [email
             if (body.kind === 'sent' && body.code !== undefined) peer.engine.peerSentCode(body.incident, body.code);
             if (body.kind === 'incident') boards.get(peer.name)?.applyPeer(name, body, stamp);
           })();
-        if (cutOff) held.push(deliver);
+        const waiting = unsettled.get(peer.name);
+        if (waiting) waiting.push(deliver);
+        else if (cutOff) held.push(deliver);
         else deliver();
       }
       return '';
@@ -121,7 +131,8 @@ export function cluster(policy = '{ name: p, steps: [{ after: 0s, notify: [email
         return () => listeners.delete(l);
       },
     };
-    const engine = new EscalationEngine({
+    const newEngine = (): EscalationEngine =>
+      new EscalationEngine({
       config,
       ...escalationStores(db),
       outbox,
@@ -134,12 +145,14 @@ export function cluster(policy = '{ name: p, steps: [{ after: 0s, notify: [email
       gate: new ClusterPaging(name, port, silentLogger(), LEASE),
       episodes: board,
       path,
+      pagingHeld: () => (unsettled.has(name) ? 'not settled' : undefined),
     });
+    const engine = newEngine();
     engine.start();
     const dests = ['email:alice@example.org', 'sms:+4915112345678'];
     const alert = (fingerprint: string, status: 'firing' | 'resolved', labels: Record<string, string>, startsAt: string, source: 'alertmanager' | 'probe', extra: { sharedStart?: boolean; agreedEpisode?: boolean }): void => {
-      db.transaction(() => engine.onAlerts({ groupKey: fingerprint, status, commonLabels: {}, source }, [{ fingerprint, status, labels, summary: `${fingerprint} summary`, startsAt, ...extra }], clock.now()))();
-      engine.kick();
+      db.transaction(() => inst.engine.onAlerts({ groupKey: fingerprint, status, commonLabels: {}, source }, [{ fingerprint, status, labels, summary: `${fingerprint} summary`, startsAt, ...extra }], clock.now()))();
+      inst.engine.kick();
     };
     const inst: Inst = {
       name,
@@ -147,13 +160,26 @@ export function cluster(policy = '{ name: p, steps: [{ after: 0s, notify: [email
       outbox,
       engine,
       claims,
+      kill: () => {
+        inst.engine.stop();
+        unsettled.set(name, []);
+      },
+      restart: () => {
+        inst.engine = newEngine();
+        inst.engine.start();
+      },
+      settle: () => {
+        for (const d of unsettled.get(name)?.splice(0) ?? []) d();
+        unsettled.delete(name);
+        inst.engine.kick();
+      },
       position: insts.length,
       down,
       queued: () => dests.flatMap((d) => outbox.pending(d)).map((e) => ({ id: e.id, dest: e.destination, subject: e.message.kind === 'page' ? e.message.subject : '' })),
       deliverAll: () => {
         for (const e of inst.queued()) {
           db.transaction(() => outbox.markSent(e.id, clock.now()))();
-          engine.delivered(e.id);
+          inst.engine.delivered(e.id);
         }
       },
       fire: (fp, startsAt, source = 'alertmanager', sharedStart = false) => alert(fp, 'firing', { alertname: fp, severity: 'critical', instance: 'h1' }, startsAt, source, { sharedStart }),
