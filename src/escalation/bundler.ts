@@ -82,8 +82,15 @@ export class PageBundler {
    */
   takeBackShared(now: number): number {
     if (!this.d.gate) return 0;
+    return this.takeBack(new Set(this.d.incidents.pendingSharedPages().flatMap((p) => p.outboxId ?? [])), now);
+  }
+
+  /**
+   * Takes these queued messages out of the outbox unsent (those not yet handed to their notifier
+   * at all) and makes their pages unsent again, to be decided anew; returns how many pages.
+   */
+  takeBack(messages: ReadonlySet<number>, now: number): number {
     return this.d.atomic(() => {
-      const messages = new Set(this.d.incidents.pendingSharedPages().flatMap((p) => p.outboxId ?? []));
       let pages = 0;
       for (const id of messages) if (this.d.outbox.markCovered(id, now)) pages += this.d.incidents.unlinkMessage(id);
       return pages;

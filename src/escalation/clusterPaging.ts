@@ -38,9 +38,11 @@ export class ClusterPaging implements PageGate {
     this.renewEveryMs = Math.max(1_000, Math.floor(claimLeaseMs / 3));
   }
 
-  renew(episode: string, key: string): void {
-    // Refused only when a peer sent it meanwhile (it took over): this copy goes too, a duplicate, not a loss.
-    this.node.tryClaim(episode, key);
+  renew(episode: string, key: string): boolean {
+    // A peer's live claim (it took over while this one was cut off) does not stop this copy: a
+    // duplicate at worst, never a loss. Only a peer's sent does.
+    const r = this.node.tryClaim(episode, key);
+    return r.ok || r.blocker.kind !== 'sent';
   }
 
   delayMs(): number {

@@ -69,8 +69,11 @@ export interface PageGate {
    * lapses only when it stops renewing: dead, or cut off).
    */
   readonly renewEveryMs: number;
-  /** Renews this instance's claim on page `key` of `episode` (still queued here). */
-  renew(episode: string, key: string): void;
+  /**
+   * Renews this instance's claim on page `key` of `episode` (still queued here); false when a peer
+   * has sent that page meanwhile (it took it over while this instance was cut off): this copy must not go.
+   */
+  renew(episode: string, key: string): boolean;
   /** Page `key` of `episode` went out (its notifier accepted it) carrying ack code `code`: marked sent, told to the peers. */
   sent(episode: string, key: string, channel: string, code: string): void;
   /** An ack made here, told to the peers inside the ack's transaction; returns its timestamp as text (sorts as it compares). */

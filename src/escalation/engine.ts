@@ -139,7 +139,18 @@ export class EscalationEngine {
     }
     if (now < this.renewAt) return this.renewAt;
     const pending = this.incidents.pendingSharedPages();
-    for (const p of pending) if (p.episode !== undefined) gate.renew(p.episode, pageKey(p));
+    const takenOver = new Set<number>();
+    for (const p of pending) if (p.episode !== undefined && p.outboxId !== null && !gate.renew(p.episode, pageKey(p))) takenOver.add(p.outboxId);
+    if (takenOver.size > 0) {
+      // A peer sent a page still queued here (it took it over while this instance was cut off, the
+      // claim lapsed): its message comes out of the queue unsent, and its pages are decided again
+      // at once, as after a restart (the peer's recorded as sent by it, the others claimed and sent).
+      const back = this.bundler.takeBack(takenOver, now);
+      if (back > 0) {
+        this.ctx.log.info({ event: 'pages_taken_back', pages: back }, `${back} queued page(s) taken out of the queue unsent: a peer sent them meanwhile; each is decided again`);
+        queueMicrotask(() => this.kick());
+      }
+    }
     this.renewAt = pending.length > 0 ? now + gate.renewEveryMs : 0;
     return pending.length > 0 ? this.renewAt : undefined;
   }

@@ -354,3 +354,38 @@ describe('a restart with pages still queued (issue 23)', () => {
     assert.equal(b.queued().length, 0);
   });
 });
+
+describe('a page a peer sent while this instance was cut off, still queued here (issue 23)', () => {
+  it('after the heal, the next claim renewal takes a\'s queued copy out unsent and records the page as sent by b: one page, not two', () => {
+    const { clock, a, b, cut } = cluster();
+    cut(true);
+    b.position = 0;
+    a.fire('DiskFull', T0);
+    b.fire('DiskFull', T0);
+    const [mine] = a.queued();
+    assert.ok(mine, "a queued its page; its SMTP server refuses it for now");
+    assert.equal(b.queued().length, 1, 'b, cut off, pages too');
+    b.deliverAll();
+    cut(false);
+    b.position = 1;
+    assert.equal(a.queued().length, 1, 'until the renewal a does not know its copy is covered');
+    clock.advance(LEASE / 3 + S);
+    clock.advance(LEASE / 3 + S);
+    assert.equal(a.queued().length, 0, "a's copy is out of its queue");
+    assert.equal(a.outbox.get(mine.id)?.state, 'folded', 'taken out unsent, never delivered');
+    assert.deepEqual(a.engine.incidents.pageLog(10).filter((p) => p.channel === 'email').map((p) => [p.state, p.sentBy]), [['peer', 'b']], 'the status page says b sent it');
+  });
+
+  it('a peer that only claimed it (no sent yet) does not stop a\'s copy: a duplicate at worst, never a loss', () => {
+    const { clock, a, b, cut } = cluster();
+    cut(true);
+    b.position = 0;
+    a.fire('DiskFull', T0);
+    b.fire('DiskFull', T0);
+    cut(false);
+    b.position = 1;
+    clock.advance(LEASE / 3 + S);
+    clock.advance(LEASE / 3 + S);
+    assert.equal(a.queued().length, 1, "a's copy stays queued while nobody sent it");
+  });
+});
