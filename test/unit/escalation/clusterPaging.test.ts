@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { episodeOf } from '../../../src/escalation/episode.js';
 import { episodeCode, IncidentStore } from '../../../src/store/incidents.js';
-import { cluster, LEASE, PEER_TIMEOUT, S } from './clusterRig.js';
+import { cluster, LEASE, PEER_TIMEOUT, S, type Inst } from './clusterRig.js';
 
 const T0 = '2026-11-23T11:00:00.123456789Z';
 
@@ -357,17 +357,9 @@ describe('a restart with pages still queued (issue 23)', () => {
 
 describe('a page a peer sent while this instance was cut off, still queued here (issue 23)', () => {
   it('after the heal, the next claim renewal takes a\'s queued copy out unsent and records the page as sent by b: one page, not two', () => {
-    const { clock, a, b, cut } = cluster();
-    cut(true);
-    b.position = 0;
-    a.fire('DiskFull', T0);
-    b.fire('DiskFull', T0);
+    const { clock, a, b } = bothQueuedWhileCut((b) => b.deliverAll());
     const [mine] = a.queued();
     assert.ok(mine, "a queued its page; its SMTP server refuses it for now");
-    assert.equal(b.queued().length, 1, 'b, cut off, pages too');
-    b.deliverAll();
-    cut(false);
-    b.position = 1;
     assert.equal(a.queued().length, 1, 'until the renewal a does not know its copy is covered');
     clock.advance(LEASE / 3 + S);
     clock.advance(LEASE / 3 + S);
@@ -377,15 +369,23 @@ describe('a page a peer sent while this instance was cut off, still queued here 
   });
 
   it('a peer that only claimed it (no sent yet) does not stop a\'s copy: a duplicate at worst, never a loss', () => {
-    const { clock, a, b, cut } = cluster();
-    cut(true);
-    b.position = 0;
-    a.fire('DiskFull', T0);
-    b.fire('DiskFull', T0);
-    cut(false);
-    b.position = 1;
+    const { clock, a } = bothQueuedWhileCut(() => undefined);
     clock.advance(LEASE / 3 + S);
     clock.advance(LEASE / 3 + S);
     assert.equal(a.queued().length, 1, "a's copy stays queued while nobody sent it");
   });
 });
+
+/** Cut off, a and b each claim and queue the page of one event; `whileCut` runs on b before the link heals (b back at position 1). */
+function bothQueuedWhileCut(whileCut: (b: Inst) => void): ReturnType<typeof cluster> {
+  const c = cluster();
+  c.cut(true);
+  c.b.position = 0;
+  c.a.fire('DiskFull', T0);
+  c.b.fire('DiskFull', T0);
+  assert.equal(c.a.queued().length + c.b.queued().length, 2, 'each side queued its page');
+  whileCut(c.b);
+  c.cut(false);
+  c.b.position = 1;
+  return c;
+}
