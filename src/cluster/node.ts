@@ -72,27 +72,19 @@ const REACH_TIMEOUT_MS = 2_000;
  * the heartbeat and peer liveness, and settling. Constructed only when the config has a `cluster`
  * section (src/cluster is imported lazily).
  *
- * How the paging core uses it (issue 23):
- * - wired (app.ts): `unsettledReason()` holds the escalation engine's steps and pages and makes
- *   /readyz answer 503 until settled; `on()` gives peerDown (with its reason: silent → page "peer
- *   down", unreachable → "peer unreachable", local → "this region's NATS is down"), peerUp, natsUp
- *   and settled to pipeline/peerAlerts.ts; silences and unsilences go out with `record(body)` in
- *   the transaction that stores them and come in through ClusterDispatch (pipeline/sharedMutes.ts).
- * - not yet: before a step, wait `sendDelayMs()` (position × peer_timeout), then
- *   `tryClaim(incident, step)`; send only when it returns ok, then `markSent(incident, step,
- *   channel)` once the notifier accepted it. A claim not followed by a sent lapses after
- *   claim_lease and the next instance takes the step over. Acks, incident state and probe
- *   verdicts go out with `record(body)` as silences do.
- * How the paging core uses it (issue 23; escalation/clusterPaging.ts):
- * - before a page of an episode: wait `sendDelayMs()` (position × peer_timeout), then
- *   `tryClaim(episode, pageKey)`; send only when it returns ok, then `markSent(episode, pageKey,
- *   channel)` once the notifier accepted it. A claim not followed by a sent lapses after claim_lease and the next instance
- *   takes the step over.
- * - acks, unacks, silences, unsilences, maintenance windows, incident state, probe verdicts made here:
- *   `record(body)` inside the transaction that stores them; peers' ones arrive through `apply`
- *   (in the transaction that marks them applied), with their HLC for last-writer-wins merges.
- * - readiness and paging wait for `settled` / `whenSettled()`; `on()` gives peerDown (with its
- *   reason: silent → page "peer down", unreachable → "peer unreachable"), peerUp and settled.
+ * How the rest of Lifeline uses it (wired in app.ts and cluster/wire.ts):
+ * - paging (escalation/clusterPaging.ts): before a page of an episode, wait `sendDelayMs()`
+ *   (position × peer_timeout), then `tryClaim(episode, pageKey)`; send only when it returns ok,
+ *   then `markSent(episode, pageKey, channel)` once the notifier accepted it. A claim not followed
+ *   by a sent lapses after claim_lease and the next instance takes the page over; a claim renewed
+ *   after a peer's sent tells this instance to take its queued copy back.
+ * - acks, unacks, silences, unsilences, maintenance sets, agreed episodes and probe verdicts made
+ *   here: `record(body)` inside the transaction that stores them; the peers' arrive through
+ *   ClusterDispatch (in the transaction that marks them applied), with their HLC for merges.
+ * - `unsettledReason()` holds escalation's steps and pages and makes /readyz answer 503 until
+ *   settled; `on()` gives peerDown (with its reason: silent → "peer down", unreachable → "peer
+ *   unreachable", local → "this region's NATS is down"), peerUp, natsUp and settled to
+ *   pipeline/peerAlerts.ts.
  */
 export class ClusterNode {
   readonly store: ClusterStore;
