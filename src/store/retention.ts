@@ -11,7 +11,9 @@ import type { Db } from './db.js';
 const RULES: ReadonlyArray<{ table: string; where: string }> = [
   { table: 'pages', where: "incident_id IN (SELECT id FROM incidents WHERE state = 'resolved' AND resolved_ms < @cutoff)" },
   { table: 'incident_code_aliases', where: "incident_id IN (SELECT id FROM incidents WHERE state = 'resolved' AND resolved_ms < @cutoff)" },
-  { table: 'episode_actions', where: 'at_ms < @cutoff' },
+  // An episode's acks and unacks go together, once its newest is past the cutoff: pruning by row
+  // could keep an older ack while dropping the later unack that undid it.
+  { table: 'episode_actions', where: 'episode IN (SELECT episode FROM episode_actions GROUP BY episode HAVING MAX(at_ms) < @cutoff)' },
   { table: 'incidents', where: "state = 'resolved' AND resolved_ms < @cutoff AND id NOT IN (SELECT incident_id FROM pages)" },
   { table: 'outbox', where: "state != 'pending' AND done_ms < @cutoff" },
   { table: 'alerts', where: "status = 'resolved' AND updated_ms < @cutoff" },

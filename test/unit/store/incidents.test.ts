@@ -7,6 +7,7 @@ import { OnCallSchedule } from '../../../src/people/oncall.js';
 import { openDb, type Db } from '../../../src/store/db.js';
 import { IncidentStore } from '../../../src/store/incidents.js';
 import { Outbox } from '../../../src/store/outbox.js';
+import { EpisodeAckStore } from '../../../src/store/episodeAcks.js';
 import { Retention } from '../../../src/store/retention.js';
 import { CallStore } from '../../../src/store/calls.js';
 import { SmsMessageStore } from '../../../src/store/smsMessages.js';
@@ -96,6 +97,21 @@ describe('ack codes and retention (issue 7.4)', () => {
     assert.ok(store.get(recent.id), 'a recent one is kept');
     assert.equal(outbox.get(sent), undefined);
     assert.equal(outbox.get(pending)?.state, 'pending', 'a pending notification is kept however old');
+  });
+
+  it("prunes an episode's acks and unacks together, by the newest: never an older ack kept without the unack that undid it", async () => {
+    const db = openDb(':memory:');
+    const acks = new EpisodeAckStore(db);
+    const now = Date.UTC(2026, 10, 23);
+    // Received out of order (a partition): the unack (later by HLC) arrived first, long ago; the ack it undid arrived recently.
+    acks.put({ kind: 'unack', episode: 'am:x@t', by: 'bob', instance: 'b', hlc: '0000000002' }, now - 40 * DAY);
+    acks.put({ kind: 'ack', episode: 'am:x@t', by: 'alice', instance: 'a', hlc: '0000000001' }, now - DAY);
+    acks.put({ kind: 'ack', episode: 'am:old@t', by: 'alice', instance: 'a', hlc: '0000000001' }, now - 40 * DAY);
+    assert.equal(acks.get('am:x@t'), undefined, 'taken back');
+    await new Retention(db).prune(now - 30 * DAY, async () => undefined);
+    assert.equal(acks.get('am:x@t'), undefined, 'still taken back after pruning');
+    assert.equal((db.prepare("SELECT COUNT(*) AS n FROM episode_actions WHERE episode = 'am:x@t'").get() as { n: number }).n, 2, 'kept together');
+    assert.equal(acks.get('am:old@t'), undefined, 'an episode whose actions are all past the cutoff goes');
   });
 });
 
