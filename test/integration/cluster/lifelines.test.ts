@@ -21,8 +21,10 @@ describe('cluster harness: whole Lifelines in two regions (issue 23)', function 
   });
 
   it('starts both, answers /readyz, takes a webhook on each, pages at the shared sink and stand-in, and restarts a killed instance', async () => {
-    assert.equal((await ll.readyz('a')).status, 200);
-    assert.equal((await ll.readyz('b')).status, 200);
+    for (const r of ['a', 'b']) {
+      const { status, body } = await ll.readyz(r);
+      assert.equal(status, 200, `${r}: ${JSON.stringify(body)}`);
+    }
     assert.deepEqual(await ll.postAlert(groupPayload('HarnessSmoke', 1)), [200, 200]);
     // The paging core does not yet page once per event: each instance may page; at least one does.
     await ll.waitMails(/HarnessSmoke/, 1, 15_000);

@@ -308,13 +308,19 @@ export class Lifelines {
     await waitFor(`${region} ready`, async () => (await this.readyz(region)).status === 200, timeoutMs, 50);
   }
 
-  /** Waits until every instance logged `cluster_settled` (or `cluster_settle_timeout`) and hears every peer up. */
+  /**
+   * Waits until every instance hears every peer up and has settled with all of them: a
+   * `cluster_settled` with no peer left unreachable (or a `cluster_settle_timeout`). A first
+   * settle that found a peer's region not answering yet is not enough: the instance settles again
+   * when it hears that peer (cluster/node.ts) and is not ready until then.
+   */
   async waitAllSettled(timeoutMs = 30_000): Promise<void> {
     await Promise.all(
       [...this.instances.values()].map(async (i) => {
-        await waitFor(`${i.name} settled`, () => i.logs.some((l) => l['event'] === 'cluster_settled' || l['event'] === 'cluster_settle_timeout'), timeoutMs, 20);
         const peers = this.instances.size - 1;
         await waitFor(`${i.name} hears every peer`, () => new Set(i.logged('cluster_peer_up').map((l) => l['peer'])).size >= peers, timeoutMs, 20);
+        const withAll = (l: Record<string, unknown>): boolean => (l['event'] === 'cluster_settled' && Array.isArray(l['unreachable']) && l['unreachable'].length === 0) || l['event'] === 'cluster_settle_timeout';
+        await waitFor(`${i.name} settled with every peer`, () => i.logs.some(withAll), timeoutMs, 20);
       }),
     );
   }
