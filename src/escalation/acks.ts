@@ -51,18 +51,31 @@ export class Acks {
       if (!inc) return { ok: false, reason: reason ?? 'no incident' };
       if (inc.state === 'resolved') return { ok: false, reason: `${inc.ackCode} is already resolved` };
       if (inc.state === 'acked') return { ok: false, reason: `${inc.ackCode} was already acknowledged by ${inc.ackedBy ?? 'someone'}` };
-      // An agreed episode first moves to the one that wins (as at claim time), so the ack reaches the peers' incident of the event.
-      const episode = this.d.agreement?.canonical(inc.id, this.d.clock.now(), () => undefined) ?? inc.episode;
+      const episode = this.winningEpisode(inc);
       this.ackIncident(inc, by);
-      if (episode !== null && this.d.gate) {
-        const stamp = this.d.gate.acked(episode, by);
-        this.d.episodeAcks.put({ kind: 'ack', episode, by, ...stamp }, this.d.clock.now());
-      }
+      this.record('ack', episode, by);
       // Read again: a move to the winning episode gave it that episode's code.
       const acked = this.d.incidents.get(inc.id) as Incident;
       this.d.log.info({ event: 'incident_acked', incident: inc.id, code: acked.ackCode, by }, 'incident acknowledged');
       return { ok: true, incident: acked };
     });
+  }
+
+  /**
+   * The episode an ack or unack of `inc` is recorded under: an agreed episode first moves to the one
+   * that wins (as at claim time), so the action reaches the peers' incident of the event (an unack
+   * recorded under this instance's own episode would let the next claim-time move find the peer's
+   * ack standing and acknowledge the incident again). Null: a local incident.
+   */
+  private winningEpisode(inc: Incident): string | null {
+    return this.d.agreement?.canonical(inc.id, this.d.clock.now(), () => undefined) ?? inc.episode;
+  }
+
+  /** An ack or unack made here, of a shared episode: told to the peers and merged with theirs (store/episodeAcks.ts). */
+  private record(kind: 'ack' | 'unack', episode: string | null, by: string): void {
+    if (episode === null || !this.d.gate) return;
+    const stamp = kind === 'ack' ? this.d.gate.acked(episode, by) : this.d.gate.unacked(episode, by);
+    this.d.episodeAcks.put({ kind, episode, by, ...stamp }, this.d.clock.now());
   }
 
   private ackIncident(inc: Incident, by: string): void {
@@ -158,15 +171,9 @@ export class Acks {
       const { inc, reason } = this.byCode(code);
       if (!inc) return { ok: false, reason: reason ?? `no incident with id ${code.toUpperCase()}` };
       if (inc.state !== 'acked') return { ok: false, reason: `${inc.ackCode} is not acknowledged` };
-      // As for an ack: an agreed episode first moves to the one that wins, so that the unack is
-      // recorded where the peers' ack of the event is (recorded under this instance's own episode, the
-      // next claim's move would find that ack standing and acknowledge the incident again).
-      const episode = this.d.agreement?.canonical(inc.id, this.d.clock.now(), () => undefined) ?? inc.episode;
+      const episode = this.winningEpisode(inc);
       this.d.incidents.unack(inc.id, this.d.clock.now());
-      if (episode !== null && this.d.gate) {
-        const stamp = this.d.gate.unacked(episode, by);
-        this.d.episodeAcks.put({ kind: 'unack', episode, by, ...stamp }, this.d.clock.now());
-      }
+      this.record('unack', episode, by);
       const reopened = this.d.incidents.get(inc.id) as Incident;
       this.d.log.info({ event: 'incident_unacked', incident: inc.id, code: reopened.ackCode, by }, 'acknowledgement taken back');
       return { ok: true, incident: reopened };
